@@ -1,0 +1,206 @@
+"""Ports: the Protocols that packages talk through. Implementations live elsewhere
+(`storage` implements the repositories, `market` the price sources, `bot` the notifier).
+
+Every repository method is async and returns domain types from `core.types`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol, runtime_checkable
+
+from core.types import (
+    Bar,
+    Chat,
+    FetchCursor,
+    Instrument,
+    Interval,
+    JobRun,
+    NewsItem,
+    OutboxMessage,
+    Quote,
+    Rating,
+    SignalEvent,
+    SignalType,
+    SourceHealth,
+    Watch,
+)
+
+# --------------------------------------------------------------------------------------------
+# Outside systems
+# --------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class PriceSource(Protocol):
+    """A market-data source. Returns validated bars, oldest first; raises `core.errors.SourceError`s."""
+
+    name: str
+
+    async def fetch_bars(
+        self, instrument: Instrument, interval: Interval, start: date, end: date
+    ) -> list[Bar]:
+        """Bars of `instrument` with start <= trading date <= end."""
+        ...
+
+    async def fetch_quote(self, instrument: Instrument) -> Quote | None:
+        """The latest quote, or None when the source has no intraday quote."""
+        ...
+
+
+class Notifier(Protocol):
+    """Where signal events go once stored. The bot's implementation fans them out to the outbox."""
+
+    async def publish(self, events: Sequence[SignalEvent]) -> int:
+        """Hand new events to delivery; returns the number of messages enqueued."""
+        ...
+
+
+# --------------------------------------------------------------------------------------------
+# Repositories (implemented by `storage`)
+# --------------------------------------------------------------------------------------------
+
+
+class InstrumentRepo(Protocol):
+    async def upsert_instruments(self, instruments: Iterable[Instrument]) -> None: ...
+    async def get_instrument(self, symbol: str) -> Instrument | None: ...
+    async def list_instruments(self, *, active_only: bool = True) -> list[Instrument]: ...
+
+
+class BarRepo(Protocol):
+    async def upsert_bars(self, bars: Sequence[Bar]) -> int:
+        """Insert or replace bars (unique per symbol, interval, ts); returns rows written. Idempotent."""
+        ...
+
+    async def list_bars(
+        self,
+        symbol: str,
+        interval: Interval = Interval.D1,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[Bar]:
+        """Bars oldest first; with `limit`, the latest `limit` bars (still oldest first)."""
+        ...
+
+    async def last_bar(self, symbol: str, interval: Interval = Interval.D1) -> Bar | None: ...
+
+    async def set_adj_factors(
+        self, symbol: str, interval: Interval, factors: Sequence[tuple[datetime, float]]
+    ) -> int:
+        """Re-adjust history without refetching: each (ts_from, factor) sets adj_factor for bars
+        with ts < ts_from multiplied by factor (applied in order). Returns rows changed."""
+        ...
+
+
+class ChatRepo(Protocol):
+    async def upsert_chat(self, chat: Chat) -> Chat: ...
+    async def get_chat(self, chat_id: int) -> Chat | None: ...
+    async def list_chats(self, *, active_only: bool = True, tier: str | None = None) -> list[Chat]: ...
+    async def set_active(self, chat_id: int, active: bool) -> None: ...
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup: move the chat, its watches and pending outbox rows."""
+        ...
+
+
+class WatchRepo(Protocol):
+    async def upsert_watch(self, watch: Watch) -> None: ...
+    async def remove_watch(self, chat_id: int, symbol: str) -> bool: ...
+    async def list_watches(self, chat_id: int) -> list[Watch]: ...
+    async def list_watchers(self, symbol: str) -> list[tuple[Chat, Watch]]:
+        """Active chats watching `symbol`, with their watch."""
+        ...
+
+    async def list_watched_symbols(self) -> list[str]:
+        """Every symbol at least one active chat watches."""
+        ...
+
+
+class EventRepo(Protocol):
+    async def add_events(self, events: Sequence[SignalEvent]) -> list[SignalEvent]:
+        """Store events; returns only the new ones (with ids). (symbol, interval, signal, ts) is unique."""
+        ...
+
+    async def list_events(
+        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[SignalEvent]:
+        """Newest first."""
+        ...
+
+
+class OutboxRepo(Protocol):
+    async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
+        """Insert messages; a `dedup_key` already present is skipped. Returns the number inserted."""
+        ...
+
+    async def claim_pending(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+        """Pending messages whose not_before has passed, oldest first."""
+        ...
+
+    async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None: ...
+    async def mark_retry(self, message_id: int, error: str, not_before: datetime) -> None: ...
+    async def mark_failed(self, message_id: int, error: str, *, skipped: bool = False) -> None: ...
+    async def skip_chat(self, chat_id: int, reason: str) -> int:
+        """Mark every pending message of a chat skipped (the chat blocked the bot)."""
+        ...
+
+    async def count_pending(self) -> int: ...
+
+
+class NewsRepo(Protocol):
+    async def add_news(self, items: Sequence[NewsItem]) -> list[NewsItem]:
+        """Store items not yet known by url, guid or fingerprint; returns the new ones."""
+        ...
+
+    async def list_news(
+        self, *, symbol: str | None = None, industry: str | None = None, limit: int = 10
+    ) -> list[NewsItem]:
+        """Newest first."""
+        ...
+
+
+class RatingRepo(Protocol):
+    async def upsert_ratings(self, ratings: Sequence[Rating]) -> int: ...
+    async def list_ratings(self, symbol: str) -> list[Rating]: ...
+    async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None: ...
+
+
+class CursorRepo(Protocol):
+    async def get_cursor(self, symbol: str, source: str, interval: Interval) -> FetchCursor | None: ...
+    async def set_cursor(self, cursor: FetchCursor) -> None: ...
+
+
+class StateRepo(Protocol):
+    """Small blobs (signal-engine state, feed ETags) and leases for scale-out."""
+
+    async def get_state(self, key: str) -> bytes | None: ...
+    async def put_state(self, key: str, value: bytes) -> None: ...
+    async def try_lease(self, name: str, owner: str, now: datetime, ttl_s: float) -> bool:
+        """Take or renew the lease `name` for `owner` if free, expired or already ours."""
+        ...
+
+
+class HealthRepo(Protocol):
+    async def record_job_run(self, run: JobRun) -> None: ...
+    async def list_job_runs(self) -> list[JobRun]: ...
+    async def upsert_source_health(self, health: SourceHealth) -> None: ...
+    async def list_source_health(self) -> list[SourceHealth]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    """Every repository, as wired by the composition root."""
+
+    instruments: InstrumentRepo
+    bars: BarRepo
+    chats: ChatRepo
+    watches: WatchRepo
+    events: EventRepo
+    outbox: OutboxRepo
+    news: NewsRepo
+    ratings: RatingRepo
+    cursors: CursorRepo
+    state: StateRepo
+    health: HealthRepo

@@ -1,0 +1,139 @@
+"""Settings from the environment and `.env` (prefix ``FINSIGNAL_``), validated once at start-up.
+
+Every field here is documented in `.env.example` and the README (a test keeps them in sync).
+Secrets are `SecretStr`: their repr is '**********' and they are only unwrapped where they are sent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from core.errors import ConfigError
+
+IntList = Annotated[list[int], NoDecode]
+StrList = Annotated[list[str], NoDecode]
+
+
+def _split(value: object) -> object:
+    """Comma-separated lists from the environment: '1,2, 3' -> ['1', '2', '3']."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, int):
+        return [value]
+    return value
+
+
+class Settings(BaseSettings):
+    """All of finsignal's configuration. Field name X is read from FINSIGNAL_X."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FINSIGNAL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage ---------------------------------------------------------------------------
+    database_url: str = "sqlite+aiosqlite:///var/finsignal.db"
+    database_echo: bool = False
+
+    # --- telegram --------------------------------------------------------------------------
+    telegram_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    admin_ids: IntList = Field(default_factory=list)
+    premium_channel_id: int | None = None
+    premium_topic_id: int | None = None
+    briefing_times: StrList = Field(default_factory=lambda: ["08:00", "06:30"])  # KST, HH:MM
+    watchlist_limit_free: int = Field(default=10, ge=1)
+    watchlist_limit_premium: int = Field(default=50, ge=1)
+    command_rate_per_minute: int = Field(default=20, ge=1)
+    send_rate_per_second: float = Field(default=30.0, gt=0)
+    default_language: Literal["ko", "en"] = "en"
+
+    # --- market data sources: base URLs (point them at loopback in tests) -------------------
+    yahoo_base_url: str = "https://query2.finance.yahoo.com"
+    krx_base_url: str = "https://data-dbg.krx.co.kr"
+    alphavantage_base_url: str = "https://www.alphavantage.co"
+    eex_base_url: str = "https://public.eex-group.com"
+    krx_auth_key: SecretStr | None = None
+    alphavantage_key: SecretStr | None = None
+    http_timeout_s: float = Field(default=15.0, gt=0)
+    eex_timeout_s: float = Field(default=120.0, gt=0)
+    # rate limits: requests per second, and per day where a source has a daily budget
+    yahoo_rate_per_s: float = Field(default=2.0, gt=0)
+    krx_rate_per_s: float = Field(default=2.0, gt=0)
+    alphavantage_rate_per_s: float = Field(default=1.0, gt=0)
+    alphavantage_daily_budget: int = Field(default=25, ge=0)
+    eex_rate_per_s: float = Field(default=0.2, gt=0)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=300.0, gt=0)
+    outlier_pct: float = Field(default=50.0, gt=0)  # |close / prev_close - 1| beyond this % is flagged
+    quote_max_age_s: float = Field(default=300.0, gt=0)
+
+    # --- news --------------------------------------------------------------------------------
+    yahoo_rss_base_url: str = "https://feeds.finance.yahoo.com"
+    investing_base_url: str = "https://www.investing.com"
+    news_feeds: StrList = Field(default_factory=list)  # extra RSS/Atom URLs
+    news_min_interval_s: float = Field(default=300.0, ge=300.0)
+    news_max_bytes: int = Field(default=2_000_000, gt=0)
+
+    # --- signals & backtests ------------------------------------------------------------------
+    sma_fast: int = Field(default=50, ge=2)
+    sma_slow: int = Field(default=200, ge=2)
+    rsi_period: int = Field(default=14, ge=2)
+    rsi_overbought: float = Field(default=70.0, gt=0, lt=100)
+    rsi_oversold: float = Field(default=30.0, gt=0, lt=100)
+    volume_window: int = Field(default=20, ge=2)
+    volume_multiple: float = Field(default=2.0, gt=0)
+    backtest_years: int = Field(default=10, ge=1)
+    backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
+
+    # --- scheduler & runtime ----------------------------------------------------------------
+    role: Literal["all", "bot", "scheduler"] = "all"
+    price_update_minutes: int = Field(default=5, ge=1)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    data_dir: Path = Path("var")
+
+    @field_validator("admin_ids", "briefing_times", "news_feeds", "backtest_horizons", mode="before")
+    @classmethod
+    def _lists(cls, value: object) -> object:
+        return _split(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_url(cls, value: str) -> str:
+        if "://" not in value:
+            raise ValueError("expected a SQLAlchemy URL such as sqlite+aiosqlite:///var/finsignal.db")
+        return value
+
+    @field_validator("briefing_times")
+    @classmethod
+    def _times(cls, value: list[str]) -> list[str]:
+        for t in value:
+            hh, _, mm = t.partition(":")
+            if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+                raise ValueError("expected comma-separated HH:MM times, e.g. 08:00,06:30")
+        return value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_token is not None and bool(self.telegram_token.get_secret_value())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning a validation failure into a one-line ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        expected = str(err["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"FINSIGNAL_{field.upper()} is invalid: {expected}") from None

@@ -1,0 +1,327 @@
+"""Domain types shared by every package: frozen dataclasses and StrEnums, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Interval(StrEnum):
+    """Bar intervals. Daily is the default; the engine treats every interval alike."""
+
+    D1 = "1d"
+    M1 = "1m"
+    M5 = "5m"
+    M15 = "15m"
+
+
+class Market(StrEnum):
+    """Where an instrument trades; decides the session calendar and time zone."""
+
+    US = "us"  # NYSE/Nasdaq equities and ETFs
+    XETRA = "xetra"  # Deutsche Boerse Xetra (FCO2.DE, .DE equities)
+    KRX = "krx"  # Korea Exchange equities (KOSPI .KS / KOSDAQ .KQ)
+    KETS = "kets"  # KRX emissions market (KAU / KCU / KOC)
+    EEX = "eex"  # EEX primary auctions (EUA-AUCTION)
+    OTHER = "other"  # anything else yfinance knows
+
+
+class SignalType(StrEnum):
+    """The signal families. Values are stable: they are stored and shown."""
+
+    BREAKOUT_200 = "breakout_200"
+    BREAKDOWN_200 = "breakdown_200"
+    GOLDEN_CROSS = "golden_cross"
+    DEATH_CROSS = "death_cross"
+    RSI_OVERBOUGHT = "rsi_overbought"
+    RSI_OVERSOLD = "rsi_oversold"
+    VOLUME_SPIKE = "volume_spike"
+
+    @property
+    def direction(self) -> int:
+        """+1 bullish, -1 bearish, 0 neutral (a volume spike says nothing about direction)."""
+        return _DIRECTION[self]
+
+    @property
+    def opposite(self) -> SignalType | None:
+        """The signal that undoes this one (used by the strategy view's exit)."""
+        return _OPPOSITE.get(self)
+
+
+_DIRECTION = {
+    SignalType.BREAKOUT_200: 1,
+    SignalType.BREAKDOWN_200: -1,
+    SignalType.GOLDEN_CROSS: 1,
+    SignalType.DEATH_CROSS: -1,
+    # RSI overbought/oversold are read as mean-reversion signals: overbought expects a fall.
+    SignalType.RSI_OVERBOUGHT: -1,
+    SignalType.RSI_OVERSOLD: 1,
+    SignalType.VOLUME_SPIKE: 0,
+}
+_OPPOSITE = {
+    SignalType.BREAKOUT_200: SignalType.BREAKDOWN_200,
+    SignalType.BREAKDOWN_200: SignalType.BREAKOUT_200,
+    SignalType.GOLDEN_CROSS: SignalType.DEATH_CROSS,
+    SignalType.DEATH_CROSS: SignalType.GOLDEN_CROSS,
+    SignalType.RSI_OVERBOUGHT: SignalType.RSI_OVERSOLD,
+    SignalType.RSI_OVERSOLD: SignalType.RSI_OVERBOUGHT,
+}
+
+ALL_SIGNALS: frozenset[SignalType] = frozenset(SignalType)
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A canonical instrument. `symbol` is the key everywhere (e.g. 'FCO2.DE', 'KAU25', '005930.KS').
+
+    `sources` is the fallback route in order (e.g. ('yahoo', 'alphavantage')).
+    """
+
+    symbol: str
+    name: str
+    market: Market
+    currency: str
+    timezone: str
+    sources: tuple[str, ...] = ()
+    source_symbols: Mapping[str, str] = field(default_factory=dict)  # per-source ticker, e.g. {"alphavantage": "FCO2.DEX"}
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One OHLCV bar. `ts` is the bar's open time, aware UTC; daily bars use 00:00 UTC of the trading date.
+
+    Prices are raw (as traded). `adj_factor` multiplies raw prices into split/dividend-adjusted ones;
+    indicators use adjusted prices. `flags` carries validation notes (e.g. 'outlier') for kept rows.
+    """
+
+    symbol: str
+    interval: Interval
+    ts: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    adj_factor: float = 1.0
+    source: str = ""
+    flags: str = ""
+
+    @property
+    def adj_close(self) -> float:
+        return self.close * self.adj_factor
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The latest known price of an instrument, with what `/price` shows around it."""
+
+    symbol: str
+    price: float
+    ts: datetime
+    source: str
+    prev_close: float | None = None
+    day_high: float | None = None
+    day_low: float | None = None
+    volume: float | None = None
+    high_52w: float | None = None
+    low_52w: float | None = None
+    sma200: float | None = None
+    rsi14: float | None = None
+
+    @property
+    def change(self) -> float | None:
+        return None if self.prev_close is None else self.price - self.prev_close
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.prev_close in (None, 0):
+            return None
+        assert self.prev_close is not None
+        return (self.price / self.prev_close - 1.0) * 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class SignalEvent:
+    """A signal fired on a confirmed bar. Unique per (symbol, interval, signal, ts).
+
+    `values` holds the indicator values behind it (e.g. {'sma50': .., 'sma200': .., 'rsi14': ..});
+    `strength` is the signal's own figure: % distance from the SMA, the volume multiple, or the RSI level.
+    """
+
+    symbol: str
+    signal: SignalType
+    interval: Interval
+    ts: datetime
+    close: float
+    values: Mapping[str, float]
+    strength: float
+    id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.symbol}|{self.interval}|{self.signal}|{self.ts.isoformat()}"
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+    CHANNEL = "channel"
+    CONSOLE = "console"
+
+
+class Tier(StrEnum):
+    FREE = "free"
+    PREMIUM = "premium"
+
+
+class Language(StrEnum):
+    KO = "ko"
+    EN = "en"
+
+
+class QuietMode(StrEnum):
+    """What happens to alerts inside a chat's quiet hours."""
+
+    HOLD = "hold"  # delivered when quiet hours end
+    DROP = "drop"  # not delivered
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat the bot talks to. `quiet_start`/`quiet_end` are local hours (0-23) in `timezone`."""
+
+    chat_id: int
+    kind: ChatKind
+    title: str = ""
+    tier: Tier = Tier.FREE
+    language: Language = Language.EN
+    timezone: str = "Asia/Seoul"
+    active: bool = True
+    silent: bool = False
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+    quiet_mode: QuietMode = QuietMode.HOLD
+    signals: frozenset[SignalType] = ALL_SIGNALS  # chat-wide enabled signal types
+    news_alerts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """A chat watching an instrument for a set of signal types (`muted` ones are skipped)."""
+
+    chat_id: int
+    symbol: str
+    signals: frozenset[SignalType] = ALL_SIGNALS
+    muted: frozenset[SignalType] = frozenset()
+
+    def wants(self, signal: SignalType) -> bool:
+        return signal in self.signals and signal not in self.muted
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after max attempts
+    SKIPPED = "skipped"  # chat inactive, or dropped by quiet hours
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One message to one chat, rendered when enqueued. `dedup_key` is unique: a message is enqueued once."""
+
+    chat_id: int
+    dedup_key: str
+    text: str
+    kind: str = "alert"  # alert | briefing | broadcast | news
+    event_id: int | None = None
+    silent: bool = False
+    reply_markup: Mapping[str, Any] | None = None  # Bot API JSON of an InlineKeyboardMarkup
+    photo: bytes | None = None
+    thread_id: int | None = None
+    not_before: datetime | None = None
+    id: int | None = None
+    status: DeliveryStatus = DeliveryStatus.PENDING
+    attempts: int = 0
+    last_error: str = ""
+    message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewsItem:
+    """A normalised headline. `url` is canonical (tracking parameters stripped) and unique."""
+
+    url: str
+    title: str
+    source: str
+    published: datetime
+    summary: str = ""
+    language: str = "en"
+    guid: str = ""
+    fingerprint: str = ""
+    symbols: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    kind: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rating:
+    """The backtest statistics and grade of one (symbol, signal, horizon). Returns are fractions."""
+
+    symbol: str
+    signal: SignalType
+    horizon: int
+    count: int
+    hit_rate: float | None
+    mean_return: float | None
+    median_return: float | None
+    baseline_mean: float | None
+    excess: float | None
+    t_stat: float | None
+    worst_mae: float | None
+    grade: str  # 'A'..'F' or 'insufficient data'
+    period_start: datetime
+    period_end: datetime
+    excluded: int = 0  # occurrences whose forward window ran past the data
+    params: Mapping[str, Any] = field(default_factory=dict)
+    run_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchCursor:
+    """Where fetching resumes for one (symbol, source, interval): the last stored bar's timestamp."""
+
+    symbol: str
+    source: str
+    interval: Interval
+    last_ts: datetime
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobRun:
+    """The last run of a scheduled job, for `status`."""
+
+    job: str
+    started_at: datetime
+    duration_s: float
+    outcome: str  # ok | error | skipped
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """A data source's health, for `status`."""
+
+    source: str
+    breaker: str  # closed | open | half_open
+    successes: int
+    failures: int
+    last_latency_ms: float | None
+    last_error: str = ""
+    updated_at: datetime | None = None
