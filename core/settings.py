@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     news_feeds: StrList = Field(default_factory=list)  # extra RSS/Atom URLs
     news_min_interval_s: float = Field(default=300.0, ge=300.0)
     news_max_bytes: int = Field(default=2_000_000, gt=0)
+    news_timeout_s: float = Field(default=10.0, gt=0)  # per feed request, connect to last byte
+    # Investing.com rss/news_{N}.rss: 25 stocks, 11 commodities & futures, 14 economy
+    news_investing_categories: IntList = Field(default_factory=lambda: [25, 11, 14])
 
     # --- signals & backtests ------------------------------------------------------------------
     sma_fast: int = Field(default=50, ge=2)
@@ -102,7 +105,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path("var")
 
-    @field_validator("admin_ids", "briefing_times", "news_feeds", "backtest_horizons", mode="before")
+    @field_validator(
+        "admin_ids",
+        "briefing_times",
+        "news_feeds",
+        "news_investing_categories",
+        "backtest_horizons",
+        mode="before",
+    )
     @classmethod
     def _lists(cls, value: object) -> object:
         return _split(value)
