@@ -1,0 +1,40 @@
+# finsignal image: one image runs the bot (`run`), the backtester (`backtest ...`) or any other command.
+# Build: docker build -t finsignal .      Run: docker run --env-file .env finsignal run
+
+# --- build stage: dependencies first (cached layer), then the source ------------------------------
+FROM python:3.12-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY requirements.lock ./
+RUN pip install --no-deps -r requirements.lock
+COPY pyproject.toml README.md alembic.ini ./
+COPY core ./core
+COPY market ./market
+COPY signals ./signals
+COPY backtest ./backtest
+COPY news ./news
+COPY storage ./storage
+COPY scheduler ./scheduler
+COPY bot ./bot
+COPY finsignal ./finsignal
+RUN pip install --no-deps .
+
+# --- runtime stage: the virtualenv only, as a non-root user ----------------------------------------
+FROM python:3.12-slim-bookworm
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    MPLBACKEND=Agg \
+    FINSIGNAL_DATABASE_URL=sqlite+aiosqlite:////data/finsignal.db \
+    FINSIGNAL_DATA_DIR=/data
+RUN useradd --create-home --uid 10001 finsignal \
+    && mkdir -p /data \
+    && chown finsignal:finsignal /data
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /home/finsignal
+USER 10001:10001
+VOLUME ["/data"]
+HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 CMD ["finsignal", "status", "--check"]
+ENTRYPOINT ["finsignal"]
+CMD ["run"]

@@ -1,0 +1,5 @@
+"""`python -m finsignal` is the `finsignal` command."""
+
+from finsignal.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""The `finsignal` command line: parse, load settings once, run one async command, map errors to exit codes.
+
+Exit codes: 0 ok; 1 runtime failure (database unreachable, source down, ...); 2 usage or configuration
+error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from core.errors import ConfigError, DatabaseUnavailableError, FinsignalError, UsageError
+from core.settings import Settings, load_settings
+from finsignal.logs import configure_logging
+
+logger = logging.getLogger(__name__)
+
+Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+
+
+def _commands() -> dict[str, Command]:
+    from finsignal import commands
+
+    return {
+        "run": commands.cmd_run,
+        "chat": commands.cmd_chat,
+        "backtest": commands.cmd_backtest,
+        "fetch": commands.cmd_fetch,
+        "import-csv": commands.cmd_import_csv,
+        "db": commands.cmd_db,
+        "status": commands.cmd_status,
+        "replay": commands.cmd_replay,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="finsignal",
+        description="Market signal alerts for Telegram: SMA200 breaks, golden/death crosses, RSI, volume spikes.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot and the scheduler (console mode when no token is set)")
+    run.add_argument("--role", choices=["all", "bot", "scheduler"], help="run only part (scale-out)")
+    run.add_argument("--console", action="store_true", help="force console mode even with a token")
+
+    sub.add_parser("chat", help="console mode: type bot commands in the terminal, see replies and alerts")
+
+    bt = sub.add_parser("backtest", help="rate every signal type on history (admin)")
+    from backtest.cli import add_arguments as add_backtest_arguments
+
+    add_backtest_arguments(bt)
+
+    fetch = sub.add_parser("fetch", help="load price history for symbols into the database")
+    fetch.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    fetch.add_argument("--years", type=_positive_int, default=10, help="years of history (default 10)")
+
+    imp = sub.add_parser("import-csv", help="load daily bars from CSV files (Date,Open,High,Low,Close,Volume)")
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument("--symbol", help="symbol for the bars (default: from each file name, e.g. AAPL.csv)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations (also done at start-up)")
+
+    status = sub.add_parser("status", help="health: database, sources and breakers, jobs, outbox, CPU/memory")
+    status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    replay = sub.add_parser("replay", help="feed stored history through the live path to see past alerts")
+    replay.add_argument("symbols", nargs="+", metavar="SYMBOL")
+    replay.add_argument("--from", dest="start", required=True, type=_date, help="first date (YYYY-MM-DD)")
+    replay.add_argument("--to", dest="end", type=_date, help="last date (default: latest stored)")
+    replay.add_argument("--speed", type=float, default=0.0, help="bars per second (0 = as fast as possible)")
+    replay.add_argument("--telegram", type=int, metavar="CHAT_ID", help="send the alerts to this chat")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {value}")
+    return value
+
+
+def _date(text: str) -> object:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"finsignal: configuration error: {exc}", file=sys.stderr)
+        return 2
+    secrets = [
+        s.get_secret_value()
+        for s in (settings.telegram_token, settings.krx_auth_key, settings.alphavantage_key, settings.webhook_secret)
+        if s is not None
+    ]
+    configure_logging("DEBUG" if args.verbose else settings.log_level, secrets)
+    command = _commands()[args.command]
+    try:
+        return asyncio.run(command(args, settings))
+    except UsageError as exc:
+        print(f"finsignal {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"finsignal: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailableError as exc:
+        print(f"finsignal: database unavailable: {exc}", file=sys.stderr)
+        return 1
+    except FinsignalError as exc:
+        print(f"finsignal {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,47 @@
+"""Logging set-up for the CLI: one format, noisy libraries quietened, secrets redacted from every record."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+_TOKEN_IN_URL = re.compile(r"/bot\d+:[A-Za-z0-9_-]+")
+
+
+class RedactingFilter(logging.Filter):
+    """Replace every configured secret (and any bot token inside a URL) with '***' in log records."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self._secrets = [s for s in secrets if s and len(s) >= 4]
+
+    def _clean(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return _TOKEN_IN_URL.sub("/bot***", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._clean(message)
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr with timestamps; httpx/telegram/apscheduler at WARNING (the bot token is in URLs)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "aiosqlite", "yfinance"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
