@@ -101,6 +101,20 @@ class Settings(BaseSettings):
     # --- scheduler & runtime ----------------------------------------------------------------
     role: Literal["all", "bot", "scheduler"] = "all"
     price_update_minutes: int = Field(default=5, ge=1)
+    finalise_delay_minutes: int = Field(default=30, ge=0)  # after each market's close (or KETS time)
+    finalise_retry_minutes: int = Field(default=20, ge=1)  # failed instruments are retried this much later
+    finalise_retries: int = Field(default=2, ge=0)
+    prev_close_lead_minutes: int = Field(default=15, ge=0)  # previous-close snapshot before the open
+    kets_session: str = "10:00-12:00"  # KRX emissions market hours, KST (XKRX trading days)
+    kets_finalise_time: str = "15:30"  # KST; emissions daily bars are fetched this + finalise delay
+    eex_fetch_time: str = "11:45"  # Europe/Berlin (CET/CEST), EEX auction results, Mon-Fri
+    news_crawl_minutes: int = Field(default=15, ge=5)
+    briefing_days: str = "mon-fri"  # cron day_of_week for the briefings at briefing_times (KST)
+    job_stagger_seconds: int = Field(default=20, ge=0)  # jobs of the same kind are spread by this much
+    misfire_grace_s: int = Field(default=300, ge=1)
+    lease_ttl_s: float = Field(default=600.0, gt=0)  # a job's database lease (two schedulers, one fires)
+    warmup_bars: int = Field(default=400, ge=2)  # bars read to warm the signal engine per symbol
+    shutdown_timeout_s: float = Field(default=30.0, gt=0)  # wait this long for running jobs at shutdown
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path("var")
@@ -131,6 +145,16 @@ class Settings(BaseSettings):
             hh, _, mm = t.partition(":")
             if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
                 raise ValueError("expected comma-separated HH:MM times, e.g. 08:00,06:30")
+        return value
+
+    @field_validator("kets_session", "kets_finalise_time", "eex_fetch_time")
+    @classmethod
+    def _clock_times(cls, value: str) -> str:
+        parts = value.split("-")
+        for t in parts:
+            hh, _, mm = t.strip().partition(":")
+            if len(parts) > 2 or not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+                raise ValueError("expected HH:MM (or HH:MM-HH:MM for a session), e.g. 11:45 or 10:00-12:00")
         return value
 
     @property
