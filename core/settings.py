@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     breaker_reset_s: float = Field(default=300.0, gt=0)
     outlier_pct: float = Field(default=50.0, gt=0)  # |close / prev_close - 1| beyond this % is flagged
     quote_max_age_s: float = Field(default=300.0, gt=0)
+    market_retry_attempts: int = Field(default=3, ge=1)  # attempts per call on transient errors
+    market_retry_base_s: float = Field(default=0.5, gt=0)  # first backoff (exponential, with jitter)
+    market_retry_max_s: float = Field(default=8.0, gt=0)  # longest single backoff
+    market_source_concurrency: int = Field(default=8, ge=1)  # requests in flight per source
+    market_batch_concurrency: int = Field(default=64, ge=1)  # instruments processed at once per batch
+    market_initial_days: int = Field(default=400, ge=1)  # first update of an instrument with no history
 
     # --- news --------------------------------------------------------------------------------
     yahoo_rss_base_url: str = "https://feeds.finance.yahoo.com"
