@@ -1,0 +1,136 @@
+"""Market sessions from exchange_calendars (XNYS, XETR, XKRX), with per-market session overrides.
+
+A session is a pair of aware UTC datetimes (open, close) taken from the exchange's maintained calendar,
+so holidays, early closes and DST are the calendar's business. The KRX emissions market (KETS) trades on
+XKRX days but only 10:00-12:00 KST (KRX 배출권시장 매매시간), set by ``Settings.kets_session``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import exchange_calendars as xcals
+
+from core.types import Market
+
+CALENDAR_START = "2024-01-01"  # history older than this is never scheduled; keeps loading fast
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    """How one market is scheduled: its exchange calendar, time zone and optional local session bounds."""
+
+    market: Market
+    calendar: str
+    tz: str
+    session: tuple[time, time] | None = None  # local open/close overriding the calendar's (KETS)
+    finalise_at: time | None = None  # local time daily bars are published (else the close)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+def parse_hhmm(text: str) -> time:
+    """'15:30' -> time(15, 30); a clear ValueError otherwise."""
+    hh, sep, mm = text.strip().partition(":")
+    if not (sep and hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+        raise ValueError(f"expected HH:MM, got {text!r}")
+    return time(int(hh), int(mm))
+
+
+def parse_span(text: str) -> tuple[time, time]:
+    """'10:00-12:00' -> (time(10), time(12)); the end must be after the start."""
+    start, sep, end = text.partition("-")
+    if not sep:
+        raise ValueError(f"expected HH:MM-HH:MM, got {text!r}")
+    a, b = parse_hhmm(start), parse_hhmm(end)
+    if b <= a:
+        raise ValueError(f"session end must be after its start: {text!r}")
+    return a, b
+
+
+@functools.cache
+def _sessions(calendar: str) -> tuple[list[date], list[datetime], list[datetime]]:
+    """(session dates, opens, closes) of an exchange calendar, UTC, cached per process."""
+    cal = xcals.get_calendar(calendar, start=CALENDAR_START)
+    sched = cal.schedule
+    days = [ts.date() for ts in sched.index]
+    opens = [ts.to_pydatetime().astimezone(UTC) for ts in sched["open"]]
+    closes = [ts.to_pydatetime().astimezone(UTC) for ts in sched["close"]]
+    return days, opens, closes
+
+
+class SessionCalendar:
+    """Sessions of one market: the exchange's sessions clipped to the market's own hours."""
+
+    def __init__(self, spec: MarketSpec) -> None:
+        self.spec = spec
+        days, opens, closes = _sessions(spec.calendar)
+        self._days = days
+        if spec.session is None:
+            self._opens, self._closes = opens, closes
+        else:
+            lo, hi = spec.session
+            zone = spec.zone
+            self._opens = [
+                max(o, datetime.combine(d, lo, zone).astimezone(UTC))
+                for d, o in zip(days, opens, strict=True)
+            ]
+            self._closes = [
+                min(c, datetime.combine(d, hi, zone).astimezone(UTC))
+                for d, c in zip(days, closes, strict=True)
+            ]
+
+    @property
+    def last_day(self) -> date:
+        return self._days[-1]
+
+    def is_session(self, day: date) -> bool:
+        i = bisect.bisect_left(self._days, day)
+        return i < len(self._days) and self._days[i] == day
+
+    def is_open(self, now: datetime) -> bool:
+        """True while `now` is inside a session of this market."""
+        i = bisect.bisect_right(self._opens, now) - 1
+        return i >= 0 and now < self._closes[i]
+
+    def sessions_from(self, now: datetime) -> Iterator[tuple[date, datetime, datetime]]:
+        """Sessions whose close is at or after `now` minus one day, in order (for trigger maths)."""
+        i = max(0, bisect.bisect_left(self._closes, now - timedelta(days=1)))
+        for j in range(i, len(self._days)):
+            yield self._days[j], self._opens[j], self._closes[j]
+
+    def session_of(self, now: datetime) -> tuple[date, datetime, datetime] | None:
+        """The latest session that opened at or before `now` (it may have closed already)."""
+        i = bisect.bisect_right(self._opens, now) - 1
+        return None if i < 0 else (self._days[i], self._opens[i], self._closes[i])
+
+
+def default_specs(
+    kets_session: str = "10:00-12:00", kets_finalise: str = "15:30"
+) -> dict[Market, MarketSpec]:
+    """The markets finsignal schedules. EEX auctions run on their own cron (see jobs)."""
+    return {
+        Market.US: MarketSpec(Market.US, "XNYS", "America/New_York"),
+        Market.XETRA: MarketSpec(Market.XETRA, "XETR", "Europe/Berlin"),
+        Market.KRX: MarketSpec(Market.KRX, "XKRX", "Asia/Seoul"),
+        Market.KETS: MarketSpec(
+            Market.KETS,
+            "XKRX",
+            "Asia/Seoul",
+            session=parse_span(kets_session),
+            finalise_at=parse_hhmm(kets_finalise),
+        ),
+    }
+
+
+@functools.cache
+def session_calendar(spec: MarketSpec) -> SessionCalendar:
+    """A cached SessionCalendar for `spec`."""
+    return SessionCalendar(spec)

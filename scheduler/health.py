@@ -1,0 +1,213 @@
+"""Health figures of a Runtime: jobs, sources, outbox depth, bar->outbox latency, process CPU/memory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+from typing import TYPE_CHECKING, Any
+
+import psutil
+
+from core.types import JobRun, SourceHealth
+
+if TYPE_CHECKING:
+    from scheduler.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+class ProcessProbe:
+    """CPU % since the previous call and resident memory of this process."""
+
+    def __init__(self) -> None:
+        self._proc = psutil.Process(os.getpid())
+        self._proc.cpu_percent(interval=None)  # prime: the first reading is always 0
+
+    def figures(self) -> dict[str, Any]:
+        with self._proc.oneshot():
+            return {
+                "pid": self._proc.pid,
+                "cpu_percent": self._proc.cpu_percent(interval=None),
+                "rss_mb": round(self._proc.memory_info().rss / 2**20, 1),
+                "threads": self._proc.num_threads(),
+            }
+
+
+def _job_row(run: JobRun, next_run: Any) -> dict[str, Any]:
+    return {
+        "job": run.job,
+        "last_run": run.started_at.isoformat(timespec="seconds"),
+        "duration_s": round(run.duration_s, 3),
+        "outcome": run.outcome,
+        "detail": run.detail,
+        "next_run": next_run.isoformat(timespec="seconds") if next_run is not None else "",
+    }
+
+
+def source_row(h: SourceHealth) -> dict[str, Any]:
+    total = h.successes + h.failures
+    return {
+        "source": h.source,
+        "breaker": h.breaker,
+        "ok": h.successes,
+        "failed": h.failures,
+        "success_rate": None if total == 0 else round(h.successes / total, 3),
+        "latency_ms": None if h.last_latency_ms is None else round(h.last_latency_ms, 1),
+        "last_error": h.last_error,
+    }
+
+
+def _pipeline(rt: Runtime) -> dict[str, Any]:
+    lat = list(rt.pipeline.latencies)
+    return {
+        "symbols": len(rt.pipeline.last_ts),
+        "evaluations": len(lat),
+        "last_latency_ms": round(lat[-1] * 1000, 1) if lat else None,
+        "median_latency_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
+        "max_latency_ms": round(max(lat) * 1000, 1) if lat else None,
+    }
+
+
+def _jobs(rt: Runtime, runs: dict[str, JobRun]) -> list[dict[str, Any]]:
+    rows = []
+    for job_id in sorted(set(rt.jobs) | set(runs)):
+        run = runs.get(job_id)
+        nxt = rt.next_run(job_id) if job_id in rt.jobs else None
+        if run is None:
+            rows.append(
+                {
+                    "job": job_id,
+                    "last_run": "",
+                    "duration_s": None,
+                    "outcome": "never",
+                    "detail": "",
+                    "next_run": nxt.isoformat(timespec="seconds") if nxt is not None else "",
+                }
+            )
+        else:
+            rows.append(_job_row(run, nxt))
+    return rows
+
+
+def _sources(rt: Runtime) -> list[dict[str, Any]]:
+    try:
+        return [source_row(h) for h in rt.market.health()]
+    except Exception:
+        logger.exception("market health unavailable")
+        return []
+
+
+def status(rt: Runtime) -> dict[str, Any]:
+    """What this process knows without the database."""
+    return {
+        "owner": rt.owner_id,
+        "role": rt.settings.role,
+        "running": rt.scheduler is not None,
+        "jobs": _jobs(rt, dict(rt.runs)),
+        "sources": _sources(rt),
+        "pipeline": _pipeline(rt),
+        "process": rt.process.figures(),
+    }
+
+
+async def health_report(rt: Runtime) -> dict[str, Any]:
+    """`status` merged with the database: job runs recorded by any owner, outbox depth."""
+    report = status(rt)
+    runs: dict[str, JobRun] = {}
+    try:
+        for run in await rt.repos.health.list_job_runs():
+            runs[run.job] = run
+    except Exception:
+        logger.exception("job runs unavailable")
+    for job_id, run in rt.runs.items():  # ours are fresher, and include 'skipped' (lease held elsewhere)
+        if job_id not in runs or run.started_at >= runs[job_id].started_at:
+            runs[job_id] = run
+    report["jobs"] = _jobs(rt, runs)
+    try:
+        report["outbox_pending"] = await rt.repos.outbox.count_pending()
+    except Exception:
+        logger.exception("outbox depth unavailable")
+        report["outbox_pending"] = None
+    return report
+
+
+def prometheus_text(report: dict[str, Any]) -> str:
+    """The health report in Prometheus text exposition format."""
+    out: list[str] = []
+
+    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
+        out.append(f"# HELP {name} {help_}")
+        out.append(f"# TYPE {name} {kind}")
+        out.extend(f"{name}{labels} {value:g}" for labels, value in samples)
+
+    jobs = report.get("jobs", [])
+    metric(
+        "finsignal_job_duration_seconds",
+        "gauge",
+        "Duration of the last run of each job.",
+        [(f'{{job="{j["job"]}"}}', float(j["duration_s"])) for j in jobs if j.get("duration_s") is not None],
+    )
+    metric(
+        "finsignal_job_last_success",
+        "gauge",
+        "1 if the last run of the job succeeded.",
+        [
+            (f'{{job="{j["job"]}"}}', 1.0 if j["outcome"] == "ok" else 0.0)
+            for j in jobs
+            if j["outcome"] != "never"
+        ],
+    )
+    sources = report.get("sources", [])
+    metric(
+        "finsignal_source_requests_total",
+        "counter",
+        "Source calls by outcome.",
+        [(f'{{source="{s["source"]}",outcome="ok"}}', float(s["ok"])) for s in sources]
+        + [(f'{{source="{s["source"]}",outcome="failed"}}', float(s["failed"])) for s in sources],
+    )
+    metric(
+        "finsignal_source_latency_ms",
+        "gauge",
+        "Latency of the last call to each source.",
+        [
+            (f'{{source="{s["source"]}"}}', float(s["latency_ms"]))
+            for s in sources
+            if s["latency_ms"] is not None
+        ],
+    )
+    metric(
+        "finsignal_source_breaker_open",
+        "gauge",
+        "1 while the source's breaker is open.",
+        [(f'{{source="{s["source"]}"}}', 0.0 if s["breaker"] == "closed" else 1.0) for s in sources],
+    )
+    if report.get("outbox_pending") is not None:
+        metric(
+            "finsignal_outbox_pending",
+            "gauge",
+            "Messages waiting in the outbox.",
+            [("", float(report["outbox_pending"]))],
+        )
+    pipe = report.get("pipeline", {})
+    if pipe.get("last_latency_ms") is not None:
+        metric(
+            "finsignal_bar_to_outbox_seconds",
+            "gauge",
+            "Bars in hand to outbox rows, last evaluation.",
+            [("", pipe["last_latency_ms"] / 1000)],
+        )
+    proc = report.get("process", {})
+    metric(
+        "finsignal_process_cpu_percent",
+        "gauge",
+        "CPU of this process.",
+        [("", float(proc.get("cpu_percent", 0)))],
+    )
+    metric(
+        "finsignal_process_resident_memory_bytes",
+        "gauge",
+        "Resident memory of this process.",
+        [("", float(proc.get("rss_mb", 0)) * 2**20)],
+    )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,134 @@
+"""The job plan: which job fires when. Pure: settings in, job definitions (id, kind, trigger) out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from core.settings import Settings
+from core.timeutil import KST
+from core.types import Market
+from scheduler.calendars import MarketSpec, default_specs, parse_hhmm, session_calendar
+from scheduler.triggers import SessionAnchorTrigger, SessionIntervalTrigger
+
+EEX_TZ = "Europe/Berlin"
+
+
+class JobKind(StrEnum):
+    """Job names (verbs). A job id is `kind` or `kind.market` / `kind.HHMM`."""
+
+    UPDATE_PRICES = "update_prices"
+    SNAPSHOT_PREV_CLOSE = "snapshot_prev_close"
+    FINALISE_BARS = "finalise_bars"
+    EVALUATE_SIGNALS = "evaluate_signals"
+    FETCH_EEX_AUCTIONS = "fetch_eex_auctions"
+    CRAWL_NEWS = "crawl_news"
+    SEND_BRIEFING = "send_briefing"
+
+
+@dataclass(frozen=True, slots=True)
+class JobDef:
+    """One scheduled job: `market` for market jobs, `slot` ('08:00') for briefings."""
+
+    id: str
+    kind: JobKind
+    trigger: BaseTrigger
+    market: Market | None = None
+    slot: str = ""
+
+
+def market_specs(settings: Settings) -> dict[Market, MarketSpec]:
+    """The scheduled markets with the KETS hours from settings."""
+    return default_specs(settings.kets_session, settings.kets_finalise_time)
+
+
+def plan_jobs(
+    settings: Settings,
+    *,
+    specs: Mapping[Market, MarketSpec] | None = None,
+    with_news: bool = True,
+    with_briefings: bool = True,
+) -> list[JobDef]:
+    """Every job with its trigger. Jobs of one kind are staggered by `job_stagger_seconds`."""
+    specs = dict(specs) if specs is not None else market_specs(settings)
+    stagger = timedelta(seconds=settings.job_stagger_seconds)
+    every = timedelta(minutes=settings.price_update_minutes)
+    delay = timedelta(minutes=settings.finalise_delay_minutes)
+    lead = timedelta(minutes=settings.prev_close_lead_minutes)
+    jobs: list[JobDef] = []
+    for i, (market, spec) in enumerate(specs.items()):
+        cal = session_calendar(spec)
+        jobs += [
+            JobDef(
+                f"{JobKind.UPDATE_PRICES}.{market}",
+                JobKind.UPDATE_PRICES,
+                SessionIntervalTrigger(cal, every, offset=i * stagger),
+                market,
+            ),
+            JobDef(
+                f"{JobKind.SNAPSHOT_PREV_CLOSE}.{market}",
+                JobKind.SNAPSHOT_PREV_CLOSE,
+                SessionAnchorTrigger(cal, "open", offset=-lead + i * stagger),
+                market,
+            ),
+            JobDef(
+                f"{JobKind.FINALISE_BARS}.{market}",
+                JobKind.FINALISE_BARS,
+                SessionAnchorTrigger(cal, "finalise", offset=delay + i * stagger),
+                market,
+            ),
+        ]
+    eex = parse_hhmm(settings.eex_fetch_time)
+    jobs.append(
+        JobDef(
+            JobKind.FETCH_EEX_AUCTIONS.value,
+            JobKind.FETCH_EEX_AUCTIONS,
+            CronTrigger(day_of_week="mon-fri", hour=eex.hour, minute=eex.minute, timezone=EEX_TZ),
+            Market.EEX,
+        )
+    )
+    if with_news:
+        jobs.append(
+            JobDef(
+                JobKind.CRAWL_NEWS.value,
+                JobKind.CRAWL_NEWS,
+                IntervalTrigger(
+                    minutes=settings.news_crawl_minutes,
+                    start_date=datetime(2024, 1, 1, tzinfo=KST) + len(specs) * stagger + stagger / 2,
+                    timezone=KST,
+                ),
+            )
+        )
+    if with_briefings:
+        for slot in settings.briefing_times:
+            t = parse_hhmm(slot)
+            jobs.append(
+                JobDef(
+                    f"{JobKind.SEND_BRIEFING}.{t:%H%M}",
+                    JobKind.SEND_BRIEFING,
+                    CronTrigger(
+                        day_of_week=settings.briefing_days, hour=t.hour, minute=t.minute, timezone=KST
+                    ),
+                    slot=f"{t:%H:%M}",
+                )
+            )
+    return jobs
+
+
+def fire_times(job: JobDef, start: datetime, end: datetime) -> list[datetime]:
+    """The fire times of `job` in [start, end) as APScheduler computes them (for tests and `status`)."""
+    out: list[datetime] = []
+    prev: datetime | None = None
+    now = start
+    while True:
+        nxt = job.trigger.get_next_fire_time(prev, now)
+        if nxt is None or nxt >= end:
+            return out
+        out.append(nxt)
+        prev, now = nxt, nxt

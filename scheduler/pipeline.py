@@ -1,0 +1,255 @@
+"""Bars -> signal engine -> stored events (deduplicated) -> Notifier, with the engine state persisted.
+
+The persisted blob holds the engine state *and* the last bar time fed per symbol, written in one
+`put_state`, so a restart never feeds a bar twice nor skips one: bars stored but not yet evaluated when
+the process stopped are read back from storage (`catch_up`), and events already stored but perhaps not
+yet handed to delivery are handed over again (the outbox's dedup_key makes that idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.ports import Notifier, Repositories
+from core.types import Bar, Interval, SignalEvent
+from scheduler.ports import EnginePort
+
+logger = logging.getLogger(__name__)
+
+_MAGIC = b"FSSCHED1"
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(slots=True)
+class EvalResult:
+    """What one evaluation did. `latency_s` runs from bars in hand to the notifier having enqueued."""
+
+    bars: int = 0
+    events: int = 0
+    new_events: list[SignalEvent] = field(default_factory=list)
+    republished: int = 0
+    enqueued: int = 0
+    latency_s: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def pack_state(last_ts: Mapping[str, datetime], engine_state: bytes) -> bytes:
+    """One blob: magic, header length, JSON header (last bar time per symbol), engine bytes."""
+    header = json.dumps({"last_ts": {s: t.isoformat() for s, t in last_ts.items()}}).encode()
+    return _MAGIC + len(header).to_bytes(4, "big") + header + engine_state
+
+
+def unpack_state(blob: bytes) -> tuple[dict[str, datetime], bytes]:
+    """Inverse of `pack_state`; ValueError on anything else."""
+    if not blob.startswith(_MAGIC):
+        raise ValueError("not a scheduler state blob")
+    n = int.from_bytes(blob[8:12], "big")
+    header = json.loads(blob[12 : 12 + n])
+    last_ts = {s: datetime.fromisoformat(t) for s, t in header["last_ts"].items()}
+    return last_ts, blob[12 + n :]
+
+
+class SignalPipeline:
+    """Owns the live signal engine and its persisted state for one interval."""
+
+    def __init__(
+        self,
+        repos: Repositories,
+        notifier: Notifier,
+        engine_factory: Callable[[], EnginePort],
+        *,
+        interval: Interval = Interval.D1,
+        warmup: int = 400,
+        state_key: str | None = None,
+        persist: bool = True,
+    ) -> None:
+        self._repos = repos
+        self._notifier = notifier
+        self._factory = engine_factory
+        self.interval = interval
+        self.warmup = warmup
+        self.state_key = state_key or f"scheduler.signal_state.{interval}"
+        self.persist = persist
+        self._engine: EnginePort | None = None
+        self._last_ts: dict[str, datetime] = {}
+        self._lock = asyncio.Lock()
+        self.latencies: deque[float] = deque(maxlen=200)
+
+    @property
+    def last_ts(self) -> Mapping[str, datetime]:
+        return dict(self._last_ts)
+
+    async def warm(self, symbols: Iterable[str]) -> EvalResult:
+        """Restore saved state (or start fresh), warm unseen symbols from stored bars, then catch up."""
+        async with self._lock:
+            await self._restore()
+            engine = self._require()
+            warmed = 0
+            todo = [s for s in symbols if s not in self._last_ts]
+            for symbol in todo:
+                bars = await self._repos.bars.list_bars(symbol, self.interval, limit=self.warmup)
+                if bars:
+                    engine.warm_up(symbol, bars)
+                    self._last_ts[symbol] = bars[-1].ts
+                    warmed += 1
+            if warmed:
+                await self._save()
+            logger.info(
+                "signal engine ready: %d symbols known, %d warmed from stored bars",
+                len(self._last_ts),
+                warmed,
+            )
+        return await self.catch_up([s for s in self._last_ts if s not in todo])
+
+    async def catch_up(self, symbols: Iterable[str]) -> EvalResult:
+        """Evaluate stored bars newer than the last one fed (e.g. stored before a crash, never evaluated)."""
+        pending: dict[str, list[Bar]] = {}
+        for symbol in symbols:
+            since = self._last_ts.get(symbol)
+            if since is None:
+                continue
+            bars = await self._repos.bars.list_bars(symbol, self.interval, start=since + _TICK)
+            bars = [b for b in bars if b.ts > since]
+            if bars:
+                pending[symbol] = bars
+        if pending:
+            logger.info("catching up %d symbols with stored bars not yet evaluated", len(pending))
+        return await self.process(pending) if pending else EvalResult()
+
+    async def process(self, new_bars: Mapping[str, Sequence[Bar]]) -> EvalResult:
+        """Feed new bars (in hand) through the engine, store events, hand new ones to the notifier."""
+        t0 = time.perf_counter()
+        result = EvalResult()
+        async with self._lock:
+            if self._engine is None:
+                await self._restore()
+            try:
+                await self._process_locked(new_bars, result, t0)
+            except Exception:
+                logger.exception("evaluation failed; engine rolled back to its last saved state")
+                self._engine = None  # reloaded from the last saved blob on the next call
+                raise
+            except BaseException:
+                self._engine = None
+                raise
+        if result.bars:
+            self.latencies.append(result.latency_s)
+            logger.info(
+                "evaluated %d bars: %d events, %d new, %d re-handed, %d enqueued, bar->outbox %.3fs",
+                result.bars,
+                result.events,
+                len(result.new_events),
+                result.republished,
+                result.enqueued,
+                result.latency_s,
+            )
+        return result
+
+    async def _process_locked(
+        self, new_bars: Mapping[str, Sequence[Bar]], result: EvalResult, t0: float
+    ) -> None:
+        engine = self._require()
+        groups: dict[datetime, list[Bar]] = defaultdict(list)
+        for symbol, bars in new_bars.items():
+            for bar in await self._fresh(engine, symbol, bars):
+                groups[bar.ts].append(bar)
+        t1 = time.perf_counter()
+        events: list[SignalEvent] = []
+        for ts in sorted(groups):
+            group = groups[ts]
+            events.extend(engine.on_bars(group))
+            for bar in group:
+                self._last_ts[bar.symbol] = ts
+            result.bars += len(group)
+        t2 = time.perf_counter()
+        result.events = len(events)
+        new = await self._repos.events.add_events(events) if events else []
+        t3 = time.perf_counter()
+        known = await self._stored_twins(events, new)
+        to_publish = [*new, *known]
+        result.new_events, result.republished = list(new), len(known)
+        result.enqueued = await self._notifier.publish(to_publish) if to_publish else 0
+        t4 = time.perf_counter()
+        result.latency_s = t4 - t0
+        if result.bars:
+            await self._save()
+        result.timings = {
+            "prepare": t1 - t0,
+            "engine": t2 - t1,
+            "add_events": t3 - t2,
+            "publish": t4 - t3,
+            "save_state": time.perf_counter() - t4,
+        }
+
+    async def _fresh(self, engine: EnginePort, symbol: str, bars: Sequence[Bar]) -> list[Bar]:
+        """Bars of `symbol` not yet fed; an unseen symbol is warmed from storage and only its last bar fed."""
+        ordered = sorted(bars, key=lambda b: b.ts)
+        if not ordered:
+            return []
+        since = self._last_ts.get(symbol)
+        if since is not None:
+            return [b for b in ordered if b.ts > since]
+        last = ordered[-1]
+        history = await self._repos.bars.list_bars(
+            symbol, self.interval, end=last.ts - _TICK, limit=self.warmup
+        )
+        if not history:
+            history = ordered[:-1][-self.warmup :]
+        if history:
+            engine.warm_up(symbol, history)
+        return [last]
+
+    async def _stored_twins(
+        self, events: Sequence[SignalEvent], new: Sequence[SignalEvent]
+    ) -> list[SignalEvent]:
+        """Events the engine fired that were already stored (a re-run): their stored copies, with ids."""
+        new_keys = {e.key for e in new}
+        old = [e for e in events if e.key not in new_keys]
+        if not old:
+            return []
+        found: list[SignalEvent] = []
+        by_symbol: dict[str, set[str]] = defaultdict(set)
+        for e in old:
+            by_symbol[e.symbol].add(e.key)
+        for symbol, keys in by_symbol.items():
+            since = min(e.ts for e in old if e.symbol == symbol)
+            stored = await self._repos.events.list_events(symbol, since=since, limit=max(50, 4 * len(keys)))
+            found.extend(e for e in stored if e.key in keys)
+        return found
+
+    def _require(self) -> EnginePort:
+        if self._engine is None:
+            self._engine = self._factory()
+        return self._engine
+
+    async def _restore(self) -> None:
+        blob = await self._repos.state.get_state(self.state_key)
+        self._engine, self._last_ts = None, {}
+        if blob:
+            try:
+                last_ts, engine_state = unpack_state(blob)
+                self._engine = self._factory().load_state(engine_state)
+                self._last_ts = last_ts
+            except Exception:
+                logger.warning("saved signal state %s unusable; rebuilding from stored bars", self.state_key)
+                self._engine, self._last_ts = None, {}
+        self._require()
+
+    async def _save(self) -> None:
+        if not self.persist:
+            return
+        engine = self._require()
+        await self._repos.state.put_state(self.state_key, pack_state(self._last_ts, engine.dump_state()))
+
+    async def save(self) -> None:
+        """Persist the engine state now (called at shutdown)."""
+        async with self._lock:
+            if self._engine is not None:
+                await self._save()

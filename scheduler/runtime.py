@@ -1,0 +1,331 @@
+"""The Runtime: one APScheduler AsyncIOScheduler on the running loop, the jobs, leases and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from core.errors import ConfigError
+from core.ports import Notifier, Repositories
+from core.settings import Settings
+from core.timeutil import Clock, SystemClock
+from core.types import Instrument, JobRun, Market
+from scheduler import health
+from scheduler.calendars import MarketSpec, session_calendar
+from scheduler.jobs import JobDef, JobKind, market_specs, plan_jobs
+from scheduler.metrics import MetricsServer
+from scheduler.pipeline import EvalResult, SignalPipeline
+from scheduler.ports import BrieferPort, EnginePort, MarketPort, NewsPort
+
+logger = logging.getLogger(__name__)
+
+# Instruments of markets without their own schedule ride along with the US session.
+_SCHEDULED_AS = {Market.OTHER: Market.US}
+
+
+class JobSkipped(Exception):
+    """Raised inside a job body when there is nothing to do (recorded as outcome 'skipped')."""
+
+
+class Runtime:
+    """Drives finsignal: prices, bars -> signals -> delivery, news and briefings, on one event loop.
+
+    `start()` must be called with an event loop running (PTB's post_init); `await stop()` at shutdown.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        repos: Repositories,
+        *,
+        market: MarketPort,
+        notifier: Notifier,
+        engine_factory: Callable[[], EnginePort] | None = None,
+        engine: EnginePort | None = None,
+        briefer: BrieferPort | None = None,
+        news: NewsPort | None = None,
+        clock: Clock | None = None,
+        owner_id: str | None = None,
+        specs: Mapping[Market, MarketSpec] | None = None,
+    ) -> None:
+        if engine_factory is None and engine is None:
+            raise ValueError("Runtime needs engine_factory or engine")
+        factory: Callable[[], EnginePort] = engine_factory or (lambda: engine)  # type: ignore[assignment,return-value]
+        self.settings = settings
+        self.repos = repos
+        self.market = market
+        self.notifier = notifier
+        self.briefer = briefer
+        self.news = news
+        self.clock: Clock = clock or SystemClock()
+        self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.specs = dict(specs) if specs is not None else market_specs(settings)
+        try:
+            self.jobs: dict[str, JobDef] = {
+                j.id: j
+                for j in plan_jobs(
+                    settings, specs=self.specs, with_news=news is not None, with_briefings=briefer is not None
+                )
+            }
+        except ValueError as exc:
+            raise ConfigError(f"scheduler settings are invalid: {exc}") from None
+        self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
+        self.runs: dict[str, JobRun] = {}
+        self._scheduler: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[Any]] = set()
+        self._accepting = False
+        self._warm_task: asyncio.Task[EvalResult] | None = None
+        self._retries: dict[str, int] = {}
+        self._metrics: MetricsServer | None = None
+        self._metrics_task: asyncio.Task[None] | None = None
+        self.process = health.ProcessProbe()
+
+    # ---------------------------------------------------------------- lifecycle
+    @property
+    def enabled(self) -> bool:
+        """False when this process runs only the bot (role=bot)."""
+        return self.settings.role in ("all", "scheduler")
+
+    def start(self) -> None:
+        """Create the scheduler on the running loop, add the jobs, warm the engine in the background."""
+        if self._scheduler is not None:
+            raise RuntimeError("Runtime already started")
+        loop = asyncio.get_running_loop()
+        if self.settings.metrics_port:
+            self._metrics = MetricsServer(self, "127.0.0.1", self.settings.metrics_port)
+            self._metrics_task = loop.create_task(self._metrics.start())
+        if not self.enabled:
+            logger.info("role=%s: scheduler not started in this process", self.settings.role)
+            return
+        self._scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
+        grace = self.settings.misfire_grace_s
+        for job in self.jobs.values():
+            self._scheduler.add_job(
+                self._fire,
+                trigger=job.trigger,
+                args=[job.id],
+                id=job.id,
+                name=job.kind.value,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=grace,
+            )
+        self._accepting = True
+        self._warm_task = loop.create_task(self._warm())
+        self._scheduler.start()
+        logger.info("scheduler started: %d jobs, owner %s", len(self.jobs), self.owner_id)
+
+    async def ready(self) -> EvalResult:
+        """Wait until the engine is warm (restored, warmed and caught up)."""
+        task = self._warm_task
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = self._warm_task = asyncio.get_running_loop().create_task(self._warm())
+        return await asyncio.shield(task)
+
+    async def stop(self) -> None:
+        """Stop accepting work, wait for running jobs (up to shutdown_timeout_s), save the engine state."""
+        self._accepting = False
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.pause()
+        running = {t for t in self._running if not t.done()}
+        if running:
+            logger.info("waiting for %d running jobs to finish", len(running))
+            _, late = await asyncio.wait(running, timeout=self.settings.shutdown_timeout_s)
+            for task in late:
+                logger.warning("job still running at shutdown, cancelled: %s", task.get_name())
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5)
+        if self._warm_task is not None and not self._warm_task.done():
+            self._warm_task.cancel()
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+        if self._metrics is not None:
+            await self._metrics.stop()
+            self._metrics = None
+        try:
+            await self.pipeline.save()
+        except Exception:
+            logger.exception("could not save the signal engine state at shutdown")
+        logger.info("scheduler stopped")
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        return self._scheduler
+
+    def next_run(self, job_id: str) -> datetime | None:
+        job = self._scheduler.get_job(job_id) if self._scheduler is not None else None
+        return None if job is None else job.next_run_time  # type: ignore[no-any-return]
+
+    # ---------------------------------------------------------------- running jobs
+    async def _fire(self, job_id: str, symbols: list[str] | None = None) -> None:
+        if self._accepting:
+            await self.run_job(job_id, symbols=symbols)
+
+    async def run_job(self, job_id: str, *, symbols: list[str] | None = None) -> JobRun:
+        """Run one job now under its lease; records and returns its JobRun (outcome ok|error|skipped)."""
+        job = self.jobs[job_id.split(":")[0]]
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        started = self.clock.now()
+        t0 = time.perf_counter()
+        try:
+            if not await self.repos.state.try_lease(f"job:{job.id}", self.owner_id, started, self._ttl()):
+                run = JobRun(
+                    job_id, started, time.perf_counter() - t0, "skipped", "lease held by another owner"
+                )
+                self.runs[job_id] = run
+                logger.info("job %s skipped: lease held by another scheduler", job_id)
+                return run
+            try:
+                detail = await self._body(job, symbols)
+                outcome = "ok"
+            except JobSkipped as exc:
+                detail, outcome = str(exc), "skipped"
+            except Exception as exc:
+                logger.exception("job %s failed", job_id)
+                detail, outcome = f"{type(exc).__name__}: {exc}"[:300], "error"
+            run = JobRun(job_id, started, time.perf_counter() - t0, outcome, detail)
+            await self._record(run)
+            return run
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    def _ttl(self) -> float:
+        return self.settings.lease_ttl_s
+
+    async def _record(self, run: JobRun) -> None:
+        self.runs[run.job] = run
+        logger.info("job %s %s in %.3fs: %s", run.job, run.outcome, run.duration_s, run.detail)
+        try:
+            await self.repos.health.record_job_run(run)
+        except Exception:
+            logger.exception("could not record the run of job %s", run.job)
+
+    async def _body(self, job: JobDef, symbols: list[str] | None) -> str:
+        if job.kind in (JobKind.UPDATE_PRICES, JobKind.SNAPSHOT_PREV_CLOSE):
+            return await self._refresh_quotes(job)
+        if job.kind in (JobKind.FINALISE_BARS, JobKind.FETCH_EEX_AUCTIONS):
+            return await self._finalise(job, symbols)
+        if job.kind is JobKind.CRAWL_NEWS:
+            if self.news is None:
+                raise JobSkipped("no news service")
+            watched = await self.repos.watches.list_watched_symbols()
+            await self.news.crawl(watched)
+            return f"{len(watched)} symbols"
+        if job.kind is JobKind.SEND_BRIEFING:
+            if self.briefer is None:
+                raise JobSkipped("no briefer")
+            return f"{await self.briefer.send_briefing(job.slot)} messages enqueued"
+        raise JobSkipped(f"nothing to do for {job.kind}")
+
+    async def instruments_of(self, market: Market) -> list[Instrument]:
+        """Active instruments scheduled with `market`."""
+        return [
+            i
+            for i in await self.repos.instruments.list_instruments(active_only=True)
+            if _SCHEDULED_AS.get(i.market, i.market) == market
+        ]
+
+    async def _refresh_quotes(self, job: JobDef) -> str:
+        assert job.market is not None
+        is_open = session_calendar(self.specs[job.market]).is_open(self.clock.now())
+        if job.kind is JobKind.UPDATE_PRICES and not is_open:
+            raise JobSkipped(f"{job.market} session closed")
+        instruments = await self.instruments_of(job.market)
+        if not instruments:
+            raise JobSkipped(f"no {job.market} instruments")
+        await self.market.refresh_quotes(instruments)
+        await self._persist_source_health()
+        return f"{len(instruments)} quotes"
+
+    async def _finalise(self, job: JobDef, symbols: list[str] | None) -> str:
+        """Fetch new daily bars of a market, then evaluate signals on them (same chain)."""
+        assert job.market is not None
+        instruments = await self.instruments_of(job.market)
+        if symbols is not None:
+            instruments = [i for i in instruments if i.symbol in symbols]
+        if not instruments:
+            raise JobSkipped(f"no {job.market} instruments")
+        result = await self.market.update(instruments)
+        await self._persist_source_health()
+        new_bars = {s: list(b) for s, b in result.new_bars.items() if b}
+        failures = dict(result.failures)
+        for symbol, reason in failures.items():
+            logger.warning("job %s: %s not updated (retried next run): %s", job.id, symbol, reason)
+        await self._evaluate(job, new_bars)
+        self._schedule_retry(job, sorted(failures))
+        n_bars = sum(map(len, new_bars.values()))
+        return f"{len(instruments)} instruments, {n_bars} new bars, {len(failures)} failed"
+
+    async def _evaluate(self, job: JobDef, new_bars: dict[str, list[Any]]) -> None:
+        eval_id = f"{JobKind.EVALUATE_SIGNALS}.{job.market}"
+        started, t0 = self.clock.now(), time.perf_counter()
+        try:
+            await self.ready()
+            res = await self.pipeline.process(new_bars)
+        except Exception as exc:
+            await self._record(
+                JobRun(eval_id, started, time.perf_counter() - t0, "error", f"{type(exc).__name__}: {exc}")
+            )
+            raise
+        detail = (
+            f"{res.bars} bars, {len(res.new_events)} new events, {res.enqueued} enqueued, "
+            f"bar->outbox {res.latency_s * 1000:.0f} ms"
+        )
+        await self._record(JobRun(eval_id, started, time.perf_counter() - t0, "ok", detail))
+
+    def _schedule_retry(self, job: JobDef, failed: list[str]) -> None:
+        key = job.id
+        if not failed:
+            self._retries.pop(key, None)
+            return
+        n = self._retries.get(key, 0)
+        if n >= self.settings.finalise_retries or self._scheduler is None or not self._accepting:
+            self._retries.pop(key, None)
+            return
+        self._retries[key] = n + 1
+        when = self.clock.now() + timedelta(minutes=self.settings.finalise_retry_minutes)
+        self._scheduler.add_job(
+            self._fire,
+            trigger=DateTrigger(when),
+            args=[f"{job.id}:retry"],
+            kwargs={"symbols": failed},
+            id=f"{job.id}:retry",
+            name=job.kind.value,
+            replace_existing=True,
+            misfire_grace_time=self.settings.misfire_grace_s,
+        )
+        logger.info("job %s: %d failed instruments retried at %s", job.id, len(failed), when.isoformat())
+
+    async def _persist_source_health(self) -> None:
+        for h in self.market.health():
+            try:
+                await self.repos.health.upsert_source_health(h)
+            except Exception:
+                logger.exception("could not record health of source %s", h.source)
+
+    async def _warm(self) -> EvalResult:
+        instruments = await self.repos.instruments.list_instruments(active_only=True)
+        return await self.pipeline.warm([i.symbol for i in instruments])
+
+    # ---------------------------------------------------------------- health
+    def status(self) -> dict[str, Any]:
+        """In-memory figures: jobs (last run, next run), sources, pipeline latency, process."""
+        return health.status(self)
+
+    async def health_report(self) -> dict[str, Any]:
+        """`status()` plus what needs the database: outbox depth and job runs of other owners."""
+        return await health.health_report(self)
