@@ -1,0 +1,13 @@
+"""Indicators and signal rules: pure and synchronous.
+
+- `compute_history(close, volume, config)` -> `HistoryResult`: the batch path (backtests).
+- `SignalEngine`: the live path, O(1) per instrument per bar, state as arrays across instruments.
+Both run every bar through one numba kernel (`signals._kernel.step`), so their indicator values
+and events are identical.
+"""
+
+from signals.config import SignalConfig
+from signals.engine import ArrayUpdate, SignalEngine
+from signals.history import HistoryResult, compute_history
+
+__all__ = ["ArrayUpdate", "HistoryResult", "SignalConfig", "SignalEngine", "compute_history"]

@@ -1,0 +1,66 @@
+"""Signal configuration: indicator periods, thresholds and the enabled signal types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.types import ALL_SIGNALS, SignalType
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalConfig:
+    """Periods and thresholds of the indicators and signal rules.
+
+    `rsi_flat` is the RSI of a series whose average gain and loss are both exactly zero (no
+    change at all since the start). TA-Lib returns 0.0 there, which would read as "oversold" on a
+    halted or newly listed instrument; the default 50.0 (neutral) is the only deliberate
+    difference from TA-Lib. With no losses but some gains the RSI is 100, as in TA-Lib.
+    """
+
+    sma_fast: int = 50
+    sma_slow: int = 200
+    rsi_period: int = 14
+    rsi_overbought: float = 70.0
+    rsi_oversold: float = 30.0
+    volume_window: int = 20
+    volume_multiple: float = 2.0
+    enabled: frozenset[SignalType] = ALL_SIGNALS
+    rsi_flat: float = 50.0
+
+    def __post_init__(self) -> None:
+        for name in ("sma_fast", "sma_slow", "rsi_period", "volume_window"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"SignalConfig.{name} must be a positive integer, got {value!r}")
+        if self.rsi_period < 2:
+            raise ValueError(f"SignalConfig.rsi_period must be at least 2, got {self.rsi_period}")
+        if not 0.0 <= self.rsi_oversold < self.rsi_overbought <= 100.0:
+            raise ValueError(
+                "SignalConfig needs 0 <= rsi_oversold < rsi_overbought <= 100, got "
+                f"{self.rsi_oversold} and {self.rsi_overbought}"
+            )
+        if not self.volume_multiple > 0.0:
+            raise ValueError(f"SignalConfig.volume_multiple must be > 0, got {self.volume_multiple}")
+        if not 0.0 <= self.rsi_flat <= 100.0:
+            raise ValueError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
+        unknown = [s for s in self.enabled if not isinstance(s, SignalType)]
+        if unknown:
+            raise ValueError(f"SignalConfig.enabled holds non-SignalType values: {unknown!r}")
+        object.__setattr__(self, "enabled", frozenset(self.enabled))
+
+    @property
+    def ring_len(self) -> int:
+        """Closes kept per instrument (the longer SMA window)."""
+        return max(self.sma_fast, self.sma_slow)
+
+    @property
+    def warmup(self) -> int:
+        """Bars needed before every indicator exists and every rule can fire (201 by default).
+
+        A cross needs the SMA on this bar and the previous one (sma_slow + 1 bars); an RSI cross
+        needs two RSI values (rsi_period + 2); a volume spike transition needs the spike state of
+        the previous bar, whose baseline is the average of the `volume_window` bars before it
+        (volume_window + 2). RSI keeps a fading memory of its seed: warm up with more history
+        (>= 250 extra bars) for RSI values that agree with a longer history to ~1e-8.
+        """
+        return max(self.sma_fast + 1, self.sma_slow + 1, self.rsi_period + 2, self.volume_window + 2)

@@ -1,0 +1,235 @@
+"""Incremental path: O(1) per instrument per bar, state as arrays across all instruments."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.types import Bar, Interval, SignalEvent
+from signals import _kernel as K
+from signals._events import enabled_bits, from_us, make_events, to_us
+from signals._types import Arr
+from signals.config import SignalConfig
+
+logger = logging.getLogger(__name__)
+
+_DEFAULT = SignalConfig()
+
+
+@dataclass(frozen=True)
+class ArrayUpdate:
+    """What `SignalEngine.on_arrays` did with each input row.
+
+    `status`: 0 new bar, 1 corrected last bar, 2 older than the last bar (ignored), 3 invalid
+    (rejected). `bits`: event bits fired and not emitted before (bit b <-> SignalType order).
+    """
+
+    status: Arr
+    bits: Arr
+
+
+class SignalEngine:
+    """Live signal engine for all instruments of one interval.
+
+    Feed confirmed bars with `on_bar`/`on_bars`; events use the adjusted close. A bar with the
+    same timestamp as the symbol's last bar replaces it (undo, then apply: no double counting);
+    an older bar is ignored (logged). `on_bar` raises ValueError for an invalid bar (close not
+    finite and > 0, volume not finite and >= 0, naive timestamp, wrong interval); `on_bars` and
+    `warm_up` skip such bars with a warning and go on with the rest. An event for
+    (symbol, type, ts) is emitted at most once, also across corrections and dump/load.
+    """
+
+    def __init__(
+        self, config: SignalConfig = _DEFAULT, interval: Interval = Interval.D1, capacity: int = 1024
+    ):
+        self.config = config
+        self.interval = Interval(interval)
+        self._index: dict[str, int] = {}
+        self._names: list[str] = []
+        self._enabled = enabled_bits(config.enabled)
+        self._alloc(max(1, capacity))
+
+    # ---- state arrays -------------------------------------------------------------------------
+    def _alloc(self, cap: int) -> None:
+        self._cring = np.zeros((cap, self.config.ring_len))
+        self._vring = np.zeros((cap, self.config.volume_window))
+        self._f = K.new_float_state(cap)
+        self._n = np.zeros(cap, dtype=np.int64)
+        self._fb = K.new_float_state(cap)
+        self._oldc = np.zeros(cap)
+        self._oldv = np.zeros(cap)
+        self._last_ts = np.full(cap, K.TS_NONE, dtype=np.int64)
+        self._emitted = np.full((cap, K.N_TYPES), K.TS_NONE, dtype=np.int64)
+
+    _ARRAYS = ("_cring", "_vring", "_f", "_n", "_fb", "_oldc", "_oldv", "_last_ts", "_emitted")
+
+    def _grow(self, need: int) -> None:
+        cap = self._n.shape[0]
+        if need <= cap:
+            return
+        new_cap = max(need, 2 * cap)
+        old = {name: getattr(self, name) for name in self._ARRAYS}
+        self._alloc(new_cap)
+        for name, arr in old.items():
+            getattr(self, name)[: arr.shape[0]] = arr
+
+    def slot(self, symbol: str) -> int:
+        """The state row of `symbol`, created (empty) if new."""
+        i = self._index.get(symbol)
+        if i is None:
+            i = len(self._names)
+            self._grow(i + 1)
+            self._index[symbol] = i
+            self._names.append(symbol)
+        return i
+
+    def _reset(self, i: int) -> None:
+        self._cring[i] = 0.0
+        self._vring[i] = 0.0
+        self._f[i] = K.new_float_state(1)[0]
+        self._fb[i] = self._f[i]
+        self._n[i] = 0
+        self._last_ts[i] = K.TS_NONE
+        self._emitted[i] = K.TS_NONE
+
+    # ---- array core ---------------------------------------------------------------------------
+    def on_arrays(self, slots: Arr, ts_us: Arr, close: Arr, volume: Arr,
+                  *, emit: bool = True) -> ArrayUpdate:  # fmt: skip
+        """Vectorised core: row k is a bar for state row slots[k] (see `slot`), in order.
+
+        `ts_us` are integer microseconds since the epoch (UTC), `close` adjusted closes. One njit
+        loop over the rows; no Python per instrument. The values behind fired events are read with
+        `values_of(slot)` right after the call.
+        """
+        slots = np.ascontiguousarray(slots, dtype=np.int64)
+        if slots.size and (slots.min() < 0 or slots.max() >= len(self._names)):
+            raise ValueError("slots must come from SignalEngine.slot()")
+        ts_us = np.ascontiguousarray(ts_us, dtype=np.int64)
+        close = np.ascontiguousarray(close, dtype=np.float64)
+        volume = np.ascontiguousarray(volume, dtype=np.float64)
+        if not (slots.shape == ts_us.shape == close.shape == volume.shape) or slots.ndim != 1:
+            raise ValueError("slots, ts_us, close and volume must be 1-D arrays of one length")
+        status = np.empty(slots.shape[0], dtype=np.int8)
+        bits = np.empty(slots.shape[0], dtype=np.uint8)
+        cfg = self.config
+        K.update(
+            self._cring, self._vring, self._f, self._n, self._fb, self._oldc, self._oldv,
+            self._last_ts, self._emitted, slots, ts_us, close, volume,
+            cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window, cfg.rsi_overbought,
+            cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, self._enabled, emit, status, bits,
+        )  # fmt: skip
+        return ArrayUpdate(status, bits)
+
+    def values_of(self, slot: int) -> tuple[float, float, float, float, float, float, float]:
+        """(close, sma_fast, sma_slow, rsi, vol_avg, volume, vol_base) after the last bar of `slot`."""
+        f = self._f[slot]
+        return (float(f[K.CLOSE]), float(f[K.FAST]), float(f[K.SLOW]), float(f[K.RSI]),
+                float(f[K.VAVG]), float(f[K.VOL]), float(f[K.VBASE]))  # fmt: skip
+
+    # ---- bars ---------------------------------------------------------------------------------
+    def _check(self, bar: Bar) -> str | None:
+        if bar.interval != self.interval:
+            return f"interval {bar.interval} but this engine runs {self.interval}"
+        if bar.ts.tzinfo is None or bar.ts.utcoffset() is None:
+            return "naive timestamp"
+        c, v = bar.adj_close, bar.volume
+        if not (np.isfinite(c) and c > 0.0):
+            return f"adjusted close {c!r} is not a finite positive number"
+        if not (np.isfinite(v) and v >= 0.0):
+            return f"volume {v!r} is not a finite non-negative number"
+        return None
+
+    def _run(self, bars: Sequence[Bar], slots: list[int], emit: bool) -> list[SignalEvent]:
+        ts = np.fromiter((to_us(b.ts) for b in bars), dtype=np.int64, count=len(bars))
+        close = np.fromiter((b.adj_close for b in bars), dtype=np.float64, count=len(bars))
+        volume = np.fromiter((b.volume for b in bars), dtype=np.float64, count=len(bars))
+        res = self.on_arrays(np.asarray(slots, dtype=np.int64), ts, close, volume, emit=emit)
+        events: list[SignalEvent] = []
+        for k in np.flatnonzero(res.status == K.ST_OLD).tolist():
+            logger.info("signals: ignored %s bar of %s at %s: older than the last bar %s",
+                        self.interval, bars[k].symbol, bars[k].ts.isoformat(),
+                        from_us(int(self._last_ts[slots[k]])).isoformat())  # fmt: skip
+        for k in np.flatnonzero(res.bits).tolist():
+            c, fa, sl, r, va, v, vb = self.values_of(slots[k])
+            b = bars[k]
+            events.extend(make_events(b.symbol, self.interval, from_us(int(ts[k])), int(res.bits[k]),
+                                      c, fa, sl, r, va, v, vb))  # fmt: skip
+        return events
+
+    def on_bar(self, bar: Bar) -> list[SignalEvent]:
+        """One confirmed bar (or a correction of the last one). Raises ValueError if invalid."""
+        problem = self._check(bar)
+        if problem:
+            raise ValueError(f"signals: rejected {bar.symbol} bar at {bar.ts.isoformat()}: {problem}")
+        return self._run([bar], [self.slot(bar.symbol)], emit=True)
+
+    def on_bars(self, bars: Sequence[Bar]) -> list[SignalEvent]:
+        """One bar per symbol at most (ValueError otherwise), processed in one vectorised call."""
+        good: list[Bar] = []
+        for bar in bars:
+            problem = self._check(bar)
+            if problem:
+                logger.warning("signals: skipped %s bar at %s: %s", bar.symbol, bar.ts.isoformat(), problem)
+            else:
+                good.append(bar)
+        slots = [self.slot(b.symbol) for b in good]
+        if len(set(slots)) != len(slots):
+            raise ValueError("on_bars takes at most one bar per symbol; use on_bar for a sequence")
+        return self._run(good, slots, emit=True)
+
+    def warm_up(self, symbol: str, bars: Sequence[Bar]) -> None:
+        """Cold start of `symbol` from stored bars (any order; the last of equal timestamps wins).
+
+        Replaces the symbol's state; emits nothing, but events that fire on these bars count as
+        emitted (a re-fetch of the last stored bar does not repeat them).
+        """
+        good: list[Bar] = []
+        for bar in bars:
+            problem = self._check(bar) if bar.symbol == symbol else f"symbol is not {symbol}"
+            if problem:
+                logger.warning(
+                    "signals: warm-up skipped %s bar at %s: %s", bar.symbol, bar.ts.isoformat(), problem
+                )
+            else:
+                good.append(bar)
+        good.sort(key=lambda b: b.ts)
+        i = self.slot(symbol)
+        self._reset(i)
+        self._run(good, [i] * len(good), emit=False)
+
+    # ---- inspection ---------------------------------------------------------------------------
+    def symbols(self) -> list[str]:
+        return list(self._names)
+
+    def bars_seen(self, symbol: str) -> int:
+        return int(self._n[self._index[symbol]])
+
+    def snapshot(self, symbol: str) -> dict[str, float | None]:
+        """Latest close, sma_fast, sma_slow, rsi, vol_avg and volume (None while not yet defined).
+
+        Raises KeyError for a symbol the engine has never seen.
+        """
+        if symbol not in self._index:
+            raise KeyError(f"signals: no state for {symbol!r}")
+        c, fa, sl, r, va, v, _ = self.values_of(self._index[symbol])
+        raw = {"close": c, "sma_fast": fa, "sma_slow": sl, "rsi": r, "vol_avg": va, "volume": v}
+        return {k: (None if np.isnan(x) else x) for k, x in raw.items()}
+
+    def nbytes(self) -> int:
+        """Bytes held by the state arrays (all `capacity` rows)."""
+        return sum(int(getattr(self, name).nbytes) for name in self._ARRAYS)
+
+    # ---- persistence --------------------------------------------------------------------------
+    def dump_state(self) -> bytes:
+        from signals._state import dump
+
+        return dump(self)
+
+    @classmethod
+    def load_state(cls, data: bytes) -> SignalEngine:
+        from signals._state import load
+
+        return load(cls, data)

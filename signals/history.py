@@ -1,0 +1,142 @@
+"""Batch path: indicators and events over whole histories, vectorised across instruments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+
+from core.types import Interval, SignalEvent, SignalType
+from signals import _kernel
+from signals._events import BIT, TYPES, as_datetimes, enabled_bits, make_events
+from signals._types import Arr
+from signals.config import SignalConfig
+
+_DEFAULT = SignalConfig()
+
+
+@dataclass(frozen=True, eq=False)
+class HistoryResult:
+    """Indicators and events of `compute_history`, each an array of the input's shape.
+
+    Indicators are NaN during warm-up and on rows without a bar. `vol_avg` is the mean volume of
+    the last `volume_window` bars including this one (TA-Lib SMA of volume); `vol_base` is the
+    previous bar's `vol_avg`, the baseline of this bar's volume-spike test.
+    """
+
+    close: Arr
+    volume: Arr
+    sma_fast: Arr
+    sma_slow: Arr
+    rsi: Arr
+    vol_avg: Arr
+    vol_base: Arr
+    bits: Arr  # uint8 event bits per bar (bit b <-> SignalType order)
+    config: SignalConfig = field(default=_DEFAULT)
+
+    @cached_property
+    def events(self) -> dict[SignalType, Arr]:
+        """Boolean masks, True at the bar where an event fires (all False for disabled types)."""
+        return {s: (self.bits & BIT[s]) != 0 for s in TYPES}
+
+    @cached_property
+    def strength(self) -> dict[SignalType, Arr]:
+        """Each type's figure on every bar where defined (the event's strength where it fires)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dist = (self.close / self.sma_slow - 1.0) * 100.0
+            spread = (self.sma_fast / self.sma_slow - 1.0) * 100.0
+            multiple = self.volume / self.vol_base
+        return {
+            SignalType.BREAKOUT_200: dist,
+            SignalType.BREAKDOWN_200: dist,
+            SignalType.GOLDEN_CROSS: spread,
+            SignalType.DEATH_CROSS: spread,
+            SignalType.RSI_OVERBOUGHT: self.rsi,
+            SignalType.RSI_OVERSOLD: self.rsi,
+            SignalType.VOLUME_SPIKE: multiple,
+        }
+
+    def to_events(
+        self,
+        symbols: Sequence[str],
+        ts: Sequence[datetime] | Arr,
+        close: Arr | None = None,
+        interval: Interval = Interval.D1,
+    ) -> list[SignalEvent]:
+        """The events as SignalEvent objects, ordered by bar, then instrument column, then type.
+
+        `symbols` names the columns (one symbol for 1-D input); `ts` gives each row's timestamp.
+        `close` overrides the close reported in events (default: the adjusted close computed on).
+        """
+        bits2 = self.bits.reshape(self.bits.shape[0], -1)
+        n_bars, n_inst = bits2.shape
+        if isinstance(symbols, str):
+            symbols = [symbols]
+        if len(symbols) != n_inst:
+            raise ValueError(f"got {len(symbols)} symbols for {n_inst} instrument columns")
+        stamps = as_datetimes(ts, n_bars)
+        shown = self.close if close is None else np.asarray(close, dtype=np.float64)
+        if shown.shape != self.close.shape:
+            raise ValueError(f"close has shape {shown.shape}, expected {self.close.shape}")
+        cols = [a.reshape(n_bars, n_inst) for a in (shown, self.sma_fast, self.sma_slow, self.rsi,
+                                                    self.vol_avg, self.volume, self.vol_base)]  # fmt: skip
+        out: list[SignalEvent] = []
+        rows, inst = np.nonzero(bits2)
+        for t, j in zip(rows.tolist(), inst.tolist(), strict=True):
+            c, fa, sl, r, va, v, vb = (float(a[t, j]) for a in cols)
+            out.extend(
+                make_events(symbols[j], interval, stamps[t], int(bits2[t, j]), c, fa, sl, r, va, v, vb)
+            )
+        return out
+
+
+def _validate(close: Arr, volume: Arr) -> None:
+    if close.shape != volume.shape:
+        raise ValueError(f"close has shape {close.shape} but volume has {volume.shape}")
+    if close.ndim not in (1, 2):
+        raise ValueError(f"expected 1-D (n_bars,) or 2-D (n_bars, n_instruments) arrays, got {close.ndim}-D")
+    has_bar = ~np.isnan(close)
+    with np.errstate(invalid="ignore"):
+        bad_close = has_bar & ~(close > 0.0) | np.isinf(close)
+        bad_volume = has_bar & ~((volume >= 0.0) & np.isfinite(volume))
+    for name, bad in (
+        ("close must be finite and > 0", bad_close),
+        ("volume must be finite and >= 0", bad_volume),
+    ):
+        if bad.any():
+            where = np.argwhere(bad.reshape(bad.shape[0], -1))[0]
+            raise ValueError(f"{name} wherever close is not NaN; first bad value at row {where[0]}, "
+                             f"column {where[1]}")  # fmt: skip
+
+
+def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) -> HistoryResult:
+    """Indicators and events over whole histories.
+
+    `close` (ADJUSTED closes) and `volume` are float arrays of shape (n_bars,) or
+    (n_bars, n_instruments), rows in time order. A NaN close means "no bar" for that instrument on
+    that row (front padding for shorter histories, or a day the market was closed): the row gets
+    NaN indicators and no events, and the instrument's state carries over. Where close is not NaN,
+    close must be > 0 and volume finite and >= 0 (ValueError otherwise, naming the first bad cell).
+    """
+    c = np.asarray(close, dtype=np.float64)
+    v = np.asarray(volume, dtype=np.float64)
+    _validate(c, v)
+    shape = c.shape
+    c2 = np.asfortranarray(c.reshape(shape[0], -1))
+    v2 = np.asfortranarray(v.reshape(shape[0], -1))
+    fast, slow, rsi, vavg, vbase = (np.empty(c2.shape, dtype=np.float64, order="F") for _ in range(5))
+    bits = np.empty(c2.shape, dtype=np.uint8, order="F")
+    cfg = config
+    _kernel.history(
+        c2, v2, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window,
+        cfg.rsi_overbought, cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat,
+        enabled_bits(cfg.enabled), fast, slow, rsi, vavg, vbase, bits,
+    )  # fmt: skip
+    fast, slow, rsi, vavg, vbase = (o.reshape(shape) for o in (fast, slow, rsi, vavg, vbase))
+    return HistoryResult(
+        close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg, vol_base=vbase,
+        bits=bits.reshape(shape), config=cfg,
+    )  # fmt: skip
