@@ -1,0 +1,250 @@
+"""Fetch -> adjust -> validate -> store -> advance cursors, for one instrument at a time.
+
+The start of an update is the later of the stored cursors (one per source) and the last stored bar,
+inclusive: the last bar is fetched again (it may have been incomplete) and only bars that are new or
+changed are written and reported. History loads go backwards in chunks from what is already covered,
+recording progress after each chunk in the state repo, so an interrupted load resumes and, since bars
+are unique per (symbol, interval, ts), never duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.errors import SourceError
+from core.ports import PriceSource, Repositories
+from core.settings import Settings
+from core.timeutil import Clock, day_start_utc
+from core.types import Bar, FetchCursor, Instrument, Interval, Market
+from market.calendar import is_trading_day
+from market.errors import NoDataError
+from market.resample import resample
+from market.resolver import by_pattern, make_instrument
+from market.sources.base import FetchResult, Source
+from market.validate import validate_bars
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+FIRST_DATE = {"krx": date(2015, 1, 12), "eex": date(2020, 1, 1)}  # nothing older is published
+CHUNK_DAYS = {"krx": 30, "eex": 366}  # others fetch a whole history in one request
+DEFAULT_CHUNK = 4000
+
+
+def _differs(old: Bar | None, new: Bar) -> bool:
+    if old is None:
+        return True
+    pairs = zip(
+        (old.open, old.high, old.low, old.close, old.volume, old.adj_factor),
+        (new.open, new.high, new.low, new.close, new.volume, new.adj_factor),
+        strict=True,
+    )
+    return any(not math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9) for a, b in pairs) or old.flags != new.flags
+
+
+class Pipeline:
+    def __init__(
+        self, settings: Settings, repos: Repositories, clock: Clock, sources: Mapping[str, PriceSource]
+    ) -> None:
+        self.settings = settings
+        self.repos = repos
+        self.clock = clock
+        self.sources = sources
+        self._known: set[str] = set()
+
+    def today(self, inst: Instrument) -> date:
+        return self.clock.now().astimezone(ZoneInfo(inst.timezone)).date()
+
+    async def ensure_instrument(self, inst: Instrument) -> None:
+        if inst.symbol not in self._known:
+            await self.repos.instruments.upsert_instruments([inst])
+            self._known.add(inst.symbol)
+
+    async def fetch_with_fallback(
+        self, inst: Instrument, interval: Interval, start: date, end: date, *, need_data: bool
+    ) -> tuple[str, FetchResult]:
+        """The first source of the route that answers; an empty answer counts only if `need_data`."""
+        errors: list[str] = []
+        wanted = Interval.M1 if interval in (Interval.M5, Interval.M15) else interval
+        for name in inst.sources:
+            source = self.sources.get(name)
+            if source is None:
+                errors.append(f"{name}: not configured")
+                continue
+            if wanted != Interval.D1 and not getattr(source, "intraday", False):
+                continue
+            try:
+                if isinstance(source, Source):
+                    fetched = await source.fetch(inst, wanted, start, end)
+                else:
+                    fetched = FetchResult(bars=await source.fetch_bars(inst, wanted, start, end))
+            except SourceError as exc:
+                logger.info("%s %s: %s failed: %s", inst.symbol, interval, name, exc)
+                errors.append(str(exc))
+                continue
+            if need_data and not fetched.bars:
+                errors.append(str(NoDataError(name, f"no bars for {inst.symbol} {start}..{end}")))
+                continue
+            if wanted != interval:
+                fetched.bars = resample(fetched.bars, interval)
+            return name, fetched
+        raise SourceError("market", "; ".join(errors) or f"no source serves {interval} bars")
+
+    async def start_date(self, inst: Instrument, interval: Interval) -> tuple[date, bool]:
+        """Where an update starts (inclusive), and whether the instrument has stored bars."""
+        last = await self.repos.bars.last_bar(inst.symbol, interval)
+        marks = [last.ts] if last else []
+        for name in inst.sources:
+            cursor = await self.repos.cursors.get_cursor(inst.symbol, name, interval)
+            if cursor is not None:
+                marks.append(cursor.last_ts)
+        if marks:
+            return max(marks).date(), last is not None
+        days = self.settings.market_initial_days if interval == Interval.D1 else 5
+        return self.today(inst) - timedelta(days=days), False
+
+    async def update_one(self, inst: Instrument, interval: Interval) -> tuple[dict[str, list[Bar]], int, str]:
+        start, has_data = await self.start_date(inst, interval)
+        name, fetched = await self.fetch_with_fallback(
+            inst, interval, start, self.today(inst), need_data=not has_data
+        )
+        new, rejected = await self.store(inst, interval, name, fetched)
+        return new, rejected, name
+
+    async def history_one(
+        self, inst: Instrument, years: int, progress: Progress | None
+    ) -> tuple[dict[str, list[Bar]], int]:
+        today = self.today(inst)
+        primary = inst.sources[0] if inst.sources else ""
+        target = max(today - timedelta(days=round(365.25 * years)), FIRST_DATE.get(primary, date.min))
+        key = f"market:covered_from:{inst.symbol}"
+        raw = await self.repos.state.get_state(key)
+        covered = date.fromisoformat(raw.decode()) if raw else today + timedelta(days=1)
+        chunks: list[tuple[date, date]] = []
+        step = CHUNK_DAYS.get(primary, DEFAULT_CHUNK)
+        end = covered - timedelta(days=1)
+        while end >= target:
+            chunks.append((max(target, end - timedelta(days=step - 1)), end))
+            end = chunks[-1][0] - timedelta(days=1)
+        total = len(chunks) + 1
+        out: dict[str, list[Bar]] = {}
+        rejected = 0
+        for i, (lo, hi) in enumerate(chunks):
+            if progress:
+                progress(inst.symbol, i, total)
+            name, fetched = await self.fetch_with_fallback(inst, Interval.D1, lo, hi, need_data=False)
+            new, rej = await self.store(inst, Interval.D1, name, fetched)
+            merge_bars(out, new)
+            rejected += rej
+            await self.repos.state.put_state(key, lo.isoformat().encode())
+        if progress:
+            progress(inst.symbol, len(chunks), total)
+        new, rej, _ = await self.update_one(inst, Interval.D1)
+        merge_bars(out, new)
+        if progress:
+            progress(inst.symbol, total, total)
+        return out, rejected + rej
+
+    async def store(
+        self, inst: Instrument, interval: Interval, source: str, fetched: FetchResult
+    ) -> tuple[dict[str, list[Bar]], int]:
+        """Store the fetched bars (and siblings'); returns new/changed bars per symbol and rejects."""
+        out: dict[str, list[Bar]] = {}
+        new, rejected = await self._store_symbol(inst, interval, source, fetched.bars, fetched)
+        out[inst.symbol] = new
+        for symbol, bars in fetched.others.items():
+            sibling = by_pattern(symbol) or make_instrument(symbol, inst.market)
+            if sibling.market != inst.market:
+                sibling = make_instrument(symbol, inst.market)
+            extra = FetchResult(bars=bars, covered_until=fetched.covered_until)
+            new_s, rej = await self._store_symbol(sibling, interval, source, bars, extra)
+            if new_s:
+                out[symbol] = new_s
+            rejected += rej
+        return out, rejected
+
+    async def _store_symbol(
+        self, inst: Instrument, interval: Interval, source: str, bars: Sequence[Bar], fetched: FetchResult
+    ) -> tuple[list[Bar], int]:
+        await self.ensure_instrument(inst)
+        bars = [replace(b, source=b.source or source) for b in bars]
+        if interval == Interval.D1:
+            bars = await self._adjust(inst.symbol, bars, fetched.splits)
+        prev_close = None
+        if bars:
+            first = min(b.ts for b in bars)
+            before = await self.repos.bars.list_bars(
+                inst.symbol, interval, end=first - timedelta(microseconds=1), limit=1
+            )
+            prev_close = before[-1].adj_close if before else None
+        market = inst.market
+        checked = validate_bars(
+            bars,
+            now=self.clock.now(),
+            today=self.today(inst),
+            outlier_pct=self.settings.outlier_pct,
+            prev_close=prev_close,
+            is_trading_day=lambda d: is_trading_day(market, d) if market != Market.OTHER else None,
+        )
+        new: list[Bar] = []
+        if checked.kept:
+            stored = await self.repos.bars.list_bars(
+                inst.symbol, interval, start=checked.kept[0].ts, end=checked.kept[-1].ts
+            )
+            existing = {b.ts: b for b in stored}
+            new = [b for b in checked.kept if _differs(existing.get(b.ts), b)]
+            if new:
+                await self.repos.bars.upsert_bars(new)
+        marks = [b.ts for b in checked.kept]
+        if fetched.covered_until is not None:
+            marks.append(day_start_utc(fetched.covered_until))
+        if marks:
+            await self._advance(inst.symbol, source, interval, max(marks))
+        return new, len(checked.rejected)
+
+    async def _advance(self, symbol: str, source: str, interval: Interval, ts: datetime) -> None:
+        cursor = await self.repos.cursors.get_cursor(symbol, source, interval)
+        if cursor is None or ts > cursor.last_ts:
+            await self.repos.cursors.set_cursor(
+                FetchCursor(symbol, source, interval, ts, updated_at=self.clock.now())
+            )
+
+    async def _adjust(
+        self, symbol: str, bars: list[Bar], reported: Sequence[tuple[datetime, float]]
+    ) -> list[Bar]:
+        """Apply split factors: a newly reported split re-adjusts stored history (no refetch)."""
+        key = f"market:splits:{symbol}"
+        raw = await self.repos.state.get_state(key)
+        known = [(datetime.fromisoformat(ts), f) for ts, f in json.loads(raw)] if raw else []
+        seen = {ts for ts, _ in known}
+        fresh = [(ts, f) for ts, f in reported if ts not in seen]
+        for ts, factor in fresh:
+            changed = await self.repos.bars.set_adj_factors(symbol, Interval.D1, [(ts, factor)])
+            logger.warning(
+                "%s: split on %s (factor %g): re-adjusted %d stored bars", symbol, ts.date(), factor, changed
+            )
+        if fresh:
+            known = sorted([*known, *fresh])
+            await self.repos.state.put_state(
+                key, json.dumps([[ts.isoformat(), f] for ts, f in known]).encode()
+            )
+        if not known:
+            return bars
+        return [
+            replace(b, adj_factor=b.adj_factor * math.prod(f for ts, f in known if b.ts < ts)) for b in bars
+        ]
+
+
+def merge_bars(into: dict[str, list[Bar]], new: Mapping[str, list[Bar]]) -> None:
+    for symbol, bars in new.items():
+        if not bars:
+            continue
+        merged = {b.ts: b for b in into.get(symbol, [])}
+        merged.update({b.ts: b for b in bars})
+        into[symbol] = [merged[ts] for ts in sorted(merged)]

@@ -1,0 +1,304 @@
+"""MarketData: the one entry point the scheduler, the bot and the CLI use for prices."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+
+from core.errors import FinsignalError, SourceError, SymbolError
+from core.ports import PriceSource, Repositories
+from core.settings import Settings
+from core.timeutil import Clock, SystemClock
+from core.types import Bar, Instrument, Interval, Quote, SourceHealth
+from market import resolver
+from market.calendar import is_trading_day
+from market.csv_import import parse_csv
+from market.guard import SourceGuard
+from market.indicators import rsi, sma
+from market.pipeline import Pipeline, Progress, merge_bars
+from market.quotes import QuoteCache
+from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource
+from market.validate import validate_bars
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class UpdateResult:
+    """What a batch did. `new_bars`: newly stored or changed bars per symbol, oldest first (sibling
+    K-ETS vintages from the same payloads included); `failures`: symbol -> reason; `rejected`: bars
+    that failed validation; `sources`: symbol -> the source that served it."""
+
+    new_bars: dict[str, list[Bar]] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    rejected: int = 0
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+class MarketData:
+    """Instruments, prices and quotes. Construct once; `await close()` at shutdown."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        repos: Repositories,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sources: Mapping[str, PriceSource] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.repos = repos
+        self.clock: Clock = clock or SystemClock()
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs may carry an API key
+        self._client = httpx.AsyncClient(transport=transport, follow_redirects=True)
+        self._guards: dict[str, SourceGuard] = {}
+        built: dict[str, PriceSource] = {}
+        specs: list[tuple[type[Source], float, int | None]] = [
+            (YahooSource, settings.yahoo_rate_per_s, None),
+            (KrxSource, settings.krx_rate_per_s, None),
+            (AlphaVantageSource, settings.alphavantage_rate_per_s, settings.alphavantage_daily_budget),
+            (EexSource, settings.eex_rate_per_s, None),
+        ]
+        for cls, rate, budget in specs:
+            guard = self._guard(cls.name, rate, budget)
+            built[cls.name] = cls(settings, self._client, guard, self.clock)
+        built.update(sources or {})
+        self.sources: dict[str, PriceSource] = built
+        self._pipeline = Pipeline(settings, repos, self.clock, built)
+        self._cache = QuoteCache()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._batch = asyncio.Semaphore(settings.market_batch_concurrency)
+
+    def _guard(self, name: str, rate: float, budget: int | None) -> SourceGuard:
+        s = self.settings
+        guard = SourceGuard(
+            name,
+            clock=self.clock,
+            rate_per_s=rate,
+            breaker_failures=s.breaker_failures,
+            breaker_reset_s=s.breaker_reset_s,
+            retry_attempts=s.market_retry_attempts,
+            retry_base_s=s.market_retry_base_s,
+            retry_max_s=s.market_retry_max_s,
+            max_concurrency=s.market_source_concurrency,
+            daily_budget=budget,
+        )
+        self._guards[name] = guard
+        return guard
+
+    # ---- instruments ------------------------------------------------------------------------
+
+    async def resolve(self, text: str) -> Instrument:
+        """User input -> canonical Instrument; raises SymbolError (with suggestions)."""
+        return await resolver.resolve(text, self.repos, self.clock.now())
+
+    # ---- bars -------------------------------------------------------------------------------
+
+    async def update(
+        self, instruments: Iterable[Instrument], interval: Interval = Interval.D1
+    ) -> UpdateResult:
+        """Fetch what is missing since the stored cursors, validate, store; concurrent, never fails whole."""
+        return await self._batch_run(
+            list(instruments), lambda inst: self._pipeline.update_one(inst, interval), interval
+        )
+
+    async def fetch_history(
+        self,
+        symbols_or_instruments: Iterable[str | Instrument],
+        years: int = 10,
+        progress: Progress | None = None,
+    ) -> UpdateResult:
+        """Load `years` of daily history once (resumable), then bring it up to date."""
+        result = UpdateResult()
+        instruments: list[Instrument] = []
+        for item in symbols_or_instruments:
+            if isinstance(item, Instrument):
+                instruments.append(item)
+                continue
+            try:
+                instruments.append(await self.resolve(item))
+            except SymbolError as exc:
+                result.failures[str(item)] = str(exc)
+
+        async def one(inst: Instrument) -> tuple[dict[str, list[Bar]], int, str]:
+            new, rejected = await self._pipeline.history_one(inst, years, progress)
+            return new, rejected, ""
+
+        batch = await self._batch_run(instruments, one, Interval.D1)
+        batch.failures.update(result.failures)
+        return batch
+
+    async def _batch_run(
+        self,
+        instruments: Sequence[Instrument],
+        work: Callable[[Instrument], Awaitable[tuple[dict[str, list[Bar]], int, str]]],
+        interval: Interval,
+    ) -> UpdateResult:
+        result = UpdateResult()
+
+        async def guarded(inst: Instrument) -> None:
+            async with self._batch:
+                try:
+                    new, rejected, source = await work(inst)
+                except FinsignalError as exc:
+                    result.failures[inst.symbol] = str(exc)
+                    logger.warning("update %s %s failed: %s", inst.symbol, interval, exc)
+                    return
+                except Exception as exc:  # one instrument never fails the batch
+                    logger.exception("update %s %s crashed", inst.symbol, interval)
+                    result.failures[inst.symbol] = f"internal error: {type(exc).__name__}"
+                    return
+            merge_bars(result.new_bars, new)
+            result.rejected += rejected
+            if source:
+                result.sources[inst.symbol] = source
+            for symbol in new:
+                self._cache.invalidate_history(symbol)
+
+        await asyncio.gather(*(guarded(inst) for inst in instruments))
+        await self._save_health()
+        return result
+
+    async def import_csv(self, path: str | Path, symbol: str) -> int:
+        """Import daily bars from a CSV file (validated); returns the number of bars stored."""
+        inst = await self.resolve(symbol)
+        bars, _problems = parse_csv(Path(path), inst.symbol)
+        await self._pipeline.ensure_instrument(inst)
+
+        checked = validate_bars(
+            bars,
+            now=self.clock.now(),
+            today=self._pipeline.today(inst),
+            outlier_pct=self.settings.outlier_pct,
+            is_trading_day=lambda d: is_trading_day(inst.market, d),
+        )
+        if checked.kept:
+            await self.repos.bars.upsert_bars(checked.kept)
+            self._cache.invalidate_history(inst.symbol)
+        logger.info(
+            "csv import %s: %d stored, %d rejected, %d unreadable",
+            inst.symbol,
+            len(checked.kept),
+            len(checked.rejected),
+            len(_problems),
+        )
+        return len(checked.kept)
+
+    # ---- quotes -----------------------------------------------------------------------------
+
+    async def quote(self, inst: Instrument) -> tuple[Quote, float]:
+        """(quote, age in seconds since it came from its source). Watched instruments are served from
+        the cache even when stale (refreshed in the background); others are fetched when stale."""
+        cached = self._cache.get(inst.symbol)
+        now = self.clock.now()
+        if cached is not None:
+            age = (now - cached.fetched_at).total_seconds()
+            if age <= self.settings.quote_max_age_s:
+                return cached.quote, age
+            if inst.symbol in self._cache.watched:
+                self._refresh_in_background(inst)
+                return cached.quote, age
+        quote = await self._fetch_quote(inst)
+        return quote, 0.0
+
+    async def refresh_quotes(self, instruments: Iterable[Instrument]) -> int:
+        """Refresh and keep warm the quotes of watched instruments; returns how many refreshed."""
+        items = list(instruments)
+        self._cache.watched.update(i.symbol for i in items)
+        outcomes = await asyncio.gather(*(self._fetch_quote(i) for i in items), return_exceptions=True)
+        for inst, outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                logger.warning("quote %s not refreshed: %s", inst.symbol, outcome)
+        return sum(1 for o in outcomes if isinstance(o, Quote))
+
+    def _refresh_in_background(self, inst: Instrument) -> None:
+        if any(t.get_name() == f"quote:{inst.symbol}" for t in self._tasks):
+            return
+
+        async def run() -> None:
+            try:
+                await self._fetch_quote(inst)
+            except Exception as exc:
+                logger.warning("background quote refresh of %s failed: %s", inst.symbol, exc)
+
+        task = asyncio.create_task(run(), name=f"quote:{inst.symbol}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _fetch_quote(self, inst: Instrument) -> Quote:
+        errors: list[str] = []
+        quote: Quote | None = None
+        for name in inst.sources:
+            source = self.sources.get(name)
+            if source is None:
+                continue
+            try:
+                quote = await source.fetch_quote(inst)
+            except SourceError as exc:
+                errors.append(str(exc))
+                continue
+            if quote is not None:
+                break
+        closes, bars = await self._recent(inst)
+        if quote is None:
+            if not bars:
+                detail = "; ".join(errors) or "no source has a quote and nothing is stored"
+                raise SourceError("market", f"no price available for {inst.symbol}: {detail}")
+            last = bars[-1]
+            quote = Quote(
+                inst.symbol,
+                last.close,
+                last.ts,
+                f"stored:{last.source}",
+                day_high=last.high,
+                day_low=last.low,
+                volume=last.volume,
+                prev_close=bars[-2].close if len(bars) > 1 else None,
+            )
+        year = [b for b in bars if b.ts >= quote.ts - timedelta(days=365)]
+        quote = replace(
+            quote,
+            sma200=sma(closes, self.settings.sma_slow),
+            rsi14=rsi(closes, self.settings.rsi_period),
+            high_52w=quote.high_52w or (max(b.high * b.adj_factor for b in year) if year else None),
+            low_52w=quote.low_52w or (min(b.low * b.adj_factor for b in year) if year else None),
+        )
+        self._cache.put(quote, self.clock.now())
+        return quote
+
+    async def _recent(self, inst: Instrument) -> tuple[list[float], list[Bar]]:
+        bars = await self.repos.bars.list_bars(
+            inst.symbol, Interval.D1, limit=max(self.settings.sma_slow, 260)
+        )
+        closes = [b.adj_close for b in bars]
+        self._cache.closes[inst.symbol] = closes
+        return closes, bars
+
+    # ---- health & lifecycle -----------------------------------------------------------------
+
+    def health(self) -> list[SourceHealth]:
+        """Per source: breaker state, successes/failures, last latency and error."""
+        return [g.health() for g in self._guards.values()]
+
+    async def _save_health(self) -> None:
+        try:
+            for health in self.health():
+                await self.repos.health.upsert_source_health(health)
+        except Exception as exc:  # status is best-effort; never fail a batch over it
+            logger.warning("could not store source health: %s", exc)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._client.aclose()
