@@ -204,3 +204,9 @@ class Repositories:
     cursors: CursorRepo
     state: StateRepo
     health: HealthRepo
+
+
+class Briefer(Protocol):
+    """Builds the premium briefing for a slot (e.g. '08:00') and enqueues it; returns messages enqueued."""
+
+    async def send_briefing(self, slot: str) -> int: ...
