@@ -1,0 +1,145 @@
+"""All Telegram wiring in one place: `build_application` and `run_application`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import handlers
+from bot.delivery import Sender
+from bot.dispatch import COMMANDS, MENU_EN, MENU_KO
+from bot.handlers import BotApp, BotContext, BotData, make_env
+from bot.ratelimit import ChatRateLimiter, CommandLimiter
+from bot.services import BotServices
+from core.errors import ConfigError
+from core.settings import Settings
+from core.timeutil import Clock
+
+logger = logging.getLogger(__name__)
+
+Hook = Callable[[BotApp], Awaitable[None]]
+
+
+async def set_menu(app: BotApp) -> None:
+    """The command menu in English (default) and Korean."""
+    await app.bot.set_my_commands([BotCommand(k, v) for k, v in MENU_EN.items()])
+    await app.bot.set_my_commands([BotCommand(k, v) for k, v in MENU_KO.items()], language_code="ko")
+
+
+def build_application(
+    settings: Settings,
+    services: BotServices,
+    *,
+    on_startup: Hook | None = None,
+    on_shutdown: Hook | None = None,
+    clock: Clock | None = None,
+    rate_limiter: ChatRateLimiter | None = None,
+    run_sender: bool = True,
+    sender_options: dict[str, Any] | None = None,
+) -> BotApp:
+    """The python-telegram-bot Application: handlers, rate limits, menu, the outbox sender.
+
+    `on_startup`/`on_shutdown` run after the bot is initialised / before it shuts down (the composition
+    root starts and stops the scheduler there). With `run_sender`, the outbox `Sender` runs as a task
+    between start-up and shutdown.
+    """
+    if not settings.telegram_enabled or settings.telegram_token is None:
+        raise ConfigError(
+            "FINSIGNAL_TELEGRAM_TOKEN is not set: the bot needs a token (or use `finsignal chat`)"
+        )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in every request URL
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    limiter = rate_limiter or ChatRateLimiter(overall_per_s=settings.send_rate_per_second * 0.97)
+    stop_sender = asyncio.Event()
+
+    async def post_init(app: BotApp) -> None:
+        await set_menu(app)
+        if run_sender:
+            sender = Sender(app.bot, services.repos, clock=clock, **(sender_options or {}))
+            stop_sender.clear()
+            app.bot_data.tasks.append(asyncio.create_task(sender.run(stop_sender), name="outbox-sender"))
+        if on_startup is not None:
+            await on_startup(app)
+
+    async def post_stop(app: BotApp) -> None:
+        stop_sender.set()
+        for task in app.bot_data.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=30)
+            except Exception:
+                logger.exception("outbox sender did not stop cleanly")
+        app.bot_data.tasks.clear()
+
+    async def post_shutdown(app: BotApp) -> None:
+        if on_shutdown is not None:
+            await on_shutdown(app)
+
+    app: BotApp = (
+        Application.builder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .context_types(context_types)
+        .rate_limiter(limiter)
+        .job_queue(None)  # one scheduler only: the project's own
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.bot_data.env = make_env(services, settings, clock)
+    app.bot_data.limiter = CommandLimiter(settings.command_rate_per_minute)
+    add_handlers(app)
+    return app
+
+
+def add_handlers(app: BotApp) -> None:
+    """Register every handler (the gate in group -1, the rest in group 0)."""
+    app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    for name in COMMANDS:
+        app.add_handler(CommandHandler(name, handlers.HANDLERS[name]))
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(r"\$[A-Za-z0-9]"),
+            handlers.on_dollar,
+        )
+    )
+    app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown))
+    app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|m)\|"))
+    app.add_handler(ChatMemberHandler(handlers.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_error_handler(handlers.on_error)
+
+
+def run_application(app: BotApp, settings: Settings) -> None:
+    """Run until interrupted: long polling by default, a webhook when FINSIGNAL_TELEGRAM_MODE=webhook."""
+    if settings.telegram_mode == "webhook":
+        if not settings.webhook_url:
+            raise ConfigError("FINSIGNAL_WEBHOOK_URL is required when FINSIGNAL_TELEGRAM_MODE=webhook")
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        path = urlparse(settings.webhook_url).path.strip("/")
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        return
+    app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,61 @@
+"""PNG candlestick chart with SMA 50/200, volume and signal markers (matplotlib, Agg backend)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+from matplotlib.figure import Figure  # the OO API renders with Agg and is safe in worker threads
+from numpy.typing import NDArray
+
+from core.types import Bar, SignalEvent
+
+UP, DOWN = "#26a69a", "#ef5350"
+
+
+def _sma(values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    out = np.full(values.shape, np.nan)
+    if len(values) >= n:
+        csum = np.cumsum(np.insert(values, 0, 0.0))
+        out[n - 1 :] = (csum[n:] - csum[:-n]) / n
+    return out
+
+
+def render_chart(bars: Sequence[Bar], events: Sequence[SignalEvent], title: str, since: datetime) -> bytes:
+    """PNG bytes. SMAs use adjusted closes over all `bars`; only bars from `since` are drawn."""
+    closes = np.array([b.adj_close for b in bars], dtype=float)
+    sma50, sma200 = _sma(closes, 50), _sma(closes, 200)
+    first = next((i for i, b in enumerate(bars) if b.ts >= since), 0)
+    shown = bars[first:]
+    x = np.arange(len(shown))
+    fig = Figure(figsize=(10, 6), dpi=100)
+    price_ax = fig.add_axes((0.07, 0.30, 0.90, 0.62))
+    vol_ax = fig.add_axes((0.07, 0.08, 0.90, 0.18), sharex=price_ax)
+    opens = np.array([b.open * b.adj_factor for b in shown])
+    highs = np.array([b.high * b.adj_factor for b in shown])
+    lows = np.array([b.low * b.adj_factor for b in shown])
+    cl = closes[first:]
+    colors = [UP if c >= o else DOWN for o, c in zip(opens, cl, strict=True)]
+    price_ax.vlines(x, lows, highs, colors=colors, linewidth=0.8)
+    price_ax.bar(x, np.abs(cl - opens) + 1e-12, bottom=np.minimum(opens, cl), color=colors, width=0.7)
+    price_ax.plot(x, sma50[first:], color="#1e88e5", linewidth=1.0, label="SMA 50")
+    price_ax.plot(x, sma200[first:], color="#fb8c00", linewidth=1.0, label="SMA 200")
+    index = {b.ts: i for i, b in enumerate(shown)}
+    for e in events:
+        if e.ts in index:
+            i = index[e.ts]
+            up = e.signal.direction >= 0
+            y = lows[i] * 0.985 if up else highs[i] * 1.015
+            price_ax.scatter([i], [y], marker="^" if up else "v", color=UP if up else DOWN, s=60, zorder=5)
+    vol_ax.bar(x, [b.volume for b in shown], color=colors, width=0.7)
+    step = max(1, len(shown) // 8)
+    vol_ax.set_xticks(x[::step], [f"{b.ts:%Y-%m-%d}" for b in shown[::step]], fontsize=7)
+    price_ax.tick_params(labelbottom=False)
+    price_ax.set_title(title)
+    price_ax.legend(loc="upper left", fontsize=8)
+    price_ax.grid(alpha=0.3)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

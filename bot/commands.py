@@ -1,0 +1,296 @@
+"""Command logic, free of Telegram: a `Request` in, a `views.Reply` out. Used by the Telegram handlers
+and by the console alike (freqtrade's rpc/telegram split)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from bot import views
+from bot.i18n import signal_name, t
+from bot.services import BotServices
+from bot.views import MAX_ARG, Reply, esc
+from core.errors import FinsignalError, SymbolError
+from core.settings import Settings
+from core.timeutil import Clock, SystemClock
+from core.types import ALL_SIGNALS, Chat, Instrument, Language, QuietMode, SignalType, Tier, Watch
+
+logger = logging.getLogger(__name__)
+
+SYMBOL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-=^_]{0,31}$")
+DOLLAR_RE = re.compile(r"\$([A-Za-z0-9][A-Za-z0-9.\-=^_]{0,31})")
+PERIODS = {"3m": 92, "6m": 183, "1y": 366, "5y": 1830}
+SIGNAL_ALIASES: dict[str, frozenset[SignalType]] = {
+    "all": ALL_SIGNALS,
+    "sma200": frozenset({SignalType.BREAKOUT_200, SignalType.BREAKDOWN_200}),
+    "cross": frozenset({SignalType.GOLDEN_CROSS, SignalType.DEATH_CROSS}),
+    "golden": frozenset({SignalType.GOLDEN_CROSS}),
+    "death": frozenset({SignalType.DEATH_CROSS}),
+    "rsi": frozenset({SignalType.RSI_OVERBOUGHT, SignalType.RSI_OVERSOLD}),
+    "volume": frozenset({SignalType.VOLUME_SPIKE}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Env:
+    """What command logic runs against."""
+
+    services: BotServices
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One command from one chat. `can_manage`: may change this chat's watchlist and settings."""
+
+    chat: Chat
+    args: tuple[str, ...] = ()
+    text: str = ""  # everything after the command, as typed
+    user_id: int | None = None
+    is_admin: bool = False
+    can_manage: bool = True
+    message_id: int = 0
+
+    @property
+    def lang(self) -> Language:
+        return self.chat.language
+
+
+Command = Callable[[Env, Request], Awaitable[Reply]]
+
+
+def watch_limit(env: Env, chat: Chat) -> int:
+    s = env.settings
+    return s.watchlist_limit_premium if chat.tier is Tier.PREMIUM else s.watchlist_limit_free
+
+
+def parse_signals(words: list[str]) -> frozenset[SignalType] | str:
+    """Signal types from words like 'golden_cross,rsi' -> the set, or the first unknown word."""
+    result: set[SignalType] = set()
+    for word in (w.strip().lower() for part in words for w in part.split(",")):
+        if not word:
+            continue
+        if word in SIGNAL_ALIASES:
+            result |= SIGNAL_ALIASES[word]
+        elif word in SignalType._value2member_map_:
+            result.add(SignalType(word))
+        else:
+            return word
+    return frozenset(result) if result else ALL_SIGNALS
+
+
+def _known_signals() -> str:
+    return ", ".join([*SIGNAL_ALIASES, *(s.value for s in SignalType)])
+
+
+async def resolve(env: Env, req: Request, raw: str) -> Instrument | Reply:
+    """The instrument for `raw`, or the reply explaining why not."""
+    if not SYMBOL_RE.match(raw):
+        return views.unknown_symbol(req.lang, raw)
+    try:
+        return await env.services.resolver.resolve(raw)
+    except SymbolError as exc:
+        return views.unknown_symbol(req.lang, raw, exc.suggestions)
+    except FinsignalError as exc:
+        logger.warning("resolve %s failed: %s", raw[:MAX_ARG], exc)
+        return Reply(t(req.lang, "quote_unavailable", symbol=esc(raw, MAX_ARG)))
+
+
+async def cmd_start(env: Env, req: Request) -> Reply:
+    return Reply(t(req.lang, "start"))
+
+
+async def cmd_help(env: Env, req: Request) -> Reply:
+    text = t(req.lang, "help")
+    if req.is_admin:
+        text += t(req.lang, "help_admin")
+    return Reply(text)
+
+
+async def cmd_lang(env: Env, req: Request) -> Reply:
+    if len(req.args) != 1 or req.args[0].lower() not in ("ko", "en"):
+        return views.usage(req.lang, "/lang ko|en")
+    chat = replace(req.chat, language=Language(req.args[0].lower()))
+    await env.services.repos.chats.upsert_chat(chat)
+    return Reply(t(chat.language, "lang_set"))
+
+
+async def cmd_price(env: Env, req: Request) -> Reply:
+    if len(req.args) != 1:
+        return views.usage(req.lang, "/price SYMBOL")
+    return await price_of(env, req, req.args[0])
+
+
+async def price_of(env: Env, req: Request, raw: str) -> Reply:
+    inst = await resolve(env, req, raw)
+    if isinstance(inst, Reply):
+        return inst
+    try:
+        quote, age = await env.services.quotes.quote(inst)
+    except FinsignalError as exc:
+        logger.warning("quote %s failed: %s", inst.symbol, exc)
+        return Reply(t(req.lang, "quote_unavailable", symbol=esc(inst.symbol)))
+    return views.render_price(req.lang, inst, quote, age)
+
+
+async def cmd_dollar(env: Env, req: Request) -> Reply:
+    """`$FCO2.DE` inside a private message: prices of up to three symbols."""
+    found = list(dict.fromkeys(DOLLAR_RE.findall(req.text)))[:3]
+    replies = [await price_of(env, req, sym) for sym in found]
+    return Reply(views.fit("\n\n".join(r.text for r in replies).split("\n")))
+
+
+async def cmd_watch(env: Env, req: Request) -> Reply:
+    if not req.args:
+        return views.usage(req.lang, "/watch SYMBOL [signals, e.g. golden_cross,rsi]")
+    if not req.can_manage:
+        return Reply(t(req.lang, "not_group_admin"))
+    signals = parse_signals(list(req.args[1:]))
+    if isinstance(signals, str):
+        return Reply(t(req.lang, "unknown_signal", name=esc(signals, MAX_ARG), known=_known_signals()))
+    inst = await resolve(env, req, req.args[0])
+    if isinstance(inst, Reply):
+        return inst
+    repos = env.services.repos
+    existing = await repos.watches.list_watches(req.chat.chat_id)
+    limit = watch_limit(env, req.chat)
+    if inst.symbol not in {w.symbol for w in existing} and len(existing) >= limit:
+        return Reply(t(req.lang, "watch_limit", limit=limit))
+    await repos.instruments.upsert_instruments([inst])
+    await repos.watches.upsert_watch(Watch(req.chat.chat_id, inst.symbol, signals))
+    return Reply(
+        t(
+            req.lang,
+            "watch_added",
+            symbol=esc(inst.symbol),
+            name=esc(inst.name),
+            signals=views.signal_list(req.lang, signals),
+        )
+    )
+
+
+async def find_watched(env: Env, req: Request, raw: str) -> str | Reply:
+    """The watched symbol meant by `raw` (exact, case-insensitive, else via the resolver)."""
+    watches = await env.services.repos.watches.list_watches(req.chat.chat_id)
+    by_upper = {w.symbol.upper(): w.symbol for w in watches}
+    if raw.upper() in by_upper:
+        return by_upper[raw.upper()]
+    inst = await resolve(env, req, raw)
+    if isinstance(inst, Reply):
+        return inst
+    return inst.symbol
+
+
+async def cmd_unwatch(env: Env, req: Request) -> Reply:
+    if len(req.args) != 1:
+        return views.usage(req.lang, "/unwatch SYMBOL")
+    if not req.can_manage:
+        return Reply(t(req.lang, "not_group_admin"))
+    symbol = await find_watched(env, req, req.args[0])
+    if isinstance(symbol, Reply):
+        return symbol
+    return await unwatch(env, req, symbol)
+
+
+async def unwatch(env: Env, req: Request, symbol: str) -> Reply:
+    removed = await env.services.repos.watches.remove_watch(req.chat.chat_id, symbol)
+    return Reply(t(req.lang, "unwatched" if removed else "not_watching", symbol=esc(symbol, MAX_ARG)))
+
+
+async def mute(env: Env, req: Request, symbol: str, signal: SignalType) -> Reply:
+    repos = env.services.repos
+    watch = next((w for w in await repos.watches.list_watches(req.chat.chat_id) if w.symbol == symbol), None)
+    if watch is None:
+        return Reply(t(req.lang, "not_watching", symbol=esc(symbol, MAX_ARG)))
+    await repos.watches.upsert_watch(replace(watch, muted=watch.muted | {signal}))
+    return Reply(t(req.lang, "muted", symbol=esc(symbol), signal=esc(signal_name(req.lang, signal))))
+
+
+async def cmd_watchlist(env: Env, req: Request) -> Reply:
+    watches = await env.services.repos.watches.list_watches(req.chat.chat_id)
+    return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat))
+
+
+async def cmd_signals(env: Env, req: Request) -> Reply:
+    if len(req.args) != 1:
+        return views.usage(req.lang, "/signals SYMBOL")
+    inst = await resolve(env, req, req.args[0])
+    if isinstance(inst, Reply):
+        return inst
+    svc = env.services
+    snapshot = await svc.indicators.snapshot(inst.symbol)
+    events = await svc.repos.events.list_events(inst.symbol, limit=10)
+    ratings = await svc.repos.ratings.list_ratings(inst.symbol)
+    return views.render_signals(req.lang, inst, snapshot, events, ratings)
+
+
+async def cmd_chart(env: Env, req: Request) -> Reply:
+    if not 1 <= len(req.args) <= 2 or (len(req.args) == 2 and req.args[1].lower() not in PERIODS):
+        return views.usage(req.lang, "/chart SYMBOL [3m|6m|1y|5y]")
+    period = req.args[1].lower() if len(req.args) == 2 else "6m"
+    inst = await resolve(env, req, req.args[0])
+    if isinstance(inst, Reply):
+        return inst
+    days = PERIODS[period]
+    bars = await env.services.history.bars(inst.symbol, days + 300)  # warm-up for SMA 200
+    if not bars:
+        return Reply(t(req.lang, "no_data", symbol=esc(inst.symbol)))
+    since = env.clock.now() - timedelta(days=days)
+    events = await env.services.repos.events.list_events(inst.symbol, since=since, limit=200)
+    from bot.chart import render_chart  # matplotlib is heavy: import on first use
+
+    png = await asyncio.to_thread(render_chart, bars, events, f"{inst.symbol} {period}", since)
+    return Reply(f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {period}", photo=png)
+
+
+async def cmd_news(env: Env, req: Request) -> Reply:
+    news = env.services.news
+    if news is None:
+        return Reply(t(req.lang, "news_unavailable"))
+    if len(req.args) > 1 or (req.args and len(req.args[0]) > MAX_ARG):
+        return views.usage(req.lang, "/news [SYMBOL|industry]")
+    items = await news.latest(req.args[0] if req.args else None, 5)
+    return views.render_news(req.lang, items)
+
+
+def _on_off(word: str) -> bool | None:
+    return {"on": True, "off": False}.get(word.lower())
+
+
+async def cmd_settings(env: Env, req: Request) -> Reply:
+    args = [a.lower() for a in req.args]
+    if not args:
+        return views.render_settings(req.lang, req.chat)
+    if not req.can_manage:
+        return Reply(t(req.lang, "not_group_admin"))
+    chat = _apply_setting(req.chat, args)
+    if isinstance(chat, str):
+        if chat.startswith("!"):
+            return Reply(t(req.lang, "unknown_signal", name=esc(chat[1:], MAX_ARG), known=_known_signals()))
+        return views.usage(req.lang, chat)
+    await env.services.repos.chats.upsert_chat(chat)
+    return Reply(t(req.lang, "settings_saved") + "\n\n" + views.render_settings(req.lang, chat).text)
+
+
+def _apply_setting(chat: Chat, args: list[str]) -> Chat | str:
+    """The chat with one setting changed, or a usage string ('!word' for an unknown signal)."""
+    key, rest = args[0], args[1:]
+    if key == "signals" and rest:
+        signals = parse_signals(rest)
+        return "!" + signals if isinstance(signals, str) else replace(chat, signals=signals)
+    if key == "silent" and len(rest) == 1 and _on_off(rest[0]) is not None:
+        return replace(chat, silent=bool(_on_off(rest[0])))
+    if key == "quiet" and rest == ["off"]:
+        return replace(chat, quiet_start=None, quiet_end=None)
+    if key == "quiet" and len(rest) in (1, 2):
+        m = re.fullmatch(r"(\d{1,2})-(\d{1,2})", rest[0])
+        mode = rest[1] if len(rest) == 2 else chat.quiet_mode.value
+        if m and int(m[1]) < 24 and int(m[2]) < 24 and m[1] != m[2] and mode in ("hold", "drop"):
+            return replace(chat, quiet_start=int(m[1]), quiet_end=int(m[2]), quiet_mode=QuietMode(mode))
+        return "/settings quiet 22-7 hold|drop"
+    return "/settings signals all|TYPE,TYPE · /settings quiet 22-7 hold|drop · /settings silent on|off"

@@ -1,0 +1,154 @@
+"""Console mode (`finsignal chat`): the same command logic in a terminal, alerts printed as they fire."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TextIO
+
+from bot import commands, views
+from bot.commands import Env, Request
+from bot.dispatch import COMMANDS, split_command
+from bot.i18n import t
+from bot.services import BotServices
+from bot.views import Reply
+from core.settings import Settings
+from core.timeutil import Clock, SystemClock
+from core.types import Chat, ChatKind, Language, SignalEvent
+
+logger = logging.getLogger(__name__)
+
+CONSOLE_CHAT_ID = 0
+NO_DB = frozenset({"start", "help"})  # answered without touching the database
+
+
+def _console_chat(settings: Settings) -> Chat:
+    return Chat(
+        CONSOLE_CHAT_ID, ChatKind.CONSOLE, title="console", language=Language(settings.default_language)
+    )
+
+
+class ConsoleChat:
+    """Reads commands from `stdin`, writes plain-text replies to `stdout`. The operator is an admin."""
+
+    def __init__(
+        self,
+        services: BotServices,
+        settings: Settings,
+        *,
+        stdin: TextIO,
+        stdout: TextIO,
+        clock: Clock | None = None,
+        prompt: str = "> ",
+    ) -> None:
+        self._env = Env(services, settings, clock or SystemClock())
+        self._stdin = stdin
+        self._stdout = stdout
+        self._prompt = prompt
+        self._chat: Chat | None = None
+
+    def write(self, text: str) -> None:
+        self._stdout.write(text.rstrip("\n") + "\n")
+        self._stdout.flush()
+
+    async def run(self) -> None:
+        """Answer lines until end of input or /quit."""
+        self.write(views.to_plain(t(Language(self._env.settings.default_language), "start")))
+        while True:
+            if self._prompt:
+                self._stdout.write(self._prompt)
+                self._stdout.flush()
+            line = await asyncio.to_thread(self._stdin.readline)
+            if not line:
+                return
+            line = line.strip()
+            if line in ("/quit", "/exit", "quit", "exit"):
+                return
+            if line:
+                self.write(await self.handle(line))
+
+    async def handle(self, line: str) -> str:
+        """One line in, the plain-text reply out (errors are logged, never shown as tracebacks)."""
+        try:
+            reply = await self._dispatch(line)
+        except Exception:
+            logger.exception("console command failed: %s", line[:80])
+            reply = Reply(t(Language(self._env.settings.default_language), "error"))
+        text = views.to_plain(reply.text)
+        if reply.photo is not None:
+            text += "\n" + self._save_photo(reply)
+        for row in reply.buttons:
+            text += "\n" + "  ".join(f"[{label}]" for label, _ in row)
+        return text
+
+    async def _dispatch(self, line: str) -> Reply:
+        parsed = split_command(line)
+        if parsed is None:
+            chat = await self._load_chat()
+            if "$" in line:
+                return await commands.cmd_dollar(self._env, Request(chat, text=line, is_admin=True))
+            return Reply(t(chat.language, "unknown_command"))
+        name, args, rest = parsed
+        spec = COMMANDS.get(name)
+        chat = self._chat or _console_chat(self._env.settings) if name in NO_DB else await self._load_chat()
+        if spec is None:
+            return Reply(t(chat.language, "unknown_command"))
+        req = Request(chat, args=args, text=rest, is_admin=True, can_manage=True)
+        reply = await spec.fn(self._env, req)
+        if name in ("lang", "settings"):
+            self._chat = None  # reload: the command changed it
+        return reply
+
+    async def _load_chat(self) -> Chat:
+        if self._chat is None:
+            chats = self._env.services.repos.chats
+            chat = await chats.get_chat(CONSOLE_CHAT_ID)
+            if chat is None:
+                chat = await chats.upsert_chat(_console_chat(self._env.settings))
+            elif not chat.active:
+                chat = await chats.upsert_chat(replace(chat, active=True))
+            self._chat = chat
+        return self._chat
+
+    def _save_photo(self, reply: Reply) -> str:
+        out_dir = self._env.settings.data_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        name = (
+            re.sub(r"[^A-Za-z0-9.]+", "_", views.to_plain(reply.text).split("·")[0].strip())[:40] or "chart"
+        )
+        path = out_dir / f"chart-{name}.png"
+        path.write_bytes(reply.photo or b"")
+        return f"(chart saved to {path})"
+
+
+class ConsoleNotifier:
+    """`core.ports.Notifier` for console mode: prints alerts for what the console chat watches."""
+
+    def __init__(self, services: BotServices, *, stdout: TextIO, clock: Clock | None = None) -> None:
+        self._repos = services.repos
+        self._stdout = stdout
+        self._clock = clock or SystemClock()
+
+    async def publish(self, events: Sequence[SignalEvent]) -> int:
+        chat = await self._repos.chats.get_chat(CONSOLE_CHAT_ID)
+        if chat is None:
+            return 0
+        watches = {w.symbol: w for w in await self._repos.watches.list_watches(CONSOLE_CHAT_ID)}
+        printed = 0
+        for event in events:
+            watch = watches.get(event.symbol)
+            if watch is None or not watch.wants(event.signal) or event.signal not in chat.signals:
+                continue
+            inst = await self._repos.instruments.get_instrument(event.symbol)
+            ratings = await self._repos.ratings.list_ratings(event.symbol)
+            rating = views.pick_rating(ratings, event.signal)
+            reply = views.render_alert(
+                chat.language, event, inst.name if inst else "", rating, self._clock.now()
+            )
+            self._stdout.write("\n" + views.to_plain(reply.text) + "\n")
+            printed += 1
+        self._stdout.flush()
+        return printed

@@ -1,0 +1,195 @@
+"""Korean and English texts. `t(lang, key, **kw)`; placeholders are filled with already-escaped values."""
+
+from __future__ import annotations
+
+from core.types import Language, SignalType
+
+_EN: dict[str, str] = {
+    "start": (
+        "<b>finsignal</b> watches markets and alerts you on technical signals "
+        "(SMA 200 breaks, golden/death crosses, RSI, volume spikes), each with its backtested track record.\n"
+        "Try /price FCO2.DE or /watch KAU25. /help lists every command."
+    ),
+    "help": (
+        "<b>Commands</b>\n"
+        "/price SYMBOL - last price, change, ranges, SMA 200, RSI\n"
+        "/watch SYMBOL [signals] - get alerts for a symbol\n"
+        "/unwatch SYMBOL - stop alerts for a symbol\n"
+        "/watchlist - your watched symbols\n"
+        "/signals SYMBOL - indicator state, recent signals, ratings\n"
+        "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
+        "/news [SYMBOL|industry] - latest headlines\n"
+        "/settings - signal types, quiet hours, silent delivery\n"
+        "/lang ko|en - language\n"
+        "In a private chat you can also write $FCO2.DE in any message."
+    ),
+    "help_admin": ("\n<b>Admin</b>\n/backtest SYMBOL\n/status\n/broadcast TEXT\n/premium add|remove CHAT_ID"),
+    "usage": "Usage: {usage}",
+    "unknown_command": "Unknown command. See /help.",
+    "unknown_symbol": "Unknown symbol: <code>{symbol}</code>.",
+    "did_you_mean": " Did you mean: {suggestions}?",
+    "not_admin": "Sorry, this command is for the bot's administrators only.",
+    "not_group_admin": "Only the group's administrators can change its watchlist.",
+    "rate_limited": "Too many commands. Please wait a minute.",
+    "lang_set": "Language set to English.",
+    "watch_added": "Watching <b>{symbol}</b> ({name}) for: {signals}.",
+    "watch_limit": "Your watchlist is full ({limit} symbols). /unwatch one first.",
+    "unwatched": "Stopped watching <b>{symbol}</b>.",
+    "not_watching": "You are not watching <b>{symbol}</b>.",
+    "watchlist_empty": "Your watchlist is empty. Add one with /watch SYMBOL.",
+    "watchlist_title": "<b>Watchlist</b> ({count}/{limit})",
+    "muted": "Muted {signal} for {symbol}.",
+    "unknown_signal": "Unknown signal type: <code>{name}</code>. Known: {known}.",
+    "no_data": "No data for <b>{symbol}</b> yet. Try again later.",
+    "quote_unavailable": "No price for <b>{symbol}</b> right now. Try again later.",
+    "news_unavailable": "News is not available yet.",
+    "news_empty": "No headlines found.",
+    "service_unavailable": "This is not available yet.",
+    "error": "Sorry, something went wrong. The error was logged.",
+    "settings": (
+        "<b>Settings</b>\nSignals: {signals}\nQuiet hours: {quiet}\nSilent delivery: {silent}\n"
+        "Language: {language}\nTier: {tier}\n\n"
+        "/settings signals all|TYPE,TYPE\n/settings quiet 22-7 hold|drop\n/settings quiet off\n"
+        "/settings silent on|off"
+    ),
+    "settings_saved": "Settings saved.",
+    "quiet_off": "off",
+    "on": "on",
+    "off": "off",
+    "broadcast_queued": "Broadcast queued for {count} chats.",
+    "premium_set": "Chat {chat_id} is now {tier}.",
+    "chat_not_found": "Unknown chat: <code>{chat_id}</code>.",
+    "price_title": "<b>{symbol}</b> {name}",
+    "signals_title": "<b>{symbol}</b> signals",
+    "recent_events": "<b>Recent signals</b>",
+    "no_events": "No recent signals.",
+    "ratings": "<b>Backtest ratings</b>",
+    "no_ratings": "No backtest ratings yet.",
+    "alert_title": "<b>{signal}</b> on <b>{symbol}</b> {name}",
+    "bar_time": "Bar",
+    "sent_time": "Sent",
+    "btn_unwatch": "Unwatch {symbol}",
+    "btn_mute": "Mute {signal}",
+    "briefing_title": "<b>finsignal briefing</b> {when}",
+    "briefing_markets": "<b>Watched markets</b>",
+    "briefing_carbon": "<b>Carbon</b>",
+    "briefing_signals": "<b>Signals of the day</b>",
+    "briefing_news": "<b>Top news</b>",
+    "none": "none",
+    "status_title": "<b>Status</b>",
+}
+
+_KO: dict[str, str] = {
+    "start": (
+        "<b>finsignal</b>은 시장을 지켜보다가 기술적 신호"
+        "(200일선 돌파, 골든/데드 크로스, RSI, 거래량 급증)가 나오면 백테스트 성과와 함께 알려 드립니다.\n"
+        "/price FCO2.DE 또는 /watch KAU25 를 입력해 보세요. 전체 명령은 /help."
+    ),
+    "help": (
+        "<b>명령어</b>\n"
+        "/price 종목 - 현재가, 등락, 범위, 200일선, RSI\n"
+        "/watch 종목 [신호] - 종목 알림 받기\n"
+        "/unwatch 종목 - 알림 해제\n"
+        "/watchlist - 관심 종목\n"
+        "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
+        "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
+        "/news [종목|업종] - 최신 뉴스\n"
+        "/settings - 신호 종류, 방해 금지 시간, 무음 전송\n"
+        "/lang ko|en - 언어\n"
+        "개인 채팅에서는 메시지 안에 $FCO2.DE 처럼 써도 됩니다."
+    ),
+    "help_admin": "\n<b>관리자</b>\n/backtest 종목\n/status\n/broadcast 내용\n/premium add|remove 채팅ID",
+    "usage": "사용법: {usage}",
+    "unknown_command": "알 수 없는 명령입니다. /help 를 참고하세요.",
+    "unknown_symbol": "알 수 없는 종목: <code>{symbol}</code>.",
+    "did_you_mean": " 혹시: {suggestions}?",
+    "not_admin": "죄송합니다. 관리자 전용 명령입니다.",
+    "not_group_admin": "그룹 관심 종목은 그룹 관리자만 바꿀 수 있습니다.",
+    "rate_limited": "명령이 너무 많습니다. 잠시 후 다시 시도하세요.",
+    "lang_set": "언어를 한국어로 설정했습니다.",
+    "watch_added": "<b>{symbol}</b> ({name}) 감시 시작: {signals}.",
+    "watch_limit": "관심 종목이 가득 찼습니다 ({limit}개). 먼저 /unwatch 하세요.",
+    "unwatched": "<b>{symbol}</b> 감시를 중단했습니다.",
+    "not_watching": "<b>{symbol}</b>은(는) 관심 종목이 아닙니다.",
+    "watchlist_empty": "관심 종목이 없습니다. /watch 종목 으로 추가하세요.",
+    "watchlist_title": "<b>관심 종목</b> ({count}/{limit})",
+    "muted": "{symbol}의 {signal} 알림을 껐습니다.",
+    "unknown_signal": "알 수 없는 신호: <code>{name}</code>. 가능: {known}.",
+    "no_data": "<b>{symbol}</b> 데이터가 아직 없습니다. 나중에 다시 시도하세요.",
+    "quote_unavailable": "<b>{symbol}</b> 시세를 지금 가져올 수 없습니다. 나중에 다시 시도하세요.",
+    "news_unavailable": "뉴스 기능은 아직 준비 중입니다.",
+    "news_empty": "뉴스가 없습니다.",
+    "service_unavailable": "아직 준비 중입니다.",
+    "error": "죄송합니다. 오류가 발생해 기록했습니다.",
+    "settings": (
+        "<b>설정</b>\n신호: {signals}\n방해 금지 시간: {quiet}\n무음 전송: {silent}\n"
+        "언어: {language}\n등급: {tier}\n\n"
+        "/settings signals all|신호,신호\n/settings quiet 22-7 hold|drop\n/settings quiet off\n"
+        "/settings silent on|off"
+    ),
+    "settings_saved": "설정을 저장했습니다.",
+    "quiet_off": "끔",
+    "on": "켬",
+    "off": "끔",
+    "broadcast_queued": "{count}개 채팅에 공지를 예약했습니다.",
+    "premium_set": "채팅 {chat_id} 등급: {tier}.",
+    "chat_not_found": "알 수 없는 채팅: <code>{chat_id}</code>.",
+    "price_title": "<b>{symbol}</b> {name}",
+    "signals_title": "<b>{symbol}</b> 신호",
+    "recent_events": "<b>최근 신호</b>",
+    "no_events": "최근 신호가 없습니다.",
+    "ratings": "<b>백테스트 등급</b>",
+    "no_ratings": "백테스트 등급이 아직 없습니다.",
+    "alert_title": "<b>{symbol}</b> {name}: <b>{signal}</b>",
+    "bar_time": "봉 시각",
+    "sent_time": "발송",
+    "btn_unwatch": "{symbol} 감시 해제",
+    "btn_mute": "{signal} 끄기",
+    "briefing_title": "<b>finsignal 브리핑</b> {when}",
+    "briefing_markets": "<b>관심 시장</b>",
+    "briefing_carbon": "<b>탄소 배출권</b>",
+    "briefing_signals": "<b>오늘의 신호</b>",
+    "briefing_news": "<b>주요 뉴스</b>",
+    "none": "없음",
+    "status_title": "<b>상태</b>",
+}
+
+_TEXTS = {Language.EN: _EN, Language.KO: _KO}
+
+_SIGNAL_NAMES: dict[Language, dict[SignalType, str]] = {
+    Language.EN: {
+        SignalType.BREAKOUT_200: "SMA 200 breakout",
+        SignalType.BREAKDOWN_200: "SMA 200 breakdown",
+        SignalType.GOLDEN_CROSS: "Golden cross",
+        SignalType.DEATH_CROSS: "Death cross",
+        SignalType.RSI_OVERBOUGHT: "RSI overbought",
+        SignalType.RSI_OVERSOLD: "RSI oversold",
+        SignalType.VOLUME_SPIKE: "Volume spike",
+    },
+    Language.KO: {
+        SignalType.BREAKOUT_200: "200일선 상향 돌파",
+        SignalType.BREAKDOWN_200: "200일선 하향 이탈",
+        SignalType.GOLDEN_CROSS: "골든 크로스",
+        SignalType.DEATH_CROSS: "데드 크로스",
+        SignalType.RSI_OVERBOUGHT: "RSI 과매수",
+        SignalType.RSI_OVERSOLD: "RSI 과매도",
+        SignalType.VOLUME_SPIKE: "거래량 급증",
+    },
+}
+
+
+def t(lang: Language, key: str, **kwargs: object) -> str:
+    """The text `key` in `lang` (English when missing), formatted with `kwargs`."""
+    template = _TEXTS[lang].get(key) or _EN[key]
+    return template.format(**kwargs) if kwargs else template
+
+
+def signal_name(lang: Language, signal: SignalType) -> str:
+    return _SIGNAL_NAMES[lang][signal]
+
+
+def language_for(code: str | None, default: str) -> Language:
+    """The chat language from a Telegram client's language_code ('ko-KR' -> ko), else the default."""
+    if code and code.lower().startswith("ko"):
+        return Language.KO
+    return Language(default)

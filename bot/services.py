@@ -1,0 +1,66 @@
+"""The ports the bot needs, bundled in `BotServices`; the composition root wires real implementations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from core.ports import Repositories
+from core.types import Bar, Instrument, NewsItem, Quote
+
+
+class Resolver(Protocol):
+    async def resolve(self, text: str) -> Instrument:
+        """The canonical instrument for what a user typed; raises `core.errors.SymbolError`."""
+        ...
+
+
+class Quotes(Protocol):
+    async def quote(self, instrument: Instrument) -> tuple[Quote, float]:
+        """The latest quote from the hot cache and its age in seconds."""
+        ...
+
+
+class Indicators(Protocol):
+    async def snapshot(self, symbol: str) -> Mapping[str, float | None]:
+        """Current indicator values (close, sma50, sma200, rsi14, volume, volume_avg ...)."""
+        ...
+
+
+class History(Protocol):
+    async def bars(self, symbol: str, days: int) -> list[Bar]:
+        """Daily bars of the last `days` calendar days, oldest first."""
+        ...
+
+
+class Backtests(Protocol):
+    async def run(self, symbol: str) -> str:
+        """Run the backtest of `symbol` and return a short plain-text summary."""
+        ...
+
+
+class News(Protocol):
+    async def latest(self, query: str | None, limit: int) -> list[NewsItem]:
+        """Latest classified headlines, optionally for a symbol or an industry."""
+        ...
+
+
+class Health(Protocol):
+    async def report(self) -> Mapping[str, Any]:
+        """Health figures for /status: jobs, sources, breakers, outbox depth, CPU, memory."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BotServices:
+    """Everything the bot talks to. `news`, `backtests` and `health` may be None until wired."""
+
+    repos: Repositories
+    resolver: Resolver
+    quotes: Quotes
+    indicators: Indicators
+    history: History
+    backtests: Backtests | None = None
+    news: News | None = None
+    health: Health | None = None

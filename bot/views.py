@@ -1,0 +1,255 @@
+"""Pure rendering: domain data in, Telegram HTML (every outside string escaped) out. No I/O."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.i18n import signal_name, t
+from core.timeutil import fmt_kst, fmt_kst_utc
+from core.types import Chat, Instrument, Language, NewsItem, Quote, Rating, SignalEvent, SignalType, Watch
+
+MAX_MESSAGE = 4096
+MAX_CAPTION = 1024
+MAX_ARG = 40  # longest outside string echoed back in a reply
+
+Buttons = tuple[tuple[tuple[str, str], ...], ...]  # rows of (label, callback_data)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a command answers: HTML text, optional inline buttons, optional PNG photo."""
+
+    text: str
+    buttons: Buttons = ()
+    photo: bytes | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def esc(value: object, limit: int = 200) -> str:
+    """Escape an outside string for HTML, cut to `limit` characters first."""
+    s = str(value)
+    if len(s) > limit:
+        s = s[: limit - 1] + "…"
+    return html.escape(s, quote=False)
+
+
+def fit(lines: Iterable[str], limit: int = MAX_MESSAGE) -> str:
+    """Join lines, dropping whole lines at the end so the result stays within `limit` characters."""
+    out: list[str] = []
+    size = 0
+    for line in lines:
+        if size + len(line) + 1 > limit - 2:
+            out.append("…")
+            break
+        out.append(line)
+        size += len(line) + 1
+    return "\n".join(out)
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def to_plain(text: str) -> str:
+    """HTML message -> plain text (console mode)."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def num(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.{digits}f}"
+    return f"{value:.{digits}f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.2f}%"
+
+
+def callback(*parts: str) -> str:
+    """Build callback_data; Telegram allows at most 64 bytes."""
+    data = "|".join(parts)
+    if len(data.encode()) > 64:
+        raise ValueError("callback_data over 64 bytes")
+    return data
+
+
+def keyboard_json(buttons: Buttons) -> dict[str, Any] | None:
+    """Bot API JSON of an InlineKeyboardMarkup (stored in the outbox)."""
+    if not buttons:
+        return None
+    return {
+        "inline_keyboard": [
+            [{"text": label, "callback_data": data} for label, data in row] for row in buttons
+        ]
+    }
+
+
+def usage(lang: Language, text: str) -> Reply:
+    return Reply(t(lang, "usage", usage=esc(text)))
+
+
+def unknown_symbol(lang: Language, symbol: str, suggestions: Sequence[str] = ()) -> Reply:
+    msg = t(lang, "unknown_symbol", symbol=esc(symbol, MAX_ARG))
+    if suggestions:
+        msg += t(lang, "did_you_mean", suggestions=", ".join(esc(s, MAX_ARG) for s in suggestions[:5]))
+    return Reply(msg)
+
+
+def signal_list(lang: Language, signals: Iterable[SignalType]) -> str:
+    names = [signal_name(lang, s) for s in SignalType if s in set(signals)]
+    return ", ".join(names) if names else t(lang, "none")
+
+
+def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float) -> Reply:
+    """The /price answer."""
+    lines = [
+        t(lang, "price_title", symbol=esc(inst.symbol), name=esc(inst.name)),
+        f"{num(q.price)} {esc(inst.currency, 8)}  {num(q.change)} ({pct(q.change_pct)})",
+    ]
+    if q.day_low is not None or q.day_high is not None:
+        lines.append(f"Day {num(q.day_low)} - {num(q.day_high)}")
+    if q.low_52w is not None or q.high_52w is not None:
+        lines.append(f"52w {num(q.low_52w)} - {num(q.high_52w)}")
+    if q.sma200:
+        lines.append(f"SMA200 {num(q.sma200)} ({pct((q.price / q.sma200 - 1) * 100)})")
+    if q.rsi14 is not None:
+        lines.append(f"RSI14 {num(q.rsi14, 1)}")
+    lines.append(f"{fmt_kst_utc(q.ts)} · {esc(q.source, 30)} · {int(age_s)}s")
+    return Reply(fit(lines))
+
+
+def rating_line(lang: Language, r: Rating) -> str:
+    """'20-day hit rate 64% over 10y (n=11), grade B' (in the chat's language)."""
+    years = max(1, round((r.period_end - r.period_start).days / 365.25))
+    hit = "-" if r.hit_rate is None else f"{r.hit_rate * 100:.0f}%"
+    if lang is Language.KO:
+        return f"{r.horizon}일 적중률 {hit}, {years}년 (n={r.count}), 등급 {esc(r.grade, 20)}"
+    return f"{r.horizon}-day hit rate {hit} over {years}y (n={r.count}), grade {esc(r.grade, 20)}"
+
+
+def pick_rating(ratings: Iterable[Rating], signal: SignalType, horizon: int = 20) -> Rating | None:
+    """The rating of `signal`, preferring `horizon` days, else the shortest horizon available."""
+    matching = sorted(
+        (r for r in ratings if r.signal == signal), key=lambda r: (r.horizon != horizon, r.horizon)
+    )
+    return matching[0] if matching else None
+
+
+def event_values(values: Mapping[str, float]) -> str:
+    return ", ".join(f"{esc(k, 20)} {num(v)}" for k, v in list(values.items())[:8])
+
+
+def render_alert(
+    lang: Language, event: SignalEvent, name: str, rating: Rating | None, sent_at: datetime
+) -> Reply:
+    """The alert for one event in one chat, with mute/unwatch buttons."""
+    lines = [
+        t(
+            lang,
+            "alert_title",
+            signal=esc(signal_name(lang, event.signal)),
+            symbol=esc(event.symbol),
+            name=esc(name),
+        ),
+        f"Close {num(event.close)} · {event_values(event.values)}",
+    ]
+    if rating is not None:
+        lines.append(rating_line(lang, rating))
+    lines.append(f"{t(lang, 'bar_time')}: {fmt_kst_utc(event.ts)}")
+    lines.append(f"{t(lang, 'sent_time')}: {fmt_kst_utc(sent_at)}")
+    buttons: Buttons = (
+        (
+            (
+                t(lang, "btn_mute", signal=signal_name(lang, event.signal)),
+                callback("m", event.symbol, event.signal),
+            ),
+            (t(lang, "btn_unwatch", symbol=event.symbol), callback("u", event.symbol)),
+        ),
+    )
+    return Reply(fit(lines), buttons)
+
+
+def render_watchlist(lang: Language, watches: Sequence[Watch], limit: int) -> Reply:
+    if not watches:
+        return Reply(t(lang, "watchlist_empty"))
+    lines = [t(lang, "watchlist_title", count=len(watches), limit=limit)]
+    rows: list[tuple[tuple[str, str], ...]] = []
+    for w in watches:
+        muted = f" (muted: {signal_list(lang, w.muted)})" if w.muted else ""
+        lines.append(f"• <b>{esc(w.symbol)}</b>: {signal_list(lang, w.signals)}{esc(muted, 300)}")
+        rows.append(((t(lang, "btn_unwatch", symbol=w.symbol), callback("u", w.symbol)),))
+    return Reply(fit(lines), tuple(rows[:50]))
+
+
+def render_signals(
+    lang: Language,
+    inst: Instrument,
+    snapshot: Mapping[str, float | None],
+    events: Sequence[SignalEvent],
+    ratings: Sequence[Rating],
+) -> Reply:
+    lines = [t(lang, "signals_title", symbol=esc(inst.symbol)) + f" {esc(inst.name)}"]
+    lines.append(" · ".join(f"{esc(k, 20)} {num(v)}" for k, v in list(snapshot.items())[:10]))
+    lines.append(t(lang, "recent_events"))
+    if events:
+        lines.extend(
+            f"• {fmt_kst(e.ts)} {esc(signal_name(lang, e.signal))} @ {num(e.close)}" for e in events[:10]
+        )
+    else:
+        lines.append(t(lang, "no_events"))
+    lines.append(t(lang, "ratings"))
+    if ratings:
+        for r in sorted(ratings, key=lambda r: (list(SignalType).index(r.signal), r.horizon)):
+            lines.append(f"• {esc(signal_name(lang, r.signal))}: {rating_line(lang, r)}")
+    else:
+        lines.append(t(lang, "no_ratings"))
+    return Reply(fit(lines))
+
+
+def render_settings(lang: Language, chat: Chat) -> Reply:
+    if chat.quiet_start is None or chat.quiet_end is None:
+        quiet = t(lang, "quiet_off")
+    else:
+        quiet = f"{chat.quiet_start:02d}:00-{chat.quiet_end:02d}:00 ({esc(chat.timezone)}), {chat.quiet_mode}"
+    text = t(
+        lang,
+        "settings",
+        signals=signal_list(lang, chat.signals),
+        quiet=quiet,
+        silent=t(lang, "on" if chat.silent else "off"),
+        language=chat.language.value,
+        tier=chat.tier.value,
+    )
+    return Reply(text)
+
+
+def render_news(lang: Language, items: Sequence[NewsItem]) -> Reply:
+    if not items:
+        return Reply(t(lang, "news_empty"))
+    lines = []
+    for n in items[:10]:
+        url = html.escape(n.url[:500], quote=True)
+        lines.append(
+            f'• <a href="{url}">{esc(n.title, 250)}</a> · {esc(n.source, 40)} · {fmt_kst(n.published)}'
+        )
+    return Reply(fit(lines))
+
+
+def render_status(lang: Language, report: Mapping[str, Any]) -> Reply:
+    lines = [t(lang, "status_title")]
+    for key, value in report.items():
+        if isinstance(value, Mapping):
+            lines.append(f"<b>{esc(key, 40)}</b>")
+            lines.extend(f"  {esc(k, 60)}: {esc(v, 200)}" for k, v in value.items())
+        elif isinstance(value, list | tuple):
+            lines.append(f"<b>{esc(key, 40)}</b>")
+            lines.extend(f"  {esc(v, 200)}" for v in value)
+        else:
+            lines.append(f"{esc(key, 40)}: {esc(value, 200)}")
+    return Reply(fit(lines))
