@@ -1,0 +1,130 @@
+"""`Database`: the engine, migrations and the repositories behind one object."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from core.errors import DatabaseUnavailableError, StorageError
+from core.ports import Repositories
+from storage import migrate
+from storage.repos import build_repositories
+from storage.urls import mask, parse_url, scrub, sqlite_path
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL = "sqlite+aiosqlite:///var/finsignal.db"
+CONNECT_TIMEOUT_S = 10
+POOL_RECYCLE_S = 3600
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _make_engine(url: URL, echo: bool) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        path = sqlite_path(url)
+        if path is None:
+            engine = create_async_engine(url, echo=echo, poolclass=StaticPool)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_S,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+    )
+
+
+class Database:
+    """An open database. Build it with `await Database.open(url)`; `.repos` holds every repository."""
+
+    def __init__(self, engine: AsyncEngine, url: URL) -> None:
+        self.engine = engine
+        self.url = url
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.repos: Repositories = build_repositories(self.sessions, engine.dialect.name)
+
+    @classmethod
+    async def open(cls, url: str = DEFAULT_URL, *, migrate: bool = True, echo: bool = False) -> Database:
+        """Connect (creating a SQLite file and its directory if needed) and, by default, migrate.
+
+        Raises DatabaseUnavailableError, with the password masked, when the URL is wrong or the
+        server cannot be reached.
+        """
+        parsed = parse_url(url)
+        try:
+            engine = _make_engine(parsed, echo)
+        except (OSError, ImportError, SQLAlchemyError) as exc:
+            raise DatabaseUnavailableError(
+                f"cannot open database {mask(parsed)}: {scrub(str(exc), parsed)}"
+            ) from exc
+        db = cls(engine, parsed)
+        try:
+            await db.ping()
+            if migrate:
+                await db.upgrade()
+        except BaseException:
+            await engine.dispose()
+            raise
+        logger.info("database open: %s (%s)", mask(parsed), db.dialect)
+        return db
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'mysql' (MariaDB reports 'mysql' too)."""
+        return self.engine.dialect.name
+
+    @property
+    def masked_url(self) -> str:
+        return mask(self.url)
+
+    async def ping(self) -> None:
+        """Run `SELECT 1`; raises DatabaseUnavailableError when the database cannot be reached."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (DBAPIError, OSError, TimeoutError) as exc:
+            reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+            raise DatabaseUnavailableError(
+                f"cannot reach database {mask(self.url)}: {scrub(str(reason), self.url)}"
+            ) from None
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Apply the Alembic migrations up to `revision` (idempotent)."""
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(migrate.upgrade, revision)
+        except DBAPIError as exc:
+            raise StorageError(
+                f"migration failed on {mask(self.url)}: {scrub(str(exc.orig), self.url)}"
+            ) from exc
+
+    async def revision(self) -> str | None:
+        """The migration revision the database is at (None: never migrated)."""
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(migrate.current_revision)
+
+    async def close(self) -> None:
+        """Dispose of the connection pool."""
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

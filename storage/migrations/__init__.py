@@ -1,0 +1,1 @@
+"""Alembic migration environment and revisions (shipped with the package)."""

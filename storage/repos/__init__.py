@@ -1,0 +1,45 @@
+"""SQL implementations of the repository Protocols in `core.ports`."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.ports import Repositories
+from storage.repos.chats import SqlChatRepo, SqlWatchRepo
+from storage.repos.content import SqlNewsRepo, SqlRatingRepo
+from storage.repos.events import SqlEventRepo, SqlOutboxRepo
+from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
+from storage.repos.system import SqlHealthRepo, SqlStateRepo
+
+
+def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str) -> Repositories:
+    """Every repository over one session factory."""
+    return Repositories(
+        instruments=SqlInstrumentRepo(sessions, dialect),
+        bars=SqlBarRepo(sessions, dialect),
+        chats=SqlChatRepo(sessions, dialect),
+        watches=SqlWatchRepo(sessions, dialect),
+        events=SqlEventRepo(sessions, dialect),
+        outbox=SqlOutboxRepo(sessions, dialect),
+        news=SqlNewsRepo(sessions, dialect),
+        ratings=SqlRatingRepo(sessions, dialect),
+        cursors=SqlCursorRepo(sessions, dialect),
+        state=SqlStateRepo(sessions, dialect),
+        health=SqlHealthRepo(sessions, dialect),
+    )
+
+
+__all__ = [
+    "SqlBarRepo",
+    "SqlChatRepo",
+    "SqlCursorRepo",
+    "SqlEventRepo",
+    "SqlHealthRepo",
+    "SqlInstrumentRepo",
+    "SqlNewsRepo",
+    "SqlOutboxRepo",
+    "SqlRatingRepo",
+    "SqlStateRepo",
+    "SqlWatchRepo",
+    "build_repositories",
+]

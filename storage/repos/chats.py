@@ -1,0 +1,204 @@
+"""Chats and their watches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.errors import StorageError
+from core.timeutil import utcnow
+from core.types import Chat, ChatKind, DeliveryStatus, Language, QuietMode, SignalType, Tier, Watch
+from storage.models import ChatRow, OutboxRow, WatchRow
+from storage.repos.base import Repo
+
+
+def _signals(values: Iterable[str]) -> frozenset[SignalType]:
+    """Known signal types only: a value dropped from the code must not break reading old rows."""
+    known = {s.value for s in SignalType}
+    return frozenset(SignalType(v) for v in values if v in known)
+
+
+def _stored(signals: Iterable[SignalType]) -> tuple[str, ...]:
+    return tuple(sorted(str(s) for s in signals))
+
+
+def to_chat(row: ChatRow) -> Chat:
+    return Chat(
+        chat_id=row.chat_id,
+        kind=ChatKind(row.kind),
+        title=row.title,
+        tier=Tier(row.tier),
+        language=Language(row.language),
+        timezone=row.timezone,
+        active=row.active,
+        silent=row.silent,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
+        quiet_mode=QuietMode(row.quiet_mode),
+        signals=_signals(row.signals),
+        news_alerts=row.news_alerts,
+    )
+
+
+def to_watch(row: WatchRow) -> Watch:
+    return Watch(
+        chat_id=row.chat_id, symbol=row.symbol, signals=_signals(row.signals), muted=_signals(row.muted)
+    )
+
+
+_CHAT_FIELDS = (
+    "kind",
+    "title",
+    "tier",
+    "language",
+    "timezone",
+    "active",
+    "silent",
+    "quiet_start",
+    "quiet_end",
+    "quiet_mode",
+    "signals",
+    "news_alerts",
+)
+
+
+class SqlChatRepo(Repo):
+    async def upsert_chat(self, chat: Chat) -> Chat:
+        now = utcnow()
+        params = {
+            "chat_id": chat.chat_id,
+            "kind": str(chat.kind),
+            "title": chat.title[:255],
+            "tier": str(chat.tier),
+            "language": str(chat.language),
+            "timezone": chat.timezone,
+            "active": chat.active,
+            "silent": chat.silent,
+            "quiet_start": chat.quiet_start,
+            "quiet_end": chat.quiet_end,
+            "quiet_mode": str(chat.quiet_mode),
+            "signals": _stored(chat.signals),
+            "news_alerts": chat.news_alerts,
+            "created_at": now,
+            "updated_at": now,
+        }
+        stmt = self._upsert(ChatRow, ["chat_id"], [*_CHAT_FIELDS, "updated_at"])
+        async with self._sessions.begin() as session:
+            await session.execute(stmt, params)
+            row = await session.get(ChatRow, chat.chat_id, populate_existing=True)
+            assert row is not None
+            return to_chat(row)
+
+    async def get_chat(self, chat_id: int) -> Chat | None:
+        async with self._sessions() as session:
+            row = await session.get(ChatRow, chat_id)
+            return None if row is None else to_chat(row)
+
+    async def list_chats(self, *, active_only: bool = True, tier: str | None = None) -> list[Chat]:
+        query = select(ChatRow).order_by(ChatRow.chat_id)
+        if active_only:
+            query = query.where(ChatRow.active.is_(True))
+        if tier is not None:
+            query = query.where(ChatRow.tier == str(tier))
+        async with self._sessions() as session:
+            return [to_chat(row) for row in await session.scalars(query)]
+
+    async def set_active(self, chat_id: int, active: bool) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(ChatRow)
+                .where(ChatRow.chat_id == chat_id)
+                .values(active=active, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+
+    async def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """Move the chat to `new_id` (a group became a supergroup) with its watches and pending
+        outbox rows, in one transaction. The old row stays, inactive. Watches the new chat already
+        has win over the old ones."""
+        if old_id == new_id:
+            return
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            old = await session.get(ChatRow, old_id)
+            if old is None:
+                return
+            new = await session.get(ChatRow, new_id)
+            if new is None:
+                kind = ChatKind.SUPERGROUP if old.kind == ChatKind.GROUP else old.kind
+                values = {f: getattr(old, f) for f in _CHAT_FIELDS}
+                session.add(
+                    ChatRow(chat_id=new_id, **{**values, "kind": str(kind)}, created_at=now, updated_at=now)
+                )
+                await session.flush()
+            # MySQL cannot UPDATE a table filtered by a subquery on itself: read the symbols first.
+            taken = list(await session.scalars(select(WatchRow.symbol).where(WatchRow.chat_id == new_id)))
+            await session.execute(
+                update(WatchRow)
+                .where(WatchRow.chat_id == old_id, WatchRow.symbol.not_in(taken))
+                .values(chat_id=new_id)
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(delete(WatchRow).where(WatchRow.chat_id == old_id))
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.chat_id == old_id, OutboxRow.status == str(DeliveryStatus.PENDING))
+                .values(chat_id=new_id)
+                .execution_options(synchronize_session=False)
+            )
+            old.active = False
+            old.updated_at = now
+
+
+class SqlWatchRepo(Repo):
+    async def upsert_watch(self, watch: Watch) -> None:
+        """Create or replace the watch; the chat must exist (StorageError otherwise)."""
+        params = {
+            "chat_id": watch.chat_id,
+            "symbol": watch.symbol,
+            "signals": _stored(watch.signals),
+            "muted": _stored(watch.muted),
+            "created_at": utcnow(),
+        }
+        stmt = self._upsert(WatchRow, ["chat_id", "symbol"], ["signals", "muted"])
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(stmt, params)
+        except IntegrityError as exc:
+            raise StorageError(f"cannot watch {watch.symbol} for unknown chat {watch.chat_id}") from exc
+
+    async def remove_watch(self, chat_id: int, symbol: str) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(WatchRow).where(WatchRow.chat_id == chat_id, WatchRow.symbol == symbol)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def list_watches(self, chat_id: int) -> list[Watch]:
+        query = select(WatchRow).where(WatchRow.chat_id == chat_id).order_by(WatchRow.symbol)
+        async with self._sessions() as session:
+            return [to_watch(row) for row in await session.scalars(query)]
+
+    async def list_watchers(self, symbol: str) -> list[tuple[Chat, Watch]]:
+        query = (
+            select(ChatRow, WatchRow)
+            .join(WatchRow, WatchRow.chat_id == ChatRow.chat_id)
+            .where(WatchRow.symbol == symbol, ChatRow.active.is_(True))
+            .order_by(ChatRow.chat_id)
+        )
+        async with self._sessions() as session:
+            result = await session.execute(query)
+            return [(to_chat(chat), to_watch(watch)) for chat, watch in result.tuples()]
+
+    async def list_watched_symbols(self) -> list[str]:
+        query = (
+            select(WatchRow.symbol)
+            .join(ChatRow, WatchRow.chat_id == ChatRow.chat_id)
+            .where(ChatRow.active.is_(True))
+            .distinct()
+            .order_by(WatchRow.symbol)
+        )
+        async with self._sessions() as session:
+            return list(await session.scalars(query))

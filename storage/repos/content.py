@@ -1,0 +1,185 @@
+"""News items and backtest ratings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+
+from core.timeutil import utcnow
+from core.types import NewsItem, Rating, SignalType
+from storage.models import KEY, NewsRow, RatingRow
+from storage.repos.base import Repo, chunked
+from storage.sqltypes import list_pattern
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _fingerprint(item: NewsItem) -> str | None:
+    return item.fingerprint[:KEY] if item.fingerprint else None
+
+
+def _to_news(row: NewsRow) -> NewsItem:
+    return NewsItem(
+        url=row.url,
+        title=row.title,
+        source=row.source,
+        published=row.published,
+        summary=row.summary,
+        language=row.language,
+        guid=row.guid,
+        fingerprint=row.fingerprint or "",
+        symbols=tuple(row.symbols),
+        industries=tuple(row.industries),
+        kind=row.kind,
+        id=row.id,
+    )
+
+
+class SqlNewsRepo(Repo):
+    async def add_news(self, items: Sequence[NewsItem]) -> list[NewsItem]:
+        """Store items unknown by URL, guid and fingerprint (also within the batch); returns the new ones."""
+        if not items:
+            return []
+        async with self._sessions.begin() as session:
+            known: set[str] = set()
+            for chunk in chunked(items, 300):
+                urls = [_sha256(i.url) for i in chunk]
+                guids = [_sha256(i.guid) for i in chunk if i.guid]
+                prints = [fp for i in chunk if (fp := _fingerprint(i))]
+                query = select(NewsRow.url_hash, NewsRow.guid_hash, NewsRow.fingerprint).where(
+                    or_(
+                        NewsRow.url_hash.in_(urls),
+                        NewsRow.guid_hash.in_(guids),
+                        NewsRow.fingerprint.in_(prints),
+                    )
+                )
+                for row in await session.execute(query):
+                    known.update("u" + row[0], "g" + (row[1] or ""), "f" + (row[2] or ""))
+            stmt = self._insert_ignore(NewsRow)
+            created: list[NewsItem] = []
+            now = utcnow()
+            for item in items:
+                url_hash = _sha256(item.url)
+                guid_hash = _sha256(item.guid) if item.guid else None
+                fingerprint = _fingerprint(item)
+                keys = {"u" + url_hash} | ({"g" + guid_hash} if guid_hash else set())
+                keys |= {"f" + fingerprint} if fingerprint else set()
+                if keys & known:
+                    continue
+                known |= keys
+                params = {
+                    "url": item.url,
+                    "url_hash": url_hash,
+                    "guid": item.guid,
+                    "guid_hash": guid_hash,
+                    "fingerprint": fingerprint,
+                    "title": item.title,
+                    "source": item.source[:64],
+                    "summary": item.summary,
+                    "language": item.language[:8],
+                    "symbols": tuple(item.symbols),
+                    "industries": tuple(item.industries),
+                    "kind": item.kind[:32],
+                    "published": item.published,
+                    "created_at": now,
+                }
+                result = await session.execute(stmt, params)
+                if getattr(result, "rowcount", 0) == 1:
+                    row = await session.scalar(select(NewsRow).where(NewsRow.url_hash == url_hash))
+                    assert row is not None
+                    created.append(_to_news(row))
+        return created
+
+    async def list_news(
+        self, *, symbol: str | None = None, industry: str | None = None, limit: int = 10
+    ) -> list[NewsItem]:
+        query = select(NewsRow).order_by(NewsRow.published.desc(), NewsRow.id.desc()).limit(limit)
+        if symbol is not None:
+            query = query.where(NewsRow.symbols.like(list_pattern(symbol), escape="\\"))
+        if industry is not None:
+            query = query.where(NewsRow.industries.like(list_pattern(industry), escape="\\"))
+        async with self._sessions() as session:
+            return [_to_news(row) for row in await session.scalars(query)]
+
+
+_RATING_FIELDS = (
+    "count",
+    "hit_rate",
+    "mean_return",
+    "median_return",
+    "baseline_mean",
+    "excess",
+    "t_stat",
+    "worst_mae",
+    "grade",
+    "excluded",
+    "params",
+    "period_start",
+    "period_end",
+    "run_at",
+)
+
+
+def _to_rating(row: RatingRow) -> Rating:
+    return Rating(
+        symbol=row.symbol,
+        signal=SignalType(row.signal),
+        horizon=row.horizon,
+        count=row.count,
+        hit_rate=row.hit_rate,
+        mean_return=row.mean_return,
+        median_return=row.median_return,
+        baseline_mean=row.baseline_mean,
+        excess=row.excess,
+        t_stat=row.t_stat,
+        worst_mae=row.worst_mae,
+        grade=row.grade,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        excluded=row.excluded,
+        params=dict(row.params or {}),
+        run_at=row.run_at,
+    )
+
+
+class SqlRatingRepo(Repo):
+    async def upsert_ratings(self, ratings: Sequence[Rating]) -> int:
+        """Insert or replace per (symbol, signal, horizon); returns the number of distinct ratings."""
+        now = utcnow()
+        params = {
+            (r.symbol, str(r.signal), r.horizon): {
+                "symbol": r.symbol,
+                "signal": str(r.signal),
+                "horizon": r.horizon,
+                **{f: getattr(r, f) for f in _RATING_FIELDS},
+                "params": dict(r.params),
+                "run_at": r.run_at or now,
+            }
+            for r in ratings
+        }
+        if not params:
+            return 0
+        stmt = self._upsert(RatingRow, ["symbol", "signal", "horizon"], _RATING_FIELDS)
+        async with self._sessions.begin() as session:
+            conn = await session.connection()
+            for chunk in chunked(list(params.values())):
+                await conn.execute(stmt, list(chunk))
+        return len(params)
+
+    async def list_ratings(self, symbol: str) -> list[Rating]:
+        query = select(RatingRow).where(RatingRow.symbol == symbol)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(RatingRow.signal, RatingRow.horizon))
+            return [_to_rating(row) for row in rows]
+
+    async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None:
+        query = select(RatingRow).where(
+            RatingRow.symbol == symbol, RatingRow.signal == str(signal), RatingRow.horizon == horizon
+        )
+        async with self._sessions() as session:
+            row = await session.scalar(query)
+            return None if row is None else _to_rating(row)

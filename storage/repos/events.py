@@ -1,0 +1,210 @@
+"""Signal events and the outbox (alert deliveries, one row per recipient)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+
+from core.timeutil import utcnow
+from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
+from storage.models import KEY, OutboxRow, SignalEventRow
+from storage.repos.base import Repo, chunked
+
+ERROR_CHARS = 1000  # last_error is cut to this
+
+
+def _to_event(row: SignalEventRow) -> SignalEvent:
+    return SignalEvent(
+        symbol=row.symbol,
+        signal=SignalType(row.signal),
+        interval=Interval(row.interval),
+        ts=row.ts,
+        close=float(row.close),
+        values={k: float(v) for k, v in (row.values or {}).items()},
+        strength=float(row.strength),
+        id=row.id,
+    )
+
+
+class SqlEventRepo(Repo):
+    async def add_events(self, events: Sequence[SignalEvent]) -> list[SignalEvent]:
+        """Insert each event unless (symbol, interval, signal, ts) exists; returns the new ones with ids.
+
+        Row by row with INSERT-IGNORE semantics, so two writers racing on the same event never
+        both see it as new (events are few; correctness beats batching here).
+        """
+        stmt = self._insert_ignore(SignalEventRow)
+        created: list[SignalEvent] = []
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            for event in events:
+                params = {
+                    "symbol": event.symbol,
+                    "interval": str(event.interval),
+                    "signal": str(event.signal),
+                    "ts": event.ts,
+                    "close": event.close,
+                    "strength": event.strength,
+                    "values": dict(event.values),
+                    "created_at": now,
+                }
+                result = await session.execute(stmt, params)
+                if getattr(result, "rowcount", 0) != 1:
+                    continue
+                row = await session.scalar(
+                    select(SignalEventRow).where(
+                        SignalEventRow.symbol == event.symbol,
+                        SignalEventRow.interval == str(event.interval),
+                        SignalEventRow.signal == str(event.signal),
+                        SignalEventRow.ts == event.ts,
+                    )
+                )
+                assert row is not None
+                created.append(_to_event(row))
+        return created
+
+    async def list_events(
+        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+    ) -> list[SignalEvent]:
+        query = select(SignalEventRow).order_by(SignalEventRow.ts.desc(), SignalEventRow.id.desc())
+        if symbol is not None:
+            query = query.where(SignalEventRow.symbol == symbol)
+        if since is not None:
+            query = query.where(SignalEventRow.ts >= since)
+        async with self._sessions() as session:
+            return [_to_event(row) for row in await session.scalars(query.limit(limit))]
+
+
+def _dedup_key(key: str) -> str:
+    """Keys longer than the indexed column are replaced by their SHA-256 (still unique, stable)."""
+    if len(key) <= KEY:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _to_message(row: OutboxRow) -> OutboxMessage:
+    return OutboxMessage(
+        chat_id=row.chat_id,
+        dedup_key=row.dedup_key,
+        text=row.text,
+        kind=row.kind,
+        event_id=row.event_id,
+        silent=row.silent,
+        reply_markup=row.reply_markup,
+        photo=row.photo,
+        thread_id=row.thread_id,
+        not_before=row.not_before,
+        id=row.id,
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        message_id=row.message_id,
+    )
+
+
+def _outbox_params(message: OutboxMessage, now: datetime) -> dict[str, Any]:
+    return {
+        "dedup_key": _dedup_key(message.dedup_key),
+        "chat_id": message.chat_id,
+        "kind": message.kind,
+        "text": message.text,
+        "silent": message.silent,
+        "reply_markup": None if message.reply_markup is None else dict(message.reply_markup),
+        "photo": message.photo,
+        "thread_id": message.thread_id,
+        "status": str(message.status),
+        "attempts": message.attempts,
+        "last_error": message.last_error,
+        "not_before": message.not_before,
+        "created_at": now,
+        "sent_at": None,
+        "message_id": message.message_id,
+        "event_id": message.event_id,
+    }
+
+
+class SqlOutboxRepo(Repo):
+    async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
+        """Insert messages, skipping dedup_keys already present (exactly-once fan-out)."""
+        now = utcnow()
+        params = list({p["dedup_key"]: p for p in (_outbox_params(m, now) for m in messages)}.values())
+        stmt = self._insert_ignore(OutboxRow)
+        inserted = 0
+        async with self._sessions.begin() as session:
+            conn = await session.connection()
+            for chunk in chunked(params, 500):
+                result = await conn.execute(stmt, list(chunk))
+                inserted += max(result.rowcount, 0)
+        return inserted
+
+    async def claim_pending(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
+        query = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == str(DeliveryStatus.PENDING),
+                or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [_to_message(row) for row in await session.scalars(query)]
+
+    async def _update(self, row_id: int, /, **values: Any) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == row_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            return max(getattr(result, "rowcount", 0), 0)
+
+    async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
+        await self._update(
+            message_id,
+            status=str(DeliveryStatus.SENT),
+            sent_at=now,
+            message_id=telegram_message_id,
+            attempts=OutboxRow.attempts + 1,
+            last_error="",
+        )
+
+    async def mark_retry(self, message_id: int, error: str, not_before: datetime) -> None:
+        await self._update(
+            message_id,
+            attempts=OutboxRow.attempts + 1,
+            last_error=error[:ERROR_CHARS],
+            not_before=not_before,
+        )
+
+    async def mark_failed(self, message_id: int, error: str, *, skipped: bool = False) -> None:
+        """FAILED counts the attempt that failed; SKIPPED (nothing was sent) does not."""
+        if skipped:
+            await self._update(message_id, status=str(DeliveryStatus.SKIPPED), last_error=error[:ERROR_CHARS])
+        else:
+            await self._update(
+                message_id,
+                status=str(DeliveryStatus.FAILED),
+                attempts=OutboxRow.attempts + 1,
+                last_error=error[:ERROR_CHARS],
+            )
+
+    async def skip_chat(self, chat_id: int, reason: str) -> int:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.chat_id == chat_id, OutboxRow.status == str(DeliveryStatus.PENDING))
+                .values(status=str(DeliveryStatus.SKIPPED), last_error=reason[:ERROR_CHARS])
+                .execution_options(synchronize_session=False)
+            )
+            return max(getattr(result, "rowcount", 0), 0)
+
+    async def count_pending(self) -> int:
+        query = select(func.count()).where(OutboxRow.status == str(DeliveryStatus.PENDING))
+        async with self._sessions() as session:
+            return int(await session.scalar(query) or 0)

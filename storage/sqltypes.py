@@ -1,0 +1,108 @@
+"""Column types that behave the same on SQLite and MySQL/MariaDB."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, LargeBinary, Numeric, Text
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator
+
+# Autoincrement keys: BIGINT on MySQL, INTEGER (the rowid alias) on SQLite.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+# Blobs: BLOB is only 64 KiB on MySQL; chart photos and engine state need more.
+Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+
+
+def price_type() -> Numeric[float]:
+    """NUMERIC(20, 8) for prices; read back as float."""
+    return Numeric(20, 8, asdecimal=False)
+
+
+def volume_type() -> Numeric[float]:
+    """NUMERIC(28, 4) for volumes; read back as float."""
+    return Numeric(28, 4, asdecimal=False)
+
+
+def factor_type() -> Numeric[float]:
+    """NUMERIC(24, 12) for adjustment factors; read back as float."""
+    return Numeric(24, 12, asdecimal=False)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (microseconds kept: DATETIME(6) on MySQL); always returns aware UTC.
+
+    Naive input is taken as UTC already; aware input is converted.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class StrList(TypeDecorator[tuple[str, ...]]):
+    """A tuple of strings stored as ',a,b,' text, so `LIKE '%,a,%'` finds an element on every dialect."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Iterable[str] | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        items = [str(v) for v in value]
+        for item in items:
+            if "," in item:
+                raise ValueError(f"list element must not contain a comma: {item!r}")
+        return f",{','.join(items)}," if items else ""
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, ...]:
+        if not value:
+            return ()
+        return tuple(part for part in value.split(",") if part)
+
+
+def list_pattern(item: str) -> str:
+    """The LIKE pattern that finds `item` in a StrList column."""
+    escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%,{escaped},%"
+
+
+class JSONText(TypeDecorator[Any]):
+    """JSON stored as text (portable; MariaDB's JSON is LONGTEXT anyway). Non-ASCII kept as is."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.MEDIUMTEXT())
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return json.loads(value)

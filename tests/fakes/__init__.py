@@ -1,0 +1,1 @@
+"""Shared test fakes and local servers (used across test packages)."""
