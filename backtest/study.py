@@ -1,0 +1,127 @@
+"""Event study: forward returns after each signal, vectorised across instruments.
+
+Conventions (also in the README):
+
+- An event fires on the CLOSE of bar t (the signal engine sees bars up to t only). Its forward
+  return at horizon h is ``close[t+h] / close[t] - 1`` on adjusted closes, h counted in the
+  instrument's own trading bars. If bar t+h does not exist yet the event is *excluded* (counted
+  in ``excluded``, not in ``count``).
+- Returns are *direction-adjusted*: multiplied by the event's direction d (+1 bullish, -1 bearish),
+  so a positive figure always means "the signal was right". A hit is an adjusted return > 0.
+  `volume_spike` has no direction of its own: each spike takes the direction of its own bar's
+  move (close[t] >= close[t-1] -> +1, else -1), i.e. "a spike confirms the day's move".
+- Baseline: mu_h, the mean raw forward return of ALL bars of the study period with a full window
+  at horizon h; for a signal it is direction-adjusted like the events: ``mu_h * mean(d_i)``.
+  Excess = mean adjusted return - baseline.
+- t-statistic of the excess: ``(mean(s) - baseline) / (std(s, ddof=1) / sqrt(n))``, the one-sample
+  t of the event returns against the baseline taken as known; None when n < 2 or std == 0.
+  Overlapping windows of clustered events make it optimistic: read it as a screen, not a p-value.
+- MAE (maximum adverse excursion) of an event: the worst move against the position within the
+  window, from the lows (long) or highs (short) of bars t+1..t+h relative to close[t], capped at
+  0; `worst_mae` is the most negative over the events (a fraction, <= 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from backtest import _kernel
+from core.types import SignalType
+
+Arr = NDArray[Any]
+
+
+@dataclass(frozen=True, eq=False)
+class StudyStats:
+    """Sufficient statistics per (signal, horizon, instrument): arrays of shape (S, H, N).
+
+    `mean`, `median`, `baseline` and `worst_mae` are NaN where count == 0; `m2` is the sum of
+    squared deviations from the mean (Welford's M2), which lets results be pooled exactly.
+    """
+
+    signals: tuple[SignalType, ...]
+    horizons: tuple[int, ...]
+    count: Arr
+    excluded: Arr
+    hits: Arr
+    mean: Arr
+    m2: Arr
+    median: Arr
+    baseline: Arr
+    worst_mae: Arr
+
+    @property
+    def hit_rate(self) -> Arr:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 0, self.hits / self.count, np.nan)
+
+    @property
+    def excess(self) -> Arr:
+        return self.mean - self.baseline
+
+    @property
+    def t_stat(self) -> Arr:
+        return t_statistic(self.count, self.mean, self.m2, self.baseline)
+
+    @staticmethod
+    def concat(parts: Sequence[StudyStats]) -> StudyStats:
+        """Join studies of disjoint instrument sets (same signals and horizons) along the instruments."""
+        first = parts[0]
+        arrays = {
+            name: np.concatenate([getattr(p, name) for p in parts], axis=2)
+            for name in ("count", "excluded", "hits", "mean", "m2", "median", "baseline", "worst_mae")
+        }
+        return StudyStats(first.signals, first.horizons, **arrays)
+
+
+def t_statistic(count: Arr, mean: Arr, m2: Arr, baseline: Arr) -> Arr:
+    """(mean - baseline) / (sd / sqrt(n)) with sd = sqrt(m2 / (n - 1)); NaN when n < 2 or sd == 0."""
+    n = count.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(m2 / (n - 1.0))
+        t = (mean - baseline) / (sd / np.sqrt(n))
+    return np.where((count >= 2) & (sd > 0), t, np.nan)
+
+
+def event_study(
+    close: Arr,
+    high: Arr,
+    low: Arr,
+    events: Mapping[SignalType, Arr],
+    first: Arr,
+    horizons: Sequence[int],
+    *,
+    signals: Sequence[SignalType] | None = None,
+) -> StudyStats:
+    """Statistics of every signal in `signals` (default: all keys of `events`) per instrument column.
+
+    Arrays are (n_bars, n_inst), NaN-padded in front; `events[s]` are boolean masks of the same
+    shape; `first[j]` is the first row of column j's study period (events and baseline bars before
+    it are ignored). Columns are processed in parallel by a numba kernel.
+    """
+    hz = np.array([int(h) for h in horizons], dtype=np.int64)
+    if hz.size == 0 or hz.min() < 1:
+        raise ValueError(f"horizons must be positive integers, got {horizons!r}")
+    sigs = tuple(events) if signals is None else tuple(signals)
+    c, h_, lo = (np.asfortranarray(a, dtype=np.float64) for a in (close, high, low))
+    n_inst = c.shape[1]
+    fst = np.ascontiguousarray(first, dtype=np.int64)
+    mu = np.empty((hz.size, n_inst))
+    _kernel.baseline(c, fst, hz, mu)
+    shape = (len(sigs), hz.size, n_inst)
+    ints = [np.zeros(shape, dtype=np.int64) for _ in range(3)]
+    floats = [np.full(shape, np.nan) for _ in range(5)]
+    for si, sig in enumerate(sigs):
+        mask = np.asfortranarray(events[sig], dtype=np.bool_)
+        _kernel.study(c, h_, lo, mask, fst, hz, sig.direction, mu,
+                      *(a[si] for a in ints), *(a[si] for a in floats))  # fmt: skip
+    count, excluded, hits = ints
+    mean, m2, median, baseline, worst = floats
+    return StudyStats(
+        sigs, tuple(int(x) for x in hz), count, excluded, hits, mean, m2, median, baseline, worst
+    )
