@@ -101,9 +101,7 @@ async def _get(
             raise _status_error(source, resp, body)
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > max_bytes:
-            raise ResponseTooLargeError(
-                f"{source}: Content-Length {declared} exceeds the {max_bytes} byte limit"
-            )
+            raise ResponseTooLargeError(f"Content-Length {declared} exceeds the {max_bytes} byte limit")
         content = await _read(resp, max_bytes)
         return Fetched(
             200,

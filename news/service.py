@@ -34,7 +34,7 @@ class CrawlResult:
     """One crawl: the new items stored, per-feed errors (feed key -> reason) and counts."""
 
     items: tuple[NewsItem, ...] = ()
-    errors: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)  # incl. recovered malformed XML
     fetched: int = 0  # feeds that answered 200
     not_modified: int = 0  # feeds that answered 304
     skipped: tuple[str, ...] = ()  # feeds not due yet (polite interval or a 429 back-off)
@@ -101,7 +101,7 @@ class NewsService:
         await self._save_states(outcomes)
         result = CrawlResult(
             items=tuple(stored),
-            errors={o.feed.key: o.error for o in outcomes if o.status == "error"},
+            errors={o.feed.key: o.error for o in outcomes if o.error},
             fetched=sum(o.status == "fetched" for o in outcomes),
             not_modified=sum(o.status == "not_modified" for o in outcomes),
             skipped=tuple(o.feed.key for o in outcomes if o.status == "skipped"),
