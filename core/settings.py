@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     # --- scheduler & runtime ----------------------------------------------------------------
     role: Literal["all", "bot", "scheduler"] = "all"
     price_update_minutes: int = Field(default=5, ge=1)
-    finalise_delay_minutes: int = Field(default=30, ge=0)  # after each market's close (or KETS time)
+    finalise_delay_minutes: int = Field(default=20, ge=0)  # after each close (US: before the 06:30 KST briefing)
     finalise_retry_minutes: int = Field(default=20, ge=1)  # failed instruments are retried this much later
     finalise_retries: int = Field(default=2, ge=0)
     prev_close_lead_minutes: int = Field(default=15, ge=0)  # previous-close snapshot before the open
