@@ -71,7 +71,7 @@ class HistoryResult:
         `symbols` names the columns (one symbol for 1-D input); `ts` gives each row's timestamp.
         `close` overrides the close reported in events (default: the adjusted close computed on).
         """
-        bits2 = self.bits.reshape(self.bits.shape[0], -1)
+        bits2 = _as_2d(self.bits)
         n_bars, n_inst = bits2.shape
         if isinstance(symbols, str):
             symbols = [symbols]
@@ -81,7 +81,7 @@ class HistoryResult:
         shown = self.close if close is None else np.asarray(close, dtype=np.float64)
         if shown.shape != self.close.shape:
             raise ValueError(f"close has shape {shown.shape}, expected {self.close.shape}")
-        cols = [a.reshape(n_bars, n_inst) for a in (shown, self.sma_fast, self.sma_slow, self.rsi,
+        cols = [_as_2d(a) for a in (shown, self.sma_fast, self.sma_slow, self.rsi,
                                                     self.vol_avg, self.volume, self.vol_base)]  # fmt: skip
         out: list[SignalEvent] = []
         rows, inst = np.nonzero(bits2)
@@ -91,6 +91,10 @@ class HistoryResult:
                 make_events(symbols[j], interval, stamps[t], int(bits2[t, j]), c, fa, sl, r, va, v, vb)
             )
         return out
+
+
+def _as_2d(a: Arr) -> Arr:
+    return a.reshape(a.shape[0], 1) if a.ndim == 1 else a
 
 
 def _validate(close: Arr, volume: Arr) -> None:
@@ -107,7 +111,7 @@ def _validate(close: Arr, volume: Arr) -> None:
         ("volume must be finite and >= 0", bad_volume),
     ):
         if bad.any():
-            where = np.argwhere(bad.reshape(bad.shape[0], -1))[0]
+            where = np.argwhere(_as_2d(bad))[0]
             raise ValueError(f"{name} wherever close is not NaN; first bad value at row {where[0]}, "
                              f"column {where[1]}")  # fmt: skip
 
@@ -125,8 +129,8 @@ def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) ->
     v = np.asarray(volume, dtype=np.float64)
     _validate(c, v)
     shape = c.shape
-    c2 = np.asfortranarray(c.reshape(shape[0], -1))
-    v2 = np.asfortranarray(v.reshape(shape[0], -1))
+    c2 = np.asfortranarray(_as_2d(c))
+    v2 = np.asfortranarray(_as_2d(v))
     fast, slow, rsi, vavg, vbase = (np.empty(c2.shape, dtype=np.float64, order="F") for _ in range(5))
     bits = np.empty(c2.shape, dtype=np.uint8, order="F")
     cfg = config
