@@ -120,7 +120,7 @@ def add_handlers(app: BotApp) -> None:
         )
     )
     app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown))
-    app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|m)\|"))
+    app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|wm|m)\|"))
     app.add_handler(ChatMemberHandler(handlers.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(handlers.on_error)
 
@@ -143,3 +143,32 @@ def run_application(app: BotApp, settings: Settings) -> None:
         )
         return
     app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+async def serve_polling(app: BotApp, stop: asyncio.Event, *, poll_timeout: int = 10) -> None:
+    """Run the bot with long polling inside an already running event loop until `stop` is set.
+
+    The same lifecycle as `Application.run_polling` (post_init, post_stop, post_shutdown included),
+    for callers that own the loop (the composition root, tests).
+    """
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        await app.start()
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)

@@ -211,6 +211,17 @@ async def mute(env: Env, req: Request, symbol: str, signal: SignalType) -> Reply
     return Reply(t(req.lang, "muted", symbol=esc(symbol), signal=esc(signal_name(req.lang, signal))))
 
 
+async def toggle_mute_all(env: Env, req: Request, symbol: str) -> Reply:
+    """Watchlist button: mute every signal of a watch, or unmute it again."""
+    repos = env.services.repos
+    watch = next((w for w in await repos.watches.list_watches(req.chat.chat_id) if w.symbol == symbol), None)
+    if watch is None:
+        return Reply(t(req.lang, "not_watching", symbol=esc(symbol, MAX_ARG)))
+    muting = not watch.muted >= watch.signals
+    await repos.watches.upsert_watch(replace(watch, muted=watch.signals if muting else frozenset()))
+    return Reply(t(req.lang, "muted_all" if muting else "unmuted_all", symbol=esc(symbol)))
+
+
 async def cmd_watchlist(env: Env, req: Request) -> Reply:
     watches = await env.services.repos.watches.list_watches(req.chat.chat_id)
     return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat))

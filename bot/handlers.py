@@ -307,13 +307,15 @@ async def on_callback(update: Update, context: BotContext) -> None:
     reply: Reply | None = None
     if len(parts) == 2 and parts[0] in ("u", "wu"):
         reply = await commands.unwatch(context.env, req, parts[1])
+    elif len(parts) == 2 and parts[0] == "wm":
+        reply = await commands.toggle_mute_all(context.env, req, parts[1])
     elif len(parts) == 3 and parts[0] == "m" and parts[2] in SignalType._value2member_map_:
         reply = await commands.mute(context.env, req, parts[1], SignalType(parts[2]))
     if reply is None:
         await query.answer()
         return
     await query.answer(views.to_plain(reply.text)[:190])
-    if parts[0] == "wu":
+    if parts[0] in ("wu", "wm"):
         listing = await commands.cmd_watchlist(context.env, req)
         await query.edit_message_text(
             listing.text, parse_mode=ParseMode.HTML, reply_markup=markup(listing.buttons)

@@ -183,7 +183,13 @@ def render_watchlist(lang: Language, watches: Sequence[Watch], limit: int) -> Re
     for w in watches:
         muted = f" (muted: {signal_list(lang, w.muted)})" if w.muted else ""
         lines.append(f"• <b>{esc(w.symbol)}</b>: {signal_list(lang, w.signals)}{esc(muted, 300)}")
-        rows.append(((t(lang, "btn_unwatch", symbol=w.symbol), callback("u", w.symbol)),))
+        toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all")
+        rows.append(
+            (
+                (t(lang, "btn_unwatch", symbol=w.symbol), callback("wu", w.symbol)),
+                (toggle, callback("wm", w.symbol)),
+            )
+        )
     return Reply(fit(lines), tuple(rows[:50]))
 
 
