@@ -8,7 +8,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -259,6 +259,7 @@ class Runtime:
             instruments = [i for i in instruments if i.symbol in symbols]
         if not instruments:
             raise JobSkipped(f"no {job.market} instruments")
+        await self.ready()  # the engine knows the stored history before new bars arrive
         result = await self.market.update(instruments)
         await self._persist_source_health()
         new_bars = {s: list(b) for s, b in result.new_bars.items() if b}
@@ -297,7 +298,7 @@ class Runtime:
             self._retries.pop(key, None)
             return
         self._retries[key] = n + 1
-        when = self.clock.now() + timedelta(minutes=self.settings.finalise_retry_minutes)
+        when = datetime.now(UTC) + timedelta(minutes=self.settings.finalise_retry_minutes)  # scheduler time
         self._scheduler.add_job(
             self._fire,
             trigger=DateTrigger(when),

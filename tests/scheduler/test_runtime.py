@@ -1,0 +1,204 @@
+"""Runtime: bar -> alert exactly once, failures, leases, no stacking, restart and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from core.ports import Repositories
+from core.types import SignalType, SourceHealth
+from tests.scheduler.conftest import RuntimeMaker, next_bar
+from tests.scheduler.fakes import FakeMarket, RecordingNotifier
+
+
+async def _wait_for(cond: Callable[[], bool]) -> None:
+    for _ in range(250):
+        if cond():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached within 5 s")
+
+
+async def test_bar_crossing_sma200_alerts_once_within_one_scheduler_cycle(
+    seeded: Repositories, make_runtime: RuntimeMaker
+) -> None:
+    market, notifier = FakeMarket(seeded), RecordingNotifier(seeded)
+    rt = make_runtime(market=market, notifier=notifier)
+    rt.start()
+    await rt.ready()
+    market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
+    market.queued["BBB"] = [next_bar(seeded, "BBB", 80.0)]  # stays below: no event
+    assert rt.scheduler is not None
+    rt.scheduler.modify_job("finalise_bars.us", next_run_time=datetime.now(UTC))  # the scheduler fires it
+    await _wait_for(lambda: "evaluate_signals.us" in rt.runs)
+    assert [(e.symbol, e.signal) for e in notifier.published] == [("AAA", SignalType.BREAKOUT_200)]
+    assert notifier.published[0].id is not None
+    assert await seeded.outbox.count_pending() == 1
+    assert rt.runs["finalise_bars.us"].outcome == "ok"
+    assert "bar->outbox" in rt.runs["evaluate_signals.us"].detail
+    # the next cycle brings nothing new: nothing is published again
+    await rt.run_job("finalise_bars.us")
+    assert len(notifier.published) == 1
+    assert await seeded.outbox.count_pending() == 1
+
+
+async def test_failing_instrument_does_not_hold_up_the_rest_and_is_retried(
+    seeded: Repositories, make_runtime: RuntimeMaker
+) -> None:
+    market, notifier = FakeMarket(seeded), RecordingNotifier(seeded)
+    rt = make_runtime(market=market, notifier=notifier)
+    rt.start()
+    market.failing.add("BBB")
+    market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
+    market.sources = [SourceHealth("yahoo", "open", 3, 5, 15000.0, "TransientSourceError: timeout")]
+    run = await rt.run_job("finalise_bars.us")
+    assert run.outcome == "ok"
+    assert "1 failed" in run.detail
+    assert [e.symbol for e in notifier.published] == ["AAA"]
+    assert rt.scheduler is not None
+    retry = rt.scheduler.get_job("finalise_bars.us:retry")
+    assert retry is not None
+    assert retry.kwargs == {"symbols": ["BBB"]}
+    report = await rt.health_report()
+    assert report["sources"][0]["breaker"] == "open"
+    assert [h.breaker for h in await seeded.health.list_source_health()] == ["open"]
+    # the retry run only asks for the failed instrument; once it succeeds no further retry is planned
+    market.failing.clear()
+    market.queued["BBB"] = [next_bar(seeded, "BBB", 150.0)]
+    await rt.run_job("finalise_bars.us:retry", symbols=["BBB"])
+    assert market.calls[-1] == ("update", ["BBB"])
+    assert sorted(e.symbol for e in notifier.published) == ["AAA", "BBB"]
+
+
+async def test_slow_job_does_not_stack(seeded: Repositories, make_runtime: RuntimeMaker) -> None:
+    market = FakeMarket(seeded, delay=0.5)
+    rt = make_runtime(market=market)
+    rt.start()
+    assert rt.scheduler is not None
+    rt.scheduler.reschedule_job("update_prices.us", trigger=IntervalTrigger(seconds=0.1))
+    await asyncio.sleep(1.3)
+    quotes = [c for c in market.calls if c[0] == "quotes"]
+    assert market.max_active == 1
+    assert 1 <= len(quotes) <= 3  # 13 firings due, at most one running at a time
+
+
+async def test_two_runtimes_one_database_only_one_fires(
+    seeded: Repositories, make_runtime: RuntimeMaker
+) -> None:
+    market = FakeMarket(seeded)
+    notifier = RecordingNotifier(seeded)
+    a = make_runtime(market=market, notifier=notifier, owner_id="host-a")
+    b = make_runtime(market=market, notifier=notifier, owner_id="host-b")
+    market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
+    runs = await asyncio.gather(a.run_job("finalise_bars.us"), b.run_job("finalise_bars.us"))
+    assert sorted(r.outcome for r in runs) == ["ok", "skipped"]
+    assert len(notifier.published) == 1
+    assert len([c for c in market.calls if c[0] == "update"]) == 1
+    # the holder keeps the job; the other keeps skipping while the lease is alive
+    assert (await a.run_job("update_prices.us")).outcome == "ok"
+    assert (await b.run_job("update_prices.us")).outcome == "skipped"
+
+
+async def test_restart_after_failed_delivery_delivers_once(
+    seeded: Repositories, make_runtime: RuntimeMaker
+) -> None:
+    market = FakeMarket(seeded)
+    first = make_runtime(market=market, notifier=RecordingNotifier(seeded, fail_times=1), owner_id="x")
+    await first.ready()
+    market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
+    run = await first.run_job("finalise_bars.us")
+    assert run.outcome == "error"  # the event was stored, its delivery failed
+    assert await seeded.outbox.count_pending() == 0
+    # the process dies here; a new one starts on the same database
+    notifier = RecordingNotifier(seeded)
+    second = make_runtime(market=FakeMarket(seeded), notifier=notifier, owner_id="x")
+    await second.ready()
+    assert [e.symbol for e in notifier.published] == ["AAA"]
+    assert await seeded.outbox.count_pending() == 1
+    await second.run_job("finalise_bars.us")
+    third = make_runtime(market=FakeMarket(seeded), notifier=RecordingNotifier(seeded), owner_id="x")
+    await third.ready()
+    assert len(notifier.published) == 1
+    assert await seeded.outbox.count_pending() == 1
+    assert len(await seeded.events.list_events("AAA")) == 1
+
+
+async def test_stop_waits_for_the_running_job_and_saves_state(
+    seeded: Repositories, make_runtime: RuntimeMaker
+) -> None:
+    market = FakeMarket(seeded, delay=0.3)
+    rt = make_runtime(market=market)
+    rt.start()
+    await rt.ready()
+    job = asyncio.create_task(rt.run_job("update_prices.us"))
+    await _wait_for(lambda: market.active == 1)
+    await rt.stop()
+    assert job.done()
+    assert job.result().outcome == "ok"
+    assert rt.scheduler is None
+    blob = await seeded.state.get_state(rt.pipeline.state_key)
+    assert blob is not None
+    from scheduler.pipeline import unpack_state
+
+    last_ts, _ = unpack_state(blob)
+    assert set(last_ts) == {"AAA", "BBB"}
+    # a restart does not re-evaluate (no bars newer than the state) and does not warm from scratch
+    again = make_runtime(market=FakeMarket(seeded))
+    res = await again.ready()
+    assert res.bars == 0
+    assert again.pipeline.last_ts == last_ts
+
+
+async def test_update_prices_outside_session_is_skipped(
+    seeded: Repositories, make_runtime: RuntimeMaker
+) -> None:
+    from tests.scheduler.fakes import FixedClock
+
+    market = FakeMarket(seeded)
+    rt = make_runtime(
+        market=market, clock=FixedClock(datetime(2026, 11, 26, 16, 0, tzinfo=UTC))
+    )  # Thanksgiving
+    run = await rt.run_job("update_prices.us")
+    assert run.outcome == "skipped"
+    assert market.calls == []
+    rt.clock = FixedClock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))  # 11:00 KST Friday: KETS open
+    assert (await rt.run_job("update_prices.kets")).outcome == "ok"
+    assert market.calls == [("quotes", ["KAU25"])]
+
+
+async def test_role_bot_starts_no_scheduler(seeded: Repositories, make_runtime: RuntimeMaker) -> None:
+    rt = make_runtime(role="bot")
+    rt.start()
+    assert rt.scheduler is None
+    assert rt.status()["running"] is False
+
+
+async def test_health_report_has_jobs_sources_outbox_process(
+    seeded: Repositories, make_runtime: RuntimeMaker
+) -> None:
+    market = FakeMarket(seeded)
+    market.sources = [
+        SourceHealth("yahoo", "closed", 9, 1, 120.0),
+        SourceHealth("krx", "open", 0, 5, None, "timeout"),
+    ]
+    rt = make_runtime(market=market)
+    rt.start()
+    market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
+    await rt.run_job("finalise_bars.us")
+    report = await rt.health_report()
+    jobs = {j["job"]: j for j in report["jobs"]}
+    assert jobs["finalise_bars.us"]["outcome"] == "ok"
+    assert jobs["finalise_bars.us"]["next_run"] > datetime.now(UTC).isoformat()[:10]
+    assert jobs["evaluate_signals.us"]["outcome"] == "ok"
+    assert jobs["send_briefing.0800"]["outcome"] == "never" if "send_briefing.0800" in jobs else True
+    sources = {s["source"]: s for s in report["sources"]}
+    assert sources["yahoo"]["success_rate"] == 0.9
+    assert sources["krx"]["breaker"] == "open"
+    assert report["outbox_pending"] == 1
+    assert report["pipeline"]["last_latency_ms"] is not None
+    assert report["process"]["rss_mb"] > 10
+    assert "cpu_percent" in report["process"]
+    assert timedelta(0) <= timedelta(seconds=jobs["finalise_bars.us"]["duration_s"])
