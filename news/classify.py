@@ -33,6 +33,8 @@ _EXCHANGE_TAG = re.compile(
     r"\((?:NYSE|NASDAQ|Nasdaq|NYSE American|AMEX|OTC)\s*:\s*([A-Z]{1,5}(?:\.[A-Z])?)\)"
 )
 _CASHTAG = re.compile(r"(?<![\w$])\$([A-Z]{1,5})(?![\w])")
+# K-ETS vintages (KAU25, KCU24, KOC25) also count as the product itself (KAU, KCU, KOC).
+KETS_VINTAGE = re.compile(r"(?<![A-Za-z0-9])(KAU|KCU|KOC)(\d{2})(?![A-Za-z0-9])")
 
 
 class Classifier:
@@ -65,6 +67,8 @@ class Classifier:
         found.update(inst.key for inst in self._instruments if inst.hits(text))
         found.update(_EXCHANGE_TAG.findall(text))
         found.update(_CASHTAG.findall(text))
+        for product, year in KETS_VINTAGE.findall(text):
+            found.update((product, product + year))
         industries = {ind.key for ind in self.taxonomy.industries if ind.hits(text)}
         if not industries:
             # No industry word at all: fall back on the industries of the companies named in the title.

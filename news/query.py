@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from core.errors import UsageError
+from news.classify import KETS_VINTAGE
 from news.taxonomy import Taxonomy, default_taxonomy
 
 _SYMBOL = re.compile(r"^[A-Z0-9^][A-Z0-9.\-=^]{0,19}$")
@@ -73,6 +74,9 @@ def find_symbol(text: str, taxonomy: Taxonomy | None = None) -> str | None:
     if known is not None:
         return known
     upper = unicodedata.normalize("NFKC", text).strip().upper().lstrip("$")
+    vintage = KETS_VINTAGE.fullmatch(upper)
+    if vintage:
+        return vintage.group(1)  # news about KAU25 is news about KAU
     if upper.isdigit() and len(upper) == 6:
         codes = [m.key for m in tax.instruments if m.key.startswith(upper + ".")]
         return codes[0] if codes else f"{upper}.KS"

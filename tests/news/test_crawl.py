@@ -65,7 +65,7 @@ async def test_crawl_stores_normalised_classified_items(
     kau = stored["https://news.example.co.kr/article/202611210001"]
     assert kau.source == "예시경제 증권"
     assert kau.published == datetime(2026, 11, 21, 0, 0, tzinfo=UTC)  # +09:00 converted
-    assert kau.symbols == ("KAU",)
+    assert kau.symbols == ("KAU", "KAU25")
     assert kau.industries == ("carbon",)
     assert "더보기" not in kau.summary
     assert kau.summary.startswith("국내 탄소배출권")
