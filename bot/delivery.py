@@ -186,7 +186,14 @@ class Sender:
                     if outcome is Outcome.CHAT_GONE:
                         break
 
-        await asyncio.gather(*(chat_worker(items) for items in by_chat.values()))
+        try:
+            async with asyncio.TaskGroup() as group:  # a failure cancels the other chats' workers
+                for items in by_chat.values():
+                    group.create_task(chat_worker(items))
+        except ExceptionGroup as eg:
+            raise eg.exceptions[0] from eg
+        finally:
+            await self.wait_inflight()  # every send that started gets marked before we return
         return len(rows)
 
     async def _deliver(self, msg: OutboxMessage) -> Outcome:

@@ -149,7 +149,7 @@ async def test_signals_shows_indicators_events_and_ratings(harness: Harness) -> 
 
 
 async def test_chart_sends_a_png(harness: Harness) -> None:
-    [photo] = await harness.say(511, "/chart FCO2.DE 1y")
+    [photo] = await harness.say(511, "/chart FCO2.DE 3m")
     assert photo.method == "sendPhoto"
     assert isinstance(photo.params["photo"], bytes)
     assert photo.params["photo"].startswith(b"\x89PNG")

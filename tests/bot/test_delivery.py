@@ -1,0 +1,221 @@
+"""OutboxNotifier (fan-out into the outbox) and Sender (outbox -> fake Bot API over real PTB)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from telegram.ext import ExtBot
+
+from core.ports import Repositories
+from core.types import (
+    Chat,
+    ChatKind,
+    DeliveryStatus,
+    Interval,
+    OutboxMessage,
+    QuietMode,
+    Rating,
+    SignalEvent,
+    SignalType,
+    Watch,
+)
+from bot.delivery import OutboxNotifier, Sender, quiet_until
+from bot.ratelimit import ChatRateLimiter
+from tests.bot.fakes import INSTRUMENTS, NOW, FakeClock
+from tests.fakes.fake_telegram import FakeTelegram
+
+EVENT = SignalEvent(
+    "FCO2.DE",
+    SignalType.GOLDEN_CROSS,
+    Interval.D1,
+    NOW - timedelta(days=1),
+    71.25,
+    {"sma50": 69.1, "sma200": 68.9},
+    0.3,
+)
+
+
+async def watchers(repos: Repositories, chats: list[Chat], watch: Watch | None = None) -> None:
+    await repos.instruments.upsert_instruments([INSTRUMENTS["FCO2.DE"]])
+    for chat in chats:
+        await repos.chats.upsert_chat(chat)
+        await repos.watches.upsert_watch(
+            watch and replace(watch, chat_id=chat.chat_id) or Watch(chat.chat_id, "FCO2.DE")
+        )
+
+
+def rating() -> Rating:
+    return Rating(
+        "FCO2.DE",
+        SignalType.GOLDEN_CROSS,
+        20,
+        11,
+        0.64,
+        0.021,
+        0.018,
+        0.004,
+        0.017,
+        2.1,
+        -0.08,
+        "B",
+        datetime(2016, 11, 1, tzinfo=UTC),
+        datetime(2026, 11, 1, tzinfo=UTC),
+    )
+
+
+async def stored_event(repos: Repositories) -> SignalEvent:
+    [event] = await repos.events.add_events([EVENT])
+    return event
+
+
+async def test_notifier_fans_out_once_per_watching_chat(sqlite_repos: Repositories, clock: FakeClock) -> None:
+    repos = sqlite_repos
+    await watchers(
+        repos,
+        [
+            Chat(1, ChatKind.PRIVATE),
+            Chat(2, ChatKind.PRIVATE, silent=True),
+            Chat(3, ChatKind.PRIVATE, signals=frozenset({SignalType.RSI_OVERSOLD})),  # chat-level off
+            Chat(6, ChatKind.PRIVATE, quiet_start=8, quiet_end=10),  # 09:00 KST: held until 10:00 KST
+            Chat(7, ChatKind.PRIVATE, quiet_start=8, quiet_end=10, quiet_mode=QuietMode.DROP),
+        ],
+    )
+    await repos.chats.upsert_chat(Chat(4, ChatKind.PRIVATE))
+    await repos.watches.upsert_watch(Watch(4, "FCO2.DE", muted=frozenset({SignalType.GOLDEN_CROSS})))
+    await repos.chats.upsert_chat(Chat(5, ChatKind.PRIVATE, active=False))
+    await repos.watches.upsert_watch(Watch(5, "FCO2.DE"))
+    await repos.ratings.upsert_ratings([rating()])
+    notifier = OutboxNotifier(repos, clock=clock)
+    event = await stored_event(repos)
+
+    assert await notifier.publish([event]) == 3
+    assert await notifier.publish([event]) == 0  # the same event again: nothing new
+    later = await repos.outbox.claim_pending(NOW + timedelta(days=1))
+    by_chat = {m.chat_id: m for m in later}
+    assert set(by_chat) == {1, 2, 6}
+    msg = by_chat[1]
+    assert msg.dedup_key == f"alert:{event.key}:1"
+    assert msg.event_id == event.id
+    assert "Golden cross" in msg.text
+    assert "SparkChange" in msg.text
+    assert "20-day hit rate 64% over 10y (n=11), grade B" in msg.text
+    assert "Bar: 2026-11-20 09:00 KST (00:00 UTC)" in msg.text
+    assert "Sent: 2026-11-21 09:00 KST (00:00 UTC)" in msg.text
+    assert len(msg.text) <= 4096
+    data = [b["callback_data"] for b in msg.reply_markup["inline_keyboard"][0]]  # type: ignore[index]
+    assert data == ["m|FCO2.DE|golden_cross", "u|FCO2.DE"]
+    assert by_chat[2].silent
+    assert by_chat[6].not_before == datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
+    assert "Sent: 2026-11-21 10:00 KST (01:00 UTC)" in by_chat[6].text
+    assert {m.chat_id for m in await repos.outbox.claim_pending(NOW)} == {1, 2}
+
+
+def test_quiet_hours_wrap_around_midnight() -> None:
+    chat = Chat(1, ChatKind.PRIVATE, quiet_start=22, quiet_end=7)
+    at_23_kst = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
+    assert quiet_until(chat, at_23_kst) == datetime(2026, 11, 21, 22, 0, tzinfo=UTC)  # 07:00 KST next day
+    assert quiet_until(chat, datetime(2026, 11, 21, 3, 0, tzinfo=UTC)) is None  # 12:00 KST
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(overall_per_s=200, per_chat_interval_s=0.2, tolerance_s=0.02) as server:
+        yield server
+
+
+async def make_bot(tg: FakeTelegram, *, per_s: float = 190, per_chat: float = 0.25) -> ExtBot[int]:
+    limiter = ChatRateLimiter(overall_per_s=per_s, per_chat_interval_s=per_chat, group_per_min=1000)
+    bot: ExtBot[int] = ExtBot(tg.token, base_url=tg.base_url, rate_limiter=limiter)
+    await bot.initialize()
+    return bot
+
+
+async def enqueue(repos: Repositories, chat_ids: list[int], text: str = "hello <b>x</b>") -> None:
+    for cid in chat_ids:
+        await repos.chats.upsert_chat(Chat(cid, ChatKind.PRIVATE if cid > 0 else ChatKind.GROUP))
+    await repos.outbox.enqueue([OutboxMessage(cid, f"t:{cid}", text, kind="broadcast") for cid in chat_ids])
+
+
+async def test_sender_delivers_and_marks_sent(tg: FakeTelegram, sqlite_repos: Repositories) -> None:
+    await enqueue(sqlite_repos, [11, 12])
+    bot = await make_bot(tg)
+    sender = Sender(bot, sqlite_repos)
+    assert await sender.drain_once() == 2
+    assert sorted(s.chat_id for s in tg.sent) == [11, 12]
+    assert tg.sent[0].params["parse_mode"] == "HTML"
+    assert await sqlite_repos.outbox.count_pending() == 0
+    assert await sender.drain_once() == 0
+    await bot.shutdown()
+
+
+async def test_sender_handles_forbidden_migration_429_and_network_errors(
+    tg: FakeTelegram, sqlite_repos: Repositories
+) -> None:
+    repos = sqlite_repos
+    await enqueue(repos, [21, 22, -23, 24])
+    await repos.outbox.enqueue([OutboxMessage(21, "second:21", "second", kind="broadcast")])
+    tg.blocked.add(21)
+    tg.inject("migrate", chat_id=-23, new_chat_id=-1000023)
+    tg.inject("429", chat_id=22, retry_after=1)
+    tg.inject("drop", chat_id=24)
+    clock = FakeClock(datetime.now(UTC))
+    bot = await make_bot(tg)
+    sender = Sender(bot, repos, clock=clock, backoff_s=2.0)
+    await sender.drain_once()
+
+    chat21 = await repos.chats.get_chat(21)
+    assert chat21 is not None
+    assert not chat21.active
+    assert len(tg.calls("sendMessage")) >= 5
+    assert sorted(s.chat_id for s in tg.sent) == [-1000023, 22]  # 22 once, after its 429
+    assert sum(1 for r in tg.calls("sendMessage") if r.status == 429) == 1
+    migrated = await repos.chats.get_chat(-1000023)
+    assert migrated is not None
+    assert migrated.active
+    assert tg.sent_to(24) == []  # the dropped connection: retried later, not lost
+    assert await repos.outbox.claim_pending(clock.now()) == []
+    clock.current += timedelta(seconds=3)
+    assert await sender.drain_once() == 1
+    assert len(tg.sent_to(24)) == 1
+    assert await repos.outbox.count_pending() == 0
+    assert tg.violations == []
+    await bot.shutdown()
+
+
+class CrashAfterSend:
+    """Outbox repo whose mark_sent fails once: the process 'dies' after Telegram accepted a message."""
+
+    def __init__(self, inner: object) -> None:
+        self._inner = inner
+        self.crashed = False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
+        if not self.crashed:
+            self.crashed = True
+            raise ConnectionError("database gone")
+        await self._inner.mark_sent(message_id, telegram_message_id, now)  # type: ignore[attr-defined]
+
+
+async def test_crash_between_send_and_mark_resends_that_one_message(
+    tg: FakeTelegram, sqlite_repos: Repositories
+) -> None:
+    """The documented window: accepted by Telegram, not yet marked -> sent again after restart."""
+    await enqueue(sqlite_repos, [31, 32, 33])
+    crashing = replace(sqlite_repos, outbox=CrashAfterSend(sqlite_repos.outbox))  # type: ignore[arg-type]
+    bot = await make_bot(tg)
+    with pytest.raises(ConnectionError):
+        await Sender(bot, crashing, concurrency=1).drain_once()
+    assert await Sender(bot, sqlite_repos).drain_once() >= 1
+    counts = sorted(len(tg.sent_to(c)) for c in (31, 32, 33))
+    assert counts == [1, 1, 2]  # exactly one duplicate: the message in the window
+    await bot.shutdown()
+
+
+def test_outbox_status_names_are_the_storage_ones() -> None:
+    assert DeliveryStatus.SKIPPED.value == "skipped"
