@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+import sys
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-import pandas as pd
 
 from core.types import Interval, SignalEvent, SignalType
 
@@ -77,7 +77,8 @@ def as_datetimes(ts: object, n: int) -> list[datetime]:
 
     Accepts aware datetimes, numpy datetime64 arrays and pandas DatetimeIndex (naive ones read as UTC).
     """
-    if isinstance(ts, pd.DatetimeIndex):
+    pd = sys.modules.get("pandas")  # a DatetimeIndex exists only if pandas is loaded
+    if pd is not None and isinstance(ts, pd.DatetimeIndex):
         ts = (ts.tz_convert("UTC").tz_localize(None) if ts.tz is not None else ts).to_numpy()
     if isinstance(ts, np.ndarray) and np.issubdtype(ts.dtype, np.datetime64):
         us = ts.astype("datetime64[us]").astype(np.int64)

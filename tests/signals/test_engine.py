@@ -77,7 +77,8 @@ def test_event_contents() -> None:
         seen.add(e.signal)
         assert e.close == close[t]
         assert e.values.get("sma_slow", np.nan) == res.sma_slow[t] or np.isnan(res.sma_slow[t])
-        assert e.values["rsi"] == res.rsi[t] and e.values["volume"] == volume[t]
+        assert e.values["rsi"] == res.rsi[t]
+        assert e.values["volume"] == volume[t]
         assert e.interval is Interval.D1
         if e.signal in (SignalType.BREAKOUT_200, SignalType.BREAKDOWN_200):
             assert e.strength == pytest.approx((close[t] / res.sma_slow[t] - 1) * 100)
@@ -93,7 +94,8 @@ def test_event_contents() -> None:
         else:
             base = np.mean(volume[t - 20 : t])
             assert e.values["vol_base"] == pytest.approx(base)
-            assert e.strength == pytest.approx(volume[t] / base) and e.strength >= 2.0
+            assert e.strength == pytest.approx(volume[t] / base)
+            assert e.strength >= 2.0
             assert volume[t - 1] < 2.0 * np.mean(volume[t - 21 : t - 1])  # a fresh transition
         assert not any(np.isnan(v) for v in e.values.values())
     assert seen == set(SignalType)
@@ -167,7 +169,8 @@ def test_older_bar_is_ignored_and_logged(caplog: pytest.LogCaptureFixture) -> No
     with caplog.at_level(logging.INFO, logger="signals.engine"):
         assert engine.on_bar(replace(seq[100], close=1.0)) == []
     assert engine.snapshot("X") == before
-    assert "older than the last bar" in caplog.text and "X" in caplog.text
+    assert "older than the last bar" in caplog.text
+    assert "X" in caplog.text
 
 
 def test_invalid_bars(caplog: pytest.LogCaptureFixture) -> None:
@@ -189,7 +192,8 @@ def test_invalid_bars(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="signals.engine"):
         out = engine.on_bars([replace(good, close=float("nan")), replace(good, symbol="B")])
     assert out == []
-    assert engine.symbols() == ["B"] and "skipped A bar" in caplog.text
+    assert engine.symbols() == ["B"]
+    assert "skipped A bar" in caplog.text
     with pytest.raises(ValueError, match="at most one bar per symbol"):
         engine.on_bars([good, replace(good, ts=T0 + timedelta(days=1))])
 
@@ -200,12 +204,19 @@ def test_fewer_bars_than_warmup_gives_none() -> None:
     close, volume = walk(60, 25)
     events = feed_one_by_one(engine, bars("X", close, volume, stamps(60)))
     # SMA rules need sma_slow; RSI and volume rules are live after their own, shorter warm-up
-    assert events and {e.signal for e in events} <= {
-        SignalType.RSI_OVERBOUGHT, SignalType.RSI_OVERSOLD, SignalType.VOLUME_SPIKE}  # fmt: skip
+    assert events
+    assert {e.signal for e in events} <= {
+        SignalType.RSI_OVERBOUGHT,
+        SignalType.RSI_OVERSOLD,
+        SignalType.VOLUME_SPIKE,
+    }
     assert all("sma_slow" not in e.values for e in events)
     snap = engine.snapshot("X")
-    assert snap["sma_slow"] is None and snap["sma_fast"] is not None
-    assert snap["rsi"] is not None and snap["vol_avg"] is not None and snap["close"] == close[-1]
+    assert snap["sma_slow"] is None
+    assert snap["sma_fast"] is not None
+    assert snap["rsi"] is not None
+    assert snap["vol_avg"] is not None
+    assert snap["close"] == close[-1]
     with pytest.raises(KeyError):
         engine.snapshot("NOPE")
 
@@ -234,7 +245,8 @@ def test_dump_load_round_trip_resumes_identically() -> None:
         engine.on_bars([bars(s, data[s][0][t : t + 1], data[s][1][t : t + 1], [ts[t]])[0] for s in syms])
     blob = engine.dump_state()
     restored = SignalEngine.load_state(blob)
-    assert restored.config == engine.config and restored.symbols() == syms
+    assert restored.config == engine.config
+    assert restored.symbols() == syms
     assert restored.dump_state() == blob
     # a restart re-fetching the last bar emits nothing again
     last = [bars(s, data[s][0][599:600], data[s][1][599:600], [ts[599]])[0] for s in syms]
@@ -256,7 +268,9 @@ def test_minute_bars_work_the_same() -> None:
     engine = SignalEngine(interval=Interval.M5)
     live = feed_one_by_one(engine, bars("X", close, volume, ts, Interval.M5))
     batch = compute_history(close, volume).to_events(["X"], ts, interval=Interval.M5)
-    assert live == batch and live and all(e.interval is Interval.M5 for e in live)
+    assert live == batch
+    assert live
+    assert all(e.interval is Interval.M5 for e in live)
 
 
 def test_on_arrays_statuses() -> None:
@@ -269,6 +283,7 @@ def test_on_arrays_statuses() -> None:
         np.array([1.0, 1.0, 1.0, 1.0]),
     )
     assert res.status.tolist() == [0, 1, 2, 3]
-    assert engine.bars_seen("X") == 1 and engine.snapshot("X")["close"] == 2.0
+    assert engine.bars_seen("X") == 1
+    assert engine.snapshot("X")["close"] == 2.0
     with pytest.raises(ValueError, match="slots"):
         engine.on_arrays(np.array([5]), np.array([1]), np.array([1.0]), np.array([1.0]))
