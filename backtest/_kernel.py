@@ -1,21 +1,21 @@
-"""numba kernels of the event study: one pass per instrument column, columns in parallel."""
+"""numba kernels of the event study: one pass per instrument column; they release the GIL."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 from numpy.typing import NDArray
 
 Arr = NDArray[Any]
 
 
-@njit(cache=True, parallel=True)  # type: ignore[untyped-decorator]
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def baseline(close: Arr, first: Arr, horizons: Arr, out: Arr) -> None:
     """out[k, j]: mean of close[t+h]/close[t] - 1 over rows first[j] <= t <= n-1-h (NaN if none)."""
     n_bars, n_inst = close.shape
-    for j in prange(n_inst):
+    for j in range(n_inst):
         for k in range(horizons.shape[0]):
             h = horizons[k]
             s = 0.0
@@ -26,7 +26,7 @@ def baseline(close: Arr, first: Arr, horizons: Arr, out: Arr) -> None:
             out[k, j] = s / n if n > 0 else np.nan
 
 
-@njit(cache=True, parallel=True)  # type: ignore[untyped-decorator]
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def study(
     close: Arr, high: Arr, low: Arr, mask: Arr, first: Arr,
     horizons: Arr, direction: int, mu: Arr,
@@ -39,7 +39,7 @@ def study(
     Outputs are (H, N) and must be pre-filled (0 for counts, NaN for floats).
     """
     n_bars, n_inst = close.shape
-    for j in prange(n_inst):
+    for j in range(n_inst):
         rows = np.empty(n_bars, dtype=np.int64)
         dirs = np.empty(n_bars)
         n_ev = 0

@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backtest.data import Panel, build_panel, us_to_datetime
+from backtest.occurrences import occurrences
 from backtest.rating import DEFAULT_MIN_COUNT, grade
 from backtest.strategy import StrategyStats, buy_and_hold, simulate
 from backtest.study import StudyStats, event_study
@@ -65,6 +66,8 @@ class SymbolSeries:
 
     ts: Arr  # int64 microseconds since the epoch
     close: Arr
+    high: Arr
+    low: Arr
     sma_fast: Arr
     sma_slow: Arr
     events: dict[SignalType, Arr]
@@ -169,6 +172,17 @@ class BacktestResult:
             )
         return out
 
+    def occurrences(self, symbol: str) -> list[dict[str, Any]]:
+        """Every event of `symbol` in its study period with forward returns (needs keep_series=True)."""
+        if symbol not in self.series:
+            raise KeyError(f"no series kept for {symbol!r}: run with keep_series=True")
+        s = self.series[symbol]
+        rows: list[dict[str, Any]] = []
+        for sig in self.signals:
+            rows += occurrences(s.ts, s.close, s.high, s.low, s.events[sig], signal=sig, start=s.start,
+                                horizons=self.horizons)  # fmt: skip
+        return sorted(rows, key=lambda r: r["ts"])
+
     def rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating:
         for r in self.ratings():
             if (r.symbol, r.signal, r.horizon) == (symbol, signal, horizon):
@@ -272,7 +286,9 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
         if options.keep_series:
             s0 = int(panel.start[j])
             series[sym] = SymbolSeries(
-                ts=panel.ts[s0:, j].copy(), close=c[s0:].copy(), sma_fast=hist.sma_fast[s0:, j].copy(),
+                ts=panel.ts[s0:, j].copy(), close=c[s0:].copy(),
+                high=panel.high[s0:, j].copy(), low=panel.low[s0:, j].copy(),
+                sma_fast=hist.sma_fast[s0:, j].copy(),
                 sma_slow=hist.sma_slow[s0:, j].copy(),
                 events={s: events[s][s0:, j].copy() for s in options.signals},
                 start=f - s0, equity=curves, buy_hold=bh_curve,

@@ -23,7 +23,9 @@ Conventions (also in the README):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,28 +99,48 @@ def event_study(
     horizons: Sequence[int],
     *,
     signals: Sequence[SignalType] | None = None,
+    threads: int | None = None,
 ) -> StudyStats:
     """Statistics of every signal in `signals` (default: all keys of `events`) per instrument column.
 
     Arrays are (n_bars, n_inst), NaN-padded in front; `events[s]` are boolean masks of the same
     shape; `first[j]` is the first row of column j's study period (events and baseline bars before
-    it are ignored). Columns are processed in parallel by a numba kernel.
+    it are ignored). Column blocks run on `threads` threads (default: one per core; the numba
+    kernels release the GIL). Fortran-ordered inputs avoid a copy.
     """
     hz = np.array([int(h) for h in horizons], dtype=np.int64)
     if hz.size == 0 or hz.min() < 1:
         raise ValueError(f"horizons must be positive integers, got {horizons!r}")
     sigs = tuple(events) if signals is None else tuple(signals)
     c, h_, lo = (np.asfortranarray(a, dtype=np.float64) for a in (close, high, low))
-    n_inst = c.shape[1]
+    masks = [np.asfortranarray(events[s], dtype=np.bool_) for s in sigs]
     fst = np.ascontiguousarray(first, dtype=np.int64)
+    n_inst = c.shape[1]
+    k = max(1, min(threads or os.cpu_count() or 1, n_inst // 64 or 1))
+    bounds = np.linspace(0, n_inst, k + 1).astype(int)
+
+    def block(j0: int, j1: int) -> StudyStats:
+        cols = slice(j0, j1)
+        return _block(c[:, cols], h_[:, cols], lo[:, cols], [m[:, cols] for m in masks], fst[cols], hz, sigs)
+
+    if k == 1:
+        return block(0, n_inst)
+    with ThreadPoolExecutor(k) as pool:
+        parts = list(pool.map(block, bounds[:-1], bounds[1:]))
+    return StudyStats.concat(parts)
+
+
+def _block(
+    c: Arr, h_: Arr, lo: Arr, masks: list[Arr], fst: Arr, hz: Arr, sigs: tuple[SignalType, ...]
+) -> StudyStats:
+    n_inst = c.shape[1]
     mu = np.empty((hz.size, n_inst))
     _kernel.baseline(c, fst, hz, mu)
     shape = (len(sigs), hz.size, n_inst)
     ints = [np.zeros(shape, dtype=np.int64) for _ in range(3)]
     floats = [np.full(shape, np.nan) for _ in range(5)]
     for si, sig in enumerate(sigs):
-        mask = np.asfortranarray(events[sig], dtype=np.bool_)
-        _kernel.study(c, h_, lo, mask, fst, hz, sig.direction, mu,
+        _kernel.study(c, h_, lo, masks[si], fst, hz, sig.direction, mu,
                       *(a[si] for a in ints), *(a[si] for a in floats))  # fmt: skip
     count, excluded, hits = ints
     mean, m2, median, baseline, worst = floats
