@@ -59,12 +59,17 @@ class Classifier:
             if sym not in known
         )
         self._instruments = self.taxonomy.instruments + extra
+        names = [p.pattern for p in (m.keywords for m in self._instruments) if p is not None]
+        self._any_instrument = re.compile("|".join(names)) if names else None
 
     def classify(self, title: str, summary: str = "", *, symbols: Iterable[str] = ()) -> Classification:
         """Classify a headline; `symbols` are known from context (e.g. the ticker feed it came from)."""
         text = f"{title}\n{summary}".strip()
         found = set(symbols)
-        found.update(inst.key for inst in self._instruments if inst.hits(text))
+        named: list[Matcher] = []
+        if self._any_instrument is not None and self._any_instrument.search(text):
+            named = [inst for inst in self._instruments if inst.hits(text)]
+        found.update(inst.key for inst in named)
         found.update(_EXCHANGE_TAG.findall(text))
         found.update(_CASHTAG.findall(text))
         for product, year in KETS_VINTAGE.findall(text):
@@ -72,9 +77,7 @@ class Classifier:
         industries = {ind.key for ind in self.taxonomy.industries if ind.hits(text)}
         if not industries:
             # No industry word at all: fall back on the industries of the companies named in the title.
-            industries = {
-                i for inst in self._instruments if inst.implies and inst.hits(title) for i in inst.implies
-            }
+            industries = {i for inst in named if inst.implies and inst.hits(title) for i in inst.implies}
         return Classification(
             symbols=tuple(sorted(found)),
             industries=tuple(sorted(industries)),

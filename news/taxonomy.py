@@ -18,25 +18,34 @@ from typing import Any
 _WORD = r"A-Za-z0-9"
 
 
-def _pattern(keyword: str) -> str:
+def _pattern(keyword: str) -> tuple[bool, str]:
+    """(needs word boundaries, regex) for one keyword."""
     case_sensitive = keyword.startswith("=")
     kw = keyword.removeprefix("=")
     prefix = kw.endswith("*")
     kw = kw.removesuffix("*")
     body = re.escape(kw)
     if not kw.isascii():
-        return body if kw == kw.upper() or case_sensitive else f"(?i:{body})"
+        return False, body if kw == kw.upper() or case_sensitive else f"(?i:{body})"
     tail = f"[{_WORD}]*" if prefix else ""
     core = body if (case_sensitive or kw == kw.upper()) else f"(?i:{body})"
-    return f"(?<![{_WORD}]){core}{tail}(?![{_WORD}])"
+    return True, core + tail
 
 
 def compile_keywords(keywords: list[str]) -> re.Pattern[str] | None:
-    """One alternation regex for `keywords` (longest first), or None if there are none."""
-    if not keywords:
-        return None
+    """One regex for `keywords` (longest first): Latin ones inside one pair of word boundaries,
+    non-ASCII ones as plain substrings. None if there are no keywords."""
     ordered = sorted({k for k in keywords if k.strip("=*")}, key=len, reverse=True)
-    return re.compile("|".join(_pattern(k) for k in ordered))
+    if not ordered:
+        return None
+    parts = [_pattern(k) for k in ordered]
+    latin = [p for bounded, p in parts if bounded]
+    other = [p for bounded, p in parts if not bounded]
+    alternatives = []
+    if latin:
+        alternatives.append(f"(?<![{_WORD}])(?:{'|'.join(latin)})(?![{_WORD}])")
+    alternatives.extend(other)
+    return re.compile("|".join(alternatives))
 
 
 @dataclass(frozen=True, slots=True)
