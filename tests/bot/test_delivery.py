@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from telegram.ext import ExtBot
 
+from bot.delivery import OutboxNotifier, Sender, quiet_until
+from bot.ratelimit import ChatRateLimiter
 from core.ports import Repositories
 from core.types import (
     Chat,
@@ -22,8 +24,6 @@ from core.types import (
     SignalType,
     Watch,
 )
-from bot.delivery import OutboxNotifier, Sender, quiet_until
-from bot.ratelimit import ChatRateLimiter
 from tests.bot.fakes import INSTRUMENTS, NOW, FakeClock
 from tests.fakes.fake_telegram import FakeTelegram
 
@@ -43,7 +43,7 @@ async def watchers(repos: Repositories, chats: list[Chat], watch: Watch | None =
     for chat in chats:
         await repos.chats.upsert_chat(chat)
         await repos.watches.upsert_watch(
-            watch and replace(watch, chat_id=chat.chat_id) or Watch(chat.chat_id, "FCO2.DE")
+            (watch and replace(watch, chat_id=chat.chat_id)) or Watch(chat.chat_id, "FCO2.DE")
         )
 
 

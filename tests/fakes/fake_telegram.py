@@ -103,6 +103,7 @@ class FakeTelegram:
         self._last_per_chat: dict[int, float] = {}
         self._group_windows: dict[int, deque[float]] = {}
         self._server: tornado.httpserver.HTTPServer | None = None
+        self._closing = False
         self.port = 0
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -115,6 +116,9 @@ class FakeTelegram:
         return self
 
     async def stop(self) -> None:
+        self._closing = True
+        self._new_update.set()  # release held getUpdates calls
+        await asyncio.sleep(0.05)
         if self._server is not None:
             self._server.stop()
             await self._server.close_all_connections()
@@ -214,7 +218,7 @@ class FakeTelegram:
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset", 0) or 0)
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates:
+        if not self._updates and not self._closing:
             self._new_update.clear()
             hold = min(float(params.get("timeout", 0) or 0), self.max_hold_s)
             if hold > 0:
