@@ -7,14 +7,33 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, LargeBinary, Numeric, Text
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, LargeBinary, Numeric, Text, func
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
 
 # Autoincrement keys: BIGINT on MySQL, INTEGER (the rowid alias) on SQLite.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class _MySQLBlob(TypeDecorator[bytes]):
+    """LONGBLOB sent as hex through UNHEX(): aiomysql 0.3.2 cannot escape `bytes` parameters with
+    PyMySQL >= 1.2.3 (aio-libs/aiomysql#1080), while strings always work."""
+
+    impl = mysql.LONGBLOB
+    cache_ok = True
+
+    def bind_expression(self, bindvalue: Any) -> Any:
+        return func.unhex(bindvalue)
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        def process(value: bytes | None) -> str | None:
+            return None if value is None else bytes(value).hex()
+
+        return process
+
+
 # Blobs: BLOB is only 64 KiB on MySQL; chart photos and engine state need more.
-Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+Blob = LargeBinary().with_variant(_MySQLBlob(), "mysql", "mariadb")
 
 
 def price_type() -> Numeric[float]:

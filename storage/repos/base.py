@@ -23,7 +23,7 @@ class Repo:
 
     def _upsert(self, model: type[Base], keys: Sequence[str], update: Sequence[str]) -> Insert:
         """INSERT that replaces the `update` columns of an existing row with the same `keys`."""
-        table = _table(model)
+        table = table_of(model)
         if self._dialect == "sqlite":
             stmt = sqlite.insert(table)
             return stmt.on_conflict_do_update(
@@ -36,7 +36,7 @@ class Repo:
 
     def _insert_ignore(self, model: type[Base]) -> Insert:
         """INSERT that silently skips rows whose unique key already exists (rowcount 0)."""
-        table = _table(model)
+        table = table_of(model)
         if self._dialect == "sqlite":
             return sqlite.insert(table).on_conflict_do_nothing()
         if self._dialect in ("mysql", "mariadb"):
@@ -44,7 +44,7 @@ class Repo:
         raise NotImplementedError(f"insert-ignore not implemented for dialect {self._dialect!r}")
 
 
-def _table(model: type[Base]) -> Table:
+def table_of(model: type[Base]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table

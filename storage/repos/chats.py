@@ -190,7 +190,7 @@ class SqlWatchRepo(Repo):
         )
         async with self._sessions() as session:
             result = await session.execute(query)
-            return [(to_chat(chat), to_watch(watch)) for chat, watch in result.tuples()]
+            return [(to_chat(chat), to_watch(watch)) for chat, watch in result]
 
     async def list_watched_symbols(self) -> list[str]:
         query = (

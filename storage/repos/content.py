@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, or_, select, type_coerce
 
 from core.timeutil import utcnow
 from core.types import NewsItem, Rating, SignalType
@@ -16,6 +17,11 @@ from storage.sqltypes import list_pattern
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _text(column: Any) -> Any:
+    """The stored text of a StrList column (to match it with LIKE)."""
+    return type_coerce(column, Text)
 
 
 def _fingerprint(item: NewsItem) -> str | None:
@@ -58,7 +64,7 @@ class SqlNewsRepo(Repo):
                     )
                 )
                 for row in await session.execute(query):
-                    known.update("u" + row[0], "g" + (row[1] or ""), "f" + (row[2] or ""))
+                    known |= {"u" + row[0], "g" + (row[1] or ""), "f" + (row[2] or "")}
             stmt = self._insert_ignore(NewsRow)
             created: list[NewsItem] = []
             now = utcnow()
@@ -99,9 +105,11 @@ class SqlNewsRepo(Repo):
     ) -> list[NewsItem]:
         query = select(NewsRow).order_by(NewsRow.published.desc(), NewsRow.id.desc()).limit(limit)
         if symbol is not None:
-            query = query.where(NewsRow.symbols.like(list_pattern(symbol), escape="\\"))
+            query = query.where(_text(NewsRow.symbols).like(list_pattern(symbol), escape="\\"))
         if industry is not None:
-            query = query.where(NewsRow.industries.like(list_pattern(industry), escape="\\"))
+            query = query.where(
+                type_coerce(NewsRow.industries, Text).like(list_pattern(industry), escape="\\")
+            )
         async with self._sessions() as session:
             return [_to_news(row) for row in await session.scalars(query)]
 

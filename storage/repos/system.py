@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from core.timeutil import utcnow
 from core.types import JobRun, SourceHealth
 from storage.models import JobRunRow, LeaseRow, SourceHealthRow, StateRow
-from storage.repos.base import Repo
+from storage.repos.base import Repo, table_of
+
+logger = logging.getLogger(__name__)
+LEASE_RETRIES = 5
+_MYSQL_RETRYABLE = {1213, 1205}  # deadlock, lock wait timeout
 
 
 class SqlStateRepo(Repo):
@@ -26,24 +34,52 @@ class SqlStateRepo(Repo):
     async def try_lease(self, name: str, owner: str, now: datetime, ttl_s: float) -> bool:
         """Take or renew `name` for `owner` if it is free, expired or already ours.
 
-        Two single atomic statements, each its own transaction: a conditional UPDATE (row-locked,
-        re-checked against the latest row on InnoDB; SQLite serialises writers), then, when no row
-        exists, an INSERT that ignores a duplicate. Whoever's statement changes a row holds the lease.
+        One atomic upsert whose update applies only when the lease is ours or expired, so two
+        processes can never both hold it. MySQL deadlock victims (rolled back whole) retry.
         """
         expires = now + timedelta(seconds=ttl_s)
+        for attempt in range(LEASE_RETRIES):
+            try:
+                if self._dialect == "sqlite":
+                    return await self._lease_sqlite(name, owner, now, expires)
+                return await self._lease_mysql(name, owner, now, expires)
+            except OperationalError as exc:
+                code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+                if code not in _MYSQL_RETRYABLE or attempt == LEASE_RETRIES - 1:
+                    raise
+                logger.debug("lease %s: retrying after MySQL error %s", name, code)
+                await asyncio.sleep(0.01 * (attempt + 1))
+        return False  # pragma: no cover - the loop returns or raises
+
+    async def _lease_sqlite(self, name: str, owner: str, now: datetime, expires: datetime) -> bool:
+        table = table_of(LeaseRow)
+        stmt = sqlite.insert(table).values(name=name, owner=owner, expires_at=expires)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"owner": stmt.excluded.owner, "expires_at": stmt.excluded.expires_at},
+            where=or_(LeaseRow.owner == owner, LeaseRow.expires_at <= now),
+        )
         async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(LeaseRow)
-                .where(LeaseRow.name == name, or_(LeaseRow.owner == owner, LeaseRow.expires_at <= now))
-                .values(owner=owner, expires_at=expires)
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(result, "rowcount", 0) == 1:
-                return True
-        async with self._sessions.begin() as session:
-            stmt = self._insert_ignore(LeaseRow)
-            result = await session.execute(stmt, {"name": name, "owner": owner, "expires_at": expires})
+            result = await session.execute(stmt)
             return getattr(result, "rowcount", 0) == 1
+
+    async def _lease_mysql(self, name: str, owner: str, now: datetime, expires: datetime) -> bool:
+        table = table_of(LeaseRow)
+        stmt = mysql.insert(table).values(name=name, owner=owner, expires_at=expires)
+        takes = or_(LeaseRow.owner == stmt.inserted.owner, LeaseRow.expires_at <= now)
+        # `takes` judges the old row. MySQL/MariaDB apply the assignments left to right, so when
+        # `expires_at` is set `owner` may already be ours: `takes` is still true exactly when we won
+        # (and with MariaDB's SIMULTANEOUS_ASSIGNMENT it sees the old row anyway).
+        stmt = stmt.on_duplicate_key_update(
+            [
+                ("owner", func.if_(takes, stmt.inserted.owner, LeaseRow.owner)),
+                ("expires_at", func.if_(takes, stmt.inserted.expires_at, LeaseRow.expires_at)),
+            ]
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(stmt)
+            holder = await session.scalar(select(LeaseRow.owner).where(LeaseRow.name == name))
+            return holder == owner
 
 
 class SqlHealthRepo(Repo):

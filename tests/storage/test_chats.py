@@ -1,0 +1,159 @@
+"""InstrumentRepo, ChatRepo and WatchRepo on both databases (Korean text included)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.errors import StorageError
+from core.ports import Repositories
+from core.timeutil import utcnow
+from core.types import (
+    Chat,
+    ChatKind,
+    Instrument,
+    Language,
+    Market,
+    OutboxMessage,
+    QuietMode,
+    SignalType,
+    Tier,
+    Watch,
+)
+
+SAMSUNG = Instrument(
+    symbol="005930.KS",
+    name="삼성전자",
+    market=Market.KRX,
+    currency="KRW",
+    timezone="Asia/Seoul",
+    sources=("krx", "yahoo"),
+    source_symbols={"krx": "005930", "yahoo": "005930.KS"},
+)
+KAU = Instrument("KAU25", "KAU25 배출권", Market.KETS, "KRW", "Asia/Seoul", ("krx",))
+
+
+async def test_instruments_upsert_get_list(repos: Repositories) -> None:
+    await repos.instruments.upsert_instruments([SAMSUNG, KAU])
+    await repos.instruments.upsert_instruments([SAMSUNG])  # idempotent
+    assert await repos.instruments.get_instrument("005930.KS") == SAMSUNG
+    assert await repos.instruments.get_instrument("NOPE") is None
+    renamed = Instrument(**{**_fields(KAU), "name": "KAU25", "active": False})
+    await repos.instruments.upsert_instruments([renamed])
+    assert await repos.instruments.list_instruments() == [SAMSUNG]
+    assert await repos.instruments.list_instruments(active_only=False) == [SAMSUNG, renamed]
+    await repos.instruments.upsert_instruments([])
+
+
+async def test_chat_round_trip_with_every_field(repos: Repositories) -> None:
+    chat = Chat(
+        chat_id=-1001234567890123,
+        kind=ChatKind.SUPERGROUP,
+        title="투자 모임 📈",
+        tier=Tier.PREMIUM,
+        language=Language.KO,
+        timezone="Europe/Berlin",
+        silent=True,
+        quiet_start=22,
+        quiet_end=7,
+        quiet_mode=QuietMode.DROP,
+        signals=frozenset({SignalType.GOLDEN_CROSS, SignalType.RSI_OVERSOLD}),
+        news_alerts=True,
+    )
+    assert await repos.chats.upsert_chat(chat) == chat
+    assert await repos.chats.get_chat(chat.chat_id) == chat
+    assert await repos.chats.get_chat(42) is None
+
+
+async def test_chat_upsert_replaces_and_lists(repos: Repositories) -> None:
+    await repos.chats.upsert_chat(Chat(1, ChatKind.PRIVATE))
+    await repos.chats.upsert_chat(Chat(2, ChatKind.PRIVATE, tier=Tier.PREMIUM))
+    await repos.chats.upsert_chat(Chat(3, ChatKind.CHANNEL, active=False))
+    updated = await repos.chats.upsert_chat(Chat(1, ChatKind.PRIVATE, language=Language.KO))
+    assert updated.language is Language.KO
+    assert [c.chat_id for c in await repos.chats.list_chats()] == [1, 2]
+    assert [c.chat_id for c in await repos.chats.list_chats(active_only=False)] == [1, 2, 3]
+    assert [c.chat_id for c in await repos.chats.list_chats(tier="premium")] == [2]
+    await repos.chats.set_active(2, False)
+    assert [c.chat_id for c in await repos.chats.list_chats()] == [1]
+    await repos.chats.set_active(3, True)
+    assert [c.chat_id for c in await repos.chats.list_chats()] == [1, 3]
+
+
+async def test_watches_crud(repos: Repositories) -> None:
+    await repos.chats.upsert_chat(Chat(10, ChatKind.PRIVATE))
+    await repos.chats.upsert_chat(Chat(11, ChatKind.GROUP))
+    both = frozenset({SignalType.BREAKOUT_200, SignalType.BREAKDOWN_200})
+    await repos.watches.upsert_watch(Watch(10, "AAPL"))
+    await repos.watches.upsert_watch(Watch(10, "FCO2.DE", signals=both))
+    await repos.watches.upsert_watch(Watch(11, "AAPL", muted=frozenset({SignalType.VOLUME_SPIKE})))
+    await repos.watches.upsert_watch(Watch(10, "FCO2.DE", signals=both, muted=both))  # replace
+    assert await repos.watches.list_watches(10) == [
+        Watch(10, "AAPL"),
+        Watch(10, "FCO2.DE", signals=both, muted=both),
+    ]
+    watchers = await repos.watches.list_watchers("AAPL")
+    assert [(c.chat_id, w.chat_id) for c, w in watchers] == [(10, 10), (11, 11)]
+    assert not watchers[1][1].wants(SignalType.VOLUME_SPIKE)
+    await repos.chats.set_active(11, False)
+    assert [c.chat_id for c, _ in await repos.watches.list_watchers("AAPL")] == [10]
+    assert await repos.watches.list_watched_symbols() == ["AAPL", "FCO2.DE"]
+    assert await repos.watches.remove_watch(10, "AAPL") is True
+    assert await repos.watches.remove_watch(10, "AAPL") is False
+    assert await repos.watches.list_watched_symbols() == ["FCO2.DE"]
+
+
+async def test_watch_for_unknown_chat_is_a_storage_error(repos: Repositories) -> None:
+    with pytest.raises(StorageError, match="unknown chat 999"):
+        await repos.watches.upsert_watch(Watch(999, "AAPL"))
+
+
+async def test_migrate_chat_moves_watches_and_pending_outbox(repos: Repositories) -> None:
+    old, new = -4001, -1004001
+    await repos.chats.upsert_chat(Chat(old, ChatKind.GROUP, title="그룹", tier=Tier.PREMIUM))
+    await repos.watches.upsert_watch(Watch(old, "AAPL"))
+    await repos.watches.upsert_watch(Watch(old, "MSFT"))
+    await repos.outbox.enqueue(
+        [OutboxMessage(old, "a", "pending one"), OutboxMessage(old, "b", "already sent")]
+    )
+    (first, second) = await repos.outbox.claim_pending(utcnow())
+    assert first.id is not None
+    assert second.id is not None
+    await repos.outbox.mark_sent(second.id, 77, utcnow())
+
+    await repos.chats.migrate_chat(old, new)
+
+    moved = await repos.chats.get_chat(new)
+    assert moved is not None
+    assert moved.kind is ChatKind.SUPERGROUP
+    assert (moved.title, moved.tier) == ("그룹", Tier.PREMIUM)
+    previous = await repos.chats.get_chat(old)
+    assert previous is not None
+    assert previous.active is False
+    assert [w.symbol for w in await repos.watches.list_watches(new)] == ["AAPL", "MSFT"]
+    assert await repos.watches.list_watches(old) == []
+    pending = await repos.outbox.claim_pending(utcnow())
+    assert [(m.chat_id, m.dedup_key) for m in pending] == [(new, "a")]
+    await repos.chats.migrate_chat(old, new)  # again: nothing left to move, no error
+    await repos.chats.migrate_chat(12345, 54321)  # unknown chat: nothing happens
+    assert await repos.chats.get_chat(54321) is None
+
+
+async def test_migrate_chat_into_existing_chat_keeps_its_watches(repos: Repositories) -> None:
+    await repos.chats.upsert_chat(Chat(-1, ChatKind.GROUP))
+    await repos.chats.upsert_chat(Chat(-100, ChatKind.SUPERGROUP, language=Language.KO))
+    only_gc = frozenset({SignalType.GOLDEN_CROSS})
+    await repos.watches.upsert_watch(Watch(-1, "AAPL"))
+    await repos.watches.upsert_watch(Watch(-1, "IBM"))
+    await repos.watches.upsert_watch(Watch(-100, "AAPL", signals=only_gc))
+    await repos.chats.migrate_chat(-1, -100)
+    assert await repos.watches.list_watches(-100) == [
+        Watch(-100, "AAPL", signals=only_gc),
+        Watch(-100, "IBM"),
+    ]
+    chat = await repos.chats.get_chat(-100)
+    assert chat is not None
+    assert chat.language is Language.KO
+
+
+def _fields(obj: object) -> dict[str, object]:
+    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]

@@ -1,0 +1,130 @@
+"""EventRepo and OutboxRepo on both databases: dedup across re-runs, exactly-once fan-out, states."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.ports import Repositories
+from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
+
+T0 = datetime(2025, 6, 2, tzinfo=UTC)
+
+
+def event(symbol: str, signal: SignalType, day: int, close: float = 101.5) -> SignalEvent:
+    return SignalEvent(
+        symbol=symbol,
+        signal=signal,
+        interval=Interval.D1,
+        ts=T0 + timedelta(days=day),
+        close=close,
+        values={"sma50": 99.25, "sma200": 98.0, "rsi14": 61.5},
+        strength=3.5,
+    )
+
+
+async def test_add_events_returns_only_new_ones_with_ids(repos: Repositories) -> None:
+    first = [event("AAPL", SignalType.GOLDEN_CROSS, 0), event("AAPL", SignalType.VOLUME_SPIKE, 0)]
+    new = await repos.events.add_events(first)
+    assert [e.signal for e in new] == [SignalType.GOLDEN_CROSS, SignalType.VOLUME_SPIKE]
+    assert all(e.id is not None for e in new)
+    assert new[0] == SignalEvent(**{**_fields(first[0]), "id": new[0].id})
+    # a re-fetch after a restart produces the same events again, plus one new
+    again = [*first, event("AAPL", SignalType.GOLDEN_CROSS, 1), event("AAPL", SignalType.GOLDEN_CROSS, 1)]
+    newer = await repos.events.add_events(again)
+    assert [(e.signal, e.ts) for e in newer] == [(SignalType.GOLDEN_CROSS, T0 + timedelta(days=1))]
+    assert await repos.events.add_events([]) == []
+    assert len(await repos.events.list_events()) == 3
+
+
+async def test_list_events_newest_first_with_filters(repos: Repositories) -> None:
+    await repos.events.add_events(
+        [event("AAPL", SignalType.RSI_OVERSOLD, d) for d in range(5)]
+        + [event("IBM", SignalType.DEATH_CROSS, 2)]
+    )
+    listed = await repos.events.list_events("AAPL", limit=3)
+    assert [e.ts.day for e in listed] == [6, 5, 4]
+    assert all(e.ts.tzinfo is UTC for e in listed)
+    since = await repos.events.list_events(since=T0 + timedelta(days=2))
+    assert sorted((e.symbol, e.ts.day) for e in since) == [("AAPL", 4), ("AAPL", 5), ("AAPL", 6), ("IBM", 4)]
+    assert await repos.events.list_events("NOPE") == []
+
+
+def msg(chat_id: int, key: str, **kw: object) -> OutboxMessage:
+    return OutboxMessage(chat_id=chat_id, dedup_key=key, text=f"알림 {key} ✅", **kw)  # type: ignore[arg-type]
+
+
+async def test_enqueue_is_exactly_once(repos: Repositories) -> None:
+    (ev,) = await repos.events.add_events([event("AAPL", SignalType.BREAKOUT_200, 0)])
+    batch = [msg(c, f"ev{ev.id}:{c}", event_id=ev.id) for c in range(1, 6)]
+    assert await repos.outbox.enqueue(batch) == 5
+    assert await repos.outbox.enqueue(batch) == 0
+    assert await repos.outbox.enqueue([*batch, msg(6, f"ev{ev.id}:6"), msg(6, f"ev{ev.id}:6")]) == 1
+    assert await repos.outbox.count_pending() == 6
+    assert await repos.outbox.enqueue([]) == 0
+
+
+async def test_many_messages_fan_out(repos: Repositories) -> None:
+    batch = [msg(c, f"big:{c}") for c in range(1200)]
+    assert await repos.outbox.enqueue(batch) == 1200
+    assert await repos.outbox.enqueue([*batch[:700], msg(5000, "big:5000")]) == 1
+    assert await repos.outbox.count_pending() == 1201
+
+
+async def test_message_round_trip_every_field(repos: Repositories) -> None:
+    markup = {"inline_keyboard": [[{"text": "음소거 🔕", "callback_data": "mute:AAPL"}]]}
+    photo = bytes(range(256)) * 400  # 100 KiB: more than a MySQL BLOB holds
+    original = msg(
+        -100777, "full", silent=True, reply_markup=markup, photo=photo, thread_id=12, kind="briefing"
+    )
+    await repos.outbox.enqueue([original])
+    (stored,) = await repos.outbox.claim_pending(datetime.now(UTC))
+    assert stored.id is not None
+    assert stored == OutboxMessage(**{**_fields(original), "id": stored.id})
+
+
+async def test_claim_pending_respects_not_before_and_order(repos: Repositories) -> None:
+    now = datetime(2025, 6, 2, 12, tzinfo=UTC)
+    await repos.outbox.enqueue(
+        [
+            msg(1, "later", not_before=now + timedelta(minutes=5)),
+            msg(1, "due", not_before=now - timedelta(seconds=1)),
+            msg(2, "now"),
+        ]
+    )
+    assert [m.dedup_key for m in await repos.outbox.claim_pending(now)] == ["due", "now"]
+    assert [m.dedup_key for m in await repos.outbox.claim_pending(now, limit=1)] == ["due"]
+    later = await repos.outbox.claim_pending(now + timedelta(minutes=5))
+    assert [m.dedup_key for m in later] == ["later", "due", "now"]
+    assert later[0].not_before == now + timedelta(minutes=5)
+    assert later[0].not_before.tzinfo is UTC
+
+
+async def test_delivery_state_transitions(repos: Repositories) -> None:
+    now = datetime(2025, 6, 2, 12, tzinfo=UTC)
+    await repos.outbox.enqueue([msg(1, "a"), msg(1, "b"), msg(2, "c"), msg(3, "d"), msg(3, "e")])
+    a, b, c, d, _e = await repos.outbox.claim_pending(now)
+    assert a.id
+    assert b.id
+    assert c.id
+    assert d.id
+    await repos.outbox.mark_retry(a.id, "429 Too Many Requests", now + timedelta(seconds=30))
+    await repos.outbox.mark_sent(b.id, 555, now)
+    await repos.outbox.mark_failed(c.id, "400 Bad Request " + "x" * 5000)
+    await repos.outbox.mark_failed(d.id, "quiet hours", skipped=True)
+    assert await repos.outbox.skip_chat(3, "bot was blocked") == 1
+    assert await repos.outbox.skip_chat(3, "bot was blocked") == 0
+    assert await repos.outbox.claim_pending(now) == []
+    assert await repos.outbox.count_pending() == 1
+    (retry,) = await repos.outbox.claim_pending(now + timedelta(seconds=30))
+    assert (retry.dedup_key, retry.attempts, retry.last_error) == ("a", 1, "429 Too Many Requests")
+    assert retry.status is DeliveryStatus.PENDING
+
+
+async def test_long_dedup_keys_stay_unique(repos: Repositories) -> None:
+    long_a, long_b = "k" * 300 + "a", "k" * 300 + "b"
+    assert await repos.outbox.enqueue([msg(1, long_a), msg(1, long_b)]) == 2
+    assert await repos.outbox.enqueue([msg(1, long_a)]) == 0
+
+
+def _fields(obj: object) -> dict[str, object]:
+    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]
