@@ -21,7 +21,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 
 from core.errors import (
@@ -185,7 +186,7 @@ class SourceGuard:
         self.last_error = message
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(initial=self._base, max=self._max, jitter=self._base)(state)
+        backoff = (wait_exponential(multiplier=self._base, max=self._max) + wait_random(0, self._base))(state)
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, RateLimitedError) and exc.retry_after:
             return min(max(backoff, exc.retry_after), self._max)

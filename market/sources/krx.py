@@ -48,8 +48,11 @@ class KrxSource(Source):
         try:
             rows = await self.guard.call(lambda: self._request(day))
         except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: no "never retrieved" warning when nobody else waits
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: no "never retrieved" warning when nobody else waits
             raise
         finally:
             self._inflight.pop(day, None)
@@ -86,7 +89,14 @@ class KrxSource(Source):
             raise PermanentSourceError(self.name, f"no {interval} bars (daily only)")
         today = self._today()
         days = trading_days(Market.KETS, start, min(end, today))
-        per_day = await asyncio.gather(*(self.day_rows(d) for d in days))
+        tasks = [asyncio.ensure_future(self.day_rows(d)) for d in days]
+        try:
+            per_day = await asyncio.gather(*tasks)
+        except BaseException:  # one day failed: stop the others, the cursor keeps what is stored
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         result = FetchResult()
         for day, rows in zip(days, per_day, strict=True):
             for row in rows:

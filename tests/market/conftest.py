@@ -53,6 +53,7 @@ def make_settings(fake: FakeSources, **extra: Any) -> Settings:
         "market_retry_max_s": 0.02,
         "breaker_failures": 3,
         "breaker_reset_s": 60.0,
+        "market_initial_days": 30,
         "database_url": "sqlite+aiosqlite:///unused.db",
     }
     values.update(extra)

@@ -1,0 +1,138 @@
+"""Pure parts: validation, resampling, indicators, CSV parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.errors import DataError
+from core.types import Bar, Interval, Market
+from market.calendar import is_trading_day, trading_days
+from market.csv_import import parse_csv
+from market.indicators import rsi, sma
+from market.resample import resample
+from market.validate import validate_bars
+
+NOW = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
+
+
+def bar(day: date, o: float = 10, h: float = 11, low: float = 9, c: float = 10, v: float = 100) -> Bar:
+    return Bar("X", Interval.D1, datetime(day.year, day.month, day.day, tzinfo=UTC), o, h, low, c, v)
+
+
+def check(bars: list[Bar], prev: float | None = None, market: Market = Market.US):  # type: ignore[no-untyped-def]
+    return validate_bars(
+        bars,
+        now=NOW,
+        today=date(2026, 11, 20),
+        outlier_pct=50.0,
+        prev_close=prev,
+        is_trading_day=lambda d: is_trading_day(market, d),
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (bar(date(2026, 11, 18), h=9.5), "inconsistent OHLC"),
+        (bar(date(2026, 11, 18), low=10.5), "inconsistent OHLC"),
+        (bar(date(2026, 11, 18), o=0, low=0), "price <= 0"),
+        (bar(date(2026, 11, 18), c=-1, low=-2), "price <= 0"),
+        (bar(date(2026, 11, 18), v=-5), "negative volume"),
+        (bar(date(2026, 11, 18), c=float("nan")), "non-finite"),
+        (bar(date(2026, 11, 23)), "future"),
+        (bar(date(2026, 11, 21)), "future"),
+        (bar(date(2026, 11, 15)), "not a trading day"),  # Sunday
+        (bar(date(2026, 11, 26)), "future"),
+    ],
+)
+def test_bad_rows_are_rejected_with_a_reason(row: Bar, reason: str) -> None:
+    out = check([bar(date(2026, 11, 17)), row])
+    assert [b.ts.date() for b in out.kept] == [date(2026, 11, 17)]
+    assert len(out.rejected) == 1
+    assert reason in out.rejected[0][1]
+
+
+def test_holiday_rejected_by_exchange_calendar() -> None:
+    thanksgiving = date(2025, 11, 27)
+    out = check([bar(thanksgiving), bar(date(2025, 11, 28))])
+    assert [r for _, r in out.rejected] == ["not a trading day"]
+    chuseok = date(2025, 10, 6)
+    assert is_trading_day(Market.KETS, chuseok) is False
+    assert chuseok not in trading_days(Market.KRX, date(2025, 10, 1), date(2025, 10, 10))
+    assert trading_days(Market.EEX, date(2026, 11, 13), date(2026, 11, 16)) == [
+        date(2026, 11, 13),
+        date(2026, 11, 16),
+    ]
+
+
+def test_duplicates_keep_first_and_outliers_are_flagged_not_dropped() -> None:
+    d1, d2, d3 = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
+    rows = [
+        bar(d1),
+        bar(d1, c=10.5, h=11),
+        bar(d2, o=10, h=25, low=10, c=24),
+        bar(d3, o=24, h=25, low=23, c=24),
+    ]
+    out = check(rows, prev=10.0)
+    assert [r for _, r in out.rejected] == ["duplicate timestamp"]
+    assert [b.flags for b in out.kept] == ["", "outlier", ""]
+    assert out.kept[0].close == 10  # the first of the duplicates
+    # the outlier check compares with the stored previous close
+    assert check([bar(d1, o=30, h=31, low=29, c=30)], prev=10.0).kept[0].flags == "outlier"
+
+
+def m1(minute: int, o: float, c: float, v: float = 1.0) -> Bar:
+    ts = datetime(2026, 11, 20, 14, 30, tzinfo=UTC) + timedelta(minutes=minute)
+    return Bar("X", Interval.M1, ts, o, max(o, c) + 0.5, min(o, c) - 0.5, c, v)
+
+
+def test_resample_1m_to_5m_and_15m() -> None:
+    bars = [m1(i, 100 + i, 100 + i + 0.5, v=i + 1) for i in range(16)]
+    five = resample(list(reversed(bars)), Interval.M5)  # order does not matter
+    assert [b.ts.minute for b in five] == [30, 35, 40, 45]
+    first = five[0]
+    assert (first.open, first.close, first.high, first.low) == (100, 104.5, 105.0, 99.5)
+    assert first.volume == 1 + 2 + 3 + 4 + 5
+    assert first.interval == Interval.M5
+    fifteen = resample(bars, Interval.M15)
+    assert [b.ts.minute for b in fifteen] == [30, 45]
+    assert fifteen[0].volume == sum(range(1, 16))
+    assert fifteen[1].volume == 16
+    with pytest.raises(ValueError, match="5m or 15m"):
+        resample(bars, Interval.D1)
+
+
+def test_sma_and_wilder_rsi_match_talib() -> None:
+    import numpy as np
+    import talib
+
+    closes = [100 + 10 * np.sin(i / 7) + i * 0.1 for i in range(300)]
+    assert sma(closes, 200) == pytest.approx(float(talib.SMA(np.array(closes), 200)[-1]))
+    assert rsi(closes, 14) == pytest.approx(float(talib.RSI(np.array(closes), 14)[-1]))
+    assert sma(closes[:10], 200) is None
+    assert rsi(closes[:14], 14) is None
+    assert rsi([1.0 + i for i in range(20)]) == 100.0
+
+
+def test_csv_parse(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2026-11-16,10,11,9,10,5,100\n"
+        "2026-11-17,10,11,9,abc,5,100\n"
+        "17/11/2026,10,11,9,10,5,100\n"
+        "\n"
+        "2026-11-18,10,11,9,10,,100\n",
+        encoding="utf-8",
+    )
+    bars, problems = parse_csv(path, "X")
+    assert [b.adj_factor for b in bars] == [0.5, 1.0]
+    assert [line for line, _ in problems] == [3, 4]
+    (tmp_path / "bad.csv").write_text("Day,Price\n2026-01-01,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="missing date, open"):
+        parse_csv(tmp_path / "bad.csv", "X")
+    with pytest.raises(DataError, match="cannot read"):
+        parse_csv(tmp_path / "missing.csv", "X")
