@@ -9,6 +9,7 @@ Pure computation: imports only core, signals, numpy, pandas, rich and matplotlib
 """
 
 from backtest.rating import INSUFFICIENT, grade, rating_line
+from backtest.report import render_text
 from backtest.runner import BacktestResult, check_histories, run_backtest
 from backtest.strategy import StrategyStats
 
@@ -19,5 +20,6 @@ __all__ = [
     "check_histories",
     "grade",
     "rating_line",
+    "render_text",
     "run_backtest",
 ]

@@ -244,7 +244,8 @@ def _period_cut(last: datetime, years: float) -> datetime:
     return last - timedelta(days=round(365.25 * years))
 
 
-def _first_rows(panel: Panel, warmup: int, years: float) -> Arr:
+def first_rows(panel: Panel, warmup: int, years: float) -> Arr:
+    """First row of each column's study period: after warm-up and within the last `years`."""
     last = panel.ts[-1]
     cut = last - round(365.25 * years) * 86_400_000_000
     first = np.empty(len(panel.symbols), dtype=np.int64)
@@ -266,7 +267,7 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
     cfg = options.config
     hist = compute_history(panel.close, panel.volume, cfg)
     events = hist.events
-    first = _first_rows(panel, cfg.warmup, options.years)
+    first = first_rows(panel, cfg.warmup, options.years)
     stats = event_study(panel.close, panel.high, panel.low, events, first, options.horizons,
                         signals=options.signals)  # fmt: skip
     strategy: dict[tuple[str, SignalType], StrategyStats] = {}

@@ -1,0 +1,273 @@
+"""The admin command `finsignal backtest`: argument parsing and the command's logic.
+
+The composition root adds the arguments to its sub-parser and calls `run_command` with a history
+loader (database first, fetching what is missing) and a ratings writer (RatingRepo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from backtest.chart import draw_chart
+from backtest.data import build_panel
+from backtest.grid import GRID_HELP, GridResult, parse_grid, run_grid
+from backtest.rating import DEFAULT_MIN_COUNT
+from backtest.report import instrument_table, num, pct, strategy_table, summary_table, write_csv, write_json
+from backtest.runner import DEFAULT_HOLD, BacktestResult, Options, check_histories, run_arrays
+from core.errors import FinsignalError, UsageError
+from core.types import Bar, Rating, SignalType
+from signals import SignalConfig
+
+logger = logging.getLogger(__name__)
+
+LoadHistory = Callable[[Sequence[str], int], Awaitable[Mapping[str, Sequence[Bar]]]]
+SaveRatings = Callable[[Sequence[Rating]], Awaitable[None]]
+MAX_TABLES = 20  # per-instrument tables and charts up to this many symbols; a summary above
+UNIVERSE_WORKERS_FROM = 50  # --workers 0 (auto) uses every core from this many symbols on
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the backtest command's arguments to `parser`."""
+    parser.add_argument(
+        "symbols", nargs="*", metavar="SYMBOL", help="instruments to backtest, e.g. FCO2.DE 005930.KS"
+    )
+    parser.add_argument("--years", type=int, default=10, help="years of history to study (default 10)")
+    parser.add_argument(
+        "--horizons", default="5,20,60", help="forward horizons in trading days (default 5,20,60)"
+    )
+    parser.add_argument(
+        "--signals", default=None, help="comma list of signal types (default all): " + ", ".join(SignalType)
+    )
+    parser.add_argument("--grid", default=None, metavar="SPEC", help=GRID_HELP)
+    parser.add_argument(
+        "--universe",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="file of symbols (one per line or comma separated; '#' starts a comment)",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, metavar="OUT", help="write one record per result as JSON"
+    )
+    parser.add_argument("--csv", type=Path, default=None, metavar="OUT", help="write the same records as CSV")
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        default=None,
+        metavar="OUT.png",
+        help="PNG chart (one file per symbol, named OUT-SYMBOL.png, when several)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help=f"processes (default 0: all cores from {UNIVERSE_WORKERS_FROM} symbols on)",
+    )
+    parser.add_argument(
+        "--hold",
+        type=int,
+        default=DEFAULT_HOLD,
+        help=f"strategy view: bars to hold a position (default {DEFAULT_HOLD})",
+    )
+    parser.add_argument(
+        "--min-count",
+        type=int,
+        default=DEFAULT_MIN_COUNT,
+        help=f"events needed for a grade (default {DEFAULT_MIN_COUNT})",
+    )
+
+
+def _horizons(text: str) -> tuple[int, ...]:
+    try:
+        values = [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise UsageError(f"--horizons: expected whole numbers like 5,20,60, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise UsageError(f"--horizons: expected positive whole numbers like 5,20,60, got {text!r}")
+    return tuple(sorted(set(values)))
+
+
+def _signals(text: str | None) -> tuple[SignalType, ...] | None:
+    if not text:
+        return None
+    out = []
+    for name in text.replace(" ", "").split(","):
+        if not name:
+            continue
+        try:
+            out.append(SignalType(name.lower().replace("-", "_")))
+        except ValueError:
+            raise UsageError(
+                f"--signals: unknown signal {name!r}; choose from {', '.join(SignalType)}"
+            ) from None
+    return tuple(dict.fromkeys(out)) or None
+
+
+def _symbols(args: argparse.Namespace) -> list[str]:
+    found = [s.strip() for s in args.symbols if s.strip()]
+    if args.universe is not None:
+        try:
+            text = args.universe.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--universe: cannot read {args.universe}: {exc.strerror or exc}") from None
+        for line in text.splitlines():
+            found += [s for s in re.split(r"[\s,;]+", line.split("#", 1)[0]) if s]
+    if not found:
+        raise UsageError("give at least one SYMBOL or --universe FILE")
+    return list(dict.fromkeys(found))
+
+
+def _check_out(path: Path | None, option: str) -> None:
+    if path is not None and not path.parent.exists():
+        raise UsageError(f"{option}: directory {path.parent} does not exist")
+
+
+def _chart_path(base: Path, symbol: str, several: bool) -> Path:
+    if not several:
+        return base
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", symbol)
+    return base.with_name(f"{base.stem}-{safe}{base.suffix or '.png'}")
+
+
+def _grid_table(grid: GridResult, limit: int = 20) -> Table:
+    table = Table(
+        title=f"grid: {grid.cells} cells, best {min(limit, len(grid.rows))} rows by t (pooled over symbols)"
+    )
+    names = list(grid.rows[0].params) if grid.rows else []
+    for col in ("#", *names, "signal", "h", "n", "hit", "excess", "t", "grade"):
+        table.add_column(col, justify="left" if col in ("signal", "grade") else "right")
+    for rank, r in enumerate(grid.rows[:limit], 1):
+        hit = "-" if r.hit_rate is None else f"{r.hit_rate * 100:.0f}%"
+        table.add_row(
+            str(rank),
+            *(f"{r.params[n]:g}" for n in names),
+            r.signal.value,
+            str(r.horizon),
+            str(r.count),
+            hit,
+            pct(r.excess),
+            num(r.t_stat),
+            r.grade,
+        )
+    return table
+
+
+async def run_command(
+    args: argparse.Namespace,
+    *,
+    load_history: LoadHistory,
+    save_ratings: SaveRatings,
+    console: Console,
+    config: SignalConfig | None = None,
+) -> int:
+    """Run `finsignal backtest`. Returns the exit status: 0 ok, 2 usage errors, 1 other failures."""
+    try:
+        return await _run(args, load_history, save_ratings, console, config or SignalConfig())
+    except UsageError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    except FinsignalError as exc:
+        console.print(f"[red]failed:[/] {exc}")
+        logger.warning("backtest command failed: %s", exc)
+        return 1
+
+
+async def _run(
+    args: argparse.Namespace,
+    load_history: LoadHistory,
+    save_ratings: SaveRatings,
+    console: Console,
+    config: SignalConfig,
+) -> int:
+    horizons = _horizons(args.horizons)
+    signals = _signals(args.signals)
+    grid = parse_grid(args.grid) if args.grid else None
+    symbols = _symbols(args)
+    if args.years < 1:
+        raise UsageError(f"--years must be at least 1, got {args.years}")
+    if args.hold < 1 or args.min_count < 1:
+        raise UsageError("--hold and --min-count must be at least 1")
+    for path, option in ((args.json, "--json"), (args.csv, "--csv"), (args.chart, "--chart")):
+        _check_out(path, option)
+
+    with console.status(f"loading {len(symbols)} histories ({args.years}y)..."):
+        history = await load_history(symbols, args.years)
+    bars = {s: list(history.get(s, ())) for s in symbols}
+    problems = check_histories(bars, config=config, horizons=horizons, years=args.years)
+    for msg in problems.values():
+        console.print(f"[yellow]skipped:[/] {msg}")
+    bars = {s: b for s, b in bars.items() if s not in problems}
+    if not bars:
+        raise UsageError("no symbol has enough history to backtest")
+
+    several = len(bars) > 1
+    keep = args.chart is not None and len(bars) <= MAX_TABLES
+    if args.chart is not None and not keep:
+        console.print(
+            f"[yellow]note:[/] charts are drawn for runs of up to {MAX_TABLES} symbols; no chart written"
+        )
+    workers = args.workers or ((os.cpu_count() or 1) if len(bars) >= UNIVERSE_WORKERS_FROM else 1)
+    opts = Options(
+        config, horizons, signals or tuple(SignalType), float(args.years), args.min_count, args.hold, keep
+    )
+    panel = build_panel(bars)
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("backtesting", total=len(bars))
+        result: BacktestResult = await asyncio.to_thread(
+            run_arrays, panel, opts, workers=workers, progress=lambda k: progress.advance(task, k)
+        )
+        grid_result = None
+        if grid is not None:
+            cells = 1
+            for values in grid.values():
+                cells *= len(values)
+            gtask = progress.add_task("grid cells", total=cells)
+            grid_result = await asyncio.to_thread(
+                run_grid, panel, opts, grid, progress=lambda k: progress.advance(gtask, k)
+            )
+
+    if len(bars) <= MAX_TABLES:
+        for sym in result.symbols:
+            console.print(instrument_table(result, sym))
+            console.print(strategy_table(result, sym))
+    else:
+        console.print(summary_table(result))
+    if grid_result is not None:
+        console.print(_grid_table(grid_result))
+        for note in grid_result.skipped:
+            console.print(f"[dim]grid cell skipped: {note}[/]")
+        if grid_result.warning:
+            console.print(f"[bold yellow]warning:[/] {grid_result.warning}")
+
+    ratings = result.ratings()
+    await save_ratings(ratings)
+    console.print(f"saved {len(ratings)} ratings for {len(result.symbols)} symbols")
+    if args.json is not None:
+        write_json(result, args.json)
+        console.print(f"wrote {args.json}")
+    if args.csv is not None:
+        write_csv(result, args.csv)
+        console.print(f"wrote {args.csv}")
+    if keep:
+        for sym in result.symbols:
+            out = _chart_path(args.chart, sym, several)
+            draw_chart(result, sym, out)
+            console.print(f"wrote {out}")
+    return 0
