@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from core.errors import DataError, RateLimitedError, SourceError
+from core.errors import DataError, RateLimitedError, SourceError, TransientSourceError
 from core.ports import Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 Translator = Callable[[str, str], Awaitable[str]]
 MAX_ENTRIES_PER_FEED = 200
 LATEST_MAX = 50
+HOST_FAILURES = 2  # consecutive timeouts/connection failures before a host's other feeds wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,7 @@ class _Outcome:
     error: str = ""
     validators: tuple[str | None, str | None] | None = None  # saved once the items are stored
     tally: Tally = field(default_factory=Tally)
+    transient: bool = False  # a timeout or connection failure (not an HTTP answer)
 
 
 class NewsService:
@@ -149,8 +151,23 @@ class NewsService:
     async def _crawl_host(
         self, client: httpx.AsyncClient, feeds: list[Feed], now: datetime, classifier: Classifier
     ) -> list[_Outcome]:
-        """One host's feeds, one at a time (politeness towards each server)."""
-        return [await self._crawl_feed(client, feed, now, classifier) for feed in feeds]
+        """One host's feeds, one at a time (politeness towards each server). After two timeouts or
+        connection failures in a row the host's remaining feeds wait for the next crawl."""
+        outcomes: list[_Outcome] = []
+        failures = 0
+        for feed in feeds:
+            if failures >= HOST_FAILURES:
+                outcomes.append(
+                    _Outcome(feed, FeedState(), error=f"not tried: {feed.host} failed twice in a row")
+                )
+                continue
+            outcome = await self._crawl_feed(client, feed, now, classifier)
+            failures = failures + 1 if outcome.transient else 0
+            outcomes.append(outcome)
+        if failures >= HOST_FAILURES and len(outcomes) > HOST_FAILURES:
+            logger.warning("news: %s keeps failing; %d feeds left for the next crawl", feeds[0].host,
+                           len(feeds) - HOST_FAILURES)  # fmt: skip
+        return outcomes
 
     async def _crawl_feed(
         self, client: httpx.AsyncClient, feed: Feed, now: datetime, classifier: Classifier
@@ -222,6 +239,7 @@ class NewsService:
 
     def _fail(self, out: _Outcome, exc: Exception, now: datetime) -> None:
         out.status, out.error = "error", str(exc)
+        out.transient = isinstance(exc, TransientSourceError) and not isinstance(exc, RateLimitedError)
         interval = self._settings.news_min_interval_s
         if isinstance(exc, RateLimitedError):
             wait = max(exc.retry_after or 0.0, 2 * interval)

@@ -47,11 +47,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def news_repos() -> Repositories:
-    """TEMPORARY: in-memory repositories until storage's list_news works."""
-    from tests.news.fakes import memory_repos
-
-    return memory_repos()
+def news_repos(sqlite_repos: Repositories) -> Repositories:
+    """The real repositories over a fresh, migrated SQLite database."""
+    return sqlite_repos
 
 
 @pytest.fixture

@@ -301,3 +301,24 @@ async def test_instrument_registry_routes_yahoo_feeds(
     assert [r.path for r in server.requests] == [yahoo_path("005930.KS")]
     assert result.errors == {}
     assert all("SAMSUNG" in i.symbols for i in result.items)
+
+
+async def test_a_failing_host_does_not_hold_up_the_crawl(
+    server: FeedServer, make_service: Build, clock: ManualClock
+) -> None:
+    for n in range(4):
+        server.routes[f"/stall{n}.xml"] = Route(data("empty_feed.xml"), delay_s=5)
+    feeds = [f"{server.url}/stall{n}.xml" for n in range(4)]
+    svc = make_service(news_timeout_s=0.3, news_feeds=feeds)
+    result = await svc.crawl()
+    assert len(server.requests) == 2
+    assert len(result.errors) == 4
+    assert sum("failed twice in a row" in e for e in result.errors.values()) == 2
+    assert len(result.skipped) == 2
+    # The feeds that were not tried are due at once; the two that failed wait their interval.
+    for n in range(4):
+        server.routes[f"/stall{n}.xml"] = Route(data("empty_feed.xml"))
+    clock.advance(60)
+    again = await svc.crawl()
+    assert again.fetched == 2
+    assert again.errors == {}
