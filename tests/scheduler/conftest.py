@@ -1,4 +1,4 @@
-"""Shared set-up for scheduler tests: a runtime over real-shaped collaborators and a fixed clock."""
+"""Scheduler test set-up: real SQLite (`sqlite_repos`), the real SignalEngine, a fake market, fixed clock."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from tests.scheduler.fakes import (
     FakeMarket,
     FixedClock,
     RecordingNotifier,
-    SmaEngine,
     crossing_closes,
     daily_bars,
+    engine_factory,
     instrument,
-    mem_repos,
 )
 
 IN_US_SESSION = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)  # Wed 11:00 New York
@@ -32,13 +31,9 @@ def make_settings(**kw: Any) -> Settings:
 
 
 @pytest.fixture
-async def repos() -> Repositories:
-    return mem_repos()
-
-
-@pytest.fixture
-async def seeded(repos: Repositories) -> Repositories:
+async def seeded(sqlite_repos: Repositories) -> Repositories:
     """AAA and BBB (US) with 260 stored daily bars each, drifting below their SMA200."""
+    repos = sqlite_repos
     closes, _ = crossing_closes()
     await repos.instruments.upsert_instruments(
         [instrument("AAA"), instrument("BBB"), instrument("KAU25", Market.KETS)]
@@ -76,7 +71,7 @@ async def make_runtime(seeded: Repositories) -> AsyncIterator[RuntimeMaker]:
             r,
             market=market or FakeMarket(r),
             notifier=notifier or RecordingNotifier(r),
-            engine_factory=SmaEngine,
+            engine_factory=engine_factory,
             clock=clock or FixedClock(IN_US_SESSION),
             owner_id=owner_id,
         )

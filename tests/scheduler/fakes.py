@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from core.ports import Repositories
@@ -13,13 +12,12 @@ from core.types import (
     Bar,
     Instrument,
     Interval,
-    JobRun,
     Market,
     OutboxMessage,
     SignalEvent,
-    SignalType,
     SourceHealth,
 )
+from signals import SignalConfig, SignalEngine
 
 
 class FixedClock:
@@ -32,193 +30,7 @@ class FixedClock:
         return self.t
 
 
-# ------------------------------------------------------------------ in-memory repositories
-class MemBars:
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str, datetime], Bar] = {}
-
-    async def upsert_bars(self, bars: Sequence[Bar]) -> int:
-        for b in bars:
-            self.rows[(b.symbol, str(b.interval), b.ts)] = b
-        return len(bars)
-
-    async def list_bars(
-        self,
-        symbol: str,
-        interval: Interval = Interval.D1,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        limit: int | None = None,
-    ) -> list[Bar]:
-        out = sorted(
-            (b for (s, i, _), b in self.rows.items() if s == symbol and i == str(interval)),
-            key=lambda b: b.ts,
-        )
-        out = [b for b in out if (start is None or b.ts >= start) and (end is None or b.ts <= end)]
-        return out[-limit:] if limit else out
-
-    async def last_bar(self, symbol: str, interval: Interval = Interval.D1) -> Bar | None:
-        bars = await self.list_bars(symbol, interval)
-        return bars[-1] if bars else None
-
-
-class MemEvents:
-    def __init__(self) -> None:
-        self.rows: dict[str, SignalEvent] = {}
-
-    async def add_events(self, events: Sequence[SignalEvent]) -> list[SignalEvent]:
-        new = []
-        for e in events:
-            if e.key not in self.rows:
-                stored = replace(e, id=len(self.rows) + 1)
-                self.rows[e.key] = stored
-                new.append(stored)
-        return new
-
-    async def list_events(
-        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
-    ) -> list[SignalEvent]:
-        out = [e for e in self.rows.values() if (symbol is None or e.symbol == symbol)]
-        out = [e for e in out if since is None or e.ts >= since]
-        return sorted(out, key=lambda e: e.ts, reverse=True)[:limit]
-
-
-class MemState:
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-        self.leases: dict[str, tuple[str, datetime]] = {}
-
-    async def get_state(self, key: str) -> bytes | None:
-        return self.blobs.get(key)
-
-    async def put_state(self, key: str, value: bytes) -> None:
-        self.blobs[key] = value
-
-    async def try_lease(self, name: str, owner: str, now: datetime, ttl_s: float) -> bool:
-        held = self.leases.get(name)
-        if held is None or held[0] == owner or held[1] <= now:
-            self.leases[name] = (owner, now + timedelta(seconds=ttl_s))
-            return True
-        return False
-
-
-class MemHealth:
-    def __init__(self) -> None:
-        self.runs: dict[str, JobRun] = {}
-        self.sources: dict[str, SourceHealth] = {}
-
-    async def record_job_run(self, run: JobRun) -> None:
-        self.runs[run.job] = run
-
-    async def list_job_runs(self) -> list[JobRun]:
-        return list(self.runs.values())
-
-    async def upsert_source_health(self, health: SourceHealth) -> None:
-        self.sources[health.source] = health
-
-    async def list_source_health(self) -> list[SourceHealth]:
-        return list(self.sources.values())
-
-
-class MemInstruments:
-    def __init__(self) -> None:
-        self.rows: dict[str, Instrument] = {}
-
-    async def upsert_instruments(self, instruments: Iterable[Instrument]) -> None:
-        for i in instruments:
-            self.rows[i.symbol] = i
-
-    async def get_instrument(self, symbol: str) -> Instrument | None:
-        return self.rows.get(symbol)
-
-    async def list_instruments(self, *, active_only: bool = True) -> list[Instrument]:
-        return [i for i in self.rows.values() if i.active or not active_only]
-
-
-class MemOutbox:
-    def __init__(self) -> None:
-        self.rows: dict[str, OutboxMessage] = {}
-
-    async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
-        n = 0
-        for m in messages:
-            if m.dedup_key not in self.rows:
-                self.rows[m.dedup_key] = m
-                n += 1
-        return n
-
-    async def count_pending(self) -> int:
-        return len(self.rows)
-
-
-class MemWatches:
-    async def list_watched_symbols(self) -> list[str]:
-        return ["AAA"]
-
-
-def mem_repos() -> Repositories:
-    """In-memory repositories covering what the scheduler uses (until/unless real SQLite is used)."""
-    none = object()
-    return Repositories(
-        instruments=MemInstruments(),  # type: ignore[arg-type]
-        bars=MemBars(),  # type: ignore[arg-type]
-        chats=none,  # type: ignore[arg-type]
-        watches=MemWatches(),  # type: ignore[arg-type]
-        events=MemEvents(),  # type: ignore[arg-type]
-        outbox=MemOutbox(),  # type: ignore[arg-type]
-        news=none,  # type: ignore[arg-type]
-        ratings=none,  # type: ignore[arg-type]
-        cursors=none,  # type: ignore[arg-type]
-        state=MemState(),  # type: ignore[arg-type]
-        health=MemHealth(),  # type: ignore[arg-type]
-    )
-
-
 # ------------------------------------------------------------------ engine, market, notifier
-class SmaEngine:
-    """A tiny engine with the SignalEngine API: close crossing its SMA(n) -> breakout/breakdown."""
-
-    def __init__(self, n: int = 200) -> None:
-        self.n = n
-        self.closes: dict[str, list[float]] = {}
-
-    def warm_up(self, symbol: str, bars: list[Bar]) -> None:
-        self.closes[symbol] = [b.adj_close for b in bars][-(self.n + 1) :]
-
-    def on_bar(self, bar: Bar) -> list[SignalEvent]:
-        hist = self.closes.setdefault(bar.symbol, [])
-        prev_above = None
-        if len(hist) >= self.n:
-            prev_above = hist[-1] > sum(hist[-self.n :]) / self.n
-        hist.append(bar.adj_close)
-        del hist[: -(self.n + 1)]
-        if prev_above is None or len(hist) < self.n:
-            return []
-        sma = sum(hist[-self.n :]) / self.n
-        above = bar.adj_close > sma
-        if above == prev_above:
-            return []
-        sig = SignalType.BREAKOUT_200 if above else SignalType.BREAKDOWN_200
-        return [
-            SignalEvent(bar.symbol, sig, bar.interval, bar.ts, bar.close, {"sma": sma}, bar.close / sma - 1)
-        ]
-
-    def on_bars(self, bars: list[Bar]) -> list[SignalEvent]:
-        return [e for b in bars for e in self.on_bar(b)]
-
-    def dump_state(self) -> bytes:
-        return json.dumps({"n": self.n, "closes": self.closes}).encode()
-
-    def load_state(self, data: bytes) -> SmaEngine:
-        raw = json.loads(data)
-        engine = SmaEngine(raw["n"])
-        engine.closes = raw["closes"]
-        return engine
-
-    def symbols(self) -> list[str]:
-        return list(self.closes)
-
-
 @dataclass
 class UpdateResult:
     new_bars: dict[str, list[Bar]] = field(default_factory=dict)
@@ -311,5 +123,5 @@ def crossing_closes(n: int = 260) -> tuple[list[float], float]:
     return closes, 140.0
 
 
-def update_mapping(result: Mapping[str, list[Bar]]) -> int:
-    return sum(len(v) for v in result.values())
+def engine_factory() -> SignalEngine:
+    return SignalEngine(SignalConfig())

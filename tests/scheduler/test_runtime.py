@@ -10,8 +10,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from core.ports import Repositories
 from core.types import SignalType, SourceHealth
+from storage import Database
 from tests.scheduler.conftest import RuntimeMaker, next_bar
 from tests.scheduler.fakes import FakeMarket, RecordingNotifier
+
+# the jump from ~87 to 140 crosses the SMA 200 and pushes the RSI over 70
+CROSSING = [("AAA", SignalType.BREAKOUT_200), ("AAA", SignalType.RSI_OVERBOUGHT)]
 
 
 async def _wait_for(cond: Callable[[], bool]) -> None:
@@ -34,15 +38,15 @@ async def test_bar_crossing_sma200_alerts_once_within_one_scheduler_cycle(
     assert rt.scheduler is not None
     rt.scheduler.modify_job("finalise_bars.us", next_run_time=datetime.now(UTC))  # the scheduler fires it
     await _wait_for(lambda: "evaluate_signals.us" in rt.runs)
-    assert [(e.symbol, e.signal) for e in notifier.published] == [("AAA", SignalType.BREAKOUT_200)]
-    assert notifier.published[0].id is not None
-    assert await seeded.outbox.count_pending() == 1
+    assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
+    assert all(e.id is not None for e in notifier.published)
+    assert await seeded.outbox.count_pending() == 2
     assert rt.runs["finalise_bars.us"].outcome == "ok"
     assert "bar->outbox" in rt.runs["evaluate_signals.us"].detail
     # the next cycle brings nothing new: nothing is published again
     await rt.run_job("finalise_bars.us")
-    assert len(notifier.published) == 1
-    assert await seeded.outbox.count_pending() == 1
+    assert len(notifier.published) == 2
+    assert await seeded.outbox.count_pending() == 2
 
 
 async def test_failing_instrument_does_not_hold_up_the_rest_and_is_retried(
@@ -57,7 +61,7 @@ async def test_failing_instrument_does_not_hold_up_the_rest_and_is_retried(
     run = await rt.run_job("finalise_bars.us")
     assert run.outcome == "ok"
     assert "1 failed" in run.detail
-    assert [e.symbol for e in notifier.published] == ["AAA"]
+    assert {e.symbol for e in notifier.published} == {"AAA"}
     assert rt.scheduler is not None
     retry = rt.scheduler.get_job("finalise_bars.us:retry")
     assert retry is not None
@@ -70,7 +74,7 @@ async def test_failing_instrument_does_not_hold_up_the_rest_and_is_retried(
     market.queued["BBB"] = [next_bar(seeded, "BBB", 150.0)]
     await rt.run_job("finalise_bars.us:retry", symbols=["BBB"])
     assert market.calls[-1] == ("update", ["BBB"])
-    assert sorted(e.symbol for e in notifier.published) == ["AAA", "BBB"]
+    assert {e.symbol for e in notifier.published} == {"AAA", "BBB"}
 
 
 async def test_slow_job_does_not_stack(seeded: Repositories, make_runtime: RuntimeMaker) -> None:
@@ -86,20 +90,26 @@ async def test_slow_job_does_not_stack(seeded: Repositories, make_runtime: Runti
 
 
 async def test_two_runtimes_one_database_only_one_fires(
-    seeded: Repositories, make_runtime: RuntimeMaker
+    seeded: Repositories, sqlite_url: str, make_runtime: RuntimeMaker
 ) -> None:
-    market = FakeMarket(seeded)
-    notifier = RecordingNotifier(seeded)
-    a = make_runtime(market=market, notifier=notifier, owner_id="host-a")
-    b = make_runtime(market=market, notifier=notifier, owner_id="host-b")
-    market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
-    runs = await asyncio.gather(a.run_job("finalise_bars.us"), b.run_job("finalise_bars.us"))
-    assert sorted(r.outcome for r in runs) == ["ok", "skipped"]
-    assert len(notifier.published) == 1
-    assert len([c for c in market.calls if c[0] == "update"]) == 1
-    # the holder keeps the job; the other keeps skipping while the lease is alive
-    assert (await a.run_job("update_prices.us")).outcome == "ok"
-    assert (await b.run_job("update_prices.us")).outcome == "skipped"
+    other = await Database.open(sqlite_url, migrate=False)  # a second process's own connection
+    try:
+        market = FakeMarket(seeded)
+        notifier = RecordingNotifier(seeded)
+        a = make_runtime(market=market, notifier=notifier, owner_id="host-a")
+        b = make_runtime(other.repos, market=market, notifier=notifier, owner_id="host-b")
+        market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
+        runs = await asyncio.gather(a.run_job("finalise_bars.us"), b.run_job("finalise_bars.us"))
+        assert sorted(r.outcome for r in runs) == ["ok", "skipped"]
+        assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
+        assert len([c for c in market.calls if c[0] == "update"]) == 1
+        # the holder keeps the job; the other keeps skipping while the lease is alive
+        winner, loser = (a, b) if runs[0].outcome == "ok" else (b, a)
+        assert (await winner.run_job("update_prices.us")).outcome == "ok"
+        assert (await loser.run_job("update_prices.us")).outcome == "skipped"
+        assert (await loser.health_report())["jobs"]  # the loser's status still works
+    finally:
+        await other.close()
 
 
 async def test_restart_after_failed_delivery_delivers_once(
@@ -116,14 +126,14 @@ async def test_restart_after_failed_delivery_delivers_once(
     notifier = RecordingNotifier(seeded)
     second = make_runtime(market=FakeMarket(seeded), notifier=notifier, owner_id="x")
     await second.ready()
-    assert [e.symbol for e in notifier.published] == ["AAA"]
-    assert await seeded.outbox.count_pending() == 1
+    assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
+    assert await seeded.outbox.count_pending() == 2
     await second.run_job("finalise_bars.us")
     third = make_runtime(market=FakeMarket(seeded), notifier=RecordingNotifier(seeded), owner_id="x")
     await third.ready()
-    assert len(notifier.published) == 1
-    assert await seeded.outbox.count_pending() == 1
-    assert len(await seeded.events.list_events("AAA")) == 1
+    assert len(notifier.published) == 2
+    assert await seeded.outbox.count_pending() == 2
+    assert len(await seeded.events.list_events("AAA")) == 2
 
 
 async def test_stop_waits_for_the_running_job_and_saves_state(
@@ -197,7 +207,7 @@ async def test_health_report_has_jobs_sources_outbox_process(
     sources = {s["source"]: s for s in report["sources"]}
     assert sources["yahoo"]["success_rate"] == 0.9
     assert sources["krx"]["breaker"] == "open"
-    assert report["outbox_pending"] == 1
+    assert report["outbox_pending"] == 2
     assert report["pipeline"]["last_latency_ms"] is not None
     assert report["process"]["rss_mb"] > 10
     assert "cpu_percent" in report["process"]
