@@ -58,7 +58,7 @@ def make_service(
 ) -> Callable[..., NewsService]:
     """Build a NewsService against the local server; keyword arguments override settings."""
 
-    def build(translator: Any = None, **overrides: Any) -> NewsService:
+    def build(translator: Any = None, repos: Repositories | None = None, **overrides: Any) -> NewsService:
         values: dict[str, Any] = {
             "yahoo_rss_base_url": server.url,
             "investing_base_url": server.url + "/inv",
@@ -68,6 +68,6 @@ def make_service(
         }
         values.update(overrides)
         settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
-        return NewsService(settings, news_repos, clock=clock, translator=translator)
+        return NewsService(settings, repos or news_repos, clock=clock, translator=translator)
 
     return build

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
+from core.errors import StorageError
 from core.ports import Repositories
 from core.types import Instrument, Market
 from news import NewsService
+from news.feeds import FeedState
 from tests.news.conftest import ManualClock, yahoo_path
 from tests.news.server import FeedServer, Route, data
 
@@ -322,3 +325,48 @@ async def test_a_failing_host_does_not_hold_up_the_crawl(
     again = await svc.crawl()
     assert again.fetched == 2
     assert again.errors == {}
+
+
+async def test_one_story_in_two_ticker_feeds_is_stored_once_with_both_symbols(
+    server: FeedServer, make_service: Build, news_repos: Repositories
+) -> None:
+    server.routes[yahoo_path("AAPL")] = Route(data("yahoo_aapl.xml"))
+    server.routes[yahoo_path("MSFT")] = Route(data("yahoo_aapl.xml"))
+    result = await make_service().crawl(["AAPL", "MSFT"])
+    assert result.new == 3
+    assert result.duplicates == 3
+    for stored in await news_repos.news.list_news(symbol="MSFT", limit=10):
+        assert {"AAPL", "MSFT"} <= set(stored.symbols)
+
+
+class FailingNews:
+    async def add_news(self, items: object) -> list[object]:
+        raise StorageError("database is locked")
+
+    async def list_news(self, **kwargs: object) -> list[object]:
+        return []
+
+
+async def test_storage_failure_propagates_and_keeps_no_validators(
+    server: FeedServer, news_repos: Repositories, make_service: Build, clock: ManualClock
+) -> None:
+    server.routes[yahoo_path("AAPL")] = Route(data("yahoo_aapl.xml"), etag='"v1"')
+    svc = make_service(repos=replace(news_repos, news=FailingNews()))
+    with pytest.raises(StorageError):
+        await svc.crawl(["AAPL"])
+    clock.advance(301)
+    ok = await make_service().crawl(["AAPL"])
+    assert ok.new == 3
+    assert "if-none-match" not in server.requests[-1].headers  # the body was fetched again in full
+
+
+async def test_unreadable_feed_state_starts_afresh(
+    server: FeedServer, news_repos: Repositories, make_service: Build
+) -> None:
+    server.routes[yahoo_path("AAPL")] = Route(data("yahoo_aapl.xml"))
+    svc = make_service()
+    (feed,) = svc.feeds(["AAPL"])
+    await news_repos.state.put_state(FeedState.key(feed), b"\x00not json")
+    assert (await svc.crawl(["AAPL"])).new == 3
+    await news_repos.state.put_state(FeedState.key(feed), b'{"last_attempt": "garbage"}')
+    assert (await svc.crawl(["AAPL"])).fetched == 1
