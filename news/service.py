@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from core.errors import DataError, RateLimitedError, SourceError, TransientSourceError
+from core.errors import DataError, RateLimitedError, SourceError, TransientSourceError, UsageError
 from core.ports import Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
@@ -263,10 +263,15 @@ class NewsService:
         """Newest items, for a symbol or an industry (ko or en) when `query` is given.
 
         With `language` and a translator, titles and summaries in another language are translated
-        (the original is kept when translation fails). Raises UsageError for an unusable query.
+        (the original is kept when translation fails). A query that is neither a symbol nor an
+        industry finds nothing (`news.resolve_query` raises UsageError with a message for it).
         """
         limit = max(1, min(limit, LATEST_MAX))
-        q: Query = resolve_query(query)
+        try:
+            q: Query = resolve_query(query)
+        except UsageError as exc:
+            logger.debug("news: %s", exc)
+            return []
         items = await self._repos.news.list_news(symbol=q.symbol, industry=q.industry, limit=limit)
         if language and self._translator is not None:
             items = [await self._translate(item, language) for item in items]

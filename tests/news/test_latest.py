@@ -80,9 +80,12 @@ async def test_latest_limit_is_clamped(stocked: Repositories, make_service: Buil
     assert len(await svc.latest(limit=1000)) == 6
 
 
-async def test_unusable_query_is_a_usage_error(make_service: Build) -> None:
+async def test_unusable_query_finds_nothing_and_resolve_query_says_why(
+    stocked: Repositories, make_service: Build
+) -> None:
+    assert await make_service().latest("what's up?") == []
     with pytest.raises(UsageError, match=r"neither a symbol nor an industry.*semiconductors"):
-        await make_service().latest("what's up?")
+        resolve_query("what's up?")
 
 
 @pytest.mark.parametrize(
