@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="health: database, sources and breakers, jobs, outbox, CPU/memory")
     status.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    status.add_argument("--check", action="store_true", help="exit 0 if the database answers (healthcheck)")
 
     replay = sub.add_parser("replay", help="feed stored history through the live path to see past alerts")
     replay.add_argument("symbols", nargs="+", metavar="SYMBOL")

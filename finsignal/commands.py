@@ -1,0 +1,159 @@
+"""One async function per CLI command. Each opens what it needs through the container and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.errors import UsageError
+from core.settings import Settings
+from finsignal.container import open_app
+
+logger = logging.getLogger(__name__)
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Bot + scheduler on one event loop; console mode when no token is configured."""
+    from finsignal.runtime import run_console, run_service
+
+    if args.console or not settings.telegram_enabled:
+        if not args.console:
+            _console().print(
+                "[yellow]No FINSIGNAL_TELEGRAM_TOKEN set: starting console mode on "
+                f"{_safe_url(settings.database_url)}. Type /help.[/yellow]"
+            )
+        return await run_console(settings, with_scheduler=True)
+    role = args.role or settings.role
+    return await run_service(settings, role=role)
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Console mode: the bot's commands in the terminal, alerts printed as they fire."""
+    from finsignal.runtime import run_console
+
+    return await run_console(settings, with_scheduler=False)
+
+
+async def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    from backtest.cli import run_command
+
+    async with open_app(settings) as app:
+        return await run_command(
+            args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console()
+        )
+
+
+async def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
+    console = _console()
+    async with open_app(settings) as app:
+        instruments = [await app.market.resolve(s) for s in args.symbols]
+        with _progress(console) as progress:
+            task = progress.add_task("fetching", total=len(instruments))
+
+            def on_progress(symbol: str, done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total, description=symbol)
+
+            result = await app.market.fetch_history(instruments, years=args.years, progress=on_progress)
+        for inst in instruments:
+            stored = len(result.new_bars.get(inst.symbol, []))
+            last = await app.repos.bars.last_bar(inst.symbol)
+            last_txt = f"latest {last.ts:%Y-%m-%d} close {last.close:g}" if last else "no bars stored"
+            console.print(f"{inst.symbol:<12} {inst.name[:30]:<30} +{stored} bars  ({last_txt})")
+        for symbol, reason in result.failures.items():
+            console.print(f"[red]{symbol}: {reason}[/red]")
+        return 1 if result.failures and len(result.failures) == len(instruments) else 0
+
+
+async def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
+    console = _console()
+    paths = [Path(f) for f in args.files]
+    for path in paths:
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+    async with open_app(settings) as app:
+        for path in paths:
+            symbol = args.symbol or path.stem.upper()
+            stored = await app.market.import_csv(path, symbol)
+            console.print(f"{path.name}: {stored} bars stored for {symbol}")
+    return 0
+
+
+async def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from storage import Database
+
+    db = await Database.open(settings.database_url, migrate=False)
+    try:
+        await db.upgrade()
+        _console().print(f"database at {_safe_url(settings.database_url)} is up to date")
+    finally:
+        await db.close()
+    return 0
+
+
+async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from finsignal.health import collect_status
+
+    report = await collect_status(settings)
+    if getattr(args, "check", False):
+        return 0 if report.get("database", {}).get("ok") else 1
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        _print_status(_console(), report)
+    return 0 if report.get("database", {}).get("ok") else 1
+
+
+async def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from finsignal.replaying import run_replay
+
+    return await run_replay(args, settings, _console())
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+def _safe_url(url: str) -> str:
+    """A database URL with its password masked."""
+    scheme, sep, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{host}"
+
+
+def _print_status(console: Console, report: dict[str, Any]) -> None:
+    db = report.get("database", {})
+    console.print(f"[bold]database[/bold] {db.get('url')} {'ok' if db.get('ok') else 'DOWN: ' + str(db.get('error'))}")
+    for title, rows in (("sources", report.get("sources", [])), ("jobs", report.get("jobs", []))):
+        if not rows:
+            console.print(f"[bold]{title}[/bold] none recorded yet")
+            continue
+        table = Table(title=title)
+        for key in rows[0]:
+            table.add_column(str(key))
+        for row in rows:
+            table.add_row(*(str(v) for v in row.values()))
+        console.print(table)
+    for key in ("outbox_pending", "instruments", "watched_symbols", "chats", "process"):
+        if key in report:
+            console.print(f"[bold]{key}[/bold] {report[key]}")

@@ -1,0 +1,78 @@
+"""The composition root: settings -> database -> repositories -> services. Nothing else wires objects."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core.errors import SymbolError
+from core.ports import Repositories
+from core.settings import Settings
+from core.timeutil import Clock, SystemClock
+from core.types import Bar, Interval, Rating
+from market import MarketData
+from news import NewsService
+from signals import SignalConfig
+from storage import Database
+
+logger = logging.getLogger(__name__)
+
+
+def signal_config(settings: Settings) -> SignalConfig:
+    """The signal parameters from settings, shared by the live engine and the backtester."""
+    return SignalConfig(
+        sma_fast=settings.sma_fast,
+        sma_slow=settings.sma_slow,
+        rsi_period=settings.rsi_period,
+        rsi_overbought=settings.rsi_overbought,
+        rsi_oversold=settings.rsi_oversold,
+        volume_window=settings.volume_window,
+        volume_multiple=settings.volume_multiple,
+    )
+
+
+@dataclass
+class App:
+    """Everything a command needs, opened once and closed once."""
+
+    settings: Settings
+    db: Database
+    repos: Repositories
+    market: MarketData
+    news: NewsService
+    clock: Clock
+
+    async def load_history(self, symbols: Sequence[str], years: int) -> Mapping[str, Sequence[Bar]]:
+        """Daily bars for `symbols` over `years`, fetching what the database lacks. Raises SymbolError."""
+        instruments = [await self.market.resolve(s) for s in symbols]
+        result = await self.market.fetch_history(instruments, years=years)
+        for symbol, reason in result.failures.items():
+            logger.warning("history for %s incomplete: %s", symbol, reason)
+        start = self.clock.now() - timedelta(days=int(years * 365.25) + 7)
+        out: dict[str, Sequence[Bar]] = {}
+        for inst in instruments:
+            bars = await self.repos.bars.list_bars(inst.symbol, Interval.D1, start=start)
+            if not bars:
+                raise SymbolError(inst.symbol, "no price history available")
+            out[inst.symbol] = bars
+        return out
+
+    async def save_ratings(self, ratings: Sequence[Rating]) -> None:
+        await self.repos.ratings.upsert_ratings(ratings)
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[App]:
+    """Open the database (migrating it) and the services; close everything on exit."""
+    clock = clock or SystemClock()
+    db = await Database.open(settings.database_url, migrate=True, echo=settings.database_echo)
+    market = MarketData(settings, db.repos, clock=clock)
+    news = NewsService(settings, db.repos, clock=clock)
+    try:
+        yield App(settings=settings, db=db, repos=db.repos, market=market, news=news, clock=clock)
+    finally:
+        await market.close()
+        await db.close()

@@ -1,0 +1,146 @@
+"""Running finsignal: the Telegram bot and the scheduler on one event loop, or console mode."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from bot.app import build_application, serve_polling
+from bot.briefing import Briefer
+from bot.console import ConsoleChat, ConsoleNotifier
+from bot.delivery import OutboxNotifier
+from bot.handlers import BotApp
+from core.errors import ConfigError
+from core.ports import Notifier
+from core.settings import Settings
+from finsignal.container import App, open_app, signal_config
+from finsignal.health import collect_status
+from finsignal.services import build_bot_services
+from scheduler import Runtime, run_until_signalled
+from signals import SignalEngine
+
+logger = logging.getLogger(__name__)
+
+
+def build_runtime(app: App, notifier: Notifier, *, briefer: Briefer | None = None) -> Runtime:
+    """The one scheduler, wired to market data, the signal engine, delivery, news and briefings."""
+    config = signal_config(app.settings)
+    return Runtime(
+        app.settings,
+        app.repos,
+        market=app.market,
+        notifier=notifier,
+        engine_factory=lambda: SignalEngine(config),
+        briefer=briefer,
+        news=app.news,
+        clock=app.clock,
+    )
+
+
+async def run_service(settings: Settings, *, role: str) -> int:
+    """`finsignal run` with a token: bot and/or scheduler until SIGTERM/SIGINT."""
+    settings = settings.model_copy(update={"role": role})
+    async with open_app(settings) as app:
+        runtime: Runtime | None = None
+
+        async def health() -> Mapping[str, Any]:
+            if runtime is not None and runtime.enabled:
+                return await runtime.health_report()
+            return await collect_status(settings)
+
+        services = build_bot_services(app, health)
+        notifier = OutboxNotifier(app.repos, clock=app.clock)
+        briefer = Briefer(services, settings, clock=app.clock)
+        runtime = build_runtime(app, notifier, briefer=briefer)
+        if role == "scheduler":
+            await run_until_signalled(runtime)
+            return 0
+
+        async def on_startup(_: BotApp) -> None:
+            assert runtime is not None
+            runtime.start()
+
+        async def on_shutdown(_: BotApp) -> None:
+            assert runtime is not None
+            await runtime.stop()
+
+        bot_app = build_application(
+            settings, services, on_startup=on_startup, on_shutdown=on_shutdown, clock=app.clock
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            if settings.telegram_mode == "webhook":
+                await _serve_webhook(bot_app, settings, stop)
+            else:
+                await serve_polling(bot_app, stop)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        logger.info("finsignal stopped cleanly")
+        return 0
+
+
+async def _serve_webhook(app: BotApp, settings: Settings, stop: asyncio.Event) -> None:
+    """Like `serve_polling`, but Telegram pushes updates to FINSIGNAL_WEBHOOK_URL."""
+    if not settings.webhook_url:
+        raise ConfigError("FINSIGNAL_WEBHOOK_URL is required when FINSIGNAL_TELEGRAM_MODE=webhook")
+    from urllib.parse import urlparse
+
+    from telegram import Update
+
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        assert app.updater is not None
+        await app.updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.strip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        await app.start()
+        await stop.wait()
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop is not None:
+            await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+async def run_console(settings: Settings, *, with_scheduler: bool) -> int:
+    """Console mode: the bot's commands on stdin/stdout; with the scheduler, alerts print as they fire."""
+    async with open_app(settings) as app:
+        runtime: Runtime | None = None
+
+        async def health() -> Mapping[str, Any]:
+            if runtime is not None:
+                return await runtime.health_report()
+            return await collect_status(settings)
+
+        services = build_bot_services(app, health)
+        if with_scheduler:
+            runtime = build_runtime(app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock))
+            runtime.start()
+        chat = ConsoleChat(services, settings, stdin=sys.stdin, stdout=sys.stdout, clock=app.clock)
+        try:
+            await chat.run()
+        finally:
+            if runtime is not None:
+                with contextlib.suppress(Exception):
+                    await runtime.stop()
+    return 0
