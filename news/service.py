@@ -277,6 +277,33 @@ class NewsService:
             items = [await self._translate(item, language) for item in items]
         return items
 
+    async def latest_for(
+        self,
+        symbols: Sequence[str],
+        limit: int = 3,
+        *,
+        since: datetime | None = None,
+        language: str | None = None,
+    ) -> list[NewsItem]:
+        """The newest items about any of `symbols` (e.g. a chat's watchlist, for briefings), each once,
+        newest first; with `since`, only items published at or after it."""
+        limit = max(1, min(limit, LATEST_MAX))
+        seen: dict[str, NewsItem] = {}
+        for symbol in dict.fromkeys(symbols):
+            try:
+                query = resolve_query(symbol)
+            except UsageError:
+                continue
+            if query.symbol is None:
+                continue
+            for item in await self._repos.news.list_news(symbol=query.symbol, limit=limit):
+                if since is None or item.published >= since:
+                    seen.setdefault(item.url, item)
+        items = sorted(seen.values(), key=lambda i: i.published, reverse=True)[:limit]
+        if language and self._translator is not None:
+            items = [await self._translate(item, language) for item in items]
+        return items
+
     def industries(self) -> list[tuple[str, str, str]]:
         """(key, English label, Korean label) of every industry, for /news help."""
         return industry_labels()

@@ -145,3 +145,13 @@ def test_industries_for_help(make_service: Build) -> None:
 
 def test_item_helper_is_realistic() -> None:
     assert replace(item(1, "x"), id=None).published.tzinfo == UTC
+
+
+async def test_latest_for_a_watchlist(stocked: Repositories, make_service: Build) -> None:
+    svc = make_service()
+    got = await svc.latest_for(["005930.KS", "NVDA", "FCO2.DE", "NVDA", "KAU25"], limit=3)
+    assert [i.title for i in got] == ["Nvidia results", "FCO2 inflows", "Carbon price record"]
+    since = BASE + timedelta(hours=4)
+    assert [i.title for i in await svc.latest_for(["005930.KS", "FCO2.DE"], since=since)] == ["FCO2 inflows"]
+    assert await svc.latest_for([]) == []
+    assert await svc.latest_for(["", "what?!", "semiconductors"]) == []
