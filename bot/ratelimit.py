@@ -45,6 +45,19 @@ class ChatSpacing:
             await asyncio.sleep(slot - now)
 
 
+class _NoRetryNoise(logging.Filter):
+    """AIORateLimiter logs every RetryAfter it passes on with a traceback at ERROR; with max_retries=0
+    it is ours to handle (and log), so that record is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Rate limit hit after maximum of")
+
+
+_AIO_LOGGER = logging.getLogger("telegram.ext.AIORateLimiter")
+if not any(isinstance(f, _NoRetryNoise) for f in _AIO_LOGGER.filters):
+    _AIO_LOGGER.addFilter(_NoRetryNoise())
+
+
 class ChatRateLimiter(BaseRateLimiter[int]):
     """AIORateLimiter (overall and per-group limits) plus our own per-chat spacing for sends.
 

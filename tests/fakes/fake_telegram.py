@@ -108,7 +108,9 @@ class FakeTelegram:
 
     # ---- lifecycle -------------------------------------------------------------------------
     async def start(self) -> FakeTelegram:
-        app = tornado.web.Application([(r"/bot([^/]+)/(\w+)", _Handler, {"fake": self})])
+        app = tornado.web.Application(
+            [(r"/bot([^/]+)/(\w+)", _Handler, {"fake": self})], log_function=lambda handler: None
+        )
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         self.port = sockets[0].getsockname()[1]
         self._server = tornado.httpserver.HTTPServer(app)
