@@ -99,7 +99,8 @@ class ConsoleChat:
         req = Request(chat, args=args, text=rest, is_admin=True, can_manage=True)
         reply = await spec.fn(self._env, req)
         if name in ("lang", "settings"):
-            self._chat = None  # reload: the command changed it
+            self._chat = None  # the command changed it: reload
+            await self._load_chat()
         return reply
 
     async def _load_chat(self) -> Chat:
