@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import Connection
@@ -17,6 +18,9 @@ from storage.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+if config.config_file_name is not None and config.attributes.get("connection") is None:
+    # from the command line only: the application configures its own logging
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def _configure(connection: Connection) -> None:

@@ -2,20 +2,67 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
+from core.errors import DatabaseUnavailableError, StorageError
 from storage.models import Base
 
 CHUNK = 2000  # rows per executemany call
 
 
+# MySQL client errors that mean the server is gone, not that the statement was wrong.
+_UNAVAILABLE = {1045, 1049, 2002, 2003, 2005, 2006, 2013, 2055}
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return " ".join(str(orig).split())[:300]
+
+
+def _unavailable(exc: SQLAlchemyError) -> bool:
+    if not isinstance(exc, OperationalError):
+        return False
+    args = exc.orig.args if exc.orig is not None else ()
+    code = args[0] if args else None
+    return bool(exc.connection_invalidated) or code in _UNAVAILABLE or "unable to open" in _reason(exc)
+
+
+def _guard(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Turn SQLAlchemy errors into core's StorageError / DatabaseUnavailableError (callers outside
+    storage never see SQLAlchemy types); the transaction has been rolled back by then."""
+
+    @functools.wraps(method)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            if _unavailable(exc):
+                raise DatabaseUnavailableError(f"database unavailable in {name}: {_reason(exc)}") from exc
+            raise StorageError(f"{name} failed: {_reason(exc)}") from exc
+
+    return guarded
+
+
 class Repo:
-    """Base of the repositories: holds the session factory and the dialect name."""
+    """Base of the repositories: holds the session factory and the dialect name.
+
+    Every public coroutine method of a subclass is wrapped so SQLAlchemy errors leave as StorageError.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for attr, value in list(vars(cls).items()):
+            if not attr.startswith("_") and inspect.iscoroutinefunction(value):
+                setattr(cls, attr, _guard(f"{cls.__name__}.{attr}", value))
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
         self._sessions = sessions

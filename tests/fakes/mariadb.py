@@ -78,6 +78,17 @@ class MySQLTestServer:
         with self._admin() as conn, conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
+    def kill_connections(self, url: str) -> int:
+        """Kill every server connection using the database of `url` (a dropped link, as after a
+        server restart or wait_timeout); returns how many were killed."""
+        name = make_url(url).database
+        with self._admin() as conn, conn.cursor() as cur:
+            cur.execute("SELECT id FROM information_schema.processlist WHERE db = %s", (name,))
+            ids = [row[0] for row in cur.fetchall()]
+            for thread_id in ids:
+                cur.execute(f"KILL {int(thread_id)}")
+        return len(ids)
+
     def stop(self) -> None:
         """Stop a server this object started and remove its data directory."""
         if self._process is not None:
