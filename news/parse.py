@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
+from lxml import etree  # type: ignore[import-untyped]
 
 from core.errors import DataError
 
@@ -23,6 +23,10 @@ _CHALLENGE_TITLES = re.compile(
     r"security check|ddos protection|request blocked|please verify you are a human",
     re.IGNORECASE,
 )
+# A DOCTYPE with an internal subset ([...]) makes BeautifulSoup's XML builder return nothing, and
+# entity definitions are never needed for a feed: such a DOCTYPE is removed before parsing.
+_INTERNAL_DTD = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.I | re.S)
+_STRICT = etree.XMLParser(resolve_entities=False, no_network=True, recover=False)
 _CHALLENGE_MARKERS = ("cf-chl", "cf_chl", "challenge-platform", "cf-browser-verification", "_incapsula_")
 
 
@@ -83,9 +87,15 @@ def parse_feed(content: bytes) -> ParsedFeed:
         reason = challenge_reason(content)
         raise NotAFeedError(reason or "an HTML page where a feed was expected")
     warnings: list[str] = []
-    try:
-        ET.fromstring(content)  # strict well-formedness check only; parsing is done by BeautifulSoup
-    except ET.ParseError as exc:
+    head = content[:65536]
+    if b"<!DOCTYPE" in head.upper():
+        stripped = _INTERNAL_DTD.sub(b"", head, count=1)
+        if stripped != head:
+            content = stripped + content[65536:]
+            logger.debug("news: removed a DOCTYPE with entity definitions")
+    try:  # a strict well-formedness check only; BeautifulSoup (lxml, recovering) does the parsing
+        etree.fromstring(content, _STRICT)
+    except etree.XMLSyntaxError as exc:
         warnings.append(f"malformed XML ({exc}); recovered what could be read")
     soup = BeautifulSoup(content, "xml")
     root = soup.find()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.errors import DataError
@@ -113,3 +115,33 @@ def test_single_article_page_from_open_graph() -> None:
     assert entry.published == "2026-11-21T03:00:00+00:00"
     assert entry.summary_html.startswith("Bitcoin rose above $100,000")
     assert parse_page(b"<html><body><p>nothing</p></body></html>", "https://x.example.com").entries == ()
+
+
+def test_declared_legacy_encoding_and_bom() -> None:
+    euc_kr = (
+        '<?xml version="1.0" encoding="euc-kr"?><rss version="2.0"><channel><title>예시경제</title>'
+        "<item><title>삼성전자 주가 급등</title><link>https://a.example.kr/1</link></item></channel></rss>"
+    ).encode("euc-kr")
+    feed = parse_feed(euc_kr)
+    assert feed.warnings == ()
+    assert feed.title == "예시경제"
+    assert feed.entries[0].title == "삼성전자 주가 급등"
+    bom = b'\xef\xbb\xbf<?xml version="1.0"?><rss version="2.0"><channel><title>BOM</title></channel></rss>'
+    assert parse_feed(bom).title == "BOM"
+
+
+def test_external_entities_are_not_resolved(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file://{secret}">]>'
+        '<rss version="2.0"><channel><title>t</title><item><title>a &x; b</title>'
+        "<link>https://e.example.com/1</link></item></channel></rss>"
+    ).encode()
+    feed = parse_feed(xxe)
+    assert feed.title == "t"
+    assert [e.title for e in feed.entries] == ["a  b"]
+    # An internal DOCTYPE that only declares harmless entities is dropped the same way.
+    laughs = b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+    laughs += b'<rss version="2.0"><channel><title>ok</title></channel></rss>'
+    assert parse_feed(laughs) == parse_feed(b'<rss version="2.0"><channel><title>ok</title></channel></rss>')
