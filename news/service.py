@@ -215,7 +215,7 @@ class NewsService:
         for entry in entries:
             item = to_item(
                 entry,
-                source=source[:120],
+                source=source[:64],
                 fetched_at=now,
                 classifier=classifier,
                 context_symbols=(feed.symbol,) if feed.symbol else (),
