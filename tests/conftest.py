@@ -74,17 +74,16 @@ def sqlite_repos(sqlite_db: Database) -> Repositories:
 @pytest.fixture(scope="session")
 def mysql_server() -> Iterator[MySQLTestServer | str]:
     """The MySQL/MariaDB server of the session, or the reason there is none."""
-    server = MySQLTestServer.from_env()
-    if server is not None:
-        yield server
-        return
+    given = MySQLTestServer.from_env()
     try:
-        server = start_mariadb()
+        if given is not None:
+            given.check()
+        server = given or start_mariadb()
     except RuntimeError as exc:
         yield str(exc)
         return
     yield server
-    server.stop()
+    server.stop()  # a no-op for a given server
 
 
 def _need_server(server: MySQLTestServer | str) -> MySQLTestServer:

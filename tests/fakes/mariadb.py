@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import pymysql
+import pymysql  # type: ignore[import-untyped]
 from sqlalchemy.engine import URL, make_url
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,14 @@ class MySQLTestServer:
             autocommit=True,
             connect_timeout=5,
         )
+
+    def check(self) -> None:
+        """Connect once; raises RuntimeError (password masked) when the server cannot be used."""
+        try:
+            self._admin().close()
+        except pymysql.err.MySQLError as exc:
+            where = self.admin_url.render_as_string(hide_password=True)
+            raise RuntimeError(f"cannot connect to {where}: {exc}") from exc
 
     def create_database(self, prefix: str = "fs_test") -> str:
         """Create an empty utf8mb4 database; returns its mysql+aiomysql URL (with credentials)."""

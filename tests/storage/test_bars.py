@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from core.ports import Repositories
@@ -40,7 +41,7 @@ async def test_upsert_is_idempotent_and_replaces(repos: Repositories) -> None:
     bars = make_bars("AAPL", 3)
     await repos.bars.upsert_bars(bars)
     await repos.bars.upsert_bars(bars)
-    fixed = Bar(**{**_fields(bars[1]), "close": 999.5, "flags": "outlier", "source": "krx"})
+    fixed = replace(bars[1], close=999.5, flags="outlier", source="krx")
     assert await repos.bars.upsert_bars([fixed]) == 1
     stored = await repos.bars.list_bars("AAPL")
     assert len(stored) == 3
@@ -105,7 +106,3 @@ async def test_many_bars_in_chunks(repos: Repositories) -> None:
     stored = await repos.bars.list_bars("BULK")
     assert len(stored) == 4500
     assert stored[-1] == bars[-1]
-
-
-def _fields(bar: Bar) -> dict[str, object]:
-    return {name: getattr(bar, name) for name in Bar.__slots__}

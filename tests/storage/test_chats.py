@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.errors import StorageError
@@ -37,7 +39,7 @@ async def test_instruments_upsert_get_list(repos: Repositories) -> None:
     await repos.instruments.upsert_instruments([SAMSUNG])  # idempotent
     assert await repos.instruments.get_instrument("005930.KS") == SAMSUNG
     assert await repos.instruments.get_instrument("NOPE") is None
-    renamed = Instrument(**{**_fields(KAU), "name": "KAU25", "active": False})
+    renamed = replace(KAU, name="KAU25", active=False)
     await repos.instruments.upsert_instruments([renamed])
     assert await repos.instruments.list_instruments() == [SAMSUNG]
     assert await repos.instruments.list_instruments(active_only=False) == [SAMSUNG, renamed]
@@ -153,7 +155,3 @@ async def test_migrate_chat_into_existing_chat_keeps_its_watches(repos: Reposito
     chat = await repos.chats.get_chat(-100)
     assert chat is not None
     assert chat.language is Language.KO
-
-
-def _fields(obj: object) -> dict[str, object]:
-    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.ports import Repositories
@@ -32,7 +33,7 @@ async def test_add_news_returns_new_items_and_round_trips(repos: Repositories) -
     items = [news(1), news(2, symbols=("005930.KS", "KAU25"), industries=())]
     new = await repos.news.add_news(items)
     assert [n.id is not None for n in new] == [True, True]
-    assert [NewsItem(**{**_fields(n), "id": None}) for n in new] == items
+    assert [replace(n, id=None) for n in new] == items
     assert new[0].published.tzinfo is UTC
     assert await repos.news.add_news(items) == []
     assert await repos.news.add_news([]) == []
@@ -117,7 +118,3 @@ async def test_ratings_upsert_list_get(repos: Repositories) -> None:
     assert await repos.ratings.get_rating("AAPL", SignalType.GOLDEN_CROSS, 60) is None
     assert await repos.ratings.list_ratings("NOPE") == []
     assert await repos.ratings.upsert_ratings([]) == 0
-
-
-def _fields(obj: object) -> dict[str, object]:
-    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.ports import Repositories
@@ -27,7 +28,7 @@ async def test_add_events_returns_only_new_ones_with_ids(repos: Repositories) ->
     new = await repos.events.add_events(first)
     assert [e.signal for e in new] == [SignalType.GOLDEN_CROSS, SignalType.VOLUME_SPIKE]
     assert all(e.id is not None for e in new)
-    assert new[0] == SignalEvent(**{**_fields(first[0]), "id": new[0].id})
+    assert new[0] == replace(first[0], id=new[0].id)
     # a re-fetch after a restart produces the same events again, plus one new
     again = [*first, event("AAPL", SignalType.GOLDEN_CROSS, 1), event("AAPL", SignalType.GOLDEN_CROSS, 1)]
     newer = await repos.events.add_events(again)
@@ -79,7 +80,7 @@ async def test_message_round_trip_every_field(repos: Repositories) -> None:
     await repos.outbox.enqueue([original])
     (stored,) = await repos.outbox.claim_pending(datetime.now(UTC))
     assert stored.id is not None
-    assert stored == OutboxMessage(**{**_fields(original), "id": stored.id})
+    assert stored == replace(original, id=stored.id)
 
 
 async def test_claim_pending_respects_not_before_and_order(repos: Repositories) -> None:
@@ -124,7 +125,3 @@ async def test_long_dedup_keys_stay_unique(repos: Repositories) -> None:
     long_a, long_b = "k" * 300 + "a", "k" * 300 + "b"
     assert await repos.outbox.enqueue([msg(1, long_a), msg(1, long_b)]) == 2
     assert await repos.outbox.enqueue([msg(1, long_a)]) == 0
-
-
-def _fields(obj: object) -> dict[str, object]:
-    return {name: getattr(obj, name) for name in obj.__slots__}  # type: ignore[attr-defined]
