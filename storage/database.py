@@ -98,11 +98,10 @@ class Database:
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-        except (DBAPIError, OSError, TimeoutError) as exc:
+        except Exception as exc:  # whatever the driver raises here means "cannot connect": one line
             reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-            raise DatabaseUnavailableError(
-                f"cannot reach database {mask(self.url)}: {scrub(str(reason), self.url)}"
-            ) from None
+            text_ = scrub(str(reason), self.url) or type(reason).__name__
+            raise DatabaseUnavailableError(f"cannot reach database {mask(self.url)}: {text_}") from exc
 
     async def upgrade(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to `revision` (idempotent)."""

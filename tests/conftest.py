@@ -90,7 +90,7 @@ def _need_server(server: MySQLTestServer | str) -> MySQLTestServer:
     if isinstance(server, MySQLTestServer):
         return server
     message = (
-        "!!! MariaDB NOT TESTED: no MariaDB/MySQL server could be started "
+        "!!! MariaDB NOT TESTED: no MariaDB/MySQL server available "
         f"({server.strip().splitlines()[0] if server.strip() else 'unknown reason'}). "
         "Install mariadb-server or set FINSIGNAL_TEST_MYSQL_URL."
     )

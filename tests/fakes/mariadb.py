@@ -28,7 +28,18 @@ START_TIMEOUT_S = 60.0
 
 
 def find_server_binaries() -> tuple[str, str] | None:
-    """(mariadbd, mariadb-install-db) paths, or None when no MariaDB server is installed."""
+    """(mariadbd, mariadb-install-db) paths, or None when no MariaDB server is installed.
+
+    FINSIGNAL_TEST_MARIADBD names the server binary explicitly (its directory is searched first
+    for the installer); a path that does not exist means "no server".
+    """
+    explicit = os.environ.get("FINSIGNAL_TEST_MARIADBD", "").strip()
+    if explicit:
+        if not os.access(explicit, os.X_OK):
+            return None
+        here = str(Path(explicit).resolve().parent)
+        installer = shutil.which("mariadb-install-db", path=here) or shutil.which("mariadb-install-db")
+        return (explicit, installer) if installer else None
     extra = os.pathsep.join(["/usr/sbin", "/usr/local/sbin", "/usr/local/mysql/bin"])
     path = os.environ.get("PATH", "") + os.pathsep + extra
     server = shutil.which("mariadbd", path=path) or shutil.which("mysqld", path=path)

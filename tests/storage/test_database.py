@@ -166,3 +166,17 @@ def test_alembic_cli_with_the_repo_ini(tmp_path: Path) -> None:
         (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     assert names >= TABLES
     assert version == "0001"
+
+
+def test_mysql8_caching_sha2_full_auth_is_possible() -> None:
+    """MySQL 8 (docker-compose) defaults to caching_sha2_password; over plain TCP its first login
+    RSA-encrypts the password, which aiomysql can only do with `cryptography` installed."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from pymysql import _auth  # type: ignore[import-untyped]  # the module aiomysql authenticates with
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert len(_auth.sha2_rsa_encrypt(b"s3cret", b"0123456789abcdefghij", pem)) == 256
