@@ -143,14 +143,14 @@ def _grid_table(grid: GridResult, limit: int = 20) -> Table:
     table = Table(
         title=f"grid: {grid.cells} cells, best {min(limit, len(grid.rows))} rows by t (pooled over symbols)"
     )
-    names = list(grid.rows[0].params) if grid.rows else []
+    names = list(dict.fromkeys(n for r in grid.rows for n in r.params))
     for col in ("#", *names, "signal", "h", "n", "hit", "excess", "t", "grade"):
         table.add_column(col, justify="left" if col in ("signal", "grade") else "right")
     for rank, r in enumerate(grid.rows[:limit], 1):
         hit = "-" if r.hit_rate is None else f"{r.hit_rate * 100:.0f}%"
         table.add_row(
             str(rank),
-            *(f"{r.params[n]:g}" for n in names),
+            *(f"{r.params[n]:g}" if n in r.params else "-" for n in names),
             r.signal.value,
             str(r.horizon),
             str(r.count),

@@ -7,7 +7,7 @@ numbers), rsi_overbought, rsi_oversold, volume_multiple. Only the signal types a
 affects are ranked. Statistics are pooled over all symbols (every event counts once).
 
 Overfitting: the best of K cells looks good by chance alone (for K independent tries of a
-worthless rule the best t is about sqrt(2 ln K)); a warning is given when the best cell has fewer
+worthless rule the best t is about sqrt(2 ln K), K = ranked rows); a warning is given when the best has fewer
 than `OVERFIT_MIN_COUNT` events or does not beat that bar.
 """
 
@@ -134,7 +134,7 @@ class GridRow:
 
 @dataclass(frozen=True, slots=True)
 class GridResult:
-    rows: tuple[GridRow, ...]  # ranked: highest t-statistic first
+    rows: tuple[GridRow, ...]  # ranked: highest t-statistic first; params = those the signal uses
     cells: int
     skipped: tuple[str, ...]  # cells refused by SignalConfig, with the reason
     warning: str | None
@@ -177,6 +177,7 @@ def run_grid(
         raise UsageError("--grid: the varied parameters affect none of the selected --signals")
     rows: list[GridRow] = []
     skipped: list[str] = []
+    seen: set[tuple[SignalType, int, tuple[tuple[str, Any], ...]]] = set()
     cells = list(itertools.product(*(grid[n] for n in names)))
     for cell in cells:
         params: dict[str, Any] = {n: (int(v) if n in _INT else v) for n, v in zip(names, cell, strict=True)}
@@ -193,27 +194,32 @@ def run_grid(
         first = first_rows(panel, cfg.warmup, options.years)
         stats = event_study(panel.close, panel.high, panel.low, hist.events, first, options.horizons,
                             signals=signals)  # fmt: skip
-        for si in range(len(signals)):
+        for si, sig in enumerate(signals):
+            relevant = {n: v for n, v in params.items() if sig in AFFECTS[n]}
             for hi in range(len(options.horizons)):
-                rows.append(_pool(params, stats, si, hi, options.min_count))
+                key = (sig, hi, tuple(relevant.items()))
+                if key not in seen:  # cells differing only in parameters this signal ignores
+                    seen.add(key)
+                    rows.append(_pool(relevant, stats, si, hi, options.min_count))
         if progress:
             progress(1)
     rows.sort(key=lambda r: (r.t_stat is None, -(r.t_stat or 0.0), -r.count))
-    return GridResult(tuple(rows), len(cells), tuple(skipped), _warning(rows, len(cells)))
+    return GridResult(tuple(rows), len(cells), tuple(skipped), _warning(rows))
 
 
-def _warning(rows: list[GridRow], cells: int) -> str | None:
+def _warning(rows: list[GridRow]) -> str | None:
     if not rows or rows[0].t_stat is None:
         return "no grid cell produced enough events to compare; the grid says nothing"
     best = rows[0]
-    chance = math.sqrt(2.0 * math.log(max(cells, 2)))
+    tries = len(rows)
+    chance = math.sqrt(2.0 * math.log(max(tries, 2)))
     notes = []
     if best.count < OVERFIT_MIN_COUNT:
         notes.append(f"the best cell rests on only n={best.count} events (< {OVERFIT_MIN_COUNT})")
     if best.t_stat is not None and best.t_stat < chance:
         notes.append(
             f"its t={best.t_stat:.2f} is below ~{chance:.1f}, "
-            f"the best t expected by chance alone from {cells} cells"
+            f"the best t expected by chance alone from {tries} tries"
         )
     if not notes:
         return None

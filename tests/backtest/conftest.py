@@ -13,8 +13,16 @@ from core.types import Bar, Interval
 
 def frame_to_bars(symbol: str, frame: pd.DataFrame) -> list[Bar]:
     return [
-        Bar(symbol, Interval.D1, ts.to_pydatetime().replace(tzinfo=UTC), float(r.Open), float(r.High),
-            float(r.Low), float(r.Close), float(r.Volume))  # fmt: skip
+        Bar(
+            symbol,
+            Interval.D1,
+            ts.to_pydatetime().replace(tzinfo=UTC),
+            float(r.Open),
+            float(r.High),
+            float(r.Low),
+            float(r.Close),
+            float(r.Volume),
+        )
         for ts, r in frame.iterrows()
     ]
 

@@ -117,8 +117,15 @@ def test_statistics_equal_plain_pandas(goog: pd.DataFrame, result) -> None:  # t
             rec, want = records[(sig.value, h)], reference_stats(goog, mask, sig, h)
             assert rec["count"] == want["count"] > 0, (sig, h)
             assert rec["excluded"] == want["excluded"], (sig, h)
-            for key in ("hit_rate", "mean_return", "median_return", "baseline_mean", "excess", "t_stat",
-                        "worst_mae"):  # fmt: skip
+            for key in (
+                "hit_rate",
+                "mean_return",
+                "median_return",
+                "baseline_mean",
+                "excess",
+                "t_stat",
+                "worst_mae",
+            ):
                 assert rec[key] == pytest.approx(want[key], abs=1e-12, rel=0), (sig, h, key)
 
 
