@@ -64,7 +64,7 @@ def build_application(
         )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in every request URL
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
-    limiter = rate_limiter or ChatRateLimiter(overall_per_s=settings.send_rate_per_second * 0.97)
+    limiter = rate_limiter or ChatRateLimiter(overall_per_s=settings.send_rate_per_second)
     stop_sender = asyncio.Event()
 
     async def post_init(app: BotApp) -> None:

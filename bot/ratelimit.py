@@ -4,10 +4,11 @@ and `CommandLimiter` (commands per minute per chat) so one chat cannot flood the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -28,21 +29,30 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 
 class ChatSpacing:
-    """At most one call per `interval` seconds per key (strict spacing, no bursts)."""
+    """One call at a time per key, and the next one `interval` seconds after the previous completed
+    (measured from completion, so network jitter cannot squeeze two into one interval at Telegram)."""
 
     def __init__(self, interval: float, *, max_keys: int = 10_000) -> None:
         self.interval = interval
         self._next: dict[int | str, float] = {}
+        self._busy: dict[int | str, asyncio.Lock] = {}
         self._max_keys = max_keys
 
-    async def acquire(self, key: int | str) -> None:
-        now = time.monotonic()
-        if len(self._next) > self._max_keys:
-            self._next = {k: v for k, v in self._next.items() if v > now}
-        slot = max(now, self._next.get(key, 0.0))
-        self._next[key] = slot + self.interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+    @contextlib.asynccontextmanager
+    async def slot(self, key: int | str) -> AsyncIterator[None]:
+        if len(self._busy) > self._max_keys:
+            now = time.monotonic()
+            self._busy = {k: v for k, v in self._busy.items() if v.locked()}
+            self._next = {k: v for k, v in self._next.items() if v > now or k in self._busy}
+        lock = self._busy.setdefault(key, asyncio.Lock())
+        async with lock:
+            delay = self._next.get(key, 0.0) - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                yield
+            finally:
+                self._next[key] = time.monotonic() + self.interval
 
 
 class _NoRetryNoise(logging.Filter):
@@ -58,32 +68,92 @@ if not any(isinstance(f, _NoRetryNoise) for f in _AIO_LOGGER.filters):
     _AIO_LOGGER.addFilter(_NoRetryNoise())
 
 
-class ChatRateLimiter(BaseRateLimiter[int]):
-    """AIORateLimiter (overall and per-group limits) plus our own per-chat spacing for sends.
+class SlidingWindow:
+    """At most `limit` calls in any `period` seconds, counted conservatively: a call holds its slot
+    from the moment it starts until `period` seconds after it completed. Whatever the network
+    jitter, the server can never see more than `limit` arrivals inside one window.
 
-    The overall and group limits are configured as strict spacing (1 call per 1/rate s) so that no
-    sliding window of one second ever holds more than `overall_per_s` sends, which is how Telegram
-    (and the fake server in the tests) counts. `rate_limit_args` is the number of RetryAfter retries
-    for this call (None: `default_retries`; the outbox sender passes 0 and handles RetryAfter itself).
+    (A leaky bucket -- aiolimiter, as used by AIORateLimiter -- lets a full bucket burst on top of the
+    steady rate, up to twice the limit inside one second; strict spacing loses throughput to timer
+    jitter.)
+    """
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = max(1, limit)
+        self.period = period
+        self._expiry: deque[float] = deque()  # completed calls' slot expiry, in order
+        self._inflight = 0
+
+    def idle(self, now: float) -> bool:
+        return self._inflight == 0 and (not self._expiry or self._expiry[-1] <= now)
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        while True:
+            now = time.monotonic()
+            while self._expiry and self._expiry[0] <= now:
+                self._expiry.popleft()
+            if len(self._expiry) + self._inflight < self.limit:
+                break
+            await asyncio.sleep(self._expiry[0] - now if self._expiry else 0.002)
+        self._inflight += 1
+        try:
+            yield
+        finally:
+            self._inflight -= 1
+            self._expiry.append(time.monotonic() + self.period)
+
+
+class ChatRateLimiter(BaseRateLimiter[int]):
+    """AIORateLimiter plus our own limits, for every Bot API call that names a chat.
+
+    Ours: sends to one chat spaced `per_chat_interval_s` apart (AIORateLimiter has no per-chat limit),
+    at most `group_per_min` sends per group/channel in any 60 s and `overall_per_s` calls in any 1 s
+    (sliding windows, see `SlidingWindow`). AIORateLimiter stays underneath at a slightly looser
+    rate as a backstop and coordinates RetryAfter pauses. `rate_limit_args` is the number of
+    RetryAfter retries for a call (None: `default_retries`; the outbox Sender passes 0 and handles
+    RetryAfter itself).
     """
 
     def __init__(
         self,
         *,
-        overall_per_s: float = 29.0,
+        overall_per_s: float = 30.0,
         group_per_min: float = 19.0,
         per_chat_interval_s: float = 1.0,
         default_retries: int = 2,
     ) -> None:
         self._inner = AIORateLimiter(
-            overall_max_rate=1,
-            overall_time_period=1.0 / overall_per_s,
-            group_max_rate=1,
-            group_time_period=60.0 / group_per_min,
+            overall_max_rate=int(overall_per_s) + 1,
+            overall_time_period=1,
+            group_max_rate=int(group_per_min) + 1,
+            group_time_period=60,
             max_retries=0,
         )
+        self._overall = SlidingWindow(int(overall_per_s), 1.0)
+        self._group_per_min = int(group_per_min)
+        self._groups: dict[int | str, SlidingWindow] = {}
         self._chats = ChatSpacing(per_chat_interval_s)
         self._default_retries = default_retries
+
+    def _group(self, chat_id: int | str) -> SlidingWindow:
+        if len(self._groups) > 1000:
+            now = time.monotonic()
+            self._groups = {k: w for k, w in self._groups.items() if not w.idle(now)}
+        return self._groups.setdefault(chat_id, SlidingWindow(self._group_per_min, 60.0))
+
+    @contextlib.asynccontextmanager
+    async def _pace(self, endpoint: str, chat_id: object) -> AsyncIterator[None]:
+        """Hold the per-chat, per-group and overall slots around one call."""
+        async with contextlib.AsyncExitStack() as stack:
+            if chat_id is not None:
+                key: int | str = chat_id if isinstance(chat_id, int) else str(chat_id)
+                if endpoint in SEND_METHODS:
+                    await stack.enter_async_context(self._chats.slot(key))
+                    if isinstance(key, str) or key < 0:
+                        await stack.enter_async_context(self._group(key).slot())
+                await stack.enter_async_context(self._overall.slot())
+            yield
 
     async def initialize(self) -> None:
         await self._inner.initialize()
@@ -102,11 +172,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         retries = self._default_retries if rate_limit_args is None else rate_limit_args
         for attempt in range(retries + 1):
-            chat_id = data.get("chat_id")
-            if endpoint in SEND_METHODS and chat_id is not None:
-                await self._chats.acquire(chat_id)
             try:
-                return await self._inner.process_request(callback, args, kwargs, endpoint, data, None)
+                async with self._pace(endpoint, data.get("chat_id")):
+                    return await self._inner.process_request(callback, args, kwargs, endpoint, data, None)
             except RetryAfter as exc:
                 if attempt == retries:
                     raise

@@ -39,7 +39,8 @@ async def test_help_needs_no_token_and_no_database() -> None:
 async def test_console_session_and_alerts(sqlite_repos: Repositories) -> None:
     services: BotServices = make_services(sqlite_repos)
     out = io.StringIO()
-    lines = "/price FCO2.DE\n/watch FCO2.DE\n/watchlist\nwhat is $KAU25\n/frobnicate\n/price\n/lang ko\n/help\n/quit\n/help\n"
+    typed = ["/price FCO2.DE", "/watch FCO2.DE", "/watchlist", "what is $KAU25", "/frobnicate", "/price"]
+    lines = "\n".join([*typed, "/lang ko", "/help", "/quit", "/help", ""])
     await ConsoleChat(
         services, make_settings(token=""), stdin=io.StringIO(lines), stdout=out, prompt=""
     ).run()

@@ -93,6 +93,7 @@ class FakeTelegram:
     group_admins: dict[int, set[int]] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    on_sent: Callable[[Sent], None] | None = None  # called as each message is accepted
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -271,7 +272,10 @@ class FakeTelegram:
         self._accept(chat_id, now)
         message_id = next(self._message_ids)
         text = str(params.get("text") or params.get("caption") or "")
-        self.sent.append(Sent(method, chat_id, message_id, text, params, now))
+        record = Sent(method, chat_id, message_id, text, params, now)
+        self.sent.append(record)
+        if self.on_sent is not None:
+            self.on_sent(record)
         msg: dict[str, Any] = {
             "message_id": message_id,
             "date": int(time.time()),
