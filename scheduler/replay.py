@@ -7,20 +7,20 @@ and engine state, so the live event tables are never written. Only the live bars
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from core.ports import Notifier, Repositories
 from core.timeutil import day_start_utc, ensure_utc
 from core.types import Bar, Interval, SignalEvent
+from scheduler.engines import engine_factory as make_engine_factory
 from scheduler.pipeline import SignalPipeline
 from scheduler.ports import EnginePort
+from signals import SignalConfig
 
 logger = logging.getLogger(__name__)
 
@@ -42,18 +42,6 @@ def _as_utc(d: date | datetime) -> datetime:
     return ensure_utc(d) if isinstance(d, datetime) else day_start_utc(d)
 
 
-def default_engine_factory(config: Any, interval: Interval) -> Callable[[], EnginePort]:
-    """`signals.SignalEngine(config=config or SignalConfig(), interval=interval)`, imported on use."""
-    signals = importlib.import_module("signals")
-
-    def make() -> EnginePort:
-        cfg = config if config is not None else signals.SignalConfig()
-        engine: EnginePort = signals.SignalEngine(config=cfg, interval=interval)
-        return engine
-
-    return make
-
-
 async def replay(
     repos_live: Repositories,
     symbols: Sequence[str],
@@ -62,7 +50,7 @@ async def replay(
     *,
     speed: float = 0.0,
     notifier: Notifier,
-    config: Any = None,
+    config: SignalConfig | None = None,
     scratch: Repositories,
     engine_factory: Callable[[], EnginePort] | None = None,
     interval: Interval = Interval.D1,
@@ -94,7 +82,7 @@ async def replay(
             await scratch.bars.upsert_bars(history)  # the pipeline warms unseen symbols from its store
         for bar in bars:
             by_ts[bar.ts].append(bar)
-    factory = engine_factory or default_engine_factory(config, interval)
+    factory = engine_factory or make_engine_factory(config, interval)
     pipeline = SignalPipeline(scratch, notifier, factory, interval=interval, warmup=warmup, persist=False)
     await pipeline.warm([s for s in symbols if s not in result.missing])
     for ts in sorted(by_ts):

@@ -21,6 +21,8 @@ from core.timeutil import Clock, SystemClock
 from core.types import Instrument, JobRun, Market
 from scheduler import health
 from scheduler.calendars import MarketSpec, session_calendar
+from scheduler.engines import engine_factory as make_engine_factory
+from scheduler.engines import signal_config
 from scheduler.jobs import JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
@@ -57,9 +59,14 @@ class Runtime:
         owner_id: str | None = None,
         specs: Mapping[Market, MarketSpec] | None = None,
     ) -> None:
-        if engine_factory is None and engine is None:
-            raise ValueError("Runtime needs engine_factory or engine")
-        factory: Callable[[], EnginePort] = engine_factory or (lambda: engine)  # type: ignore[assignment,return-value]
+        factory: Callable[[], EnginePort]
+        if engine_factory is not None:
+            factory = engine_factory
+        elif engine is not None:
+            given = engine
+            factory = lambda: given  # noqa: E731
+        else:
+            factory = make_engine_factory(signal_config(settings))
         self.settings = settings
         self.repos = repos
         self.market = market
@@ -181,13 +188,15 @@ class Runtime:
         started = self.clock.now()
         t0 = time.perf_counter()
         try:
-            if not await self.repos.state.try_lease(f"job:{job.id}", self.owner_id, started, self._ttl()):
+            lease = f"job:{job.id}"
+            if not await self.repos.state.try_lease(lease, self.owner_id, started, self._ttl()):
                 run = JobRun(
                     job_id, started, time.perf_counter() - t0, "skipped", "lease held by another owner"
                 )
                 self.runs[job_id] = run
                 logger.info("job %s skipped: lease held by another scheduler", job_id)
                 return run
+            keeper = asyncio.create_task(self._keep_lease(lease), name=f"lease:{lease}")
             try:
                 detail = await self._body(job, symbols)
                 outcome = "ok"
@@ -196,6 +205,8 @@ class Runtime:
             except Exception as exc:
                 logger.exception("job %s failed", job_id)
                 detail, outcome = f"{type(exc).__name__}: {exc}"[:300], "error"
+            finally:
+                keeper.cancel()
             run = JobRun(job_id, started, time.perf_counter() - t0, outcome, detail)
             await self._record(run)
             return run
@@ -205,6 +216,18 @@ class Runtime:
 
     def _ttl(self) -> float:
         return self.settings.lease_ttl_s
+
+    async def _keep_lease(self, lease: str) -> None:
+        """Renew a job's lease every third of its TTL while the job runs (long batches keep it)."""
+        ttl = self._ttl()
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                if not await self.repos.state.try_lease(lease, self.owner_id, self.clock.now(), ttl):
+                    logger.warning("lease %s lost to another scheduler while the job runs", lease)
+                    return
+            except Exception:
+                logger.exception("could not renew lease %s", lease)
 
     async def _record(self, run: JobRun) -> None:
         self.runs[run.job] = run

@@ -46,6 +46,7 @@ class FakeMarket:
         self.queued: dict[str, list[Bar]] = {}
         self.failing: set[str] = set()
         self.delay = delay
+        self.update_delay = 0.0
         self.calls: list[tuple[str, list[str]]] = []
         self.active = 0
         self.max_active = 0
@@ -55,6 +56,7 @@ class FakeMarket:
         self, instruments: Sequence[Instrument], *, interval: Interval = Interval.D1
     ) -> UpdateResult:
         self.calls.append(("update", [i.symbol for i in instruments]))
+        await asyncio.sleep(self.update_delay)
         result = UpdateResult()
         for inst in instruments:
             if inst.symbol in self.failing:

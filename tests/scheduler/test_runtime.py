@@ -212,3 +212,19 @@ async def test_health_report_has_jobs_sources_outbox_process(
     assert report["process"]["rss_mb"] > 10
     assert "cpu_percent" in report["process"]
     assert timedelta(0) <= timedelta(seconds=jobs["finalise_bars.us"]["duration_s"])
+
+
+async def test_a_long_job_keeps_its_lease(seeded: Repositories, make_runtime: RuntimeMaker) -> None:
+    from core.timeutil import SystemClock
+
+    market = FakeMarket(seeded)
+    market.update_delay = 1.0
+    a = make_runtime(market=market, owner_id="a", clock=SystemClock(), lease_ttl_s=0.3)
+    b = make_runtime(market=market, owner_id="b", clock=SystemClock(), lease_ttl_s=0.3)
+    running = asyncio.create_task(a.run_job("finalise_bars.us"))
+    await asyncio.sleep(0.6)  # twice the TTL: without renewal the lease would have expired
+    assert (await b.run_job("finalise_bars.us")).outcome == "skipped"
+    assert (await running).outcome == "ok"
+    await asyncio.sleep(0.4)  # released by expiry once a stopped renewing
+    market.update_delay = 0.0
+    assert (await b.run_job("finalise_bars.us")).outcome == "ok"
