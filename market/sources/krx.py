@@ -38,7 +38,8 @@ class KrxSource(Source):
         return self.clock.now().astimezone(KST).date()
 
     async def day_rows(self, day: date) -> list[dict[str, Any]]:
-        """The `OutBlock_1` rows of one day (cached once the day is over; concurrent callers share)."""
+        """The `OutBlock_1` rows of one day (cached once the day is over and had rows; concurrent
+        callers share one request)."""
         if day in self._days:
             return self._days[day]
         if day in self._inflight:
@@ -57,7 +58,7 @@ class KrxSource(Source):
         finally:
             self._inflight.pop(day, None)
         future.set_result(rows)
-        if day < self._today():
+        if rows and day < self._today():  # an empty answer may be a late publication: ask again
             self._days[day] = rows
             while len(self._days) > _CACHE_DAYS:
                 self._days.popitem(last=False)
