@@ -1,4 +1,21 @@
-"""The one scheduler: staggered jobs that orchestrate market, signals, news and delivery."""
+"""The one scheduler: staggered jobs that orchestrate market, signals, news and delivery.
+
+Wiring (composition root)::
+
+    runtime = Runtime(settings, repos, market=market_data, notifier=outbox_notifier,
+                      briefer=briefer, news=news_service)        # engine built from settings
+    # PTB: post_init -> runtime.start(); post_shutdown -> await runtime.stop()
+    # role=scheduler without PTB: await run_until_signalled(runtime)
+    report = await runtime.health_report()                         # `finsignal status`, admin /status
+
+    result = await replay(live_repos, ["AAPL"], date(2026, 1, 2), None, speed=0,
+                          notifier=console_notifier, config=signal_config(settings),
+                          scratch=scratch_db.repos)                # never writes live event tables
+
+Jobs (ids): update_prices.<market>, snapshot_prev_close.<market>, finalise_bars.<market> (which
+runs evaluate_signals.<market> on the new bars), fetch_eex_auctions, crawl_news, send_briefing.<HHMM>;
+markets: us, xetra, krx, kets. Every job takes the database lease `job:<id>` first.
+"""
 
 from scheduler.calendars import MarketSpec, SessionCalendar, default_specs
 from scheduler.engines import engine_factory, signal_config
