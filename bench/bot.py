@@ -28,7 +28,7 @@ from telegram.ext import ExtBot  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 import bot  # noqa: E402, F401  (sets PTB_TIMEDELTA before telegram builds errors)
-from bot.app import build_application, serve_polling  # noqa: E402
+from bot.app import build_application, run_application  # noqa: E402
 from bot.delivery import Sender  # noqa: E402
 from bot.ratelimit import ChatRateLimiter  # noqa: E402
 from core.types import Chat, ChatKind, OutboxMessage  # noqa: E402
@@ -51,7 +51,7 @@ async def price_latency(db: Database, n: int) -> None:
             await db.repos.chats.upsert_chat(Chat(cid, ChatKind.PRIVATE))
         app = build_application(settings, services, run_sender=False)
         stop = asyncio.Event()
-        task = asyncio.create_task(serve_polling(app, stop, poll_timeout=10))
+        task = asyncio.create_task(run_application(app, settings, stop, poll_timeout=10))
         await tg.wait_for(lambda: tg.calls("getUpdates"))
         # reference: a bare sendMessage round trip through PTB (no rate limiter) to the same server
         ref: list[float] = []

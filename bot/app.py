@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -41,6 +43,33 @@ async def set_menu(app: BotApp) -> None:
     await app.bot.set_my_commands([BotCommand(k, v) for k, v in MENU_KO.items()], language_code="ko")
 
 
+class RedactToken(logging.Filter):
+    """Replace the bot token in log records (PTB logs its API URLs, which embed it, at DEBUG)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token and self._token in message:
+            record.msg = message.replace(self._token, "<token>")
+            record.args = ()
+        return True
+
+
+_TOKEN_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.ext.Application", "telegram.ext.Updater")
+
+
+def protect_token(token: str) -> None:
+    """Keep the token out of logs: httpx at WARNING (it logs request URLs), PTB's records redacted."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for name in _TOKEN_LOGGERS:
+        log = logging.getLogger(name)
+        if not any(isinstance(f, RedactToken) and f._token == token for f in log.filters):
+            log.addFilter(RedactToken(token))
+
+
 def build_application(
     settings: Settings,
     services: BotServices,
@@ -62,7 +91,7 @@ def build_application(
         raise ConfigError(
             "FINSIGNAL_TELEGRAM_TOKEN is not set: the bot needs a token (or use `finsignal chat`)"
         )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # the token is in every request URL
+    protect_token(settings.telegram_token.get_secret_value())  # the token is in every request URL
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
     limiter = rate_limiter or ChatRateLimiter(overall_per_s=settings.send_rate_per_second)
     stop_sender = asyncio.Event()
@@ -125,44 +154,50 @@ def add_handlers(app: BotApp) -> None:
     app.add_error_handler(handlers.on_error)
 
 
-def run_application(app: BotApp, settings: Settings) -> None:
-    """Run until interrupted: long polling by default, a webhook when FINSIGNAL_TELEGRAM_MODE=webhook."""
-    if settings.telegram_mode == "webhook":
-        if not settings.webhook_url:
-            raise ConfigError("FINSIGNAL_WEBHOOK_URL is required when FINSIGNAL_TELEGRAM_MODE=webhook")
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        path = urlparse(settings.webhook_url).path.strip("/")
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=path,
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
-        return
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT/SIGTERM (where the loop supports signal handlers)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
-async def serve_polling(app: BotApp, stop: asyncio.Event, *, poll_timeout: int = 10) -> None:
-    """Run the bot with long polling inside an already running event loop until `stop` is set.
+async def run_application(
+    app: BotApp, settings: Settings, stop: asyncio.Event | None = None, *, poll_timeout: int = 10
+) -> None:
+    """Run the bot inside the running event loop until `stop` is set (default: SIGINT/SIGTERM).
 
-    The same lifecycle as `Application.run_polling` (post_init, post_stop, post_shutdown included),
-    for callers that own the loop (the composition root, tests).
+    Long polling by default; a webhook server when FINSIGNAL_TELEGRAM_MODE=webhook (webhook_url,
+    webhook_listen, webhook_port, webhook_secret). Same lifecycle as `Application.run_polling`:
+    post_init (menu, sender, on_startup) ... post_stop (sender) ... post_shutdown (on_shutdown).
     """
+    webhook = settings.telegram_mode == "webhook"
+    if webhook and not settings.webhook_url:
+        raise ConfigError("FINSIGNAL_WEBHOOK_URL is required when FINSIGNAL_TELEGRAM_MODE=webhook")
+    stop = stop or stop_on_signals()
     await app.initialize()
     try:
         if app.post_init is not None:
             await app.post_init(app)
         assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0,
-            timeout=poll_timeout,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
+        if webhook:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await app.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=urlparse(settings.webhook_url).path.strip("/"),
+                webhook_url=settings.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            await app.updater.start_polling(
+                poll_interval=0.0, timeout=poll_timeout, allowed_updates=Update.ALL_TYPES
+            )
         await app.start()
+        logger.info("bot running (%s)", settings.telegram_mode)
         await stop.wait()
         await app.updater.stop()
         await app.stop()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backtest.rating import rating_line as backtest_rating_line
 from bot.i18n import signal_name, t
 from core.timeutil import fmt_kst, fmt_kst_utc
 from core.types import Chat, Instrument, Language, NewsItem, Quote, Rating, SignalEvent, SignalType, Watch
@@ -125,12 +126,8 @@ def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float) -> Re
 
 
 def rating_line(lang: Language, r: Rating) -> str:
-    """'20-day hit rate 64% over 10y (n=11), grade B' (in the chat's language)."""
-    years = max(1, round((r.period_end - r.period_start).days / 365.25))
-    hit = "-" if r.hit_rate is None else f"{r.hit_rate * 100:.0f}%"
-    if lang is Language.KO:
-        return f"{r.horizon}일 적중률 {hit}, {years}년 (n={r.count}), 등급 {esc(r.grade, 20)}"
-    return f"{r.horizon}-day hit rate {hit} over {years}y (n={r.count}), grade {esc(r.grade, 20)}"
+    """'20-day hit rate 64% over 10y (n=11), grade B' (backtest's wording, in the chat's language)."""
+    return esc(backtest_rating_line(r, lang.value), 300)
 
 
 def pick_rating(ratings: Iterable[Rating], signal: SignalType, horizon: int = 20) -> Rating | None:

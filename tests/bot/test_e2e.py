@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import build_application, serve_polling
+from bot.app import build_application, run_application
 from bot.briefing import Briefer
 from bot.delivery import OutboxNotifier
 from bot.handlers import BotApp
@@ -52,7 +52,7 @@ async def running(sqlite_repos: Repositories) -> AsyncIterator[Running]:
         services = make_services(sqlite_repos)
         app = build_application(settings, services, sender_options={"idle_s": 0.05})
         stop = asyncio.Event()
-        task = asyncio.create_task(serve_polling(app, stop, poll_timeout=1))
+        task = asyncio.create_task(run_application(app, settings, stop, poll_timeout=1))
         await tg.wait_for(lambda: tg.calls("getUpdates"))
         yield Running(tg, app, services, settings)
         stop.set()
