@@ -1,8 +1,9 @@
 """The two figures `/price` shows next to a quote: plain SMA and Wilder's RSI (pure, local).
 
-Kept here rather than importing `signals`, which had not landed when this was written; the formulas are
-the textbook ones (SMA = mean of the last n closes; RSI seeded with the simple mean of the first n
-changes, then Wilder smoothing), which is what TA-Lib's SMA/RSI compute.
+Kept local rather than calling `signals.compute_history` (numba kernel, JIT-compiled on first use,
+over whole arrays) on the `/price` path; the formulas are the textbook ones (SMA = mean of the last n
+closes; RSI seeded with the mean of the first n changes, then Wilder smoothing), identical to
+TA-Lib's SMA/RSI (tests compare them).
 """
 
 from __future__ import annotations

@@ -218,6 +218,7 @@ class MarketData:
         for inst, outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 logger.warning("quote %s not refreshed: %s", inst.symbol, outcome)
+        await self._save_health()
         return sum(1 for o in outcomes if isinstance(o, Quote))
 
     def _refresh_in_background(self, inst: Instrument) -> None:
