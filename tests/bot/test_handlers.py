@@ -239,3 +239,57 @@ async def test_command_rate_limit_per_chat(harness: Harness) -> None:
     assert texts.count("Too many commands. Please wait a minute.") == 1
     assert len(texts) == 21  # 20 answers, then one warning, then silence
     assert await harness.say(518, "/help")  # other chats are not affected
+
+
+async def test_group_callback_needs_a_group_admin(harness: Harness) -> None:
+    harness.tg.group_admins[-1003] = {42}
+    await harness.say(-1003, "/watch FCO2.DE", user_id=42)
+    await harness.feed(
+        {
+            "callback_query": {
+                "id": "cq3",
+                "from": {"id": 41, "is_bot": False, "first_name": "U"},
+                "chat_instance": "x",
+                "data": "u|FCO2.DE",
+                "message": {
+                    "message_id": 79,
+                    "date": 0,
+                    "chat": {"id": -1003, "type": "supergroup", "title": "G"},
+                },
+            }
+        }
+    )
+    answer = harness.tg.calls("answerCallbackQuery")[-1]
+    assert "Only the group's administrators" in answer.params["text"]
+    assert answer.params["show_alert"] == "true"
+    assert len(await harness.app.bot_data.env.services.repos.watches.list_watches(-1003)) == 1  # type: ignore[union-attr]
+
+
+async def test_command_addressed_to_the_bot_by_name_in_a_group(harness: Harness) -> None:
+    [reply] = await harness.say(-1004, "/price@finsignal_test_bot FCO2.DE", user_id=5)
+    assert "71.25" in reply.text
+    assert await harness.say(-1004, "/price@other_bot FCO2.DE", user_id=5) == []
+
+
+async def test_long_and_odd_messages(harness: Harness) -> None:
+    big = "$FCO2.DE " + "$KAU25 " * 1500  # ~10 kB
+    [reply] = await harness.say(530, big)
+    assert len(reply.text) <= 4096
+    assert "FCO2.DE" in reply.text
+    assert await harness.say(530, "x" * 10_000) == []  # plain chatter is ignored
+    [md] = await harness.say(530, "/watch *FCO2* _x_ [a](http://evil)")
+    assert "Unknown signal type" in md.text
+    assert "<code>_x_</code>" in md.text
+    before = len(harness.tg.requests)
+    await harness.feed(
+        {
+            "message": {
+                "message_id": 5,
+                "date": 0,
+                "chat": {"id": 530, "type": "private", "first_name": "U"},
+                "from": {"id": 530, "is_bot": False, "first_name": "U"},
+                "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}],
+            }
+        }
+    )
+    assert len(harness.tg.requests) == before  # a photo: nothing to do, no crash
