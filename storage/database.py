@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from typing import Any
 
 from sqlalchemy import event, text
@@ -22,6 +24,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite+aiosqlite:///var/finsignal.db"
 CONNECT_TIMEOUT_S = 10
 POOL_RECYCLE_S = 3600
+LOCK = "finsignal:migrations"  # MySQL named lock held while migrating
+
+
+_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _migration_lock() -> asyncio.Lock:
+    """One lock per event loop (an asyncio.Lock must not cross loops)."""
+    loop = asyncio.get_running_loop()
+    lock = _LOCKS.get(loop)
+    if lock is None:
+        lock = _LOCKS[loop] = asyncio.Lock()
+    return lock
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -104,10 +119,27 @@ class Database:
             raise DatabaseUnavailableError(f"cannot reach database {mask(self.url)}: {text_}") from exc
 
     async def upgrade(self, revision: str = "head") -> None:
-        """Apply the Alembic migrations up to `revision` (idempotent)."""
+        """Apply the Alembic migrations up to `revision` (idempotent).
+
+        Serialised within the process (Alembic's `context` is module-global) and, on MySQL/MariaDB,
+        across processes starting at the same time by a named server lock.
+        """
+        mysql = self.dialect != "sqlite"
         try:
-            async with self.engine.begin() as conn:
-                await conn.run_sync(migrate.upgrade, revision)
+            async with _migration_lock(), self.engine.connect() as conn:
+                if mysql:  # a named lock belongs to the session: it outlives the commit below
+                    lock = text("SELECT GET_LOCK(:name, :wait)")
+                    got = await conn.scalar(lock, {"name": LOCK, "wait": 120})
+                    await conn.commit()
+                    if got != 1:
+                        raise StorageError(f"another process holds the migration lock on {mask(self.url)}")
+                try:
+                    async with conn.begin():
+                        await conn.run_sync(migrate.upgrade, revision)
+                finally:
+                    if mysql:
+                        await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": LOCK})
+                        await conn.commit()
         except DBAPIError as exc:
             raise StorageError(
                 f"migration failed on {mask(self.url)}: {scrub(str(exc.orig), self.url)}"

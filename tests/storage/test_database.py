@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import sqlite3
@@ -180,3 +181,13 @@ def test_mysql8_caching_sha2_full_auth_is_possible() -> None:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     assert len(_auth.sha2_rsa_encrypt(b"s3cret", b"0123456789abcdefghij", pem)) == 256
+
+
+async def test_two_processes_migrating_at_once(empty_db_url: str) -> None:
+    """Two services starting together on one empty database both come up at head."""
+    dbs = list(await asyncio.gather(Database.open(empty_db_url), Database.open(empty_db_url)))
+    try:
+        assert [await db.revision() for db in dbs] == ["0001", "0001"]
+    finally:
+        for db in dbs:
+            await db.close()
