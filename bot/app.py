@@ -125,6 +125,7 @@ def build_application(
         .base_file_url(settings.telegram_base_file_url)
         .context_types(context_types)
         .rate_limiter(limiter)
+        .concurrent_updates(64)  # a reply waiting on a chat's rate limit must not hold up other chats
         .job_queue(None)  # one scheduler only: the project's own
         .post_init(post_init)
         .post_stop(post_stop)

@@ -29,7 +29,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
-from bot.ratelimit import retry_seconds
+from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.views import MAX_CAPTION, fit, keyboard_json, pick_rating, render_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
@@ -146,6 +146,7 @@ class Sender:
         self._idle_s = idle_s
         self._backoff_s = backoff_s
         self._pause_until = 0.0
+        self._rl_args = NO_RETRY if bot.rate_limiter is not None else None
         self._inflight: set[asyncio.Task[Outcome]] = set()
         self.sent = 0
 
@@ -258,7 +259,7 @@ class Sender:
                 disable_notification=msg.silent,
                 reply_markup=markup,
                 message_thread_id=msg.thread_id,
-                rate_limit_args=0,
+                rate_limit_args=self._rl_args,
             )
         return await self._bot.send_message(
             chat_id,
@@ -268,5 +269,5 @@ class Sender:
             reply_markup=markup,
             message_thread_id=msg.thread_id,
             link_preview_options=NO_PREVIEW,
-            rate_limit_args=0,
+            rate_limit_args=self._rl_args,
         )

@@ -111,8 +111,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     at most `group_per_min` sends per group/channel in any 60 s and `overall_per_s` calls in any 1 s
     (sliding windows, see `SlidingWindow`). AIORateLimiter stays underneath at a slightly looser
     rate as a backstop and coordinates RetryAfter pauses. `rate_limit_args` is the number of
-    RetryAfter retries for a call (None: `default_retries`; the outbox Sender passes 0 and handles
-    RetryAfter itself).
+    RetryAfter retries for a call (None: `default_retries`; the outbox Sender passes `NO_RETRY` and
+    handles RetryAfter itself).
     """
 
     def __init__(
@@ -170,7 +170,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        retries = self._default_retries if rate_limit_args is None else rate_limit_args
+        retries = self._default_retries if rate_limit_args is None else max(0, rate_limit_args)
         for attempt in range(retries + 1):
             try:
                 async with self._pace(endpoint, data.get("chat_id")):
@@ -182,6 +182,9 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                 logger.info("RetryAfter on %s: waiting %.1fs", endpoint, wait)
                 await asyncio.sleep(wait + 0.1)
         raise AssertionError("unreachable")
+
+
+NO_RETRY = -1  # rate_limit_args for "raise RetryAfter to me" (0 is falsy: PTB would drop it)
 
 
 class CommandLimiter:
