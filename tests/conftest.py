@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +25,9 @@ from core.ports import Repositories
 from storage import Database
 from storage.models import Base
 from tests.fakes.mariadb import MySQLTestServer, start_mariadb
+
+_TALLY: dict[str, Counter[str]] = {"sqlite": Counter(), "mariadb": Counter()}
+_SERVER: list[str] = []  # what the mariadb cases ran against, for the summary
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -82,6 +86,7 @@ def mysql_server() -> Iterator[MySQLTestServer | str]:
     except RuntimeError as exc:
         yield str(exc)
         return
+    _SERVER.append(server.describe())
     yield server
     server.stop()  # a no-op for a given server
 
@@ -154,3 +159,21 @@ async def db(request: pytest.FixtureRequest) -> AsyncIterator[Database]:
 def repos(db: Database) -> Repositories:
     """Every repository over a fresh, migrated database; runs as [sqlite] and [mariadb]."""
     return db.repos
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count outcomes of the database-parametrised cases per backend."""
+    for backend, tally in _TALLY.items():
+        if f"[{backend}" in report.nodeid and (report.when == "call" or report.outcome != "passed"):
+            tally[report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per database backend, so every run shows that both were exercised."""
+    if not any(_TALLY.values()):
+        return
+    terminalreporter.section("database backends")
+    for backend, tally in _TALLY.items():
+        counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "not run"
+        where = f" ({_SERVER[0]})" if backend == "mariadb" and _SERVER else ""
+        terminalreporter.write_line(f"{backend}: {counts}{where}")

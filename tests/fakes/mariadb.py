@@ -83,6 +83,14 @@ class MySQLTestServer:
             where = self.admin_url.render_as_string(hide_password=True)
             raise RuntimeError(f"cannot connect to {where}: {exc}") from exc
 
+    def describe(self) -> str:
+        """'MariaDB 10.11.19 at 127.0.0.1:40123' (server version and address)."""
+        with self._admin() as conn, conn.cursor() as cur:
+            cur.execute("SELECT VERSION()")
+            (version,) = cur.fetchone() or ("?",)
+        kind = "MariaDB" if "mariadb" in str(version).lower() else "MySQL"
+        return f"{kind} {str(version).split('-')[0]} at {self.admin_url.host}:{self.admin_url.port}"
+
     def create_database(self, prefix: str = "fs_test") -> str:
         """Create an empty utf8mb4 database; returns its mysql+aiomysql URL (with credentials)."""
         name = f"{prefix}_{secrets.token_hex(4)}"
