@@ -176,4 +176,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for backend, tally in _TALLY.items():
         counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(tally.items())) or "not run"
         where = f" ({_SERVER[0]})" if backend == "mariadb" and _SERVER else ""
-        terminalreporter.write_line(f"{backend}: {counts}{where}")
+        loud = tally["skipped"] > 0 and not tally["passed"]
+        terminalreporter.write_line(f"{backend}: {counts}{where}", red=loud, bold=loud)
