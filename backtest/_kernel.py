@@ -26,6 +26,23 @@ def baseline(close: Arr, first: Arr, horizons: Arr, out: Arr) -> None:
             out[k, j] = s / n if n > 0 else np.nan
 
 
+@njit(cache=True, nogil=True, fastmath=True)  # type: ignore[untyped-decorator]
+def _window_min(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
+    """min(start, a[lo:hi, j]); fastmath lets LLVM vectorise (windows hold no NaN)."""
+    m = start
+    for u in range(lo, hi):
+        m = min(m, a[u, j])
+    return m
+
+
+@njit(cache=True, nogil=True, fastmath=True)  # type: ignore[untyped-decorator]
+def _window_max(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
+    m = start
+    for u in range(lo, hi):
+        m = max(m, a[u, j])
+    return m
+
+
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def study(
     close: Arr, high: Arr, low: Arr, mask: Arr, first: Arr,
@@ -35,13 +52,21 @@ def study(
 ) -> None:  # fmt: skip
     """Per column j and horizon k: event count, excluded, hits, mean, M2, median, baseline, worst MAE.
 
+    `horizons` must be sorted ascending: one scan of each event's window serves every horizon.
     direction 0 means "the event bar's own move" (close[t] >= close[t-1] -> +1, else -1).
     Outputs are (H, N) and must be pre-filled (0 for counts, NaN for floats).
     """
     n_bars, n_inst = close.shape
+    n_h = horizons.shape[0]
+    rows = np.empty(n_bars, dtype=np.int64)
+    dirs = np.empty(n_bars)
+    n = np.zeros(n_h, dtype=np.int64)
+    excl = np.zeros(n_h, dtype=np.int64)
+    hits = np.zeros(n_h, dtype=np.int64)
+    total = np.zeros(n_h)
+    sum_d = np.zeros(n_h)
+    worst = np.zeros(n_h)
     for j in range(n_inst):
-        rows = np.empty(n_bars, dtype=np.int64)
-        dirs = np.empty(n_bars)
         n_ev = 0
         for t in range(max(first[j], 0), n_bars):
             if mask[t, j]:
@@ -53,52 +78,54 @@ def study(
                 n_ev += 1
         if n_ev == 0:
             continue
-        buf = np.empty(n_ev)
-        for k in range(horizons.shape[0]):
-            h = horizons[k]
-            n = 0
-            excl = 0
-            hits = 0
-            total = 0.0
-            sum_d = 0.0
-            worst = 0.0
-            for e in range(n_ev):
-                t = rows[e]
+        buf = np.empty((n_h, n_ev))
+        n[:] = 0
+        excl[:] = 0
+        hits[:] = 0
+        total[:] = 0.0
+        sum_d[:] = 0.0
+        worst[:] = 0.0
+        for e in range(n_ev):
+            t = rows[e]
+            d = dirs[e]
+            c0 = close[t, j]
+            ext = np.inf if d > 0.0 else -np.inf
+            u = t + 1
+            for k in range(n_h):
+                h = horizons[k]
                 if t + h > n_bars - 1:
-                    excl += 1
-                    continue
-                d = dirs[e]
-                c0 = close[t, j]
-                s = d * (close[t + h, j] / c0 - 1.0)
-                buf[n] = s
-                n += 1
-                total += s
-                sum_d += d
-                if s > 0.0:
-                    hits += 1
+                    for kk in range(k, n_h):
+                        excl[kk] += 1
+                    break
                 if d > 0.0:
-                    ext = low[t + 1, j]
-                    for u in range(t + 2, t + h + 1):
-                        ext = min(ext, low[u, j])
+                    ext = _window_min(low, j, u, t + h + 1, ext)
                     adverse = ext / c0 - 1.0
                 else:
-                    ext = high[t + 1, j]
-                    for u in range(t + 2, t + h + 1):
-                        ext = max(ext, high[u, j])
+                    ext = _window_max(high, j, u, t + h + 1, ext)
                     adverse = 1.0 - ext / c0
-                worst = min(worst, adverse)
-            o_count[k, j] = n
-            o_excluded[k, j] = excl
-            o_hits[k, j] = hits
-            if n == 0:
+                u = t + h + 1
+                s = d * (close[t + h, j] / c0 - 1.0)
+                buf[k, n[k]] = s
+                n[k] += 1
+                total[k] += s
+                sum_d[k] += d
+                if s > 0.0:
+                    hits[k] += 1
+                worst[k] = min(worst[k], adverse)
+        for k in range(n_h):
+            m = n[k]
+            o_count[k, j] = m
+            o_excluded[k, j] = excl[k]
+            o_hits[k, j] = hits[k]
+            if m == 0:
                 continue
-            mean = total / n
+            mean = total[k] / m
             m2 = 0.0
-            for e in range(n):
-                m2 += (buf[e] - mean) ** 2
-            srt = np.sort(buf[:n])
+            for e in range(m):
+                m2 += (buf[k, e] - mean) ** 2
+            srt = np.sort(buf[k, :m])
             o_mean[k, j] = mean
             o_m2[k, j] = m2
-            o_median[k, j] = 0.5 * (srt[(n - 1) // 2] + srt[n // 2])
-            o_baseline[k, j] = mu[k, j] * (sum_d / n)
-            o_worst[k, j] = worst
+            o_median[k, j] = 0.5 * (srt[(m - 1) // 2] + srt[m // 2])
+            o_baseline[k, j] = mu[k, j] * (sum_d[k] / m)
+            o_worst[k, j] = worst[k]

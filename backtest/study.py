@@ -105,10 +105,11 @@ def event_study(
 
     Arrays are (n_bars, n_inst), NaN-padded in front; `events[s]` are boolean masks of the same
     shape; `first[j]` is the first row of column j's study period (events and baseline bars before
-    it are ignored). Column blocks run on `threads` threads (default: one per core; the numba
-    kernels release the GIL). Fortran-ordered inputs avoid a copy.
+    it are ignored). Horizons come out sorted and deduplicated. Column blocks run on `threads`
+    threads (default: one per core; the numba kernels release the GIL). Fortran-ordered inputs
+    avoid a copy.
     """
-    hz = np.array([int(h) for h in horizons], dtype=np.int64)
+    hz = np.array(sorted({int(h) for h in horizons}), dtype=np.int64)
     if hz.size == 0 or hz.min() < 1:
         raise ValueError(f"horizons must be positive integers, got {horizons!r}")
     sigs = tuple(events) if signals is None else tuple(signals)
