@@ -175,7 +175,7 @@ class Pipeline:
         await self.ensure_instrument(inst)
         bars = [replace(b, source=b.source or source) for b in bars]
         if interval == Interval.D1:
-            bars = await self._adjust(inst.symbol, bars, fetched.splits)
+            bars = await self._adjust(inst.symbol, bars, fetched)
         prev_close = None
         if bars:
             first = min(b.ts for b in bars)
@@ -215,30 +215,54 @@ class Pipeline:
                 FetchCursor(symbol, source, interval, ts, updated_at=self.clock.now())
             )
 
-    async def _adjust(
-        self, symbol: str, bars: list[Bar], reported: Sequence[tuple[datetime, float]]
-    ) -> list[Bar]:
-        """Apply split factors: a newly reported split re-adjusts stored history (no refetch)."""
-        key = f"market:splits:{symbol}"
+    async def _adjust(self, symbol: str, bars: list[Bar], fetched: FetchResult) -> list[Bar]:
+        """Apply split and dividend factors. A newly reported action re-adjusts stored history through
+        `set_adj_factors` (no refetch); actions already applied (kept in the state repo) are not
+        applied twice. A dividend's factor is 1 - amount / the raw close before its ex-date."""
+        reported: list[tuple[datetime, float, str]] = [(ts, f, "split") for ts, f in fetched.splits]
+        for ts, amount in fetched.dividends:
+            prev = await self._close_before(symbol, bars, ts)
+            if prev is None or not 0 < amount < prev:
+                logger.warning(
+                    "%s: dividend %g on %s ignored (no usable close before it)", symbol, amount, ts.date()
+                )
+                continue
+            reported.append((ts, 1.0 - amount / prev, "dividend"))
+        key = f"market:adjustments:{symbol}"
         raw = await self.repos.state.get_state(key)
-        known = [(datetime.fromisoformat(ts), f) for ts, f in json.loads(raw)] if raw else []
-        seen = {ts for ts, _ in known}
-        fresh = [(ts, f) for ts, f in reported if ts not in seen]
-        for ts, factor in fresh:
+        known = [(datetime.fromisoformat(ts), f, kind) for ts, f, kind in json.loads(raw)] if raw else []
+        seen = {(ts, kind) for ts, _, kind in known}
+        fresh = [a for a in reported if (a[0], a[2]) not in seen]
+        for ts, factor, kind in fresh:
             changed = await self.repos.bars.set_adj_factors(symbol, Interval.D1, [(ts, factor)])
             logger.warning(
-                "%s: split on %s (factor %g): re-adjusted %d stored bars", symbol, ts.date(), factor, changed
+                "%s: %s on %s (factor %.6g): re-adjusted %d stored bars",
+                symbol,
+                kind,
+                ts.date(),
+                factor,
+                changed,
             )
         if fresh:
             known = sorted([*known, *fresh])
             await self.repos.state.put_state(
-                key, json.dumps([[ts.isoformat(), f] for ts, f in known]).encode()
+                key, json.dumps([[ts.isoformat(), f, kind] for ts, f, kind in known]).encode()
             )
         if not known:
             return bars
         return [
-            replace(b, adj_factor=b.adj_factor * math.prod(f for ts, f in known if b.ts < ts)) for b in bars
+            replace(b, adj_factor=b.adj_factor * math.prod(f for ts, f, _ in known if b.ts < ts))
+            for b in bars
         ]
+
+    async def _close_before(self, symbol: str, bars: Sequence[Bar], ts: datetime) -> float | None:
+        earlier = [b for b in bars if b.ts < ts]
+        if earlier:
+            return max(earlier, key=lambda b: b.ts).close
+        stored = await self.repos.bars.list_bars(
+            symbol, Interval.D1, end=ts - timedelta(microseconds=1), limit=1
+        )
+        return stored[-1].close if stored else None
 
 
 def merge_bars(into: dict[str, list[Bar]], new: Mapping[str, list[Bar]]) -> None:

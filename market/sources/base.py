@@ -18,6 +18,7 @@ class FetchResult:
     """Raw bars of the requested instrument (oldest first), plus what the payload told us besides.
 
     `splits`: (ts of the split day, factor for bars before it), e.g. a 4:1 split -> 0.25.
+    `dividends`: (ts of the ex-dividend day, cash amount per share, in the bars' currency).
     `others`: bars of sibling instruments that came in the same payload (KRX returns every vintage).
     `covered_until`: the source confirms data is complete up to this date even without a bar
     (e.g. a KRX vintage that did not trade), so the cursor may move there.
@@ -25,6 +26,7 @@ class FetchResult:
 
     bars: list[Bar] = field(default_factory=list)
     splits: list[tuple[datetime, float]] = field(default_factory=list)
+    dividends: list[tuple[datetime, float]] = field(default_factory=list)
     others: dict[str, list[Bar]] = field(default_factory=dict)
     covered_until: date | None = None
 

@@ -7,7 +7,8 @@ asyncio limits. We issue the same request yfinance's history scraper does
 (`/v8/finance/chart/{ticker}?period1&period2&interval&events=div,splits`) and handle the silent
 failures yfinance users meet, explicitly: `chart.error` (Not Found -> no data), an empty result or
 no timestamps, all-null quote arrays, HTTP 429 (yfinance's YFRateLimitError), HTML consent/error
-pages instead of JSON, truncated bodies. Splits come from `events.splits`.
+pages instead of JSON, truncated bodies. Splits and dividends come from `events`; prices stay raw
+(the adjustment factors are applied and stored separately by the pipeline).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class YahooSource(Source):
         tz = ZoneInfo(result.get("meta", {}).get("exchangeTimezoneName") or instrument.timezone)
         bars = _bars(instrument.symbol, interval, result, tz, self.name)
         bars = [b for b in bars if start <= _local_date(b, tz, interval) <= end]
-        return FetchResult(bars=bars, splits=_splits(result, tz))
+        return FetchResult(bars=bars, splits=_splits(result, tz), dividends=_dividends(result, tz))
 
     async def fetch_quote(self, instrument: Instrument) -> Quote | None:
         ticker = self.ticker(instrument)
@@ -150,4 +151,15 @@ def _splits(result: dict[str, Any], tz: ZoneInfo) -> list[tuple[datetime, float]
             continue
         day = datetime.fromtimestamp(when, UTC).astimezone(tz).date()
         out.append((day_start_utc(day), den / num))
+    return sorted(out)
+
+
+def _dividends(result: dict[str, Any], tz: ZoneInfo) -> list[tuple[datetime, float]]:
+    events = (result.get("events") or {}).get("dividends") or {}
+    out: list[tuple[datetime, float]] = []
+    for item in events.values():
+        amount, when = to_float(item.get("amount")), item.get("date")
+        if not amount or amount <= 0 or not isinstance(when, int):
+            continue
+        out.append((day_start_utc(datetime.fromtimestamp(when, UTC).astimezone(tz).date()), amount))
     return sorted(out)

@@ -156,9 +156,16 @@ class FakeSources:
         *,
         tz: str = "America/New_York",
         splits: Iterable[tuple[date, int, int]] = (),
+        dividends: Iterable[tuple[date, float]] = (),
         currency: str = "USD",
     ) -> None:
-        self.yahoo[ticker] = {"rows": list(rows), "tz": tz, "splits": list(splits), "currency": currency}
+        self.yahoo[ticker] = {
+            "rows": list(rows),
+            "tz": tz,
+            "splits": list(splits),
+            "dividends": list(dividends),
+            "currency": currency,
+        }
 
     def add_krx(self, day: date, rows: Iterable[dict[str, str]]) -> None:
         self.krx.setdefault(day.strftime("%Y%m%d"), []).extend(rows)
@@ -277,7 +284,10 @@ class FakeSources:
             hi = datetime.fromtimestamp(int(q.get("period2", "9999999999")), UTC).date()
             rows = [r for r in rows if lo <= r.day < hi]
         splits = [s for s in spec["splits"] if any(r.day == s[0] for r in rows)]
-        payload = yahoo_chart(ticker, rows, tz=spec["tz"], splits=splits, currency=spec["currency"])
+        divs = [d for d in spec["dividends"] if any(r.day == d[0] for r in rows)]
+        payload = yahoo_chart(
+            ticker, rows, tz=spec["tz"], splits=splits, dividends=divs, currency=spec["currency"]
+        )
         return 200, json.dumps(payload).encode(), "application/json;charset=utf-8"
 
     def _krx(

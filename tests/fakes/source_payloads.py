@@ -51,6 +51,7 @@ def yahoo_chart(
     tz: str = "America/New_York",
     open_time: time = time(9, 30),
     splits: Iterable[tuple[date, int, int]] = (),
+    dividends: Iterable[tuple[date, float]] = (),
     currency: str = "USD",
 ) -> dict[str, Any]:
     """`{"chart": {"result": [...], "error": null}}` with timestamps at the local session open."""
@@ -95,7 +96,13 @@ def yahoo_chart(
             "splitRatio": f"{num}:{den}",
         }
     if split_events:
-        result["events"] = {"splits": split_events}
+        result.setdefault("events", {})["splits"] = split_events
+    div_events = {}
+    for day, amount in dividends:
+        stamp = int(datetime.combine(day, open_time, tzinfo=zone).timestamp())
+        div_events[str(stamp)] = {"amount": amount, "date": stamp}
+    if div_events:
+        result.setdefault("events", {})["dividends"] = div_events
     return {"chart": {"result": [result], "error": None}}
 
 

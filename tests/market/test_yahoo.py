@@ -143,3 +143,19 @@ async def test_intraday_1m_resampled_to_5m(md: MarketData, fake: FakeSources) ->
     )
     req = fake.requests[-1]
     assert req.query["interval"] == "1m"
+
+
+async def test_dividend_adjusts_earlier_bars_once(md: MarketData, fake: FakeSources) -> None:
+    rows = daily_rows(START, CLOSES)
+    fake.add_yahoo("SPY", rows[:8])
+    inst = await md.resolve("SPY")
+    await md.update([inst])
+    ex_day = rows[10].day
+    fake.add_yahoo("SPY", rows, dividends=[(ex_day, 2.18)])  # close before the ex-date: 109
+    await md.update([inst])
+    await md.update([inst])  # reported again: not applied twice
+    bars = await md.repos.bars.list_bars("SPY")
+    factors = [b.adj_factor for b in bars]
+    assert factors[:10] == pytest.approx([1 - 2.18 / 109] * 10)
+    assert factors[10:] == [1.0] * 5
+    assert [b.close for b in bars] == CLOSES  # raw prices untouched
