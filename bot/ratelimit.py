@@ -122,6 +122,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         group_per_min: float = 19.0,
         per_chat_interval_s: float = 1.0,
         default_retries: int = 2,
+        group_period_s: float = 60.0,
     ) -> None:
         self._inner = AIORateLimiter(
             overall_max_rate=int(overall_per_s) + 1,
@@ -132,6 +133,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         )
         self._overall = SlidingWindow(int(overall_per_s), 1.0)
         self._group_per_min = int(group_per_min)
+        self._group_period_s = group_period_s
         self._groups: dict[int | str, SlidingWindow] = {}
         self._chats = ChatSpacing(per_chat_interval_s)
         self._default_retries = default_retries
@@ -140,7 +142,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         if len(self._groups) > 1000:
             now = time.monotonic()
             self._groups = {k: w for k, w in self._groups.items() if not w.idle(now)}
-        return self._groups.setdefault(chat_id, SlidingWindow(self._group_per_min, 60.0))
+        return self._groups.setdefault(chat_id, SlidingWindow(self._group_per_min, self._group_period_s))
 
     @contextlib.asynccontextmanager
     async def _pace(self, endpoint: str, chat_id: object) -> AsyncIterator[None]:

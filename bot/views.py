@@ -114,9 +114,9 @@ def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float) -> Re
         f"{num(q.price)} {esc(inst.currency, 8)}  {num(q.change)} ({pct(q.change_pct)})",
     ]
     if q.day_low is not None or q.day_high is not None:
-        lines.append(f"Day {num(q.day_low)} - {num(q.day_high)}")
+        lines.append(f"{t(lang, 'day_range')} {num(q.day_low)} - {num(q.day_high)}")
     if q.low_52w is not None or q.high_52w is not None:
-        lines.append(f"52w {num(q.low_52w)} - {num(q.high_52w)}")
+        lines.append(f"{t(lang, 'range_52w')} {num(q.low_52w)} - {num(q.high_52w)}")
     if q.sma200:
         lines.append(f"SMA200 {num(q.sma200)} ({pct((q.price / q.sma200 - 1) * 100)})")
     if q.rsi14 is not None:

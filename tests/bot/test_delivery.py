@@ -219,3 +219,37 @@ async def test_crash_between_send_and_mark_resends_that_one_message(
 
 def test_outbox_status_names_are_the_storage_ones() -> None:
     assert DeliveryStatus.SKIPPED.value == "skipped"
+
+
+async def test_retry_after_pauses_every_send(tg: FakeTelegram, sqlite_repos: Repositories) -> None:
+    await enqueue(sqlite_repos, [41, 42, 43])
+    tg.inject("429", retry_after=1)  # the first send of the batch, whichever chat it is
+    bot = await make_bot(tg)
+    await Sender(bot, sqlite_repos, concurrency=1).drain_once()
+    refused = next(r for r in tg.requests if r.status == 429)
+    assert sorted(s.chat_id for s in tg.sent) == [41, 42, 43]
+    assert all(s.at - refused.at >= 1.0 for s in tg.sent)  # nothing went out during the pause
+    await bot.shutdown()
+
+
+async def test_group_limit_is_respected(sqlite_repos: Repositories) -> None:
+    """20 per window per group (the window scaled from 60 s to 1.5 s), other chats unaffected."""
+    async with FakeTelegram(per_chat_interval_s=0.02, tolerance_s=0.01, group_window_s=1.5) as server:
+        await enqueue(sqlite_repos, [-500] * 1 + [51, 52])
+        await sqlite_repos.outbox.enqueue(
+            [OutboxMessage(-500, f"g:{i}", f"g{i}", kind="broadcast") for i in range(29)]
+        )
+        limiter = ChatRateLimiter(
+            overall_per_s=100, per_chat_interval_s=0.03, group_per_min=20, group_period_s=1.5
+        )
+        bot: ExtBot[int] = ExtBot(server.token, base_url=server.base_url, rate_limiter=limiter)
+        await bot.initialize()
+        sender = Sender(bot, sqlite_repos)
+        while await sqlite_repos.outbox.count_pending():
+            await sender.drain_once()
+        await bot.shutdown()
+    group = [s.at for s in server.sent_to(-500)]
+    assert len(group) == 30
+    assert group[20] - group[0] >= 1.5
+    assert server.violations == []
+    assert len(server.sent_to(51)) == 1

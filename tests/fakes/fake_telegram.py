@@ -84,6 +84,7 @@ class FakeTelegram:
     overall_per_s: float = 30
     per_chat_interval_s: float = 1.0
     group_per_min: int = 20
+    group_window_s: float = 60.0  # the group limit's window (scaled down in fast tests)
     tolerance_s: float = 0.05  # network jitter allowed on the per-chat spacing
     max_hold_s: float = 0.5  # longest a getUpdates call is held open
     requests: list[Recorded] = field(default_factory=list)
@@ -248,10 +249,10 @@ class FakeTelegram:
             return f"chat {chat_id}: two sends {now - last:.3f} s apart"
         if chat_id < 0:
             win = self._group_windows.setdefault(chat_id, deque())
-            while win and win[0] <= now - 60.0:
+            while win and win[0] <= now - self.group_window_s:
                 win.popleft()
             if len(win) >= self.group_per_min:
-                return f"group {chat_id}: {len(win) + 1} sends within 60 s"
+                return f"group {chat_id}: {len(win) + 1} sends within {self.group_window_s:g} s"
         return None
 
     def _accept(self, chat_id: int, now: float) -> None:
