@@ -159,3 +159,16 @@ async def test_dividend_adjusts_earlier_bars_once(md: MarketData, fake: FakeSour
     assert factors[:10] == pytest.approx([1 - 2.18 / 109] * 10)
     assert factors[10:] == [1.0] * 5
     assert [b.close for b in bars] == CLOSES  # raw prices untouched
+
+
+async def test_sources_implement_the_price_source_port(md: MarketData, fake: FakeSources) -> None:
+    from core.ports import PriceSource
+
+    fake.add_yahoo("AAPL", daily_rows(START, CLOSES))
+    for name in ("yahoo", "krx", "alphavantage", "eex"):
+        assert isinstance(md.sources[name], PriceSource)
+    bars = await md.sources["yahoo"].fetch_bars(
+        await md.resolve("AAPL"), Interval.D1, date(2026, 11, 4), date(2026, 11, 6)
+    )
+    assert [b.ts.date() for b in bars] == [date(2026, 11, 4), date(2026, 11, 5), date(2026, 11, 6)]
+    assert await md.sources["alphavantage"].fetch_quote(await md.resolve("AAPL")) is None  # budget: no quotes
