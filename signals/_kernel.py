@@ -3,7 +3,7 @@
 State of instrument `i` (rows of 2-D arrays, one row per instrument):
 - `cring[i, :L]` the last L adjusted closes (L = max(sma_fast, sma_slow)), `vring[i, :W]` volumes;
 - `f[i, :NF]` float scalars (running sums, Wilder averages, last indicator values);
-- `n[i]` bars seen. Ring positions derive from `n`.
+- `g[i, :NG]` integer scalars (bars seen, ring positions, recompute counters).
 
 Running sums are exactly recomputed from the ring every window length (amortised O(1)), so
 floating-point drift stays bounded over any history length; a window of zero volumes sums to
@@ -31,8 +31,17 @@ VAVG = 9  # last vol_avg (mean of the last W volumes, this bar included)
 VBASE = 10  # baseline of the last bar's spike test (vol_avg of the bar before it)
 SPIKE = 11  # last bar's spike state: 1.0, 0.0 or NaN (undefined)
 VOL = 12  # last volume
-NZV = 13  # count of non-zero volumes in the volume window
-NF = 14
+NF = 13
+
+# integer state fields
+N = 0  # bars seen
+POS = 1  # next write index in the close ring
+VPOS = 2  # next write index in the volume ring
+CNT_F = 3  # bars since the fast sum was last recomputed exactly
+CNT_S = 4  # same for the slow sum
+CNT_V = 5  # same for the volume sum
+NZV = 6  # non-zero volumes in the volume window
+NG = 7
 
 # event bits, in core.types.SignalType declaration order
 B_BREAKOUT = 1
@@ -53,10 +62,11 @@ ST_INVALID = 3
 TS_NONE = np.iinfo(np.int64).min
 
 
+@jit()
 def new_float_state(rows: int) -> Arr:
-    """Float state for `rows` instruments that have seen no bar."""
+    """Float state for `rows` instruments that have seen no bar: zero sums, NaN last values."""
     f = np.zeros((rows, NF), dtype=np.float64)
-    f[:, CLOSE : VOL + 1] = np.nan
+    f[:, CLOSE:] = np.nan
     return f
 
 
@@ -89,135 +99,194 @@ def rules(
 
 @jit(inline="always")
 def _window_sum(ring: Arr, i: int, last: int, length: int) -> float:
-    """Sum of the `length` ring entries ending at absolute bar index `last`, oldest first."""
+    """Sum of the `length` ring entries ending at ring index `last`, oldest first."""
     size = ring.shape[1]
+    k = last - length + 1
+    if k < 0:
+        k += size
     s = 0.0
-    for k in range(last - length + 1, last + 1):
-        s += ring[i, k % size]
+    for _ in range(length):
+        s += ring[i, k]
+        k += 1
+        if k == size:
+            k = 0
     return s
 
 
 @jit()
-def step(
-    cring: Arr, vring: Arr, f: Arr, n: Arr, i: int,
-    c: float, v: float, fast: int, slow: int, period: int, win: int,
-    ob: float, os_: float, mult: float, flat: float,
+def run(
+    cring: Arr, vring: Arr, f: Arr, g: Arr, i: int, close: Arr, volume: Arr, col: int, t0: int, t1: int,
+    prm: tuple[int, int, int, int, float, float, float, float], enabled: int,
+    o_fast: Arr, o_slow: Arr, o_rsi: Arr, o_vavg: Arr, o_bits: Arr,
 ) -> int:  # fmt: skip
-    """Apply one valid bar (close c > 0, volume v >= 0) to instrument i; return its event bits."""
-    k = n[i]
+    """THE indicator and rule implementation: bars t0..t1-1 of column `col` for state row i.
+
+    Both paths call this: the batch path for whole columns, the live path for one bar per
+    instrument, so indicator values and tie decisions are bit-identical. State is loaded into
+    locals, advanced bar by bar, and stored back. A NaN close is "no bar" (NaN outputs, state
+    untouched). Returns -1, or the row of the first invalid bar (close not finite and > 0,
+    volume not finite and >= 0), where it stops with the state of the bars before it stored.
+    `prm` is (sma_fast, sma_slow, rsi_period, volume_window, overbought, oversold, multiple, flat).
+    No integer division on the hot path: ring positions and recompute counters are carried.
+    """
+    fast, slow, period, win, ob, os_, mult, flat = prm
     size = cring.shape[1]
-    vsize = vring.shape[1]
-    old_fast = cring[i, (k - fast) % size]
-    old_slow = cring[i, (k - slow) % size]
-    cring[i, k % size] = c
-    old_v = vring[i, k % vsize]
-    vring[i, k % vsize] = v
+    nan = np.nan
+    sum_f, sum_s, sum_v, gain, loss = f[i, SUM_F], f[i, SUM_S], f[i, SUM_V], f[i, GAIN], f[i, LOSS]
+    pc, pfast, pslow, prsi, pvavg = f[i, CLOSE], f[i, FAST], f[i, SLOW], f[i, RSI], f[i, VAVG]
+    pbase, pspike, pv = f[i, VBASE], f[i, SPIKE], f[i, VOL]
+    k, pos, vpos, cnt_f, cnt_s, cnt_v, nzv = (
+        g[i, N],
+        g[i, POS],
+        g[i, VPOS],
+        g[i, CNT_F],
+        g[i, CNT_S],
+        g[i, CNT_V],
+        g[i, NZV],
+    )
+    bad = -1
+    for t in range(t0, t1):
+        c = close[t, col]
+        v = volume[t, col]
+        if np.isnan(c):
+            o_fast[t, col] = nan
+            o_slow[t, col] = nan
+            o_rsi[t, col] = nan
+            o_vavg[t, col] = nan
+            o_bits[t, col] = 0
+            continue
+        if not (c > 0.0 and v >= 0.0 and c < np.inf and v < np.inf):
+            bad = t
+            break
+        j = pos - fast
+        old_fast = cring[i, j + size if j < 0 else j]
+        j = pos - slow
+        old_slow = cring[i, j + size if j < 0 else j]
+        cring[i, pos] = c
+        old_v = vring[i, vpos]
+        vring[i, vpos] = v
 
-    # SMAs: running sums, recomputed exactly once per window length
-    if (k + 1) % fast == 0:
-        f[i, SUM_F] = _window_sum(cring, i, k, fast)
-    else:
-        f[i, SUM_F] = f[i, SUM_F] + c - (old_fast if k >= fast else 0.0)
-    if (k + 1) % slow == 0:
-        f[i, SUM_S] = _window_sum(cring, i, k, slow)
-    else:
-        f[i, SUM_S] = f[i, SUM_S] + c - (old_slow if k >= slow else 0.0)
-    sma_f = f[i, SUM_F] / fast if k + 1 >= fast else np.nan
-    sma_s = f[i, SUM_S] / slow if k + 1 >= slow else np.nan
-
-    # volume average (this bar included) and the spike test against the previous average
-    nz = f[i, NZV] + (1.0 if v != 0.0 else 0.0) - (1.0 if k >= win and old_v != 0.0 else 0.0)
-    f[i, NZV] = nz
-    if nz == 0.0:
-        f[i, SUM_V] = 0.0
-    elif (k + 1) % win == 0:
-        f[i, SUM_V] = _window_sum(vring, i, k, win)
-    else:
-        f[i, SUM_V] = f[i, SUM_V] + v - (old_v if k >= win else 0.0)
-    vavg = f[i, SUM_V] / win if k + 1 >= win else np.nan
-    vbase = f[i, VAVG]
-    spike = np.nan if np.isnan(vbase) else (1.0 if (vbase > 0.0 and v >= mult * vbase) else 0.0)
-
-    # RSI: Wilder smoothing seeded with the simple mean of the first `period` changes (TA-Lib)
-    rsi = np.nan
-    pc = f[i, CLOSE]
-    if k >= 1:
-        d = c - pc
-        gain = f[i, GAIN]
-        loss = f[i, LOSS]
-        if k > period:
-            loss *= period - 1
-            gain *= period - 1
-        if d < 0.0:
-            loss -= d
+        # SMAs: running sums, recomputed exactly once per window length (bounded drift)
+        cnt_f += 1
+        if cnt_f == fast:
+            sum_f = _window_sum(cring, i, pos, fast)
+            cnt_f = 0
         else:
-            gain += d
-        if k >= period:
-            loss /= period
-            gain /= period
-            tot = gain + loss
-            rsi = 100.0 * (gain / tot) if tot != 0.0 else flat
-        f[i, GAIN] = gain
-        f[i, LOSS] = loss
+            sum_f = sum_f + c - (old_fast if k >= fast else 0.0)
+        cnt_s += 1
+        if cnt_s == slow:
+            sum_s = _window_sum(cring, i, pos, slow)
+            cnt_s = 0
+        else:
+            sum_s = sum_s + c - (old_slow if k >= slow else 0.0)
+        sma_f = sum_f / fast if k + 1 >= fast else nan
+        sma_s = sum_s / slow if k + 1 >= slow else nan
 
-    bits = rules(pc, c, f[i, FAST], sma_f, f[i, SLOW], sma_s, f[i, RSI], rsi, f[i, SPIKE], spike, ob, os_)
-    f[i, CLOSE] = c
-    f[i, FAST] = sma_f
-    f[i, SLOW] = sma_s
-    f[i, RSI] = rsi
-    f[i, VAVG] = vavg
-    f[i, VBASE] = vbase
-    f[i, SPIKE] = spike
-    f[i, VOL] = v
-    n[i] = k + 1
-    return int(bits)
+        # volume average (this bar included); the spike test uses the previous bar's average
+        nzv += (1 if v != 0.0 else 0) - (1 if k >= win and old_v != 0.0 else 0)
+        cnt_v += 1
+        if cnt_v == win:
+            cnt_v = 0
+            sum_v = _window_sum(vring, i, vpos, win) if nzv else 0.0
+        else:
+            sum_v = sum_v + v - (old_v if k >= win else 0.0) if nzv else 0.0
+        vavg = sum_v / win if k + 1 >= win else nan
+        spike = nan if np.isnan(pvavg) else (1.0 if (pvavg > 0.0 and v >= mult * pvavg) else 0.0)
+
+        # RSI: Wilder smoothing seeded with the simple mean of the first `period` changes (TA-Lib)
+        rsi = nan
+        if k >= 1:
+            d = c - pc
+            if k > period:
+                loss *= period - 1
+                gain *= period - 1
+            if d < 0.0:
+                loss -= d
+            else:
+                gain += d
+            if k >= period:
+                loss /= period
+                gain /= period
+                tot = gain + loss
+                rsi = 100.0 * (gain / tot) if tot != 0.0 else flat
+
+        bits = rules(pc, c, pfast, sma_f, pslow, sma_s, prsi, rsi, pspike, spike, ob, os_) & enabled
+        k += 1
+        pos += 1
+        if pos == size:
+            pos = 0
+        vpos += 1
+        if vpos == win:
+            vpos = 0
+        pbase = pvavg
+        pc, pfast, pslow, prsi, pvavg, pspike, pv = c, sma_f, sma_s, rsi, vavg, spike, v
+        o_fast[t, col] = sma_f
+        o_slow[t, col] = sma_s
+        o_rsi[t, col] = rsi
+        o_vavg[t, col] = vavg
+        o_bits[t, col] = bits
+    f[i, SUM_F], f[i, SUM_S], f[i, SUM_V], f[i, GAIN], f[i, LOSS] = sum_f, sum_s, sum_v, gain, loss
+    f[i, CLOSE], f[i, FAST], f[i, SLOW], f[i, RSI], f[i, VAVG] = pc, pfast, pslow, prsi, pvavg
+    f[i, VBASE], f[i, SPIKE], f[i, VOL] = pbase, pspike, pv
+    g[i, N], g[i, POS], g[i, VPOS], g[i, CNT_F], g[i, CNT_S], g[i, CNT_V], g[i, NZV] = (
+        k,
+        pos,
+        vpos,
+        cnt_f,
+        cnt_s,
+        cnt_v,
+        nzv,
+    )
+    return bad
 
 
 @jit()
 def history(
     close: Arr, volume: Arr, fast: int, slow: int, period: int, win: int,
     ob: float, os_: float, mult: float, flat: float, enabled: int,
-    o_fast: Arr, o_slow: Arr, o_rsi: Arr, o_vavg: Arr,
-    o_vbase: Arr, o_bits: Arr,
-) -> None:  # fmt: skip
-    """Batch path: every column of Fortran-ordered (n_bars, n_inst) arrays through `step`.
+    o_fast: Arr, o_slow: Arr, o_rsi: Arr, o_vavg: Arr, o_bits: Arr,
+) -> int:  # fmt: skip
+    """Batch path over (n_bars, n_inst) arrays: `run` over each whole column.
 
-    Rows whose close is NaN are "no bar": outputs NaN, no events, state untouched.
+    Fortran-ordered (column-contiguous) arrays are about twice as fast as C-ordered ones here.
+    Returns -1, or the flat (row-major) index of the first invalid cell (outputs incomplete).
     """
     n_bars, n_inst = close.shape
-    size = max(fast, slow)
-    cring = np.zeros((1, size))
+    prm = (fast, slow, period, win, ob, os_, mult, flat)
+    cring = np.zeros((1, max(fast, slow)))
     vring = np.zeros((1, win))
-    f = np.zeros((1, NF))
-    n = np.zeros(1, dtype=np.int64)
+    fresh = new_float_state(1)
+    f = fresh.copy()
+    g = np.zeros((1, NG), dtype=np.int64)
     for j in range(n_inst):
-        cring[:] = 0.0
-        vring[:] = 0.0
-        f[:] = 0.0
-        f[0, CLOSE : VOL + 1] = np.nan
-        n[0] = 0
+        f[0, :] = fresh[0, :]
+        g[0, :] = 0
+        bad = run(cring, vring, f, g, 0, close, volume, j, 0, n_bars, prm, enabled,
+                  o_fast, o_slow, o_rsi, o_vavg, o_bits)  # fmt: skip
+        if bad >= 0:
+            return bad * n_inst + j
+    return -1
+
+
+@jit()
+def previous_valid(values: Arr, close: Arr) -> Arr:
+    """Per column: the value at the previous row that has a bar (NaN before the first)."""
+    out = np.empty_like(values)
+    n_bars, n_inst = values.shape
+    for j in range(n_inst):
+        prev = np.nan
         for t in range(n_bars):
-            c = close[t, j]
-            if np.isnan(c):
-                o_fast[t, j] = np.nan
-                o_slow[t, j] = np.nan
-                o_rsi[t, j] = np.nan
-                o_vavg[t, j] = np.nan
-                o_vbase[t, j] = np.nan
-                o_bits[t, j] = 0
-                continue
-            bits = step(cring, vring, f, n, 0, c, volume[t, j], fast, slow, period, win, ob, os_, mult, flat)
-            o_fast[t, j] = f[0, FAST]
-            o_slow[t, j] = f[0, SLOW]
-            o_rsi[t, j] = f[0, RSI]
-            o_vavg[t, j] = f[0, VAVG]
-            o_vbase[t, j] = f[0, VBASE]
-            o_bits[t, j] = bits & enabled
+            if np.isnan(close[t, j]):
+                out[t, j] = np.nan
+            else:
+                out[t, j] = prev
+                prev = values[t, j]
+    return out
 
 
 @jit()
 def update(
-    cring: Arr, vring: Arr, f: Arr, n: Arr, fb: Arr,
+    cring: Arr, vring: Arr, f: Arr, g: Arr, fb: Arr, gb: Arr,
     oldc: Arr, oldv: Arr, last_ts: Arr, emitted: Arr,
     slots: Arr, ts: Arr, close: Arr, volume: Arr,
     fast: int, slow: int, period: int, win: int, ob: float, os_: float, mult: float, flat: float,
@@ -230,35 +299,57 @@ def update(
     Event bits already emitted for (instrument, type, ts) are cleared (dedup); with emit=False
     fired bits are recorded as emitted but returned as 0 (warm-up).
     """
-    size = cring.shape[1]
-    vsize = vring.shape[1]
-    for k in range(slots.shape[0]):
+    prm = (fast, slow, period, win, ob, os_, mult, flat)
+    n_rows = slots.shape[0]
+    close2 = close.reshape((1, n_rows))
+    volume2 = volume.reshape((1, n_rows))
+    scratch = np.empty((1, n_rows))
+    bits1 = np.zeros((1, n_rows), dtype=np.uint8)
+    for k in range(n_rows):
         i = slots[k]
         t = ts[k]
         c = close[k]
         v = volume[k]
         o_bits[k] = 0
-        if not (c > 0.0 and v >= 0.0 and np.isfinite(c) and np.isfinite(v)):
+        if not (c > 0.0 and v >= 0.0 and c < np.inf and v < np.inf):
             o_status[k] = ST_INVALID
             continue
         if t < last_ts[i]:
             o_status[k] = ST_OLD
             continue
-        if t == last_ts[i] and n[i] > 0:
+        if t == last_ts[i] and g[i, N] > 0:
             # undo the last bar: scalars from the backup, the overwritten ring slots back
-            m = n[i] - 1
-            cring[i, m % size] = oldc[i]
-            vring[i, m % vsize] = oldv[i]
+            cring[i, gb[i, POS]] = oldc[i]
+            vring[i, gb[i, VPOS]] = oldv[i]
             f[i, :] = fb[i, :]
-            n[i] = m
+            g[i, :] = gb[i, :]
             o_status[k] = ST_CORRECTED
         else:
             o_status[k] = ST_NEW
-        m = n[i]
-        fb[i, :] = f[i, :]
-        oldc[i] = cring[i, m % size]
-        oldv[i] = vring[i, m % vsize]
-        bits = step(cring, vring, f, n, i, c, v, fast, slow, period, win, ob, os_, mult, flat) & enabled
+            fb[i, :] = f[i, :]
+            gb[i, :] = g[i, :]
+            oldc[i] = cring[i, g[i, POS]]
+            oldv[i] = vring[i, g[i, VPOS]]
+        run(
+            cring,
+            vring,
+            f,
+            g,
+            i,
+            close2,
+            volume2,
+            k,
+            0,
+            1,
+            prm,
+            enabled,
+            scratch,
+            scratch,
+            scratch,
+            scratch,
+            bits1,
+        )
+        bits = np.int64(bits1[0, k])
         last_ts[i] = t
         for b in range(N_TYPES):
             bit = 1 << b

@@ -57,17 +57,18 @@ class SignalEngine:
         self._cring = np.zeros((cap, self.config.ring_len))
         self._vring = np.zeros((cap, self.config.volume_window))
         self._f = K.new_float_state(cap)
-        self._n = np.zeros(cap, dtype=np.int64)
+        self._g = np.zeros((cap, K.NG), dtype=np.int64)
         self._fb = K.new_float_state(cap)
+        self._gb = np.zeros((cap, K.NG), dtype=np.int64)
         self._oldc = np.zeros(cap)
         self._oldv = np.zeros(cap)
         self._last_ts = np.full(cap, K.TS_NONE, dtype=np.int64)
         self._emitted = np.full((cap, K.N_TYPES), K.TS_NONE, dtype=np.int64)
 
-    _ARRAYS = ("_cring", "_vring", "_f", "_n", "_fb", "_oldc", "_oldv", "_last_ts", "_emitted")
+    _ARRAYS = ("_cring", "_vring", "_f", "_g", "_fb", "_gb", "_oldc", "_oldv", "_last_ts", "_emitted")
 
     def _grow(self, need: int) -> None:
-        cap = self._n.shape[0]
+        cap = self._g.shape[0]
         if need <= cap:
             return
         new_cap = max(need, 2 * cap)
@@ -91,7 +92,8 @@ class SignalEngine:
         self._vring[i] = 0.0
         self._f[i] = K.new_float_state(1)[0]
         self._fb[i] = self._f[i]
-        self._n[i] = 0
+        self._g[i] = 0
+        self._gb[i] = 0
         self._last_ts[i] = K.TS_NONE
         self._emitted[i] = K.TS_NONE
 
@@ -116,7 +118,7 @@ class SignalEngine:
         bits = np.empty(slots.shape[0], dtype=np.uint8)
         cfg = self.config
         K.update(
-            self._cring, self._vring, self._f, self._n, self._fb, self._oldc, self._oldv,
+            self._cring, self._vring, self._f, self._g, self._fb, self._gb, self._oldc, self._oldv,
             self._last_ts, self._emitted, slots, ts_us, close, volume,
             cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window, cfg.rsi_overbought,
             cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, self._enabled, emit, status, bits,
@@ -205,7 +207,7 @@ class SignalEngine:
         return list(self._names)
 
     def bars_seen(self, symbol: str) -> int:
-        return int(self._n[self._index[symbol]])
+        return int(self._g[self._index[symbol], K.N])
 
     def snapshot(self, symbol: str) -> dict[str, float | None]:
         """Latest close, sma_fast, sma_slow, rsi, vol_avg and volume (None while not yet defined).

@@ -33,9 +33,13 @@ class HistoryResult:
     sma_slow: Arr
     rsi: Arr
     vol_avg: Arr
-    vol_base: Arr
     bits: Arr  # uint8 event bits per bar (bit b <-> SignalType order)
     config: SignalConfig = field(default=_DEFAULT)
+
+    @cached_property
+    def vol_base(self) -> Arr:
+        """The previous bar's `vol_avg` (this bar's volume-spike baseline), NaN where undefined."""
+        return _kernel.previous_valid(_as_2d(self.vol_avg), _as_2d(self.close)).reshape(self.close.shape)
 
     @cached_property
     def events(self) -> dict[SignalType, Arr]:
@@ -97,23 +101,11 @@ def _as_2d(a: Arr) -> Arr:
     return a.reshape(a.shape[0], 1) if a.ndim == 1 else a
 
 
-def _validate(close: Arr, volume: Arr) -> None:
+def _check_shapes(close: Arr, volume: Arr) -> None:
     if close.shape != volume.shape:
         raise ValueError(f"close has shape {close.shape} but volume has {volume.shape}")
     if close.ndim not in (1, 2):
         raise ValueError(f"expected 1-D (n_bars,) or 2-D (n_bars, n_instruments) arrays, got {close.ndim}-D")
-    has_bar = ~np.isnan(close)
-    with np.errstate(invalid="ignore"):
-        bad_close = has_bar & ~(close > 0.0) | np.isinf(close)
-        bad_volume = has_bar & ~((volume >= 0.0) & np.isfinite(volume))
-    for name, bad in (
-        ("close must be finite and > 0", bad_close),
-        ("volume must be finite and >= 0", bad_volume),
-    ):
-        if bad.any():
-            where = np.argwhere(_as_2d(bad))[0]
-            raise ValueError(f"{name} wherever close is not NaN; first bad value at row {where[0]}, "
-                             f"column {where[1]}")  # fmt: skip
 
 
 def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) -> HistoryResult:
@@ -127,20 +119,27 @@ def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) ->
     """
     c = np.asarray(close, dtype=np.float64)
     v = np.asarray(volume, dtype=np.float64)
-    _validate(c, v)
+    _check_shapes(c, v)
     shape = c.shape
+    # column-contiguous copies: one instrument's history is contiguous for the kernel
     c2 = np.asfortranarray(_as_2d(c))
     v2 = np.asfortranarray(_as_2d(v))
-    fast, slow, rsi, vavg, vbase = (np.empty(c2.shape, dtype=np.float64, order="F") for _ in range(5))
+    fast, slow, rsi, vavg = (np.empty(c2.shape, dtype=np.float64, order="F") for _ in range(4))
     bits = np.empty(c2.shape, dtype=np.uint8, order="F")
     cfg = config
-    _kernel.history(
+    bad = _kernel.history(
         c2, v2, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window,
         cfg.rsi_overbought, cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat,
-        enabled_bits(cfg.enabled), fast, slow, rsi, vavg, vbase, bits,
+        enabled_bits(cfg.enabled), fast, slow, rsi, vavg, bits,
     )  # fmt: skip
-    fast, slow, rsi, vavg, vbase = (o.reshape(shape) for o in (fast, slow, rsi, vavg, vbase))
+    if bad >= 0:
+        row, col = divmod(int(bad), c2.shape[1])
+        raise ValueError(
+            "close must be finite and > 0 and volume finite and >= 0 wherever close is not NaN; "
+            f"first bad bar at row {row}, column {col}: close={c2[row, col]!r}, volume={v2[row, col]!r}"
+        )
+    fast, slow, rsi, vavg = (o.reshape(shape) for o in (fast, slow, rsi, vavg))
     return HistoryResult(
-        close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg, vol_base=vbase,
+        close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg,
         bits=bits.reshape(shape), config=cfg,
     )  # fmt: skip

@@ -130,7 +130,7 @@ def test_corrected_last_bar_equals_arriving_corrected() -> None:
         ev_a.extend(a.on_bar(bar))
         ev_b.extend(b.on_bar(bar))
         assert a.snapshot("X") == b.snapshot("X")
-    for name in ("_cring", "_vring", "_f", "_n"):
+    for name in ("_cring", "_vring", "_f", "_g"):
         np.testing.assert_array_equal(getattr(a, name)[:1], getattr(b, name)[:1])
     # after all corrections the final bar's events agree; the wrong bars may have fired extra
     keys_b = {e.key for e in ev_b}

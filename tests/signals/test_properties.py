@@ -101,7 +101,7 @@ def test_no_look_ahead(px: list[int], vol: list[int], cut: int, data: st.DataObj
         np.testing.assert_array_equal(getattr(a, name)[: t + 1], getattr(b, name)[: t + 1])
 
 
-STATE = ("_cring", "_vring", "_f", "_n", "_last_ts")
+STATE = ("_cring", "_vring", "_f", "_g", "_last_ts")
 
 
 def state_of(engine: SignalEngine) -> list[np.ndarray]:
