@@ -146,6 +146,7 @@ class Sender:
         self._idle_s = idle_s
         self._backoff_s = backoff_s
         self._pause_until = 0.0
+        self._migrated: dict[int, int] = {}  # rows claimed before a migration still carry the old id
         self._rl_args = NO_RETRY if bot.rate_limiter is not None else None
         self._inflight: set[asyncio.Task[Outcome]] = set()
         self.sent = 0
@@ -200,7 +201,7 @@ class Sender:
     async def _deliver(self, msg: OutboxMessage) -> Outcome:
         assert msg.id is not None
         outbox, chats = self._repos.outbox, self._repos.chats
-        chat_id = msg.chat_id
+        chat_id = self._migrated.get(msg.chat_id, msg.chat_id)
         for _ in range(self._max_retry_after + 1):
             await self._wait_pause()
             try:
@@ -218,6 +219,7 @@ class Sender:
             except ChatMigrated as exc:
                 logger.info("chat %s migrated to %s", chat_id, exc.new_chat_id)
                 await chats.migrate_chat(chat_id, exc.new_chat_id)
+                self._migrated[chat_id] = exc.new_chat_id
                 chat_id = exc.new_chat_id
                 continue
             except BadRequest as exc:

@@ -128,7 +128,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             overall_max_rate=int(overall_per_s) + 1,
             overall_time_period=1,
             group_max_rate=int(group_per_min) + 1,
-            group_time_period=60,
+            group_time_period=group_period_s,
             max_retries=0,
         )
         self._overall = SlidingWindow(int(overall_per_s), 1.0)

@@ -157,6 +157,7 @@ async def test_sender_handles_forbidden_migration_429_and_network_errors(
     repos = sqlite_repos
     await enqueue(repos, [21, 22, -23, 24])
     await repos.outbox.enqueue([OutboxMessage(21, "second:21", "second", kind="broadcast")])
+    await repos.outbox.enqueue([OutboxMessage(-23, "second:-23", "second", kind="broadcast")])
     tg.blocked.add(21)
     tg.inject("migrate", chat_id=-23, new_chat_id=-1000023)
     tg.inject("429", chat_id=22, retry_after=1)
@@ -170,7 +171,8 @@ async def test_sender_handles_forbidden_migration_429_and_network_errors(
     assert chat21 is not None
     assert not chat21.active
     assert len(tg.calls("sendMessage")) >= 5
-    assert sorted(s.chat_id for s in tg.sent) == [-1000023, 22]  # 22 once, after its 429
+    assert sorted(s.chat_id for s in tg.sent) == [-1000023, -1000023, 22]  # 22 once, after its 429
+    assert len([r for r in tg.calls("sendMessage") if r.params["chat_id"] == "-23"]) == 1  # migrated once
     assert sum(1 for r in tg.calls("sendMessage") if r.status == 429) == 1
     migrated = await repos.chats.get_chat(-1000023)
     assert migrated is not None

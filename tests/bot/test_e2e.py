@@ -132,6 +132,13 @@ async def test_blocked_and_added_via_my_chat_member(running: Running) -> None:
         return chat is not None and not chat.active
 
     await eventually(blocked)
+    running.tg.push_my_chat_member(1003, "kicked", "member")  # unblocked
+
+    async def unblocked() -> bool:
+        chat = await chats.get_chat(1003)
+        return chat is not None and chat.active
+
+    await eventually(unblocked)
     running.tg.push_my_chat_member(-1003, "left", "member", chat_type="supergroup")
 
     async def added() -> bool:
