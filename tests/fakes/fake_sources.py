@@ -96,6 +96,8 @@ class FakeSources:
     av: dict[str, dict[str, Any]] = field(default_factory=dict)  # symbol -> payload
     eex: dict[int, bytes] = field(default_factory=dict)  # year -> xlsx bytes
     requests: list[Recorded] = field(default_factory=list)
+    inflight: int = 0
+    max_inflight: int = 0  # the most requests served at the same time
     _rules: dict[str, list[_Rule]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -217,6 +219,16 @@ class FakeSources:
         route = next((name for name, prefix in ROUTES.items() if parsed.path.startswith(prefix)), "")
         with self._lock:
             self.requests.append(Recorded(route, parsed.path, query, dict(req.headers.items())))
+        with self._lock:
+            self.inflight += 1
+            self.max_inflight = max(self.max_inflight, self.inflight)
+        try:
+            self._respond(req, parsed.path, query, route)
+        finally:
+            with self._lock:
+                self.inflight -= 1
+
+    def _respond(self, req: BaseHTTPRequestHandler, path: str, query: dict[str, str], route: str) -> None:
         if self.latency_s:
             time.sleep(self.latency_s)
         failure = self._rule(route, req.path) if route else None
@@ -243,7 +255,7 @@ class FakeSources:
         if not route:
             self._send(req, 404, b"not found", "text/plain")
             return
-        status, body, ctype = getattr(self, f"_{route}")(parsed.path, query, req, failure)
+        status, body, ctype = getattr(self, f"_{route}")(path, query, req, failure)
         if failure == Failure.TRUNCATED:
             body = body[: max(1, len(body) // 2)]
         self._send(req, status, body, ctype)
