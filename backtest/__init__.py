@@ -10,7 +10,8 @@ Pure computation: imports only core, signals, numpy, pandas, rich and matplotlib
 
 from backtest.rating import INSUFFICIENT, grade, rating_line
 from backtest.report import render_text
-from backtest.runner import BacktestResult, check_histories, run_backtest
+from backtest.result import BacktestResult
+from backtest.runner import check_histories, run_backtest
 from backtest.strategy import StrategyStats
 
 __all__ = [

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from backtest.runner import BacktestResult
+from backtest.result import BacktestResult
 from core.types import SignalType
 
 _MARKERS = {1: ("^", "tab:green"), -1: ("v", "tab:red"), 0: ("o", "tab:gray")}

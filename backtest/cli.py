@@ -23,7 +23,8 @@ from backtest.data import build_panel
 from backtest.grid import GRID_HELP, GridResult, parse_grid, run_grid
 from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.report import instrument_table, num, pct, strategy_table, summary_table, write_csv, write_json
-from backtest.runner import DEFAULT_HOLD, BacktestResult, Options, check_histories, run_arrays
+from backtest.result import BacktestResult, Options
+from backtest.runner import DEFAULT_HOLD, check_histories, run_arrays
 from core.errors import FinsignalError, UsageError
 from core.types import Bar, Rating, SignalType
 from signals import SignalConfig

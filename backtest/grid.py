@@ -23,7 +23,8 @@ import numpy as np
 
 from backtest.data import Panel
 from backtest.rating import grade
-from backtest.runner import Options, first_rows
+from backtest.result import Options
+from backtest.runner import first_rows
 from backtest.study import event_study, t_statistic
 from core.errors import UsageError
 from core.types import SignalType

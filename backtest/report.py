@@ -11,7 +11,7 @@ from typing import Any
 from rich.table import Table
 
 from backtest.rating import INSUFFICIENT, rating_line
-from backtest.runner import BacktestResult
+from backtest.result import BacktestResult
 from core.types import SignalType
 
 SIGNAL_NAMES: dict[str, dict[SignalType, str]] = {

@@ -6,7 +6,6 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
 from typing import Any
@@ -15,12 +14,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backtest.data import Panel, build_panel, us_to_datetime
-from backtest.occurrences import occurrences
-from backtest.rating import DEFAULT_MIN_COUNT, grade
+from backtest.rating import DEFAULT_MIN_COUNT
+from backtest.result import BacktestResult, Options, SymbolSeries
 from backtest.strategy import StrategyStats, buy_and_hold, simulate
-from backtest.study import StudyStats, event_study
+from backtest.study import event_study
 from core.errors import UsageError
-from core.types import Bar, Rating, SignalType
+from core.types import Bar, SignalType
 from signals import SignalConfig, compute_history
 
 Arr = NDArray[Any]
@@ -29,182 +28,6 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_HORIZONS = (5, 20, 60)
 DEFAULT_HOLD = 20
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """Everything a run depends on besides the bars (picklable, sent to worker processes)."""
-
-    config: SignalConfig
-    horizons: tuple[int, ...]
-    signals: tuple[SignalType, ...]
-    years: float
-    min_count: int
-    hold: int
-    keep_series: bool
-
-    def params(self) -> dict[str, Any]:
-        c = self.config
-        return {
-            "sma_fast": c.sma_fast,
-            "sma_slow": c.sma_slow,
-            "rsi_period": c.rsi_period,
-            "rsi_overbought": c.rsi_overbought,
-            "rsi_oversold": c.rsi_oversold,
-            "volume_window": c.volume_window,
-            "volume_multiple": c.volume_multiple,
-            "years": self.years,
-            "horizons": list(self.horizons),
-            "hold": self.hold,
-            "min_count": self.min_count,
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class SymbolSeries:
-    """Per-bar series of one instrument, kept for charts (`keep_series=True`)."""
-
-    ts: Arr  # int64 microseconds since the epoch
-    close: Arr
-    high: Arr
-    low: Arr
-    sma_fast: Arr
-    sma_slow: Arr
-    events: dict[SignalType, Arr]
-    start: int  # first row of the study period
-    equity: dict[SignalType, Arr]  # strategy equity from `start` on
-    buy_hold: Arr
-
-
-def _clean(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-@dataclass(frozen=True, eq=False)
-class BacktestResult:
-    """Statistics per (symbol, signal, horizon), strategy figures per (symbol, signal)."""
-
-    symbols: tuple[str, ...]
-    stats: StudyStats
-    period_start: tuple[datetime, ...]
-    period_end: tuple[datetime, ...]
-    period_bars: tuple[int, ...]
-    strategy: Mapping[tuple[str, SignalType], StrategyStats]
-    buy_hold: Mapping[str, StrategyStats]
-    options: Options
-    run_at: datetime
-    series: Mapping[str, SymbolSeries] = field(default_factory=dict)
-
-    @property
-    def signals(self) -> tuple[SignalType, ...]:
-        return self.stats.signals
-
-    @property
-    def horizons(self) -> tuple[int, ...]:
-        return self.stats.horizons
-
-    def params(self) -> dict[str, Any]:
-        """The run's parameters (signal config, years, horizons, hold, min_count)."""
-        return self.options.params()
-
-    def records(self) -> list[dict[str, Any]]:
-        """One flat dict per (symbol, signal, horizon); returns are fractions, NaN becomes None."""
-        st = self.stats
-        hit, exc, tst = st.hit_rate, st.excess, st.t_stat
-        out: list[dict[str, Any]] = []
-        for j, sym in enumerate(self.symbols):
-            bh = self.buy_hold[sym]
-            for si, sig in enumerate(st.signals):
-                strat = self.strategy[(sym, sig)]
-                for hi, h in enumerate(st.horizons):
-                    n = int(st.count[si, hi, j])
-                    t = _clean(tst[si, hi, j])
-                    rec: dict[str, Any] = {
-                        "symbol": sym,
-                        "signal": sig.value,
-                        "horizon": h,
-                        "count": n,
-                        "excluded": int(st.excluded[si, hi, j]),
-                        "hit_rate": _clean(hit[si, hi, j]),
-                        "mean_return": _clean(st.mean[si, hi, j]),
-                        "median_return": _clean(st.median[si, hi, j]),
-                        "baseline_mean": _clean(st.baseline[si, hi, j]),
-                        "excess": _clean(exc[si, hi, j]),
-                        "t_stat": t,
-                        "worst_mae": _clean(st.worst_mae[si, hi, j]),
-                        "grade": grade(n, t, min_count=self.options.min_count),
-                        "period_start": self.period_start[j].isoformat(),
-                        "period_end": self.period_end[j].isoformat(),
-                        "period_bars": self.period_bars[j],
-                    }
-                    rec.update({f"strategy_{k}": v for k, v in strat.as_dict().items()})
-                    rec.update({f"buy_hold_{k}": bh.as_dict()[k] for k in ("total_return", "cagr", "sharpe",
-                                                                          "max_drawdown")})  # fmt: skip
-                    out.append(rec)
-        return out
-
-    def ratings(self) -> list[Rating]:
-        """`core.types.Rating` records for the database (params and period included)."""
-        params = self.params()
-        out = []
-        for rec in self.records():
-            j = self.symbols.index(rec["symbol"])
-            out.append(
-                Rating(
-                    symbol=rec["symbol"],
-                    signal=SignalType(rec["signal"]),
-                    horizon=rec["horizon"],
-                    count=rec["count"],
-                    hit_rate=rec["hit_rate"],
-                    mean_return=rec["mean_return"],
-                    median_return=rec["median_return"],
-                    baseline_mean=rec["baseline_mean"],
-                    excess=rec["excess"],
-                    t_stat=rec["t_stat"],
-                    worst_mae=rec["worst_mae"],
-                    grade=rec["grade"],
-                    period_start=self.period_start[j],
-                    period_end=self.period_end[j],
-                    excluded=rec["excluded"],
-                    params=params,
-                    run_at=self.run_at,
-                )
-            )
-        return out
-
-    def occurrences(self, symbol: str) -> list[dict[str, Any]]:
-        """Every event of `symbol` in its study period with forward returns (needs keep_series=True)."""
-        if symbol not in self.series:
-            raise KeyError(f"no series kept for {symbol!r}: run with keep_series=True")
-        s = self.series[symbol]
-        rows: list[dict[str, Any]] = []
-        for sig in self.signals:
-            rows += occurrences(s.ts, s.close, s.high, s.low, s.events[sig], signal=sig, start=s.start,
-                                horizons=self.horizons)  # fmt: skip
-        return sorted(rows, key=lambda r: r["ts"])
-
-    def rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating:
-        for r in self.ratings():
-            if (r.symbol, r.signal, r.horizon) == (symbol, signal, horizon):
-                return r
-        raise KeyError((symbol, signal, horizon))
-
-    @staticmethod
-    def merge(parts: Sequence[BacktestResult]) -> BacktestResult:
-        """Join results of disjoint symbol sets computed with the same options."""
-        first = parts[0]
-        return BacktestResult(
-            symbols=tuple(s for p in parts for s in p.symbols),
-            stats=StudyStats.concat([p.stats for p in parts]),
-            period_start=tuple(d for p in parts for d in p.period_start),
-            period_end=tuple(d for p in parts for d in p.period_end),
-            period_bars=tuple(n for p in parts for n in p.period_bars),
-            strategy={k: v for p in parts for k, v in p.strategy.items()},
-            buy_hold={k: v for p in parts for k, v in p.buy_hold.items()},
-            options=first.options,
-            run_at=first.run_at,
-            series={k: v for p in parts for k, v in p.series.items()},
-        )
 
 
 def check_histories(
@@ -269,7 +92,7 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
     events = hist.events
     first = first_rows(panel, cfg.warmup, options.years)
     stats = event_study(panel.close, panel.high, panel.low, events, first, options.horizons,
-                        signals=options.signals)  # fmt: skip
+                        signals=options.signals, threads=_threads)  # fmt: skip
     strategy: dict[tuple[str, SignalType], StrategyStats] = {}
     buy_hold: dict[str, StrategyStats] = {}
     series: dict[str, SymbolSeries] = {}
@@ -308,10 +131,12 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
     )
 
 
-def _worker_init() -> None:
-    import numba
+_threads: int | None = None  # event-study threads per process (None: one per core)
 
-    numba.set_num_threads(1)  # one process per core already
+
+def _worker_init() -> None:
+    global _threads
+    _threads = 1  # one worker process per core already
 
 
 def _options(

@@ -7,7 +7,7 @@ import pytest
 from backtest import run_backtest
 from backtest.data import build_panel
 from backtest.grid import parse_grid, run_grid
-from backtest.runner import Options
+from backtest.result import Options
 from core.errors import UsageError
 from core.types import Bar, SignalType
 from signals import SignalConfig
