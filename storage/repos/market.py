@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Dialect, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.timeutil import ensure_utc, utcnow
 from core.types import Bar, FetchCursor, Instrument, Interval, Market
 from storage.models import BarRow, FetchCursorRow, InstrumentRow
-from storage.repos.base import Repo, chunked
+from storage.repos.base import Repo, chunked, table_of
 
 _BAR_COLUMNS = ("open", "high", "low", "close", "volume", "adj_factor", "source", "flags")
 _BAR_SELECT = (
@@ -111,21 +112,68 @@ def _to_bar(row: Any) -> Bar:
     )
 
 
+_BAR_KEYS = ("symbol", "interval", "ts")
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _fast_ts(ts: datetime) -> str:
+    if ts.tzinfo is not UTC:
+        ts = ensure_utc(ts)
+    return ts.isoformat(sep=" ", timespec="microseconds")[:26]  # drop the "+00:00"
+
+
+def _ts_writer(dialect: Dialect) -> Callable[[datetime], Any]:
+    """The `ts` column's bind processor; or a C-speed equivalent once checked to give the same text."""
+    exact: Callable[[Any], Any] = (
+        table_of(BarRow).c.ts.type.dialect_impl(dialect).bind_processor(dialect) or _identity
+    )
+    probe = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
+    return _fast_ts if exact(probe) == _fast_ts(probe) else exact
+
+
+async def _sqlite_upsert_bars(conn: AsyncConnection, bars: Sequence[Bar]) -> None:
+    """The hot path on SQLite: one prepared upsert run by the driver's executemany, without
+    SQLAlchemy's per-row parameter machinery (about 5x faster). Timestamps go through the column
+    type's own bind processor, so they are stored exactly as every other statement stores them."""
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    columns = (*_BAR_KEYS, *_BAR_COLUMNS)
+    sql = (
+        f"INSERT INTO bars ({', '.join(quote(c) for c in columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(quote(c) for c in _BAR_KEYS)}) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _BAR_COLUMNS)
+    )
+    to_db = _ts_writer(dialect)
+    rows = [
+        (b.symbol, str(b.interval), to_db(b.ts), float(b.open), float(b.high), float(b.low), float(b.close),
+         float(b.volume), float(b.adj_factor), b.source, b.flags)
+        for b in bars
+    ]  # fmt: skip
+    for chunk in chunked(rows, 20_000):
+        await conn.exec_driver_sql(sql, list(chunk))
+
+
 class SqlBarRepo(Repo):
     async def upsert_bars(self, bars: Sequence[Bar]) -> int:
-        """Insert or replace bars in chunked executemany calls, one transaction; returns distinct bars."""
+        """Insert or replace bars in chunked executemany calls, one transaction; returns distinct bars
+        (the last of duplicates in the batch wins)."""
         unique: dict[tuple[str, str, datetime], Bar] = {}
         for bar in bars:
-            unique[(bar.symbol, str(bar.interval), ensure_utc(bar.ts))] = bar  # last one wins
+            unique[(bar.symbol, str(bar.interval), ensure_utc(bar.ts))] = bar
         if not unique:
             return 0
-        stmt = self._upsert(BarRow, ["symbol", "interval", "ts"], _BAR_COLUMNS)
-        params = [_bar_params(bar) for bar in unique.values()]
         async with self._sessions.begin() as session:
             conn = await session.connection()
-            for chunk in chunked(params):
-                await conn.execute(stmt, list(chunk))
-        return len(params)
+            if self._dialect == "sqlite":
+                await _sqlite_upsert_bars(conn, list(unique.values()))
+            else:
+                stmt = self._upsert(BarRow, ["symbol", "interval", "ts"], _BAR_COLUMNS)
+                for chunk in chunked([_bar_params(bar) for bar in unique.values()]):
+                    await conn.execute(stmt, list(chunk))
+        return len(unique)
 
     async def list_bars(
         self,

@@ -106,3 +106,14 @@ async def test_many_bars_in_chunks(repos: Repositories) -> None:
     stored = await repos.bars.list_bars("BULK")
     assert len(stored) == 4500
     assert stored[-1] == bars[-1]
+
+
+async def test_stored_timestamps_match_query_bounds_exactly(repos: Repositories) -> None:
+    """The bulk path writes timestamps exactly as queries bind them (microseconds, any zone)."""
+    kst = timezone(timedelta(hours=9))
+    ts = datetime(2024, 3, 4, 9, 30, 15, 123456, tzinfo=kst)
+    await repos.bars.upsert_bars([Bar("MIN", Interval.M1, ts, 1, 1, 1, 1, 1)])
+    (exact,) = await repos.bars.list_bars("MIN", Interval.M1, start=ts, end=ts)
+    assert exact.ts == ts
+    assert exact.ts.tzinfo is UTC
+    assert await repos.bars.list_bars("MIN", Interval.M1, start=ts + timedelta(microseconds=1)) == []
