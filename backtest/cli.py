@@ -2,6 +2,10 @@
 
 The composition root adds the arguments to its sub-parser and calls `run_command` with a history
 loader (database first, fetching what is missing) and a ratings writer (RatingRepo).
+`load_history(symbols, years)` should return daily bars covering the last `years` years plus
+about one more year: bars before the study period only warm the indicators up (SMA 200), so a
+loader returning exactly `years` years yields a period ~200 bars shorter. It raises
+core.errors.SymbolError for an unknown symbol (exit status 2); other FinsignalErrors exit with 1.
 """
 
 from __future__ import annotations
