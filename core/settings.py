@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     lease_ttl_s: float = Field(default=600.0, gt=0)  # a job's database lease (two schedulers, one fires)
     warmup_bars: int = Field(default=400, ge=2)  # bars read to warm the signal engine per symbol
     shutdown_timeout_s: float = Field(default=30.0, gt=0)  # wait this long for running jobs at shutdown
+    catch_up_hours: float = Field(default=20.0, ge=0)  # at start, run bar jobs missed this recently (0: off)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path("var")

@@ -23,7 +23,7 @@ from scheduler import health
 from scheduler.calendars import MarketSpec, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
 from scheduler.engines import signal_config
-from scheduler.jobs import JobDef, JobKind, market_specs, plan_jobs
+from scheduler.jobs import JobDef, JobKind, fire_times, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
 from scheduler.ports import BrieferPort, EnginePort, MarketPort, NewsPort
@@ -343,7 +343,31 @@ class Runtime:
 
     async def _warm(self) -> EvalResult:
         instruments = await self.repos.instruments.list_instruments(active_only=True)
-        return await self.pipeline.warm([i.symbol for i in instruments])
+        result = await self.pipeline.warm([i.symbol for i in instruments])
+        await self.catch_up_missed()
+        return result
+
+    async def catch_up_missed(self) -> list[str]:
+        """Bring forward bar jobs whose last due time passed while no scheduler ran them (within
+        `catch_up_hours`), e.g. a restart after a market's close. Returns the job ids brought forward."""
+        hours = self.settings.catch_up_hours
+        if self._scheduler is None or not self._accepting or hours <= 0:
+            return []
+        runs = {r.job: r for r in await self.repos.health.list_job_runs()}
+        now = self.clock.now()
+        due: list[str] = []
+        for job in self.jobs.values():
+            if job.kind not in (JobKind.FINALISE_BARS, JobKind.FETCH_EEX_AUCTIONS):
+                continue
+            past = fire_times(job, now - timedelta(hours=hours), now)
+            last = runs.get(job.id)
+            if past and (last is None or last.started_at < past[-1]):
+                due.append(job.id)
+        stagger = timedelta(seconds=max(1, self.settings.job_stagger_seconds))
+        for i, job_id in enumerate(due):
+            self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC) + i * stagger)
+            logger.info("job %s missed its last run while stopped: running it now", job_id)
+        return due
 
     # ---------------------------------------------------------------- health
     def status(self) -> dict[str, Any]:

@@ -27,6 +27,7 @@ IN_US_SESSION = datetime(2026, 11, 18, 16, 0, tzinfo=UTC)  # Wed 11:00 New York
 
 def make_settings(**kw: Any) -> Settings:
     kw.setdefault("shutdown_timeout_s", 5.0)
+    kw.setdefault("catch_up_hours", 0.0)  # tests fire jobs themselves (catch-up has its own test)
     return Settings(_env_file=None, **kw)  # type: ignore[call-arg]
 
 

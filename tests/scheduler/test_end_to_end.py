@@ -66,6 +66,7 @@ def _settings(fake: FakeSources, **extra: Any) -> Any:
         "market_retry_max_s": 0.02,
         "breaker_failures": 2,
         "shutdown_timeout_s": 5.0,
+        "catch_up_hours": 0.0,
     }
     values.update(extra)
     return load_settings(**values)
@@ -99,7 +100,7 @@ async def _fire(rt: Runtime, job_id: str) -> None:
     assert rt.scheduler is not None
     before = rt.runs.get(job_id)
     rt.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
-    for _ in range(500):
+    for _ in range(1500):  # up to 30 s: the first engine call may JIT-compile on a loaded machine
         if rt.runs.get(job_id) is not before:
             return
         await asyncio.sleep(0.02)
