@@ -208,15 +208,9 @@ class FakeTelegram:
             "chat": chat_dict(chat_id, chat_type, "Group"),
             "from": user_dict(abs(chat_id)),
             "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": bot_user()},
-            "new_chat_member": {
-                "status": new,
-                "user": bot_user(),
-                **({"until_date": 0} if new == "kicked" else {}),
-            },
+            "old_chat_member": _member(old),
+            "new_chat_member": _member(new),
         }
-        if new == "administrator":
-            member["new_chat_member"].update(_ADMIN_RIGHTS)
         return self.push_update({"my_chat_member": member})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -364,6 +358,15 @@ _ADMIN_RIGHTS = dict.fromkeys(
     ),
     True,
 ) | {"can_be_edited": False, "is_anonymous": False}
+
+
+def _member(status: str) -> dict[str, Any]:
+    member: dict[str, Any] = {"status": status, "user": bot_user()}
+    if status == "kicked":
+        member["until_date"] = 0
+    if status == "administrator":
+        member.update(_ADMIN_RIGHTS)
+    return member
 
 
 class _Handler(tornado.web.RequestHandler):
