@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite+aiosqlite:///var/finsignal.db"
 CONNECT_TIMEOUT_S = 10
 POOL_RECYCLE_S = 3600
-LOCK = "finsignal:migrations"  # MySQL named lock held while migrating
+LOCK = "finsignal:migrate:"  # + database name: the MySQL named lock held while migrating
 
 
 _LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -125,11 +125,12 @@ class Database:
         across processes starting at the same time by a named server lock.
         """
         mysql = self.dialect != "sqlite"
+        lock_name = (LOCK + str(self.url.database))[:64]  # MySQL's limit on lock names
         try:
             async with _migration_lock(), self.engine.connect() as conn:
                 if mysql:  # a named lock belongs to the session: it outlives the commit below
                     lock = text("SELECT GET_LOCK(:name, :wait)")
-                    got = await conn.scalar(lock, {"name": LOCK, "wait": 120})
+                    got = await conn.scalar(lock, {"name": lock_name, "wait": 120})
                     await conn.commit()
                     if got != 1:
                         raise StorageError(f"another process holds the migration lock on {mask(self.url)}")
@@ -138,7 +139,7 @@ class Database:
                         await conn.run_sync(migrate.upgrade, revision)
                 finally:
                     if mysql:
-                        await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": LOCK})
+                        await conn.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": lock_name})
                         await conn.commit()
         except DBAPIError as exc:
             raise StorageError(
