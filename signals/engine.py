@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from signals.config import SignalConfig
 logger = logging.getLogger(__name__)
 
 _DEFAULT = SignalConfig()
+_INF = float("inf")
 
 
 @dataclass(frozen=True)
@@ -133,23 +135,41 @@ class SignalEngine:
 
     # ---- bars ---------------------------------------------------------------------------------
     def _check(self, bar: Bar) -> str | None:
-        if bar.interval != self.interval:
+        """Why `bar` cannot be used, or None. Plain float comparisons (NaN fails them all)."""
+        if bar.interval is not self.interval and bar.interval != self.interval:
             return f"interval {bar.interval} but this engine runs {self.interval}"
-        if bar.ts.tzinfo is None or bar.ts.utcoffset() is None:
+        tz = bar.ts.tzinfo
+        if tz is None or (tz is not UTC and bar.ts.utcoffset() is None):
             return "naive timestamp"
-        c, v = bar.adj_close, bar.volume
-        if not (np.isfinite(c) and c > 0.0):
+        c, v = bar.close * bar.adj_factor, bar.volume
+        if not 0.0 < c < _INF:
             return f"adjusted close {c!r} is not a finite positive number"
-        if not (np.isfinite(v) and v >= 0.0):
+        if not 0.0 <= v < _INF:
             return f"volume {v!r} is not a finite non-negative number"
         return None
 
     def _run(self, bars: Sequence[Bar], slots: list[int], emit: bool) -> list[SignalEvent]:
-        ts = np.fromiter((to_us(b.ts) for b in bars), dtype=np.int64, count=len(bars))
-        close = np.fromiter((b.adj_close for b in bars), dtype=np.float64, count=len(bars))
-        volume = np.fromiter((b.volume for b in bars), dtype=np.float64, count=len(bars))
+        n = len(bars)
+        stamps: dict[datetime, tuple[int, datetime]] = {}  # bars of one round share their ts
+        ts = np.empty(n, dtype=np.int64)
+        close = np.empty(n, dtype=np.float64)
+        volume = np.empty(n, dtype=np.float64)
+        last: datetime | None = None
+        us = 0
+        for k, b in enumerate(bars):
+            if b.ts is not last:
+                last = b.ts
+                got = stamps.get(last)
+                if got is None:
+                    got = stamps[last] = (to_us(last), last.astimezone(UTC))
+                us = got[0]
+            ts[k] = us
+            close[k] = b.close * b.adj_factor
+            volume[k] = b.volume
         res = self.on_arrays(np.asarray(slots, dtype=np.int64), ts, close, volume, emit=emit)
         events: list[SignalEvent] = []
+        if not emit:
+            return events
         for k in np.flatnonzero(res.status == K.ST_OLD).tolist():
             logger.info("signals: ignored %s bar of %s at %s: older than the last bar %s",
                         self.interval, bars[k].symbol, bars[k].ts.isoformat(),
@@ -157,7 +177,7 @@ class SignalEngine:
         for k in np.flatnonzero(res.bits).tolist():
             c, fa, sl, r, va, v, vb = self.values_of(slots[k])
             b = bars[k]
-            events.extend(make_events(b.symbol, self.interval, from_us(int(ts[k])), int(res.bits[k]),
+            events.extend(make_events(b.symbol, self.interval, stamps[b.ts][1], int(res.bits[k]),
                                       c, fa, sl, r, va, v, vb))  # fmt: skip
         return events
 

@@ -16,6 +16,7 @@ from signals._types import Arr
 from signals.config import SignalConfig
 
 _DEFAULT = SignalConfig()
+_CHUNK_CELLS = 1 << 18  # cells per column chunk (2 MiB per float buffer)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,23 +122,41 @@ def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) ->
     v = np.asarray(volume, dtype=np.float64)
     _check_shapes(c, v)
     shape = c.shape
-    # column-contiguous copies: one instrument's history is contiguous for the kernel
-    c2 = np.asfortranarray(_as_2d(c))
-    v2 = np.asfortranarray(_as_2d(v))
+    c2, v2 = _as_2d(c), _as_2d(v)
+    n_bars, n_inst = c2.shape
     fast, slow, rsi, vavg = (np.empty(c2.shape, dtype=np.float64, order="F") for _ in range(4))
     bits = np.empty(c2.shape, dtype=np.uint8, order="F")
     cfg = config
-    bad = _kernel.history(
-        c2, v2, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window,
-        cfg.rsi_overbought, cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat,
-        enabled_bits(cfg.enabled), fast, slow, rsi, vavg, bits,
-    )  # fmt: skip
-    if bad >= 0:
-        row, col = divmod(int(bad), c2.shape[1])
-        raise ValueError(
-            "close must be finite and > 0 and volume finite and >= 0 wherever close is not NaN; "
-            f"first bad bar at row {row}, column {col}: close={c2[row, col]!r}, volume={v2[row, col]!r}"
-        )
+    enabled = enabled_bits(cfg.enabled)
+    # The kernel wants each instrument's history contiguous: C-ordered input is copied column
+    # chunk by column chunk into small reused buffers (no full-size temporary copies).
+    width = max(1, min(n_inst, _CHUNK_CELLS // max(1, n_bars)))
+    fortran = c2.flags.f_contiguous and v2.flags.f_contiguous
+    buf_c: Arr = np.empty((0, 0))
+    buf_v: Arr = buf_c
+    if not fortran:
+        buf_c = np.empty((n_bars, width), order="F")
+        buf_v = np.empty((n_bars, width), order="F")
+    for j0 in range(0, n_inst, width):
+        j1 = min(n_inst, j0 + width)
+        if fortran:
+            cc, vv = c2[:, j0:j1], v2[:, j0:j1]
+        else:
+            cc, vv = buf_c[:, : j1 - j0], buf_v[:, : j1 - j0]
+            cc[...] = c2[:, j0:j1]
+            vv[...] = v2[:, j0:j1]
+        bad = _kernel.history(
+            cc, vv, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window,
+            cfg.rsi_overbought, cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, enabled,
+            fast[:, j0:j1], slow[:, j0:j1], rsi[:, j0:j1], vavg[:, j0:j1], bits[:, j0:j1],
+        )  # fmt: skip
+        if bad >= 0:
+            row, col = divmod(int(bad), j1 - j0)
+            col += j0
+            raise ValueError(
+                "close must be finite and > 0 and volume finite and >= 0 wherever close is not NaN; "
+                f"first bad bar at row {row}, column {col}: close={c2[row, col]!r}, volume={v2[row, col]!r}"
+            )
     fast, slow, rsi, vavg = (o.reshape(shape) for o in (fast, slow, rsi, vavg))
     return HistoryResult(
         close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg,
