@@ -134,10 +134,10 @@ class SignalPipeline:
                 await self._process_locked(new_bars, result, t0)
             except Exception:
                 logger.exception("evaluation failed; engine rolled back to its last saved state")
-                self._engine = None  # reloaded from the last saved blob on the next call
+                await self._rollback()
                 raise
             except BaseException:
-                self._engine = None
+                self._engine, self._last_ts = None, {}  # reloaded from the saved blob on the next call
                 raise
         if result.bars:
             self.latencies.append(result.latency_s)
@@ -190,7 +190,7 @@ class SignalPipeline:
 
     async def _fresh(self, engine: EnginePort, symbol: str, bars: Sequence[Bar]) -> list[Bar]:
         """Bars of `symbol` not yet fed; an unseen symbol is warmed from storage and only its last bar fed."""
-        ordered = sorted(bars, key=lambda b: b.ts)
+        ordered = sorted({b.ts: b for b in bars}.values(), key=lambda b: b.ts)  # one bar per ts (the last)
         if not ordered:
             return []
         since = self._last_ts.get(symbol)
@@ -228,6 +228,14 @@ class SignalPipeline:
         if self._engine is None:
             self._engine = self._factory()
         return self._engine
+
+    async def _rollback(self) -> None:
+        self._engine, self._last_ts = None, {}  # if reloading fails too, the next call retries it
+        try:
+            await self._restore()
+        except Exception:
+            logger.exception("could not reload the saved signal state; retried on the next evaluation")
+            self._engine, self._last_ts = None, {}
 
     async def _restore(self) -> None:
         blob = await self._repos.state.get_state(self.state_key)

@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 _SCHEDULED_AS = {Market.OTHER: Market.US}
 
 
+def _log_warm_failure(task: asyncio.Task[EvalResult]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.error("signal engine warm-up failed (retried by the next bar job): %s", exc, exc_info=exc)
+
+
 class JobSkipped(Exception):
     """Raised inside a job body when there is nothing to do (recorded as outcome 'skipped')."""
 
@@ -128,6 +133,7 @@ class Runtime:
             )
         self._accepting = True
         self._warm_task = loop.create_task(self._warm())
+        self._warm_task.add_done_callback(_log_warm_failure)
         self._scheduler.start()
         logger.info("scheduler started: %d jobs, owner %s", len(self.jobs), self.owner_id)
 
