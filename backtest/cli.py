@@ -28,7 +28,7 @@ from backtest.grid import GRID_HELP, GridResult, parse_grid, run_grid
 from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.report import instrument_table, num, pct, strategy_table, summary_table, write_csv, write_json
 from backtest.result import BacktestResult, Options
-from backtest.runner import DEFAULT_HOLD, check_histories, run_arrays
+from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
 from core.errors import FinsignalError, UsageError
 from core.types import Bar, Rating, SignalType
 from signals import SignalConfig
@@ -207,13 +207,21 @@ async def _run(
 
     with console.status(f"loading {len(symbols)} histories ({args.years}y)..."):
         history = await load_history(symbols, args.years)
-    bars = {s: list(history.get(s, ())) for s in symbols}
-    problems = check_histories(bars, config=config, horizons=horizons, years=args.years)
+    bars = {s: history.get(s, ()) for s in symbols}
+    problems = {
+        s: f"{s}: no bars in the requested period (last {args.years} years)" for s, b in bars.items() if not b
+    }
+    bars = {s: b for s, b in bars.items() if b}
+    panel = await asyncio.to_thread(build_panel, bars) if bars else None
+    if panel is not None:
+        problems.update(check_panel(panel, config=config, horizons=horizons, years=args.years))
     for msg in problems.values():
         console.print(f"[yellow]skipped:[/] {msg}")
     bars = {s: b for s, b in bars.items() if s not in problems}
-    if not bars:
+    if not bars or panel is None:
         raise UsageError("no symbol has enough history to backtest")
+    if problems:
+        panel = panel.take([j for j, s in enumerate(panel.symbols) if s not in problems])
 
     several = len(bars) > 1
     keep = args.chart is not None and len(bars) <= MAX_TABLES
@@ -225,7 +233,6 @@ async def _run(
     opts = Options(
         config, horizons, signals or tuple(SignalType), float(args.years), args.min_count, args.hold, keep
     )
-    panel = build_panel(bars)
 
     with Progress(
         TextColumn("{task.description}"),

@@ -7,10 +7,10 @@ trading days, so instruments from different calendars never see holes in the mid
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -68,48 +68,57 @@ def us_to_datetime(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
-def _to_us(ts: datetime, symbol: str) -> int:
-    if ts.tzinfo is None or ts.utcoffset() is None:
-        raise DataError(f"{symbol}: bar timestamp {ts.isoformat()} is naive; bars carry aware UTC times")
-    delta = ts.astimezone(UTC) - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+_FIELDS = attrgetter("open", "high", "low", "close", "volume", "adj_factor")
 
 
-def _clean(symbol: str, bars: Sequence[Bar]) -> list[Bar]:
-    """Bars sorted by time, the last one kept for duplicate timestamps, prices checked."""
-    by_ts: dict[datetime, Bar] = {}
-    for bar in bars:
-        by_ts[bar.ts] = bar
-    out = [by_ts[k] for k in sorted(by_ts)]
-    for bar in out:
-        prices = (bar.open, bar.high, bar.low, bar.close, bar.adj_factor)
-        if not all(math.isfinite(p) and p > 0 for p in prices):
-            raise DataError(f"{symbol}: bar at {bar.ts.isoformat()} has a non-positive or missing price")
-        if not (math.isfinite(bar.volume) and bar.volume >= 0):
-            raise DataError(f"{symbol}: bar at {bar.ts.isoformat()} has a negative or missing volume")
-    return out
+def _columns(symbol: str, bars: Sequence[Bar]) -> tuple[Arr, Arr]:
+    """(timestamps in us, values (n, 6)) sorted by time, the last bar kept per timestamp, checked."""
+    stamps = [b.ts for b in bars]
+    naive = next((t for t in stamps if t.tzinfo is None), None)
+    if naive is not None:
+        raise DataError(f"{symbol}: bar timestamp {naive.isoformat()} is naive; bars carry aware UTC times")
+    us = np.round(np.array([t.timestamp() for t in stamps]) * 1e6).astype(np.int64)
+    values: Arr = np.array(list(map(_FIELDS, bars)), dtype=np.float64).reshape(-1, 6)
+    order = np.argsort(us, kind="stable")
+    us, values = us[order], values[order]
+    last = np.ones(us.size, dtype=bool)
+    last[:-1] = us[1:] != us[:-1]  # of equal timestamps, keep the last one given
+    us, values = us[last], values[last]
+    with np.errstate(invalid="ignore"):
+        bad_price = ~np.all(
+            np.isfinite(values[:, [0, 1, 2, 3, 5]]) & (values[:, [0, 1, 2, 3, 5]] > 0), axis=1
+        )
+        bad_volume = ~(np.isfinite(values[:, 4]) & (values[:, 4] >= 0))
+    for bad, what in (
+        (bad_price, "a non-positive or missing price"),
+        (bad_volume, "a negative or missing volume"),
+    ):
+        if bad.any():
+            at = us_to_datetime(int(us[np.argmax(bad)])).isoformat()
+            raise DataError(f"{symbol}: bar at {at} has {what}")
+    return us, values
 
 
 def build_panel(bars_by_symbol: Mapping[str, Sequence[Bar]]) -> Panel:
-    """Aligned adjusted arrays for the given histories. Raises UsageError if one has no bars."""
+    """Aligned adjusted arrays for the given histories. Raises UsageError if one has no bars,
+    DataError (naming the symbol and bar) for naive timestamps or invalid prices and volumes."""
     if not bars_by_symbol:
         raise UsageError("no symbols to backtest")
-    cleaned = {sym: _clean(sym, bars) for sym, bars in bars_by_symbol.items()}
-    empty = [sym for sym, bars in cleaned.items() if not bars]
+    empty = [sym for sym, bars in bars_by_symbol.items() if not bars]
     if empty:
         raise UsageError(f"no bars for {', '.join(empty)} in the requested period")
-    n = max(len(b) for b in cleaned.values())
-    m = len(cleaned)
+    cols = {sym: _columns(sym, bars) for sym, bars in bars_by_symbol.items()}
+    n = max(us.size for us, _ in cols.values())
+    m = len(cols)
     ts = np.full((n, m), _NAT, dtype=np.int64, order="F")
     arrays = [np.full((n, m), np.nan, order="F") for _ in range(5)]
     start = np.empty(m, dtype=np.int64)
-    for j, bars in enumerate(cleaned.values()):
-        k = n - len(bars)
+    for j, (us, values) in enumerate(cols.values()):
+        k = n - us.size
         start[j] = k
-        ts[k:, j] = [_to_us(b.ts, b.symbol) for b in bars]
-        adj = np.array([b.adj_factor for b in bars])
-        for arr, name in zip(arrays, ("open", "high", "low", "close"), strict=False):
-            arr[k:, j] = np.array([getattr(b, name) for b in bars]) * adj
-        arrays[4][k:, j] = [b.volume for b in bars]
+        ts[k:, j] = us
+        for f in range(4):
+            arrays[f][k:, j] = values[:, f] * values[:, 5]
+        arrays[4][k:, j] = values[:, 4]
     o, h, lo, c, v = arrays
-    return Panel(tuple(cleaned), ts, o, h, lo, c, v, start)
+    return Panel(tuple(cols), ts, o, h, lo, c, v, start)

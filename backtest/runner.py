@@ -6,7 +6,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from typing import Any
 
@@ -37,34 +37,42 @@ def check_histories(
     horizons: Sequence[int] = DEFAULT_HORIZONS,
     years: float = 10,
 ) -> dict[str, str]:
-    """Problems that keep symbols out of a run: {symbol: clear message}. Empty when all are fine."""
+    """Problems that keep symbols out of a run: {symbol: clear message}. Empty when all are fine.
+
+    Raises DataError for unusable bars (naive timestamps, invalid prices) naming symbol and bar.
+    """
+    problems = {
+        sym: f"{sym}: no bars in the requested period (last {years:g} years)"
+        for sym, bars in bars_by_symbol.items()
+        if not bars
+    }
+    rest = {sym: bars for sym, bars in bars_by_symbol.items() if bars}
+    if rest:
+        problems.update(check_panel(build_panel(rest), config=config, horizons=horizons, years=years))
+    return {sym: problems[sym] for sym in bars_by_symbol if sym in problems}
+
+
+def check_panel(
+    panel: Panel, *, config: SignalConfig, horizons: Sequence[int], years: float
+) -> dict[str, str]:
+    """check_histories on an already built panel."""
     problems: dict[str, str] = {}
     need = config.warmup
-    for sym, bars in bars_by_symbol.items():
-        n = len({b.ts for b in bars})
-        if n == 0:
-            problems[sym] = f"{sym}: no bars in the requested period (last {years:g} years)"
-        elif n < need:
+    first = first_rows(panel, need, years)
+    for j, sym in enumerate(panel.symbols):
+        n = panel.n_bars - int(panel.start[j])
+        period = panel.n_bars - int(first[j])
+        if n < need:
             problems[sym] = (
                 f"{sym}: only {n} bars, fewer than the {need} the signals need to warm up "
                 f"(SMA {config.sma_slow} + 1); load more history"
             )
-        else:
-            last = max(b.ts for b in bars)
-            cut = _period_cut(last, years)
-            stamps = sorted({b.ts for b in bars})
-            first = max(need - 1, next(i for i, ts in enumerate(stamps) if ts >= cut))
-            period = n - first
-            if max(horizons) >= period:
-                problems[sym] = (
-                    f"{sym}: horizon {max(horizons)} is not shorter than the {period} bars of the study "
-                    f"period; use smaller --horizons or more --years"
-                )
+        elif max(horizons) >= period:
+            problems[sym] = (
+                f"{sym}: horizon {max(horizons)} is not shorter than the {period} bars of the study "
+                f"period; use smaller --horizons or more --years"
+            )
     return problems
-
-
-def _period_cut(last: datetime, years: float) -> datetime:
-    return last - timedelta(days=round(365.25 * years))
 
 
 def first_rows(panel: Panel, warmup: int, years: float) -> Arr:
@@ -180,10 +188,13 @@ def run_backtest(
     Raises UsageError for bad options or histories (see `check_histories`).
     """
     opts = _options(config, horizons, signals, years, min_count, hold, keep_series)
-    problems = check_histories(bars_by_symbol, config=config, horizons=opts.horizons, years=years)
+    empty = [sym for sym, bars in bars_by_symbol.items() if not bars]
+    if empty:
+        raise UsageError("; ".join(f"{sym}: no bars in the requested period" for sym in empty))
+    panel = build_panel(bars_by_symbol)
+    problems = check_panel(panel, config=config, horizons=opts.horizons, years=years)
     if problems:
         raise UsageError("; ".join(problems.values()))
-    panel = build_panel(bars_by_symbol)
     return run_arrays(panel, opts, workers=workers, progress=progress, run_at=run_at)
 
 

@@ -64,8 +64,16 @@ def test_bad_histories(goog_bars: list[Bar]) -> None:
         run_backtest({"GOOG": goog_bars[:200]})
     assert check_histories({"A": [], "B": goog_bars[:10], "GOOG": goog_bars}).keys() == {"A", "B"}
     broken = [*goog_bars[:-1], replace(goog_bars[-1], close=float("nan"))]
-    with pytest.raises(DataError, match="non-positive or missing price"):
+    with pytest.raises(
+        DataError, match="GOOG: bar at 2013-03-01T00:00:00\\+00:00 has a non-positive or missing"
+    ):
         run_backtest({"GOOG": broken})
+    naive = [*goog_bars[:-1], replace(goog_bars[-1], ts=goog_bars[-1].ts.replace(tzinfo=None))]
+    with pytest.raises(DataError, match="naive"):
+        run_backtest({"GOOG": naive})
+    negative = [replace(goog_bars[0], volume=-1.0), *goog_bars[1:]]
+    with pytest.raises(DataError, match="negative or missing volume"):
+        run_backtest({"GOOG": negative})
 
 
 def test_unsorted_and_duplicated_bars_are_cleaned(goog_bars: list[Bar]) -> None:
