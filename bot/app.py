@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -99,7 +101,8 @@ def build_application(
     async def post_init(app: BotApp) -> None:
         await set_menu(app)
         if run_sender:
-            sender = Sender(app.bot, services.repos, clock=clock, **(sender_options or {}))
+            options = {"lease_owner": f"{socket.gethostname()}:{os.getpid()}", **(sender_options or {})}
+            sender = Sender(app.bot, services.repos, clock=clock, **options)
             stop_sender.clear()
             app.bot_data.tasks.append(asyncio.create_task(sender.run(stop_sender), name="outbox-sender"))
         if on_startup is not None:

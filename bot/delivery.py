@@ -121,7 +121,10 @@ class Outcome(Enum):
 
 
 class Sender:
-    """Drains the outbox within Telegram's limits (the bot's `ChatRateLimiter` paces every send)."""
+    """Drains the outbox within Telegram's limits (the bot's `ChatRateLimiter` paces every send).
+
+    Run one sender per database, or give each a distinct `lease_owner`: then only the holder of the
+    'outbox-sender' lease drains, and a second process takes over when the first stops renewing it."""
 
     def __init__(
         self,
@@ -135,6 +138,8 @@ class Sender:
         max_retry_after: int = 5,
         idle_s: float = 1.0,
         backoff_s: float = 2.0,
+        lease_owner: str | None = None,
+        lease_ttl_s: float = 60.0,
     ) -> None:
         self._bot = bot
         self._repos = repos
@@ -146,7 +151,9 @@ class Sender:
         self._idle_s = idle_s
         self._backoff_s = backoff_s
         self._pause_until = 0.0
-        self._migrated: dict[int, int] = {}  # rows claimed before a migration still carry the old id
+        self._migrated: dict[int, int] = {}
+        self._lease_owner = lease_owner
+        self._lease_ttl_s = lease_ttl_s  # rows claimed before a migration still carry the old id
         self._rl_args = NO_RETRY if bot.rate_limiter is not None else None
         self._inflight: set[asyncio.Task[Outcome]] = set()
         self.sent = 0
@@ -156,7 +163,7 @@ class Sender:
         try:
             while not stop.is_set():
                 try:
-                    claimed = await self.drain_once()
+                    claimed = await self.drain_once() if await self._holds_lease() else 0
                 except Exception:
                     logger.exception("outbox drain failed; retrying")
                     claimed = 0
@@ -165,6 +172,13 @@ class Sender:
                         await asyncio.wait_for(stop.wait(), timeout=self._idle_s)
         finally:
             await self.wait_inflight()
+
+    async def _holds_lease(self) -> bool:
+        """With `lease_owner`, only the holder of the 'outbox-sender' lease drains (scale-out safety)."""
+        if self._lease_owner is None:
+            return True
+        now = self._clock.now()
+        return await self._repos.state.try_lease("outbox-sender", self._lease_owner, now, self._lease_ttl_s)
 
     async def wait_inflight(self) -> None:
         if self._inflight:

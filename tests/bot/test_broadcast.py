@@ -142,3 +142,29 @@ async def test_sender_killed_mid_broadcast_resumes_exactly_once(repos: Repositor
 
     assert sorted(s.chat_id for s in tg.sent) == ids  # each subscriber exactly once
     assert tg.violations == []
+
+
+async def test_two_senders_with_a_lease_never_double_send(repos: Repositories) -> None:
+    """Scale-out: two bot processes on one database; the lease lets only one drain at a time."""
+    await publish(repos)
+    async with FakeTelegram(overall_per_s=OVERALL) as tg:
+        bot_a, bot_b = await new_bot(tg), await new_bot(tg)
+        stop = asyncio.Event()
+        first = Sender(bot_a, repos, idle_s=0.05, lease_owner="a", lease_ttl_s=2)
+        second = Sender(bot_b, repos, idle_s=0.05, lease_owner="b", lease_ttl_s=2)
+        a = asyncio.create_task(first.run(stop))
+        await tg.wait_for(lambda: len(tg.sent) >= 10)
+        b = asyncio.create_task(second.run(stop))
+        await tg.wait_for(lambda: len(tg.sent) >= 300, within=30)
+        assert second.sent == 0  # "a" holds the lease
+        a.cancel()  # the holder dies; "b" takes over once the lease expires
+        await asyncio.gather(a, return_exceptions=True)
+        await tg.wait_for(lambda: len(tg.sent) >= N, within=60)
+        stop.set()
+        await b
+        await bot_a.shutdown()
+        await bot_b.shutdown()
+    assert first.sent + second.sent == N
+    assert second.sent > 0
+    assert sorted(s.chat_id for s in tg.sent) == IDS
+    assert tg.violations == []
