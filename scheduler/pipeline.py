@@ -12,10 +12,12 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.ports import Notifier, Repositories
 from core.types import Bar, Interval, SignalEvent
@@ -40,20 +42,24 @@ class EvalResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def pack_state(last_ts: Mapping[str, datetime], engine_state: bytes) -> bytes:
-    """One blob: magic, header length, JSON header (last bar time per symbol), engine bytes."""
-    header = json.dumps({"last_ts": {s: t.isoformat() for s, t in last_ts.items()}}).encode()
+def pack_state(last_ts: Mapping[str, datetime], engine_state: bytes, token: str = "") -> bytes:
+    """One blob: magic, header length, JSON header (last bar time per symbol, token), engine bytes."""
+    header = json.dumps({"last_ts": {s: t.isoformat() for s, t in last_ts.items()}, "token": token}).encode()
     return _MAGIC + len(header).to_bytes(4, "big") + header + engine_state
 
 
-def unpack_state(blob: bytes) -> tuple[dict[str, datetime], bytes]:
-    """Inverse of `pack_state`; ValueError on anything else."""
+def _split(blob: bytes) -> tuple[dict[str, Any], bytes]:
     if not blob.startswith(_MAGIC):
         raise ValueError("not a scheduler state blob")
     n = int.from_bytes(blob[8:12], "big")
-    header = json.loads(blob[12 : 12 + n])
-    last_ts = {s: datetime.fromisoformat(t) for s, t in header["last_ts"].items()}
-    return last_ts, blob[12 + n :]
+    header: dict[str, Any] = json.loads(blob[12 : 12 + n])
+    return header, blob[12 + n :]
+
+
+def unpack_state(blob: bytes) -> tuple[dict[str, datetime], bytes]:
+    """Inverse of `pack_state`: (last bar time per symbol, engine bytes); ValueError on anything else."""
+    header, engine_state = _split(blob)
+    return {s: datetime.fromisoformat(t) for s, t in header["last_ts"].items()}, engine_state
 
 
 class SignalPipeline:
@@ -79,6 +85,8 @@ class SignalPipeline:
         self.persist = persist
         self._engine: EnginePort | None = None
         self._last_ts: dict[str, datetime] = {}
+        self._token: str | None = None  # identifies the saved state this engine matches
+        self._dirty = False
         self._lock = asyncio.Lock()
         self.latencies: deque[float] = deque(maxlen=200)
 
@@ -128,7 +136,7 @@ class SignalPipeline:
         t0 = time.perf_counter()
         result = EvalResult()
         async with self._lock:
-            if self._engine is None:
+            if self._engine is None or await self._stale():
                 await self._restore()
             try:
                 await self._process_locked(new_bars, result, t0)
@@ -162,6 +170,8 @@ class SignalPipeline:
                 groups[bar.ts].append(bar)
         t1 = time.perf_counter()
         events: list[SignalEvent] = []
+        if groups:
+            self._dirty = True
         for ts in sorted(groups):
             group = groups[ts]
             events.extend(engine.on_bars(group))
@@ -237,14 +247,26 @@ class SignalPipeline:
             logger.exception("could not reload the saved signal state; retried on the next evaluation")
             self._engine, self._last_ts = None, {}
 
+    async def _stale(self) -> bool:
+        """True when another process saved a newer state than the one in memory (scale-out)."""
+        if not self.persist:
+            return False
+        token = await self._repos.state.get_state(self._token_key)
+        return token is not None and token.decode() != self._token
+
+    @property
+    def _token_key(self) -> str:
+        return f"{self.state_key}.token"
+
     async def _restore(self) -> None:
         blob = await self._repos.state.get_state(self.state_key)
-        self._engine, self._last_ts = None, {}
+        self._engine, self._last_ts, self._token, self._dirty = None, {}, None, False
         if blob:
             try:
-                last_ts, engine_state = unpack_state(blob)
+                header, engine_state = _split(blob)
+                last_ts, _ = unpack_state(blob)
                 self._engine = self._factory().load_state(engine_state)
-                self._last_ts = last_ts
+                self._last_ts, self._token = last_ts, str(header.get("token", "")) or None
             except Exception:
                 logger.warning("saved signal state %s unusable; rebuilding from stored bars", self.state_key)
                 self._engine, self._last_ts = None, {}
@@ -254,10 +276,15 @@ class SignalPipeline:
         if not self.persist:
             return
         engine = self._require()
-        await self._repos.state.put_state(self.state_key, pack_state(self._last_ts, engine.dump_state()))
+        token = uuid.uuid4().hex
+        await self._repos.state.put_state(
+            self.state_key, pack_state(self._last_ts, engine.dump_state(), token)
+        )
+        await self._repos.state.put_state(self._token_key, token.encode())
+        self._token, self._dirty = token, False
 
     async def save(self) -> None:
-        """Persist the engine state now (called at shutdown)."""
+        """Persist the engine state if it changed since the last save (called at shutdown)."""
         async with self._lock:
-            if self._engine is not None:
+            if self._engine is not None and self._dirty:
                 await self._save()
