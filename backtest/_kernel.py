@@ -129,3 +129,75 @@ def study(
             o_median[k, j] = 0.5 * (srt[(m - 1) // 2] + srt[m // 2])
             o_baseline[k, j] = mu[k, j] * (sum_d[k] / m)
             o_worst[k, j] = worst[k]
+
+
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+def simulate(
+    open_: Arr, close: Arr, entries: Arr, directions: Arr, exits: Arr, has_exits: bool,
+    start: int, hold: int, equity: Arr, in_pos: Arr,
+) -> tuple[int, int]:  # fmt: skip
+    """The strategy view's trades (rules in backtest.strategy); fills equity/in_pos from `start` on.
+
+    Returns (trades, winning trades).
+    """
+    n = close.shape[0]
+    level = 1.0
+    pos = start  # next bar whose equity is still to be written
+    trades = 0
+    wins = 0
+    t = start
+    while t < n - 1:
+        if not entries[t] or t + 1 < pos:
+            t += 1
+            continue
+        entry = t + 1
+        out = t + hold + 1
+        if has_exits:
+            for u in range(entry, min(out - 1, n)):
+                if exits[u]:
+                    out = u + 1
+                    break
+        d = directions[t]
+        px = open_[entry]
+        for b in range(pos, entry):
+            equity[b - start] = level
+            in_pos[b - start] = False
+        end = min(out, n)
+        for b in range(entry, end):
+            equity[b - start] = level * (1.0 + d * (close[b] / px - 1.0))
+            in_pos[b - start] = True
+        gain = d * (open_[out] / px - 1.0) if out <= n - 1 else d * (close[n - 1] / px - 1.0)
+        trades += 1
+        if gain > 0.0:
+            wins += 1
+        level *= 1.0 + gain
+        pos = end
+        t = max(t + 1, out - 1)
+    for b in range(pos, n):
+        equity[b - start] = level
+        in_pos[b - start] = False
+    return trades, wins
+
+
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+def curve_metrics(equity: Arr) -> tuple[float, float, float, float]:
+    """(final value, mean and sample sd of daily returns, max drawdown) of a curve starting at 1.0."""
+    m = equity.shape[0]
+    prev = 1.0
+    peak = 1.0
+    worst = 0.0
+    total = 0.0
+    for b in range(m):
+        total += equity[b] / prev - 1.0
+        prev = equity[b]
+        peak = max(peak, prev)
+        worst = min(worst, prev / peak - 1.0)
+    mean = total / m if m else 0.0
+    prev = 1.0
+    ss = 0.0
+    for b in range(m):
+        r = equity[b] / prev - 1.0
+        ss += (r - mean) ** 2
+        prev = equity[b]
+    sd = np.sqrt(ss / (m - 1)) if m > 1 else 0.0
+    return prev, mean, sd, worst

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 LoadHistory = Callable[[Sequence[str], int], Awaitable[Mapping[str, Sequence[Bar]]]]
 SaveRatings = Callable[[Sequence[Rating]], Awaitable[None]]
 MAX_TABLES = 20  # per-instrument tables and charts up to this many symbols; a summary above
-UNIVERSE_WORKERS_FROM = 50  # --workers 0 (auto) uses every core from this many symbols on
+UNIVERSE_WORKERS_FROM = 300  # --workers 0 (auto) uses every core from this many symbols on
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

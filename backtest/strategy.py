@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from backtest import _kernel
+
 Arr = NDArray[Any]
 
 TRADING_DAYS = 252
@@ -54,25 +56,18 @@ class StrategyStats:
         }
 
 
-def metrics(equity: Arr, in_position: Arr, trade_returns: list[float]) -> StrategyStats:
+def metrics(equity: Arr, in_position: Arr, trades: int, wins: int) -> StrategyStats:
     """Metrics of an equity curve marked at each close, starting from 1.0 before the first bar."""
-    curve = np.concatenate(([1.0], equity))
-    daily = curve[1:] / curve[:-1] - 1.0
     bars = equity.size
-    final = float(curve[-1])
-    sd = float(np.std(daily, ddof=1)) if bars > 1 else 0.0
-    sharpe = float(np.mean(daily)) / sd * math.sqrt(TRADING_DAYS) if sd > 0 else None
-    cagr = final ** (TRADING_DAYS / bars) - 1.0 if final > 0 and bars else -1.0
-    peak = np.maximum.accumulate(curve)
-    wins = [r for r in trade_returns if r > 0]
+    final, mean, sd, worst = _kernel.curve_metrics(np.ascontiguousarray(equity, dtype=np.float64))
     return StrategyStats(
         total_return=final - 1.0,
-        cagr=float(cagr),
-        sharpe=sharpe,
-        max_drawdown=float(np.min(curve / peak - 1.0)),
-        trades=len(trade_returns),
+        cagr=final ** (TRADING_DAYS / bars) - 1.0 if final > 0 and bars else -1.0,
+        sharpe=mean / sd * math.sqrt(TRADING_DAYS) if sd > 0 else None,
+        max_drawdown=worst,
+        trades=trades,
         exposure=float(np.mean(in_position)) if bars else 0.0,
-        win_rate=len(wins) / len(trade_returns) if trade_returns else None,
+        win_rate=wins / trades if trades else None,
     )
 
 
@@ -95,37 +90,17 @@ def simulate(
     if hold < 1:
         raise ValueError(f"hold must be at least 1 bar, got {hold}")
     equity = np.ones(n - start)
-    in_pos = np.zeros(n - start, dtype=bool)
-    exit_rows = np.flatnonzero(exits) if exits is not None else np.empty(0, dtype=np.int64)
-    trade_returns: list[float] = []
-    level = 1.0
-    free_from = start  # first bar whose open may start a new position
-    for t in np.flatnonzero(entries[start:]) + start:
-        entry = int(t) + 1
-        if entry > n - 1 or entry < free_from:
-            continue
-        out = int(t) + hold + 1
-        later = exit_rows[(exit_rows >= entry) & (exit_rows < out - 1)]
-        if later.size:
-            out = int(later[0]) + 1
-        d = float(directions[t])
-        px = open_[entry]
-        held = slice(entry - start, min(out, n) - start)
-        equity[held] = level * (1.0 + d * (close[entry:out] / px - 1.0))
-        in_pos[held] = True
-        if out <= n - 1:
-            gain = d * (open_[out] / px - 1.0)
-            equity[out - start :] = level * (1.0 + gain)
-        else:
-            gain = d * (close[n - 1] / px - 1.0)
-        trade_returns.append(float(gain))
-        level *= 1.0 + gain
-        free_from = out
-    return metrics(equity, in_pos, trade_returns), equity
+    in_pos = np.zeros(n - start, dtype=np.bool_)
+    c = np.ascontiguousarray
+    ex = c(exits, dtype=np.bool_) if exits is not None else np.zeros(n, dtype=np.bool_)
+    trades, wins = _kernel.simulate(
+        c(open_, dtype=np.float64), c(close, dtype=np.float64), c(entries, dtype=np.bool_),
+        c(directions, dtype=np.float64), ex, exits is not None, start, hold, equity, in_pos,
+    )  # fmt: skip
+    return metrics(equity, in_pos, trades, wins), equity
 
 
 def buy_and_hold(open_: Arr, close: Arr, *, start: int) -> tuple[StrategyStats, Arr]:
     """Buy at the open of bar `start`, hold to the last close."""
     equity = close[start:] / open_[start]
-    gain = float(equity[-1] - 1.0)
-    return metrics(equity, np.ones(equity.size, dtype=bool), [gain]), equity
+    return metrics(equity, np.ones(equity.size, dtype=bool), 1, int(equity[-1] > 1.0)), equity
