@@ -163,7 +163,10 @@ class Sender:
         try:
             while not stop.is_set():
                 try:
-                    claimed = await self.drain_once() if await self._holds_lease() else 0
+                    claimed = 0
+                    if await self._holds_lease():
+                        # stop starting sends well before the lease could expire under us
+                        claimed = await self.drain_once(deadline=time.monotonic() + self._lease_ttl_s / 2)
                 except Exception:
                     logger.exception("outbox drain failed; retrying")
                     claimed = 0
@@ -184,8 +187,9 @@ class Sender:
         if self._inflight:
             await asyncio.gather(*list(self._inflight), return_exceptions=True)
 
-    async def drain_once(self) -> int:
-        """Send one batch of due messages; returns how many were claimed."""
+    async def drain_once(self, *, deadline: float | None = None) -> int:
+        """Send one batch of due messages; returns how many were claimed. After `deadline`
+        (time.monotonic()) no new send starts: the rest stay pending for the next round."""
         rows = await self._repos.outbox.claim_pending(self._clock.now(), limit=self._batch)
         by_chat: dict[int, list[OutboxMessage]] = defaultdict(list)
         for row in rows:
@@ -195,6 +199,8 @@ class Sender:
         async def chat_worker(items: list[OutboxMessage]) -> None:
             async with gate:
                 for msg in items:
+                    if deadline is not None and time.monotonic() > deadline:
+                        return
                     task = asyncio.create_task(self._deliver(msg))
                     self._inflight.add(task)
                     task.add_done_callback(self._inflight.discard)

@@ -67,6 +67,16 @@ async def test_hooks_sender_and_no_token_in_logs(
     assert tg.token.split(":")[1] not in caplog.text
 
 
+async def post_when_listening(client: httpx.AsyncClient, url: str, body: object) -> httpx.Response:
+    """PTB calls setWebhook before its server listens: retry the first connection for a moment."""
+    for _ in range(100):
+        try:
+            return await client.post(url, json=body)
+        except httpx.ConnectError:
+            await asyncio.sleep(0.05)
+    raise AssertionError("the webhook server never listened")
+
+
 async def test_webhook_mode_end_to_end(services: BotServices) -> None:
     port = free_port()
     async with FakeTelegram() as tg:
@@ -88,7 +98,7 @@ async def test_webhook_mode_end_to_end(services: BotServices) -> None:
         assert hook["secret_token"] == "s3cret-value"
         update = {"update_id": 1, "message": message_dict(3002, "/price KAU", None, "private", "en", "")}
         async with httpx.AsyncClient() as client:
-            bad = await client.post(f"http://127.0.0.1:{port}/tg/hook", json=update)
+            bad = await post_when_listening(client, f"http://127.0.0.1:{port}/tg/hook", update)
             assert bad.status_code == 403  # no secret header: refused
             ok = await client.post(
                 f"http://127.0.0.1:{port}/tg/hook",

@@ -32,9 +32,20 @@ import tornado.httpserver
 import tornado.netutil
 import tornado.web
 
+from tests.fakes.telegram_payloads import (
+    ADMIN_RIGHTS,
+    BOT_ID,
+    BOT_USERNAME,
+    bot_user,
+    chat_dict,
+    error,
+    member_dict,
+    message_dict,
+    user_dict,
+)
+
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto"})
-BOT_ID = 7000001
-BOT_USERNAME = "finsignal_test_bot"
+__all__ = ["BOT_ID", "BOT_USERNAME", "FakeTelegram", "Fault", "Recorded", "Sent", "message_dict"]
 
 
 @dataclass
@@ -208,8 +219,8 @@ class FakeTelegram:
             "chat": chat_dict(chat_id, chat_type, "Group"),
             "from": user_dict(abs(chat_id)),
             "date": int(time.time()),
-            "old_chat_member": _member(old),
-            "new_chat_member": _member(new),
+            "old_chat_member": member_dict(old),
+            "new_chat_member": member_dict(new),
         }
         return self.push_update({"my_chat_member": member})
 
@@ -329,7 +340,7 @@ class FakeTelegram:
             user_id, chat_id = int(params["user_id"]), int(params["chat_id"])
             status = "administrator" if user_id in self.group_admins.get(chat_id, set()) else "member"
             member: dict[str, Any] = {"status": status, "user": user_dict(user_id)}
-            return {**member, **_ADMIN_RIGHTS} if status == "administrator" else member
+            return {**member, **ADMIN_RIGHTS} if status == "administrator" else member
         if method in ("editMessageText", "editMessageReplyMarkup"):
             chat_id = int(params.get("chat_id", 0))
             return {
@@ -339,34 +350,6 @@ class FakeTelegram:
                 "text": str(params.get("text", "")),
             }
         return True  # deleteWebhook, answerCallbackQuery, close, logOut, setWebhook ...
-
-
-_ADMIN_RIGHTS = dict.fromkeys(
-    (
-        "can_be_edited",
-        "is_anonymous",
-        "can_manage_chat",
-        "can_delete_messages",
-        "can_manage_video_chats",
-        "can_restrict_members",
-        "can_promote_members",
-        "can_change_info",
-        "can_invite_users",
-        "can_post_stories",
-        "can_edit_stories",
-        "can_delete_stories",
-    ),
-    True,
-) | {"can_be_edited": False, "is_anonymous": False}
-
-
-def _member(status: str) -> dict[str, Any]:
-    member: dict[str, Any] = {"status": status, "user": bot_user()}
-    if status == "kicked":
-        member["until_date"] = 0
-    if status == "administrator":
-        member.update(_ADMIN_RIGHTS)
-    return member
 
 
 class _Handler(tornado.web.RequestHandler):
@@ -403,45 +386,8 @@ class _Handler(tornado.web.RequestHandler):
         return params
 
 
-def error(code: int, description: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-    if parameters:
-        body["parameters"] = parameters
-    return body
-
-
 def _int_or_none(value: object) -> int | None:
     try:
         return int(str(value))
     except (TypeError, ValueError):
         return None
-
-
-def bot_user() -> dict[str, Any]:
-    return {"id": BOT_ID, "is_bot": True, "first_name": "finsignal", "username": BOT_USERNAME}
-
-
-def user_dict(user_id: int, language_code: str = "en") -> dict[str, Any]:
-    return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": language_code}
-
-
-def chat_dict(chat_id: int, chat_type: str, title: str) -> dict[str, Any]:
-    if chat_type == "private":
-        return {"id": chat_id, "type": "private", "first_name": f"User{chat_id}"}
-    return {"id": chat_id, "type": chat_type, "title": title}
-
-
-def message_dict(
-    chat_id: int, text: str, user_id: int | None, chat_type: str, language_code: str, title: str
-) -> dict[str, Any]:
-    msg: dict[str, Any] = {
-        "message_id": abs(hash((chat_id, text, time.monotonic()))) % 1_000_000,
-        "date": int(time.time()),
-        "chat": chat_dict(chat_id, chat_type, title),
-        "from": user_dict(user_id if user_id is not None else abs(chat_id), language_code),
-        "text": text,
-    }
-    if text.startswith("/"):
-        length = len(text.split(maxsplit=1)[0]) if text.strip() else 1
-        msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-    return msg
