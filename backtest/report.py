@@ -6,7 +6,6 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 
@@ -159,7 +158,3 @@ def write_csv(result: BacktestResult, path: Path) -> None:
         writer.writeheader()
         for rec in records:
             writer.writerow({k: "" if v is None else v for k, v in rec.items()})
-
-
-def jsonable(value: Any) -> Any:
-    return None if isinstance(value, float) and not math.isfinite(value) else value

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from numpy.typing import NDArray
 
 from backtest.occurrences import occurrences
@@ -65,10 +66,6 @@ class SymbolSeries:
     buy_hold: Arr
 
 
-def _clean(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
 @dataclass(frozen=True, eq=False)
 class BacktestResult:
     """Statistics per (symbol, signal, horizon), strategy figures per (symbol, signal)."""
@@ -99,45 +96,49 @@ class BacktestResult:
     def records(self) -> list[dict[str, Any]]:
         """One flat dict per (symbol, signal, horizon); returns are fractions, NaN becomes None."""
         st = self.stats
-        hit, exc, tst = st.hit_rate, st.excess, st.t_stat
+        cols = {
+            "count": st.count,
+            "excluded": st.excluded,
+            "hit_rate": st.hit_rate,
+            "mean_return": st.mean,
+            "median_return": st.median,
+            "baseline_mean": st.baseline,
+            "excess": st.excess,
+            "t_stat": st.t_stat,
+            "worst_mae": st.worst_mae,
+        }
+        # (S, H, N) -> nested lists [j][si][hi] of Python numbers, NaN as None
+        lists = {k: np.moveaxis(v, 2, 0).tolist() for k, v in cols.items()}
         out: list[dict[str, Any]] = []
         for j, sym in enumerate(self.symbols):
-            bh = self.buy_hold[sym]
+            bh = self.buy_hold[sym].as_dict()
+            bh_cols = {f"buy_hold_{k}": bh[k] for k in ("total_return", "cagr", "sharpe", "max_drawdown")}
+            period = {
+                "period_start": self.period_start[j].isoformat(),
+                "period_end": self.period_end[j].isoformat(),
+                "period_bars": self.period_bars[j],
+            }
             for si, sig in enumerate(st.signals):
-                strat = self.strategy[(sym, sig)]
+                strat = {f"strategy_{k}": v for k, v in self.strategy[(sym, sig)].as_dict().items()}
                 for hi, h in enumerate(st.horizons):
-                    n = int(st.count[si, hi, j])
-                    t = _clean(tst[si, hi, j])
-                    rec: dict[str, Any] = {
-                        "symbol": sym,
-                        "signal": sig.value,
-                        "horizon": h,
-                        "count": n,
-                        "excluded": int(st.excluded[si, hi, j]),
-                        "hit_rate": _clean(hit[si, hi, j]),
-                        "mean_return": _clean(st.mean[si, hi, j]),
-                        "median_return": _clean(st.median[si, hi, j]),
-                        "baseline_mean": _clean(st.baseline[si, hi, j]),
-                        "excess": _clean(exc[si, hi, j]),
-                        "t_stat": t,
-                        "worst_mae": _clean(st.worst_mae[si, hi, j]),
-                        "grade": grade(n, t, min_count=self.options.min_count),
-                        "period_start": self.period_start[j].isoformat(),
-                        "period_end": self.period_end[j].isoformat(),
-                        "period_bars": self.period_bars[j],
-                    }
-                    rec.update({f"strategy_{k}": v for k, v in strat.as_dict().items()})
-                    rec.update({f"buy_hold_{k}": bh.as_dict()[k] for k in ("total_return", "cagr", "sharpe",
-                                                                          "max_drawdown")})  # fmt: skip
+                    rec: dict[str, Any] = {"symbol": sym, "signal": sig.value, "horizon": h}
+                    for k, v in lists.items():
+                        x = v[j][si][hi]
+                        rec[k] = None if isinstance(x, float) and not math.isfinite(x) else x
+                    rec["grade"] = grade(rec["count"], rec["t_stat"], min_count=self.options.min_count)
+                    rec.update(period)
+                    rec.update(strat)
+                    rec.update(bh_cols)
                     out.append(rec)
         return out
 
     def ratings(self) -> list[Rating]:
         """`core.types.Rating` records for the database (params and period included)."""
         params = self.params()
+        col = {sym: j for j, sym in enumerate(self.symbols)}
         out = []
         for rec in self.records():
-            j = self.symbols.index(rec["symbol"])
+            j = col[rec["symbol"]]
             out.append(
                 Rating(
                     symbol=rec["symbol"],

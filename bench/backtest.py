@@ -121,7 +121,7 @@ def main() -> None:
     big = synthetic(a.instruments, a.bars)
     small = {k: np.asfortranarray(v[:, : a.ref_instruments]) for k, v in big.items()}
     print(f"data: {a.instruments} instruments x {a.bars} bars, 7 signal types, horizons {HORIZONS}")
-    tiny = synthetic(1, 300)
+    tiny = synthetic(2, 300)  # two columns: Fortran layout, the same compiled signature as the big run
     t = time.perf_counter()
     run_finsignal(tiny)
     boot = time.perf_counter() - t

