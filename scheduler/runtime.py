@@ -273,10 +273,11 @@ class Runtime:
         is_open = session_calendar(self.specs[job.market]).is_open(self.clock.now())
         if job.kind is JobKind.UPDATE_PRICES and not is_open:
             raise JobSkipped(f"{job.market} session closed")
-        instruments = await self.instruments_of(job.market)
+        watched = set(await self.repos.watches.list_watched_symbols())
+        instruments = [i for i in await self.instruments_of(job.market) if i.symbol in watched]
         if not instruments:
-            raise JobSkipped(f"no {job.market} instruments")
-        await self.market.refresh_quotes(instruments)
+            raise JobSkipped(f"no watched {job.market} instruments")
+        await self.market.refresh_quotes(instruments)  # intraday quotes: watched instruments only
         await self._persist_source_health()
         return f"{len(instruments)} quotes"
 

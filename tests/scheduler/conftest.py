@@ -10,7 +10,7 @@ import pytest
 
 from core.ports import Repositories
 from core.settings import Settings
-from core.types import Market
+from core.types import Chat, ChatKind, Market, Watch
 from scheduler import Runtime
 from tests.scheduler.fakes import (
     FakeMarket,
@@ -41,6 +41,9 @@ async def seeded(sqlite_repos: Repositories) -> Repositories:
     )
     for sym in ("AAA", "BBB"):
         await repos.bars.upsert_bars(daily_bars(sym, closes))
+    await repos.chats.upsert_chat(Chat(1, ChatKind.PRIVATE))
+    for sym in ("AAA", "BBB", "KAU25"):
+        await repos.watches.upsert_watch(Watch(1, sym))
     return repos
 
 

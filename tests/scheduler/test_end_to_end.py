@@ -51,14 +51,14 @@ def _us(symbol: str, *sources: str) -> Instrument:
 
 @pytest.fixture
 def fake() -> Iterator[FakeSources]:
-    with FakeSources(slow_s=1.5) as server:
+    with FakeSources(slow_s=3.5) as server:
         yield server
 
 
 def _settings(fake: FakeSources, **extra: Any) -> Any:
     values: dict[str, Any] = {
         **fake.settings_overrides(),
-        "http_timeout_s": 0.3,
+        "http_timeout_s": 1.5,  # generous on a loaded machine; SLOW answers take 3.5 s
         "yahoo_rate_per_s": 1000.0,
         "alphavantage_rate_per_s": 1000.0,
         "market_retry_attempts": 2,

@@ -177,6 +177,10 @@ async def test_update_prices_outside_session_is_skipped(
     rt.clock = FixedClock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))  # 11:00 KST Friday: KETS open
     assert (await rt.run_job("update_prices.kets")).outcome == "ok"
     assert market.calls == [("quotes", ["KAU25"])]
+    # only watched instruments are polled intraday
+    await seeded.watches.remove_watch(1, "KAU25")
+    run = await rt.run_job("update_prices.kets")
+    assert (run.outcome, run.detail) == ("skipped", "no watched kets instruments")
 
 
 async def test_role_bot_starts_no_scheduler(seeded: Repositories, make_runtime: RuntimeMaker) -> None:
