@@ -154,7 +154,7 @@ def render_alert(
             symbol=esc(event.symbol),
             name=esc(name),
         ),
-        f"Close {num(event.close)} · {event_values(event.values)}",
+        f"{t(lang, 'close')} {num(event.close)} · {event_values(event.values)}",
     ]
     if rating is not None:
         lines.append(rating_line(lang, rating))
@@ -178,8 +178,8 @@ def render_watchlist(lang: Language, watches: Sequence[Watch], limit: int) -> Re
     lines = [t(lang, "watchlist_title", count=len(watches), limit=limit)]
     rows: list[tuple[tuple[str, str], ...]] = []
     for w in watches:
-        muted = f" (muted: {signal_list(lang, w.muted)})" if w.muted else ""
-        lines.append(f"• <b>{esc(w.symbol)}</b>: {signal_list(lang, w.signals)}{esc(muted, 300)}")
+        muted = f" ({t(lang, 'muted_label')}: {signal_list(lang, w.muted)})" if w.muted else ""
+        lines.append(f"• <b>{esc(w.symbol)}</b>: {signal_list(lang, w.signals)}{muted}")
         toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all")
         rows.append(
             (
