@@ -19,6 +19,7 @@ import exchange_calendars as xcals
 from core.types import Market
 
 CALENDAR_START = "2024-01-01"  # history older than this is never scheduled; keeps loading fast
+CALENDAR_DAYS_AHEAD = 730  # sessions known this far ahead of the process start
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,8 @@ def parse_span(text: str) -> tuple[time, time]:
 @functools.cache
 def _sessions(calendar: str) -> tuple[list[date], list[datetime], list[datetime]]:
     """(session dates, opens, closes) of an exchange calendar, UTC, cached per process."""
-    cal = xcals.get_calendar(calendar, start=CALENDAR_START)
+    end = date.today() + timedelta(days=CALENDAR_DAYS_AHEAD)  # a trigger without sessions would end its job
+    cal = xcals.get_calendar(calendar, start=CALENDAR_START, end=end.isoformat())
     sched = cal.schedule
     days = [ts.date() for ts in sched.index]
     opens = [ts.to_pydatetime().astimezone(UTC) for ts in sched["open"]]
