@@ -10,7 +10,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from core.errors import ConfigError, DatabaseUnavailableError, FinsignalError, UsageError
 from core.settings import Settings, load_settings
@@ -18,7 +19,7 @@ from finsignal.logs import configure_logging
 
 logger = logging.getLogger(__name__)
 
-Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 def _commands() -> dict[str, Command]:
@@ -39,7 +40,7 @@ def _commands() -> dict[str, Command]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="finsignal",
-        description="Market signal alerts for Telegram: SMA200 breaks, golden/death crosses, RSI, volume spikes.",
+        description="Market signal alerts for Telegram: SMA200 breaks, crosses, RSI, volume spikes.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -59,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("symbols", nargs="+", metavar="SYMBOL")
     fetch.add_argument("--years", type=_positive_int, default=10, help="years of history (default 10)")
 
-    imp = sub.add_parser("import-csv", help="load daily bars from CSV files (Date,Open,High,Low,Close,Volume)")
+    imp = sub.add_parser(
+        "import-csv", help="load daily bars from CSV files (Date,Open,High,Low,Close,Volume)"
+    )
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--symbol", help="symbol for the bars (default: from each file name, e.g. AAPL.csv)")
 
@@ -109,7 +112,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     secrets = [
         s.get_secret_value()
-        for s in (settings.telegram_token, settings.krx_auth_key, settings.alphavantage_key, settings.webhook_secret)
+        for s in (
+            settings.telegram_token,
+            settings.krx_auth_key,
+            settings.alphavantage_key,
+            settings.webhook_secret,
+        )
         if s is not None
     ]
     configure_logging("DEBUG" if args.verbose else settings.log_level, secrets)

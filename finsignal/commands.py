@@ -1,4 +1,4 @@
-"""One async function per CLI command. Each opens what it needs through the container and returns an exit code."""
+"""One async function per CLI command; each opens what it needs and returns an exit code."""
 
 from __future__ import annotations
 
@@ -143,7 +143,9 @@ def _safe_url(url: str) -> str:
 
 def _print_status(console: Console, report: dict[str, Any]) -> None:
     db = report.get("database", {})
-    console.print(f"[bold]database[/bold] {db.get('url')} {'ok' if db.get('ok') else 'DOWN: ' + str(db.get('error'))}")
+    console.print(
+        f"[bold]database[/bold] {db.get('url')} {'ok' if db.get('ok') else 'DOWN: ' + str(db.get('error'))}"
+    )
     for title, rows in (("sources", report.get("sources", [])), ("jobs", report.get("jobs", []))):
         if not rows:
             console.print(f"[bold]{title}[/bold] none recorded yet")

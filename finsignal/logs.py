@@ -43,5 +43,13 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "aiosqlite", "yfinance", "alembic"):
+    for noisy in (
+        "httpx",
+        "httpcore",
+        "telegram.ext.Updater",
+        "apscheduler",
+        "aiosqlite",
+        "yfinance",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

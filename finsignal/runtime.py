@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Mapping
 from typing import Any
 
-from bot.app import build_application, serve_polling
+from bot.app import build_application, run_application
 from bot.briefing import Briefer
 from bot.console import ConsoleChat, ConsoleNotifier
 from bot.delivery import OutboxNotifier
 from bot.handlers import BotApp
-from core.errors import ConfigError
 from core.ports import Notifier
 from core.settings import Settings
 from finsignal.container import App, open_app, signal_config
@@ -72,54 +69,9 @@ async def run_service(settings: Settings, *, role: str) -> int:
         bot_app = build_application(
             settings, services, on_startup=on_startup, on_shutdown=on_shutdown, clock=app.clock
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
-            if settings.telegram_mode == "webhook":
-                await _serve_webhook(bot_app, settings, stop)
-            else:
-                await serve_polling(bot_app, stop)
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
+        await run_application(bot_app, settings)
         logger.info("finsignal stopped cleanly")
         return 0
-
-
-async def _serve_webhook(app: BotApp, settings: Settings, stop: asyncio.Event) -> None:
-    """Like `serve_polling`, but Telegram pushes updates to FINSIGNAL_WEBHOOK_URL."""
-    if not settings.webhook_url:
-        raise ConfigError("FINSIGNAL_WEBHOOK_URL is required when FINSIGNAL_TELEGRAM_MODE=webhook")
-    from urllib.parse import urlparse
-
-    from telegram import Update
-
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    await app.initialize()
-    try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.strip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-        )
-        await app.start()
-        await stop.wait()
-        await app.updater.stop()
-        await app.stop()
-        if app.post_stop is not None:
-            await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
 
 
 async def run_console(settings: Settings, *, with_scheduler: bool) -> int:

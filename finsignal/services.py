@@ -17,7 +17,7 @@ from signals import compute_history
 
 
 class StoredIndicators:
-    """Current indicator values computed from stored daily bars (works in every role, no live engine needed)."""
+    """Current indicator values from stored daily bars (works in every role, without the live engine)."""
 
     def __init__(self, app: App) -> None:
         self._app = app
@@ -32,7 +32,7 @@ class StoredIndicators:
         volume = np.array([b.volume for b in bars], dtype=np.float64)
         res = compute_history(close, volume, cfg)
 
-        def last(a: np.ndarray) -> float | None:
+        def last(a: np.ndarray[Any, Any]) -> float | None:
             x = float(a[-1])
             return None if np.isnan(x) else x
 
