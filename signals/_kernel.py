@@ -1,13 +1,15 @@
 """The one implementation of indicator updates and event rules, shared by the live and batch paths.
 
-State of instrument `i` (rows of 2-D arrays, one row per instrument):
-- `cring[i, :L]` the last L adjusted closes (L = max(sma_fast, sma_slow)), `vring[i, :W]` volumes;
-- `f[i, :NF]` float scalars (running sums, Wilder averages, last indicator values);
-- `g[i, :NG]` integer scalars (bars seen, ring positions, recompute counters).
+State of instrument `i`:
+- `cring[:L, i]` the last L adjusted closes (L = max(sma_fast, sma_slow)), `vring[:W, i]` volumes
+  (ring slot first: instruments with aligned histories write neighbouring memory);
+- `f[i, b, :NF]` float scalars (running sums, Wilder averages, last indicator values) and
+  `g[i, b, :NG]` integer scalars (bars seen, ring positions, recompute counters), in two buffers
+  b = 0/1 (live: after and before the last bar, so that a correction needs no copying).
 
 Running sums are exactly recomputed from the ring every window length (amortised O(1)), so
 floating-point drift stays bounded over any history length; a window of zero volumes sums to
-exactly 0. Both paths call `_step` for every bar, so indicator values and tie decisions are
+exactly 0. Both paths call `run` for every bar, so indicator values and tie decisions are
 bit-identical between live updates and backtests.
 """
 
@@ -100,49 +102,54 @@ def rules(
 @jit(inline="always")
 def _window_sum(ring: Arr, i: int, last: int, length: int) -> float:
     """Sum of the `length` ring entries ending at ring index `last`, oldest first."""
-    size = ring.shape[1]
+    size = ring.shape[0]
     k = last - length + 1
     if k < 0:
         k += size
     s = 0.0
     for _ in range(length):
-        s += ring[i, k]
+        s += ring[k, i]
         k += 1
         if k == size:
             k = 0
     return s
 
 
-@jit()
+@jit(inline="always")
 def run(
-    cring: Arr, vring: Arr, f: Arr, g: Arr, i: int, close: Arr, volume: Arr, col: int, t0: int, t1: int,
+    cring: Arr, vring: Arr, f: Arr, g: Arr, i: int, src: int, dst: int,
+    close: Arr, volume: Arr, col: int, t0: int, t1: int,
     prm: tuple[int, int, int, int, float, float, float, float], enabled: int,
     o_fast: Arr, o_slow: Arr, o_rsi: Arr, o_vavg: Arr, o_bits: Arr,
 ) -> int:  # fmt: skip
-    """THE indicator and rule implementation: bars t0..t1-1 of column `col` for state row i.
+    """THE indicator and rule implementation: bars t0..t1-1 of column `col` for instrument i.
+
+    The scalar state is read from buffer `src` (f[i, src], g[i, src]) and written to `dst`.
 
     Both paths call this: the batch path for whole columns, the live path for one bar per
     instrument, so indicator values and tie decisions are bit-identical. State is loaded into
-    locals, advanced bar by bar, and stored back. A NaN close is "no bar" (NaN outputs, state
+    locals, advanced bar by bar, and stored. A NaN close is "no bar" (NaN outputs, state
     untouched). Returns -1, or the row of the first invalid bar (close not finite and > 0,
     volume not finite and >= 0), where it stops with the state of the bars before it stored.
     `prm` is (sma_fast, sma_slow, rsi_period, volume_window, overbought, oversold, multiple, flat).
     No integer division on the hot path: ring positions and recompute counters are carried.
     """
     fast, slow, period, win, ob, os_, mult, flat = prm
-    size = cring.shape[1]
+    size = cring.shape[0]
     nan = np.nan
-    sum_f, sum_s, sum_v, gain, loss = f[i, SUM_F], f[i, SUM_S], f[i, SUM_V], f[i, GAIN], f[i, LOSS]
-    pc, pfast, pslow, prsi, pvavg = f[i, CLOSE], f[i, FAST], f[i, SLOW], f[i, RSI], f[i, VAVG]
-    pbase, pspike, pv = f[i, VBASE], f[i, SPIKE], f[i, VOL]
+    fi = f[i, src]
+    sum_f, sum_s, sum_v, gain, loss = fi[SUM_F], fi[SUM_S], fi[SUM_V], fi[GAIN], fi[LOSS]
+    pc, pfast, pslow, prsi, pvavg = fi[CLOSE], fi[FAST], fi[SLOW], fi[RSI], fi[VAVG]
+    pbase, pspike, pv = fi[VBASE], fi[SPIKE], fi[VOL]
+    gi = g[i, src]
     k, pos, vpos, cnt_f, cnt_s, cnt_v, nzv = (
-        g[i, N],
-        g[i, POS],
-        g[i, VPOS],
-        g[i, CNT_F],
-        g[i, CNT_S],
-        g[i, CNT_V],
-        g[i, NZV],
+        gi[N],
+        gi[POS],
+        gi[VPOS],
+        gi[CNT_F],
+        gi[CNT_S],
+        gi[CNT_V],
+        gi[NZV],
     )
     bad = -1
     for t in range(t0, t1):
@@ -159,12 +166,12 @@ def run(
             bad = t
             break
         j = pos - fast
-        old_fast = cring[i, j + size if j < 0 else j]
+        old_fast = cring[j + size if j < 0 else j, i]
         j = pos - slow
-        old_slow = cring[i, j + size if j < 0 else j]
-        cring[i, pos] = c
-        old_v = vring[i, vpos]
-        vring[i, vpos] = v
+        old_slow = cring[j + size if j < 0 else j, i]
+        cring[pos, i] = c
+        old_v = vring[vpos, i]
+        vring[vpos, i] = v
 
         # SMAs: running sums, recomputed exactly once per window length (bounded drift)
         cnt_f += 1
@@ -225,10 +232,12 @@ def run(
         o_rsi[t, col] = rsi
         o_vavg[t, col] = vavg
         o_bits[t, col] = bits
-    f[i, SUM_F], f[i, SUM_S], f[i, SUM_V], f[i, GAIN], f[i, LOSS] = sum_f, sum_s, sum_v, gain, loss
-    f[i, CLOSE], f[i, FAST], f[i, SLOW], f[i, RSI], f[i, VAVG] = pc, pfast, pslow, prsi, pvavg
-    f[i, VBASE], f[i, SPIKE], f[i, VOL] = pbase, pspike, pv
-    g[i, N], g[i, POS], g[i, VPOS], g[i, CNT_F], g[i, CNT_S], g[i, CNT_V], g[i, NZV] = (
+    fo = f[i, dst]
+    fo[SUM_F], fo[SUM_S], fo[SUM_V], fo[GAIN], fo[LOSS] = sum_f, sum_s, sum_v, gain, loss
+    fo[CLOSE], fo[FAST], fo[SLOW], fo[RSI], fo[VAVG] = pc, pfast, pslow, prsi, pvavg
+    fo[VBASE], fo[SPIKE], fo[VOL] = pbase, pspike, pv
+    go = g[i, dst]
+    go[N], go[POS], go[VPOS], go[CNT_F], go[CNT_S], go[CNT_V], go[NZV] = (
         k,
         pos,
         vpos,
@@ -253,15 +262,15 @@ def history(
     """
     n_bars, n_inst = close.shape
     prm = (fast, slow, period, win, ob, os_, mult, flat)
-    cring = np.zeros((1, max(fast, slow)))
-    vring = np.zeros((1, win))
+    cring = np.zeros((max(fast, slow), 1))
+    vring = np.zeros((win, 1))
     fresh = new_float_state(1)
-    f = fresh.copy()
-    g = np.zeros((1, NG), dtype=np.int64)
+    f = np.empty((1, 1, NF))
+    g = np.zeros((1, 1, NG), dtype=np.int64)
     for j in range(n_inst):
-        f[0, :] = fresh[0, :]
-        g[0, :] = 0
-        bad = run(cring, vring, f, g, 0, close, volume, j, 0, n_bars, prm, enabled,
+        f[0, 0, :] = fresh[0, :]
+        g[0, 0, :] = 0
+        bad = run(cring, vring, f, g, 0, 0, 0, close, volume, j, 0, n_bars, prm, enabled,
                   o_fast, o_slow, o_rsi, o_vavg, o_bits)  # fmt: skip
         if bad >= 0:
             return bad * n_inst + j
@@ -284,28 +293,31 @@ def previous_valid(values: Arr, close: Arr) -> Arr:
     return out
 
 
-@jit()
+@jit(nrt=False)
 def update(
-    cring: Arr, vring: Arr, f: Arr, g: Arr, fb: Arr, gb: Arr,
-    oldc: Arr, oldv: Arr, last_ts: Arr, emitted: Arr,
+    close2: Arr, volume2: Arr, scratch: Arr, bits1: Arr,
+    cring: Arr, vring: Arr, f: Arr, g: Arr, cur: Arr, oldc: Arr, oldv: Arr, last_ts: Arr, emitted: Arr,
     slots: Arr, ts: Arr, close: Arr, volume: Arr,
     fast: int, slow: int, period: int, win: int, ob: float, os_: float, mult: float, flat: float,
     enabled: int, emit: bool, o_status: Arr, o_bits: Arr,
 ) -> None:  # fmt: skip
     """Live path: apply bar k to instrument slots[k], in order.
 
-    A bar with the last seen timestamp replaces the last bar (its effect is undone first); an
-    older bar is ignored; an invalid one (close not > 0, volume not >= 0, NaN) is rejected.
-    Event bits already emitted for (instrument, type, ts) are cleared (dedup); with emit=False
-    fired bits are recorded as emitted but returned as 0 (warm-up).
+    Double-buffered state: f[i, cur[i]] / g[i, cur[i]] is the state after the last bar, the other
+    buffer the state before it. A new bar advances from the current buffer into the other one and
+    flips `cur`; a bar with the last seen timestamp replaces the last bar: it advances again from
+    the state before it (after putting back the ring slots the last bar overwrote, kept in
+    oldc/oldv), so nothing is counted twice. An older bar is ignored; an invalid one (close not
+    > 0, volume not >= 0, NaN) is rejected. Event bits already emitted for (instrument, type, ts)
+    are cleared (dedup); with emit=False fired bits are recorded as emitted but returned as 0.
+
+    `close2`/`volume2` are (1, n) views of `close`/`volume` and `scratch`/`bits1` (1, n) work
+    arrays, made by the caller: compiled without reference counting (nrt=False), this function
+    allocates nothing, which halves its cost per instrument (no atomic refcount traffic around
+    the inlined `run`).
     """
     prm = (fast, slow, period, win, ob, os_, mult, flat)
-    n_rows = slots.shape[0]
-    close2 = close.reshape((1, n_rows))
-    volume2 = volume.reshape((1, n_rows))
-    scratch = np.empty((1, n_rows))
-    bits1 = np.zeros((1, n_rows), dtype=np.uint8)
-    for k in range(n_rows):
+    for k in range(slots.shape[0]):
         i = slots[k]
         t = ts[k]
         c = close[k]
@@ -317,41 +329,25 @@ def update(
         if t < last_ts[i]:
             o_status[k] = ST_OLD
             continue
-        if t == last_ts[i] and g[i, N] > 0:
-            # undo the last bar: scalars from the backup, the overwritten ring slots back
-            cring[i, gb[i, POS]] = oldc[i]
-            vring[i, gb[i, VPOS]] = oldv[i]
-            f[i, :] = fb[i, :]
-            g[i, :] = gb[i, :]
+        now = cur[i]
+        if t == last_ts[i]:
+            src = 1 - now
+            dst = now
+            cring[g[i, src, POS], i] = oldc[i]
+            vring[g[i, src, VPOS], i] = oldv[i]
             o_status[k] = ST_CORRECTED
         else:
+            src = now
+            dst = 1 - now
+            oldc[i] = cring[g[i, src, POS], i]
+            oldv[i] = vring[g[i, src, VPOS], i]
+            cur[i] = dst
             o_status[k] = ST_NEW
-            fb[i, :] = f[i, :]
-            gb[i, :] = g[i, :]
-            oldc[i] = cring[i, g[i, POS]]
-            oldv[i] = vring[i, g[i, VPOS]]
-        run(
-            cring,
-            vring,
-            f,
-            g,
-            i,
-            close2,
-            volume2,
-            k,
-            0,
-            1,
-            prm,
-            enabled,
-            scratch,
-            scratch,
-            scratch,
-            scratch,
-            bits1,
-        )
+        run(cring, vring, f, g, i, src, dst, close2, volume2, k, 0, 1, prm, enabled,
+            scratch, scratch, scratch, scratch, bits1)  # fmt: skip
         bits = np.int64(bits1[0, k])
         last_ts[i] = t
-        for b in range(N_TYPES):
+        for b in range(N_TYPES if bits else 0):
             bit = 1 << b
             if bits & bit:
                 if emitted[i, b] == t:

@@ -15,7 +15,7 @@ from signals.config import SignalConfig
 if TYPE_CHECKING:
     from signals.engine import SignalEngine
 
-FORMAT = "finsignal.signals.state/1"
+FORMAT = "finsignal.signals.state/2"
 
 
 def dump(engine: SignalEngine) -> bytes:
@@ -24,7 +24,12 @@ def dump(engine: SignalEngine) -> bytes:
     cfg: dict[str, Any] = asdict(engine.config)
     cfg["enabled"] = sorted(str(s) for s in engine.config.enabled)
     header = {"format": FORMAT, "config": cfg, "interval": str(engine.interval), "symbols": engine.symbols()}
-    arrays = {name.lstrip("_"): getattr(engine, name)[:used] for name in engine._ARRAYS}
+    arrays = {
+        name.lstrip("_"): getattr(engine, name)[:, :used]
+        if name in engine._BY_COLUMN
+        else getattr(engine, name)[:used]
+        for name in engine._ARRAYS
+    }
     buf = io.BytesIO()
     np.savez(buf, header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
     return buf.getvalue()
@@ -46,9 +51,12 @@ def load(cls: type[SignalEngine], data: bytes) -> SignalEngine:
     engine = cls(SignalConfig(**cfg), Interval(header["interval"]), capacity=max(1, len(symbols)))
     for s in symbols:
         engine.slot(s)
+    n = len(symbols)
     for name, arr in arrays.items():
         target = getattr(engine, name)
-        if arr.shape[1:] != target.shape[1:] or arr.shape[0] != len(symbols):
+        if name in cls._BY_COLUMN:
+            target, arr = target.T, arr.T  # instrument first, like the others
+        if arr.shape[1:] != target.shape[1:] or arr.shape[0] != n:
             raise ValueError(f"signals: saved state array {name} has shape {arr.shape}, does not fit")
-        target[: len(symbols)] = arr
+        target[:n] = arr
     return engine

@@ -10,6 +10,12 @@ Arr = NDArray[Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def jit(*, inline: str = "never") -> Callable[[F], F]:
-    """`numba.njit(cache=True)` keeping the function's type for mypy."""
-    return cast(Callable[[F], F], njit(cache=True, inline=inline))
+def jit(*, inline: str = "never", nrt: bool = True) -> Callable[[F], F]:
+    """`numba.njit(cache=True)` keeping the function's type for mypy.
+
+    nrt=False compiles without numba's reference-counting runtime (numba's `_nrt` option): only
+    for functions that allocate no arrays.
+    """
+    if nrt:
+        return cast(Callable[[F], F], njit(cache=True, inline=inline))
+    return cast(Callable[[F], F], njit(cache=True, inline=inline, _nrt=False))

@@ -56,28 +56,31 @@ class SignalEngine:
 
     # ---- state arrays -------------------------------------------------------------------------
     def _alloc(self, cap: int) -> None:
-        self._cring = np.zeros((cap, self.config.ring_len))
-        self._vring = np.zeros((cap, self.config.volume_window))
-        self._f = K.new_float_state(cap)
-        self._g = np.zeros((cap, K.NG), dtype=np.int64)
-        self._fb = K.new_float_state(cap)
-        self._gb = np.zeros((cap, K.NG), dtype=np.int64)
+        self._cring = np.zeros((self.config.ring_len, cap))
+        self._vring = np.zeros((self.config.volume_window, cap))
+        self._f = np.repeat(K.new_float_state(cap)[:, None, :], 2, axis=1)
+        self._g = np.zeros((cap, 2, K.NG), dtype=np.int64)
+        self._cur = np.zeros(cap, dtype=np.int64)
         self._oldc = np.zeros(cap)
         self._oldv = np.zeros(cap)
         self._last_ts = np.full(cap, K.TS_NONE, dtype=np.int64)
         self._emitted = np.full((cap, K.N_TYPES), K.TS_NONE, dtype=np.int64)
 
-    _ARRAYS = ("_cring", "_vring", "_f", "_g", "_fb", "_gb", "_oldc", "_oldv", "_last_ts", "_emitted")
+    _ARRAYS = ("_cring", "_vring", "_f", "_g", "_cur", "_oldc", "_oldv", "_last_ts", "_emitted")
+    _BY_COLUMN = frozenset({"_cring", "_vring"})  # instrument on axis 1 (ring slot first)
 
     def _grow(self, need: int) -> None:
-        cap = self._g.shape[0]
+        cap = self._cur.shape[0]
         if need <= cap:
             return
         new_cap = max(need, 2 * cap)
         old = {name: getattr(self, name) for name in self._ARRAYS}
         self._alloc(new_cap)
         for name, arr in old.items():
-            getattr(self, name)[: arr.shape[0]] = arr
+            if name in self._BY_COLUMN:
+                getattr(self, name)[:, : arr.shape[1]] = arr
+            else:
+                getattr(self, name)[: arr.shape[0]] = arr
 
     def slot(self, symbol: str) -> int:
         """The state row of `symbol`, created (empty) if new."""
@@ -90,12 +93,11 @@ class SignalEngine:
         return i
 
     def _reset(self, i: int) -> None:
-        self._cring[i] = 0.0
-        self._vring[i] = 0.0
+        self._cring[:, i] = 0.0
+        self._vring[:, i] = 0.0
         self._f[i] = K.new_float_state(1)[0]
-        self._fb[i] = self._f[i]
         self._g[i] = 0
-        self._gb[i] = 0
+        self._cur[i] = 0
         self._last_ts[i] = K.TS_NONE
         self._emitted[i] = K.TS_NONE
 
@@ -119,8 +121,10 @@ class SignalEngine:
         status = np.empty(slots.shape[0], dtype=np.int8)
         bits = np.empty(slots.shape[0], dtype=np.uint8)
         cfg = self.config
+        n = slots.shape[0]
         K.update(
-            self._cring, self._vring, self._f, self._g, self._fb, self._gb, self._oldc, self._oldv,
+            close.reshape(1, n), volume.reshape(1, n), np.empty((1, n)), np.zeros((1, n), dtype=np.uint8),
+            self._cring, self._vring, self._f, self._g, self._cur, self._oldc, self._oldv,
             self._last_ts, self._emitted, slots, ts_us, close, volume,
             cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window, cfg.rsi_overbought,
             cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, self._enabled, emit, status, bits,
@@ -129,7 +133,7 @@ class SignalEngine:
 
     def values_of(self, slot: int) -> tuple[float, float, float, float, float, float, float]:
         """(close, sma_fast, sma_slow, rsi, vol_avg, volume, vol_base) after the last bar of `slot`."""
-        f = self._f[slot]
+        f = self._f[slot, self._cur[slot]]
         return (float(f[K.CLOSE]), float(f[K.FAST]), float(f[K.SLOW]), float(f[K.RSI]),
                 float(f[K.VAVG]), float(f[K.VOL]), float(f[K.VBASE]))  # fmt: skip
 
@@ -227,7 +231,8 @@ class SignalEngine:
         return list(self._names)
 
     def bars_seen(self, symbol: str) -> int:
-        return int(self._g[self._index[symbol], K.N])
+        i = self._index[symbol]
+        return int(self._g[i, self._cur[i], K.N])
 
     def snapshot(self, symbol: str) -> dict[str, float | None]:
         """Latest close, sma_fast, sma_slow, rsi, vol_avg and volume (None while not yet defined).

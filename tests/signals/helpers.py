@@ -35,3 +35,17 @@ def bars(symbol: str, close: np.ndarray, volume: np.ndarray, ts: list[datetime],
 
 def key_order(events: list) -> list:  # type: ignore[type-arg]
     return sorted(events, key=lambda e: (e.ts, e.symbol, list(type(e.signal)).index(e.signal)))
+
+
+def current_state(engine: object, symbol: str) -> list[np.ndarray]:
+    """The live state of one instrument: rings, the current scalar buffer and its last timestamp."""
+    e = engine
+    i = e._index[symbol]  # type: ignore[attr-defined]
+    cur = e._cur[i]  # type: ignore[attr-defined]
+    return [
+        e._cring[:, i].copy(),  # type: ignore[attr-defined]
+        e._vring[:, i].copy(),  # type: ignore[attr-defined]
+        e._f[i, cur].copy(),  # type: ignore[attr-defined]
+        e._g[i, cur].copy(),  # type: ignore[attr-defined]
+        e._last_ts[i : i + 1].copy(),  # type: ignore[attr-defined]
+    ]

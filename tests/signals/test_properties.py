@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from core.types import SignalType
 from signals import SignalConfig, SignalEngine, compute_history
-from tests.signals.helpers import bars, stamps
+from tests.signals.helpers import bars, current_state, stamps
 
 SMALL = SignalConfig(sma_fast=3, sma_slow=5, rsi_period=3, volume_window=4, volume_multiple=1.5)
 # small integer prices make exact ties (close == SMA, fast == slow) frequent
@@ -101,11 +101,8 @@ def test_no_look_ahead(px: list[int], vol: list[int], cut: int, data: st.DataObj
         np.testing.assert_array_equal(getattr(a, name)[: t + 1], getattr(b, name)[: t + 1])
 
 
-STATE = ("_cring", "_vring", "_f", "_g", "_last_ts")
-
-
 def state_of(engine: SignalEngine) -> list[np.ndarray]:
-    return [getattr(engine, name)[: len(engine.symbols())].copy() for name in STATE]
+    return current_state(engine, "X")
 
 
 @settings(max_examples=80, deadline=None)
