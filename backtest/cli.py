@@ -29,7 +29,7 @@ from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.report import instrument_table, num, pct, strategy_table, summary_table, write_csv, write_json
 from backtest.result import BacktestResult, Options
 from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
-from core.errors import FinsignalError, UsageError
+from core.errors import FinsignalError, SymbolError, UsageError
 from core.types import Bar, Rating, SignalType
 from signals import SignalConfig
 
@@ -167,6 +167,22 @@ def _grid_table(grid: GridResult, limit: int = 20) -> Table:
     return table
 
 
+async def _load(
+    load_history: LoadHistory, symbols: list[str], args: argparse.Namespace, console: Console
+) -> Mapping[str, Sequence[Bar]]:
+    """Load histories; in a --universe run an unknown symbol is skipped, otherwise it is an error."""
+    wanted = list(symbols)
+    while True:
+        try:
+            with console.status(f"loading {len(wanted)} histories ({args.years}y)..."):
+                return await load_history(wanted, args.years)
+        except SymbolError as exc:
+            if args.universe is None or exc.symbol not in wanted or len(wanted) == 1:
+                raise
+            console.print(f"[yellow]skipped:[/] {exc}")
+            wanted.remove(exc.symbol)
+
+
 async def run_command(
     args: argparse.Namespace,
     *,
@@ -205,8 +221,7 @@ async def _run(
     for path, option in ((args.json, "--json"), (args.csv, "--csv"), (args.chart, "--chart")):
         _check_out(path, option)
 
-    with console.status(f"loading {len(symbols)} histories ({args.years}y)..."):
-        history = await load_history(symbols, args.years)
+    history = await _load(load_history, symbols, args, console)
     bars = {s: history.get(s, ()) for s in symbols}
     problems = {
         s: f"{s}: no bars in the requested period (last {args.years} years)" for s, b in bars.items() if not b

@@ -184,3 +184,18 @@ async def test_one_bad_symbol_is_skipped_the_rest_run(goog_bars: list[Bar]) -> N
     assert code == 0
     assert "skipped: SHORT: only 150 bars" in text
     assert {r.symbol for r in store.saved} == {"GOOG"}
+
+
+async def test_universe_skips_unknown_symbols_but_the_command_line_does_not(
+    goog_bars: list[Bar], tmp_path: Path
+) -> None:
+    store = Store({"GOOG": goog_bars})
+    universe = tmp_path / "u.txt"
+    universe.write_text("GOOG\nNOPE\n")
+    code, text = await run(store, "--universe", str(universe), "--signals", "golden_cross")
+    assert code == 0, text
+    assert "skipped: unknown symbol: 'NOPE'" in text
+    assert {r.symbol for r in store.saved} == {"GOOG"}
+    code, text = await run(Store({"GOOG": goog_bars}), "GOOG", "NOPE")
+    assert code == 2
+    assert "unknown symbol: 'NOPE'" in text
