@@ -227,15 +227,17 @@ async def _run(
         s: f"{s}: no bars in the requested period (last {args.years} years)" for s, b in bars.items() if not b
     }
     bars = {s: b for s, b in bars.items() if b}
-    panel = await asyncio.to_thread(build_panel, bars) if bars else None
+    invalid: dict[str, str] = {}
+    panel = await asyncio.to_thread(build_panel, bars, invalid=invalid) if bars else None
+    problems.update(invalid)
     if panel is not None:
         problems.update(check_panel(panel, config=config, horizons=horizons, years=args.years))
     for msg in problems.values():
         console.print(f"[yellow]skipped:[/] {msg}")
     bars = {s: b for s, b in bars.items() if s not in problems}
     if not bars or panel is None:
-        raise UsageError("no symbol has enough history to backtest")
-    if problems:
+        raise UsageError("no symbol has enough usable history to backtest")
+    if any(s in problems for s in panel.symbols):
         panel = panel.take([j for j, s in enumerate(panel.symbols) if s not in problems])
 
     several = len(bars) > 1
@@ -283,18 +285,22 @@ async def _run(
         if grid_result.warning:
             console.print(f"[bold yellow]warning:[/] {grid_result.warning}")
 
+    try:  # files first: they are kept even if the database is down
+        for path, write in ((args.json, write_json), (args.csv, write_csv)):
+            if path is not None:
+                write(result, path)
+                console.print(f"wrote {path}")
+        if keep:
+            for sym in result.symbols:
+                out = _chart_path(args.chart, sym, several)
+                draw_chart(result, sym, out)
+                console.print(f"wrote {out}")
+    except OSError as exc:
+        console.print(f"[red]failed:[/] cannot write {exc.filename}: {exc.strerror}")
+        code = 1
+    else:
+        code = 0
     ratings = result.ratings()
     await save_ratings(ratings)
-    console.print(f"saved {len(ratings)} ratings for {len(result.symbols)} symbols")
-    if args.json is not None:
-        write_json(result, args.json)
-        console.print(f"wrote {args.json}")
-    if args.csv is not None:
-        write_csv(result, args.csv)
-        console.print(f"wrote {args.csv}")
-    if keep:
-        for sym in result.symbols:
-            out = _chart_path(args.chart, sym, several)
-            draw_chart(result, sym, out)
-            console.print(f"wrote {out}")
-    return 0
+    console.print(f"saved {len(ratings)} ratings for {len(result.symbols)} symbol(s)")
+    return code

@@ -99,15 +99,27 @@ def _columns(symbol: str, bars: Sequence[Bar]) -> tuple[Arr, Arr]:
     return us, values
 
 
-def build_panel(bars_by_symbol: Mapping[str, Sequence[Bar]]) -> Panel:
+def build_panel(
+    bars_by_symbol: Mapping[str, Sequence[Bar]], *, invalid: dict[str, str] | None = None
+) -> Panel:
     """Aligned adjusted arrays for the given histories. Raises UsageError if one has no bars,
-    DataError (naming the symbol and bar) for naive timestamps or invalid prices and volumes."""
+    DataError (naming the symbol and bar) for naive timestamps or invalid prices and volumes;
+    with `invalid` given, such symbols are left out and their messages collected there instead."""
     if not bars_by_symbol:
         raise UsageError("no symbols to backtest")
     empty = [sym for sym, bars in bars_by_symbol.items() if not bars]
     if empty:
         raise UsageError(f"no bars for {', '.join(empty)} in the requested period")
-    cols = {sym: _columns(sym, bars) for sym, bars in bars_by_symbol.items()}
+    cols: dict[str, tuple[Arr, Arr]] = {}
+    for sym, bars in bars_by_symbol.items():
+        try:
+            cols[sym] = _columns(sym, bars)
+        except DataError as exc:
+            if invalid is None:
+                raise
+            invalid[sym] = str(exc)
+    if not cols:
+        raise UsageError("no symbol has usable bars")
     n = max(us.size for us, _ in cols.values())
     m = len(cols)
     ts = np.full((n, m), _NAT, dtype=np.int64, order="F")

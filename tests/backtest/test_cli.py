@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,22 @@ async def test_universe_skips_unknown_symbols_but_the_command_line_does_not(
     code, text = await run(Store({"GOOG": goog_bars}), "GOOG", "NOPE")
     assert code == 2
     assert "unknown symbol: 'NOPE'" in text
+
+
+async def test_invalid_bars_skip_that_symbol_only(goog_bars: list[Bar]) -> None:
+    bad = [*goog_bars[:-1], replace(goog_bars[-1], close=-1.0)]
+    store = Store({"GOOG": goog_bars, "BAD": bad})
+    code, text = await run(store, "GOOG", "BAD", "--signals", "golden_cross")
+    assert code == 0, text
+    assert "skipped: BAD: bar at 2013-03-01T00:00:00+00:00 has a non-positive or missing price" in text
+    assert {r.symbol for r in store.saved} == {"GOOG"}
+
+
+async def test_unwritable_export_still_saves_the_ratings(goog_bars: list[Bar], tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()  # a directory where the JSON file should go
+    store = Store({"GOOG": goog_bars})
+    code, text = await run(store, "GOOG", "--json", str(target), "--signals", "golden_cross")
+    assert code == 1
+    assert "cannot write" in text
+    assert len(store.saved) == 3
