@@ -153,9 +153,10 @@ def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) ->
         if bad >= 0:
             row, col = divmod(int(bad), j1 - j0)
             col += j0
+            bad_c, bad_v = float(c2[row, col]), float(v2[row, col])
             raise ValueError(
                 "close must be finite and > 0 and volume finite and >= 0 wherever close is not NaN; "
-                f"first bad bar at row {row}, column {col}: close={c2[row, col]!r}, volume={v2[row, col]!r}"
+                f"first bad bar at row {row}, column {col}: close={bad_c!r}, volume={bad_v!r}"
             )
     fast, slow, rsi, vavg = (o.reshape(shape) for o in (fast, slow, rsi, vavg))
     return HistoryResult(

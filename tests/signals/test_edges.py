@@ -1,0 +1,147 @@
+"""Edge cases: zero volume, ties, gaps, chunked batch input, validation messages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+import signals.history
+from core.types import Bar, Interval, SignalType
+from signals import SignalConfig, SignalEngine, compute_history
+from tests.signals.helpers import T0, bars, stamps, walk
+
+SMALL = SignalConfig(sma_fast=2, sma_slow=4, rsi_period=3, volume_window=3, volume_multiple=2.0)
+
+
+def test_zero_volume_average_is_exactly_zero_and_never_spikes() -> None:
+    volume = np.r_[[1e9, 3e8, 7e8], np.zeros(10), [5.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
+    close = np.linspace(10.0, 12.0, volume.size)
+    res = compute_history(close, volume, SMALL)
+    assert np.all(res.vol_avg[5:13] == 0.0)  # exact zero after a window of zeros, no drift residue
+    assert not res.events[SignalType.VOLUME_SPIKE].any()  # 5.0 after a zero baseline: no multiple
+    assert res.vol_avg[13] == pytest.approx(5.0 / 3)
+
+
+def test_spike_fires_on_the_transition_only() -> None:
+    volume = np.array([100.0, 100, 100, 100, 100, 300, 900, 100, 100, 100, 100, 400])
+    close = np.full(volume.size, 10.0)
+    res = compute_history(close, volume, SMALL)
+    spikes = np.flatnonzero(res.events[SignalType.VOLUME_SPIKE]).tolist()
+    # bar 5: 300 >= 2 x 100 (fires); bar 6: 900 >= 2 x 166.7 but bar 5 was a spike (no);
+    # bar 11: 400 >= 2 x 100 after calm bars (fires)
+    assert spikes == [5, 11]
+    assert res.strength[SignalType.VOLUME_SPIKE][5] == 3.0
+    assert res.vol_base[5] == 100.0
+
+
+def test_exact_ties_with_the_sma() -> None:
+    """close == SMA is neither above nor below: a breakout needs a bar strictly above."""
+    cfg = replace(SMALL, enabled=frozenset({SignalType.BREAKOUT_200, SignalType.BREAKDOWN_200}))
+    # SMA(4) of [8, 8, 8, 8] is 8; then 8 again (tie), then 9 (above), 9 (stays), 4 (below)
+    close = np.array([8.0, 8, 8, 8, 8, 9, 9, 4])
+    res = compute_history(close, np.ones(close.size), cfg)
+    assert np.flatnonzero(res.events[SignalType.BREAKOUT_200]).tolist() == [5]
+    assert np.flatnonzero(res.events[SignalType.BREAKDOWN_200]).tolist() == [7]
+    engine = SignalEngine(cfg)
+    live = [e for b in bars("X", close, np.ones(close.size), stamps(close.size)) for e in engine.on_bar(b)]
+    assert [(e.signal, (e.ts - T0).days) for e in live] == [
+        (SignalType.BREAKOUT_200, 5), (SignalType.BREAKDOWN_200, 7)]  # fmt: skip
+
+
+def test_time_gaps_do_not_matter() -> None:
+    """Bars are counted, not days: weekends, holidays and halts are just consecutive bars."""
+    close, volume = walk(800, 40)
+    rng = np.random.default_rng(1)
+    ts = [T0]
+    for gap in rng.integers(1, 9, 799).tolist():
+        ts.append(ts[-1] + timedelta(days=gap))
+    engine = SignalEngine()
+    live = [e for b in bars("X", close, volume, ts) for e in engine.on_bar(b)]
+    assert live == compute_history(close, volume).to_events(["X"], ts)
+    assert live
+
+
+def test_chunked_and_fortran_inputs_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    cols = [walk(600, 50 + j) for j in range(7)]
+    close = np.column_stack([c for c, _ in cols])
+    volume = np.column_stack([v for _, v in cols])
+    close[:100, 3] = np.nan
+    whole = compute_history(close, volume)
+    monkeypatch.setattr(signals.history, "_CHUNK_CELLS", 1_000)  # one column per chunk
+    chunked = compute_history(close, volume)
+    fortran = compute_history(np.asfortranarray(close), np.asfortranarray(volume))
+    for other in (chunked, fortran):
+        for name in ("sma_fast", "sma_slow", "rsi", "vol_avg", "bits"):
+            np.testing.assert_array_equal(getattr(whole, name), getattr(other, name))
+
+
+def test_invalid_history_names_the_first_bad_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    close, volume = walk(50, 1)
+    c = np.column_stack([close] * 5)
+    v = np.column_stack([volume] * 5)
+    c[20, 3] = -1.0
+    monkeypatch.setattr(signals.history, "_CHUNK_CELLS", 100)
+    with pytest.raises(ValueError, match=r"row 20, column 3: close=-1\.0"):
+        compute_history(c, v)
+    v[7, 4] = np.inf
+    c[20, 3] = 1.0
+    with pytest.raises(ValueError, match="row 7, column 4"):
+        compute_history(c, v)
+    with pytest.raises(ValueError, match="shape"):
+        compute_history(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="1-D"):
+        compute_history(np.ones((2, 2, 2)), np.ones((2, 2, 2)))
+
+
+def test_to_events_checks_its_arguments() -> None:
+    close, volume = walk(300, 2)
+    res = compute_history(np.column_stack([close, close]), np.column_stack([volume, volume]))
+    with pytest.raises(ValueError, match="2 instrument columns"):
+        res.to_events(["A"], stamps(300))
+    with pytest.raises(ValueError, match="timestamps"):
+        res.to_events(["A", "B"], stamps(299))
+    with pytest.raises(ValueError, match="naive"):
+        res.to_events(["A", "B"], [datetime(2000, 1, 1) + timedelta(days=i) for i in range(300)])
+    naive_utc = np.array([t.replace(tzinfo=None) for t in stamps(300)], dtype="datetime64[ns]")
+    as_np = res.to_events(["A", "B"], naive_utc)  # numpy datetime64 is read as UTC
+    assert as_np == res.to_events(["A", "B"], stamps(300))
+    assert all(e.ts.tzinfo is UTC for e in as_np)
+
+
+def test_config_validation() -> None:
+    with pytest.raises(ValueError, match="sma_fast"):
+        SignalConfig(sma_fast=0)
+    with pytest.raises(ValueError, match="rsi_oversold < rsi_overbought"):
+        SignalConfig(rsi_oversold=80.0)
+    with pytest.raises(ValueError, match="volume_multiple"):
+        SignalConfig(volume_multiple=0.0)
+    with pytest.raises(ValueError, match="enabled"):
+        SignalConfig(enabled=frozenset({"golden_cross"}))  # type: ignore[arg-type]
+    assert SignalConfig(sma_slow=10, sma_fast=5, rsi_period=30, volume_window=5).warmup == 32
+
+
+def test_warm_up_skips_bad_and_foreign_bars(caplog: pytest.LogCaptureFixture) -> None:
+    close, volume = walk(300, 3)
+    seq = bars("X", close, volume, stamps(300))
+    noisy = [*seq[:100], replace(seq[100], close=float("nan")), replace(seq[101], symbol="Y"), *seq[102:]]
+    engine = SignalEngine()
+    with caplog.at_level(logging.WARNING, logger="signals.engine"):
+        engine.warm_up("X", noisy)
+    assert engine.bars_seen("X") == 298
+    assert "warm-up skipped X bar" in caplog.text
+    assert "symbol is not X" in caplog.text
+    assert engine.symbols() == ["X"]
+
+
+def test_engine_rejects_duplicates_and_naive_timestamps() -> None:
+    engine = SignalEngine(interval=Interval.M1)
+    bar = Bar("A", Interval.M1, T0, 1.0, 1.0, 1.0, 1.0, 1.0)
+    assert engine.on_bar(bar) == []
+    with pytest.raises(ValueError, match="naive"):
+        engine.on_bar(replace(bar, ts=datetime(2001, 1, 1)))
+    with pytest.raises(ValueError, match="interval"):
+        engine.on_bar(replace(bar, interval=Interval.D1))
