@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from backtest import run_backtest
 from core.types import Bar
@@ -62,10 +63,10 @@ def test_occurrences_agree_with_the_aggregates(goog_bars: list[Bar]) -> None:
         full = [v for v in vals if v is not None]
         assert rec["count"] == len(full)
         assert rec["excluded"] == len(vals) - len(full)
-        assert (
-            rec["mean_return"] == np.float64(np.mean(full)).item()
-            or abs(rec["mean_return"] - np.mean(full)) < 1e-15
-        )
+        assert rec["mean_return"] == pytest.approx(float(np.mean(full)), abs=1e-15, rel=0)
+        assert rec["median_return"] == pytest.approx(float(np.median(full)), abs=1e-15, rel=0)
+        maes = [o[f"mae_{rec['horizon']}"] for o in occ if o["signal"] == rec["signal"]]
+        assert rec["worst_mae"] == min(m for m in maes if m is not None)
 
 
 def _iso(us: np.int64) -> str:
