@@ -51,13 +51,14 @@ class App:
         result = await self.market.fetch_history(instruments, years=years)
         for symbol, reason in result.failures.items():
             logger.warning("history for %s incomplete: %s", symbol, reason)
-        start = self.clock.now() - timedelta(days=int(years * 365.25) + 7)
         out: dict[str, Sequence[Bar]] = {}
         for inst in instruments:
-            bars = await self.repos.bars.list_bars(inst.symbol, Interval.D1, start=start)
-            if not bars:
+            # the period ends at the latest stored bar (imported or delisted histories end in the past)
+            last = await self.repos.bars.last_bar(inst.symbol, Interval.D1)
+            if last is None:
                 raise SymbolError(inst.symbol, "no price history available")
-            out[inst.symbol] = bars
+            start = last.ts - timedelta(days=int(years * 365.25) + 7)
+            out[inst.symbol] = await self.repos.bars.list_bars(inst.symbol, Interval.D1, start=start)
         return out
 
     async def save_ratings(self, ratings: Sequence[Rating]) -> None:

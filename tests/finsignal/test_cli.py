@@ -1,0 +1,170 @@
+"""The `finsignal` command line, end to end on a real SQLite database (no network)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from finsignal.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A clean FINSIGNAL_* environment with the database in tmp_path; returns the database path."""
+    for key in list(os.environ):
+        if key.startswith("FINSIGNAL_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "finsignal.db"
+    monkeypatch.setenv("FINSIGNAL_DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    # every outside system points at a closed loopback port: nothing can leave the machine
+    for var in ("YAHOO", "KRX", "ALPHAVANTAGE", "EEX", "YAHOO_RSS", "INVESTING"):
+        monkeypatch.setenv(f"FINSIGNAL_{var}_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("FINSIGNAL_MARKET_RETRY_ATTEMPTS", "1")
+    return db
+
+
+def _goog_csv(path: Path) -> Path:
+    from backtesting.test import GOOG
+
+    frame = GOOG.reset_index().rename(columns={"index": "Date"})
+    frame["Date"] = frame["Date"].dt.strftime("%Y-%m-%d")
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["chat"],
+        ["backtest"],
+        ["fetch"],
+        ["import-csv"],
+        ["db"],
+        ["db", "upgrade"],
+        ["status"],
+        ["replay"],
+    ],
+)
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([*command, "--help"])
+    assert info.value.code == 0
+    assert "usage: finsignal" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["fetch", "AAPL", "--years", "-3"])
+    assert info.value.code == 2
+    assert "positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["replay", "AAPL", "--from", "yesterday"])
+    assert info.value.code == 2
+
+
+def test_invalid_setting_exits_2_with_one_line(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FINSIGNAL_ADMIN_IDS", "root")
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0
+    assert "FINSIGNAL_ADMIN_IDS" in err
+
+
+def test_unreachable_database_is_one_clear_line_without_password(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FINSIGNAL_DATABASE_URL", "mysql+aiomysql://bob:hunter2secret@127.0.0.1:9/finsignal")
+    assert main(["db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert "database unavailable" in err
+    assert "hunter2secret" not in err
+    assert "Traceback" not in err
+
+
+def test_db_upgrade_then_status(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["db", "upgrade"]) == 0
+    assert env.exists()
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["database"]["ok"] is True
+    assert report["outbox_pending"] == 0
+    assert report["process"]["rss_mb"] > 0
+    assert main(["status", "--check"]) == 0
+
+
+def test_chat_answers_help_and_commands(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/help\n/watch KAU25\n/watchlist\n/nonsense\n"))
+    assert main(["chat"]) == 0
+    out = capsys.readouterr().out
+    assert "/price SYMBOL" in out
+    assert "KAU25" in out
+    assert "Watchlist" in out
+
+
+def test_import_backtest_replay_on_real_history(
+    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = _goog_csv(tmp_path / "GOOG.csv")
+    assert main(["import-csv", str(csv)]) == 0
+    assert "2148 bars stored for GOOG" in capsys.readouterr().out
+
+    out_json = tmp_path / "goog.json"
+    assert main(["backtest", "GOOG", "--years", "10", "--horizons", "5,20", "--json", str(out_json)]) == 0
+    records = json.loads(out_json.read_text(encoding="utf-8"))
+    rows = records["records"] if isinstance(records, dict) else records
+    assert {r["horizon"] for r in rows} == {5, 20}
+    assert {r["symbol"] for r in rows} == {"GOOG"}
+    capsys.readouterr()
+
+    # the ratings are stored and the replay renders alerts carrying them
+    assert main(["replay", "GOOG", "--from", "2012-01-01", "--to", "2013-12-31"]) == 0
+    out = capsys.readouterr().out
+    assert "replayed" in out
+    assert "KST" in out
+    assert "UTC" in out
+    assert "grade" in out.lower()
+
+
+def test_backtest_unknown_or_empty_symbol_is_a_usage_error(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["backtest", "NOPE!!"]) == 2
+    captured = capsys.readouterr()
+    assert "malformed symbol" in captured.out + captured.err
+    assert main(["backtest", "ZZZZ"]) == 2  # well-formed, but nothing stored and no source reachable
+    captured = capsys.readouterr()
+    assert "ZZZZ" in captured.out + captured.err
+    assert "Traceback" not in captured.out + captured.err
+
+
+def test_console_entry_point_runs_without_token(env: Path) -> None:
+    """`python -m finsignal run` with no token starts console mode and answers /help."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "finsignal", "run"],
+        input="/help\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+        cwd=env.parent,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "console mode" in proc.stdout
+    assert "/watch SYMBOL" in proc.stdout
