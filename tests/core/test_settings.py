@@ -92,3 +92,13 @@ def test_every_setting_is_documented() -> None:
         var = f"FINSIGNAL_{name.upper()}"
         assert var in example, f"{var} missing from .env.example"
         assert var in readme, f"{var} missing from README.md"
+
+
+def test_env_example_is_a_valid_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """Copying .env.example to .env gives working settings (the defaults)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    example = (root / ".env.example").read_text(encoding="utf-8")
+    Path(str(tmp_path), ".env").write_text(example, encoding="utf-8")
+    assert load_settings() == Settings(_env_file=None)  # type: ignore[call-arg]

@@ -1,0 +1,215 @@
+"""Writes `.env.example` and the README's settings table from one list of descriptions.
+
+Run `python tools/settings_doc.py` after adding a setting; tests/core/test_settings.py fails while a
+setting is undocumented.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "Storage",
+        [
+            (
+                "database_url",
+                "SQLAlchemy URL. SQLite (default, created on first run) or MySQL/MariaDB: mysql+aiomysql://user:password@host:3306/finsignal?charset=utf8mb4",
+            ),
+            ("database_echo", "log every SQL statement (debugging)"),
+        ],
+    ),
+    (
+        "Telegram",
+        [
+            (
+                "telegram_token",
+                "bot token from @BotFather (secret). Unset: `finsignal run` starts console mode",
+            ),
+            (
+                "telegram_base_url",
+                "Bot API server; point it at a local Bot API server in production or a fake one in tests",
+            ),
+            ("telegram_base_file_url", "Bot API file server"),
+            ("telegram_mode", "polling | webhook"),
+            ("webhook_url", "public HTTPS URL Telegram posts updates to (webhook mode)"),
+            ("webhook_listen", "address the webhook server listens on"),
+            ("webhook_port", "port the webhook server listens on"),
+            ("webhook_secret", "secret token Telegram sends with every webhook call (secret)"),
+            ("admin_ids", "comma-separated Telegram user ids allowed to use admin commands"),
+            (
+                "premium_channel_id",
+                "channel (or forum group) id that receives the premium briefings, e.g. -1001234567890",
+            ),
+            ("premium_topic_id", "forum topic (message_thread_id) for briefings in a forum group"),
+            ("briefing_times", "comma-separated KST times (HH:MM) of the premium briefings"),
+            ("briefing_days", "days the briefings run (cron day_of_week, e.g. mon-fri)"),
+            ("watchlist_limit_free", "most symbols a free chat may watch"),
+            ("watchlist_limit_premium", "most symbols a premium chat may watch"),
+            (
+                "command_rate_per_minute",
+                "commands a chat may send per minute before it is asked to slow down",
+            ),
+            (
+                "send_rate_per_second",
+                "overall messages per second the sender allows itself (Telegram: about 30)",
+            ),
+            (
+                "default_language",
+                "ko | en: reply language when a chat has none and the client's language is unknown",
+            ),
+        ],
+    ),
+    (
+        "Market data",
+        [
+            ("yahoo_base_url", "Yahoo Finance chart API (equities, ETFs, FCO2.DE, .KS/.KQ)"),
+            ("krx_base_url", "KRX Open API (K-ETS allowances: ets_bydd_trd)"),
+            ("alphavantage_base_url", "Alpha Vantage API (fallback for non-Korean symbols)"),
+            ("eex_base_url", "EEX public files (EUA primary-auction reports)"),
+            ("krx_auth_key", "KRX Open API key, sent as the AUTH_KEY header (secret)"),
+            ("alphavantage_key", "Alpha Vantage API key (secret)"),
+            ("http_timeout_s", "timeout of one request to a price source, seconds"),
+            ("eex_timeout_s", "timeout of one EEX yearly file download, seconds"),
+            ("yahoo_rate_per_s", "requests per second to Yahoo"),
+            ("krx_rate_per_s", "requests per second to KRX"),
+            ("alphavantage_rate_per_s", "requests per second to Alpha Vantage"),
+            ("alphavantage_daily_budget", "Alpha Vantage requests per day (free tier: 25)"),
+            ("eex_rate_per_s", "requests per second to EEX"),
+            ("breaker_failures", "consecutive failures that open a source's circuit breaker"),
+            ("breaker_reset_s", "seconds an open breaker waits before probing the source again"),
+            ("outlier_pct", "a close more than this % away from the previous close is kept but flagged"),
+            (
+                "quote_max_age_s",
+                "a cached quote older than this is refreshed (served meanwhile with its age)",
+            ),
+            ("market_retry_attempts", "attempts per call on transient errors (timeouts, 5xx, 429)"),
+            ("market_retry_base_s", "first retry wait, seconds (exponential backoff with jitter)"),
+            ("market_retry_max_s", "longest retry wait, seconds"),
+            ("market_source_concurrency", "requests in flight per source"),
+            ("market_batch_concurrency", "instruments processed at once in a batch"),
+            ("market_initial_days", "how far back the first update of a new instrument looks, days"),
+        ],
+    ),
+    (
+        "News",
+        [
+            ("yahoo_rss_base_url", "Yahoo Finance per-ticker RSS feeds"),
+            ("investing_base_url", "Investing.com RSS feeds"),
+            ("news_feeds", "comma-separated extra RSS/Atom feed URLs (e.g. a Korean financial newswire)"),
+            ("news_investing_categories", "comma-separated Investing.com RSS category numbers (news_N.rss)"),
+            ("news_min_interval_s", "no feed is polled more often than this, seconds (at least 300)"),
+            ("news_max_bytes", "largest feed response read, bytes"),
+            ("news_timeout_s", "deadline of one feed request, seconds"),
+        ],
+    ),
+    (
+        "Signals and backtests",
+        [
+            ("sma_fast", "fast moving average period (golden/death cross)"),
+            ("sma_slow", "slow moving average period (breakout/breakdown and crosses)"),
+            ("rsi_period", "RSI period (Wilder smoothing, TA-Lib seeding)"),
+            ("rsi_overbought", "RSI level whose upward crossing is rsi_overbought"),
+            ("rsi_oversold", "RSI level whose downward crossing is rsi_oversold"),
+            ("volume_window", "bars in the average volume a spike is measured against"),
+            ("volume_multiple", "volume at least this multiple of the average is a volume_spike"),
+            ("backtest_years", "years of history the ratings are computed on"),
+            ("backtest_horizons", "comma-separated forward horizons in trading days"),
+        ],
+    ),
+    (
+        "Scheduler and runtime",
+        [
+            ("role", "all | bot | scheduler: what `finsignal run` runs in this process (scale-out)"),
+            ("price_update_minutes", "intraday quote refresh interval during a market's session, minutes"),
+            ("finalise_delay_minutes", "minutes after a market's close before the day's bars are fetched"),
+            ("finalise_retry_minutes", "minutes between retries for instruments whose daily bar failed"),
+            ("finalise_retries", "retries for a failed daily bar before waiting for the next day"),
+            (
+                "prev_close_lead_minutes",
+                "minutes before a session's open the previous-close snapshot is taken",
+            ),
+            ("kets_session", "KRX emissions market session, KST (HH:MM-HH:MM)"),
+            ("kets_finalise_time", "KST time the K-ETS daily bars are fetched"),
+            ("eex_fetch_time", "Europe/Berlin time the EEX auction file is fetched"),
+            ("news_crawl_minutes", "news crawling interval, minutes"),
+            ("job_stagger_seconds", "offset between jobs that would otherwise fire at the same moment"),
+            ("misfire_grace_s", "how late a job may still run after its time, seconds"),
+            ("lease_ttl_s", "job lease lifetime for scale-out (two schedulers never run the same job)"),
+            ("warmup_bars", "stored bars the signal engine warms up from on a cold start"),
+            ("shutdown_timeout_s", "how long shutdown waits for running jobs, seconds"),
+            ("catch_up_hours", "on start-up, jobs missed within this many hours run at once"),
+            ("metrics_port", "serve Prometheus metrics on 127.0.0.1:PORT (unset: off)"),
+            ("log_level", "DEBUG | INFO | WARNING | ERROR"),
+            ("data_dir", "directory for files finsignal writes (charts saved in console mode)"),
+        ],
+    ),
+]
+
+
+def _default(name: str) -> str:
+    field = Settings.model_fields[name]
+    value = field.default_factory() if field.default_factory is not None else field.default  # type: ignore[call-arg]
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def env_example() -> str:
+    out = [
+        "# finsignal settings. Copy to .env (git-ignored) and fill in what you need; everything is optional.",
+        "# With no token, `finsignal run` starts console mode on SQLite. Secrets are never logged.",
+        "",
+    ]
+    for title, rows in SECTIONS:
+        out.append(f"# --- {title} " + "-" * (96 - len(title)))
+        for name, text in rows:
+            out.append(f"# {text}")
+            default = _default(name)
+            prefix = "" if name in ("database_url",) else "# "
+            out.append(f"{prefix}FINSIGNAL_{name.upper()}={default}")
+        out.append("")
+    return "\n".join(out)
+
+
+def readme_table() -> str:
+    out = []
+    for title, rows in SECTIONS:
+        out += [f"**{title}**", "", "| variable | default | meaning |", "|---|---|---|"]
+        for name, text in rows:
+            default = _default(name).replace("|", "\\|") or "(unset)"
+            out.append(f"| `FINSIGNAL_{name.upper()}` | `{default}` | {text.replace('|', '\\|')} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main() -> int:
+    documented = {name for _, rows in SECTIONS for name, _ in rows}
+    missing = set(Settings.model_fields) - documented
+    if missing:
+        print(f"undocumented settings: {sorted(missing)}", file=sys.stderr)
+        return 1
+    (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- settings:begin -->", "<!-- settings:end -->"
+    block = f"{begin}\n{readme_table()}{end}"
+    if begin in readme:
+        readme = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, readme, flags=re.S)
+    else:
+        readme = readme.replace("SETTINGS_TABLE", block)
+    (ROOT / "README.md").write_text(readme, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
