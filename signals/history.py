@@ -109,6 +109,28 @@ def _check_shapes(close: Arr, volume: Arr) -> None:
         raise ValueError(f"expected 1-D (n_bars,) or 2-D (n_bars, n_instruments) arrays, got {close.ndim}-D")
 
 
+def _run_chunk(cc: Arr, vv: Arr, cfg: SignalConfig, enabled: int, outs: tuple[Arr, ...]) -> int:
+    """The kernel on one column chunk; -1 or the row-major index of the first bad cell.
+
+    A single column (n, 1) is C- as well as F-contiguous, so numba would compile a second
+    specialisation for it: it is padded with a no-bar (NaN) column instead.
+    """
+    n, w = cc.shape
+    if w == 1:
+        cc = np.asfortranarray(np.concatenate([cc, np.full((n, 1), np.nan)], axis=1))
+        vv = np.asfortranarray(np.concatenate([vv, np.zeros((n, 1))], axis=1))
+        tmp = tuple(np.empty((n, 2), dtype=o.dtype, order="F") for o in outs)
+        bad = _run_chunk(cc, vv, cfg, enabled, tmp)
+        for o, t in zip(outs, tmp, strict=True):
+            o[:, 0] = t[:, 0]
+        return -1 if bad < 0 else bad // 2
+    bad = _kernel.history(
+        cc, vv, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window,
+        cfg.rsi_overbought, cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, enabled, *outs,
+    )  # fmt: skip
+    return int(bad)
+
+
 def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) -> HistoryResult:
     """Indicators and events over whole histories.
 
@@ -145,13 +167,10 @@ def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) ->
             cc, vv = buf_c[:, : j1 - j0], buf_v[:, : j1 - j0]
             cc[...] = c2[:, j0:j1]
             vv[...] = v2[:, j0:j1]
-        bad = _kernel.history(
-            cc, vv, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window,
-            cfg.rsi_overbought, cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, enabled,
-            fast[:, j0:j1], slow[:, j0:j1], rsi[:, j0:j1], vavg[:, j0:j1], bits[:, j0:j1],
-        )  # fmt: skip
+        outs = (fast[:, j0:j1], slow[:, j0:j1], rsi[:, j0:j1], vavg[:, j0:j1], bits[:, j0:j1])
+        bad = _run_chunk(cc, vv, cfg, enabled, outs)
         if bad >= 0:
-            row, col = divmod(int(bad), j1 - j0)
+            row, col = divmod(bad, j1 - j0)
             col += j0
             bad_c, bad_v = float(c2[row, col]), float(v2[row, col])
             raise ValueError(
