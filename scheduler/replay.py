@@ -67,7 +67,13 @@ async def replay(
         raise ValueError("replay needs a separate scratch store; it never writes the live event tables")
     t0 = time.perf_counter()
     lo = _as_utc(start)
-    hi = _as_utc(end) + timedelta(days=1) - timedelta(microseconds=1) if end is not None else None
+    if end is not None and _as_utc(end) < lo:
+        raise ValueError(f"replay range is empty: --to {end} is before --from {start}")
+    hi: datetime | None = None
+    if isinstance(end, datetime):
+        hi = ensure_utc(end)
+    elif end is not None:  # a date: its whole day
+        hi = day_start_utc(end) + timedelta(days=1) - timedelta(microseconds=1)
     result = ReplayResult(symbols=list(symbols))
     by_ts: dict[datetime, list[Bar]] = defaultdict(list)
     for symbol in symbols:

@@ -189,6 +189,15 @@ async def test_replay_feeds_history_into_a_scratch_store_only(
         assert [e.key for e in notifier.published] == [e.key for e in result.events]
         assert len(await scratch_db.repos.events.list_events()) == len(result.events)
         assert await sqlite_repos.events.list_events() == live_events  # live tables untouched
+        with pytest.raises(ValueError, match="before"):
+            await replay(
+                sqlite_repos,
+                ["AAA"],
+                date(2026, 11, 18),
+                date(2026, 11, 17),
+                notifier=notifier,
+                scratch=scratch_db.repos,
+            )
         with pytest.raises(ValueError, match="scratch"):
             await replay(sqlite_repos, ["AAA"], date(2026, 11, 18), notifier=notifier, scratch=sqlite_repos)
         # speed: N bars per second
