@@ -22,6 +22,12 @@ CALENDAR_START = "2024-01-01"  # history older than this is never scheduled; kee
 CALENDAR_DAYS_AHEAD = 730  # sessions known this far ahead of the process start
 
 
+# KRX trades one hour later (10:00-16:30 KST) on the national college entrance exam (수능) day, which
+# exchange_calendars does not model. Dates from the KRX notices; add the next one when it is announced.
+KRX_LATE_DAYS: frozenset[date] = frozenset({date(2024, 11, 14), date(2025, 11, 13), date(2026, 11, 19)})
+_LATE = timedelta(hours=1)
+
+
 @dataclass(frozen=True, slots=True)
 class MarketSpec:
     """How one market is scheduled: its exchange calendar, time zone and optional local session bounds."""
@@ -31,6 +37,7 @@ class MarketSpec:
     tz: str
     session: tuple[time, time] | None = None  # local open/close overriding the calendar's (KETS)
     finalise_at: time | None = None  # local time daily bars are published (else the close)
+    late_days: frozenset[date] = frozenset()  # sessions shifted one hour later (KRX exam day)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -74,6 +81,9 @@ class SessionCalendar:
     def __init__(self, spec: MarketSpec) -> None:
         self.spec = spec
         days, opens, closes = _sessions(spec.calendar)
+        if spec.late_days:
+            opens = [o + _LATE if d in spec.late_days else o for d, o in zip(days, opens, strict=True)]
+            closes = [c + _LATE if d in spec.late_days else c for d, c in zip(days, closes, strict=True)]
         self._days = days
         if spec.session is None:
             self._opens, self._closes = opens, closes
@@ -121,7 +131,7 @@ def default_specs(
     return {
         Market.US: MarketSpec(Market.US, "XNYS", "America/New_York"),
         Market.XETRA: MarketSpec(Market.XETRA, "XETR", "Europe/Berlin"),
-        Market.KRX: MarketSpec(Market.KRX, "XKRX", "Asia/Seoul"),
+        Market.KRX: MarketSpec(Market.KRX, "XKRX", "Asia/Seoul", late_days=KRX_LATE_DAYS),
         Market.KETS: MarketSpec(
             Market.KETS,
             "XKRX",

@@ -148,3 +148,14 @@ def test_bad_scheduler_setting_is_rejected_with_its_name() -> None:
 
     with pytest.raises(ConfigError, match="FINSIGNAL_EEX_FETCH_TIME"):
         load_settings(eex_fetch_time="noon")
+
+
+def test_krx_exam_day_trades_an_hour_later(jobs: dict[str, JobDef]) -> None:
+    day = date(2026, 11, 19)  # 수능: KRX 10:00-16:30 KST
+    start = datetime.combine(day, time(0), KST)
+    polls = _local(fire_times(jobs["update_prices.krx"], start, start + timedelta(days=1)), KST)
+    assert (min(polls).time(), max(polls).time()) == (time(10, 0, 40), time(16, 25, 40))
+    finals = _local(fire_times(jobs["finalise_bars.krx"], start, start + timedelta(days=1)), KST)
+    assert [t.time() for t in finals] == [time(16, 50, 40)]
+    normal = _local(fire_times(jobs["update_prices.krx"], start - timedelta(days=1), start), KST)
+    assert min(normal).time() == time(9, 0, 40)
