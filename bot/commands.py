@@ -88,12 +88,13 @@ def _known_signals() -> str:
     return ", ".join([*SIGNAL_ALIASES, *(s.value for s in SignalType)])
 
 
-async def resolve(env: Env, req: Request, raw: str) -> Instrument | Reply:
-    """The instrument for `raw`, or the reply explaining why not."""
+async def resolve(env: Env, req: Request, raw: str, *, verify: bool = False) -> Instrument | Reply:
+    """The instrument for `raw`, or the reply explaining why not. `verify`: ask the data source
+    about symbols not yet known (used where a wrong symbol would otherwise pass silently)."""
     if not SYMBOL_RE.match(raw):
         return views.unknown_symbol(req.lang, raw)
     try:
-        return await env.services.resolver.resolve(raw)
+        return await env.services.resolver.resolve(raw, verify=verify)
     except SymbolError as exc:
         return views.unknown_symbol(req.lang, raw, exc.suggestions)
     except FinsignalError as exc:
@@ -127,7 +128,7 @@ async def cmd_price(env: Env, req: Request) -> Reply:
 
 
 async def price_of(env: Env, req: Request, raw: str) -> Reply:
-    inst = await resolve(env, req, raw)
+    inst = await resolve(env, req, raw, verify=True)
     if isinstance(inst, Reply):
         return inst
     try:
@@ -153,7 +154,7 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
     signals = parse_signals(list(req.args[1:]))
     if isinstance(signals, str):
         return Reply(t(req.lang, "unknown_signal", name=esc(signals, MAX_ARG), known=_known_signals()))
-    inst = await resolve(env, req, req.args[0])
+    inst = await resolve(env, req, req.args[0], verify=True)
     if isinstance(inst, Reply):
         return inst
     repos = env.services.repos

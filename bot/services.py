@@ -11,8 +11,9 @@ from core.types import Bar, Instrument, NewsItem, Quote
 
 
 class Resolver(Protocol):
-    async def resolve(self, text: str) -> Instrument:
-        """The canonical instrument for what a user typed; raises `core.errors.SymbolError`."""
+    async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
+        """The canonical instrument for what a user typed; raises `core.errors.SymbolError`. With
+        `verify`, a symbol not yet known is checked at its data source (unknown there: SymbolError)."""
         ...
 
 

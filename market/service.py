@@ -16,8 +16,9 @@ from core.errors import FinsignalError, SourceError, SymbolError
 from core.ports import PriceSource, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Instrument, Interval, Quote, SourceHealth
+from core.types import Bar, Instrument, Interval, Market, Quote, SourceHealth
 from market import resolver
+from market import verify as verification
 from market.calendar import is_trading_day
 from market.csv_import import parse_csv
 from market.guard import SourceGuard
@@ -97,9 +98,26 @@ class MarketData:
 
     # ---- instruments ------------------------------------------------------------------------
 
-    async def resolve(self, text: str) -> Instrument:
-        """User input -> canonical Instrument; raises SymbolError (with suggestions)."""
-        return await resolver.resolve(text, self.repos, self.clock.now())
+    async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
+        """User input -> canonical Instrument; raises SymbolError (with suggestions). Without network
+        unless `verify`: then a symbol not yet known (not curated, not stored, no bars) is checked once
+        at its primary source; 'no such symbol' raises SymbolError, an outage accepts it (see
+        `market.verify`). A bare 6-digit code unknown on KOSPI is tried on KOSDAQ."""
+        inst = await resolver.resolve(text, self.repos, self.clock.now())
+        if not verify:
+            return inst
+        timeout_s = 2 * self.settings.http_timeout_s
+        try:
+            return await verification.verify(inst, self.repos, self.sources, timeout_s)
+        except SymbolError:
+            code = text.strip()
+            if not (code.isdigit() and len(code) == 6 and inst.symbol == f"{code}.KS"):
+                raise
+        kosdaq = resolver.make_instrument(f"{code}.KQ", Market.KRX)
+        try:
+            return await verification.verify(kosdaq, self.repos, self.sources, timeout_s)
+        except SymbolError:
+            raise SymbolError(code, "unknown symbol", await verification.suggest(code, self.repos)) from None
 
     # ---- bars -------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ class FakeClock:
 
 
 class FakeResolver:
-    async def resolve(self, text: str) -> Instrument:
+    async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
         key = ALIASES.get(text.upper(), text.upper())
         if key in INSTRUMENTS:
             return INSTRUMENTS[key]
