@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     news_timeout_s: float = Field(default=10.0, gt=0)  # per feed request, connect to last byte
     # Investing.com rss/news_{N}.rss: 25 stocks, 11 commodities & futures, 14 economy
     news_investing_categories: IntList = Field(default_factory=lambda: [25, 11, 14])
+    news_alerts_per_hour: int = Field(default=3, ge=1)  # per chat, rolling hour (bot.news_alerts)
 
     # --- signals & backtests ------------------------------------------------------------------
     sma_fast: int = Field(default=50, ge=2)
@@ -107,7 +108,8 @@ class Settings(BaseSettings):
     # --- scheduler & runtime ----------------------------------------------------------------
     role: Literal["all", "bot", "scheduler"] = "all"
     price_update_minutes: int = Field(default=5, ge=1)
-    finalise_delay_minutes: int = Field(default=20, ge=0)  # after each close (US: before the 06:30 KST briefing)
+    # after each close (US: before the 06:30 KST briefing)
+    finalise_delay_minutes: int = Field(default=20, ge=0)
     finalise_retry_minutes: int = Field(default=20, ge=1)  # failed instruments are retried this much later
     finalise_retries: int = Field(default=2, ge=0)
     prev_close_lead_minutes: int = Field(default=15, ge=0)  # previous-close snapshot before the open

@@ -86,7 +86,8 @@ class Instrument:
     currency: str
     timezone: str
     sources: tuple[str, ...] = ()
-    source_symbols: Mapping[str, str] = field(default_factory=dict)  # per-source ticker, e.g. {"alphavantage": "FCO2.DEX"}
+    # per-source ticker where it differs, e.g. {"alphavantage": "FCO2.DEX"}
+    source_symbols: Mapping[str, str] = field(default_factory=dict)
     active: bool = True
 
 
