@@ -286,7 +286,19 @@ async def cmd_settings(env: Env, req: Request) -> Reply:
             return Reply(t(req.lang, "unknown_signal", name=esc(chat[1:], MAX_ARG), known=_known_signals()))
         return views.usage(req.lang, chat)
     await env.services.repos.chats.upsert_chat(chat)
-    return Reply(t(req.lang, "settings_saved") + "\n\n" + views.render_settings(req.lang, chat).text)
+    shown = views.render_settings(req.lang, chat)
+    return Reply(t(req.lang, "settings_saved") + "\n\n" + shown.text, buttons=shown.buttons)
+
+
+async def set_news_alerts(env: Env, req: Request, on: bool) -> Reply:
+    """Switch this chat's news alerts on or off (settings and news-alert buttons)."""
+    if not req.can_manage:
+        return Reply(t(req.lang, "not_group_admin"))
+    chat = replace(req.chat, news_alerts=on)
+    await env.services.repos.chats.upsert_chat(chat)
+    if on:
+        return Reply(t(req.lang, "news_alerts_on", limit=env.settings.news_alerts_per_hour))
+    return Reply(t(req.lang, "news_alerts_off"))
 
 
 def _apply_setting(chat: Chat, args: list[str]) -> Chat | str:
@@ -297,6 +309,8 @@ def _apply_setting(chat: Chat, args: list[str]) -> Chat | str:
         return "!" + signals if isinstance(signals, str) else replace(chat, signals=signals)
     if key == "silent" and len(rest) == 1 and _on_off(rest[0]) is not None:
         return replace(chat, silent=bool(_on_off(rest[0])))
+    if key == "news" and len(rest) == 1 and _on_off(rest[0]) is not None:
+        return replace(chat, news_alerts=bool(_on_off(rest[0])))
     if key == "quiet" and rest == ["off"]:
         return replace(chat, quiet_start=None, quiet_end=None)
     if key == "quiet" and len(rest) in (1, 2):
@@ -305,4 +319,7 @@ def _apply_setting(chat: Chat, args: list[str]) -> Chat | str:
         if m and int(m[1]) < 24 and int(m[2]) < 24 and m[1] != m[2] and mode in ("hold", "drop"):
             return replace(chat, quiet_start=int(m[1]), quiet_end=int(m[2]), quiet_mode=QuietMode(mode))
         return "/settings quiet 22-7 hold|drop"
-    return "/settings signals all|TYPE,TYPE · /settings quiet 22-7 hold|drop · /settings silent on|off"
+    return (
+        "/settings signals all|TYPE,TYPE · /settings quiet 22-7 hold|drop · /settings silent on|off"
+        " · /settings news on|off"
+    )

@@ -294,7 +294,8 @@ async def on_unknown(update: Update, context: BotContext) -> None:
 
 
 async def on_callback(update: Update, context: BotContext) -> None:
-    """Inline buttons: 'u|SYM' unwatch (alert), 'wu|SYM' unwatch from the watchlist, 'm|SYM|signal' mute."""
+    """Inline buttons: 'u|SYM' unwatch (alert), 'wu|SYM' unwatch from the watchlist, 'm|SYM|signal' mute,
+    'ns|on|off' news alerts from /settings (edits it), 'na|off' news alerts off from a news alert."""
     query: CallbackQuery | None = update.callback_query
     if query is None or update.effective_chat is None:
         return
@@ -311,6 +312,8 @@ async def on_callback(update: Update, context: BotContext) -> None:
         reply = await commands.toggle_mute_all(context.env, req, parts[1])
     elif len(parts) == 3 and parts[0] == "m" and parts[2] in SignalType._value2member_map_:
         reply = await commands.mute(context.env, req, parts[1], SignalType(parts[2]))
+    elif len(parts) == 2 and parts[0] in ("ns", "na") and parts[1] in ("on", "off"):
+        reply = await commands.set_news_alerts(context.env, req, parts[1] == "on")
     if reply is None:
         await query.answer()
         return
@@ -319,6 +322,12 @@ async def on_callback(update: Update, context: BotContext) -> None:
         listing = await commands.cmd_watchlist(context.env, req)
         await query.edit_message_text(
             listing.text, parse_mode=ParseMode.HTML, reply_markup=markup(listing.buttons)
+        )
+    elif parts[0] == "ns":  # the /settings message: show the new state
+        stored = await context.services.repos.chats.get_chat(chat.chat_id) or chat
+        shown = views.render_settings(stored.language, stored)
+        await query.edit_message_text(
+            shown.text, parse_mode=ParseMode.HTML, reply_markup=markup(shown.buttons)
         )
 
 

@@ -19,7 +19,7 @@ _EN: dict[str, str] = {
         "/signals SYMBOL - indicator state, recent signals, ratings\n"
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
         "/news [SYMBOL|industry] - latest headlines\n"
-        "/settings - signal types, quiet hours, silent delivery\n"
+        "/settings - signal types, quiet hours, silent delivery, news alerts\n"
         "/lang ko|en - language\n"
         "In a private chat you can also write $FCO2.DE in any message."
     ),
@@ -48,11 +48,19 @@ _EN: dict[str, str] = {
     "error": "Sorry, something went wrong. The error was logged.",
     "settings": (
         "<b>Settings</b>\nSignals: {signals}\nQuiet hours: {quiet}\nSilent delivery: {silent}\n"
-        "Language: {language}\nTier: {tier}\n\n"
+        "News alerts: {news}\nLanguage: {language}\nTier: {tier}\n\n"
         "/settings signals all|TYPE,TYPE\n/settings quiet 22-7 hold|drop\n/settings quiet off\n"
-        "/settings silent on|off"
+        "/settings silent on|off\n/settings news on|off"
     ),
     "settings_saved": "Settings saved.",
+    "news_alerts_on": (
+        "News alerts are on: headlines about your watched symbols "
+        "(at most {limit} an hour, quiet hours apply)."
+    ),
+    "news_alerts_off": "News alerts are off.",
+    "btn_news_on": "Turn news alerts on",
+    "btn_news_off": "Turn news alerts off",
+    "news_alert_title": "<b>News</b> · <b>{symbol}</b> · {source} · {when}",
     "quiet_off": "off",
     "on": "on",
     "off": "off",
@@ -102,7 +110,7 @@ _KO: dict[str, str] = {
         "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
         "/news [종목|업종] - 최신 뉴스\n"
-        "/settings - 신호 종류, 방해 금지 시간, 무음 전송\n"
+        "/settings - 신호 종류, 방해 금지 시간, 무음 전송, 뉴스 알림\n"
         "/lang ko|en - 언어\n"
         "개인 채팅에서는 메시지 안에 $FCO2.DE 처럼 써도 됩니다."
     ),
@@ -131,11 +139,18 @@ _KO: dict[str, str] = {
     "error": "죄송합니다. 오류가 발생해 기록했습니다.",
     "settings": (
         "<b>설정</b>\n신호: {signals}\n방해 금지 시간: {quiet}\n무음 전송: {silent}\n"
-        "언어: {language}\n등급: {tier}\n\n"
+        "뉴스 알림: {news}\n언어: {language}\n등급: {tier}\n\n"
         "/settings signals all|신호,신호\n/settings quiet 22-7 hold|drop\n/settings quiet off\n"
-        "/settings silent on|off"
+        "/settings silent on|off\n/settings news on|off"
     ),
     "settings_saved": "설정을 저장했습니다.",
+    "news_alerts_on": (
+        "뉴스 알림을 켰습니다: 관심 종목 관련 뉴스 (시간당 최대 {limit}건, 방해 금지 시간 적용)."
+    ),
+    "news_alerts_off": "뉴스 알림을 껐습니다.",
+    "btn_news_on": "뉴스 알림 켜기",
+    "btn_news_off": "뉴스 알림 끄기",
+    "news_alert_title": "<b>뉴스</b> · <b>{symbol}</b> · {source} · {when}",
     "quiet_off": "끔",
     "on": "켬",
     "off": "끔",

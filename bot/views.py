@@ -226,10 +226,31 @@ def render_settings(lang: Language, chat: Chat) -> Reply:
         signals=signal_list(lang, chat.signals),
         quiet=quiet,
         silent=t(lang, "on" if chat.silent else "off"),
+        news=t(lang, "on" if chat.news_alerts else "off"),
         language=chat.language.value,
         tier=chat.tier.value,
     )
-    return Reply(text)
+    toggle = ("btn_news_off", "ns|off") if chat.news_alerts else ("btn_news_on", "ns|on")
+    return Reply(text, buttons=(((t(lang, toggle[0]), toggle[1]),),))
+
+
+def render_news_alert(lang: Language, item: NewsItem, symbol: str) -> Reply:
+    """One news alert: the matched symbol, source, time in KST, the linked title, a short summary,
+    and a button to turn news alerts off."""
+    url = html.escape(item.url[:500], quote=True)
+    lines = [
+        t(
+            lang,
+            "news_alert_title",
+            symbol=esc(symbol, MAX_ARG),
+            source=esc(item.source, 40),
+            when=fmt_kst(item.published),
+        ),
+        f'<a href="{url}">{esc(item.title, 300)}</a>',
+    ]
+    if item.summary:
+        lines.append(esc(item.summary, 300))
+    return Reply(fit(lines), buttons=(((t(lang, "btn_news_off"), "na|off"),),))
 
 
 def render_news(lang: Language, items: Sequence[NewsItem]) -> Reply:

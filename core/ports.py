@@ -58,6 +58,14 @@ class Notifier(Protocol):
         ...
 
 
+class NewsPublisher(Protocol):
+    """Where newly stored headlines go. The bot's implementation alerts the chats that opted in."""
+
+    async def publish_news(self, items: Sequence[NewsItem]) -> int:
+        """Hand new items to delivery; returns the number of messages enqueued."""
+        ...
+
+
 # --------------------------------------------------------------------------------------------
 # Repositories (implemented by `storage`)
 # --------------------------------------------------------------------------------------------
