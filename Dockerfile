@@ -26,6 +26,7 @@ FROM python:3.12-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MPLBACKEND=Agg \
+    NUMBA_CACHE_DIR=/tmp/numba-cache \
     FINSIGNAL_DATABASE_URL=sqlite+aiosqlite:////data/finsignal.db \
     FINSIGNAL_DATA_DIR=/data
 RUN useradd --create-home --uid 10001 finsignal \
