@@ -103,7 +103,14 @@ class MarketData:
         unless `verify`: then a symbol not yet known (not curated, not stored, no bars) is checked once
         at its primary source; 'no such symbol' raises SymbolError, an outage accepts it (see
         `market.verify`). A bare 6-digit code unknown on KOSPI is tried on KOSDAQ."""
-        inst = await resolver.resolve(text, self.repos, self.clock.now())
+        try:
+            inst = await resolver.resolve(text, self.repos, self.clock.now())
+        except SymbolError as exc:
+            if exc.reason != "unknown symbol":
+                raise
+            stored = await verification.suggest(exc.symbol, self.repos)
+            merged = list(dict.fromkeys([*exc.suggestions, *stored]))[:5]
+            raise SymbolError(exc.symbol, exc.reason, merged) from None
         if not verify:
             return inst
         timeout_s = 2 * self.settings.http_timeout_s

@@ -41,6 +41,10 @@ async def test_suggestions_include_instruments_stored_in_the_database(
     with pytest.raises(SymbolError) as info:
         await md.resolve("SHOPP", verify=True)
     assert "SHOP" in info.value.suggestions
+    await sqlite_repos.instruments.upsert_instruments([make_instrument("ABCDEF.DE", Market.XETRA)])
+    with pytest.raises(SymbolError) as info:  # not even a valid pattern: offline, stored ones suggested
+        await md.resolve("ABCDEF.DX")
+    assert info.value.suggestions == ("ABCDEF.DE",)
 
 
 async def test_verified_symbol_is_registered_and_next_resolve_is_offline(
