@@ -222,7 +222,11 @@ async def _run(
         _check_out(path, option)
 
     history = await _load(load_history, symbols, args, console)
-    bars = {s: history.get(s, ()) for s in symbols}
+    # the loader keys histories by canonical symbol ("005930" -> "005930.KS"); keep its keys, so ratings
+    # are stored under the symbol alerts look them up by
+    bars: dict[str, Sequence[Bar]] = dict(history)
+    if len(bars) < len(symbols):
+        bars.update({s: () for s in symbols if s not in history})
     problems = {
         s: f"{s}: no bars in the requested period (last {args.years} years)" for s, b in bars.items() if not b
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 def _console() -> Console:
-    return Console(highlight=False)
+    """Rich output; piped output gets a wide fixed width so tables are not squeezed to 80 columns."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,18 +13,42 @@ from bot.briefing import Briefer
 from bot.console import ConsoleChat, ConsoleNotifier
 from bot.delivery import OutboxNotifier
 from bot.handlers import BotApp
-from core.ports import Notifier
+from bot.news_alerts import NewsAlerter
+from core.ports import NewsPublisher, Notifier
 from core.settings import Settings
 from finsignal.container import App, open_app, signal_config
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
+from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine
 
 logger = logging.getLogger(__name__)
 
 
-def build_runtime(app: App, notifier: Notifier, *, briefer: Briefer | None = None) -> Runtime:
+class AlertingNews:
+    """The news service as the scheduler sees it: every crawl also hands new items to the news alerter."""
+
+    def __init__(self, news: NewsService, publisher: NewsPublisher) -> None:
+        self._news, self._publisher = news, publisher
+
+    async def crawl(self, symbols: list[str], /) -> CrawlResult:
+        result = await self._news.crawl(symbols)
+        if result.items:  # only the newly stored items
+            try:
+                await self._publisher.publish_news(result.items)
+            except Exception:
+                logger.exception("news alerts failed for %d new items", len(result.items))
+        return result
+
+
+def build_runtime(
+    app: App,
+    notifier: Notifier,
+    *,
+    briefer: Briefer | None = None,
+    news_publisher: NewsPublisher | None = None,
+) -> Runtime:
     """The one scheduler, wired to market data, the signal engine, delivery, news and briefings."""
     config = signal_config(app.settings)
     return Runtime(
@@ -34,7 +58,7 @@ def build_runtime(app: App, notifier: Notifier, *, briefer: Briefer | None = Non
         notifier=notifier,
         engine_factory=lambda: SignalEngine(config),
         briefer=briefer,
-        news=app.news,
+        news=AlertingNews(app.news, news_publisher) if news_publisher is not None else app.news,
         clock=app.clock,
     )
 
@@ -53,7 +77,8 @@ async def run_service(settings: Settings, *, role: str) -> int:
         services = build_bot_services(app, health)
         notifier = OutboxNotifier(app.repos, clock=app.clock)
         briefer = Briefer(services, settings, clock=app.clock)
-        runtime = build_runtime(app, notifier, briefer=briefer)
+        alerter = NewsAlerter(app.repos, clock=app.clock, per_chat_per_hour=settings.news_alerts_per_hour)
+        runtime = build_runtime(app, notifier, briefer=briefer, news_publisher=alerter)
         if role == "scheduler":
             await run_until_signalled(runtime)
             return 0
