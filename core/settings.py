@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     kets_session: str = "10:00-12:00"  # KRX emissions market hours, KST (XKRX trading days)
     kets_finalise_time: str = "15:30"  # KST; emissions daily bars are fetched this + finalise delay
     eex_fetch_time: str = "11:45"  # Europe/Berlin (CET/CEST), EEX auction results, Mon-Fri
+    ratings_time: str = "05:00"  # KST, daily: backtest ratings of watched symbols missing or too old
+    ratings_max_age_days: int = Field(default=7, ge=1)  # ratings older than this are recomputed
     news_crawl_minutes: int = Field(default=15, ge=5)
     briefing_days: str = "mon-fri"  # cron day_of_week for the briefings at briefing_times (KST)
     job_stagger_seconds: int = Field(default=20, ge=0)  # jobs of the same kind are spread by this much
@@ -156,7 +158,7 @@ class Settings(BaseSettings):
                 raise ValueError("expected comma-separated HH:MM times, e.g. 08:00,06:30")
         return value
 
-    @field_validator("kets_session", "kets_finalise_time", "eex_fetch_time")
+    @field_validator("kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time")
     @classmethod
     def _clock_times(cls, value: str) -> str:
         parts = value.split("-")

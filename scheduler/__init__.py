@@ -13,7 +13,9 @@ Wiring (composition root)::
                           scratch=scratch_db.repos)                # never writes live event tables
 
 Jobs (ids): update_prices.<market>, snapshot_prev_close.<market>, finalise_bars.<market> (which
-runs evaluate_signals.<market> on the new bars), fetch_eex_auctions, crawl_news, send_briefing.<HHMM>;
+runs evaluate_signals.<market> on the new bars), fetch_eex_auctions, crawl_news, send_briefing.<HHMM>,
+rate_signals (daily at `ratings_time` KST, once after start-up, and as rate_signals:finalise_bars.<m>
+right after a finalise that brought bars of watched symbols without any rating);
 markets: us, xetra, krx, kets. Every job takes the database lease `job:<id>` first.
 """
 
@@ -23,6 +25,7 @@ from scheduler.jobs import JobDef, JobKind, fire_times, plan_jobs
 from scheduler.lifecycle import install_signal_handlers, remove_signal_handlers, run_until_signalled
 from scheduler.pipeline import EvalResult, SignalPipeline
 from scheduler.ports import BrieferPort, EnginePort, MarketPort, NewsPort
+from scheduler.ratings import RateResult, SignalRater
 from scheduler.replay import ReplayResult, replay
 from scheduler.runtime import Runtime
 
@@ -35,10 +38,12 @@ __all__ = [
     "MarketPort",
     "MarketSpec",
     "NewsPort",
+    "RateResult",
     "ReplayResult",
     "Runtime",
     "SessionCalendar",
     "SignalPipeline",
+    "SignalRater",
     "default_specs",
     "engine_factory",
     "fire_times",

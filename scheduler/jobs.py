@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,6 +30,7 @@ class JobKind(StrEnum):
     FETCH_EEX_AUCTIONS = "fetch_eex_auctions"
     CRAWL_NEWS = "crawl_news"
     SEND_BRIEFING = "send_briefing"
+    RATE_SIGNALS = "rate_signals"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,17 @@ def plan_jobs(
             Market.EEX,
         )
     )
+    rate = parse_hhmm(settings.ratings_time)
+    jobs.append(
+        JobDef(
+            JobKind.RATE_SIGNALS.value,
+            JobKind.RATE_SIGNALS,
+            # half a stagger past the minute: never at the same moment as a quote poll or briefing
+            CronTrigger(
+                hour=rate.hour, minute=rate.minute, second=min(59, stagger.seconds // 2), timezone=KST
+            ),
+        )
+    )
     if with_news:
         jobs.append(
             JobDef(
@@ -132,3 +144,18 @@ def fire_times(job: JobDef, start: datetime, end: datetime) -> list[datetime]:
             return out
         out.append(nxt)
         prev, now = nxt, nxt
+
+
+def missed_bar_jobs(
+    jobs: Iterable[JobDef], last_started: Mapping[str, datetime], now: datetime, within: timedelta
+) -> list[str]:
+    """Bar jobs whose latest fire time in the last `within` passed without a run started since."""
+    due: list[str] = []
+    for job in jobs:
+        if job.kind not in (JobKind.FINALISE_BARS, JobKind.FETCH_EEX_AUCTIONS):
+            continue
+        past = fire_times(job, now - within, now)
+        last = last_started.get(job.id)
+        if past and (last is None or last < past[-1]):
+            due.append(job.id)
+    return due

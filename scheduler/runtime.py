@@ -23,10 +23,11 @@ from scheduler import health
 from scheduler.calendars import MarketSpec, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
 from scheduler.engines import signal_config
-from scheduler.jobs import JobDef, JobKind, fire_times, market_specs, plan_jobs
+from scheduler.jobs import JobDef, JobKind, market_specs, missed_bar_jobs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
 from scheduler.ports import BrieferPort, EnginePort, MarketPort, NewsPort
+from scheduler.ratings import SignalRater
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class Runtime:
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
         self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
+        self.rater = SignalRater(settings, repos, self.clock)
         self.runs: dict[str, JobRun] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
@@ -258,6 +260,8 @@ class Runtime:
             if self.briefer is None:
                 raise JobSkipped("no briefer")
             return f"{await self.briefer.send_briefing(job.slot)} messages enqueued"
+        if job.kind is JobKind.RATE_SIGNALS:
+            return await self._rate(symbols)
         raise JobSkipped(f"nothing to do for {job.kind}")
 
     async def instruments_of(self, market: Market) -> list[Instrument]:
@@ -298,6 +302,7 @@ class Runtime:
             logger.warning("job %s: %s not updated (retried next run): %s", job.id, symbol, reason)
         await self._evaluate(job, new_bars)
         self._schedule_retry(job, sorted(failures))
+        await self._chain_ratings(job, list(new_bars))
         n_bars = sum(map(len, new_bars.values()))
         return f"{len(instruments)} instruments, {n_bars} new bars, {len(failures)} failed"
 
@@ -328,18 +333,55 @@ class Runtime:
             self._retries.pop(key, None)
             return
         self._retries[key] = n + 1
-        when = datetime.now(UTC) + timedelta(minutes=self.settings.finalise_retry_minutes)  # scheduler time
+        when = self._run_once(
+            f"{job.id}:retry", job.kind, failed, timedelta(minutes=self.settings.finalise_retry_minutes)
+        )
+        logger.info("job %s: %d failed instruments retried at %s", job.id, len(failed), when.isoformat())
+
+    def _run_once(self, job_id: str, kind: JobKind, symbols: list[str], delay: timedelta) -> datetime:
+        """Schedule one run of `job_id` for `symbols` after `delay` (replacing a pending one)."""
+        assert self._scheduler is not None
+        when = datetime.now(UTC) + delay  # scheduler time
         self._scheduler.add_job(
             self._fire,
             trigger=DateTrigger(when),
-            args=[f"{job.id}:retry"],
-            kwargs={"symbols": failed},
-            id=f"{job.id}:retry",
-            name=job.kind.value,
+            args=[job_id],
+            kwargs={"symbols": symbols},
+            id=job_id,
+            name=kind.value,
             replace_existing=True,
             misfire_grace_time=self.settings.misfire_grace_s,
         )
-        logger.info("job %s: %d failed instruments retried at %s", job.id, len(failed), when.isoformat())
+        return when
+
+    async def _rate(self, symbols: list[str] | None) -> str:
+        """Backtest ratings of watched symbols (all, or `symbols`) that are missing or too old."""
+        result = await self.rater.rate_watched(symbols)
+        if result is None:
+            raise JobSkipped("no watched symbols")
+        if result.failed and not result.rated:
+            raise RuntimeError(result.detail())
+        return result.detail()
+
+    async def _chain_ratings(self, job: JobDef, symbols: list[str]) -> None:
+        """Watched symbols that just got bars but have no rating yet are rated shortly (not at 05:00)."""
+        if self._scheduler is None or not self._accepting or not symbols:
+            return
+        try:
+            todo = await self.rater.unrated_watched(symbols)
+        except Exception:
+            logger.exception("job %s: could not look up unrated symbols", job.id)
+            return
+        if not todo:
+            return
+        chained = f"{JobKind.RATE_SIGNALS}:{job.id}"
+        pending = self._scheduler.get_job(chained)
+        if pending is not None:
+            todo = sorted({*todo, *pending.kwargs.get("symbols", [])})
+        when = self._run_once(
+            chained, JobKind.RATE_SIGNALS, todo, timedelta(seconds=max(1, self.settings.job_stagger_seconds))
+        )
+        logger.info("job %s: %d unrated symbols rated at %s", job.id, len(todo), when.isoformat())
 
     async def _persist_source_health(self) -> None:
         for h in self.market.health():
@@ -356,24 +398,19 @@ class Runtime:
 
     async def catch_up_missed(self) -> list[str]:
         """Bring forward bar jobs whose last due time passed while no scheduler ran them (within
-        `catch_up_hours`), e.g. a restart after a market's close. Returns the job ids brought forward."""
+        `catch_up_hours`), e.g. a restart after a market's close, then `rate_signals` (it only
+        rates what is missing or stale). Returns the job ids brought forward."""
         hours = self.settings.catch_up_hours
         if self._scheduler is None or not self._accepting or hours <= 0:
             return []
-        runs = {r.job: r for r in await self.repos.health.list_job_runs()}
-        now = self.clock.now()
-        due: list[str] = []
-        for job in self.jobs.values():
-            if job.kind not in (JobKind.FINALISE_BARS, JobKind.FETCH_EEX_AUCTIONS):
-                continue
-            past = fire_times(job, now - timedelta(hours=hours), now)
-            last = runs.get(job.id)
-            if past and (last is None or last.started_at < past[-1]):
-                due.append(job.id)
+        runs = {r.job: r.started_at for r in await self.repos.health.list_job_runs()}
+        due = missed_bar_jobs(self.jobs.values(), runs, self.clock.now(), timedelta(hours=hours))
         stagger = timedelta(seconds=max(1, self.settings.job_stagger_seconds))
+        if JobKind.RATE_SIGNALS.value in self.jobs:
+            due.append(JobKind.RATE_SIGNALS.value)  # once after start-up: rates what is missing or old
         for i, job_id in enumerate(due):
             self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC) + i * stagger)
-            logger.info("job %s missed its last run while stopped: running it now", job_id)
+            logger.info("job %s brought forward at start-up (missed or catching up)", job_id)
         return due
 
     # ---------------------------------------------------------------- health

@@ -107,6 +107,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("news_min_interval_s", "no feed is polled more often than this, seconds (at least 300)"),
             ("news_max_bytes", "largest feed response read, bytes"),
             ("news_timeout_s", "deadline of one feed request, seconds"),
+            ("news_alerts_per_hour", "most news alerts a chat receives in a rolling hour"),
         ],
     ),
     (
@@ -138,6 +139,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("kets_session", "KRX emissions market session, KST (HH:MM-HH:MM)"),
             ("kets_finalise_time", "KST time the K-ETS daily bars are fetched"),
             ("eex_fetch_time", "Europe/Berlin time the EEX auction file is fetched"),
+            (
+                "ratings_time",
+                "KST time (HH:MM) of the daily job that backtests watched symbols whose ratings are missing or old",
+            ),
+            ("ratings_max_age_days", "ratings older than this many days are recomputed by that job"),
             ("news_crawl_minutes", "news crawling interval, minutes"),
             ("job_stagger_seconds", "offset between jobs that would otherwise fire at the same moment"),
             ("misfire_grace_s", "how late a job may still run after its time, seconds"),

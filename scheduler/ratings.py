@@ -1,0 +1,153 @@
+"""Backtest ratings of watched symbols, kept fresh: the body of the `rate_signals` job.
+
+A symbol is due when it has no stored rating, when a horizon of `backtest_horizons` is missing, or
+when its oldest rating's `run_at` is more than `ratings_max_age_days` old. Due symbols are backtested
+on their stored daily bars (`backtest_years` + 1 years ending at the latest stored bar; the extra
+year warms the indicators up) in a worker thread, a few symbols per call, and the ratings upserted.
+Symbols whose stored history is too short are skipped with the backtester's reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from backtest import check_histories, run_backtest
+from core.errors import DataError, UsageError
+from core.ports import Repositories
+from core.settings import Settings
+from core.timeutil import Clock
+from core.types import Bar, Interval
+from scheduler.engines import signal_config
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 16  # symbols per backtest call (one worker-thread hop; ratings stored after each)
+
+
+@dataclass(slots=True)
+class RateResult:
+    """What one rating pass did: symbols rated, skipped (with reasons), already fresh, failed."""
+
+    rated: list[str] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    fresh: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def detail(self) -> str:
+        text = (
+            f"{len(self.rated)} rated, {len(self.skipped)} skipped, {self.fresh} fresh, "
+            f"{len(self.failed)} failed"
+        )
+        if self.skipped:
+            text += "; skipped: " + ", ".join(sorted(self.skipped))
+        return text
+
+
+class SignalRater:
+    """Computes and stores missing or stale backtest ratings (one pass at a time per process)."""
+
+    def __init__(self, settings: Settings, repos: Repositories, clock: Clock) -> None:
+        self.settings = settings
+        self.repos = repos
+        self.clock = clock
+        self.config = signal_config(settings)
+        self.horizons = tuple(sorted(set(settings.backtest_horizons)))
+        self._lock = asyncio.Lock()
+
+    async def is_due(self, symbol: str, now: datetime) -> bool:
+        """True when `symbol` has no rating, misses a configured horizon, or has an old one."""
+        ratings = await self.repos.ratings.list_ratings(symbol)
+        if not ratings or not set(self.horizons) <= {r.horizon for r in ratings}:
+            return True
+        stamps = [r.run_at for r in ratings]
+        if any(t is None for t in stamps):
+            return True
+        oldest = min(t for t in stamps if t is not None)
+        return now - oldest > timedelta(days=self.settings.ratings_max_age_days)
+
+    async def unrated_watched(self, symbols: Iterable[str]) -> list[str]:
+        """The watched ones of `symbols` without any stored rating."""
+        watched = set(await self.repos.watches.list_watched_symbols())
+        todo = [s for s in dict.fromkeys(symbols) if s in watched]
+        return [s for s in todo if not await self.repos.ratings.list_ratings(s)]
+
+    async def rate_watched(self, symbols: Sequence[str] | None = None) -> RateResult | None:
+        """`rate` every watched symbol (or the watched ones of `symbols`); None when none is watched."""
+        watched = await self.repos.watches.list_watched_symbols()
+        todo = watched if symbols is None else [s for s in symbols if s in set(watched)]
+        return await self.rate(todo) if todo else None
+
+    async def rate(self, symbols: Sequence[str]) -> RateResult:
+        """Rate the due ones of `symbols`; never raises for one symbol's problem."""
+        async with self._lock:
+            now = self.clock.now()
+            result = RateResult()
+            due: list[str] = []
+            for sym in dict.fromkeys(symbols):
+                if await self.is_due(sym, now):
+                    due.append(sym)
+                else:
+                    result.fresh += 1
+            for i in range(0, len(due), CHUNK):
+                await self._rate_chunk(due[i : i + CHUNK], now, result)
+            return result
+
+    async def _load(self, symbol: str) -> list[Bar]:
+        last = await self.repos.bars.last_bar(symbol, Interval.D1)
+        if last is None:
+            return []
+        start = last.ts - timedelta(days=round((self.settings.backtest_years + 1) * 365.25))
+        return await self.repos.bars.list_bars(symbol, Interval.D1, start=start)
+
+    def _problem(self, symbol: str, bars: list[Bar]) -> str | None:
+        """Why `bars` cannot be rated (too short, unusable), or None."""
+        if not bars:
+            return f"{symbol}: no stored daily bars"
+        try:
+            problems = check_histories(
+                {symbol: bars}, config=self.config, horizons=self.horizons, years=self.settings.backtest_years
+            )
+        except DataError as exc:
+            return str(exc)
+        return problems.get(symbol)
+
+    async def _rate_chunk(self, symbols: list[str], now: datetime, result: RateResult) -> None:
+        histories: dict[str, list[Bar]] = {}
+        for sym in symbols:
+            bars = await self._load(sym)
+            problem = self._problem(sym, bars)
+            if problem is None:
+                histories[sym] = bars
+            else:
+                result.skipped[sym] = problem
+                logger.info("ratings of %s skipped: %s", sym, problem)
+        if histories:
+            await self._run(histories, now, result)
+
+    async def _run(self, histories: dict[str, list[Bar]], now: datetime, result: RateResult) -> None:
+        """Backtest `histories` in a worker thread and store the ratings; on failure retry one by one."""
+        try:
+            res = await asyncio.to_thread(
+                run_backtest,
+                histories,
+                config=self.config,
+                horizons=self.horizons,
+                years=self.settings.backtest_years,
+                run_at=now,
+            )
+        except (UsageError, DataError, ValueError, ArithmeticError) as exc:
+            if len(histories) > 1:
+                for sym, bars in histories.items():
+                    await self._run({sym: bars}, now, result)
+                return
+            sym = next(iter(histories))
+            logger.exception("ratings of %s failed", sym)
+            result.failed[sym] = f"{type(exc).__name__}: {exc}"[:300]
+            return
+        await self.repos.ratings.upsert_ratings(res.ratings())
+        result.rated += list(histories)
+        logger.info("ratings stored for %s", ", ".join(histories))
