@@ -111,7 +111,7 @@ def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float) -> Re
     """The /price answer."""
     lines = [
         t(lang, "price_title", symbol=esc(inst.symbol), name=esc(inst.name)),
-        f"{num(q.price)} {esc(inst.currency, 8)}  {num(q.change)} ({pct(q.change_pct)})",
+        f"{num(q.price)} {esc(inst.currency, 8)}  {_signed(q.change)} ({pct(q.change_pct)})",
     ]
     if q.day_low is not None or q.day_high is not None:
         lines.append(f"{t(lang, 'day_range')} {num(q.day_low)} - {num(q.day_high)}")
@@ -121,8 +121,25 @@ def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float) -> Re
         lines.append(f"SMA200 {num(q.sma200)} ({pct((q.price / q.sma200 - 1) * 100)})")
     if q.rsi14 is not None:
         lines.append(f"RSI14 {num(q.rsi14, 1)}")
-    lines.append(f"{fmt_kst_utc(q.ts)} · {esc(q.source, 30)} · {int(age_s)}s")
+    if q.source.startswith("stored:"):
+        origin = t(lang, "stored_close", source=esc(q.source.removeprefix("stored:"), 30))
+    else:
+        origin = t(lang, "cached", source=esc(q.source, 30), age=_age(age_s))
+    lines.append(f"{fmt_kst_utc(q.ts)} · {origin}")
     return Reply(fit(lines))
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else ("+" if value > 0 else "") + num(value)
+
+
+def _age(seconds: float) -> str:
+    """45s, 12m, 3h, 2d."""
+    s = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
 
 
 def rating_line(lang: Language, r: Rating) -> str:
@@ -265,6 +282,17 @@ def render_news(lang: Language, items: Sequence[NewsItem]) -> Reply:
     return Reply(fit(lines))
 
 
+def _status_row(row: object) -> str:
+    """One job or source as a compact line: its name first, then the non-empty fields."""
+    if not isinstance(row, Mapping):
+        return esc(row, 200)
+    items = [(k, v) for k, v in row.items() if v not in (None, "", [], {})]
+    if not items:
+        return "-"
+    (_, name), rest = items[0], items[1:]
+    return f"{esc(name, 40)}: " + ", ".join(f"{esc(k, 30)} {esc(v, 80)}" for k, v in rest)
+
+
 def render_status(lang: Language, report: Mapping[str, Any]) -> Reply:
     lines = [t(lang, "status_title")]
     for key, value in report.items():
@@ -272,8 +300,8 @@ def render_status(lang: Language, report: Mapping[str, Any]) -> Reply:
             lines.append(f"<b>{esc(key, 40)}</b>")
             lines.extend(f"  {esc(k, 60)}: {esc(v, 200)}" for k, v in value.items())
         elif isinstance(value, list | tuple):
-            lines.append(f"<b>{esc(key, 40)}</b>")
-            lines.extend(f"  {esc(v, 200)}" for v in value)
+            lines.append(f"<b>{esc(key, 40)}</b>" + ("" if value else ": -"))
+            lines.extend(f"  {_status_row(v)}" for v in value)
         else:
             lines.append(f"{esc(key, 40)}: {esc(value, 200)}")
     return Reply(fit(lines))

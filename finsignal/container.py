@@ -57,7 +57,8 @@ class App:
             last = await self.repos.bars.last_bar(inst.symbol, Interval.D1)
             if last is None:
                 raise SymbolError(inst.symbol, "no price history available")
-            start = last.ts - timedelta(days=int(years * 365.25) + 7)
+            # one extra year warms SMA 200 up, so the study period itself spans `years`
+            start = last.ts - timedelta(days=int((years + 1) * 365.25) + 7)
             out[inst.symbol] = await self.repos.bars.list_bars(inst.symbol, Interval.D1, start=start)
         return out
 

@@ -53,7 +53,11 @@ class StoredHistory:
         self._app = app
 
     async def bars(self, symbol: str, days: int) -> list[Bar]:
-        start = self._app.clock.now() - timedelta(days=days)
+        """The last `days` calendar days of stored bars, ending at the latest stored bar."""
+        last = await self._app.repos.bars.last_bar(symbol, Interval.D1)
+        if last is None:
+            return []
+        start = last.ts - timedelta(days=days)
         return await self._app.repos.bars.list_bars(symbol, Interval.D1, start=start)
 
 
