@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
-from core.timeutil import utcnow
+from core.timeutil import ensure_utc, utcnow
 from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
 from storage.models import KEY, OutboxRow, SignalEventRow
-from storage.repos.base import Repo, chunked
+from storage.repos.base import CHUNK, Repo, chunked
+
+logger = logging.getLogger(__name__)
 
 ERROR_CHARS = 1000  # last_error is cut to this
 
@@ -30,29 +33,89 @@ def _to_event(row: SignalEventRow) -> SignalEvent:
     )
 
 
+class _Ambiguous(Exception):
+    """The set-based insert cannot tell its own rows apart (another writer used the same marker)."""
+
+
+def _natural_key(event: SignalEvent) -> tuple[str, str, str, datetime]:
+    return event.symbol, str(event.interval), str(event.signal), ensure_utc(event.ts)
+
+
+def _row_key(row: SignalEventRow) -> tuple[str, str, str, datetime]:
+    return row.symbol, row.interval, row.signal, ensure_utc(row.ts)
+
+
+def _event_params(event: SignalEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "symbol": event.symbol,
+        "interval": str(event.interval),
+        "signal": str(event.signal),
+        "ts": event.ts,
+        "close": event.close,
+        "strength": event.strength,
+        "values": dict(event.values),
+        "created_at": now,
+    }
+
+
 class SqlEventRepo(Repo):
     async def add_events(self, events: Sequence[SignalEvent]) -> list[SignalEvent]:
-        """Insert each event unless (symbol, interval, signal, ts) exists; returns the new ones with ids.
+        """Insert each event unless (symbol, interval, signal, ts) exists; returns the new ones with ids
+        (in input order; a key repeated within `events` counts once, its first occurrence).
 
-        Row by row with INSERT-IGNORE semantics, so two writers racing on the same event never
-        both see it as new (events are few; correctness beats batching here).
+        Set-based: chunked multi-row INSERT-IGNORE stamped with this call's `created_at`, then one
+        SELECT of those keys carrying the stamp. The database's inserted-row count must equal what the
+        SELECT found, so a writer racing on the same events never makes both see one as new; if it
+        does not (another call stored some of these keys with the very same stamp), the transaction is
+        rolled back and redone row by row.
         """
+        unique: dict[tuple[str, str, str, datetime], SignalEvent] = {}
+        for event in events:
+            unique.setdefault(_natural_key(event), event)
+        if not unique:
+            return []
+        try:
+            return await self._add_set_based(list(unique.values()))
+        except _Ambiguous:
+            logger.info("add_events: created_at stamp shared with another writer; inserting row by row")
+            return await self._add_row_by_row(list(unique.values()))
+
+    async def _add_set_based(self, events: list[SignalEvent]) -> list[SignalEvent]:
+        now = utcnow()
+        stmt = self._insert_ignore(SignalEventRow)
+        found: dict[tuple[str, str, str, datetime], SignalEventRow] = {}
+        async with self._sessions.begin() as session:
+            conn = await session.connection()
+            inserted = 0
+            # one key order for every writer: concurrent batches lock rows in the same order
+            ordered = sorted(events, key=_natural_key)
+            for chunk in chunked([_event_params(e, now) for e in ordered], CHUNK):
+                result = await conn.execute(stmt, list(chunk))
+                inserted += max(result.rowcount, 0)
+            if inserted == 0:
+                return []
+            wanted = {_natural_key(e) for e in events}
+            for part in chunked(events, CHUNK):
+                query = select(SignalEventRow).where(
+                    SignalEventRow.symbol.in_(sorted({e.symbol for e in part})),
+                    SignalEventRow.ts.in_(sorted({e.ts for e in part})),
+                    SignalEventRow.created_at == now,
+                )
+                for row in await session.scalars(query):
+                    if (key := _row_key(row)) in wanted:
+                        found[key] = row
+            if len(found) != inserted:
+                raise _Ambiguous  # rolls the inserts back
+            return [_to_event(found[k]) for k in (_natural_key(e) for e in events) if k in found]
+
+    async def _add_row_by_row(self, events: list[SignalEvent]) -> list[SignalEvent]:
+        """One INSERT-IGNORE per event; its rowcount says whether this call created it."""
         stmt = self._insert_ignore(SignalEventRow)
         created: list[SignalEvent] = []
         now = utcnow()
         async with self._sessions.begin() as session:
             for event in events:
-                params = {
-                    "symbol": event.symbol,
-                    "interval": str(event.interval),
-                    "signal": str(event.signal),
-                    "ts": event.ts,
-                    "close": event.close,
-                    "strength": event.strength,
-                    "values": dict(event.values),
-                    "created_at": now,
-                }
-                result = await session.execute(stmt, params)
+                result = await session.execute(stmt, _event_params(event, now))
                 if getattr(result, "rowcount", 0) != 1:
                     continue
                 row = await session.scalar(

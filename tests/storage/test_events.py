@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from core.ports import Repositories
 from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
@@ -125,3 +128,52 @@ async def test_long_dedup_keys_stay_unique(repos: Repositories) -> None:
     long_a, long_b = "k" * 300 + "a", "k" * 300 + "b"
     assert await repos.outbox.enqueue([msg(1, long_a), msg(1, long_b)]) == 2
     assert await repos.outbox.enqueue([msg(1, long_a)]) == 0
+
+
+def batch_of(n: int) -> list[SignalEvent]:
+    """n distinct events over n // 3 symbols, three signal types, two days."""
+    kinds = [SignalType.GOLDEN_CROSS, SignalType.VOLUME_SPIKE, SignalType.RSI_OVERSOLD]
+    return [event(f"S{i // 6:04d}", kinds[i % 3], (i // 3) % 2, close=100 + i / 8) for i in range(n)]
+
+
+async def test_large_batch_returns_exactly_the_new_events(repos: Repositories) -> None:
+    events = batch_of(3000)
+    stored = events[::10]  # 10% already known
+    first = await repos.events.add_events(stored)
+    assert [e.key for e in first] == [e.key for e in stored]
+    # the new batch repeats some of its own events too: each key counts once, in input order
+    batch = [*events, *events[1:200:7]]
+    new = await repos.events.add_events(batch)
+    expected = [e for i, e in enumerate(events) if i % 10 != 0]
+    assert [e.key for e in new] == [e.key for e in expected]
+    assert [replace(e, id=None) for e in new] == expected
+    ids = [e.id for e in new]
+    assert None not in ids
+    assert len(set(ids)) == len(ids)
+    assert not set(ids) & {e.id for e in first}
+    assert await repos.events.add_events(batch) == []
+    listed = await repos.events.list_events(limit=5000)
+    assert len(listed) == 3000
+    assert {e.id: e.key for e in listed} == {e.id: e.key for e in [*first, *new]}
+
+
+async def test_shared_stamp_falls_back_to_exact_row_by_row(
+    repos: Repositories, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two calls stamped with the same created_at: the second must not claim the first one's rows."""
+    frozen = datetime(2025, 6, 2, 9, 30, 0, 123456, tzinfo=UTC)
+    monkeypatch.setattr("storage.repos.events.utcnow", lambda: frozen)
+    a, b, c = batch_of(3)
+    (got_a,) = await repos.events.add_events([a])
+    new = await repos.events.add_events([a, b, c, b])
+    assert [e.key for e in new] == [b.key, c.key]
+    assert got_a.id not in {e.id for e in new}
+    assert len(await repos.events.list_events()) == 3
+
+
+async def test_racing_writers_never_both_see_an_event_as_new(repos: Repositories) -> None:
+    events = batch_of(600)
+    one, two = events[:400], events[200:][::-1]
+    results = await asyncio.gather(repos.events.add_events(one), repos.events.add_events(two))
+    keys = [e.key for result in results for e in result]
+    assert sorted(keys) == sorted(e.key for e in events)
