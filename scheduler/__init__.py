@@ -3,7 +3,8 @@
 Wiring (composition root)::
 
     runtime = Runtime(settings, repos, market=market_data, notifier=outbox_notifier,
-                      briefer=briefer, news=news_service)        # engine built from settings
+                      briefer=briefer, news=news_service,        # engine built from settings
+                      history=market_data)  # rate_signals loads missing years of history first
     # PTB: post_init -> runtime.start(); post_shutdown -> await runtime.stop()
     # role=scheduler without PTB: await run_until_signalled(runtime)
     report = await runtime.health_report()                         # `finsignal status`, admin /status
@@ -24,7 +25,7 @@ from scheduler.engines import engine_factory, signal_config
 from scheduler.jobs import JobDef, JobKind, fire_times, plan_jobs
 from scheduler.lifecycle import install_signal_handlers, remove_signal_handlers, run_until_signalled
 from scheduler.pipeline import EvalResult, SignalPipeline
-from scheduler.ports import BrieferPort, EnginePort, MarketPort, NewsPort
+from scheduler.ports import BrieferPort, EnginePort, HistoryPort, MarketPort, NewsPort
 from scheduler.ratings import RateResult, SignalRater
 from scheduler.replay import ReplayResult, replay
 from scheduler.runtime import Runtime
@@ -33,6 +34,7 @@ __all__ = [
     "BrieferPort",
     "EnginePort",
     "EvalResult",
+    "HistoryPort",
     "JobDef",
     "JobKind",
     "MarketPort",

@@ -29,6 +29,12 @@ class MarketPort(Protocol):
     def health(self) -> list[SourceHealth]: ...
 
 
+class HistoryPort(Protocol):
+    """Years of daily history loaded once (resumable), then brought up to date: `MarketData.fetch_history`."""
+
+    async def fetch_history(self, instruments: list[Instrument], /, years: int = 10) -> UpdateResultLike: ...
+
+
 class NewsPort(Protocol):
     """News crawling for a set of symbols."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,6 +26,9 @@ from scheduler.engines import signal_config
 logger = logging.getLogger(__name__)
 
 CHUNK = 16  # symbols per backtest call (one worker-thread hop; ratings stored after each)
+SLACK = timedelta(days=31)  # stored history this close to the full span counts as complete
+
+Fill = Callable[[list[str]], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -75,14 +78,20 @@ class SignalRater:
         todo = [s for s in dict.fromkeys(symbols) if s in watched]
         return [s for s in todo if not await self.repos.ratings.list_ratings(s)]
 
-    async def rate_watched(self, symbols: Sequence[str] | None = None) -> RateResult | None:
+    async def rate_watched(
+        self, symbols: Sequence[str] | None = None, *, fill: Fill | None = None
+    ) -> RateResult | None:
         """`rate` every watched symbol (or the watched ones of `symbols`); None when none is watched."""
         watched = await self.repos.watches.list_watched_symbols()
         todo = watched if symbols is None else [s for s in symbols if s in set(watched)]
-        return await self.rate(todo) if todo else None
+        return await self.rate(todo, fill=fill) if todo else None
 
-    async def rate(self, symbols: Sequence[str]) -> RateResult:
-        """Rate the due ones of `symbols`; never raises for one symbol's problem."""
+    async def rate(self, symbols: Sequence[str], *, fill: Fill | None = None) -> RateResult:
+        """Rate the due ones of `symbols`; never raises for one symbol's problem.
+
+        `fill(symbols)` is awaited first for due symbols whose stored history does not reach
+        `backtest_years` + 1 years back (it loads the missing history into storage).
+        """
         async with self._lock:
             now = self.clock.now()
             result = RateResult()
@@ -93,15 +102,20 @@ class SignalRater:
                 else:
                     result.fresh += 1
             for i in range(0, len(due), CHUNK):
-                await self._rate_chunk(due[i : i + CHUNK], now, result)
+                await self._rate_chunk(due[i : i + CHUNK], now, result, fill)
             return result
+
+    def _span(self) -> timedelta:
+        return timedelta(days=round((self.settings.backtest_years + 1) * 365.25))
 
     async def _load(self, symbol: str) -> list[Bar]:
         last = await self.repos.bars.last_bar(symbol, Interval.D1)
         if last is None:
             return []
-        start = last.ts - timedelta(days=round((self.settings.backtest_years + 1) * 365.25))
-        return await self.repos.bars.list_bars(symbol, Interval.D1, start=start)
+        return await self.repos.bars.list_bars(symbol, Interval.D1, start=last.ts - self._span())
+
+    def _short(self, bars: list[Bar]) -> bool:
+        return not bars or bars[0].ts > bars[-1].ts - self._span() + SLACK
 
     def _problem(self, symbol: str, bars: list[Bar]) -> str | None:
         """Why `bars` cannot be rated (too short, unusable), or None."""
@@ -115,10 +129,16 @@ class SignalRater:
             return str(exc)
         return problems.get(symbol)
 
-    async def _rate_chunk(self, symbols: list[str], now: datetime, result: RateResult) -> None:
+    async def _rate_chunk(
+        self, symbols: list[str], now: datetime, result: RateResult, fill: Fill | None
+    ) -> None:
+        loaded = {sym: await self._load(sym) for sym in symbols}
+        short = [sym for sym, bars in loaded.items() if self._short(bars)]
+        if short and fill is not None:
+            await fill(short)
+            loaded.update({sym: await self._load(sym) for sym in short})
         histories: dict[str, list[Bar]] = {}
-        for sym in symbols:
-            bars = await self._load(sym)
+        for sym, bars in loaded.items():
             problem = self._problem(sym, bars)
             if problem is None:
                 histories[sym] = bars

@@ -26,7 +26,7 @@ from scheduler.engines import signal_config
 from scheduler.jobs import JobDef, JobKind, market_specs, missed_bar_jobs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
-from scheduler.ports import BrieferPort, EnginePort, MarketPort, NewsPort
+from scheduler.ports import BrieferPort, EnginePort, HistoryPort, MarketPort, NewsPort
 from scheduler.ratings import SignalRater
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class Runtime:
         engine: EnginePort | None = None,
         briefer: BrieferPort | None = None,
         news: NewsPort | None = None,
+        history: HistoryPort | None = None,
         clock: Clock | None = None,
         owner_id: str | None = None,
         specs: Mapping[Market, MarketSpec] | None = None,
@@ -79,6 +80,7 @@ class Runtime:
         self.notifier = notifier
         self.briefer = briefer
         self.news = news
+        self.history = history
         self.clock: Clock = clock or SystemClock()
         self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}"
         self.specs = dict(specs) if specs is not None else market_specs(settings)
@@ -356,12 +358,28 @@ class Runtime:
 
     async def _rate(self, symbols: list[str] | None) -> str:
         """Backtest ratings of watched symbols (all, or `symbols`) that are missing or too old."""
-        result = await self.rater.rate_watched(symbols)
+        result = await self.rater.rate_watched(symbols, fill=self._fill_history if self.history else None)
         if result is None:
             raise JobSkipped("no watched symbols")
         if result.failed and not result.rated:
             raise RuntimeError(result.detail())
         return result.detail()
+
+    async def _fill_history(self, symbols: list[str]) -> None:
+        """Load the years of history the ratings need; new bars go through the signals like finalise's."""
+        assert self.history is not None
+        known = {i.symbol: i for i in await self.repos.instruments.list_instruments(active_only=True)}
+        instruments = [known[s] for s in symbols if s in known]
+        if not instruments:
+            return
+        result = await self.history.fetch_history(instruments, years=self.settings.backtest_years + 1)
+        await self._persist_source_health()
+        for symbol, reason in result.failures.items():
+            logger.warning("history of %s incomplete (rated on what is stored): %s", symbol, reason)
+        new_bars = {s: list(b) for s, b in result.new_bars.items() if b}
+        if new_bars:
+            await self.ready()
+            await self.pipeline.process(new_bars)  # the newest may be a bar no finalise has seen yet
 
     async def _chain_ratings(self, job: JobDef, symbols: list[str]) -> None:
         """Watched symbols that just got bars but have no rating yet are rated shortly (not at 05:00)."""

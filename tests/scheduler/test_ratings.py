@@ -16,13 +16,14 @@ from core.errors import ConfigError
 from core.ports import Repositories
 from core.settings import load_settings
 from core.timeutil import KST
-from core.types import Bar, Chat, ChatKind, Interval, Rating, SignalType, Watch
+from core.types import Bar, Chat, ChatKind, Instrument, Interval, Rating, SignalType, Watch
 from scheduler import JobKind, Runtime, fire_times, plan_jobs, signal_config
 from tests.scheduler.conftest import make_settings
 from tests.scheduler.fakes import (
     FakeMarket,
     FixedClock,
     RecordingNotifier,
+    UpdateResult,
     daily_bars,
     engine_factory,
     instrument,
@@ -83,6 +84,28 @@ async def watch(repos: Repositories, *symbols: str) -> None:
         await repos.watches.upsert_watch(Watch(1, s))
 
 
+class FakeHistory:
+    """Like `MarketData.fetch_history`: stores what its source has, returns the bars that were new."""
+
+    def __init__(self, repos: Repositories, source: dict[str, list[Bar]]) -> None:
+        self.repos = repos
+        self.source = source
+        self.calls: list[tuple[list[str], int]] = []
+
+    async def fetch_history(self, instruments: list[Instrument], /, years: int = 10) -> UpdateResult:
+        self.calls.append(([i.symbol for i in instruments], years))
+        result = UpdateResult()
+        for inst in instruments:
+            if inst.symbol not in self.source:
+                result.failures[inst.symbol] = "SourceError: no data"
+                continue
+            stored = {b.ts for b in await self.repos.bars.list_bars(inst.symbol)}
+            new = [b for b in self.source[inst.symbol] if b.ts not in stored]
+            await self.repos.bars.upsert_bars(new)
+            result.new_bars[inst.symbol] = new
+        return result
+
+
 Maker = Callable[..., Runtime]
 
 
@@ -90,13 +113,19 @@ Maker = Callable[..., Runtime]
 async def make(sqlite_repos: Repositories) -> AsyncIterator[Maker]:
     made: list[Runtime] = []
 
-    def build(clock: FixedClock | None = None, market: FakeMarket | None = None, **settings: Any) -> Runtime:
+    def build(
+        clock: FixedClock | None = None,
+        market: FakeMarket | None = None,
+        history: FakeHistory | None = None,
+        **settings: Any,
+    ) -> Runtime:
         rt = Runtime(
             make_settings(**{**FAST, **settings}),
             sqlite_repos,
             market=market or FakeMarket(sqlite_repos),
             notifier=RecordingNotifier(sqlite_repos),
             engine_factory=engine_factory,
+            history=history,
             clock=clock or FixedClock(NOW),
             owner_id="r",
         )
@@ -249,3 +278,28 @@ async def test_rating_job_takes_its_lease(sqlite_repos: Repositories, make: Make
     run = await make().run_job("rate_signals")
     assert (run.outcome, run.detail) == ("skipped", "lease held by another owner")
     assert await sqlite_repos.ratings.list_ratings("GOOG") == []
+
+
+async def test_short_stored_history_is_loaded_first_and_its_new_bars_evaluated(
+    sqlite_repos: Repositories, make: Maker
+) -> None:
+    await watch(sqlite_repos, "GOOG", "RECENT", "TINY")
+    full = goog_bars("RECENT")
+    await sqlite_repos.bars.upsert_bars(goog_bars("GOOG"))
+    await sqlite_repos.bars.upsert_bars(full[-300:-1])  # first update: ~400 days, not yet the last bar
+    await sqlite_repos.bars.upsert_bars(goog_bars("TINY")[:100])
+    history = FakeHistory(sqlite_repos, {"RECENT": full})
+    rt = make(history=history)
+
+    run = await rt.run_job("rate_signals")
+
+    assert run.detail.startswith("2 rated, 1 skipped"), run.detail
+    assert history.calls == [(["RECENT", "TINY"], 4)]  # GOOG's stored history is deep enough
+    recent = await sqlite_repos.ratings.list_ratings("RECENT")
+    goog = await sqlite_repos.ratings.list_ratings("GOOG")
+    assert {r.period_start for r in recent} == {r.period_start for r in goog}  # the full 3-year study
+    assert [r.count for r in sorted(recent, key=str)] == [r.count for r in sorted(goog, key=str)]
+    # the bar no finalise had seen went through the signal pipeline like finalise's bars
+    assert rt.pipeline.last_ts["RECENT"] == full[-1].ts
+    assert run.detail.endswith("skipped: TINY")  # its source had nothing more: rated on what is stored
+    assert await sqlite_repos.ratings.list_ratings("TINY") == []
