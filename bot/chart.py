@@ -10,9 +10,20 @@ import numpy as np
 from matplotlib.figure import Figure  # the OO API renders with Agg and is safe in worker threads
 from numpy.typing import NDArray
 
-from core.types import Bar, SignalEvent
+from core.settings import Settings
+from core.types import Bar, SignalEvent, SignalType
+from signals import SignalConfig, compute_history
 
 UP, DOWN = "#26a69a", "#ef5350"
+MARKER_COLORS = {
+    SignalType.BREAKOUT_200: "#2e7d32",
+    SignalType.BREAKDOWN_200: "#c62828",
+    SignalType.GOLDEN_CROSS: "#f9a825",
+    SignalType.DEATH_CROSS: "#4a148c",
+    SignalType.RSI_OVERBOUGHT: "#8e24aa",
+    SignalType.RSI_OVERSOLD: "#00acc1",
+    SignalType.VOLUME_SPIKE: "#616161",
+}
 
 
 def _sma(values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
@@ -21,6 +32,29 @@ def _sma(values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
         csum = np.cumsum(np.insert(values, 0, 0.0))
         out[n - 1 :] = (csum[n:] - csum[:-n]) / n
     return out
+
+
+def history_events(
+    bars: Sequence[Bar], settings: Settings, stored: Sequence[SignalEvent] = ()
+) -> list[SignalEvent]:
+    """Stored events plus those the signal engine finds in `bars` (the same rules as live alerts), so a
+    chart shows markers even for history loaded before the symbol was watched."""
+    if not bars:
+        return list(stored)
+    config = SignalConfig(
+        sma_fast=settings.sma_fast,
+        sma_slow=settings.sma_slow,
+        rsi_period=settings.rsi_period,
+        rsi_overbought=settings.rsi_overbought,
+        rsi_oversold=settings.rsi_oversold,
+        volume_window=settings.volume_window,
+        volume_multiple=settings.volume_multiple,
+    )
+    close = np.array([b.adj_close for b in bars], dtype=np.float64)
+    volume = np.array([b.volume for b in bars], dtype=np.float64)
+    found = compute_history(close, volume, config).to_events([bars[0].symbol], [b.ts for b in bars])
+    seen = {e.key for e in stored}
+    return [*stored, *(e for e in found if e.key not in seen)]
 
 
 def render_chart(bars: Sequence[Bar], events: Sequence[SignalEvent], title: str, since: datetime) -> bytes:
@@ -43,18 +77,23 @@ def render_chart(bars: Sequence[Bar], events: Sequence[SignalEvent], title: str,
     price_ax.plot(x, sma50[first:], color="#1e88e5", linewidth=1.0, label="SMA 50")
     price_ax.plot(x, sma200[first:], color="#fb8c00", linewidth=1.0, label="SMA 200")
     index = {b.ts: i for i, b in enumerate(shown)}
-    for e in events:
+    labelled: set[SignalType] = set()
+    for e in sorted(events, key=lambda ev: ev.signal):
         if e.ts in index:
             i = index[e.ts]
             up = e.signal.direction >= 0
             y = lows[i] * 0.985 if up else highs[i] * 1.015
-            price_ax.scatter([i], [y], marker="^" if up else "v", color=UP if up else DOWN, s=60, zorder=5)
+            marker = "o" if e.signal.direction == 0 else ("^" if up else "v")
+            label = None if e.signal in labelled else e.signal.value
+            labelled.add(e.signal)
+            color = MARKER_COLORS[e.signal]
+            price_ax.scatter([i], [y], marker=marker, color=color, s=50, zorder=5, label=label)
     vol_ax.bar(x, [b.volume for b in shown], color=colors, width=0.7)
     step = max(1, len(shown) // 8)
     vol_ax.set_xticks(x[::step], [f"{b.ts:%Y-%m-%d}" for b in shown[::step]], fontsize=7)
     price_ax.tick_params(labelbottom=False)
     price_ax.set_title(title)
-    price_ax.legend(loc="upper left", fontsize=8)
+    price_ax.legend(loc="upper left", fontsize=7, ncols=2)
     price_ax.grid(alpha=0.3)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -252,10 +252,11 @@ async def cmd_chart(env: Env, req: Request) -> Reply:
     bars = await env.services.history.bars(inst.symbol, days + 300)  # warm-up for SMA 200
     if not bars:
         return Reply(t(req.lang, "no_data", symbol=esc(inst.symbol)))
-    since = env.clock.now() - timedelta(days=days)
-    events = await env.services.repos.events.list_events(inst.symbol, since=since, limit=200)
-    from bot.chart import render_chart  # matplotlib is heavy: import on first use
+    since = bars[-1].ts - timedelta(days=days)  # the period ends at the latest bar (markets close)
+    stored = await env.services.repos.events.list_events(inst.symbol, since=since, limit=200)
+    from bot.chart import history_events, render_chart  # matplotlib is heavy: import on first use
 
+    events = await asyncio.to_thread(history_events, bars, env.settings, stored)
     png = await asyncio.to_thread(render_chart, bars, events, f"{inst.symbol} {period}", since)
     return Reply(f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {period}", photo=png)
 
