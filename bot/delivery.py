@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
@@ -33,7 +34,7 @@ from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.views import MAX_CAPTION, fit, keyboard_json, pick_rating, render_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
-from core.types import Chat, ChatKind, OutboxMessage, QuietMode, SignalEvent
+from core.types import Chat, ChatKind, Language, OutboxMessage, QuietMode, SignalEvent
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,11 @@ def quiet_until(chat: Chat, now: datetime) -> datetime | None:
 
 
 class OutboxNotifier:
-    """`core.ports.Notifier`: one rendered outbox row per (event, watching chat)."""
+    """`core.ports.Notifier`: one rendered outbox row per (event, watching chat).
+
+    Batched: watchers, instruments and ratings are read once for all the events' symbols, the same
+    alert text is rendered once per (event, language, send time), and every row goes into one
+    `enqueue` call (one transaction)."""
 
     def __init__(self, repos: Repositories, *, clock: Clock | None = None, horizon: int = 20) -> None:
         self._repos = repos
@@ -69,47 +74,65 @@ class OutboxNotifier:
         self._horizon = horizon
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
-        enqueued = 0
-        for event in events:
-            messages = await self.messages_for(event)
-            if messages:
-                enqueued += await self._repos.outbox.enqueue(messages)
+        messages = await self.messages_for_events(events)
+        enqueued = await self._repos.outbox.enqueue(messages) if messages else 0
         logger.info("published %d events, %d messages enqueued", len(events), enqueued)
         return enqueued
 
     async def messages_for(self, event: SignalEvent) -> list[OutboxMessage]:
-        repos = self._repos
-        watchers = await repos.watches.list_watchers(event.symbol)
-        if not watchers:
+        return await self.messages_for_events([event])
+
+    async def messages_for_events(self, events: Sequence[SignalEvent]) -> list[OutboxMessage]:
+        """The outbox rows for `events`, in event order and, per event, chat order."""
+        if not events:
             return []
-        inst = await repos.instruments.get_instrument(event.symbol)
-        rating = await repos.ratings.get_rating(event.symbol, event.signal, self._horizon)
-        if rating is None:
-            rating = pick_rating(await repos.ratings.list_ratings(event.symbol), event.signal, self._horizon)
+        repos = self._repos
+        watchers = await repos.watches.list_watchers_many({e.symbol for e in events})
+        watched = [e for e in events if watchers.get(e.symbol)]
+        if not watched:
+            return []
+        symbols = {e.symbol for e in watched}
+        instruments = await repos.instruments.get_instruments(symbols)
+        ratings = await repos.ratings.list_ratings_many(symbols, {e.signal for e in watched})
         now = self._clock.now()
+        holds: dict[int, datetime | None] = {}
         out: list[OutboxMessage] = []
-        for chat, watch in watchers:
-            if not chat.active or chat.kind is ChatKind.CONSOLE:
-                continue
-            if event.signal not in chat.signals or not watch.wants(event.signal):
-                continue
-            hold = quiet_until(chat, now)
-            if hold is not None and chat.quiet_mode is QuietMode.DROP:
-                logger.debug("alert %s dropped for chat %s: quiet hours", event.key, chat.chat_id)
-                continue
-            reply = render_alert(chat.language, event, inst.name if inst else "", rating, hold or now)
-            out.append(
-                OutboxMessage(
-                    chat_id=chat.chat_id,
-                    dedup_key=f"alert:{event.key}:{chat.chat_id}",
-                    text=reply.text,
-                    kind="alert",
-                    event_id=event.id,
-                    silent=chat.silent,
-                    reply_markup=keyboard_json(reply.buttons),
-                    not_before=hold,
+        for event in watched:
+            inst = instruments.get(event.symbol)
+            rating = pick_rating(ratings.get(event.symbol, ()), event.signal, self._horizon)
+            rendered: dict[tuple[Language, datetime], tuple[str, dict[str, Any] | None]] = {}
+            for chat, watch in watchers[event.symbol]:
+                if not chat.active or chat.kind is ChatKind.CONSOLE:
+                    continue
+                if event.signal not in chat.signals or not watch.wants(event.signal):
+                    continue
+                if chat.chat_id not in holds:
+                    holds[chat.chat_id] = quiet_until(chat, now)
+                hold = holds[chat.chat_id]
+                if hold is not None and chat.quiet_mode is QuietMode.DROP:
+                    logger.debug("alert %s dropped for chat %s: quiet hours", event.key, chat.chat_id)
+                    continue
+                sent_at = hold or now
+                text_markup = rendered.get((chat.language, sent_at))
+                if text_markup is None:
+                    reply = render_alert(chat.language, event, inst.name if inst else "", rating, sent_at)
+                    text_markup = rendered[(chat.language, sent_at)] = (
+                        reply.text,
+                        keyboard_json(reply.buttons),
+                    )
+                text, markup = text_markup
+                out.append(
+                    OutboxMessage(
+                        chat_id=chat.chat_id,
+                        dedup_key=f"alert:{event.key}:{chat.chat_id}",
+                        text=text,
+                        kind="alert",
+                        event_id=event.id,
+                        silent=chat.silent,
+                        reply_markup=markup,
+                        not_before=hold,
+                    )
                 )
-            )
         return out
 
 

@@ -11,7 +11,7 @@ from core.errors import StorageError
 from core.timeutil import utcnow
 from core.types import Chat, ChatKind, DeliveryStatus, Language, QuietMode, SignalType, Tier, Watch
 from storage.models import ChatRow, OutboxRow, WatchRow
-from storage.repos.base import Repo
+from storage.repos.base import Repo, chunked
 
 
 def _signals(values: Iterable[str]) -> frozenset[SignalType]:
@@ -191,6 +191,25 @@ class SqlWatchRepo(Repo):
         async with self._sessions() as session:
             result = await session.execute(query)
             return [(to_chat(chat), to_watch(watch)) for chat, watch in result]
+
+    async def list_watchers_many(self, symbols: Iterable[str]) -> dict[str, list[tuple[Chat, Watch]]]:
+        wanted = sorted(set(symbols))
+        found: dict[str, list[tuple[Chat, Watch]]] = {}
+        chats: dict[int, Chat] = {}
+        async with self._sessions() as session:
+            for part in chunked(wanted):
+                query = (
+                    select(ChatRow, WatchRow)
+                    .join(WatchRow, WatchRow.chat_id == ChatRow.chat_id)
+                    .where(WatchRow.symbol.in_(part), ChatRow.active.is_(True))
+                    .order_by(WatchRow.symbol, ChatRow.chat_id)
+                )
+                for chat_row, watch_row in await session.execute(query):
+                    chat = chats.get(chat_row.chat_id)
+                    if chat is None:
+                        chat = chats[chat_row.chat_id] = to_chat(chat_row)
+                    found.setdefault(watch_row.symbol, []).append((chat, to_watch(watch_row)))
+        return found
 
     async def list_watched_symbols(self) -> list[str]:
         query = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Text, or_, select, type_coerce
@@ -183,6 +183,22 @@ class SqlRatingRepo(Repo):
         async with self._sessions() as session:
             rows = await session.scalars(query.order_by(RatingRow.signal, RatingRow.horizon))
             return [_to_rating(row) for row in rows]
+
+    async def list_ratings_many(
+        self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
+    ) -> dict[str, list[Rating]]:
+        wanted = sorted(set(symbols))
+        kinds = None if signals is None else sorted({str(s) for s in signals})
+        found: dict[str, list[Rating]] = {}
+        async with self._sessions() as session:
+            for part in chunked(wanted):
+                query = select(RatingRow).where(RatingRow.symbol.in_(part))
+                if kinds is not None:
+                    query = query.where(RatingRow.signal.in_(kinds))
+                query = query.order_by(RatingRow.symbol, RatingRow.signal, RatingRow.horizon)
+                for row in await session.scalars(query):
+                    found.setdefault(row.symbol, []).append(_to_rating(row))
+        return found
 
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None:
         query = select(RatingRow).where(

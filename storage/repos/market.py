@@ -72,6 +72,15 @@ class SqlInstrumentRepo(Repo):
             row = await session.scalar(select(InstrumentRow).where(InstrumentRow.symbol == symbol))
             return None if row is None else _to_instrument(row)
 
+    async def get_instruments(self, symbols: Iterable[str]) -> dict[str, Instrument]:
+        wanted = sorted(set(symbols))
+        found: dict[str, Instrument] = {}
+        async with self._sessions() as session:
+            for part in chunked(wanted):
+                query = select(InstrumentRow).where(InstrumentRow.symbol.in_(part))
+                found.update((row.symbol, _to_instrument(row)) for row in await session.scalars(query))
+        return found
+
     async def list_instruments(self, *, active_only: bool = True) -> list[Instrument]:
         query = select(InstrumentRow).order_by(InstrumentRow.symbol)
         if active_only:

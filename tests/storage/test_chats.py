@@ -155,3 +155,34 @@ async def test_migrate_chat_into_existing_chat_keeps_its_watches(repos: Reposito
     chat = await repos.chats.get_chat(-100)
     assert chat is not None
     assert chat.language is Language.KO
+
+
+async def test_get_instruments_many(repos: Repositories) -> None:
+    others = [replace(KAU, symbol=f"KAU{n:04d}", name=f"배출권 {n}") for n in range(2500)]
+    await repos.instruments.upsert_instruments([SAMSUNG, *others])
+    wanted = ["005930.KS", "NOPE", *(i.symbol for i in others[::2])]
+    got = await repos.instruments.get_instruments(wanted)
+    assert set(got) == {"005930.KS", *(i.symbol for i in others[::2])}
+    assert got["005930.KS"] == SAMSUNG
+    assert got["KAU0002"] == others[2]
+    assert await repos.instruments.get_instruments([]) == {}
+
+
+async def test_list_watchers_many_matches_list_watchers(repos: Repositories) -> None:
+    for chat_id in range(1, 8):
+        await repos.chats.upsert_chat(Chat(chat_id, ChatKind.PRIVATE, language=Language.KO))
+    symbols = [f"S{n:04d}" for n in range(2100)]  # more than one query's worth
+    for n, symbol in enumerate(symbols):
+        if n % 3:
+            await repos.watches.upsert_watch(Watch(1 + n % 7, symbol))
+    await repos.watches.upsert_watch(Watch(5, "S0001", muted=frozenset({SignalType.VOLUME_SPIKE})))
+    await repos.watches.upsert_watch(Watch(2, "S0001"))
+    await repos.chats.set_active(3, False)
+    many = await repos.watches.list_watchers_many([*symbols, "NOPE", "S0001"])
+    for symbol in ["S0000", "S0001", "S0002", "S0004", "S0005", "S2099", "NOPE"]:
+        assert many.get(symbol, []) == await repos.watches.list_watchers(symbol), symbol
+    assert [c.chat_id for c, _ in many["S0001"]] == [2, 5]
+    assert all(c.chat_id != 3 for pairs in many.values() for c, _ in pairs)
+    expected = {s for n, s in enumerate(symbols) if n % 3 and 1 + n % 7 != 3}
+    assert set(many) == expected
+    assert await repos.watches.list_watchers_many([]) == {}

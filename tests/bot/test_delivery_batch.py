@@ -1,0 +1,137 @@
+"""OutboxNotifier over many events and symbols at once: the batched lookups keep every per-chat rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot.delivery import OutboxNotifier
+from core.ports import OutboxRepo, Repositories
+from core.types import (
+    Chat,
+    ChatKind,
+    Interval,
+    Language,
+    OutboxMessage,
+    QuietMode,
+    Rating,
+    SignalEvent,
+    SignalType,
+    Watch,
+)
+from tests.bot.fakes import INSTRUMENTS, NOW, FakeClock
+
+GOLDEN, SPIKE, RSI = SignalType.GOLDEN_CROSS, SignalType.VOLUME_SPIKE, SignalType.RSI_OVERSOLD
+
+
+def ev(symbol: str, signal: SignalType, close: float) -> SignalEvent:
+    return SignalEvent(symbol, signal, Interval.D1, NOW - timedelta(days=1), close, {"sma50": 1.5}, 2.0)
+
+
+def rating(symbol: str, signal: SignalType, horizon: int, hit: float) -> Rating:
+    period = (datetime(2016, 11, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
+    return Rating(symbol, signal, horizon, 11, hit, 0.02, 0.018, 0.004, 0.017, 2.1, -0.08, "B", *period)
+
+
+class CountingOutbox:
+    """The real outbox repo, counting `enqueue` calls."""
+
+    def __init__(self, inner: OutboxRepo) -> None:
+        self._inner = inner
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
+        self.calls += 1
+        return await self._inner.enqueue(messages)
+
+
+async def setup(repos: Repositories) -> None:
+    await repos.instruments.upsert_instruments([INSTRUMENTS["FCO2.DE"], INSTRUMENTS["KAU25"]])
+    chats = [
+        (Chat(1, ChatKind.PRIVATE), ["FCO2.DE", "KAU25", "NONAME"]),
+        (Chat(2, ChatKind.PRIVATE, language=Language.KO, quiet_start=8, quiet_end=10), ["KAU25"]),
+        (Chat(3, ChatKind.GROUP, quiet_start=8, quiet_end=10, quiet_mode=QuietMode.DROP), ["FCO2.DE"]),
+        (Chat(5, ChatKind.PRIVATE, signals=frozenset({RSI})), ["FCO2.DE", "KAU25"]),
+        (Chat(6, ChatKind.PRIVATE, active=False), ["FCO2.DE", "KAU25"]),
+        (Chat(7, ChatKind.CONSOLE), ["FCO2.DE"]),
+        (Chat(8, ChatKind.PRIVATE, silent=True, timezone="Europe/Berlin"), ["KAU25"]),
+    ]
+    for chat, symbols in chats:
+        await repos.chats.upsert_chat(chat)
+        for symbol in symbols:
+            await repos.watches.upsert_watch(Watch(chat.chat_id, symbol))
+    await repos.chats.upsert_chat(Chat(4, ChatKind.PRIVATE))
+    await repos.watches.upsert_watch(Watch(4, "NONAME", muted=frozenset({GOLDEN})))
+    await repos.watches.upsert_watch(Watch(4, "KAU25", signals=frozenset({SPIKE})))
+    await repos.ratings.upsert_ratings(
+        [
+            rating("FCO2.DE", GOLDEN, 20, 0.64),
+            rating("FCO2.DE", GOLDEN, 5, 0.51),
+            rating("KAU25", GOLDEN, 10, 0.71),  # no 20-day rating: the shortest one available
+            rating("KAU25", GOLDEN, 60, 0.33),
+            rating("KAU25", SPIKE, 20, 0.42),
+        ]
+    )
+
+
+async def test_many_events_one_enqueue_same_rows_as_one_by_one(
+    sqlite_repos: Repositories, clock: FakeClock
+) -> None:
+    await setup(sqlite_repos)
+    outbox = CountingOutbox(sqlite_repos.outbox)
+    repos = replace(sqlite_repos, outbox=outbox)
+    events = await repos.events.add_events(
+        [
+            ev("FCO2.DE", GOLDEN, 71.25),
+            ev("KAU25", GOLDEN, 9050.0),
+            ev("KAU25", SPIKE, 9050.0),
+            ev("NONAME", GOLDEN, 3.5),
+            ev("NONAME", SPIKE, 3.5),
+            ev("UNWATCHED", GOLDEN, 1.0),
+        ]
+    )
+    notifier = OutboxNotifier(repos, clock=clock)
+    one_by_one = [m for e in events for m in await notifier.messages_for(e)]
+    batched = await notifier.messages_for_events(events)
+    assert batched == one_by_one
+
+    # FCO2.DE: 3 drops in quiet hours, 5 wants RSI only, 6 inactive, 7 is the console;
+    # KAU25 golden: 4 watches spikes only; NONAME golden: 4 muted it; UNWATCHED: nobody
+    expected = [(0, 1), (1, 1), (1, 2), (1, 8), (2, 1), (2, 2), (2, 4), (2, 8), (3, 1), (4, 1), (4, 4)]
+    assert await notifier.publish(events) == len(batched) == len(expected)
+    assert outbox.calls == 1
+    assert await notifier.publish(events) == 0  # again: nothing new
+    rows = await repos.outbox.claim_pending(NOW + timedelta(days=1))
+    assert [(m.chat_id, m.dedup_key, m.event_id) for m in rows] == [
+        (c, f"alert:{events[i].key}:{c}", events[i].id) for i, c in expected
+    ]
+    text = {(m.chat_id, m.event_id): m for m in rows}
+    fco2, kau_golden, kau_spike, noname = (e.id for e in events[:4])
+    assert "SparkChange" in text[1, fco2].text
+    assert "20-day hit rate 64%" in text[1, fco2].text
+    assert "Korean Allowance Unit 2025" in text[1, kau_golden].text
+    assert "10-day hit rate 71%" in text[1, kau_golden].text
+    assert "20-day hit rate 42%" in text[1, kau_spike].text
+    assert "hit rate" not in text[1, noname].text
+    assert "Golden cross" in text[1, noname].text
+    held = text[2, kau_golden]
+    assert held.not_before == datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
+    assert "10:00 KST" in held.text
+    assert held.text != text[1, kau_golden].text  # Korean
+    assert text[8, kau_golden].silent
+    assert text[8, kau_golden].not_before is None
+    assert text[4, kau_spike].reply_markup == text[1, kau_spike].reply_markup
+    assert {m.chat_id for m in await repos.outbox.claim_pending(NOW)} == {1, 4, 8}
+
+
+async def test_no_watchers_no_enqueue(sqlite_repos: Repositories, clock: FakeClock) -> None:
+    outbox = CountingOutbox(sqlite_repos.outbox)
+    notifier = OutboxNotifier(replace(sqlite_repos, outbox=outbox), clock=clock)
+    events = await sqlite_repos.events.add_events([ev("UNWATCHED", GOLDEN, 1.0)])
+    assert await notifier.publish(events) == 0
+    assert await notifier.publish([]) == 0
+    assert outbox.calls == 0
