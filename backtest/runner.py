@@ -96,7 +96,7 @@ def _directions(signal: SignalType, close: Arr) -> Arr:
 def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResult:
     """The whole computation for one panel (the unit of work of a worker process)."""
     cfg = options.config
-    hist = compute_history(panel.close, panel.volume, cfg)
+    hist = compute_history(panel.close, panel.volume, cfg, threads=_threads)
     events = hist.events
     first = first_rows(panel, cfg.warmup, options.years)
     stats = event_study(panel.close, panel.high, panel.low, events, first, options.horizons,
@@ -139,7 +139,7 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
     )
 
 
-_threads: int | None = None  # event-study threads per process (None: one per core)
+_threads: int | None = None  # history and event-study threads per process (None: one per core)
 
 
 def _worker_init() -> None:

@@ -1,6 +1,7 @@
 """Benchmark of the event study: finsignal vs vectorbt (+ pandas) on synthetic daily histories.
 
     .venv/bin/python bench/backtest.py [--instruments 5000] [--ref-instruments 500] [--bars 2520]
+                                       [--runs 3] [--no-reference]
 
 Work measured (both sides): indicators (SMA 50/200, RSI 14, 20-bar volume average), the seven
 signal types' events, and per (signal, horizon, instrument) the event count, hit rate, mean,
@@ -8,13 +9,19 @@ median, baseline, t-statistic and worst MAE at horizons 5, 20, 60. finsignal run
 engine's batch path (`signals.compute_history`) and `backtest.study.event_study`. The reference
 uses vectorbt 1.0 for the indicators and crossings (vbt.MA, vbt.RSI, crossed_above/below) and
 pandas for the forward statistics (vectorbt has no event-study function). First calls are timed
-as such: numba's process start-up / cache load for finsignal, vectorbt's JIT for the reference.
+as such: finsignal in `--runs` fresh processes (median), each: imports, numba start-up (the first
+jitted calls load the kernels from the on-disk cache; a fresh checkout compiles them once, ~10 s),
+then the first and a second call on 5,000 instruments; vectorbt's first call includes its JIT.
 Needs the optional extra: `uv pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -106,58 +113,97 @@ def run_vectorbt(d: dict[str, NDArray[Any]]) -> tuple[float, int]:
     return time.perf_counter() - t0, count
 
 
+def child(a: argparse.Namespace) -> None:
+    """One fresh process: import, numba start-up, first and second call; timings as JSON on stdout."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    import backtest.study  # noqa: F401
+    import signals  # noqa: F401
+
+    out: dict[str, float] = {"import": time.perf_counter() - w0}
+    big = synthetic(a.instruments, a.bars)
+    tiny = synthetic(2, 300)  # two columns: Fortran layout, the same compiled signature as the big run
+    w, c = time.perf_counter(), time.process_time()
+    run_finsignal(tiny)
+    out["boot"], out["boot_cpu"] = time.perf_counter() - w, time.process_time() - c
+    for name in ("first", "second"):
+        w, c = time.perf_counter(), time.process_time()
+        h, s, n = run_finsignal(big)
+        out[name], out[f"{name}_cpu"] = time.perf_counter() - w, time.process_time() - c
+        out[f"{name}_history"], out[f"{name}_study"], out["windows"] = h, s, n
+    out["process_cpu"] = time.process_time() - c0
+    print(json.dumps(out))
+
+
+def fresh_runs(a: argparse.Namespace) -> list[dict[str, float]]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child",
+           "--instruments", str(a.instruments), "--bars", str(a.bars)]  # fmt: skip
+    runs = []
+    for _ in range(a.runs):
+        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return runs
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--instruments", type=int, default=5000)
     p.add_argument("--ref-instruments", type=int, default=500)
     p.add_argument("--bars", type=int, default=2520)
+    p.add_argument("--runs", type=int, default=3, help="fresh processes for the first-call figures")
+    p.add_argument("--no-reference", action="store_true", help="skip vectorbt (keeps the run short)")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.child:
+        child(a)
+        return
 
-    t = time.perf_counter()
-    import backtest.study  # noqa: F401
-    import signals  # noqa: F401
-
-    print(f"import finsignal (signals, backtest): {time.perf_counter() - t:.2f} s")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    no_pyc = "off (PYTHONDONTWRITEBYTECODE: every import compiles from source)"
+    print(f"python bytecode cache {no_pyc if sys.dont_write_bytecode else 'on'}")
+    print(f"data: {a.instruments} instruments x {a.bars} bars, 7 signal types, horizons {HORIZONS}")
+    runs = fresh_runs(a)
+    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    print(f"finsignal {a.instruments}, median of {a.runs} fresh processes (numba kernels loaded from the"
+          " on-disk cache, not compiled); wall s (CPU s of the process, both cores counted):")  # fmt: skip
+    print(f"    import signals + backtest  {med['import']:6.2f}")
+    print(f"    numba start-up             {med['boot']:6.2f} ({med['boot_cpu']:.2f})"
+          "  first jitted calls: cache load")  # fmt: skip
+    for name in ("first", "second"):
+        print(f"    {name:6s} call               {med[name]:6.2f} ({med[f'{name}_cpu']:.2f})"
+              f"  history {med[f'{name}_history']:.2f} + study {med[f'{name}_study']:.2f}")  # fmt: skip
+    print("    each run, start-up + first call: " + ", ".join(f"{r['boot'] + r['first']:.2f}" for r in runs))
+    print(f"    {int(med['windows'])} event-windows")
+    first = med["first"]
+    with_boot = statistics.median(r["boot"] + r["first"] for r in runs)
+    print(
+        f"goal: {a.instruments} instruments under 2 s: first call {first:.2f} s "
+        f"({'met' if first < 2.0 else 'NOT met'}), numba start-up + first call {with_boot:.2f} s "
+        f"({'met' if with_boot < 2.0 else 'NOT met'}); the study alone {med['first_study']:.2f} s"
+    )
     big = synthetic(a.instruments, a.bars)
     small = {k: np.asfortranarray(v[:, : a.ref_instruments]) for k, v in big.items()}
-    print(f"data: {a.instruments} instruments x {a.bars} bars, 7 signal types, horizons {HORIZONS}")
-    tiny = synthetic(2, 300)  # two columns: Fortran layout, the same compiled signature as the big run
-    t = time.perf_counter()
-    run_finsignal(tiny)
-    boot = time.perf_counter() - t
-    print(f"numba start-up (first jitted calls in the process, loaded from the on-disk cache): {boot:.2f} s")
-    h1, s1, n1 = run_finsignal(big)
-    first = h1 + s1
-    print(
-        f"finsignal {a.instruments:5d}  first call : {first:6.2f} s  (history {h1:.2f} + study {s1:.2f}), "
-        f"{n1} event-windows; with start-up {boot + first:.2f} s"
-    )
-    h2, s2, _ = run_finsignal(big)
-    print(f"finsignal {a.instruments:5d}  second call: {h2 + s2:6.2f} s  (history {h2:.2f} + study {s2:.2f})")
+    del big
+    run_finsignal(small)
     h3, s3, _ = run_finsignal(small)
     warm = f"{h3 + s3:6.2f} s  (history {h3:.2f} + study {s3:.2f})"
     print(f"finsignal {a.ref_instruments:5d}  warm       : {warm}")
+    if not a.no_reference:
+        t = time.perf_counter()
+        import vectorbt  # noqa: F401
 
-    t = time.perf_counter()
-    import vectorbt  # noqa: F401
-
-    print(f"import vectorbt: {time.perf_counter() - t:.2f} s")
-    v1, m1 = run_vectorbt(small)
-    print(f"vectorbt  {a.ref_instruments:5d}  first call : {v1:6.2f} s, {m1} event-windows")
-    v2, _ = run_vectorbt(small)
-    print(f"vectorbt  {a.ref_instruments:5d}  second call: {v2:6.2f} s")
-
-    scale = a.instruments / a.ref_instruments
-    print(
-        f"ratio, first calls incl. numba start-up, per instrument (vectorbt {a.ref_instruments} x {scale:g}"
-        f" / finsignal {a.instruments}): {v1 * scale / (boot + first):.1f}x"
-    )
-    print(f"ratio, same {a.ref_instruments} instruments, warm (vectorbt / finsignal): {v2 / (h3 + s3):.1f}x")
-    print(
-        f"goal: {a.instruments} instruments under 2 s: first call {first:.2f} s "
-        f"({'met' if first < 2.0 else 'NOT met'}), with numba start-up {boot + first:.2f} s "
-        f"({'met' if boot + first < 2.0 else 'NOT met'}); the study alone {s1:.2f} s"
-    )
+        print(f"import vectorbt: {time.perf_counter() - t:.2f} s")
+        v1, m1 = run_vectorbt(small)
+        print(f"vectorbt  {a.ref_instruments:5d}  first call : {v1:6.2f} s, {m1} event-windows")
+        v2, _ = run_vectorbt(small)
+        print(f"vectorbt  {a.ref_instruments:5d}  second call: {v2:6.2f} s")
+        scale = a.instruments / a.ref_instruments
+        print(
+            f"ratio, first calls incl. numba start-up, per instrument (vectorbt {a.ref_instruments}"
+            f" x {scale:g} / finsignal {a.instruments}): {v1 * scale / with_boot:.1f}x"
+        )
+        ratio = v2 / (h3 + s3)
+        print(f"ratio, same {a.ref_instruments} instruments, warm (vectorbt / finsignal): {ratio:.1f}x")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ Arr = NDArray[Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def jit(*, inline: str = "never", nrt: bool = True) -> Callable[[F], F]:
+def jit(*, inline: str = "never", nrt: bool = True, nogil: bool = False) -> Callable[[F], F]:
     """`numba.njit(cache=True)` keeping the function's type for mypy.
 
     nrt=False compiles without numba's reference-counting runtime (numba's `_nrt` option): only
-    for functions that allocate no arrays.
+    for functions that allocate no arrays. nogil=True releases the GIL while the function runs
+    (for calls from several threads at once).
     """
     if nrt:
-        return cast(Callable[[F], F], njit(cache=True, inline=inline))
-    return cast(Callable[[F], F], njit(cache=True, inline=inline, _nrt=False))
+        return cast(Callable[[F], F], njit(cache=True, inline=inline, nogil=nogil))
+    return cast(Callable[[F], F], njit(cache=True, inline=inline, nogil=nogil, _nrt=False))

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 
 from core.types import Interval, SignalEvent, SignalType
-from signals import _kernel
+from signals import _kernel, _memory
 from signals._events import BIT, TYPES, as_datetimes, enabled_bits, make_events
 from signals._types import Arr
 from signals.config import SignalConfig
 
 _DEFAULT = SignalConfig()
 _CHUNK_CELLS = 1 << 18  # cells per column chunk (2 MiB per float buffer)
+_MIN_THREAD_CELLS = 1 << 18  # cells per thread below which a second thread does not pay
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,7 +49,14 @@ class HistoryResult:
     @cached_property
     def events(self) -> dict[SignalType, Arr]:
         """Boolean masks, True at the bar where an event fires (all False for disabled types)."""
-        return {s: (self.bits & BIT[s]) != 0 for s in TYPES}
+        out: dict[SignalType, Arr] = {}
+        tmp = _memory.empty(self.bits.shape, np.uint8)
+        for s in TYPES:
+            mask = _memory.empty(self.bits.shape, np.bool_)
+            np.bitwise_and(self.bits, np.uint8(BIT[s]), out=tmp)
+            np.not_equal(tmp, 0, out=mask)
+            out[s] = mask
+        return out
 
     @cached_property
     def strength(self) -> dict[SignalType, Arr]:
@@ -131,7 +142,16 @@ def _run_chunk(cc: Arr, vv: Arr, cfg: SignalConfig, enabled: int, outs: tuple[Ar
     return int(bad)
 
 
-def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) -> HistoryResult:
+def _threads_for(n_bars: int, n_inst: int, threads: int | None) -> int:
+    """`threads` (at most one per column); default: one per core, each with >= 64 columns, 2**18 cells."""
+    if threads is not None:
+        return max(1, min(threads, n_inst))
+    return max(1, min(os.cpu_count() or 1, n_inst // 64, (n_bars * n_inst) // _MIN_THREAD_CELLS))
+
+
+def compute_history(
+    close: Arr, volume: Arr, config: SignalConfig = _DEFAULT, *, threads: int | None = None
+) -> HistoryResult:
     """Indicators and events over whole histories.
 
     `close` (ADJUSTED closes) and `volume` are float arrays of shape (n_bars,) or
@@ -139,6 +159,7 @@ def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) ->
     that row (front padding for shorter histories, or a day the market was closed): the row gets
     NaN indicators and no events, and the instrument's state carries over. Where close is not NaN,
     close must be > 0 and volume finite and >= 0 (ValueError otherwise, naming the first bad cell).
+    Column blocks run on `threads` threads (default: one per core; small inputs use one).
     """
     c = np.asarray(close, dtype=np.float64)
     v = np.asarray(volume, dtype=np.float64)
@@ -146,39 +167,60 @@ def compute_history(close: Arr, volume: Arr, config: SignalConfig = _DEFAULT) ->
     shape = c.shape
     c2, v2 = _as_2d(c), _as_2d(v)
     n_bars, n_inst = c2.shape
-    fast, slow, rsi, vavg = (np.empty(c2.shape, dtype=np.float64, order="F") for _ in range(4))
-    bits = np.empty(c2.shape, dtype=np.uint8, order="F")
+    fast, slow, rsi, vavg = (_memory.empty(c2.shape) for _ in range(4))
+    bits = _memory.empty(c2.shape, np.uint8)
+    outs = (fast, slow, rsi, vavg, bits)
     cfg = config
     enabled = enabled_bits(cfg.enabled)
-    # The kernel wants each instrument's history contiguous: C-ordered input is copied column
-    # chunk by column chunk into small reused buffers (no full-size temporary copies).
-    width = max(1, min(n_inst, _CHUNK_CELLS // max(1, n_bars)))
+    k = _threads_for(n_bars, n_inst, threads)
+    bounds = np.linspace(0, n_inst, k + 1).astype(int).tolist()
+    spans = list(pairwise(bounds))
+    if k == 1:
+        found = [_run_columns(c2, v2, 0, n_inst, cfg, enabled, outs)]
+    else:
+        with ThreadPoolExecutor(k) as pool:  # the kernel releases the GIL
+            found = list(pool.map(lambda s: _run_columns(c2, v2, s[0], s[1], cfg, enabled, outs), spans))
+    bad = next((b for b in found if b is not None), None)
+    if bad is not None:
+        row, col = bad
+        bad_c, bad_v = float(c2[row, col]), float(v2[row, col])
+        raise ValueError(
+            "close must be finite and > 0 and volume finite and >= 0 wherever close is not NaN; "
+            f"first bad bar at row {row}, column {col}: close={bad_c!r}, volume={bad_v!r}"
+        )
+    fast, slow, rsi, vavg = (o.reshape(shape) for o in (fast, slow, rsi, vavg))
+    return HistoryResult(
+        close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg,
+        bits=bits.reshape(shape), config=cfg,
+    )  # fmt: skip
+
+
+def _run_columns(
+    c2: Arr, v2: Arr, a: int, b: int, cfg: SignalConfig, enabled: int, outs: tuple[Arr, ...]
+) -> tuple[int, int] | None:
+    """The kernel on columns a..b-1, chunk by chunk; (row, column) of the first bad cell or None.
+
+    The kernel wants each instrument's history contiguous: C-ordered input is copied column
+    chunk by column chunk into small reused buffers (no full-size temporary copies).
+    """
+    n_bars = c2.shape[0]
+    width = max(1, min(b - a, _CHUNK_CELLS // max(1, n_bars)))
     fortran = c2.flags.f_contiguous and v2.flags.f_contiguous
     buf_c: Arr = np.empty((0, 0))
     buf_v: Arr = buf_c
     if not fortran:
         buf_c = np.empty((n_bars, width), order="F")
         buf_v = np.empty((n_bars, width), order="F")
-    for j0 in range(0, n_inst, width):
-        j1 = min(n_inst, j0 + width)
+    for j0 in range(a, b, width):
+        j1 = min(b, j0 + width)
         if fortran:
             cc, vv = c2[:, j0:j1], v2[:, j0:j1]
         else:
             cc, vv = buf_c[:, : j1 - j0], buf_v[:, : j1 - j0]
             cc[...] = c2[:, j0:j1]
             vv[...] = v2[:, j0:j1]
-        outs = (fast[:, j0:j1], slow[:, j0:j1], rsi[:, j0:j1], vavg[:, j0:j1], bits[:, j0:j1])
-        bad = _run_chunk(cc, vv, cfg, enabled, outs)
+        bad = _run_chunk(cc, vv, cfg, enabled, tuple(o[:, j0:j1] for o in outs))
         if bad >= 0:
             row, col = divmod(bad, j1 - j0)
-            col += j0
-            bad_c, bad_v = float(c2[row, col]), float(v2[row, col])
-            raise ValueError(
-                "close must be finite and > 0 and volume finite and >= 0 wherever close is not NaN; "
-                f"first bad bar at row {row}, column {col}: close={bad_c!r}, volume={bad_v!r}"
-            )
-    fast, slow, rsi, vavg = (o.reshape(shape) for o in (fast, slow, rsi, vavg))
-    return HistoryResult(
-        close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg,
-        bits=bits.reshape(shape), config=cfg,
-    )  # fmt: skip
+            return row, col + j0
+    return None

@@ -145,3 +145,48 @@ def test_engine_rejects_duplicates_and_naive_timestamps() -> None:
         engine.on_bar(replace(bar, ts=datetime(2001, 1, 1)))
     with pytest.raises(ValueError, match="interval"):
         engine.on_bar(replace(bar, interval=Interval.D1))
+
+
+def test_threads_give_identical_results_and_name_the_first_bad_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    cols = [walk(400, 90 + j) for j in range(9)]
+    close = np.column_stack([c for c, _ in cols])
+    volume = np.column_stack([v for _, v in cols])
+    close[:50, 6] = np.nan
+    one = compute_history(close, volume, threads=1)
+    monkeypatch.setattr(signals.history, "_CHUNK_CELLS", 800)  # two columns per chunk in each thread
+    for threads in (2, 3, 64):
+        for c, v in ((close, volume), (np.asfortranarray(close), np.asfortranarray(volume))):
+            many = compute_history(c, v, threads=threads)
+            for name in ("sma_fast", "sma_slow", "rsi", "vol_avg", "bits"):
+                np.testing.assert_array_equal(getattr(one, name), getattr(many, name))
+            for sig in SignalType:
+                np.testing.assert_array_equal(one.events[sig], many.events[sig])
+    bad_c = close.copy()
+    bad_c[300, 7] = 0.0  # in the last thread's block
+    bad_c[350, 5] = np.nan
+    volume2 = volume.copy()
+    volume2[10, 8] = -1.0
+    with pytest.raises(ValueError, match="row 300, column 7"):
+        compute_history(bad_c, volume2, threads=3)
+    volume2[10, 8] = 1.0
+    bad_c[399, 1] = -2.0  # an earlier column wins over a later one, as without threads
+    with pytest.raises(ValueError, match="row 399, column 1"):
+        compute_history(bad_c, volume2, threads=3)
+
+
+def test_large_outputs_are_ordinary_writable_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    import signals._memory
+
+    monkeypatch.setattr(signals._memory, "_MIN_BYTES", 1)  # every output in its own mapping
+    close, volume = walk(300, 5)
+    res = compute_history(np.column_stack([close, close]), np.column_stack([volume, volume]))
+    ref = compute_history(close, volume)
+    np.testing.assert_array_equal(res.rsi[:, 1], ref.rsi)
+    np.testing.assert_array_equal(
+        res.events[SignalType.RSI_OVERBOUGHT][:, 0], ref.events[SignalType.RSI_OVERBOUGHT]
+    )
+    assert res.sma_slow.flags.f_contiguous
+    assert res.sma_slow.flags.writeable
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(res.sma_slow)), res.sma_slow)
