@@ -1,7 +1,7 @@
 """Benchmark of the event study: finsignal vs vectorbt (+ pandas) on synthetic daily histories.
 
     .venv/bin/python bench/backtest.py [--instruments 5000] [--ref-instruments 500] [--bars 2520]
-                                       [--runs 3] [--no-reference]
+                                       [--runs 3] [--no-reference] [--source-imports]
 
 Work measured (both sides): indicators (SMA 50/200, RSI 14, 20-bar volume average), the seven
 signal types' events, and per (signal, horizon, instrument) the event count, hit rate, mean,
@@ -135,11 +135,20 @@ def child(a: argparse.Namespace) -> None:
 
 
 def fresh_runs(a: argparse.Namespace) -> list[dict[str, float]]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child",
-           "--instruments", str(a.instruments), "--bars", str(a.bars)]  # fmt: skip
+    """`a.runs` fresh processes. Python bytecode is cached (var/bench-pycache) as in an installed
+    package, unless --source-imports: then imports compile from source, as with PYTHONDONTWRITEBYTECODE."""
+    env = dict(os.environ)
+    if not a.source_imports:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(__file__).resolve().parents[1] / "var" / "bench-pycache")
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--bars", str(a.bars)]
+    if not a.source_imports:  # untimed: writes the bytecode cache
+        subprocess.run([*cmd, "--instruments", "64"], check=True, capture_output=True, env=env)
     runs = []
     for _ in range(a.runs):
-        done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+        done = subprocess.run(
+            [*cmd, "--instruments", str(a.instruments)], check=True, capture_output=True, text=True, env=env
+        )
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return runs
 
@@ -151,6 +160,7 @@ def main() -> None:
     p.add_argument("--bars", type=int, default=2520)
     p.add_argument("--runs", type=int, default=3, help="fresh processes for the first-call figures")
     p.add_argument("--no-reference", action="store_true", help="skip vectorbt (keeps the run short)")
+    p.add_argument("--source-imports", action="store_true", help="fresh processes without bytecode cache")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -158,8 +168,10 @@ def main() -> None:
         return
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
-    no_pyc = "off (PYTHONDONTWRITEBYTECODE: every import compiles from source)"
-    print(f"python bytecode cache {no_pyc if sys.dont_write_bytecode else 'on'}")
+    pyc = "off (--source-imports: every import compiles from source, as with PYTHONDONTWRITEBYTECODE=1)"
+    if not a.source_imports:
+        pyc = "on (var/bench-pycache, as in an installed package; --source-imports to turn it off)"
+    print(f"fresh processes: python bytecode cache {pyc}")
     print(f"data: {a.instruments} instruments x {a.bars} bars, 7 signal types, horizons {HORIZONS}")
     runs = fresh_runs(a)
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
