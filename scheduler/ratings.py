@@ -22,13 +22,14 @@ from core.settings import Settings
 from core.timeutil import Clock
 from core.types import Bar, Interval
 from scheduler.engines import signal_config
+from scheduler.ports import HistoryPort
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 16  # symbols per backtest call (one worker-thread hop; ratings stored after each)
 SLACK = timedelta(days=31)  # stored history this close to the full span counts as complete
 
-Fill = Callable[[list[str]], Awaitable[None]]
+OnLoaded = Callable[[dict[str, list[Bar]]], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -51,12 +52,27 @@ class RateResult:
 
 
 class SignalRater:
-    """Computes and stores missing or stale backtest ratings (one pass at a time per process)."""
+    """Computes and stores missing or stale backtest ratings (one pass at a time per process).
 
-    def __init__(self, settings: Settings, repos: Repositories, clock: Clock) -> None:
+    With `history`, due symbols whose stored bars do not reach `backtest_years` + 1 years back get
+    their history loaded first; the bars that load stored are handed to `on_loaded` (the Runtime
+    evaluates them like finalise's, since the newest may be a bar no finalise has seen).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        repos: Repositories,
+        clock: Clock,
+        *,
+        history: HistoryPort | None = None,
+        on_loaded: OnLoaded | None = None,
+    ) -> None:
         self.settings = settings
         self.repos = repos
         self.clock = clock
+        self.history = history
+        self.on_loaded = on_loaded
         self.config = signal_config(settings)
         self.horizons = tuple(sorted(set(settings.backtest_horizons)))
         self._lock = asyncio.Lock()
@@ -78,20 +94,14 @@ class SignalRater:
         todo = [s for s in dict.fromkeys(symbols) if s in watched]
         return [s for s in todo if not await self.repos.ratings.list_ratings(s)]
 
-    async def rate_watched(
-        self, symbols: Sequence[str] | None = None, *, fill: Fill | None = None
-    ) -> RateResult | None:
+    async def rate_watched(self, symbols: Sequence[str] | None = None) -> RateResult | None:
         """`rate` every watched symbol (or the watched ones of `symbols`); None when none is watched."""
         watched = await self.repos.watches.list_watched_symbols()
         todo = watched if symbols is None else [s for s in symbols if s in set(watched)]
-        return await self.rate(todo, fill=fill) if todo else None
+        return await self.rate(todo) if todo else None
 
-    async def rate(self, symbols: Sequence[str], *, fill: Fill | None = None) -> RateResult:
-        """Rate the due ones of `symbols`; never raises for one symbol's problem.
-
-        `fill(symbols)` is awaited first for due symbols whose stored history does not reach
-        `backtest_years` + 1 years back (it loads the missing history into storage).
-        """
+    async def rate(self, symbols: Sequence[str]) -> RateResult:
+        """Rate the due ones of `symbols`; never raises for one symbol's problem."""
         async with self._lock:
             now = self.clock.now()
             result = RateResult()
@@ -102,7 +112,7 @@ class SignalRater:
                 else:
                     result.fresh += 1
             for i in range(0, len(due), CHUNK):
-                await self._rate_chunk(due[i : i + CHUNK], now, result, fill)
+                await self._rate_chunk(due[i : i + CHUNK], now, result)
             return result
 
     def _span(self) -> timedelta:
@@ -129,13 +139,24 @@ class SignalRater:
             return str(exc)
         return problems.get(symbol)
 
-    async def _rate_chunk(
-        self, symbols: list[str], now: datetime, result: RateResult, fill: Fill | None
-    ) -> None:
+    async def _fill(self, symbols: list[str]) -> None:
+        """Load the missing years of history of `symbols` into storage."""
+        assert self.history is not None
+        known = {i.symbol: i for i in await self.repos.instruments.list_instruments(active_only=True)}
+        instruments = [known[s] for s in symbols if s in known]
+        if not instruments:
+            return
+        result = await self.history.fetch_history(instruments, years=self.settings.backtest_years + 1)
+        for symbol, reason in result.failures.items():
+            logger.warning("history of %s incomplete (rated on what is stored): %s", symbol, reason)
+        if self.on_loaded is not None:
+            await self.on_loaded({s: list(b) for s, b in result.new_bars.items() if b})
+
+    async def _rate_chunk(self, symbols: list[str], now: datetime, result: RateResult) -> None:
         loaded = {sym: await self._load(sym) for sym in symbols}
         short = [sym for sym, bars in loaded.items() if self._short(bars)]
-        if short and fill is not None:
-            await fill(short)
+        if short and self.history is not None:
+            await self._fill(short)
             loaded.update({sym: await self._load(sym) for sym in short})
         histories: dict[str, list[Bar]] = {}
         for sym, bars in loaded.items():

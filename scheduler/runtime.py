@@ -18,7 +18,7 @@ from core.errors import ConfigError
 from core.ports import Notifier, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Instrument, JobRun, Market
+from core.types import Bar, Instrument, JobRun, Market
 from scheduler import health
 from scheduler.calendars import MarketSpec, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
@@ -94,7 +94,9 @@ class Runtime:
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
         self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
-        self.rater = SignalRater(settings, repos, self.clock)
+        self.rater = SignalRater(
+            settings, repos, self.clock, history=history, on_loaded=self._evaluate_loaded
+        )
         self.runs: dict[str, JobRun] = {}
         self._scheduler: AsyncIOScheduler | None = None
         self._running: set[asyncio.Task[Any]] = set()
@@ -358,28 +360,19 @@ class Runtime:
 
     async def _rate(self, symbols: list[str] | None) -> str:
         """Backtest ratings of watched symbols (all, or `symbols`) that are missing or too old."""
-        result = await self.rater.rate_watched(symbols, fill=self._fill_history if self.history else None)
+        result = await self.rater.rate_watched(symbols)
         if result is None:
             raise JobSkipped("no watched symbols")
         if result.failed and not result.rated:
             raise RuntimeError(result.detail())
         return result.detail()
 
-    async def _fill_history(self, symbols: list[str]) -> None:
-        """Load the years of history the ratings need; new bars go through the signals like finalise's."""
-        assert self.history is not None
-        known = {i.symbol: i for i in await self.repos.instruments.list_instruments(active_only=True)}
-        instruments = [known[s] for s in symbols if s in known]
-        if not instruments:
-            return
-        result = await self.history.fetch_history(instruments, years=self.settings.backtest_years + 1)
+    async def _evaluate_loaded(self, new_bars: dict[str, list[Bar]]) -> None:
+        """Bars stored by a history load go through the signals like finalise's (the newest may be new)."""
         await self._persist_source_health()
-        for symbol, reason in result.failures.items():
-            logger.warning("history of %s incomplete (rated on what is stored): %s", symbol, reason)
-        new_bars = {s: list(b) for s, b in result.new_bars.items() if b}
         if new_bars:
             await self.ready()
-            await self.pipeline.process(new_bars)  # the newest may be a bar no finalise has seen yet
+            await self.pipeline.process(new_bars)
 
     async def _chain_ratings(self, job: JobDef, symbols: list[str]) -> None:
         """Watched symbols that just got bars but have no rating yet are rated shortly (not at 05:00)."""

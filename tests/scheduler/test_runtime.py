@@ -37,7 +37,7 @@ async def test_bar_crossing_sma200_alerts_once_within_one_scheduler_cycle(
     market.queued["BBB"] = [next_bar(seeded, "BBB", 80.0)]  # stays below: no event
     assert rt.scheduler is not None
     rt.scheduler.modify_job("finalise_bars.us", next_run_time=datetime.now(UTC))  # the scheduler fires it
-    await _wait_for(lambda: "evaluate_signals.us" in rt.runs)
+    await _wait_for(lambda: "finalise_bars.us" in rt.runs)  # recorded after its evaluate_signals.us
     assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
     assert all(e.id is not None for e in notifier.published)
     assert await seeded.outbox.count_pending() == 2
