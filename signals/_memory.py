@@ -5,7 +5,8 @@ are granted "on request with direct compaction" (`/sys/kernel/mm/transparent_hug
 madvise, a common default), the first touch of hundreds of MiB of fresh output stalls in the
 kernel compacting memory: on a busy machine that doubled the first `compute_history` of 5,000 x
 2,520 bars (1.4 s of system time against 0.3 s with ordinary pages). Outputs of that size are
-written once, so huge pages buy little; they are mapped here with MADV_NOHUGEPAGE instead.
+written once, so huge pages buy little; they are mapped here with MADV_NOHUGEPAGE instead, and
+populated at once (MAP_POPULATE: ~0.01 s per 100 MB instead of ~0.05 s of page faults).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from signals._types import Arr
 
 _MIN_BYTES = 1 << 22  # below this numpy does not ask for huge pages either
 _NO_HUGE = getattr(mmap, "MADV_NOHUGEPAGE", None)
+_FLAGS = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
 
 
 def empty(shape: tuple[int, ...], dtype: Any = np.float64, order: Literal["C", "F"] = "F") -> Arr:
@@ -27,6 +29,6 @@ def empty(shape: tuple[int, ...], dtype: Any = np.float64, order: Literal["C", "
     nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
     if _NO_HUGE is None or nbytes < _MIN_BYTES:
         return np.empty(shape, dtype=dt, order=order)
-    buf = mmap.mmap(-1, nbytes)
+    buf = mmap.mmap(-1, nbytes, flags=_FLAGS)  # pages handed out in one go, not one fault each
     buf.madvise(_NO_HUGE)
     return np.ndarray(shape, dtype=dt, buffer=buf, order=order)
