@@ -20,7 +20,7 @@ from core.errors import DataError, UsageError
 from core.ports import Repositories
 from core.settings import Settings
 from core.timeutil import Clock
-from core.types import Bar, Interval
+from core.types import Bar, Interval, SignalType
 from scheduler.engines import signal_config
 from scheduler.ports import HistoryPort
 
@@ -75,12 +75,18 @@ class SignalRater:
         self.on_loaded = on_loaded
         self.config = signal_config(settings)
         self.horizons = tuple(sorted(set(settings.backtest_horizons)))
+        keys = ("sma_fast", "sma_slow", "rsi_period", "rsi_overbought", "rsi_oversold", "volume_window")
+        self.params: dict[str, object] = {k: getattr(self.config, k) for k in (*keys, "volume_multiple")}
+        self.params["years"] = settings.backtest_years  # what BacktestResult.params() records
         self._lock = asyncio.Lock()
 
     async def is_due(self, symbol: str, now: datetime) -> bool:
-        """True when `symbol` has no rating, misses a configured horizon, or has an old one."""
-        ratings = await self.repos.ratings.list_ratings(symbol)
-        if not ratings or not set(self.horizons) <= {r.horizon for r in ratings}:
+        """True when a (signal, configured horizon) of `symbol` has no rating, or one that is older than
+        `ratings_max_age_days` or computed with other signal parameters or years."""
+        ratings = [r for r in await self.repos.ratings.list_ratings(symbol) if r.horizon in self.horizons]
+        if {(r.signal, r.horizon) for r in ratings} != {(s, h) for s in SignalType for h in self.horizons}:
+            return True
+        if any(r.params.get(k, v) != v for r in ratings for k, v in self.params.items()):
             return True
         stamps = [r.run_at for r in ratings]
         if any(t is None for t in stamps):

@@ -53,26 +53,15 @@ def goog_bars(symbol: str) -> list[Bar]:
     ]
 
 
-def old_ratings(symbol: str, run_at: datetime, horizons: tuple[int, ...] = (5, 20)) -> list[Rating]:
+def old_ratings(
+    symbol: str, run_at: datetime, horizons: tuple[int, ...] = (5, 20), **params: Any
+) -> list[Rating]:
+    """A complete set of (made-up) ratings as a backtest at `run_at` would have stored them."""
     t = datetime(2013, 1, 1, tzinfo=UTC)
+    p = {"sma_slow": 200, "years": 3.0, **params}
     return [
-        Rating(
-            symbol,
-            SignalType.BREAKOUT_200,
-            h,
-            3,
-            0.5,
-            0.01,
-            0.01,
-            0.0,
-            0.01,
-            1.0,
-            -0.05,
-            "C",
-            t,
-            t,
-            run_at=run_at,
-        )
+        Rating(symbol, s, h, 3, 0.5, 0.01, 0.01, 0.0, 0.01, 1.0, -0.05, "C", t, t, params=p, run_at=run_at)
+        for s in SignalType
         for h in horizons
     ]
 
@@ -303,3 +292,18 @@ async def test_short_stored_history_is_loaded_first_and_its_new_bars_evaluated(
     assert rt.pipeline.last_ts["RECENT"] == full[-1].ts
     assert run.detail.endswith("skipped: TINY")  # its source had nothing more: rated on what is stored
     assert await sqlite_repos.ratings.list_ratings("TINY") == []
+
+
+async def test_ratings_of_other_parameters_are_due_extra_horizons_are_ignored(
+    sqlite_repos: Repositories, make: Maker
+) -> None:
+    await watch(sqlite_repos, "A", "B", "C")
+    rater = make().rater
+    await sqlite_repos.ratings.upsert_ratings(
+        old_ratings("A", NOW, sma_slow=100)  # settings changed since: SMA 200 now
+        + old_ratings("B", NOW)
+        + old_ratings("B", NOW - timedelta(days=30), horizons=(120,))  # an admin's extra horizon
+        + old_ratings("C", NOW)[1:]  # one (signal, horizon) missing
+    )
+    assert [await rater.is_due(s, NOW) for s in ("A", "B", "C")] == [True, False, True]
+    assert await rater.is_due("B", NOW + timedelta(days=7, seconds=1))
