@@ -79,6 +79,7 @@ class SignalRater:
         self.params: dict[str, object] = {k: getattr(self.config, k) for k in (*keys, "volume_multiple")}
         self.params["years"] = settings.backtest_years  # what BacktestResult.params() records
         self._lock = asyncio.Lock()
+        self.too_short: set[str] = set()  # skipped with stored bars: not chained after finalise again
 
     async def is_due(self, symbol: str, now: datetime) -> bool:
         """True when a (signal, configured horizon) of `symbol` has no rating, or one that is older than
@@ -95,9 +96,9 @@ class SignalRater:
         return now - oldest > timedelta(days=self.settings.ratings_max_age_days)
 
     async def unrated_watched(self, symbols: Iterable[str]) -> list[str]:
-        """The watched ones of `symbols` without any stored rating."""
+        """The watched ones of `symbols` without any stored rating (and not found too short already)."""
         watched = set(await self.repos.watches.list_watched_symbols())
-        todo = [s for s in dict.fromkeys(symbols) if s in watched]
+        todo = [s for s in dict.fromkeys(symbols) if s in watched and s not in self.too_short]
         return [s for s in todo if not await self.repos.ratings.list_ratings(s)]
 
     async def rate_watched(self, symbols: Sequence[str] | None = None) -> RateResult | None:
@@ -171,6 +172,8 @@ class SignalRater:
                 histories[sym] = bars
             else:
                 result.skipped[sym] = problem
+                if bars:
+                    self.too_short.add(sym)  # a day's bar will not help: left to the daily run
                 logger.info("ratings of %s skipped: %s", sym, problem)
         if histories:
             await self._run(histories, now, result)
@@ -197,4 +200,5 @@ class SignalRater:
             return
         await self.repos.ratings.upsert_ratings(res.ratings())
         result.rated += list(histories)
+        self.too_short.difference_update(histories)
         logger.info("ratings stored for %s", ", ".join(histories))

@@ -214,7 +214,7 @@ async def test_nothing_watched_is_skipped(make: Maker) -> None:
 async def test_new_symbol_bars_chain_to_rating_and_start_up_catches_up(
     sqlite_repos: Repositories, make: Maker
 ) -> None:
-    await watch(sqlite_repos, "NEWCO", "OLDCO")
+    await watch(sqlite_repos, "NEWCO", "OLDCO", "IPO")
     await sqlite_repos.bars.upsert_bars(goog_bars("OLDCO"))
     market = FakeMarket(sqlite_repos)
     rt = make(market=market, catch_up_hours=0.01)  # no bar job missed; ratings still catch up
@@ -222,25 +222,27 @@ async def test_new_symbol_bars_chain_to_rating_and_start_up_catches_up(
     await rt.ready()
     # start-up: the rating job is brought forward and rates what has no rating yet
     await _wait_for(lambda: "rate_signals" in rt.runs)
-    assert rt.runs["rate_signals"].detail.startswith("1 rated, 1 skipped"), rt.runs["rate_signals"].detail
+    assert rt.runs["rate_signals"].detail.startswith("1 rated, 2 skipped"), rt.runs["rate_signals"].detail
     assert await sqlite_repos.ratings.list_ratings("OLDCO")
     assert rt.scheduler is not None
     nxt = rt.next_run("rate_signals")
     assert nxt is not None
     assert nxt.astimezone(KST).time() == time(5, 0)
-    # a newly watched symbol's first bars arrive with finalise_bars: it is rated right after
+    # newly watched symbols' first bars arrive with finalise_bars: they are rated right after
     market.queued["NEWCO"] = goog_bars("NEWCO")
+    market.queued["IPO"] = goog_bars("IPO")[:150]
     assert (await rt.run_job("finalise_bars.us")).outcome == "ok"
     chained = rt.scheduler.get_job("rate_signals:finalise_bars.us")
     assert chained is not None
-    assert chained.kwargs == {"symbols": ["NEWCO"]}
+    assert sorted(chained.kwargs["symbols"]) == ["IPO", "NEWCO"]
     await _wait_for(lambda: "rate_signals:finalise_bars.us" in rt.runs)
-    assert rt.runs["rate_signals:finalise_bars.us"].detail.startswith("1 rated, 0 skipped, 0 fresh")
+    assert rt.runs["rate_signals:finalise_bars.us"].detail.startswith("1 rated, 1 skipped, 0 fresh")
     assert len(await sqlite_repos.ratings.list_ratings("NEWCO")) == len(SignalType) * 2
-    # rated symbols do not chain again
+    # rated symbols do not chain again, nor do ones found too short (the daily run retries those)
     market.queued["NEWCO"] = [
         dataclasses.replace(goog_bars("NEWCO")[-1], ts=datetime(2013, 3, 4, tzinfo=UTC))
     ]
+    market.queued["IPO"] = [goog_bars("IPO")[150]]
     await rt.run_job("finalise_bars.us")
     assert rt.scheduler.get_job("rate_signals:finalise_bars.us") is None
 
