@@ -34,7 +34,16 @@ from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.views import MAX_CAPTION, fit, keyboard_json, pick_rating, render_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
-from core.types import Chat, ChatKind, Language, OutboxMessage, QuietMode, SignalEvent
+from core.types import (
+    Chat,
+    ChatKind,
+    Language,
+    OutboxMessage,
+    QuietMode,
+    Rating,
+    SignalEvent,
+    SignalType,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,15 +100,20 @@ class OutboxNotifier:
         watched = [e for e in events if watchers.get(e.symbol)]
         if not watched:
             return []
-        symbols = {e.symbol for e in watched}
-        instruments = await repos.instruments.get_instruments(symbols)
-        ratings = await repos.ratings.list_ratings_many(symbols, {e.signal for e in watched})
+        instruments = await repos.instruments.get_instruments({e.symbol for e in watched})
+        by_signal: dict[SignalType, set[str]] = defaultdict(set)
+        for e in watched:
+            by_signal[e.signal].add(e.symbol)
+        ratings: dict[tuple[str, SignalType], list[Rating]] = {}
+        for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
+            found = await repos.ratings.list_ratings_many(signal_symbols, [signal])
+            ratings.update(((symbol, signal), rs) for symbol, rs in found.items())
         now = self._clock.now()
         holds: dict[int, datetime | None] = {}
         out: list[OutboxMessage] = []
         for event in watched:
             inst = instruments.get(event.symbol)
-            rating = pick_rating(ratings.get(event.symbol, ()), event.signal, self._horizon)
+            rating = pick_rating(ratings.get((event.symbol, event.signal), ()), event.signal, self._horizon)
             rendered: dict[tuple[Language, datetime], tuple[str, dict[str, Any] | None]] = {}
             for chat, watch in watchers[event.symbol]:
                 if not chat.active or chat.kind is ChatKind.CONSOLE:

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import StorageError
 from core.timeutil import utcnow
 from core.types import Chat, ChatKind, DeliveryStatus, Language, QuietMode, SignalType, Tier, Watch
 from storage.models import ChatRow, OutboxRow, WatchRow
-from storage.repos.base import Repo, chunked
+from storage.repos.base import Repo, chunked, table_of
+
+_KNOWN = {s.value: s for s in SignalType}
+
+
+@functools.lru_cache(maxsize=4096)
+def _signal_set(values: tuple[str, ...]) -> frozenset[SignalType]:
+    return frozenset(_KNOWN[v] for v in values if v in _KNOWN)
 
 
 def _signals(values: Iterable[str]) -> frozenset[SignalType]:
-    """Known signal types only: a value dropped from the code must not break reading old rows."""
-    known = {s.value for s in SignalType}
-    return frozenset(SignalType(v) for v in values if v in known)
+    """Known signal types only: a value dropped from the code must not break reading old rows.
+    (Cached: a few distinct sets are read back thousands of times in an alert fan-out.)"""
+    return _signal_set(tuple(values))
 
 
 def _stored(signals: Iterable[SignalType]) -> tuple[str, ...]:
@@ -193,22 +202,33 @@ class SqlWatchRepo(Repo):
             return [(to_chat(chat), to_watch(watch)) for chat, watch in result]
 
     async def list_watchers_many(self, symbols: Iterable[str]) -> dict[str, list[tuple[Chat, Watch]]]:
-        wanted = sorted(set(symbols))
+        # Core rows, not ORM objects, and each chat converted once: this feeds the alert fan-out
+        # for thousands of watches at once.
+        columns: list[ColumnElement[Any]] = [
+            WatchRow.chat_id.label("watch_chat_id"),
+            WatchRow.symbol.label("watch_symbol"),
+            WatchRow.signals.label("watch_signals"),
+            WatchRow.muted.label("watch_muted"),
+            *(c for c in table_of(ChatRow).c if c.name not in ("created_at", "updated_at")),
+        ]
         found: dict[str, list[tuple[Chat, Watch]]] = {}
         chats: dict[int, Chat] = {}
         async with self._sessions() as session:
-            for part in chunked(wanted):
+            for part in chunked(sorted(set(symbols))):
                 query = (
-                    select(ChatRow, WatchRow)
-                    .join(WatchRow, WatchRow.chat_id == ChatRow.chat_id)
+                    select(*columns)
+                    .join(ChatRow, WatchRow.chat_id == ChatRow.chat_id)
                     .where(WatchRow.symbol.in_(part), ChatRow.active.is_(True))
                     .order_by(WatchRow.symbol, ChatRow.chat_id)
                 )
-                for chat_row, watch_row in await session.execute(query):
-                    chat = chats.get(chat_row.chat_id)
+                row: Any
+                for row in await session.execute(query):
+                    chat_id, symbol, signals, muted = row[0], row[1], row[2], row[3]
+                    chat = chats.get(chat_id)
                     if chat is None:
-                        chat = chats[chat_row.chat_id] = to_chat(chat_row)
-                    found.setdefault(watch_row.symbol, []).append((chat, to_watch(watch_row)))
+                        chat = chats[chat_id] = to_chat(row)
+                    watch = Watch(chat_id, symbol, _signals(signals), _signals(muted))
+                    found.setdefault(symbol, []).append((chat, watch))
         return found
 
     async def list_watched_symbols(self) -> list[str]:

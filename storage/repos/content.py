@@ -11,7 +11,7 @@ from sqlalchemy import Text, or_, select, type_coerce
 from core.timeutil import utcnow
 from core.types import NewsItem, Rating, SignalType
 from storage.models import KEY, NewsRow, RatingRow
-from storage.repos.base import Repo, chunked
+from storage.repos.base import Repo, chunked, table_of
 from storage.sqltypes import list_pattern
 
 
@@ -187,16 +187,18 @@ class SqlRatingRepo(Repo):
     async def list_ratings_many(
         self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
     ) -> dict[str, list[Rating]]:
+        # Core rows, not ORM objects: the alert fan-out reads these for thousands of symbols at once.
         wanted = sorted(set(symbols))
         kinds = None if signals is None else sorted({str(s) for s in signals})
         found: dict[str, list[Rating]] = {}
         async with self._sessions() as session:
             for part in chunked(wanted):
-                query = select(RatingRow).where(RatingRow.symbol.in_(part))
+                query = select(*table_of(RatingRow).c).where(RatingRow.symbol.in_(part))
                 if kinds is not None:
                     query = query.where(RatingRow.signal.in_(kinds))
                 query = query.order_by(RatingRow.symbol, RatingRow.signal, RatingRow.horizon)
-                for row in await session.scalars(query):
+                row: Any
+                for row in await session.execute(query):
                     found.setdefault(row.symbol, []).append(_to_rating(row))
         return found
 

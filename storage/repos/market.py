@@ -77,8 +77,10 @@ class SqlInstrumentRepo(Repo):
         found: dict[str, Instrument] = {}
         async with self._sessions() as session:
             for part in chunked(wanted):
-                query = select(InstrumentRow).where(InstrumentRow.symbol.in_(part))
-                found.update((row.symbol, _to_instrument(row)) for row in await session.scalars(query))
+                query = select(*table_of(InstrumentRow).c).where(InstrumentRow.symbol.in_(part))
+                row: Any  # a Core row (cheaper than ORM objects) with the same attributes
+                for row in await session.execute(query):
+                    found[row.symbol] = _to_instrument(row)
         return found
 
     async def list_instruments(self, *, active_only: bool = True) -> list[Instrument]:
