@@ -20,7 +20,7 @@ from signals._types import Arr
 
 _MIN_BYTES = 1 << 22  # below this numpy does not ask for huge pages either
 _NO_HUGE = getattr(mmap, "MADV_NOHUGEPAGE", None)
-_FLAGS = mmap.MAP_PRIVATE | getattr(mmap, "MAP_POPULATE", 0)
+_FLAGS = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_POPULATE", 0)  # no such flags on Windows
 
 
 def empty(shape: tuple[int, ...], dtype: Any = np.float64, order: Literal["C", "F"] = "F") -> Arr:
@@ -29,6 +29,9 @@ def empty(shape: tuple[int, ...], dtype: Any = np.float64, order: Literal["C", "
     nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
     if _NO_HUGE is None or nbytes < _MIN_BYTES:
         return np.empty(shape, dtype=dt, order=order)
-    buf = mmap.mmap(-1, nbytes, flags=_FLAGS)  # pages handed out in one go, not one fault each
+    try:
+        buf = mmap.mmap(-1, nbytes, flags=_FLAGS)  # pages handed out in one go, not one fault each
+    except OSError:  # e.g. a mapping limit: numpy's way (MemoryError if memory is really short)
+        return np.empty(shape, dtype=dt, order=order)
     buf.madvise(_NO_HUGE)
     return np.ndarray(shape, dtype=dt, buffer=buf, order=order)
