@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	@test -x "$(BASE_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (looked on PATH and in ~/.pyenv/versions). Install it, or pass BASE_PYTHON=/path/to/python$(PYTHON_VERSION)." >&2; exit 1; }
 	@test -x $(PY) || $(BASE_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip uv
-	$(UV) pip sync --python $(PY) --quiet requirements-dev.lock
+	$(UV) pip sync --python $(PY) --quiet --compile-bytecode requirements-dev.lock
 	$(UV) pip install --python $(PY) --quiet --no-deps -e .
+	@# byte-compile our own packages too (imports start faster, also where PYTHONDONTWRITEBYTECODE is set)
+	$(PY) -m compileall -q core market signals backtest news storage scheduler bot finsignal
 	@touch $(STAMP)
 
 install: $(STAMP)
