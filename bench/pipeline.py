@@ -1,7 +1,7 @@
 """Benchmark of the bar -> alert path: N instruments, one new bar each, from bars in hand to every
 outbox row written in a real SQLite database (file, WAL), through the scheduler's SignalPipeline.
 
-    .venv/bin/python bench/pipeline.py [--instruments 5000] [--watchers 3] [--history 260] [--runs 5]
+    .venv/bin/python bench/pipeline.py [--instruments 5000] [--watchers 3] [--runs 5] [--gc-freeze]
 
 Variants: `outbox_notifier` (the live path: SignalEngine -> repos.events.add_events ->
 bot.delivery.OutboxNotifier.publish -> repos.outbox.enqueue, each instrument watched by `--watchers`
@@ -10,12 +10,16 @@ and `batch` (the same events, one unrendered row per (event, chat) in one enqueu
 notifier). Goal: < 1 s. References measured in the same run: the same number of outbox-sized rows
 inserted with plain sqlite3 executemany (a floor for the database part), and the engine's per-bar
 `on_bar` loop against its vectorised `on_bars`. The machine's load average is printed with the figures.
+With `--gc-freeze` the objects alive before each timed run are moved out of the collector's reach
+(gc.freeze(), as a long-running process can do after start-up): full collections over the large
+heap are a visible share of the run-to-run jitter.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import shutil
 import sqlite3
@@ -174,7 +178,15 @@ def raw_insert_reference(path: Path, rows: int) -> float:
 
 
 async def one_run(
-    kind: str, m: int, n: int, close: np.ndarray, volume: np.ndarray, template: Path, db_path: Path, w: int
+    kind: str,
+    m: int,
+    n: int,
+    close: np.ndarray,
+    volume: np.ndarray,
+    template: Path,
+    db_path: Path,
+    w: int,
+    freeze: bool,
 ) -> dict[str, float]:
     symbols = [f"S{j:05d}" for j in range(m)]
     shutil.copyfile(template, db_path)  # a fresh database per run: no events or outbox rows yet
@@ -188,7 +200,13 @@ async def one_run(
         pipeline = SignalPipeline(db.repos, notifier, lambda: SignalEngine(SignalConfig()))
         await pipeline.warm([])  # restores the saved state (no per-symbol reads)
         new = {s: bars_of(s, close[:, j], volume[:, j], n, n + 1) for j, s in enumerate(symbols)}
-        res = await pipeline.process(new)  # bars in hand -> outbox rows
+        if freeze:  # what a long-running process gains from gc.freeze() after start-up
+            gc.collect()
+            gc.freeze()
+        try:
+            res = await pipeline.process(new)  # bars in hand -> outbox rows
+        finally:
+            gc.unfreeze()
         rows = await db.repos.outbox.count_pending()
         assert res.bars == m, res.bars
         assert rows == res.enqueued, (rows, res.enqueued)
@@ -224,12 +242,17 @@ async def main() -> None:
     ap.add_argument("--history", type=int, default=260)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--kinds", default="outbox_notifier,batch")
+    ap.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() the objects alive before each timed run (no full collections over them)",
+    )
     args = ap.parse_args()
     m, n, w = args.instruments, args.history, args.watchers
     close, volume = history(m, n)
     print(
         f"bar -> outbox: {m} instruments, one new bar each, {n} bars of history (warm state restored), "
-        f"{w} watching chats per instrument"
+        f"{w} watching chats per instrument{', gc.freeze() before each run' if args.gc_freeze else ''}"
     )
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as d:
@@ -241,7 +264,9 @@ async def main() -> None:
         batch_rows = 0.0
         for kind in args.kinds.split(","):
             runs = [
-                await one_run(kind, m, n, close, volume, tmp / "template.db", tmp / f"{kind}{i}.db", w)
+                await one_run(
+                    kind, m, n, close, volume, tmp / "template.db", tmp / f"{kind}{i}.db", w, args.gc_freeze
+                )
                 for i in range(args.runs)
             ]
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
