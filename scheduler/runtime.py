@@ -165,7 +165,10 @@ class Runtime:
             if late:
                 await asyncio.wait(late, timeout=5)
         if self._warm_task is not None and not self._warm_task.done():
-            self._warm_task.cancel()
+            # let it finish: a task cancelled mid-query can leave its database connection unclosable
+            _, late = await asyncio.wait([self._warm_task], timeout=self.settings.shutdown_timeout_s)
+            for task in late:
+                task.cancel()
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         self._scheduler = None
