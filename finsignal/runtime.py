@@ -59,6 +59,7 @@ def build_runtime(
         engine_factory=lambda: SignalEngine(config),
         briefer=briefer,
         news=AlertingNews(app.news, news_publisher) if news_publisher is not None else app.news,
+        history=app.market,  # rate_signals loads the missing years of history before rating
         clock=app.clock,
     )
 
