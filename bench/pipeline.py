@@ -107,6 +107,20 @@ def bars_of(sym: str, close: np.ndarray, volume: np.ndarray, first: int, last: i
     ]
 
 
+class GcPauses:
+    """gc.callbacks hook: time spent in collections during a run, and how many were full (gen 2)."""
+
+    def __init__(self) -> None:
+        self.seconds, self.full, self._t0 = 0.0, 0, 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._t0
+            self.full += info["generation"] == 2
+
+
 def chats_of(j: int, m: int, watchers: int) -> list[int]:
     """Chat ids watching instrument j: chat c watches instruments c, c+1, .. (mod m)."""
     return [1000 + (j - k) % m for k in range(watchers)]
@@ -203,15 +217,25 @@ async def one_run(
         if freeze:  # what a long-running process gains from gc.freeze() after start-up
             gc.collect()
             gc.freeze()
+        pauses = GcPauses()
+        gc.callbacks.append(pauses)
         try:
             res = await pipeline.process(new)  # bars in hand -> outbox rows
         finally:
+            gc.callbacks.remove(pauses)
             gc.unfreeze()
         rows = await db.repos.outbox.count_pending()
         assert res.bars == m, res.bars
         assert rows == res.enqueued, (rows, res.enqueued)
         assert res.events == len(res.new_events), (res.events, len(res.new_events))
-        return {"total": res.latency_s, **res.timings, "events": float(res.events), "rows": float(rows)}
+        return {
+            "total": res.latency_s,
+            **res.timings,
+            "events": float(res.events),
+            "rows": float(rows),
+            "gc_full": float(pauses.full),
+            "gc_s": pauses.seconds,
+        }
     finally:
         await db.close()
 
@@ -278,6 +302,7 @@ async def main() -> None:
             for k in ("prepare", "engine", "add_events", "publish"):
                 print(f"  {k:<11} {med[k] * 1000:8.1f} ms")
             print(f"  (after: save_state {med['save_state'] * 1000:.1f} ms, not part of bar->outbox)")
+            print(f"  (inside: garbage collection {med['gc_s'] * 1000:.1f} ms, {med['gc_full']:.0f} full)")
             batch_rows = max(batch_rows, med["rows"])
         ref = raw_insert_reference(tmp / "ref.db", int(batch_rows))
         vec, loop = engine_loop_reference(m, n, close, volume)
