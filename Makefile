@@ -58,7 +58,9 @@ run: install
 chat: install
 	$(VENV)/bin/finsignal chat
 
+# Benchmarks print figures against references measured in the same run (vectorbt from the bench extra).
 bench: install
+	$(UV) pip install --python $(PY) --quiet --compile-bytecode -e '.[dev,bench]'
 	@for script in bench/*.py; do echo "=== $$script"; $(PY) $$script || exit 1; done
 
 lock:
