@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from core.settings import Settings
 from core.types import Bar, SignalEvent, SignalType
-from signals import SignalConfig, compute_history
+from signals import compute_history, signal_config
 
 UP, DOWN = "#26a69a", "#ef5350"
 MARKER_COLORS = {
@@ -41,15 +41,7 @@ def history_events(
     chart shows markers even for history loaded before the symbol was watched."""
     if not bars:
         return list(stored)
-    config = SignalConfig(
-        sma_fast=settings.sma_fast,
-        sma_slow=settings.sma_slow,
-        rsi_period=settings.rsi_period,
-        rsi_overbought=settings.rsi_overbought,
-        rsi_oversold=settings.rsi_oversold,
-        volume_window=settings.volume_window,
-        volume_multiple=settings.volume_multiple,
-    )
+    config = signal_config(settings)
     close = np.array([b.adj_close for b in bars], dtype=np.float64)
     volume = np.array([b.volume for b in bars], dtype=np.float64)
     found = compute_history(close, volume, config).to_events([bars[0].symbol], [b.ts for b in bars])

@@ -15,23 +15,9 @@ from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
 from market import MarketData
 from news import NewsService
-from signals import SignalConfig
 from storage import Database
 
 logger = logging.getLogger(__name__)
-
-
-def signal_config(settings: Settings) -> SignalConfig:
-    """The signal parameters from settings, shared by the live engine and the backtester."""
-    return SignalConfig(
-        sma_fast=settings.sma_fast,
-        sma_slow=settings.sma_slow,
-        rsi_period=settings.rsi_period,
-        rsi_overbought=settings.rsi_overbought,
-        rsi_oversold=settings.rsi_oversold,
-        volume_window=settings.volume_window,
-        volume_multiple=settings.volume_multiple,
-    )
 
 
 @dataclass

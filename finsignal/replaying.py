@@ -22,8 +22,9 @@ from core.ports import Repositories
 from core.settings import Settings
 from core.timeutil import Clock
 from core.types import Language, OutboxMessage, SignalEvent
-from finsignal.container import open_app, signal_config
+from finsignal.container import open_app
 from scheduler import replay
+from signals import signal_config
 from storage import Database
 
 

@@ -17,12 +17,12 @@ from bot.handlers import BotApp
 from bot.news_alerts import NewsAlerter
 from core.ports import NewsPublisher, Notifier
 from core.settings import Settings
-from finsignal.container import App, open_app, signal_config
+from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
-from signals import SignalEngine
+from signals import SignalEngine, signal_config
 
 logger = logging.getLogger(__name__)
 

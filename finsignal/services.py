@@ -12,8 +12,8 @@ import numpy as np
 from backtest import render_text, run_backtest
 from bot.services import BotServices
 from core.types import Bar, Interval
-from finsignal.container import App, signal_config
-from signals import compute_history
+from finsignal.container import App
+from signals import compute_history, signal_config
 
 
 class StoredIndicators:

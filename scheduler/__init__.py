@@ -21,7 +21,7 @@ markets: us, xetra, krx, kets. Every job takes the database lease `job:<id>` fir
 """
 
 from scheduler.calendars import MarketSpec, SessionCalendar, default_specs
-from scheduler.engines import engine_factory, signal_config
+from scheduler.engines import engine_factory
 from scheduler.jobs import JobDef, JobKind, fire_times, plan_jobs
 from scheduler.lifecycle import install_signal_handlers, remove_signal_handlers, run_until_signalled
 from scheduler.pipeline import EvalResult, SignalPipeline
@@ -29,6 +29,7 @@ from scheduler.ports import BrieferPort, EnginePort, HistoryPort, MarketPort, Ne
 from scheduler.ratings import RateResult, SignalRater
 from scheduler.replay import ReplayResult, replay
 from scheduler.runtime import Runtime
+from signals import signal_config
 
 __all__ = [
     "BrieferPort",

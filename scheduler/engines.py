@@ -4,23 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from core.settings import Settings
 from core.types import Interval
 from scheduler.ports import EnginePort
 from signals import SignalConfig, SignalEngine
-
-
-def signal_config(settings: Settings) -> SignalConfig:
-    """SignalConfig from the FINSIGNAL_SMA_* / RSI_* / VOLUME_* settings."""
-    return SignalConfig(
-        sma_fast=settings.sma_fast,
-        sma_slow=settings.sma_slow,
-        rsi_period=settings.rsi_period,
-        rsi_overbought=settings.rsi_overbought,
-        rsi_oversold=settings.rsi_oversold,
-        volume_window=settings.volume_window,
-        volume_multiple=settings.volume_multiple,
-    )
 
 
 def engine_factory(

@@ -21,8 +21,8 @@ from core.ports import Repositories
 from core.settings import Settings
 from core.timeutil import Clock
 from core.types import Bar, Interval, SignalType
-from scheduler.engines import signal_config
 from scheduler.ports import HistoryPort
+from signals import signal_config
 
 logger = logging.getLogger(__name__)
 

@@ -22,12 +22,12 @@ from core.types import Bar, Instrument, JobRun, Market
 from scheduler import health
 from scheduler.calendars import MarketSpec, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
-from scheduler.engines import signal_config
 from scheduler.jobs import JobDef, JobKind, market_specs, missed_bar_jobs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
 from scheduler.ports import BrieferPort, EnginePort, HistoryPort, MarketPort, NewsPort
 from scheduler.ratings import SignalRater
+from signals import signal_config
 
 logger = logging.getLogger(__name__)
 

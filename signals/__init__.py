@@ -7,8 +7,8 @@ Both run every bar through one numba function (`signals._kernel.run`), so their 
 and events are identical.
 """
 
-from signals.config import SignalConfig
+from signals.config import SignalConfig, signal_config
 from signals.engine import ArrayUpdate, SignalEngine
 from signals.history import HistoryResult, compute_history
 
-__all__ = ["ArrayUpdate", "HistoryResult", "SignalConfig", "SignalEngine", "compute_history"]
+__all__ = ["ArrayUpdate", "HistoryResult", "SignalConfig", "SignalEngine", "compute_history", "signal_config"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.settings import Settings
 from core.types import ALL_SIGNALS, SignalType
 
 
@@ -64,3 +65,17 @@ class SignalConfig:
         (>= 250 extra bars) for RSI values that agree with a longer history to ~1e-8.
         """
         return max(self.sma_fast + 1, self.sma_slow + 1, self.rsi_period + 2, self.volume_window + 2)
+
+
+def signal_config(settings: Settings) -> SignalConfig:
+    """SignalConfig from the FINSIGNAL_SMA_* / RSI_* / VOLUME_* settings: one place, used live, in
+    backtests, ratings and charts."""
+    return SignalConfig(
+        sma_fast=settings.sma_fast,
+        sma_slow=settings.sma_slow,
+        rsi_period=settings.rsi_period,
+        rsi_overbought=settings.rsi_overbought,
+        rsi_oversold=settings.rsi_oversold,
+        volume_window=settings.volume_window,
+        volume_multiple=settings.volume_multiple,
+    )
