@@ -1,4 +1,5 @@
-"""CSV history import (pure parsing): Date,Open,High,Low,Close,Volume with an optional Adj Close."""
+"""CSV history import (pure parsing): Date,Open,High,Low,Close,Volume with an optional Adj Close
+(also spelled AdjClose) or AdjFactor column; raw prices are kept and the adjustment stored as a factor."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def parse_csv(path: Path, symbol: str) -> tuple[list[Bar], list[tuple[int, str]]
                 f"missing {', '.join(missing)}"
             )
         idx = {c: header.index(c) for c in header}
-        adj_col = idx.get("adj close", idx.get("adj_close"))
+        adj_col = next((idx[c] for c in ("adj close", "adj_close", "adjclose") if c in idx), None)
+        factor_col = next((idx[c] for c in ("adj factor", "adj_factor", "adjfactor") if c in idx), None)
         for line, row in enumerate(reader, start=2):
             if not row or not any(cell.strip() for cell in row):
                 continue
@@ -54,6 +56,8 @@ def parse_csv(path: Path, symbol: str) -> tuple[list[Bar], list[tuple[int, str]]
                 ts = _day(row[idx["date"]])
                 o, h, low, c, v = (float(row[idx[k]].replace(",", "")) for k in REQUIRED[1:])
                 adj = float(row[adj_col]) if adj_col is not None and row[adj_col].strip() else c
+                if adj_col is None and factor_col is not None and row[factor_col].strip():
+                    adj = c * float(row[factor_col])
             except (ValueError, IndexError):
                 problems.append((line, "unreadable number or missing cell"))
                 continue

@@ -136,3 +136,25 @@ def test_csv_parse(tmp_path: Path) -> None:
         parse_csv(tmp_path / "bad.csv", "X")
     with pytest.raises(DataError, match="cannot read"):
         parse_csv(tmp_path / "missing.csv", "X")
+
+
+def test_csv_adjustment_columns_in_other_spellings(tmp_path: Path) -> None:
+    """QuantConnect-style files carry AdjFactor/AdjClose: raw prices are kept, the factor stored."""
+    path = tmp_path / "aapl.csv"
+    path.write_text(
+        "Date,Open,High,Low,Close,Volume,AdjFactor,AdjClose\n"
+        "2014-06-06,645.0,650.0,640.0,645.57,1000,0.1395,90.06\n"
+        "2014-06-09,92.70,93.88,91.75,93.70,2000,0.9772,91.56\n",
+        encoding="utf-8",
+    )
+    bars, problems = parse_csv(path, "AAPL")
+    assert problems == []
+    assert bars[0].close == 645.57  # raw, with the 7:1 split jump
+    assert bars[0].adj_close == pytest.approx(90.06)
+    assert bars[1].adj_close == pytest.approx(91.56)
+    only_factor = tmp_path / "f.csv"
+    only_factor.write_text(
+        "Date,Open,High,Low,Close,Volume,AdjFactor\n2014-06-06,645,650,640,645.57,1,0.1395\n"
+    )
+    (bar,), _ = parse_csv(only_factor, "AAPL")
+    assert bar.adj_close == pytest.approx(645.57 * 0.1395)
