@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -12,7 +13,7 @@ from numpy.typing import NDArray
 
 from core.settings import Settings
 from core.types import Bar, SignalEvent, SignalType
-from signals import compute_history, signal_config
+from signals import SignalConfig, compute_history, signal_config
 
 UP, DOWN = "#26a69a", "#ef5350"
 MARKER_COLORS = {
@@ -26,33 +27,52 @@ MARKER_COLORS = {
 }
 
 
-def _sma(values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
-    out = np.full(values.shape, np.nan)
-    if len(values) >= n:
-        csum = np.cumsum(np.insert(values, 0, 0.0))
-        out[n - 1 :] = (csum[n:] - csum[:-n]) / n
-    return out
+@dataclass(frozen=True, slots=True)
+class ChartData:
+    """What a chart draws besides the bars, from one pass of the signal engine over them."""
+
+    events: list[SignalEvent]
+    sma_fast: NDArray[np.float64]
+    sma_slow: NDArray[np.float64]
+
+
+def chart_data(bars: Sequence[Bar], settings: Settings, stored: Sequence[SignalEvent] = ()) -> ChartData:
+    """Stored events plus those the signal engine finds in `bars` (the same rules as live alerts), so a
+    chart shows markers even for history loaded before the symbol was watched; and the engine's SMAs."""
+    if not bars:
+        empty = np.empty(0, dtype=np.float64)
+        return ChartData(list(stored), empty, empty)
+    close = np.array([b.adj_close for b in bars], dtype=np.float64)
+    volume = np.array([b.volume for b in bars], dtype=np.float64)
+    res = compute_history(close, volume, signal_config(settings))
+    found = res.to_events([bars[0].symbol], [b.ts for b in bars])
+    seen = {e.key for e in stored}
+    events = [*stored, *(e for e in found if e.key not in seen)]
+    return ChartData(events, np.asarray(res.sma_fast), np.asarray(res.sma_slow))
 
 
 def history_events(
     bars: Sequence[Bar], settings: Settings, stored: Sequence[SignalEvent] = ()
 ) -> list[SignalEvent]:
-    """Stored events plus those the signal engine finds in `bars` (the same rules as live alerts), so a
-    chart shows markers even for history loaded before the symbol was watched."""
-    if not bars:
-        return list(stored)
-    config = signal_config(settings)
-    close = np.array([b.adj_close for b in bars], dtype=np.float64)
-    volume = np.array([b.volume for b in bars], dtype=np.float64)
-    found = compute_history(close, volume, config).to_events([bars[0].symbol], [b.ts for b in bars])
-    seen = {e.key for e in stored}
-    return [*stored, *(e for e in found if e.key not in seen)]
+    """The chart's markers (see `chart_data`)."""
+    return chart_data(bars, settings, stored).events
 
 
-def render_chart(bars: Sequence[Bar], events: Sequence[SignalEvent], title: str, since: datetime) -> bytes:
-    """PNG bytes. SMAs use adjusted closes over all `bars`; only bars from `since` are drawn."""
+def render_chart(
+    bars: Sequence[Bar],
+    events: Sequence[SignalEvent],
+    title: str,
+    since: datetime,
+    *,
+    smas: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+) -> bytes:
+    """PNG bytes. SMAs (the signal engine's, over adjusted closes of all `bars`, computed here unless
+    given as `smas`); only bars from `since` are drawn."""
     closes = np.array([b.adj_close for b in bars], dtype=float)
-    sma50, sma200 = _sma(closes, 50), _sma(closes, 200)
+    if smas is None:
+        res = compute_history(closes, np.array([b.volume for b in bars], dtype=float), SignalConfig())
+        smas = (np.asarray(res.sma_fast), np.asarray(res.sma_slow))
+    sma50, sma200 = smas
     first = next((i for i, b in enumerate(bars) if b.ts >= since), 0)
     shown = bars[first:]
     x = np.arange(len(shown))

@@ -9,6 +9,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 
 from bot import views
 from bot.i18n import signal_name, t
@@ -254,10 +255,16 @@ async def cmd_chart(env: Env, req: Request) -> Reply:
         return Reply(t(req.lang, "no_data", symbol=esc(inst.symbol)))
     since = bars[-1].ts - timedelta(days=days)  # the period ends at the latest bar (markets close)
     stored = await env.services.repos.events.list_events(inst.symbol, since=since, limit=200)
-    from bot.chart import history_events, render_chart  # matplotlib is heavy: import on first use
+    from bot.chart import chart_data, render_chart  # matplotlib is heavy: import on first use
 
-    events = await asyncio.to_thread(history_events, bars, env.settings, stored)
-    png = await asyncio.to_thread(render_chart, bars, events, f"{inst.symbol} {period}", since)
+    data = await asyncio.to_thread(chart_data, bars, env.settings, stored)
+    png = await asyncio.to_thread(
+        partial(render_chart, smas=(data.sma_fast, data.sma_slow)),
+        bars,
+        data.events,
+        f"{inst.symbol} {period}",
+        since,
+    )
     return Reply(f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {period}", photo=png)
 
 

@@ -1,32 +1,30 @@
-"""The two figures `/price` shows next to a quote: plain SMA and Wilder's RSI (pure, local).
-
-Kept local rather than calling `signals.compute_history` (numba kernel, JIT-compiled on first use,
-over whole arrays) on the `/price` path; the formulas are the textbook ones (SMA = mean of the last n
-closes; RSI seeded with the mean of the first n changes, then Wilder smoothing), identical to
-TA-Lib's SMA/RSI (tests compare them).
+"""The two figures `/price` shows next to a quote: SMA and Wilder's RSI, from the signal engine's
+batch path (`signals.compute_history`), so `/price`, `/signals`, alerts and backtests agree exactly.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
+
+import numpy as np
+
+from signals import SignalConfig, compute_history
+
+
+def indicators(closes: Sequence[float], sma_n: int, rsi_n: int = 14) -> tuple[float | None, float | None]:
+    """(SMA over the last `sma_n` closes, RSI(`rsi_n`)) at the last close; None until defined."""
+    if not closes:
+        return None, None
+    close = np.asarray(closes, dtype=np.float64)
+    config = SignalConfig(sma_fast=sma_n, sma_slow=sma_n, rsi_period=rsi_n)
+    res = compute_history(close, np.zeros_like(close), config)
+    sma, rsi = float(res.sma_slow[-1]), float(res.rsi[-1])
+    return (None if np.isnan(sma) else sma), (None if np.isnan(rsi) else rsi)
 
 
 def sma(closes: Sequence[float], n: int) -> float | None:
-    if len(closes) < n:
-        return None
-    return sum(closes[-n:]) / n
+    return indicators(closes, n)[0] if len(closes) >= n else None
 
 
 def rsi(closes: Sequence[float], n: int = 14) -> float | None:
-    if len(closes) <= n:
-        return None
-    changes = [b - a for a, b in itertools.pairwise(closes)]
-    gain = sum(max(c, 0.0) for c in changes[:n]) / n
-    loss = sum(max(-c, 0.0) for c in changes[:n]) / n
-    for c in changes[n:]:
-        gain = (gain * (n - 1) + max(c, 0.0)) / n
-        loss = (loss * (n - 1) + max(-c, 0.0)) / n
-    if loss == 0:
-        return 100.0 if gain > 0 else 50.0
-    return 100.0 - 100.0 / (1.0 + gain / loss)
+    return indicators(closes, 1, n)[1] if len(closes) > n else None

@@ -22,7 +22,7 @@ from market import verify as verification
 from market.calendar import is_trading_day
 from market.csv_import import parse_csv
 from market.guard import SourceGuard
-from market.indicators import rsi, sma
+from market.indicators import indicators
 from market.pipeline import Pipeline, Progress, merge_bars
 from market.quotes import QuoteCache
 from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource
@@ -291,10 +291,11 @@ class MarketData:
                 prev_close=bars[-2].close if len(bars) > 1 else None,
             )
         year = [b for b in bars if b.ts >= quote.ts - timedelta(days=365)]
+        sma200, rsi14 = indicators(closes, self.settings.sma_slow, self.settings.rsi_period)
         quote = replace(
             quote,
-            sma200=sma(closes, self.settings.sma_slow),
-            rsi14=rsi(closes, self.settings.rsi_period),
+            sma200=sma200,
+            rsi14=rsi14,
             high_52w=quote.high_52w or (max(b.high * b.adj_factor for b in year) if year else None),
             low_52w=quote.low_52w or (min(b.low * b.adj_factor for b in year) if year else None),
         )
