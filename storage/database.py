@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 import weakref
 from typing import Any
 
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_URL = "sqlite+aiosqlite:///var/finsignal.db"
 CONNECT_TIMEOUT_S = 10
 POOL_RECYCLE_S = 3600
+WAL_SWITCH_TIMEOUT_S = 30
 LOCK = "finsignal:migrate:"  # + database name: the MySQL named lock held while migrating
 
 
@@ -40,10 +43,30 @@ def _migration_lock() -> asyncio.Lock:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Busy timeout first, then WAL (persistent in the file, so only the first connection switches).
+
+    Switching to WAL needs a moment of exclusive access and SQLite answers "database is locked" at
+    once, without its busy handler, when another connection is opening the same new file: retry.
+    """
     cursor = dbapi_connection.cursor()
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
-        cursor.execute(f"PRAGMA {pragma}")
-    cursor.close()
+    try:
+        cursor.execute("PRAGMA busy_timeout=30000")
+        deadline = time.monotonic() + WAL_SWITCH_TIMEOUT_S
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode")
+                row = cursor.fetchone()
+                if row is None or str(row[0]).lower() != "wal":
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                break
+            except Exception as exc:  # the adapter re-raises sqlite3's error as its own class
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01 + random.random() * 0.04)
+        for pragma in ("foreign_keys=ON", "synchronous=NORMAL"):
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
 
 
 def _make_engine(url: URL, echo: bool) -> AsyncEngine:
