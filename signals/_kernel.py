@@ -207,10 +207,8 @@ def run(
             if k > period:
                 loss *= period - 1
                 gain *= period - 1
-            if d < 0.0:
-                loss -= d
-            else:
-                gain += d
+            loss -= d if d < 0.0 else 0.0  # branch-free: price changes are a coin toss
+            gain += d if d > 0.0 else 0.0
             if k >= period:
                 loss /= period
                 gain /= period

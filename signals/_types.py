@@ -15,8 +15,10 @@ def jit(*, inline: str = "never", nrt: bool = True, nogil: bool = False) -> Call
 
     nrt=False compiles without numba's reference-counting runtime (numba's `_nrt` option): only
     for functions that allocate no arrays. nogil=True releases the GIL while the function runs
-    (for calls from several threads at once).
+    (for calls from several threads at once). Division follows IEEE (numba's "numpy" error
+    model): no zero-divisor checks and their branches on the hot path.
     """
-    if nrt:
-        return cast(Callable[[F], F], njit(cache=True, inline=inline, nogil=nogil))
-    return cast(Callable[[F], F], njit(cache=True, inline=inline, nogil=nogil, _nrt=False))
+    opts: dict[str, Any] = {"cache": True, "inline": inline, "nogil": nogil, "error_model": "numpy"}
+    if not nrt:
+        opts["_nrt"] = False
+    return cast(Callable[[F], F], njit(**opts))
