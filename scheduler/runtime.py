@@ -8,21 +8,20 @@ import os
 import socket
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
 
 from core.errors import ConfigError
 from core.ports import Notifier, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, JobRun, Market
-from scheduler import health
+from scheduler import followups, health
 from scheduler.calendars import MarketSpec, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
-from scheduler.jobs import JobDef, JobKind, market_specs, missed_bar_jobs, plan_jobs
+from scheduler.jobs import JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
 from scheduler.ports import BrieferPort, EnginePort, HistoryPort, MarketPort, NewsPort
@@ -308,8 +307,8 @@ class Runtime:
         for symbol, reason in failures.items():
             logger.warning("job %s: %s not updated (retried next run): %s", job.id, symbol, reason)
         await self._evaluate(job, new_bars)
-        self._schedule_retry(job, sorted(failures))
-        await self._chain_ratings(job, list(new_bars))
+        followups.schedule_retry(self, job, sorted(failures))
+        await followups.chain_ratings(self, job, list(new_bars))
         n_bars = sum(map(len, new_bars.values()))
         return f"{len(instruments)} instruments, {n_bars} new bars, {len(failures)} failed"
 
@@ -330,37 +329,6 @@ class Runtime:
         )
         await self._record(JobRun(eval_id, started, time.perf_counter() - t0, "ok", detail))
 
-    def _schedule_retry(self, job: JobDef, failed: list[str]) -> None:
-        key = job.id
-        if not failed:
-            self._retries.pop(key, None)
-            return
-        n = self._retries.get(key, 0)
-        if n >= self.settings.finalise_retries or self._scheduler is None or not self._accepting:
-            self._retries.pop(key, None)
-            return
-        self._retries[key] = n + 1
-        when = self._run_once(
-            f"{job.id}:retry", job.kind, failed, timedelta(minutes=self.settings.finalise_retry_minutes)
-        )
-        logger.info("job %s: %d failed instruments retried at %s", job.id, len(failed), when.isoformat())
-
-    def _run_once(self, job_id: str, kind: JobKind, symbols: list[str], delay: timedelta) -> datetime:
-        """Schedule one run of `job_id` for `symbols` after `delay` (replacing a pending one)."""
-        assert self._scheduler is not None
-        when = datetime.now(UTC) + delay  # scheduler time
-        self._scheduler.add_job(
-            self._fire,
-            trigger=DateTrigger(when),
-            args=[job_id],
-            kwargs={"symbols": symbols},
-            id=job_id,
-            name=kind.value,
-            replace_existing=True,
-            misfire_grace_time=self.settings.misfire_grace_s,
-        )
-        return when
-
     async def _rate(self, symbols: list[str] | None) -> str:
         """Backtest ratings of watched symbols (all, or `symbols`) that are missing or too old."""
         result = await self.rater.rate_watched(symbols)
@@ -377,26 +345,6 @@ class Runtime:
             await self.ready()
             await self.pipeline.process(new_bars)
 
-    async def _chain_ratings(self, job: JobDef, symbols: list[str]) -> None:
-        """Watched symbols that just got bars but have no rating yet are rated shortly (not at 05:00)."""
-        if self._scheduler is None or not self._accepting or not symbols:
-            return
-        try:
-            todo = await self.rater.unrated_watched(symbols)
-        except Exception:
-            logger.exception("job %s: could not look up unrated symbols", job.id)
-            return
-        if not todo:
-            return
-        chained = f"{JobKind.RATE_SIGNALS}:{job.id}"
-        pending = self._scheduler.get_job(chained)
-        if pending is not None:
-            todo = sorted({*todo, *pending.kwargs.get("symbols", [])})
-        when = self._run_once(
-            chained, JobKind.RATE_SIGNALS, todo, timedelta(seconds=max(1, self.settings.job_stagger_seconds))
-        )
-        logger.info("job %s: %d unrated symbols rated at %s", job.id, len(todo), when.isoformat())
-
     async def _persist_source_health(self) -> None:
         for h in self.market.health():
             try:
@@ -411,21 +359,8 @@ class Runtime:
         return result
 
     async def catch_up_missed(self) -> list[str]:
-        """Bring forward bar jobs whose last due time passed while no scheduler ran them (within
-        `catch_up_hours`), e.g. a restart after a market's close, then `rate_signals` (it only
-        rates what is missing or stale). Returns the job ids brought forward."""
-        hours = self.settings.catch_up_hours
-        if self._scheduler is None or not self._accepting or hours <= 0:
-            return []
-        runs = {r.job: r.started_at for r in await self.repos.health.list_job_runs()}
-        due = missed_bar_jobs(self.jobs.values(), runs, self.clock.now(), timedelta(hours=hours))
-        stagger = timedelta(seconds=max(1, self.settings.job_stagger_seconds))
-        if JobKind.RATE_SIGNALS.value in self.jobs:
-            due.append(JobKind.RATE_SIGNALS.value)  # once after start-up: rates what is missing or old
-        for i, job_id in enumerate(due):
-            self._scheduler.modify_job(job_id, next_run_time=datetime.now(UTC) + i * stagger)
-            logger.info("job %s brought forward at start-up (missed or catching up)", job_id)
-        return due
+        """Bring forward bar jobs missed while no scheduler ran them (see `followups.catch_up`)."""
+        return await followups.catch_up(self)
 
     # ---------------------------------------------------------------- health
     def status(self) -> dict[str, Any]:
