@@ -34,6 +34,7 @@ from core.errors import (
 )
 from core.timeutil import Clock
 from core.types import SourceHealth
+from market.budget import BlobStore, DailyBudget
 from market.errors import BudgetExhaustedError, NoDataError
 
 logger = logging.getLogger(__name__)
@@ -126,13 +127,15 @@ class SourceGuard:
         retry_max_s: float = 8.0,
         max_concurrency: int = 8,
         daily_budget: int | None = None,
+        budget_store: BlobStore | None = None,
     ) -> None:
         self.name = name
         self.breaker = CircuitBreaker(threshold=breaker_failures, reset_s=breaker_reset_s, clock=clock)
         self._clock = clock
         self._limiter = make_limiter(rate_per_s)
-        self._budget = AsyncLimiter(daily_budget, 86_400) if daily_budget is not None else None
-        self._budget_size = daily_budget
+        self.budget = (
+            DailyBudget(name, daily_budget, clock, budget_store) if daily_budget is not None else None
+        )
         self._sem = asyncio.Semaphore(max_concurrency)
         self._attempts = retry_attempts
         self._base = retry_base_s
@@ -211,10 +214,8 @@ class SourceGuard:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _acquire(self) -> None:
-        if self._budget is not None:
-            if not self._budget.has_capacity():
-                raise BudgetExhaustedError(self.name, f"daily budget of {self._budget_size} requests used up")
-            await self._budget.acquire()
+        if self.budget is not None:
+            await self.budget.take()
         await self._limiter.acquire()
         self.requests += 1
 

@@ -92,6 +92,7 @@ class MarketData:
             retry_max_s=s.market_retry_max_s,
             max_concurrency=s.market_source_concurrency,
             daily_budget=budget,
+            budget_store=self.repos.state,
         )
         self._guards[name] = guard
         return guard

@@ -80,7 +80,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("yahoo_rate_per_s", "requests per second to Yahoo"),
             ("krx_rate_per_s", "requests per second to KRX"),
             ("alphavantage_rate_per_s", "requests per second to Alpha Vantage"),
-            ("alphavantage_daily_budget", "Alpha Vantage requests per day (free tier: 25)"),
+            (
+                "alphavantage_daily_budget",
+                "Alpha Vantage requests in any 24 hours (free tier: 25); counted across restarts",
+            ),
             ("eex_rate_per_s", "requests per second to EEX"),
             ("breaker_failures", "consecutive failures that open a source's circuit breaker"),
             ("breaker_reset_s", "seconds an open breaker waits before probing the source again"),
