@@ -61,10 +61,13 @@ def to_plain(text: str) -> str:
 
 
 def num(value: float | None, digits: int = 2) -> str:
+    """Readable figures: 1,234.56; whole numbers and anything from 100,000 up without decimals
+    (KRW prices, volumes: 9,150 and 90,673,494, not 9,150.00 and 90,673,494.00)."""
     if value is None:
         return "-"
     if abs(value) >= 1000:
-        return f"{value:,.{digits}f}"
+        whole = abs(value) >= 100_000 or value == round(value)
+        return f"{value:,.0f}" if whole else f"{value:,.{digits}f}"
     return f"{value:.{digits}f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
 
 

@@ -49,7 +49,8 @@ async def test_console_session_and_alerts(sqlite_repos: Repositories) -> None:
     assert "Watching FCO2.DE" in text
     assert "[Unwatch FCO2.DE]" in text
     assert "KAU25" in text
-    assert "9,150.00" in text
+    assert "9,150" in text
+    assert "9,150.00" not in text
     assert "Unknown command" in text
     assert "Usage: /price SYMBOL" in text
     assert "명령어" in text  # /help after /lang ko

@@ -109,7 +109,7 @@ async def test_premium_briefing_reaches_the_channel_topic(running: Running) -> N
     [post] = running.tg.sent_to(CHANNEL)
     assert post.params["message_thread_id"] == str(TOPIC)
     assert "finsignal briefing" in post.text
-    assert "KAU25 9,150.00 KRW (+2.04%)" in post.text
+    assert "KAU25 9,150 KRW (+2.04%)" in post.text
     assert "FCO2.DE 71.25 EUR" in post.text  # carbon section
     assert "EUA-AUCTION 70.10 EUR" in post.text
     assert "EU carbon &lt;hits&gt;" in post.text

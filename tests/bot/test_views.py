@@ -12,6 +12,7 @@ from bot.views import (
     esc,
     fit,
     keyboard_json,
+    num,
     render_alert,
     render_price,
     render_status,
@@ -88,7 +89,7 @@ def test_alert_rating_line_insufficient_data() -> None:
 
 def test_price_with_missing_fields() -> None:
     reply = render_price(Language.EN, INSTRUMENTS["KAU25"], Quote("KAU25", 9150.0, NOW, "krx"), 5.0)
-    assert "9,150.00 KRW" in reply.text
+    assert "9,150 KRW" in reply.text
     assert "- (-)" in reply.text  # no previous close: no change
     assert "SMA200" not in reply.text
 
@@ -104,3 +105,20 @@ def test_languages() -> None:
     assert language_for("de", "ko") is Language.KO
     assert language_for(None, "en") is Language.EN
     assert signal_name(Language.KO, SignalType.GOLDEN_CROSS) == "골든 크로스"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "-"),
+        (0.0, "0.00"),
+        (0.012345, "0.01235"),
+        (59.283, "59.28"),
+        (1234.5, "1,234.50"),
+        (9150.0, "9,150"),
+        (92_788_377.25, "92,788,377"),
+        (-2500.75, "-2,500.75"),
+    ],
+)
+def test_numbers_read_well(value: float | None, text: str) -> None:
+    assert num(value) == text
