@@ -165,6 +165,8 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
         return Reply(t(req.lang, "watch_limit", limit=limit))
     await repos.instruments.upsert_instruments([inst])
     await repos.watches.upsert_watch(Watch(req.chat.chat_id, inst.symbol, signals))
+    if env.services.followups is not None:
+        env.services.followups.watched(inst.symbol)  # history and track record follow shortly
     return Reply(
         t(
             req.lang,

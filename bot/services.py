@@ -53,9 +53,16 @@ class Health(Protocol):
         ...
 
 
+class Followups(Protocol):
+    def watched(self, symbol: str) -> None:
+        """A chat started watching `symbol`: load its history and rate it soon (best effort)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BotServices:
-    """Everything the bot talks to. `news`, `backtests` and `health` may be None until wired."""
+    """Everything the bot talks to. `news`, `backtests`, `health` and `followups` may be None (not wired,
+    or no scheduler in this process)."""
 
     repos: Repositories
     resolver: Resolver
@@ -65,3 +72,4 @@ class BotServices:
     backtests: Backtests | None = None
     news: News | None = None
     health: Health | None = None
+    followups: Followups | None = None

@@ -76,7 +76,11 @@ async def run_service(settings: Settings, *, role: str) -> int:
                 return await runtime.health_report()
             return await collect_status(settings)
 
-        services = build_bot_services(app, health)
+        def rate_soon(symbol: str) -> None:
+            if runtime is not None and runtime.enabled:
+                runtime.rate_soon(symbol)
+
+        services = build_bot_services(app, health, rate_soon)
         notifier = OutboxNotifier(app.repos, clock=app.clock)
         briefer = Briefer(services, settings, clock=app.clock)
         alerter = NewsAlerter(app.repos, clock=app.clock, per_chat_per_hour=settings.news_alerts_per_hour)
@@ -120,7 +124,11 @@ async def run_console(settings: Settings, *, with_scheduler: bool) -> int:
                 return await runtime.health_report()
             return await collect_status(settings)
 
-        services = build_bot_services(app, health)
+        def rate_soon(symbol: str) -> None:
+            if runtime is not None:
+                runtime.rate_soon(symbol)
+
+        services = build_bot_services(app, health, rate_soon)
         if with_scheduler:
             runtime = build_runtime(app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock))
             runtime.start()

@@ -91,7 +91,21 @@ class HealthAdapter:
         return await self._report()
 
 
-def build_bot_services(app: App, health: Callable[[], Awaitable[Mapping[str, Any]]]) -> BotServices:
+class WatchFollowups:
+    """`/watch` -> the scheduler rates the symbol soon, when this process runs one (late-bound)."""
+
+    def __init__(self, rate_soon: Callable[[str], None]) -> None:
+        self._rate_soon = rate_soon
+
+    def watched(self, symbol: str) -> None:
+        self._rate_soon(symbol)
+
+
+def build_bot_services(
+    app: App,
+    health: Callable[[], Awaitable[Mapping[str, Any]]],
+    rate_soon: Callable[[str], None] | None = None,
+) -> BotServices:
     return BotServices(
         repos=app.repos,
         resolver=app.market,
@@ -101,4 +115,5 @@ def build_bot_services(app: App, health: Callable[[], Awaitable[Mapping[str, Any
         backtests=BacktestRunner(app),
         news=app.news,
         health=HealthAdapter(health),
+        followups=WatchFollowups(rate_soon) if rate_soon is not None else None,
     )

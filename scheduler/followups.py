@@ -50,6 +50,19 @@ def schedule_retry(rt: Runtime, job: JobDef, failed: list[str]) -> None:
     logger.info("job %s: %d failed instruments retried at %s", job.id, len(failed), when.isoformat())
 
 
+def rate_soon(rt: Runtime, symbols: list[str], job_id: str) -> datetime | None:
+    """A `rate_signals` run for `symbols` shortly, merged with one still pending under `job_id`
+    (it rates only what is due, loading missing history first). None: no scheduler runs here."""
+    if rt._scheduler is None or not rt._accepting or not symbols:
+        return None
+    todo = sorted(set(symbols))
+    pending = rt._scheduler.get_job(job_id)
+    if pending is not None:
+        todo = sorted({*todo, *pending.kwargs.get("symbols", [])})
+    delay = timedelta(seconds=max(1, rt.settings.job_stagger_seconds))
+    return run_once(rt, job_id, JobKind.RATE_SIGNALS, todo, delay)
+
+
 async def chain_ratings(rt: Runtime, job: JobDef, symbols: list[str]) -> None:
     """Watched symbols that just got bars but have no rating yet are rated shortly (not at 05:00)."""
     if rt._scheduler is None or not rt._accepting or not symbols:
@@ -59,15 +72,9 @@ async def chain_ratings(rt: Runtime, job: JobDef, symbols: list[str]) -> None:
     except Exception:
         logger.exception("job %s: could not look up unrated symbols", job.id)
         return
-    if not todo:
-        return
-    chained = f"{JobKind.RATE_SIGNALS}:{job.id}"
-    pending = rt._scheduler.get_job(chained)
-    if pending is not None:
-        todo = sorted({*todo, *pending.kwargs.get("symbols", [])})
-    delay = timedelta(seconds=max(1, rt.settings.job_stagger_seconds))
-    when = run_once(rt, chained, JobKind.RATE_SIGNALS, todo, delay)
-    logger.info("job %s: %d unrated symbols rated at %s", job.id, len(todo), when.isoformat())
+    when = rate_soon(rt, todo, f"{JobKind.RATE_SIGNALS}:{job.id}")
+    if when is not None:
+        logger.info("job %s: %d unrated symbols rated at %s", job.id, len(todo), when.isoformat())
 
 
 async def catch_up(rt: Runtime) -> list[str]:

@@ -358,6 +358,13 @@ class Runtime:
         await self.catch_up_missed()
         return result
 
+    def rate_soon(self, symbol: str) -> None:
+        """A chat started watching `symbol`: its history and ratings follow within seconds (merged
+        with other requests in one `rate_signals:watch` run), not at the next daily run."""
+        when = followups.rate_soon(self, [symbol], f"{JobKind.RATE_SIGNALS}:watch")
+        if when is not None:
+            logger.info("%s newly watched: rated at %s if due", symbol, when.isoformat())
+
     async def catch_up_missed(self) -> list[str]:
         """Bring forward bar jobs missed while no scheduler ran them (see `followups.catch_up`)."""
         return await followups.catch_up(self)

@@ -112,6 +112,16 @@ class FakeHealth:
         }
 
 
+@dataclass
+class FakeFollowups:
+    """Records the symbols /watch asked the scheduler to rate soon."""
+
+    watched_symbols: list[str] = field(default_factory=list)
+
+    def watched(self, symbol: str) -> None:
+        self.watched_symbols.append(symbol)
+
+
 def make_services(repos: Repositories, **overrides: Any) -> BotServices:
     base: dict[str, Any] = {
         "repos": repos,
@@ -132,6 +142,7 @@ def make_services(repos: Repositories, **overrides: Any) -> BotServices:
             ]
         ),
         "health": FakeHealth(),
+        "followups": FakeFollowups(),
     }
     base.update(overrides)
     return BotServices(**base)

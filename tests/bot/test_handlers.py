@@ -53,6 +53,8 @@ async def test_watch_unwatch_and_watchlist_buttons(harness: Harness) -> None:
     [watch] = await repos.watches.list_watches(505)
     assert watch.symbol == "FCO2.DE"
     assert len(watch.signals) == 3
+    followups = harness.app.bot_data.env.services.followups  # type: ignore[union-attr]
+    assert followups.watched_symbols == ["FCO2.DE"]  # rated soon, not at the next daily run
     [listing] = await harness.say(505, "/watchlist")
     assert "FCO2.DE" in listing.text
     buttons = listing.reply_markup["inline_keyboard"]  # type: ignore[index]
@@ -74,6 +76,8 @@ async def test_watch_rejects_unknown_signal_types_and_enforces_the_limit(harness
     assert "full (3 symbols)" in full.text
     [same] = await harness.say(506, "/watch KAU25 rsi")  # re-watching an existing one is fine
     assert "Watching" in same.text
+    followups = harness.app.bot_data.env.services.followups  # type: ignore[union-attr]
+    assert followups.watched_symbols == ["FCO2.DE", "KAU25", "005930.KS", "KAU25"]  # refusals ask nothing
 
 
 async def test_premium_chats_get_the_larger_watchlist(harness: Harness) -> None:

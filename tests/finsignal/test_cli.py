@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -168,3 +170,40 @@ def test_console_entry_point_runs_without_token(env: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "console mode" in proc.stdout
     assert "/watch SYMBOL" in proc.stdout
+
+
+def test_console_watch_brings_the_track_record_within_seconds(env: Path, tmp_path: Path) -> None:
+    """`finsignal run` in console mode (bot + scheduler): /watch of a symbol with stored history has
+    it rated in the background, so /signals shows grades without waiting for the daily run."""
+    assert main(["import-csv", str(_goog_csv(tmp_path / "GOOG.csv"))]) == 0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "finsignal", "run"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=env.parent,
+        env={**os.environ, "FINSIGNAL_JOB_STAGGER_SECONDS": "1", "FINSIGNAL_CATCH_UP_HOURS": "0"},
+    )
+    assert proc.stdin is not None
+    rated = 0
+    try:
+        proc.stdin.write("/watch GOOG\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 240  # first backtest may compile numba kernels
+        while not rated and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            with sqlite3.connect(env) as con:
+                rated = con.execute("SELECT COUNT(*) FROM ratings WHERE symbol = 'GOOG'").fetchone()[0]
+        proc.stdin.write("/signals GOOG\n")
+        out, err = proc.communicate(timeout=120)  # end of input ends console mode
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert rated > 0, err[-3000:]
+    assert proc.returncode == 0, err[-3000:]
+    assert "Watching <b>GOOG</b>" in out or "Watching GOOG" in out
+    signals = out[out.index("GOOG signals") :]
+    assert "No backtest ratings yet" not in signals
+    assert "grade" in signals

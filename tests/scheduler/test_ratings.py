@@ -247,6 +247,27 @@ async def test_new_symbol_bars_chain_to_rating_and_start_up_catches_up(
     assert rt.scheduler.get_job("rate_signals:finalise_bars.us") is None
 
 
+async def test_a_newly_watched_symbol_is_rated_within_seconds(
+    sqlite_repos: Repositories, make: Maker
+) -> None:
+    await sqlite_repos.bars.upsert_bars(goog_bars("GOOG") + goog_bars("ALSO"))
+    rt = make(catch_up_hours=0)  # no start-up rating run: only /watch asks
+    rt.rate_soon("GOOG")  # no scheduler running yet: nothing happens, nothing raises
+    rt.start()
+    await rt.ready()
+    assert rt.scheduler is not None
+    assert rt.scheduler.get_job("rate_signals:watch") is None
+    await watch(sqlite_repos, "GOOG", "ALSO")
+    rt.rate_soon("GOOG")
+    rt.rate_soon("ALSO")
+    job = rt.scheduler.get_job("rate_signals:watch")
+    assert job is not None
+    assert job.kwargs["symbols"] == ["ALSO", "GOOG"]  # two /watch commands, one run
+    await _wait_for(lambda: "rate_signals:watch" in rt.runs)
+    assert rt.runs["rate_signals:watch"].detail.startswith("2 rated"), rt.runs["rate_signals:watch"].detail
+    assert len(await sqlite_repos.ratings.list_ratings("GOOG")) == len(SignalType) * 2
+
+
 def test_rate_signals_is_planned_daily_at_the_kst_ratings_time() -> None:
     start = datetime(2026, 11, 16, tzinfo=KST)
     for setting, expected in (({}, time(5, 0, 10)), ({"ratings_time": "23:30"}, time(23, 30, 10))):
