@@ -16,6 +16,7 @@ from rich.table import Table
 from core.errors import UsageError
 from core.settings import Settings
 from finsignal.container import open_app
+from finsignal.logs import log_to_file_for_console
 
 logger = logging.getLogger(__name__)
 
@@ -30,20 +31,32 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from finsignal.runtime import run_console, run_service
 
     if args.console or not settings.telegram_enabled:
+        log = _console_log(args)
         if not args.console:
             _console().print(
                 "[yellow]No FINSIGNAL_TELEGRAM_TOKEN set: starting console mode on "
-                f"{_safe_url(settings.database_url)}. Type /help.[/yellow]"
+                f"{_safe_url(settings.database_url)}{log}. Type /help.[/yellow]"
             )
         return await run_console(settings, with_scheduler=True)
     role = args.role or settings.role
     return await run_service(settings, role=role)
 
 
+def _console_log(args: argparse.Namespace) -> str:
+    """Console mode keeps the terminal for the chat: the log goes to var/console.log (not with -v)."""
+    if getattr(args, "verbose", False):
+        return ""
+    path = log_to_file_for_console(Path("var") / "console.log")
+    return f" (log: {path})" if path is not None else ""
+
+
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Console mode: the bot's commands in the terminal, alerts printed as they fire."""
     from finsignal.runtime import run_console
 
+    log = _console_log(args)
+    if log:
+        _console().print(f"[yellow]Console mode{log}. Type /help.[/yellow]")
     return await run_console(settings, with_scheduler=False)
 
 

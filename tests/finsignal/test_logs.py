@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
-from finsignal.logs import RedactingFilter, configure_logging
+from finsignal.logs import RedactingFilter, configure_logging, log_to_file_for_console
 
 TOKEN = "123456789:AAH-secret-token-value"
 
@@ -50,3 +51,34 @@ def test_filter_keeps_ordinary_records() -> None:
 def test_noisy_libraries_are_quiet(restore_logging: object) -> None:
     configure_logging("DEBUG")
     assert logging.getLogger("httpx").level == logging.WARNING  # the token is in every request URL
+
+
+def test_console_mode_keeps_the_terminal_for_the_chat(
+    restore_logging: object, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    configure_logging("INFO", [TOKEN])
+    path = log_to_file_for_console(tmp_path / "var" / "console.log")
+    assert path == tmp_path / "var" / "console.log"
+    log = logging.getLogger("finsignal.test")
+    log.info("job finalise_bars.us ok with token %s", TOKEN)
+    log.warning("source yahoo: breaker open")
+    err = capsys.readouterr().err
+    assert "finalise_bars" not in err  # INFO: only in the file
+    assert "breaker open" in err
+    for h in logging.getLogger().handlers:
+        h.flush()
+    written = path.read_text(encoding="utf-8")
+    assert "job finalise_bars.us ok with token ***" in written
+    assert "breaker open" in written
+    assert TOKEN not in written
+
+
+def test_console_log_file_that_cannot_be_opened_leaves_logging_alone(
+    restore_logging: object, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    configure_logging("INFO")
+    blocker = tmp_path / "var"
+    blocker.write_text("a file where the folder should be", encoding="utf-8")
+    assert log_to_file_for_console(blocker / "console.log") is None
+    logging.getLogger("finsignal.test").info("still on the terminal")
+    assert "still on the terminal" in capsys.readouterr().err
