@@ -6,6 +6,7 @@ Secrets are `SecretStr`: their repr is '**********' and they are only unwrapped 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +17,7 @@ from core.errors import ConfigError
 
 IntList = Annotated[list[int], NoDecode]
 StrList = Annotated[list[str], NoDecode]
+DateList = Annotated[list[date], NoDecode]
 
 
 def _split(value: object) -> object:
@@ -115,6 +117,7 @@ class Settings(BaseSettings):
     prev_close_lead_minutes: int = Field(default=15, ge=0)  # previous-close snapshot before the open
     kets_session: str = "10:00-12:00"  # KRX emissions market hours, KST (XKRX trading days)
     kets_finalise_time: str = "15:30"  # KST; emissions daily bars are fetched this + finalise delay
+    krx_late_days: DateList = Field(default_factory=list)  # more exam days: KRX opens 10:00, closes 16:30
     eex_fetch_time: str = "11:45"  # Europe/Berlin (CET/CEST), EEX auction results, Mon-Fri
     ratings_time: str = "05:00"  # KST, daily: backtest ratings of watched symbols missing or too old
     ratings_max_age_days: int = Field(default=7, ge=1)  # ratings older than this are recomputed
@@ -136,6 +139,7 @@ class Settings(BaseSettings):
         "news_feeds",
         "news_investing_categories",
         "backtest_horizons",
+        "krx_late_days",
         mode="before",
     )
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -23,7 +23,8 @@ CALENDAR_DAYS_AHEAD = 730  # sessions known this far ahead of the process start
 
 
 # KRX trades one hour later (10:00-16:30 KST) on the national college entrance exam (수능) day, which
-# exchange_calendars does not model. Dates from the KRX notices; add the next one when it is announced.
+# exchange_calendars does not model. Dates from the KRX notices; later ones come from the setting
+# FINSIGNAL_KRX_LATE_DAYS (the exam date is announced about a year ahead), with no code change.
 KRX_LATE_DAYS: frozenset[date] = frozenset({date(2024, 11, 14), date(2025, 11, 13), date(2026, 11, 19)})
 _LATE = timedelta(hours=1)
 
@@ -125,13 +126,16 @@ class SessionCalendar:
 
 
 def default_specs(
-    kets_session: str = "10:00-12:00", kets_finalise: str = "15:30"
+    kets_session: str = "10:00-12:00", kets_finalise: str = "15:30", krx_late_days: Iterable[date] = ()
 ) -> dict[Market, MarketSpec]:
-    """The markets finsignal schedules. EEX auctions run on their own cron (see jobs)."""
+    """The markets finsignal schedules. EEX auctions run on their own cron (see jobs).
+
+    `krx_late_days` adds exam days to the known ones (FINSIGNAL_KRX_LATE_DAYS)."""
+    late = KRX_LATE_DAYS | frozenset(krx_late_days)
     return {
         Market.US: MarketSpec(Market.US, "XNYS", "America/New_York"),
         Market.XETRA: MarketSpec(Market.XETRA, "XETR", "Europe/Berlin"),
-        Market.KRX: MarketSpec(Market.KRX, "XKRX", "Asia/Seoul", late_days=KRX_LATE_DAYS),
+        Market.KRX: MarketSpec(Market.KRX, "XKRX", "Asia/Seoul", late_days=late),
         Market.KETS: MarketSpec(
             Market.KETS,
             "XKRX",

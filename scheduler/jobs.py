@@ -45,8 +45,8 @@ class JobDef:
 
 
 def market_specs(settings: Settings) -> dict[Market, MarketSpec]:
-    """The scheduled markets with the KETS hours from settings."""
-    return default_specs(settings.kets_session, settings.kets_finalise_time)
+    """The scheduled markets with the KETS hours and extra KRX exam days from settings."""
+    return default_specs(settings.kets_session, settings.kets_finalise_time, settings.krx_late_days)
 
 
 def plan_jobs(

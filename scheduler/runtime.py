@@ -142,6 +142,18 @@ class Runtime:
         self._scheduler.start()
         logger.info("scheduler started: %d jobs, owner %s", len(self.jobs), self.owner_id)
 
+    async def _check_late_days(self) -> None:
+        """Warn, when Korean instruments are scheduled, that no future KRX exam day is known."""
+        krx = self.specs.get(Market.KRX)
+        if krx is None or not krx.late_days or max(krx.late_days) >= self.clock.now().date():
+            return
+        if await self.instruments_of(Market.KRX):
+            logger.warning(
+                "KRX exam days are known up to %s only: add the next one to FINSIGNAL_KRX_LATE_DAYS "
+                "when KRX announces it (that day KRX trades 10:00-16:30 KST)",
+                max(krx.late_days).isoformat(),
+            )
+
     async def ready(self) -> EvalResult:
         """Wait until the engine is warm (restored, warmed and caught up)."""
         task = self._warm_task
@@ -353,6 +365,7 @@ class Runtime:
                 logger.exception("could not record health of source %s", h.source)
 
     async def _warm(self) -> EvalResult:
+        await self._check_late_days()
         instruments = await self.repos.instruments.list_instruments(active_only=True)
         result = await self.pipeline.warm([i.symbol for i in instruments])
         await self.catch_up_missed()

@@ -140,6 +140,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "minutes before a session's open the previous-close snapshot is taken",
             ),
             ("kets_session", "KRX emissions market session, KST (HH:MM-HH:MM)"),
+            (
+                "krx_late_days",
+                "more exam days (수능, after 2026-11-19) when KRX trades 10:00-16:30; YYYY-MM-DD, comma-separated",
+            ),
             ("kets_finalise_time", "KST time the K-ETS daily bars are fetched"),
             ("eex_fetch_time", "Europe/Berlin time the EEX auction file is fetched"),
             (

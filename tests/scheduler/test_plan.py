@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings, load_settings
 from core.timeutil import KST
 from scheduler import JobDef, fire_times, plan_jobs
 
@@ -159,3 +160,17 @@ def test_krx_exam_day_trades_an_hour_later(jobs: dict[str, JobDef]) -> None:
     assert [t.time() for t in finals] == [time(16, 50, 40)]
     normal = _local(fire_times(jobs["update_prices.krx"], start - timedelta(days=1), start), KST)
     assert min(normal).time() == time(9, 0, 40)
+
+
+def test_later_exam_days_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FINSIGNAL_KRX_LATE_DAYS", "2027-11-18, 2028-11-16")
+    settings = load_settings(_env_file=None)
+    assert settings.krx_late_days == [date(2027, 11, 18), date(2028, 11, 16)]
+    jobs = {j.id: j for j in plan_jobs(settings)}
+    for day in (date(2027, 11, 18), date(2028, 11, 16)):
+        start = datetime.combine(day, time(0), KST)
+        polls = _local(fire_times(jobs["update_prices.krx"], start, start + timedelta(days=1)), KST)
+        assert min(polls).time() == time(10, 0, 40)
+    monkeypatch.setenv("FINSIGNAL_KRX_LATE_DAYS", "next thursday")
+    with pytest.raises(ConfigError, match="FINSIGNAL_KRX_LATE_DAYS"):
+        load_settings(_env_file=None)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.ports import Repositories
-from core.types import SignalType, SourceHealth
+from core.types import Market, SignalType, SourceHealth
 from storage import Database
 from tests.scheduler.conftest import RuntimeMaker, next_bar
-from tests.scheduler.fakes import FakeMarket, RecordingNotifier
+from tests.scheduler.fakes import FakeMarket, FixedClock, RecordingNotifier, instrument
 
 # the jump from ~87 to 140 crosses the SMA 200 and pushes the RSI over 70
 CROSSING = [("AAA", SignalType.BREAKOUT_200), ("AAA", SignalType.RSI_OVERBOUGHT)]
@@ -261,3 +263,27 @@ async def test_restart_after_a_missed_close_runs_the_bar_job_at_once(
     # Xetra ran after its close; KRX/KETS closes were this morning UTC and never ran: brought forward
     assert "finalise_bars.xetra" not in rt.runs
     await _wait_for(lambda: {"finalise_bars.krx", "finalise_bars.kets", "fetch_eex_auctions"} <= set(rt.runs))
+
+
+async def test_start_warns_when_no_krx_exam_day_is_known_ahead(
+    seeded: Repositories, make_runtime: RuntimeMaker, caplog: pytest.LogCaptureFixture
+) -> None:
+    after = FixedClock(datetime(2026, 11, 21, 3, 0, tzinfo=UTC))  # the last built-in one was 11-19
+    with caplog.at_level(logging.WARNING, logger="scheduler.runtime"):
+        rt = make_runtime(clock=after)
+        rt.start()
+        await rt.ready()
+    assert "KRX exam days" not in caplog.text  # no Korean instrument: nothing to warn about
+    await seeded.instruments.upsert_instruments([instrument("005930.KS", market=Market.KRX)])
+    for clock, extra, warned in (
+        (after, {}, True),
+        (after, {"krx_late_days": [date(2027, 11, 18)]}, False),
+        (FixedClock(datetime(2026, 6, 1, tzinfo=UTC)), {}, False),
+    ):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="scheduler.runtime"):
+            rt = make_runtime(clock=clock, owner_id=f"o{len(extra)}{clock.t.month}", **extra)
+            rt.start()
+            await rt.ready()
+        assert ("known up to 2026-11-19" in caplog.text) is warned, caplog.text
+        assert ("FINSIGNAL_KRX_LATE_DAYS" in caplog.text) is warned
