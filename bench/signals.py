@@ -234,6 +234,10 @@ def bench_history(close: np.ndarray, volume: np.ndarray, label: str) -> None:
         w, c = wall[key], cpu[key]
         print(f"    {name:45s} {w:7.3f} {bars / w / 1e6:9.1f} {c:7.3f} {bars / c / 1e6:9.1f}")
     print("    (compute_history: 4 indicators + 7 rules, outputs kept; CPU s counts every thread)")
+    print("    wall s of each run (the first gets fresh memory; later ones reuse freed memory: our pool,"
+          " TA-Lib's malloc):")  # fmt: skip
+    for key in ("ours", "keep"):
+        print(f"      {names[key]:43s} " + ", ".join(f"{w:.3f}" for w, _ in runs[key]))
     for key, what in (("keep", "kept   "), ("drop", "dropped")):
         goal = "  (goal >= 1x, wall)" if key == "keep" else ""
         print(f"    ratio TA-Lib ({what}) / engine: wall {wall[key] / wall['ours']:.2f}x"

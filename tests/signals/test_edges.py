@@ -11,7 +11,7 @@ import pytest
 
 import signals.history
 from core.types import Bar, Interval, SignalType
-from signals import SignalConfig, SignalEngine, compute_history
+from signals import HistoryResult, SignalConfig, SignalEngine, compute_history
 from tests.signals.helpers import T0, bars, stamps, walk
 
 SMALL = SignalConfig(sma_fast=2, sma_slow=4, rsi_period=3, volume_window=3, volume_multiple=2.0)
@@ -190,3 +190,52 @@ def test_large_outputs_are_ordinary_writable_arrays(monkeypatch: pytest.MonkeyPa
     assert res.sma_slow.flags.f_contiguous
     assert res.sma_slow.flags.writeable
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(res.sma_slow)), res.sma_slow)
+
+
+def test_result_memory_is_reused_only_once_no_array_uses_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import signals._memory as memory
+
+    def floats(res: HistoryResult) -> set[int]:
+        return {a.__array_interface__["data"][0] for a in (res.sma_fast, res.sma_slow, res.rsi, res.vol_avg)}
+
+    monkeypatch.setattr(memory, "_MIN_BYTES", 1)  # every output in its own mapping
+    monkeypatch.setattr(memory, "_pool", [])
+    close, volume = walk(400, 6)
+    first = compute_history(close, volume)
+    seen = floats(first)
+    rsi = first.rsi  # keeps the RSI's mapping in use
+    expected = rsi.copy()
+    address = rsi.__array_interface__["data"][0]
+    del first
+    gc.collect()
+    assert memory.pooled_bytes() > 0  # the other outputs' mappings are free again
+    other_close, other_volume = walk(400, 7)
+    second = compute_history(other_close, other_volume)  # reuses the free mappings of the same size
+    assert address not in floats(second)
+    assert len(floats(second) & seen) == 3
+    np.testing.assert_array_equal(rsi, expected)  # not overwritten by the second result
+    reference = compute_history(other_close, other_volume, threads=1)
+    np.testing.assert_array_equal(second.rsi, reference.rsi)
+    seen |= floats(second) | floats(reference)
+    del rsi, second, reference
+    gc.collect()
+    third = compute_history(close, volume)
+    assert floats(third) <= seen  # no new mapping: all four recycled
+    np.testing.assert_array_equal(third.rsi, expected)
+
+
+def test_memory_pool_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import signals._memory as memory
+
+    monkeypatch.setattr(memory, "_MIN_BYTES", 1)
+    monkeypatch.setattr(memory, "_pool", [])
+    monkeypatch.setattr(memory, "POOL_BYTES", 3 * 400 * 8)  # three float columns of 400 bars
+    close, volume = walk(400, 8)
+    results = [compute_history(close, volume) for _ in range(3)]
+    del results
+    gc.collect()
+    assert 0 < memory.pooled_bytes() <= 3 * 400 * 8
