@@ -17,9 +17,11 @@ searches and repeated backtests on one panel allocate the same sizes again and a
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import threading
 import weakref
+from collections import deque
 from typing import Any, Literal
 
 import numpy as np
@@ -34,7 +36,8 @@ _FLAGS = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_POPULATE", 0)  # n
 POOL_BYTES = 1 << 30  # mappings kept for reuse after their arrays are gone, at most
 
 _lock = threading.Lock()
-_pool: list[mmap.mmap] = []  # free mappings, oldest first
+_pool: list[mmap.mmap] = []  # free mappings, oldest first (under _lock)
+_returned: deque[mmap.mmap] = deque()  # freed by finalizers: any thread, any time, no lock taken
 
 
 class _Block:
@@ -44,21 +47,26 @@ class _Block:
 
     def __init__(self, mm: mmap.mmap) -> None:
         self.mm = mm
-        weakref.finalize(self, _release, mm)
+        # a finalizer may run inside a garbage collection while _lock is held: it only appends
+        weakref.finalize(self, _returned.append, mm)
 
     def __buffer__(self, flags: int) -> memoryview:
         return memoryview(self.mm)
 
 
-def _release(mm: mmap.mmap) -> None:
-    with _lock:
-        _pool.append(mm)
-        while sum(len(m) for m in _pool) > POOL_BYTES:
-            _pool.pop(0).close()
+def _drain() -> None:
+    """Move freed mappings into the pool and keep it under POOL_BYTES. Call with _lock held."""
+    while _returned:
+        _pool.append(_returned.popleft())
+    while _pool and sum(len(m) for m in _pool) > POOL_BYTES:
+        old = _pool.pop(0)
+        with contextlib.suppress(BufferError):  # still exported somewhere: unmapped when collected
+            old.close()
 
 
 def _mapping(nbytes: int) -> mmap.mmap:
     with _lock:
+        _drain()
         for k, mm in enumerate(_pool):
             if len(mm) == nbytes:
                 return _pool.pop(k)
@@ -72,6 +80,7 @@ def _mapping(nbytes: int) -> mmap.mmap:
 def pooled_bytes() -> int:
     """Bytes of free mappings kept for reuse."""
     with _lock:
+        _drain()
         return sum(len(m) for m in _pool)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -202,6 +203,7 @@ def test_result_memory_is_reused_only_once_no_array_uses_it(monkeypatch: pytest.
 
     monkeypatch.setattr(memory, "_MIN_BYTES", 1)  # every output in its own mapping
     monkeypatch.setattr(memory, "_pool", [])
+    monkeypatch.setattr(memory, "_returned", deque())
     close, volume = walk(400, 6)
     first = compute_history(close, volume)
     seen = floats(first)
@@ -233,6 +235,7 @@ def test_memory_pool_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(memory, "_MIN_BYTES", 1)
     monkeypatch.setattr(memory, "_pool", [])
+    monkeypatch.setattr(memory, "_returned", deque())
     monkeypatch.setattr(memory, "POOL_BYTES", 3 * 400 * 8)  # three float columns of 400 bars
     close, volume = walk(400, 8)
     results = [compute_history(close, volume) for _ in range(3)]
