@@ -44,7 +44,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _console_log(args: argparse.Namespace) -> str:
     """Console mode keeps the terminal for the chat: the log goes to var/console.log (not with -v)."""
-    if getattr(args, "verbose", False):
+    if args.verbose:
         return ""
     path = log_to_file_for_console(Path("var") / "console.log")
     return f" (log: {path})" if path is not None else ""
