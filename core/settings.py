@@ -97,12 +97,12 @@ class Settings(BaseSettings):
     news_alerts_per_hour: int = Field(default=3, ge=1)  # per chat, rolling hour (bot.news_alerts)
 
     # --- signals & backtests ------------------------------------------------------------------
-    sma_fast: int = Field(default=50, ge=2)
-    sma_slow: int = Field(default=200, ge=2)
-    rsi_period: int = Field(default=14, ge=2)
+    sma_fast: int = Field(default=50, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
+    sma_slow: int = Field(default=200, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
+    rsi_period: int = Field(default=14, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
     rsi_overbought: float = Field(default=70.0, gt=0, lt=100)
     rsi_oversold: float = Field(default=30.0, gt=0, lt=100)
-    volume_window: int = Field(default=20, ge=2)
+    volume_window: int = Field(default=20, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
     volume_multiple: float = Field(default=2.0, gt=0)
     backtest_years: int = Field(default=10, ge=1)
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])

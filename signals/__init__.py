@@ -3,7 +3,7 @@
 - `compute_history(close, volume, config)` -> `HistoryResult`: the batch path (backtests).
 - `SignalEngine`: the live path, O(1) per instrument per bar, state as arrays across instruments.
 Semantics (RSI seed and flat value, rule definitions, ties, corrections, dedup): README.md here.
-Both run every bar through one numba function (`signals._kernel.run`), so their indicator values
+Both run every bar through one numba function (`signals._kernel.step`), so their indicator values
 and events are identical.
 """
 

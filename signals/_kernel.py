@@ -1,49 +1,55 @@
 """The one implementation of indicator updates and event rules, shared by the live and batch paths.
 
 State of instrument `i`:
-- `cring[:L, i]` the last L adjusted closes (L = max(sma_fast, sma_slow)), `vring[:W, i]` volumes
-  (ring slot first: instruments with aligned histories write neighbouring memory);
-- `f[i, b, :NF]` float scalars (running sums, Wilder averages, last indicator values) and
-  `g[i, b, :NG]` integer scalars (bars seen, ring positions, recompute counters), in two buffers
-  b = 0/1 (live: after and before the last bar, so that a correction needs no copying).
+- `cring[:, i]` its last closes and `vring[:, i]` its last volumes, one slot longer than the
+  longest window (ring slot first: instruments that receive bars together write neighbouring
+  memory). The extra slot means a bar never overwrites a value that the state before it still
+  needs, so a correction of the last bar restores nothing;
+- `st[i, b]`, b = 0/1, a 64-byte record (`STATE`, one cache line) of running sums, Wilder
+  averages, the last close, counters and ring positions, and the rules' "armed" bits: the
+  conditions of that bar that a later bar can turn into an event. Live, the two buffers hold the
+  state after and before the last bar, so a correction needs no copying.
 
-Running sums are exactly recomputed from the ring every window length (amortised O(1)), so
-floating-point drift stays bounded over any history length; a window of zero volumes sums to
-exactly 0. Both paths call `run` for every bar, so indicator values and tie decisions are
-bit-identical between live updates and backtests.
+Indicator values are not stored: they follow from the record by the same arithmetic (`_sma`,
+`_rsi`), so the record fits one cache line and an update touches few. Running sums are exactly
+recomputed from the ring every `RECOMPUTE` window lengths, counted in bars seen (the same bars in
+both paths), so floating-point drift stays bounded over any history length; a window of zero
+volumes sums to exactly 0. Both paths call `step` for every bar, so indicator values and tie
+decisions are bit-identical between live updates and backtests.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from signals._prefetch import prefetch
 from signals._types import Arr, jit
+from signals.config import MAX_WINDOW
 
-# float state fields
-SUM_F = 0  # running sum of the fast window
-SUM_S = 1  # running sum of the slow window
-SUM_V = 2  # running sum of the volume window
-GAIN = 3  # Wilder average gain (sum of gains while seeding)
-LOSS = 4  # Wilder average loss (sum of losses while seeding)
-CLOSE = 5  # last close
-FAST = 6  # last sma_fast
-SLOW = 7  # last sma_slow
-RSI = 8  # last rsi
-VAVG = 9  # last vol_avg (mean of the last W volumes, this bar included)
-VBASE = 10  # baseline of the last bar's spike test (vol_avg of the bar before it)
-SPIKE = 11  # last bar's spike state: 1.0, 0.0 or NaN (undefined)
-VOL = 12  # last volume
-NF = 13
-
-# integer state fields
-N = 0  # bars seen
-POS = 1  # next write index in the close ring
-VPOS = 2  # next write index in the volume ring
-CNT_F = 3  # bars since the fast sum was last recomputed exactly
-CNT_S = 4  # same for the slow sum
-CNT_V = 5  # same for the volume sum
-NZV = 6  # non-zero volumes in the volume window
-NG = 7
+STATE = np.dtype(
+    [
+        ("sum_f", "f8"),  # running sum of the fast window
+        ("sum_s", "f8"),  # running sum of the slow window
+        ("sum_v", "f8"),  # running sum of the volume window
+        ("gain", "f8"),  # Wilder average gain (sum of gains while seeding)
+        ("loss", "f8"),  # Wilder average loss (sum of losses while seeding)
+        ("close", "f8"),  # last close (NaN before the first bar)
+        ("n", "i4"),  # bars seen
+        ("pos", "u2"),  # next write index in the close ring
+        ("vpos", "u2"),  # next write index in the volume ring
+        ("cnt", "u2"),  # bars since the SMA sums were last recomputed exactly
+        ("vcnt", "u2"),  # same for the volume sum
+        ("nzv", "u2"),  # non-zero volumes in the volume window
+        ("armed", "u1"),  # event bits this bar's conditions arm for the next bar
+        ("spare", "u1"),
+    ],
+    align=True,
+)
+assert STATE.itemsize == 64
+RECOMPUTE = 4  # exact recomputation of the running sums every RECOMPUTE window lengths
+assert np.iinfo(np.uint16).max >= RECOMPUTE * MAX_WINDOW  # counters and ring positions are uint16
 
 # event bits, in core.types.SignalType declaration order
 B_BREAKOUT = 1
@@ -62,41 +68,34 @@ ST_OLD = 2
 ST_INVALID = 3
 
 TS_NONE = np.iinfo(np.int64).min
+_PREFETCH_AHEAD = 12  # live path: rows ahead whose ring lines are requested early
+_U = np.uint64  # unsigned indices: no negative-index wraparound code on the hot path
 
 
-@jit()
-def new_float_state(rows: int) -> Arr:
-    """Float state for `rows` instruments that have seen no bar: zero sums, NaN last values."""
-    f = np.zeros((rows, NF), dtype=np.float64)
-    f[:, CLOSE:] = np.nan
-    return f
+def new_state(rows: int) -> Arr:
+    """Records for `rows` instruments in two buffers that have seen no bar."""
+    st = np.zeros((rows, 2), dtype=STATE)
+    st["close"] = np.nan
+    return st
+
+
+def ring_sizes(fast: int, slow: int, win: int) -> tuple[int, int]:
+    """Rows of the close and volume rings: one more than the longest window each."""
+    return max(fast, slow) + 1, win + 1
 
 
 @jit(inline="always")
-def rules(
-    pc: float, c: float, pf: float, fa: float, ps: float, sl: float,
-    pr: float, r: float, psp: float, sp: float, ob: float, os_: float,
-) -> int:  # fmt: skip
-    """Event bits for the transition from the previous bar's values (p*) to this bar's."""
-    bits = 0
-    if not (np.isnan(ps) or np.isnan(sl)):
-        if c > sl and not pc > ps:
-            bits |= B_BREAKOUT
-        if c < sl and not pc < ps:
-            bits |= B_BREAKDOWN
-        if not (np.isnan(pf) or np.isnan(fa)):
-            if fa > sl and not pf > ps:
-                bits |= B_GOLDEN
-            if fa < sl and not pf < ps:
-                bits |= B_DEATH
-    if not (np.isnan(pr) or np.isnan(r)):
-        if r > ob and not pr > ob:
-            bits |= B_OVERBOUGHT
-        if r < os_ and not pr < os_:
-            bits |= B_OVERSOLD
-    if not (np.isnan(psp) or np.isnan(sp)) and sp == 1.0 and psp == 0.0:
-        bits |= B_SPIKE
-    return int(bits)
+def _sma(total: float, n: int, window: int) -> float:
+    return total * (1.0 / window) if n >= window else np.nan
+
+
+@jit(inline="always")
+def _rsi(gain: float, loss: float, n: int, period: int, flat: float) -> float:
+    """RSI after `n` bars from the Wilder averages (defined from bar period + 1)."""
+    if n <= period:
+        return np.nan
+    tot = gain + loss
+    return 100.0 * (gain / tot) if tot != 0.0 else flat
 
 
 @jit(inline="always")
@@ -108,7 +107,7 @@ def _window_sum(ring: Arr, i: int, last: int, length: int) -> float:
         k += size
     s = 0.0
     for _ in range(length):
-        s += ring[k, i]
+        s += ring[_U(k), i]
         k += 1
         if k == size:
             k = 0
@@ -116,135 +115,92 @@ def _window_sum(ring: Arr, i: int, last: int, length: int) -> float:
 
 
 @jit(inline="always")
-def run(
-    cring: Arr, vring: Arr, f: Arr, g: Arr, i: int, src: int, dst: int,
-    close: Arr, volume: Arr, col: int, t0: int, t1: int,
+def step(
+    cring: Arr, vring: Arr, i: Any, c: float, v: float,
+    k: int, pos: int, vpos: int, cnt: int, vcnt: int, nzv: int, armed: int,
+    sum_f: float, sum_s: float, sum_v: float, gain: float, loss: float, pc: float,
     prm: tuple[int, int, int, int, float, float, float, float], enabled: int,
-    o_fast: Arr, o_slow: Arr, o_rsi: Arr, o_vavg: Arr, o_bits: Arr,
-) -> int:  # fmt: skip
-    """THE indicator and rule implementation: bars t0..t1-1 of column `col` for instrument i.
+) -> tuple[Any, ...]:  # fmt: skip
+    """THE indicator and rule implementation: one valid bar (c, v) for instrument i.
 
-    The scalar state is read from buffer `src` (f[i, src], g[i, src]) and written to `dst`.
-
-    Both paths call this: the batch path for whole columns, the live path for one bar per
-    instrument, so indicator values and tie decisions are bit-identical. State is loaded into
-    locals, advanced bar by bar, and stored. A NaN close is "no bar" (NaN outputs, state
-    untouched). Returns -1, or the row of the first invalid bar (close not finite and > 0,
-    volume not finite and >= 0), where it stops with the state of the bars before it stored.
-    `prm` is (sma_fast, sma_slow, rsi_period, volume_window, overbought, oversold, multiple, flat).
-    No integer division on the hot path: ring positions and recompute counters are carried.
+    Takes the state after k bars (record fields, `pc` the last close), writes the bar into the
+    rings and returns (n, pos, vpos, cnt, vcnt, nzv, armed, sum_f, sum_s, sum_v, gain, loss,
+    sma_fast, sma_slow, rsi, vol_avg, event bits). `prm` is (sma_fast, sma_slow, rsi_period,
+    volume_window, overbought, oversold, multiple, flat). No integer division on the hot path:
+    ring positions and recompute counters are carried.
     """
     fast, slow, period, win, ob, os_, mult, flat = prm
     size = cring.shape[0]
-    nan = np.nan
-    fi = f[i, src]
-    sum_f, sum_s, sum_v, gain, loss = fi[SUM_F], fi[SUM_S], fi[SUM_V], fi[GAIN], fi[LOSS]
-    pc, pfast, pslow, prsi, pvavg = fi[CLOSE], fi[FAST], fi[SLOW], fi[RSI], fi[VAVG]
-    pbase, pspike, pv = fi[VBASE], fi[SPIKE], fi[VOL]
-    gi = g[i, src]
-    k, pos, vpos, cnt_f, cnt_s, cnt_v, nzv = (
-        gi[N],
-        gi[POS],
-        gi[VPOS],
-        gi[CNT_F],
-        gi[CNT_S],
-        gi[CNT_V],
-        gi[NZV],
-    )
-    bad = -1
-    for t in range(t0, t1):
-        c = close[t, col]
-        v = volume[t, col]
-        if np.isnan(c):
-            o_fast[t, col] = nan
-            o_slow[t, col] = nan
-            o_rsi[t, col] = nan
-            o_vavg[t, col] = nan
-            o_bits[t, col] = 0
-            continue
-        if not (c > 0.0 and v >= 0.0 and c < np.inf and v < np.inf):
-            bad = t
-            break
-        j = pos - fast
-        old_fast = cring[j + size if j < 0 else j, i]
-        j = pos - slow
-        old_slow = cring[j + size if j < 0 else j, i]
-        cring[pos, i] = c
-        old_v = vring[vpos, i]
-        vring[vpos, i] = v
+    vsize = vring.shape[0]
+    j = pos - fast
+    old_fast = cring[_U(j + size if j < 0 else j), i]
+    j = pos - slow
+    old_slow = cring[_U(j + size if j < 0 else j), i]
+    cring[_U(pos), i] = c
+    j = vpos - win
+    old_v = vring[_U(j + vsize if j < 0 else j), i]
+    vring[_U(vpos), i] = v
 
-        # SMAs: running sums, recomputed exactly once per window length (bounded drift)
-        cnt_f += 1
-        if cnt_f == fast:
-            sum_f = _window_sum(cring, i, pos, fast)
-            cnt_f = 0
-        else:
-            sum_f = sum_f + c - (old_fast if k >= fast else 0.0)
-        cnt_s += 1
-        if cnt_s == slow:
-            sum_s = _window_sum(cring, i, pos, slow)
-            cnt_s = 0
-        else:
-            sum_s = sum_s + c - (old_slow if k >= slow else 0.0)
-        sma_f = sum_f / fast if k + 1 >= fast else nan
-        sma_s = sum_s / slow if k + 1 >= slow else nan
+    # SMAs: running sums, recomputed exactly every RECOMPUTE windows (bounded drift)
+    cnt += 1
+    if cnt == RECOMPUTE * (size - 1):
+        cnt = 0
+        sum_f = _window_sum(cring, i, pos, fast)
+        sum_s = _window_sum(cring, i, pos, slow)
+    else:
+        sum_f = sum_f + c - (old_fast if k >= fast else 0.0)
+        sum_s = sum_s + c - (old_slow if k >= slow else 0.0)
+    pos = 0 if pos == size - 1 else pos + 1
+    n = k + 1
+    sma_f = _sma(sum_f, n, fast)
+    sma_s = _sma(sum_s, n, slow)
 
-        # volume average (this bar included); the spike test uses the previous bar's average
-        nzv += (1 if v != 0.0 else 0) - (1 if k >= win and old_v != 0.0 else 0)
-        cnt_v += 1
-        if cnt_v == win:
-            cnt_v = 0
-            sum_v = _window_sum(vring, i, vpos, win) if nzv else 0.0
-        else:
-            sum_v = sum_v + v - (old_v if k >= win else 0.0) if nzv else 0.0
-        vavg = sum_v / win if k + 1 >= win else nan
-        spike = nan if np.isnan(pvavg) else (1.0 if (pvavg > 0.0 and v >= mult * pvavg) else 0.0)
+    # volume average (this bar included); the spike test uses the previous bar's average
+    pvavg = _sma(sum_v, k, win)
+    nzv += (1 if v != 0.0 else 0) - (1 if k >= win and old_v != 0.0 else 0)
+    vcnt += 1
+    if vcnt == RECOMPUTE * win:
+        vcnt = 0
+        sum_v = _window_sum(vring, i, vpos, win) if nzv else 0.0
+    else:
+        sum_v = sum_v + v - (old_v if k >= win else 0.0) if nzv else 0.0
+    vpos = 0 if vpos == vsize - 1 else vpos + 1
+    vavg = _sma(sum_v, n, win)
+    spike = pvavg > 0.0 and v >= mult * pvavg
+    calm = pvavg == pvavg and not spike
 
-        # RSI: Wilder smoothing seeded with the simple mean of the first `period` changes (TA-Lib)
-        rsi = nan
-        if k >= 1:
-            d = c - pc
-            if k > period:
-                loss *= period - 1
-                gain *= period - 1
-            loss -= d if d < 0.0 else 0.0  # branch-free: price changes are a coin toss
-            gain += d if d > 0.0 else 0.0
-            if k >= period:
-                loss /= period
-                gain /= period
-                tot = gain + loss
-                rsi = 100.0 * (gain / tot) if tot != 0.0 else flat
+    # RSI: Wilder smoothing seeded with the simple mean of the first `period` changes (TA-Lib)
+    if k >= 1:
+        d = c - pc
+        if k > period:
+            loss *= period - 1
+            gain *= period - 1
+        loss -= d if d < 0.0 else 0.0  # branch-free: price changes are a coin toss
+        gain += d if d > 0.0 else 0.0
+        if k >= period:
+            loss *= 1.0 / period
+            gain *= 1.0 / period
+    rsi = _rsi(gain, loss, n, period, flat)
 
-        bits = rules(pc, c, pfast, sma_f, pslow, sma_s, prsi, rsi, pspike, spike, ob, os_) & enabled
-        k += 1
-        pos += 1
-        if pos == size:
-            pos = 0
-        vpos += 1
-        if vpos == win:
-            vpos = 0
-        pbase = pvavg
-        pc, pfast, pslow, prsi, pvavg, pspike, pv = c, sma_f, sma_s, rsi, vavg, spike, v
-        o_fast[t, col] = sma_f
-        o_slow[t, col] = sma_s
-        o_rsi[t, col] = rsi
-        o_vavg[t, col] = vavg
-        o_bits[t, col] = bits
-    fo = f[i, dst]
-    fo[SUM_F], fo[SUM_S], fo[SUM_V], fo[GAIN], fo[LOSS] = sum_f, sum_s, sum_v, gain, loss
-    fo[CLOSE], fo[FAST], fo[SLOW], fo[RSI], fo[VAVG] = pc, pfast, pslow, prsi, pvavg
-    fo[VBASE], fo[SPIKE], fo[VOL] = pbase, pspike, pv
-    go = g[i, dst]
-    go[N], go[POS], go[VPOS], go[CNT_F], go[CNT_S], go[CNT_V], go[NZV] = (
-        k,
-        pos,
-        vpos,
-        cnt_f,
-        cnt_s,
-        cnt_v,
-        nzv,
-    )
-    return bad
+    # rules: an event fires where this bar's condition holds and the previous bar armed it
+    s_def = sma_s == sma_s
+    f_def = s_def and sma_f == sma_f
+    r_def = rsi == rsi
+    up, down = c > sma_s, c < sma_s
+    f_up, f_down = sma_f > sma_s, sma_f < sma_s
+    hot, cold = rsi > ob, rsi < os_
+    level = (
+        up * B_BREAKOUT | down * B_BREAKDOWN | f_up * B_GOLDEN | f_down * B_DEATH
+        | hot * B_OVERBOUGHT | cold * B_OVERSOLD | spike * B_SPIKE
+    )  # fmt: skip
+    arm = (
+        (s_def and not up) * B_BREAKOUT | (s_def and not down) * B_BREAKDOWN
+        | (f_def and not f_up) * B_GOLDEN | (f_def and not f_down) * B_DEATH
+        | (r_def and not hot) * B_OVERBOUGHT | (r_def and not cold) * B_OVERSOLD | calm * B_SPIKE
+    )  # fmt: skip
+    bits = level & armed & enabled
+    return (n, pos, vpos, cnt, vcnt, nzv, arm, sum_f, sum_s, sum_v, gain, loss,
+            sma_f, sma_s, rsi, vavg, bits)  # fmt: skip
 
 
 @jit(nogil=True)
@@ -253,26 +209,45 @@ def history(
     ob: float, os_: float, mult: float, flat: float, enabled: int,
     o_fast: Arr, o_slow: Arr, o_rsi: Arr, o_vavg: Arr, o_bits: Arr,
 ) -> int:  # fmt: skip
-    """Batch path over (n_bars, n_inst) arrays: `run` over each whole column.
+    """Batch path over (n_bars, n_inst) arrays: `step` over each whole column, state in registers.
 
     Fortran-ordered (column-contiguous) arrays are about twice as fast as C-ordered ones here.
-    Releases the GIL: disjoint column blocks run on several threads at once.
-    Returns -1, or the flat (row-major) index of the first invalid cell (outputs incomplete).
+    Releases the GIL: disjoint column blocks run on several threads at once. A NaN close is "no
+    bar" (NaN outputs, state untouched). Returns -1, or the flat (row-major) index of the first
+    invalid cell (close not finite and > 0, volume not finite and >= 0; outputs incomplete).
     """
     n_bars, n_inst = close.shape
     prm = (fast, slow, period, win, ob, os_, mult, flat)
-    cring = np.zeros((max(fast, slow), 1))
-    vring = np.zeros((win, 1))
-    fresh = new_float_state(1)
-    f = np.empty((1, 1, NF))
-    g = np.zeros((1, 1, NG), dtype=np.int64)
-    for j in range(n_inst):
-        f[0, 0, :] = fresh[0, :]
-        g[0, 0, :] = 0
-        bad = run(cring, vring, f, g, 0, 0, 0, close, volume, j, 0, n_bars, prm, enabled,
-                  o_fast, o_slow, o_rsi, o_vavg, o_bits)  # fmt: skip
-        if bad >= 0:
-            return bad * n_inst + j
+    size, vsize = max(fast, slow) + 1, win + 1
+    cring = np.zeros((size, 1))
+    vring = np.zeros((vsize, 1))
+    nan = np.nan
+    for col in range(n_inst):
+        k = pos = vpos = cnt = vcnt = nzv = armed = 0
+        sum_f = sum_s = sum_v = gain = loss = 0.0
+        pc = nan
+        for t in range(n_bars):
+            c = close[t, col]
+            v = volume[t, col]
+            if np.isnan(c):
+                o_fast[t, col] = nan
+                o_slow[t, col] = nan
+                o_rsi[t, col] = nan
+                o_vavg[t, col] = nan
+                o_bits[t, col] = 0
+                continue
+            if not (c > 0.0 and v >= 0.0 and c < np.inf and v < np.inf):
+                return t * n_inst + col
+            (k, pos, vpos, cnt, vcnt, nzv, armed, sum_f, sum_s, sum_v, gain, loss,
+             sma_f, sma_s, rsi, vavg, bits) = step(
+                cring, vring, 0, c, v, k, pos, vpos, cnt, vcnt, nzv, armed,
+                sum_f, sum_s, sum_v, gain, loss, pc, prm, enabled)  # fmt: skip
+            pc = c
+            o_fast[t, col] = sma_f
+            o_slow[t, col] = sma_s
+            o_rsi[t, col] = rsi
+            o_vavg[t, col] = vavg
+            o_bits[t, col] = bits
     return -1
 
 
@@ -294,30 +269,44 @@ def previous_valid(values: Arr, close: Arr) -> Arr:
 
 @jit(nrt=False)
 def update(
-    close2: Arr, volume2: Arr, scratch: Arr, bits1: Arr,
-    cring: Arr, vring: Arr, f: Arr, g: Arr, cur: Arr, oldc: Arr, oldv: Arr, last_ts: Arr, emitted: Arr,
+    st: Arr, cring: Arr, vring: Arr, cur: Arr, last_ts: Arr, seen: Arr,
     slots: Arr, ts: Arr, close: Arr, volume: Arr,
     fast: int, slow: int, period: int, win: int, ob: float, os_: float, mult: float, flat: float,
     enabled: int, emit: bool, o_status: Arr, o_bits: Arr,
 ) -> None:  # fmt: skip
     """Live path: apply bar k to instrument slots[k], in order.
 
-    Double-buffered state: f[i, cur[i]] / g[i, cur[i]] is the state after the last bar, the other
-    buffer the state before it. A new bar advances from the current buffer into the other one and
-    flips `cur`; a bar with the last seen timestamp replaces the last bar: it advances again from
-    the state before it (after putting back the ring slots the last bar overwrote, kept in
-    oldc/oldv), so nothing is counted twice. An older bar is ignored; an invalid one (close not
-    > 0, volume not >= 0, NaN) is rejected. Event bits already emitted for (instrument, type, ts)
-    are cleared (dedup); with emit=False fired bits are recorded as emitted but returned as 0.
+    Double-buffered state: st[i, cur[i]] is the state after the last bar, the other buffer the
+    state before it. A new bar advances from the current buffer into the other one and flips
+    `cur`; a bar with the last seen timestamp replaces the last bar: it advances again from the
+    state before it, so nothing is counted twice. An older bar is ignored; an invalid one (close
+    not > 0, volume not >= 0, NaN) is rejected. `seen[i]` holds the event bits already emitted
+    for the last bar; they are cleared from a correction's bits (dedup). With emit=False fired
+    bits are recorded as emitted but returned as 0.
 
-    `close2`/`volume2` are (1, n) views of `close`/`volume` and `scratch`/`bits1` (1, n) work
-    arrays, made by the caller: compiled without reference counting (nrt=False), this function
-    allocates nothing, which halves its cost per instrument (no atomic refcount traffic around
-    the inlined `run`).
+    The ring lines of the row `_PREFETCH_AHEAD` rows ahead are requested before they are needed:
+    instruments whose histories are not aligned write scattered ring rows, and the requests
+    overlap their cache misses. Compiled without reference counting (nrt=False): allocates nothing.
     """
     prm = (fast, slow, period, win, ob, os_, mult, flat)
-    for k in range(slots.shape[0]):
-        i = slots[k]
+    n_rows = slots.shape[0]
+    c_base, v_base = cring.ctypes.data, vring.ctypes.data
+    c_row, c_col = cring.strides
+    v_row, v_col = vring.strides
+    size = cring.shape[0]
+    for k in range(_U(n_rows)):
+        ahead = k + _PREFETCH_AHEAD
+        if ahead < n_rows:
+            a = slots[ahead]
+            r = st[_U(a), _U(cur[a])]
+            p = np.int64(r.pos)
+            j = p - fast
+            prefetch(c_base + (j + size if j < 0 else j) * c_row + a * c_col)
+            prefetch(c_base + p * c_row + a * c_col)
+            j = p + 1
+            prefetch(c_base + (0 if j == size else j) * c_row + a * c_col)
+            prefetch(v_base + np.int64(r.vpos) * v_row + a * v_col)
+        i = _U(slots[k])
         t = ts[k]
         c = close[k]
         v = volume[k]
@@ -330,27 +319,55 @@ def update(
             continue
         now = cur[i]
         if t == last_ts[i]:
-            src = 1 - now
-            dst = now
-            cring[g[i, src, POS], i] = oldc[i]
-            vring[g[i, src, VPOS], i] = oldv[i]
+            src, dst = _U(1 - now), _U(now)
+            done = seen[i]
             o_status[k] = ST_CORRECTED
         else:
-            src = now
-            dst = 1 - now
-            oldc[i] = cring[g[i, src, POS], i]
-            oldv[i] = vring[g[i, src, VPOS], i]
+            src, dst = _U(now), _U(1 - now)
+            done = 0
             cur[i] = dst
             o_status[k] = ST_NEW
-        run(cring, vring, f, g, i, src, dst, close2, volume2, k, 0, 1, prm, enabled,
-            scratch, scratch, scratch, scratch, bits1)  # fmt: skip
-        bits = np.int64(bits1[0, k])
+        s = st[i, src]
+        (n, pos, vpos, cnt, vcnt, nzv, armed, sum_f, sum_s, sum_v, gain, loss,
+         _f, _s, _r, _v, bits) = step(
+            cring, vring, i, c, v, s.n, s.pos, s.vpos, s.cnt, s.vcnt, s.nzv, s.armed,
+            s.sum_f, s.sum_s, s.sum_v, s.gain, s.loss, s.close, prm, enabled)  # fmt: skip
+        d = st[i, dst]
+        d.sum_f = sum_f
+        d.sum_s = sum_s
+        d.sum_v = sum_v
+        d.gain = gain
+        d.loss = loss
+        d.close = c
+        d.n = n
+        d.pos = pos
+        d.vpos = vpos
+        d.cnt = cnt
+        d.vcnt = vcnt
+        d.nzv = nzv
+        d.armed = armed
         last_ts[i] = t
-        for b in range(N_TYPES if bits else 0):
-            bit = 1 << b
-            if bits & bit:
-                if emitted[i, b] == t:
-                    bits &= ~bit
-                else:
-                    emitted[i, b] = t
-        o_bits[k] = bits if emit else 0
+        seen[i] = done | bits
+        o_bits[k] = (bits & ~done) if emit else 0
+
+
+@jit()
+def last_values(
+    st: Arr, vring: Arr, i: int, now: int, fast: int, slow: int, period: int, win: int, flat: float
+) -> tuple[float, float, float, float, float, float, float]:
+    """(close, sma_fast, sma_slow, rsi, vol_avg, volume, vol_base) after the last bar of row i.
+
+    The same arithmetic as `step`, from the records: `vol_base` is the average of the state
+    before the last bar (the other buffer), `volume` the ring slot the last bar wrote.
+    """
+    s = st[i, now]
+    b = st[i, 1 - now]
+    n = int(s.n)
+    if n == 0:
+        nan = np.nan
+        return (nan, nan, nan, nan, nan, nan, nan)
+    last = np.int64(s.vpos) - 1
+    vol = vring[last + vring.shape[0] if last < 0 else last, i]
+    return (s.close, _sma(s.sum_f, n, fast), _sma(s.sum_s, n, slow),
+            _rsi(s.gain, s.loss, n, period, flat), _sma(s.sum_v, n, win), vol,
+            _sma(b.sum_v, int(b.n), win))  # fmt: skip

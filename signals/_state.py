@@ -15,7 +15,7 @@ from signals.config import SignalConfig
 if TYPE_CHECKING:
     from signals.engine import SignalEngine
 
-FORMAT = "finsignal.signals.state/2"
+FORMAT = "finsignal.signals.state/3"
 
 
 def dump(engine: SignalEngine) -> bytes:
@@ -56,7 +56,9 @@ def load(cls: type[SignalEngine], data: bytes) -> SignalEngine:
         target = getattr(engine, name)
         if name in cls._BY_COLUMN:
             target, arr = target.T, arr.T  # instrument first, like the others
-        if arr.shape[1:] != target.shape[1:] or arr.shape[0] != n:
-            raise ValueError(f"signals: saved state array {name} has shape {arr.shape}, does not fit")
+        if arr.shape[1:] != target.shape[1:] or arr.shape[0] != n or arr.dtype != target.dtype:
+            raise ValueError(
+                f"signals: saved state array {name} ({arr.shape}, {arr.dtype}) does not fit this engine"
+            )
         target[:n] = arr
     return engine

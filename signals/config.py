@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from core.settings import Settings
 from core.types import ALL_SIGNALS, SignalType
 
+MAX_WINDOW = 16_383  # longest period: the engine's counters are uint16 and count up to 4 windows
+
 
 @dataclass(frozen=True, kw_only=True)
 class SignalConfig:
@@ -31,8 +33,8 @@ class SignalConfig:
     def __post_init__(self) -> None:
         for name in ("sma_fast", "sma_slow", "rsi_period", "volume_window"):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"SignalConfig.{name} must be a positive integer, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WINDOW:
+                raise ValueError(f"SignalConfig.{name} must be an integer in 1..{MAX_WINDOW}, got {value!r}")
         if self.rsi_period < 2:
             raise ValueError(f"SignalConfig.rsi_period must be at least 2, got {self.rsi_period}")
         if not 0.0 <= self.rsi_oversold < self.rsi_overbought <= 100.0:
@@ -48,11 +50,6 @@ class SignalConfig:
         if unknown:
             raise ValueError(f"SignalConfig.enabled holds non-SignalType values: {unknown!r}")
         object.__setattr__(self, "enabled", frozenset(self.enabled))
-
-    @property
-    def ring_len(self) -> int:
-        """Closes kept per instrument (the longer SMA window)."""
-        return max(self.sma_fast, self.sma_slow)
 
     @property
     def warmup(self) -> int:

@@ -56,17 +56,16 @@ class SignalEngine:
 
     # ---- state arrays -------------------------------------------------------------------------
     def _alloc(self, cap: int) -> None:
-        self._cring = np.zeros((self.config.ring_len, cap))
-        self._vring = np.zeros((self.config.volume_window, cap))
-        self._f = np.repeat(K.new_float_state(cap)[:, None, :], 2, axis=1)
-        self._g = np.zeros((cap, 2, K.NG), dtype=np.int64)
-        self._cur = np.zeros(cap, dtype=np.int64)
-        self._oldc = np.zeros(cap)
-        self._oldv = np.zeros(cap)
+        cfg = self.config
+        size, vsize = K.ring_sizes(cfg.sma_fast, cfg.sma_slow, cfg.volume_window)
+        self._cring = np.zeros((size, cap))
+        self._vring = np.zeros((vsize, cap))
+        self._st = K.new_state(cap)
+        self._cur = np.zeros(cap, dtype=np.uint8)
         self._last_ts = np.full(cap, K.TS_NONE, dtype=np.int64)
-        self._emitted = np.full((cap, K.N_TYPES), K.TS_NONE, dtype=np.int64)
+        self._seen = np.zeros(cap, dtype=np.uint8)
 
-    _ARRAYS = ("_cring", "_vring", "_f", "_g", "_cur", "_oldc", "_oldv", "_last_ts", "_emitted")
+    _ARRAYS = ("_cring", "_vring", "_st", "_cur", "_last_ts", "_seen")
     _BY_COLUMN = frozenset({"_cring", "_vring"})  # instrument on axis 1 (ring slot first)
 
     def _grow(self, need: int) -> None:
@@ -92,14 +91,18 @@ class SignalEngine:
             self._names.append(symbol)
         return i
 
-    def _reset(self, i: int) -> None:
+    def _reset(self, i: int, bars: int = 0) -> None:
+        """Row i as if it had seen no bar; its ring positions are set so that after `bars` bars
+        they point where a new row's would after none (instruments warmed up together then write
+        the same ring rows, neighbouring memory). Results do not depend on ring positions."""
         self._cring[:, i] = 0.0
         self._vring[:, i] = 0.0
-        self._f[i] = K.new_float_state(1)[0]
-        self._g[i] = 0
+        self._st[i] = K.new_state(1)[0]
+        self._st[i]["pos"] = -bars % self._cring.shape[0]
+        self._st[i]["vpos"] = -bars % self._vring.shape[0]
         self._cur[i] = 0
         self._last_ts[i] = K.TS_NONE
-        self._emitted[i] = K.TS_NONE
+        self._seen[i] = 0
 
     # ---- array core ---------------------------------------------------------------------------
     def on_arrays(self, slots: Arr, ts_us: Arr, close: Arr, volume: Arr,
@@ -121,11 +124,9 @@ class SignalEngine:
         status = np.empty(slots.shape[0], dtype=np.int8)
         bits = np.empty(slots.shape[0], dtype=np.uint8)
         cfg = self.config
-        n = slots.shape[0]
         K.update(
-            close.reshape(1, n), volume.reshape(1, n), np.empty((1, n)), np.zeros((1, n), dtype=np.uint8),
-            self._cring, self._vring, self._f, self._g, self._cur, self._oldc, self._oldv,
-            self._last_ts, self._emitted, slots, ts_us, close, volume,
+            self._st, self._cring, self._vring, self._cur, self._last_ts, self._seen,
+            slots, ts_us, close, volume,
             cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window, cfg.rsi_overbought,
             cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, self._enabled, emit, status, bits,
         )  # fmt: skip
@@ -133,9 +134,11 @@ class SignalEngine:
 
     def values_of(self, slot: int) -> tuple[float, float, float, float, float, float, float]:
         """(close, sma_fast, sma_slow, rsi, vol_avg, volume, vol_base) after the last bar of `slot`."""
-        f = self._f[slot, self._cur[slot]]
-        return (float(f[K.CLOSE]), float(f[K.FAST]), float(f[K.SLOW]), float(f[K.RSI]),
-                float(f[K.VAVG]), float(f[K.VOL]), float(f[K.VBASE]))  # fmt: skip
+        cfg = self.config
+        vals = K.last_values(self._st, self._vring, slot, int(self._cur[slot]), cfg.sma_fast,
+                             cfg.sma_slow, cfg.rsi_period, cfg.volume_window, cfg.rsi_flat)  # fmt: skip
+        c, fa, sl, r, va, v, vb = (float(x) for x in vals)
+        return c, fa, sl, r, va, v, vb
 
     # ---- bars ---------------------------------------------------------------------------------
     def _check(self, bar: Bar) -> str | None:
@@ -223,7 +226,7 @@ class SignalEngine:
                 good.append(bar)
         good.sort(key=lambda b: b.ts)
         i = self.slot(symbol)
-        self._reset(i)
+        self._reset(i, bars=len({b.ts for b in good}))
         self._run(good, [i] * len(good), emit=False)
 
     # ---- inspection ---------------------------------------------------------------------------
@@ -232,7 +235,7 @@ class SignalEngine:
 
     def bars_seen(self, symbol: str) -> int:
         i = self._index[symbol]
-        return int(self._g[i, self._cur[i], K.N])
+        return int(self._st[i, self._cur[i]]["n"])
 
     def snapshot(self, symbol: str) -> dict[str, float | None]:
         """Latest close, sma_fast, sma_slow, rsi, vol_avg and volume (None while not yet defined).

@@ -116,7 +116,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Signals and backtests",
         [
-            ("sma_fast", "fast moving average period (golden/death cross)"),
+            ("sma_fast", "fast moving average period (golden/death cross); periods are 2..16383"),
             ("sma_slow", "slow moving average period (breakout/breakdown and crosses)"),
             ("rsi_period", "RSI period (Wilder smoothing, TA-Lib seeding)"),
             ("rsi_overbought", "RSI level whose upward crossing is rsi_overbought"),

@@ -45,7 +45,6 @@ def current_state(engine: object, symbol: str) -> list[np.ndarray]:
     return [
         e._cring[:, i].copy(),  # type: ignore[attr-defined]
         e._vring[:, i].copy(),  # type: ignore[attr-defined]
-        e._f[i, cur].copy(),  # type: ignore[attr-defined]
-        e._g[i, cur].copy(),  # type: ignore[attr-defined]
+        np.frombuffer(e._st[i, cur].tobytes(), dtype=np.uint8),  # type: ignore[attr-defined]
         e._last_ts[i : i + 1].copy(),  # type: ignore[attr-defined]
     ]

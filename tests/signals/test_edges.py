@@ -116,6 +116,8 @@ def test_to_events_checks_its_arguments() -> None:
 def test_config_validation() -> None:
     with pytest.raises(ValueError, match="sma_fast"):
         SignalConfig(sma_fast=0)
+    with pytest.raises(ValueError, match=r"sma_slow must be an integer in 1\.\.16383"):
+        SignalConfig(sma_slow=16_384)
     with pytest.raises(ValueError, match="rsi_oversold < rsi_overbought"):
         SignalConfig(rsi_oversold=80.0)
     with pytest.raises(ValueError, match="volume_multiple"):
@@ -242,3 +244,27 @@ def test_memory_pool_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     del results
     gc.collect()
     assert 0 < memory.pooled_bytes() <= 3 * 400 * 8
+
+
+def test_warm_up_aligns_ring_rows_and_keeps_results() -> None:
+    """Instruments warmed up with different history lengths write the same ring row next (the
+    live update then touches neighbouring memory); the values are those of the batch path."""
+    n = 700
+    close, volume = walk(n, 5)
+    ts = stamps(n)
+    engine = SignalEngine()
+    lengths = {"A": 450, "B": 613, "C": 300}
+    for sym, k in lengths.items():
+        engine.warm_up(sym, bars(sym, close[n - k : n - 1], volume[n - k : n - 1], ts[n - k : n - 1]))
+    rows = {sym: engine.slot(sym) for sym in lengths}
+    st, cur = engine._st, engine._cur  # type: ignore[attr-defined]
+    assert len({int(st[i, cur[i]]["pos"]) for i in rows.values()}) == 1
+    assert len({int(st[i, cur[i]]["vpos"]) for i in rows.values()}) == 1
+    last = {sym: bars(sym, close[n - 1 :], volume[n - 1 :], ts[n - 1 :])[0] for sym in lengths}
+    engine.on_bars(list(last.values()))
+    for sym, k in lengths.items():
+        ref = compute_history(close[n - k :], volume[n - k :])
+        snap = engine.snapshot(sym)
+        assert snap["sma_slow"] == ref.sma_slow[-1]
+        assert snap["rsi"] == ref.rsi[-1]
+        assert snap["vol_avg"] == ref.vol_avg[-1]

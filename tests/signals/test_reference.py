@@ -9,8 +9,10 @@ import pytest
 import talib
 from backtesting.test import GOOG
 
-from signals import SignalConfig, compute_history
-from tests.signals.helpers import walk
+from core.types import Interval
+from signals import SignalConfig, SignalEngine, compute_history
+from signals.config import MAX_WINDOW
+from tests.signals.helpers import bars, stamps, walk
 
 RTOL = 1e-9
 
@@ -165,3 +167,21 @@ def test_pandas_series_and_lists_are_accepted() -> None:
     a = compute_history(pd.Series(close).to_numpy(), volume)
     b = compute_history(close.tolist(), volume.tolist())  # type: ignore[arg-type]
     np.testing.assert_array_equal(a.rsi, b.rsi)
+
+
+def test_longest_window_past_the_counter_limit_matches_talib_and_live() -> None:
+    """sma_slow = MAX_WINDOW over more than 4 windows: the uint16 ring positions and recompute
+    counters wrap where they must, and live equals batch exactly."""
+    n = 4 * MAX_WINDOW + 900
+    close, volume = walk(n, 11)
+    cfg = SignalConfig(sma_fast=50, sma_slow=MAX_WINDOW, volume_window=MAX_WINDOW)
+    check_against_talib(close, volume, cfg)
+    res = compute_history(close, volume, cfg)
+    engine = SignalEngine(cfg, Interval.D1)
+    ts = stamps(n)
+    engine.warm_up("X", bars("X", close[: n - 300], volume[: n - 300], ts[: n - 300]))
+    for b in bars("X", close[n - 300 :], volume[n - 300 :], ts[n - 300 :]):
+        engine.on_bar(b)
+    snap = engine.snapshot("X")
+    ours = (snap["sma_slow"], snap["vol_avg"], snap["rsi"])
+    assert ours == (res.sma_slow[-1], res.vol_avg[-1], res.rsi[-1])
