@@ -79,6 +79,7 @@ def new_state(rows: int) -> Arr:
     return st
 
 
+@jit(inline="always")
 def ring_sizes(fast: int, slow: int, win: int) -> tuple[int, int]:
     """Rows of the close and volume rings: one more than the longest window each."""
     return max(fast, slow) + 1, win + 1
@@ -218,7 +219,7 @@ def history(
     """
     n_bars, n_inst = close.shape
     prm = (fast, slow, period, win, ob, os_, mult, flat)
-    size, vsize = max(fast, slow) + 1, win + 1
+    size, vsize = ring_sizes(fast, slow, win)
     cring = np.zeros((size, 1))
     vring = np.zeros((vsize, 1))
     nan = np.nan
