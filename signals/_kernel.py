@@ -5,17 +5,20 @@ State of instrument `i`:
   longest window (ring slot first: instruments that receive bars together write neighbouring
   memory). The extra slot means a bar never overwrites a value that the state before it still
   needs, so a correction of the last bar restores nothing;
-- `st[i, b]`, b = 0/1, a 64-byte record (`STATE`, one cache line) of running sums, Wilder
-  averages, the last close, counters and ring positions, and the rules' "armed" bits: the
-  conditions of that bar that a later bar can turn into an event. Live, the two buffers hold the
-  state after and before the last bar, so a correction needs no copying.
+- `st[0, i]` a 64-byte record (`STATE`, one cache line) of running sums, Wilder averages, the
+  last close, counters and ring positions, and the rules' "armed" bits: the conditions of that
+  bar that a later bar can turn into an event; `st[1, i]` the record before the last bar, kept
+  for a correction of that bar. A new bar streams the record to `st[1, i]` (non-temporal store:
+  no read, no cache line taken) and updates `st[0, i]` in place, so an update touches one line
+  of state per instrument.
 
 Indicator values are not stored: they follow from the record by the same arithmetic (`_sma`,
 `_rsi`), so the record fits one cache line and an update touches few. Running sums are exactly
 recomputed from the ring every `RECOMPUTE` window lengths, counted in bars seen (the same bars in
 both paths), so floating-point drift stays bounded over any history length; a window of zero
-volumes sums to exactly 0. Both paths call `step` for every bar, so indicator values and tie
-decisions are bit-identical between live updates and backtests.
+volumes sums to exactly 0. Both paths (batch: `history`; live: `signals._live.update`) call
+`step` for every bar, so indicator values and tie decisions are bit-identical between live
+updates and backtests.
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from signals._prefetch import prefetch
 from signals._types import Arr, jit
 from signals.config import MAX_WINDOW
 
@@ -61,20 +63,18 @@ B_OVERSOLD = 32
 B_SPIKE = 64
 N_TYPES = 7
 
-# live status codes
-ST_NEW = 0
-ST_CORRECTED = 1
-ST_OLD = 2
-ST_INVALID = 3
-
-TS_NONE = np.iinfo(np.int64).min
-_PREFETCH_AHEAD = 12  # live path: rows ahead whose ring lines are requested early
 _U = np.uint64  # unsigned indices: no negative-index wraparound code on the hot path
 
 
 def new_state(rows: int) -> Arr:
-    """Records for `rows` instruments in two buffers that have seen no bar."""
-    st = np.zeros((rows, 2), dtype=STATE)
+    """Records (after, before the last bar) for `rows` instruments that have seen no bar.
+
+    64-byte aligned: each record is one cache line, and `update` streams whole lines.
+    """
+    size = 2 * rows * STATE.itemsize
+    buf = np.zeros(size + 64, dtype=np.uint8)
+    off = -buf.ctypes.data % 64
+    st = buf[off : off + size].view(STATE).reshape(2, rows)
     st["close"] = np.nan
     return st
 
@@ -266,109 +266,3 @@ def previous_valid(values: Arr, close: Arr) -> Arr:
                 out[t, j] = prev
                 prev = values[t, j]
     return out
-
-
-@jit(nrt=False)
-def update(
-    st: Arr, cring: Arr, vring: Arr, cur: Arr, last_ts: Arr, seen: Arr,
-    slots: Arr, ts: Arr, close: Arr, volume: Arr,
-    fast: int, slow: int, period: int, win: int, ob: float, os_: float, mult: float, flat: float,
-    enabled: int, emit: bool, o_status: Arr, o_bits: Arr,
-) -> None:  # fmt: skip
-    """Live path: apply bar k to instrument slots[k], in order.
-
-    Double-buffered state: st[i, cur[i]] is the state after the last bar, the other buffer the
-    state before it. A new bar advances from the current buffer into the other one and flips
-    `cur`; a bar with the last seen timestamp replaces the last bar: it advances again from the
-    state before it, so nothing is counted twice. An older bar is ignored; an invalid one (close
-    not > 0, volume not >= 0, NaN) is rejected. `seen[i]` holds the event bits already emitted
-    for the last bar; they are cleared from a correction's bits (dedup). With emit=False fired
-    bits are recorded as emitted but returned as 0.
-
-    The ring lines of the row `_PREFETCH_AHEAD` rows ahead are requested before they are needed:
-    instruments whose histories are not aligned write scattered ring rows, and the requests
-    overlap their cache misses. Compiled without reference counting (nrt=False): allocates nothing.
-    """
-    prm = (fast, slow, period, win, ob, os_, mult, flat)
-    n_rows = slots.shape[0]
-    c_base, v_base = cring.ctypes.data, vring.ctypes.data
-    c_row, c_col = cring.strides
-    v_row, v_col = vring.strides
-    size = cring.shape[0]
-    for k in range(_U(n_rows)):
-        ahead = k + _PREFETCH_AHEAD
-        if ahead < n_rows:
-            a = slots[ahead]
-            r = st[_U(a), _U(cur[a])]
-            p = np.int64(r.pos)
-            j = p - fast
-            prefetch(c_base + (j + size if j < 0 else j) * c_row + a * c_col)
-            prefetch(c_base + p * c_row + a * c_col)
-            j = p + 1
-            prefetch(c_base + (0 if j == size else j) * c_row + a * c_col)
-            prefetch(v_base + np.int64(r.vpos) * v_row + a * v_col)
-        i = _U(slots[k])
-        t = ts[k]
-        c = close[k]
-        v = volume[k]
-        o_bits[k] = 0
-        if not (c > 0.0 and v >= 0.0 and c < np.inf and v < np.inf):
-            o_status[k] = ST_INVALID
-            continue
-        if t < last_ts[i]:
-            o_status[k] = ST_OLD
-            continue
-        now = cur[i]
-        if t == last_ts[i]:
-            src, dst = _U(1 - now), _U(now)
-            done = seen[i]
-            o_status[k] = ST_CORRECTED
-        else:
-            src, dst = _U(now), _U(1 - now)
-            done = 0
-            cur[i] = dst
-            o_status[k] = ST_NEW
-        s = st[i, src]
-        (n, pos, vpos, cnt, vcnt, nzv, armed, sum_f, sum_s, sum_v, gain, loss,
-         _f, _s, _r, _v, bits) = step(
-            cring, vring, i, c, v, s.n, s.pos, s.vpos, s.cnt, s.vcnt, s.nzv, s.armed,
-            s.sum_f, s.sum_s, s.sum_v, s.gain, s.loss, s.close, prm, enabled)  # fmt: skip
-        d = st[i, dst]
-        d.sum_f = sum_f
-        d.sum_s = sum_s
-        d.sum_v = sum_v
-        d.gain = gain
-        d.loss = loss
-        d.close = c
-        d.n = n
-        d.pos = pos
-        d.vpos = vpos
-        d.cnt = cnt
-        d.vcnt = vcnt
-        d.nzv = nzv
-        d.armed = armed
-        last_ts[i] = t
-        seen[i] = done | bits
-        o_bits[k] = (bits & ~done) if emit else 0
-
-
-@jit()
-def last_values(
-    st: Arr, vring: Arr, i: int, now: int, fast: int, slow: int, period: int, win: int, flat: float
-) -> tuple[float, float, float, float, float, float, float]:
-    """(close, sma_fast, sma_slow, rsi, vol_avg, volume, vol_base) after the last bar of row i.
-
-    The same arithmetic as `step`, from the records: `vol_base` is the average of the state
-    before the last bar (the other buffer), `volume` the ring slot the last bar wrote.
-    """
-    s = st[i, now]
-    b = st[i, 1 - now]
-    n = int(s.n)
-    if n == 0:
-        nan = np.nan
-        return (nan, nan, nan, nan, nan, nan, nan)
-    last = np.int64(s.vpos) - 1
-    vol = vring[last + vring.shape[0] if last < 0 else last, i]
-    return (s.close, _sma(s.sum_f, n, fast), _sma(s.sum_s, n, slow),
-            _rsi(s.gain, s.loss, n, period, flat), _sma(s.sum_v, n, win), vol,
-            _sma(b.sum_v, int(b.n), win))  # fmt: skip

@@ -11,6 +11,7 @@ import numpy as np
 
 from core.types import Bar, Interval, SignalEvent
 from signals import _kernel as K
+from signals import _live as L
 from signals._events import enabled_bits, from_us, make_events, to_us
 from signals._types import Arr
 from signals.config import SignalConfig
@@ -52,6 +53,17 @@ class SignalEngine:
         self._index: dict[str, int] = {}
         self._names: list[str] = []
         self._enabled = enabled_bits(config.enabled)
+        self._params = (
+            config.sma_fast,
+            config.sma_slow,
+            config.rsi_period,
+            config.volume_window,
+            config.rsi_overbought,
+            config.rsi_oversold,
+            config.volume_multiple,
+            config.rsi_flat,
+            self._enabled,
+        )  # fmt: skip  (the kernel's parameters, in its order)
         self._alloc(max(1, capacity))
 
     # ---- state arrays -------------------------------------------------------------------------
@@ -60,16 +72,15 @@ class SignalEngine:
         size, vsize = K.ring_sizes(cfg.sma_fast, cfg.sma_slow, cfg.volume_window)
         self._cring = np.zeros((size, cap))
         self._vring = np.zeros((vsize, cap))
-        self._st = K.new_state(cap)
-        self._cur = np.zeros(cap, dtype=np.uint8)
-        self._last_ts = np.full(cap, K.TS_NONE, dtype=np.int64)
+        self._st = K.new_state(cap)  # 64-byte aligned: the kernel streams whole records
+        self._last_ts = np.full(cap, L.TS_NONE, dtype=np.int64)
         self._seen = np.zeros(cap, dtype=np.uint8)
 
-    _ARRAYS = ("_cring", "_vring", "_st", "_cur", "_last_ts", "_seen")
-    _BY_COLUMN = frozenset({"_cring", "_vring"})  # instrument on axis 1 (ring slot first)
+    _ARRAYS = ("_cring", "_vring", "_st", "_last_ts", "_seen")
+    _BY_COLUMN = frozenset({"_cring", "_vring", "_st"})  # instrument on axis 1
 
     def _grow(self, need: int) -> None:
-        cap = self._cur.shape[0]
+        cap = self._last_ts.shape[0]
         if need <= cap:
             return
         new_cap = max(need, 2 * cap)
@@ -97,11 +108,10 @@ class SignalEngine:
         the same ring rows, neighbouring memory). Results do not depend on ring positions."""
         self._cring[:, i] = 0.0
         self._vring[:, i] = 0.0
-        self._st[i] = K.new_state(1)[0]
-        self._st[i]["pos"] = -bars % self._cring.shape[0]
-        self._st[i]["vpos"] = -bars % self._vring.shape[0]
-        self._cur[i] = 0
-        self._last_ts[i] = K.TS_NONE
+        self._st[:, i] = K.new_state(1)[:, 0]
+        self._st[0, i]["pos"] = -bars % self._cring.shape[0]
+        self._st[0, i]["vpos"] = -bars % self._vring.shape[0]
+        self._last_ts[i] = L.TS_NONE
         self._seen[i] = 0
 
     # ---- array core ---------------------------------------------------------------------------
@@ -114,8 +124,6 @@ class SignalEngine:
         `values_of(slot)` right after the call.
         """
         slots = np.ascontiguousarray(slots, dtype=np.int64)
-        if slots.size and (slots.min() < 0 or slots.max() >= len(self._names)):
-            raise ValueError("slots must come from SignalEngine.slot()")
         ts_us = np.ascontiguousarray(ts_us, dtype=np.int64)
         close = np.ascontiguousarray(close, dtype=np.float64)
         volume = np.ascontiguousarray(volume, dtype=np.float64)
@@ -123,20 +131,19 @@ class SignalEngine:
             raise ValueError("slots, ts_us, close and volume must be 1-D arrays of one length")
         status = np.empty(slots.shape[0], dtype=np.int8)
         bits = np.empty(slots.shape[0], dtype=np.uint8)
-        cfg = self.config
-        K.update(
-            self._st, self._cring, self._vring, self._cur, self._last_ts, self._seen,
-            slots, ts_us, close, volume,
-            cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window, cfg.rsi_overbought,
-            cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, self._enabled, emit, status, bits,
+        bad = L.update(
+            self._st, self._cring, self._vring, self._last_ts, self._seen, slots, ts_us, close, volume,
+            *self._params, emit, len(self._names), status, bits,
         )  # fmt: skip
+        if bad >= 0:
+            raise ValueError(f"slots must come from SignalEngine.slot(): got {int(slots[bad])} in row {bad}")
         return ArrayUpdate(status, bits)
 
     def values_of(self, slot: int) -> tuple[float, float, float, float, float, float, float]:
         """(close, sma_fast, sma_slow, rsi, vol_avg, volume, vol_base) after the last bar of `slot`."""
         cfg = self.config
-        vals = K.last_values(self._st, self._vring, slot, int(self._cur[slot]), cfg.sma_fast,
-                             cfg.sma_slow, cfg.rsi_period, cfg.volume_window, cfg.rsi_flat)  # fmt: skip
+        vals = L.last_values(self._st, self._vring, slot, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period,
+                             cfg.volume_window, cfg.rsi_flat)  # fmt: skip
         c, fa, sl, r, va, v, vb = (float(x) for x in vals)
         return c, fa, sl, r, va, v, vb
 
@@ -177,7 +184,7 @@ class SignalEngine:
         events: list[SignalEvent] = []
         if not emit:
             return events
-        for k in np.flatnonzero(res.status == K.ST_OLD).tolist():
+        for k in np.flatnonzero(res.status == L.ST_OLD).tolist():
             logger.info("signals: ignored %s bar of %s at %s: older than the last bar %s",
                         self.interval, bars[k].symbol, bars[k].ts.isoformat(),
                         from_us(int(self._last_ts[slots[k]])).isoformat())  # fmt: skip
@@ -235,7 +242,7 @@ class SignalEngine:
 
     def bars_seen(self, symbol: str) -> int:
         i = self._index[symbol]
-        return int(self._st[i, self._cur[i]]["n"])
+        return int(self._st[0, i]["n"])
 
     def snapshot(self, symbol: str) -> dict[str, float | None]:
         """Latest close, sma_fast, sma_slow, rsi, vol_avg and volume (None while not yet defined).

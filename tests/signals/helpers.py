@@ -41,10 +41,9 @@ def current_state(engine: object, symbol: str) -> list[np.ndarray]:
     """The live state of one instrument: rings, the current scalar buffer and its last timestamp."""
     e = engine
     i = e._index[symbol]  # type: ignore[attr-defined]
-    cur = e._cur[i]  # type: ignore[attr-defined]
     return [
         e._cring[:, i].copy(),  # type: ignore[attr-defined]
         e._vring[:, i].copy(),  # type: ignore[attr-defined]
-        np.frombuffer(e._st[i, cur].tobytes(), dtype=np.uint8),  # type: ignore[attr-defined]
+        np.frombuffer(e._st[0, i].tobytes(), dtype=np.uint8),  # type: ignore[attr-defined]
         e._last_ts[i : i + 1].copy(),  # type: ignore[attr-defined]
     ]

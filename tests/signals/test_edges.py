@@ -257,9 +257,9 @@ def test_warm_up_aligns_ring_rows_and_keeps_results() -> None:
     for sym, k in lengths.items():
         engine.warm_up(sym, bars(sym, close[n - k : n - 1], volume[n - k : n - 1], ts[n - k : n - 1]))
     rows = {sym: engine.slot(sym) for sym in lengths}
-    st, cur = engine._st, engine._cur  # type: ignore[attr-defined]
-    assert len({int(st[i, cur[i]]["pos"]) for i in rows.values()}) == 1
-    assert len({int(st[i, cur[i]]["vpos"]) for i in rows.values()}) == 1
+    st = engine._st  # type: ignore[attr-defined]
+    assert len({int(st[0, i]["pos"]) for i in rows.values()}) == 1
+    assert len({int(st[0, i]["vpos"]) for i in rows.values()}) == 1
     last = {sym: bars(sym, close[n - 1 :], volume[n - 1 :], ts[n - 1 :])[0] for sym in lengths}
     engine.on_bars(list(last.values()))
     for sym, k in lengths.items():

@@ -287,3 +287,12 @@ def test_on_arrays_statuses() -> None:
     assert engine.snapshot("X")["close"] == 2.0
     with pytest.raises(ValueError, match="slots"):
         engine.on_arrays(np.array([5]), np.array([1]), np.array([1.0]), np.array([1.0]))
+    # a bad slot anywhere in the batch: nothing of the batch is applied
+    y = engine.slot("Y")
+    for bad in (-1, 2, 1 << 40):
+        with pytest.raises(ValueError, match=f"got {bad} in row 1"):
+            engine.on_arrays(
+                np.array([y, bad]), np.array([20, 20]), np.array([4.0, 4.0]), np.array([1.0, 1.0])
+            )
+    assert engine.bars_seen("Y") == 0
+    assert engine.snapshot("X")["close"] == 2.0
