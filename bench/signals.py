@@ -82,6 +82,12 @@ def real(m: int, n: int) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
 
 
 # ---- (a) one new bar for every instrument ------------------------------------------------------
+def make_bars(cols: np.ndarray, close: np.ndarray, volume: np.ndarray, when: datetime) -> list[Bar]:
+    """One Bar per column (symbol S<col>): the objects a live round builds from fetched data."""
+    return [Bar(f"S{j}", Interval.D1, when, x, x, x, x, y) for j, x, y in
+            zip(cols.tolist(), close.tolist(), volume.tolist(), strict=True)]  # fmt: skip
+
+
 def bench_update(
     close: np.ndarray, volume: np.ndarray, label: str, refs: tuple[float, float, float, float] | None = None
 ) -> tuple[float, float, float, float]:
@@ -109,8 +115,7 @@ def bench_update(
         s, c, v = slots[ok], close[t, ok], volume[t, ok]
         q = t - warm
         if q >= 20 and q % 2:  # Bar objects in, SignalEvents out: the live work before a core round
-            bars = [Bar(f"S{j}", Interval.D1, day(t), x, x, x, x, y) for j, x, y in
-                    zip(s.tolist(), c.tolist(), v.tolist(), strict=True)]  # fmt: skip
+            bars = make_bars(s, c, v, day(t))
             start = time.perf_counter()
             events = engine.on_bars(bars)
             times["bars"].append((time.perf_counter() - start) / s.size)
@@ -197,8 +202,8 @@ def talipp_update(
         if mode == "evicted":
             evict += 1.0
         elif mode == "live":
-            bars = [Bar(f"S{j}", Interval.D1, day(t), x, x, x, x, y)  # noqa: F841 (the work is the point)
-                    for j, (x, y) in enumerate(zip(row_c, row_v, strict=True)) if x == x]  # fmt: skip
+            ok = ~np.isnan(close[t])
+            bars = make_bars(np.flatnonzero(ok), close[t, ok], volume[t, ok], day(t))  # noqa: F841 (the work is the point)
         n = 0
         start = time.perf_counter()
         for j, (f, s, r, va) in enumerate(objs):

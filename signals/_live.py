@@ -26,6 +26,21 @@ _PREFETCH_AHEAD = 12  # scattered rows: rows ahead whose ring lines are requeste
 _SCATTERED = 32  # rows count as scattered while the decayed count of ring-row changes exceeds this
 
 
+@jit(inline="always")
+def _prefetch_rings(
+    c_col: int, c_row: int, v_col: int, v_row: int, size: int, fast: int, pos: np.int64, vpos: np.int64
+) -> None:
+    """Request the ring lines a bar at ring positions (pos, vpos) will use: the close rows it
+    reads (pos - fast; pos + 1, the slow window's oldest with one spare slot) and writes (pos),
+    and the volume row it writes. `c_col`, `v_col`: addresses of the instrument's ring column."""
+    j = pos - fast
+    prefetch(c_col + (j + size if j < 0 else j) * c_row)
+    prefetch(c_col + pos * c_row)
+    j = pos + 1
+    prefetch(c_col + (0 if j == size else j) * c_row)
+    prefetch(v_col + vpos * v_row)
+
+
 @jit(nrt=False)
 def update(
     st: Arr, cring: Arr, vring: Arr, last_ts: Arr, seen: Arr,
@@ -71,23 +86,14 @@ def update(
             a = slots[far]
             prefetch(s_base + a * s_col)
             if (a & 7) == 0 and scattered <= _SCATTERED:  # a ring line holds 8 instruments
-                j = last_pos - fast
-                prefetch(c_base + (j + size if j < 0 else j) * c_row + a * c_col)
-                prefetch(c_base + last_pos * c_row + a * c_col)
-                j = last_pos + 1
-                prefetch(c_base + (0 if j == size else j) * c_row + a * c_col)
-                prefetch(v_base + last_vpos * v_row + a * v_col)
+                _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, fast,
+                                last_pos, last_vpos)  # fmt: skip
         ahead = k + _PREFETCH_AHEAD
         if scattered > _SCATTERED and ahead < n_rows:
             a = slots[ahead]
             r = st[0, _U(a)]
-            p = np.int64(r.pos)
-            j = p - fast
-            prefetch(c_base + (j + size if j < 0 else j) * c_row + a * c_col)
-            prefetch(c_base + p * c_row + a * c_col)
-            j = p + 1
-            prefetch(c_base + (0 if j == size else j) * c_row + a * c_col)
-            prefetch(v_base + np.int64(r.vpos) * v_row + a * v_col)
+            _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, fast,
+                            np.int64(r.pos), np.int64(r.vpos))  # fmt: skip
         i = _U(slots[k])
         t = ts[k]
         c = close[k]
