@@ -55,10 +55,12 @@ def update(
     st[0, i] is the state after the last bar, st[1, i] the state before it. A new bar copies
     st[0, i] to st[1, i] (streamed) and advances st[0, i] in place; a bar with the last seen
     timestamp replaces the last bar: it advances again from st[1, i], so nothing is counted
-    twice. An older bar is ignored; an invalid one (close not > 0, volume not >= 0, NaN) is
-    rejected. `seen[i]` holds the event bits already emitted for the last bar; they are cleared
-    from a correction's bits (dedup). With emit=False fired bits are recorded as emitted but
-    returned as 0.
+    twice. An instrument's first bar is written to the ring rows of the row applied before it
+    (results do not depend on ring positions; instruments fed together then write neighbouring
+    memory, also when they start at different bars). An older bar is ignored; an invalid one
+    (close not > 0, volume not >= 0, NaN) is rejected. `seen[i]` holds the event bits already
+    emitted for the last bar; they are cleared from a correction's bits (dedup). With
+    emit=False fired bits are recorded as emitted but returned as 0.
 
     Prefetching, so that cache misses overlap instead of stalling one after another: the record
     of the row `_FAR` rows ahead is requested, and while consecutive rows write the same ring
@@ -79,7 +81,8 @@ def update(
     s_before, s_col = st.strides
     size = cring.shape[0]
     scattered = 0
-    last_pos = last_vpos = np.int64(0)
+    last_pos = last_vpos = np.int64(0)  # ring rows the last applied row wrote
+    joined = False  # a row has been applied
     for k in range(_U(n_rows)):
         far = k + _FAR
         if far < n_rows:
@@ -112,6 +115,10 @@ def update(
         else:
             src = _U(0)
             done = 0
+            if joined and st[0, i].n == 0:  # a first bar joins the ring rows of the row before
+                r = st[0, i]
+                r.pos = last_pos
+                r.vpos = last_vpos
             at = s_base + i * s_col
             stream_copy64(at + s_before, at)
             o_status[k] = ST_NEW
@@ -120,6 +127,7 @@ def update(
         scattered += (16 if p0 != last_pos else 0) - (scattered >> 3)
         last_pos = p0
         last_vpos = np.int64(s.vpos)
+        joined = True
         (n, pos, vpos, cnt, vcnt, nzv, armed, sum_f, sum_s, sum_v, gain, loss,
          _f, _s, _r, _v, bits) = step(
             cring, vring, i, c, v, s.n, s.pos, s.vpos, s.cnt, s.vcnt, s.nzv, s.armed,

@@ -104,13 +104,20 @@ class SignalEngine:
 
     def _reset(self, i: int, bars: int = 0) -> None:
         """Row i as if it had seen no bar; its ring positions are set so that after `bars` bars
-        they point where a new row's would after none (instruments warmed up together then write
-        the same ring rows, neighbouring memory). Results do not depend on ring positions."""
+        they point where its neighbour row's point now (row i-1, else i+1, if it has seen bars;
+        else where a new row's would after none). Instruments warmed up together or one after
+        another then write the same ring rows, neighbouring memory, in the rounds that follow.
+        Results do not depend on ring positions."""
+        pos = vpos = 0
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(self._names) and self._st[0, j]["n"] > 0:
+                pos, vpos = int(self._st[0, j]["pos"]), int(self._st[0, j]["vpos"])
+                break
         self._cring[:, i] = 0.0
         self._vring[:, i] = 0.0
         self._st[:, i] = K.new_state(1)[:, 0]
-        self._st[0, i]["pos"] = -bars % self._cring.shape[0]
-        self._st[0, i]["vpos"] = -bars % self._vring.shape[0]
+        self._st[0, i]["pos"] = (pos - bars) % self._cring.shape[0]
+        self._st[0, i]["vpos"] = (vpos - bars) % self._vring.shape[0]
         self._last_ts[i] = L.TS_NONE
         self._seen[i] = 0
 

@@ -13,7 +13,7 @@ import pytest
 import signals.history
 from core.types import Bar, Interval, SignalType
 from signals import HistoryResult, SignalConfig, SignalEngine, compute_history
-from tests.signals.helpers import T0, bars, stamps, walk
+from tests.signals.helpers import T0, bars, current_state, stamps, walk
 
 SMALL = SignalConfig(sma_fast=2, sma_slow=4, rsi_period=3, volume_window=3, volume_multiple=2.0)
 
@@ -268,3 +268,69 @@ def test_warm_up_aligns_ring_rows_and_keeps_results() -> None:
         assert snap["sma_slow"] == ref.sma_slow[-1]
         assert snap["rsi"] == ref.rsi[-1]
         assert snap["vol_avg"] == ref.vol_avg[-1]
+
+
+def _ring_rows(engine: SignalEngine, symbols: list[str]) -> set[tuple[int, int]]:
+    st = engine._st  # type: ignore[attr-defined]
+    return {(int(st[0, engine.slot(s)]["pos"]), int(st[0, engine.slot(s)]["vpos"])) for s in symbols}
+
+
+def test_first_bars_join_the_ring_rows_of_the_row_before_and_keep_results() -> None:
+    """Instruments fed bar by bar from different first bars (new listings, symbols watched later
+    without stored bars) write the ring rows of the row applied before them, so a round touches
+    neighbouring memory; each one's values are still those of its own batch history."""
+    n = 500
+    close, volume = walk(n, 11)
+    ts = stamps(n)
+    starts = {"A": 0, "B": 7, "C": 230, "D": 499}
+    engine = SignalEngine()
+    for t in range(n):
+        engine.on_bars([bars(s, close[t : t + 1], volume[t : t + 1], ts[t : t + 1])[0]
+                        for s, first in starts.items() if t >= first])  # fmt: skip
+    assert len(_ring_rows(engine, list(starts))) == 1
+    for s, first in starts.items():
+        ref = compute_history(close[first:], volume[first:])
+        snap = engine.snapshot(s)
+        for name in ("sma_fast", "sma_slow", "rsi", "vol_avg"):
+            want = getattr(ref, name)[-1]
+            assert snap[name] == (None if np.isnan(want) else want), (s, name)
+
+
+def test_a_corrected_first_bar_keeps_the_ring_rows_it_joined() -> None:
+    close, volume = walk(40, 12)
+    ts = stamps(40)
+    a = bars("A", close, volume, ts)
+    first = bars("B", close[30:31] * 1.1, volume[30:31], ts[30:31])[0]
+    fixed = replace(first, close=first.close * 0.9)
+
+    def fed(*rounds: list[Bar]) -> SignalEngine:
+        engine = SignalEngine(SMALL)
+        for bar in a[:30]:
+            engine.on_bar(bar)
+        for r in rounds:
+            engine.on_bars(r)
+        return engine
+
+    corrected = fed([a[30], first], [fixed])  # the correction arrives alone, no row before it
+    direct = fed([a[30], fixed])
+    assert len(_ring_rows(corrected, ["A", "B"])) == 1
+    for x, y in zip(current_state(corrected, "B"), current_state(direct, "B"), strict=True):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_warm_up_joins_the_ring_rows_of_its_neighbour() -> None:
+    """A symbol warmed up while its neighbour row has been running writes the neighbour's ring
+    rows from the next round on."""
+    n = 400
+    close, volume = walk(n, 13)
+    ts = stamps(n)
+    engine = SignalEngine()
+    engine.warm_up("A", bars("A", close[:300], volume[:300], ts[:300]))
+    for t in range(300, 317):  # A runs on: its ring rows move
+        engine.on_bars(bars("A", close[t : t + 1], volume[t : t + 1], ts[t : t + 1]))
+    engine.warm_up("B", bars("B", close[100:317], volume[100:317], ts[100:317]))
+    assert len(_ring_rows(engine, ["A", "B"])) == 1
+    engine.on_bars(bars("A", close[317:318], volume[317:318], ts[317:318])
+                   + bars("B", close[317:318], volume[317:318], ts[317:318]))  # fmt: skip
+    assert len(_ring_rows(engine, ["A", "B"])) == 1
+    assert engine.snapshot("B")["sma_slow"] == compute_history(close[100:318], volume[100:318]).sma_slow[-1]
