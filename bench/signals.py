@@ -89,9 +89,18 @@ def make_bars(cols: np.ndarray, close: np.ndarray, volume: np.ndarray, when: dat
 
 
 def bench_update(
-    close: np.ndarray, volume: np.ndarray, label: str, refs: tuple[float, float, float, float] | None = None
+    close: np.ndarray,
+    volume: np.ndarray,
+    label: str,
+    refs: tuple[float, float, float, float] | None = None,
+    *,
+    stored: bool = False,
 ) -> tuple[float, float, float, float]:
-    """Prints the figures; returns (talipp warm, evicted, live, pandas-ta) us, or reuses `refs`."""
+    """Prints the figures; returns (talipp warm, evicted, live, pandas-ta) us, or reuses `refs`.
+
+    The first `warm` rows reach the engine bar by bar through `on_arrays`, or with `stored`
+    through `warm_up` per instrument (the scheduler's cold start from stored bars).
+    """
     n, m = close.shape
     warm = min(260, n - 25)
     engine = SignalEngine(CFG, Interval.D1, capacity=m)
@@ -104,9 +113,16 @@ def bench_update(
     def us(t: int) -> int:
         return (day(t) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
-    for t in range(warm):
-        ok = ~np.isnan(close[t])
-        engine.on_arrays(slots[ok], np.full(ok.sum(), us(t)), close[t, ok], volume[t, ok])
+    if stored:
+        for j in range(m):
+            rows = np.flatnonzero(~np.isnan(close[:warm, j]))
+            engine.warm_up(f"S{j}", [Bar(f"S{j}", Interval.D1, day(t), x, x, x, x, y) for t, x, y in
+                                     zip(rows.tolist(), close[rows, j].tolist(), volume[rows, j].tolist(),
+                                         strict=True)])  # fmt: skip
+    else:
+        for t in range(warm):
+            ok = ~np.isnan(close[t])
+            engine.on_arrays(slots[ok], np.full(ok.sum(), us(t)), close[t, ok], volume[t, ok])
     evict = np.zeros(8 << 20)  # 64 MiB, more than the last-level cache
     times: dict[str, list[float]] = {"warm": [], "evicted": [], "live": [], "bars": []}
     fired = 0
@@ -167,12 +183,18 @@ def bench_update(
     return refs
 
 
-def staggered(close: np.ndarray, volume: np.ndarray, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """The same walks, each instrument starting 0..199 bars late (NaN before): fed bar by bar
-    from different starts, instruments write scattered ring rows (worst case for the layout)."""
+def staggered(
+    close: np.ndarray, volume: np.ndarray, missing: float = 0.0, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """The same walks, each instrument starting 0..199 bars late (NaN before), and a share
+    `missing` of later bars missing at random. Fed bar by bar, a first bar joins the ring rows of
+    the row before it; a missing bar leaves its instrument one ring row behind its neighbours
+    for good, so with gaps the rows scatter (the worst case for the layout)."""
     out = close.copy()
-    late = np.random.default_rng(seed).integers(0, 200, close.shape[1])
+    rng = np.random.default_rng(seed)
+    late = rng.integers(0, 200, close.shape[1])
     out[np.arange(close.shape[0])[:, None] < late[None, :]] = np.nan
+    out[rng.random(close.shape) < missing] = np.nan
     return out, volume
 
 
@@ -332,6 +354,8 @@ def main() -> None:
     close, volume = synthetic(m, n)
     refs = bench_update(close, volume, "synthetic random walks")
     bench_update(*staggered(close, volume), "synthetic, staggered starts", refs)
+    gappy = staggered(close, volume, missing=0.02)
+    bench_update(*gappy, "synthetic, staggered starts, 2% of bars missing", refs)
     bench_history(close, volume, "synthetic random walks")
     bench_memory(close, volume)
     del close, volume
@@ -343,7 +367,8 @@ def main() -> None:
         rc, rv, names = loaded
         print(f"(real data) {len(names)} daily histories from {DATA}, union calendar, last {rc.shape[0]}"
               f" rows where most have bars (NaN = no bar), tiled to {m} columns")  # fmt: skip
-        bench_update(rc, rv, "real histories")
+        bench_update(rc, rv, "real histories, warmed up from stored bars", stored=True)
+        bench_update(rc, rv, "real histories, fed bar by bar from their first rows")
         bench_history(rc, rv, "real histories")
     print(f"total {time.perf_counter() - start:.0f} s, load average {os.getloadavg()[0]:.1f} at the end")
 
