@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +18,16 @@ from core.types import (
     SourceHealth,
 )
 from signals import SignalConfig, SignalEngine
+
+
+async def wait_for(cond: Callable[[], bool]) -> None:
+    """Until `cond()` holds, polling every 20 ms for up to 30 s (generous: the first engine call or
+    backtest may JIT-compile on a loaded machine)."""
+    for _ in range(1500):
+        if cond():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached within 30 s")
 
 
 class FixedClock:

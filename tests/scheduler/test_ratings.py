@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,6 +26,7 @@ from tests.scheduler.fakes import (
     daily_bars,
     engine_factory,
     instrument,
+    wait_for,
 )
 
 NOW = datetime(2026, 11, 18, 21, 0, tzinfo=UTC)  # Thu 06:00 KST
@@ -127,14 +127,6 @@ async def make(sqlite_repos: Repositories) -> AsyncIterator[Maker]:
             await rt.stop()
 
 
-async def _wait_for(cond: Callable[[], bool]) -> None:
-    for _ in range(1500):  # the first backtest may JIT-compile on a loaded machine
-        if cond():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached within 30 s")
-
-
 async def test_missing_and_stale_ratings_are_computed_fresh_ones_kept_short_ones_skipped(
     sqlite_repos: Repositories, make: Maker
 ) -> None:
@@ -221,7 +213,7 @@ async def test_new_symbol_bars_chain_to_rating_and_start_up_catches_up(
     rt.start()
     await rt.ready()
     # start-up: the rating job is brought forward and rates what has no rating yet
-    await _wait_for(lambda: "rate_signals" in rt.runs)
+    await wait_for(lambda: "rate_signals" in rt.runs)
     assert rt.runs["rate_signals"].detail.startswith("1 rated, 2 skipped"), rt.runs["rate_signals"].detail
     assert await sqlite_repos.ratings.list_ratings("OLDCO")
     assert rt.scheduler is not None
@@ -235,7 +227,7 @@ async def test_new_symbol_bars_chain_to_rating_and_start_up_catches_up(
     chained = rt.scheduler.get_job("rate_signals:finalise_bars.us")
     assert chained is not None
     assert sorted(chained.kwargs["symbols"]) == ["IPO", "NEWCO"]
-    await _wait_for(lambda: "rate_signals:finalise_bars.us" in rt.runs)
+    await wait_for(lambda: "rate_signals:finalise_bars.us" in rt.runs)
     assert rt.runs["rate_signals:finalise_bars.us"].detail.startswith("1 rated, 1 skipped, 0 fresh")
     assert len(await sqlite_repos.ratings.list_ratings("NEWCO")) == len(SignalType) * 2
     # rated symbols do not chain again, nor do ones found too short (the daily run retries those)
@@ -263,7 +255,7 @@ async def test_a_newly_watched_symbol_is_rated_within_seconds(
     job = rt.scheduler.get_job("rate_signals:watch")
     assert job is not None
     assert job.kwargs["symbols"] == ["ALSO", "GOOG"]  # two /watch commands, one run
-    await _wait_for(lambda: "rate_signals:watch" in rt.runs)
+    await wait_for(lambda: "rate_signals:watch" in rt.runs)
     assert rt.runs["rate_signals:watch"].detail.startswith("2 rated"), rt.runs["rate_signals:watch"].detail
     assert len(await sqlite_repos.ratings.list_ratings("GOOG")) == len(SignalType) * 2
 

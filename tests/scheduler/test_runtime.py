@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,18 +13,10 @@ from core.ports import Repositories
 from core.types import Market, SignalType, SourceHealth
 from storage import Database
 from tests.scheduler.conftest import RuntimeMaker, next_bar
-from tests.scheduler.fakes import FakeMarket, FixedClock, RecordingNotifier, instrument
+from tests.scheduler.fakes import FakeMarket, FixedClock, RecordingNotifier, instrument, wait_for
 
 # the jump from ~87 to 140 crosses the SMA 200 and pushes the RSI over 70
 CROSSING = [("AAA", SignalType.BREAKOUT_200), ("AAA", SignalType.RSI_OVERBOUGHT)]
-
-
-async def _wait_for(cond: Callable[[], bool]) -> None:
-    for _ in range(1000):  # generous: the first engine call may JIT-compile on a loaded machine
-        if cond():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not reached within 20 s")
 
 
 async def test_bar_crossing_sma200_alerts_once_within_one_scheduler_cycle(
@@ -39,7 +30,7 @@ async def test_bar_crossing_sma200_alerts_once_within_one_scheduler_cycle(
     market.queued["BBB"] = [next_bar(seeded, "BBB", 80.0)]  # stays below: no event
     assert rt.scheduler is not None
     rt.scheduler.modify_job("finalise_bars.us", next_run_time=datetime.now(UTC))  # the scheduler fires it
-    await _wait_for(lambda: "finalise_bars.us" in rt.runs)  # recorded after its evaluate_signals.us
+    await wait_for(lambda: "finalise_bars.us" in rt.runs)  # recorded after its evaluate_signals.us
     assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
     assert all(e.id is not None for e in notifier.published)
     assert await seeded.outbox.count_pending() == 2
@@ -146,7 +137,7 @@ async def test_stop_waits_for_the_running_job_and_saves_state(
     rt.start()
     await rt.ready()
     job = asyncio.create_task(rt.run_job("update_prices.us"))
-    await _wait_for(lambda: market.active == 1)
+    await wait_for(lambda: market.active == 1)
     await rt.stop()
     assert job.done()
     assert job.result().outcome == "ok"
@@ -258,11 +249,11 @@ async def test_restart_after_a_missed_close_runs_the_bar_job_at_once(
     )
     rt.start()
     await rt.ready()
-    await _wait_for(lambda: rt.runs.get("finalise_bars.us") is not None)
+    await wait_for(lambda: rt.runs.get("finalise_bars.us") is not None)
     assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
     # Xetra ran after its close; KRX/KETS closes were this morning UTC and never ran: brought forward
     assert "finalise_bars.xetra" not in rt.runs
-    await _wait_for(lambda: {"finalise_bars.krx", "finalise_bars.kets", "fetch_eex_auctions"} <= set(rt.runs))
+    await wait_for(lambda: {"finalise_bars.krx", "finalise_bars.kets", "fetch_eex_auctions"} <= set(rt.runs))
 
 
 async def test_start_warns_when_no_krx_exam_day_is_known_ahead(
