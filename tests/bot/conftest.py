@@ -15,6 +15,7 @@ from bot.services import BotServices
 from core.ports import Repositories
 from tests.bot.fakes import FakeClock, make_services, make_settings
 from tests.fakes.fake_telegram import FakeTelegram, Sent
+from tests.fakes.telegram_payloads import callback_query_dict
 
 
 @pytest.fixture
@@ -62,6 +63,14 @@ class Harness:
         )
         await self.feed({"message": msg})
         return self.tg.sent[before:]
+
+    async def press(
+        self, chat_id: int, data: str, *, user_id: int | None = None, message_id: int = 1
+    ) -> None:
+        """Press the button with callback `data` on the bot's message `message_id` in `chat_id`."""
+        self._ids += 1
+        cq = callback_query_dict(chat_id, data, f"cq{self._ids}", user_id=user_id, message_id=message_id)
+        await self.feed({"callback_query": cq})
 
 
 @pytest.fixture

@@ -96,22 +96,7 @@ async def test_callback_button_unwatches_and_edits_the_list(harness: Harness) ->
     await harness.say(508, "/watch FCO2.DE")
     await harness.say(508, "/watch KAU25")
     before = len(harness.tg.requests)
-    await harness.feed(
-        {
-            "callback_query": {
-                "id": "cq1",
-                "from": {"id": 508, "is_bot": False, "first_name": "U"},
-                "chat_instance": "x",
-                "data": "wu|KAU25",
-                "message": {
-                    "message_id": 77,
-                    "date": 0,
-                    "chat": {"id": 508, "type": "private", "first_name": "U"},
-                    "text": "list",
-                },
-            }
-        }
-    )
+    await harness.press(508, "wu|KAU25", message_id=77)
     methods = [r.method for r in harness.tg.requests[before:]]
     assert "answerCallbackQuery" in methods
     assert "editMessageText" in methods
@@ -124,21 +109,7 @@ async def test_callback_button_unwatches_and_edits_the_list(harness: Harness) ->
 
 async def test_mute_button_mutes_one_signal(harness: Harness) -> None:
     await harness.say(509, "/watch FCO2.DE")
-    await harness.feed(
-        {
-            "callback_query": {
-                "id": "cq2",
-                "from": {"id": 509, "is_bot": False, "first_name": "U"},
-                "chat_instance": "x",
-                "data": "m|FCO2.DE|golden_cross",
-                "message": {
-                    "message_id": 78,
-                    "date": 0,
-                    "chat": {"id": 509, "type": "private", "first_name": "U"},
-                },
-            }
-        }
-    )
+    await harness.press(509, "m|FCO2.DE|golden_cross", message_id=78)
     answer = harness.tg.calls("answerCallbackQuery")[-1]
     assert "Muted" in answer.params["text"]
     [watch] = await harness.app.bot_data.env.services.repos.watches.list_watches(509)  # type: ignore[union-attr]
@@ -248,21 +219,7 @@ async def test_command_rate_limit_per_chat(harness: Harness) -> None:
 async def test_group_callback_needs_a_group_admin(harness: Harness) -> None:
     harness.tg.group_admins[-1003] = {42}
     await harness.say(-1003, "/watch FCO2.DE", user_id=42)
-    await harness.feed(
-        {
-            "callback_query": {
-                "id": "cq3",
-                "from": {"id": 41, "is_bot": False, "first_name": "U"},
-                "chat_instance": "x",
-                "data": "u|FCO2.DE",
-                "message": {
-                    "message_id": 79,
-                    "date": 0,
-                    "chat": {"id": -1003, "type": "supergroup", "title": "G"},
-                },
-            }
-        }
-    )
+    await harness.press(-1003, "u|FCO2.DE", user_id=41, message_id=79)
     answer = harness.tg.calls("answerCallbackQuery")[-1]
     assert "Only the group's administrators" in answer.params["text"]
     assert answer.params["show_alert"] == "true"

@@ -176,22 +176,7 @@ async def test_settings_toggle_news_alerts(sqlite_repos: Repositories) -> None:
 async def test_settings_button_toggles_and_edits_the_message(harness: Harness) -> None:
     [shown] = await harness.say(531, "/settings")
     assert "News alerts: off" in shown.text
-    await harness.feed(
-        {
-            "callback_query": {
-                "id": "cq9",
-                "from": {"id": 531, "is_bot": False, "first_name": "U"},
-                "chat_instance": "x",
-                "data": "ns|on",
-                "message": {
-                    "message_id": 78,
-                    "date": 0,
-                    "chat": {"id": 531, "type": "private", "first_name": "U"},
-                    "text": "settings",
-                },
-            }
-        }
-    )
+    await harness.press(531, "ns|on", message_id=78)
     edit = harness.tg.calls("editMessageText")[-1]
     assert "News alerts: on" in edit.params["text"]
     repos = harness.app.bot_data.env.services.repos  # type: ignore[union-attr]

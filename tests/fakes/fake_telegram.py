@@ -37,6 +37,7 @@ from tests.fakes.telegram_payloads import (
     BOT_ID,
     BOT_USERNAME,
     bot_user,
+    callback_query_dict,
     chat_dict,
     error,
     member_dict,
@@ -203,16 +204,10 @@ class FakeTelegram:
     def push_callback(
         self, chat_id: int, data: str, *, user_id: int | None = None, message_id: int = 1
     ) -> int:
-        user = user_dict(user_id or chat_id)
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": chat_dict(chat_id, "private" if chat_id > 0 else "supergroup", "Group"),
-            "from": bot_user(),
-            "text": "message with buttons",
-        }
-        cq = {"id": f"cq{next(self._message_ids)}", "from": user, "chat_instance": "ci", "data": data}
-        return self.push_update({"callback_query": {**cq, "message": message}})
+        cq = callback_query_dict(
+            chat_id, data, f"cq{next(self._message_ids)}", user_id=user_id or chat_id, message_id=message_id
+        )
+        return self.push_update({"callback_query": cq})
 
     def push_my_chat_member(self, chat_id: int, old: str, new: str, *, chat_type: str = "private") -> int:
         member = {

@@ -72,3 +72,18 @@ def message_dict(
         length = len(text.split(maxsplit=1)[0]) if text.strip() else 1
         msg["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
     return msg
+
+
+def callback_query_dict(
+    chat_id: int, data: str, cq_id: str, *, user_id: int | None = None, message_id: int = 1
+) -> dict[str, Any]:
+    """A button press by `user_id` (default: the chat's own id) on the bot's message `message_id`."""
+    message = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": chat_dict(chat_id, "private" if chat_id > 0 else "supergroup", "Group"),
+        "from": bot_user(),
+        "text": "message with buttons",
+    }
+    user = user_dict(user_id if user_id is not None else abs(chat_id))
+    return {"id": cq_id, "from": user, "chat_instance": "ci", "data": data, "message": message}
