@@ -6,9 +6,9 @@
     engine's array core and of its Bar-object path, against talipp per-instrument objects
     (SMA, SMA, RSI, volume SMA) for all N instruments, and pandas-ta recomputing the last 250
     bars (timed on a sample of instruments and extrapolated). The core and talipp are each timed
-    in three conditions, and compared within each: warm (back to back), evicted (after a write
-    over 64 MiB) and live (after building one Bar object per instrument, the work a live round
-    does first);
+    in three conditions, and compared within each: warm (back to back), evicted (a write over
+    64 MiB, then the round's inputs built fresh: the state is in memory only) and live (after
+    building one Bar object per instrument, the work a live round does first);
 (b) full history N x bars: compute_history throughput (default threads and single-threaded)
     against TA-Lib called per instrument (single-threaded);
 (c) memory of the engine state for N instruments.
@@ -127,9 +127,12 @@ def bench_update(
     times: dict[str, list[float]] = {"warm": [], "evicted": [], "live": [], "bars": []}
     fired = 0
     for t in range(warm, warm + 40):
+        q = t - warm
+        mode = "warm" if q < 10 else "evicted" if q < 20 else "live"
+        if mode == "evicted":  # before the round's inputs are built: a live round builds them fresh
+            evict += 1.0
         ok = ~np.isnan(close[t])
         s, c, v = slots[ok], close[t, ok], volume[t, ok]
-        q = t - warm
         if q >= 20 and q % 2:  # Bar objects in, SignalEvents out: the live work before a core round
             bars = make_bars(s, c, v, day(t))
             start = time.perf_counter()
@@ -137,10 +140,7 @@ def bench_update(
             times["bars"].append((time.perf_counter() - start) / s.size)
             fired += len(events)
             continue
-        mode = "warm" if q < 10 else "evicted" if q < 20 else "live"
         stamps = np.full(s.size, us(t))
-        if mode == "evicted":
-            evict += 1.0
         start = time.perf_counter()
         res = engine.on_arrays(s, stamps, c, v)
         times[mode].append((time.perf_counter() - start) / s.size)
@@ -204,8 +204,9 @@ def talipp_update(
     """(warm, evicted, live) microseconds per instrument-update of talipp objects for every column.
 
     Warm rounds come back to back; evicted ones follow a write over 64 MiB (more than the
-    last-level cache), live ones the building of one Bar object per instrument (as the engine's
-    live rounds follow its Bar path). Rows without a bar (NaN) are skipped.
+    last-level cache) made before the round's inputs are built; live ones follow the building of
+    one Bar object per instrument (as the engine's live rounds follow its Bar path). Rows
+    without a bar (NaN) are skipped.
     """
     from talipp.indicators import RSI, SMA
 
@@ -219,11 +220,11 @@ def talipp_update(
     evict = np.zeros(8 << 20)
     times: dict[str, list[float]] = {"warm": [], "evicted": [], "live": []}
     for t in range(warm, warm + 15):
-        row_c, row_v = close[t].tolist(), volume[t].tolist()
         mode = ("warm", "evicted", "live")[(t - warm) % 3]
-        if mode == "evicted":
+        if mode == "evicted":  # before the round's inputs are built, as for the engine
             evict += 1.0
-        elif mode == "live":
+        row_c, row_v = close[t].tolist(), volume[t].tolist()
+        if mode == "live":
             ok = ~np.isnan(close[t])
             bars = make_bars(np.flatnonzero(ok), close[t, ok], volume[t, ok], day(t))  # noqa: F841 (the work is the point)
         n = 0
