@@ -28,17 +28,21 @@ _SCATTERED = 32  # rows count as scattered while the decayed count of ring-row c
 
 @jit(inline="always")
 def _prefetch_rings(
-    c_col: int, c_row: int, v_col: int, v_row: int, size: int, fast: int, pos: np.int64, vpos: np.int64
-) -> None:
+    c_col: int, c_row: int, v_col: int, v_row: int, size: int, v_size: int, fast: int,
+    pos: np.int64, vpos: np.int64,
+) -> None:  # fmt: skip
     """Request the ring lines a bar at ring positions (pos, vpos) will use: the close rows it
     reads (pos - fast; pos + 1, the slow window's oldest with one spare slot) and writes (pos),
-    and the volume row it writes. `c_col`, `v_col`: addresses of the instrument's ring column."""
+    and the volume rows it writes (vpos) and reads (vpos + 1, the window's oldest).
+    `c_col`, `v_col`: addresses of the instrument's ring column."""
     j = pos - fast
     prefetch(c_col + (j + size if j < 0 else j) * c_row)
     prefetch(c_col + pos * c_row)
     j = pos + 1
     prefetch(c_col + (0 if j == size else j) * c_row)
     prefetch(v_col + vpos * v_row)
+    j = vpos + 1
+    prefetch(v_col + (0 if j == v_size else j) * v_row)
 
 
 @jit(nrt=False)
@@ -80,6 +84,7 @@ def update(
     s_base = st.ctypes.data
     s_before, s_col = st.strides
     size = cring.shape[0]
+    v_size = vring.shape[0]
     scattered = 0
     last_pos = last_vpos = np.int64(0)  # ring rows the last applied row wrote
     joined = False  # a row has been applied
@@ -89,13 +94,13 @@ def update(
             a = slots[far]
             prefetch(s_base + a * s_col)
             if (a & 7) == 0 and scattered <= _SCATTERED:  # a ring line holds 8 instruments
-                _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, fast,
+                _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, v_size, fast,
                                 last_pos, last_vpos)  # fmt: skip
         ahead = k + _PREFETCH_AHEAD
         if scattered > _SCATTERED and ahead < n_rows:
             a = slots[ahead]
             r = st[0, _U(a)]
-            _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, fast,
+            _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, v_size, fast,
                             np.int64(r.pos), np.int64(r.vpos))  # fmt: skip
         i = _U(slots[k])
         t = ts[k]
