@@ -5,7 +5,9 @@
 (a) one new bar for N instruments (all signal types): microseconds per instrument-update of the
     engine's array core and of its Bar-object path, against talipp per-instrument objects
     (SMA, SMA, RSI, volume SMA) for all N instruments, and pandas-ta recomputing the last 250
-    bars (timed on a sample of instruments and extrapolated). The core and talipp are each timed
+    bars (timed on a sample of instruments and extrapolated). talipp is timed twice: with the
+    seven signal rules applied to its outputs (the core's work: same event bits, checked in the
+    run) and with its indicators alone. The core and talipp are each timed
     in three conditions, and compared within each: warm (back to back), evicted (a write over
     64 MiB, then the round's inputs built fresh: the state is in memory only) and live (after
     building one Bar object per instrument, the work a live round does first);
@@ -27,13 +29,14 @@ import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, NamedTuple
 
 # run as a script, this file's folder comes first on sys.path and its name would shadow the package
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import numpy as np  # noqa: E402
 
-from core.types import Bar, Interval  # noqa: E402
+from core.types import Bar, Interval, SignalType  # noqa: E402
 from signals import SignalConfig, SignalEngine, compute_history  # noqa: E402
 
 CFG = SignalConfig()
@@ -82,6 +85,15 @@ def real(m: int, n: int) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
 
 
 # ---- (a) one new bar for every instrument ------------------------------------------------------
+class Refs(NamedTuple):
+    """Reference microseconds per instrument-update: talipp (warm, evicted, live) with the seven
+    rules (the same work as the engine core) and with the indicators alone; pandas-ta."""
+
+    rules: tuple[float, float, float]
+    plain: tuple[float, float, float]
+    pandas_ta: float
+
+
 def make_bars(cols: np.ndarray, close: np.ndarray, volume: np.ndarray, when: datetime) -> list[Bar]:
     """One Bar per column (symbol S<col>): the objects a live round builds from fetched data."""
     return [Bar(f"S{j}", Interval.D1, when, x, x, x, x, y) for j, x, y in
@@ -92,11 +104,11 @@ def bench_update(
     close: np.ndarray,
     volume: np.ndarray,
     label: str,
-    refs: tuple[float, float, float, float] | None = None,
+    refs: Refs | None = None,
     *,
     stored: bool = False,
-) -> tuple[float, float, float, float]:
-    """Prints the figures; returns (talipp warm, evicted, live, pandas-ta) us, or reuses `refs`.
+) -> Refs:
+    """Prints the figures; returns the references' times (see `Refs`), or reuses `refs`.
 
     The first `warm` rows reach the engine bar by bar through `on_arrays`, or with `stored`
     through `warm_up` per instrument (the scheduler's cold start from stored bars).
@@ -126,6 +138,7 @@ def bench_update(
     evict = np.zeros(8 << 20)  # 64 MiB, more than the last-level cache
     times: dict[str, list[float]] = {"warm": [], "evicted": [], "live": [], "bars": []}
     fired = 0
+    bits = np.zeros((TALIPP_ROUNDS, m), dtype=np.int16)  # the engine's event bits per round and column
     for t in range(warm, warm + 40):
         q = t - warm
         mode = "warm" if q < 10 else "evicted" if q < 20 else "live"
@@ -139,6 +152,9 @@ def bench_update(
             events = engine.on_bars(bars)
             times["bars"].append((time.perf_counter() - start) / s.size)
             fired += len(events)
+            if q < TALIPP_ROUNDS:
+                for e in events:
+                    bits[q, int(e.symbol[1:])] |= 1 << KINDS.index(e.signal)
             continue
         stamps = np.full(s.size, us(t))
         start = time.perf_counter()
@@ -146,19 +162,30 @@ def bench_update(
         times[mode].append((time.perf_counter() - start) / s.size)
         assert not res.status.any(), "every row must be a new bar"
         fired += int(np.count_nonzero(res.bits))
+        if q < TALIPP_ROUNDS:
+            bits[q, ok] = res.bits
     assert all(
         engine.bars_seen(f"S{j}") == warm + 40 for j in range(0, m, 997) if not np.isnan(close[:, j]).any()
     )
     ours = {k: statistics.median(v) * 1e6 for k, v in times.items()}
 
     pta_sample = min(m, 40)
+    agree = ""
     if refs is None:
         pta = pandas_ta_update(close[:, :pta_sample], volume[:, :pta_sample], warm)
-        refs = (*talipp_update(close, volume, warm, day), float("nan") if pta is None else pta)
+        refs, their_bits = talipp_update(close, volume, warm, day)
+        gc.collect()
+        refs = refs._replace(pandas_ta=float("nan") if pta is None else pta)
+        ruled = their_bits[:, 0] >= 0  # the rounds talipp ran with the rules
+        ours_b, theirs_b = bits[ruled], their_bits[ruled]
+        agree = (
+            f"; event bits as the engine's in {(ours_b == theirs_b).all(axis=0).mean():.2%} of instruments"
+            f" over its {int(ruled.sum())} rounds with rules ({_events(ours_b)} events by the engine,"
+            f" {_events(theirs_b)} with talipp)"
+        )
         again = ""
     else:
         again = " (from the run above)"
-    t_warm, t_evicted, t_live, pta_us = refs
     per = "us/instrument-update"
     print(f"(a) one new bar for {m} instruments [{label}], all signal types ({fired} events in 40 rounds)")
     rows = [
@@ -166,20 +193,35 @@ def bench_update(
         ("  after 64 MiB written", ours["evicted"], "evicted: state in memory only (median of 10)"),
         ("  after the Bar path round", ours["live"], "live: after building Bars and on_bars (median of 10)"),
         ("engine Bar path (on_bars)", ours["bars"], "Bar objects in, SignalEvents out (median of 10)"),
-        ("talipp, 4 objects/instrument", t_warm, f"warm: back to back (median of 5, all {m}){again}"),
-        ("  after 64 MiB written", t_evicted, f"evicted (median of 5){again}"),
-        ("  after building Bars", t_live, f"live: after building {m} Bar objects (median of 5){again}"),
-        ("pandas-ta, last 250 bars", pta_us, f"talib=False; {pta_sample} instruments, extrapolated{again}"),
+        ("talipp + the 7 rules", refs.rules[0], f"warm: back to back (median of 5, all {m}){again}{agree}"),
+        ("  after 64 MiB written", refs.rules[1], f"evicted (median of 5){again}"),
+        (
+            "  after building Bars",
+            refs.rules[2],
+            f"live: after building {m} Bar objects (median of 5){again}",
+        ),
+        ("talipp, indicators only", refs.plain[0], "warm: the 4 add() calls alone, no signal"),
+        ("  after 64 MiB written", refs.plain[1], "evicted"),
+        ("  after building Bars", refs.plain[2], "live"),
+        (
+            "pandas-ta, last 250 bars",
+            refs.pandas_ta,
+            f"talib=False; {pta_sample} instruments, extrapolated{again}",
+        ),
     ]
     for name, x, note in rows:
         print(f"    {name:31s} {x:11.4f} {per} {x * m / 1e3:10.2f} ms/round  {note}")
-    ratios = f"{t_warm / ours['warm']:.0f}x warm, {t_evicted / ours['evicted']:.0f}x evicted"
-    print(
-        f"    ratio talipp / engine core     {ratios}, {t_live / ours['live']:.0f}x live"
-        " (each against talipp in the same condition; goal >= 300x)"
-    )
-    print(f"    ratio talipp / engine Bar path {t_warm / ours['bars']:11.1f}x")
-    print(f"    ratio pandas-ta / engine core  {pta_us / ours['warm']:11.0f}x warm")
+    conds = ("warm", "evicted", "live")
+    for what, ref in (("talipp + rules / engine core", refs.rules), ("talipp indicators / core", refs.plain)):
+        ratios = ", ".join(f"{ref[i] / ours[k]:.0f}x {k}" for i, k in enumerate(conds))
+        goal = (
+            " (same work, same condition; goal >= 300x)"
+            if ref is refs.rules
+            else " (less work than the core)"
+        )
+        print(f"    ratio {what:29s} {ratios}{goal}")
+    print(f"    ratio talipp + rules / Bar path     {refs.rules[0] / ours['bars']:.1f}x")
+    print(f"    ratio pandas-ta / engine core       {refs.pandas_ta / ours['warm']:.0f}x warm")
     return refs
 
 
@@ -198,48 +240,148 @@ def staggered(
     return out, volume
 
 
+TALIPP_ROUNDS = 30
+KINDS = list(SignalType)  # event bit k is KINDS[k]
+
+
+def _events(bits: np.ndarray) -> int:
+    return int(np.unpackbits(bits.astype(np.uint8)).sum())
+
+
 def talipp_update(
     close: np.ndarray, volume: np.ndarray, warm: int, day: Callable[[int], datetime]
-) -> tuple[float, float, float]:
-    """(warm, evicted, live) microseconds per instrument-update of talipp objects for every column.
+) -> tuple[Refs, np.ndarray]:
+    """talipp objects (SMA, SMA, RSI, volume SMA) for every column, timed per instrument-update
+    (microseconds; pandas-ta left NaN) two ways, rounds taking turns on the same objects:
+    - with the seven signal rules applied to talipp's outputs, as code built on talipp would:
+      the core's work, for the same event bits (returned per round, 0 in the other rounds);
+    - the four `add` calls alone; the rules' state is then brought up to date after the clock.
 
-    Warm rounds come back to back; evicted ones follow a write over 64 MiB (more than the
-    last-level cache) made before the round's inputs are built; live ones follow the building of
-    one Bar object per instrument (as the engine's live rounds follow its Bar path). Rows
-    without a bar (NaN) are skipped.
+    Each way in three conditions, five rounds each: warm (back to back), evicted (after a write
+    over 64 MiB, more than the last-level cache, made before the round's inputs are built), live
+    (after building one Bar object per instrument, as the engine's live rounds follow its Bar
+    path). Rows without a bar (NaN) are skipped.
     """
     from talipp.indicators import RSI, SMA
 
+    m = close.shape[1]
     objs = []
-    for j in range(close.shape[1]):
+    for j in range(m):
         ok = ~np.isnan(close[:warm, j])
         c, v = close[:warm, j][ok].tolist(), volume[:warm, j][ok].tolist()
         objs.append(
             (SMA(CFG.sma_fast, c), SMA(CFG.sma_slow, c), RSI(CFG.rsi_period, c), SMA(CFG.volume_window, v))
         )
+    armed = [_armed_after(o, close[:warm, j], volume[:warm, j]) for j, o in enumerate(objs)]
     evict = np.zeros(8 << 20)
-    times: dict[str, list[float]] = {"warm": [], "evicted": [], "live": []}
-    for t in range(warm, warm + 15):
-        mode = ("warm", "evicted", "live")[(t - warm) % 3]
+    times = {rules: {"warm": [], "evicted": [], "live": []} for rules in (True, False)}
+    fired = np.full((TALIPP_ROUNDS, m), -1, dtype=np.int16)  # -1: a round without the rules
+    for q in range(TALIPP_ROUNDS):
+        t = warm + q
+        mode = ("warm", "evicted", "live")[q // 2 % 3]
+        rules = bool((q + q // 2) % 2)  # rules first in every other pair of rounds
         if mode == "evicted":  # before the round's inputs are built, as for the engine
             evict += 1.0
         row_c, row_v = close[t].tolist(), volume[t].tolist()
         if mode == "live":
             ok = ~np.isnan(close[t])
             bars = make_bars(np.flatnonzero(ok), close[t, ok], volume[t, ok], day(t))  # noqa: F841 (the work is the point)
-        n = 0
         start = time.perf_counter()
-        for j, (f, s, r, va) in enumerate(objs):
-            x = row_c[j]
-            if x != x:  # no bar
-                continue
+        out, n = talipp_round(objs, armed, row_c, row_v, rules=rules)
+        times[rules][mode].append((time.perf_counter() - start) / max(1, n))
+        if rules:
+            fired[q] = out
+        else:  # the rules' state, after the clock: what the last bar arms
+            for j in np.flatnonzero(~np.isnan(close[t])).tolist():
+                armed[j] = _armed_after(objs[j], close[: t + 1, j], volume[: t + 1, j])
+
+    def med(rules: bool) -> tuple[float, float, float]:
+        return tuple(statistics.median(v) * 1e6 for v in times[rules].values())  # type: ignore[return-value]
+
+    return Refs(med(True), med(False), float("nan")), fired
+
+
+def _armed_after(objs: tuple[Any, Any, Any, Any], close: np.ndarray, volume: np.ndarray) -> int:
+    """The event bits that one column's last bar (the last non-NaN of `close`) arms, from its
+    talipp objects after that bar."""
+    rows = np.flatnonzero(~np.isnan(close))
+    if not rows.size:
+        return 0
+    f, s, r, va = objs
+    base = va.output_values[-2] if len(va) > 1 else None
+    return _level_arm(close[rows[-1]], f[-1], s[-1], r[-1], base, volume[rows[-1]])[1]
+
+
+def talipp_round(
+    objs: list[tuple[Any, Any, Any, Any]], armed: list[int], row_c: list[float], row_v: list[float],
+    *, rules: bool,
+) -> tuple[list[int], int]:  # fmt: skip
+    """One bar for every column with one (NaN close: none): (event bits per column, bars added).
+
+    With `rules`, the volume baseline is read before the bar is added, and `_level_arm` applied
+    to the outputs after: a bit fires where this bar's condition holds and the previous bar
+    armed it (`armed`, per column, updated here).
+    """
+    out = [0] * len(objs)
+    n = 0
+    for j, (f, s, r, va) in enumerate(objs):
+        x = row_c[j]
+        if x != x:  # no bar
+            continue
+        v = row_v[j]
+        n += 1
+        if not rules:
             f.add(x)
             s.add(x)
             r.add(x)
-            va.add(row_v[j])
-            n += 1
-        times[mode].append((time.perf_counter() - start) / max(1, n))
-    return tuple(statistics.median(v) * 1e6 for v in times.values())  # type: ignore[return-value]
+            va.add(v)
+            continue
+        vo = va.output_values
+        base = vo[-1] if vo else None  # average of the previous bars' volumes
+        f.add(x)
+        s.add(x)
+        r.add(x)
+        va.add(v)
+        level, arm = _level_arm(x, f[-1], s[-1], r[-1], base, v)
+        out[j] = level & armed[j]
+        armed[j] = arm
+    return out, n
+
+
+def _level_arm(
+    x: float, sf: float | None, ss: float | None, rsi: float | None, base: float | None, v: float
+) -> tuple[int, int]:
+    """The seven rules on talipp outputs (None = not yet defined): (bits whose condition holds
+    on this bar, bits whose condition is defined and does not hold, which the next bar can fire).
+    Bit values follow `SignalType` order, as in the engine."""
+    level = arm = 0
+    if ss is not None:
+        if x > ss:  # above the slow SMA: breakout holds, breakdown can come
+            level, arm = 1, 2
+        elif x < ss:
+            level, arm = 2, 1
+        else:
+            arm = 3
+        if sf is not None:
+            if sf > ss:
+                level, arm = level | 4, arm | 8
+            elif sf < ss:
+                level, arm = level | 8, arm | 4
+            else:
+                arm |= 12
+    if rsi is not None:
+        if rsi > CFG.rsi_overbought:
+            level, arm = level | 16, arm | 32
+        elif rsi < CFG.rsi_oversold:
+            level, arm = level | 32, arm | 16
+        else:
+            arm |= 48
+    if base is not None:
+        if base > 0.0 and v >= CFG.volume_multiple * base:
+            level |= 64
+        else:
+            arm |= 64
+    return level, arm
 
 
 def pandas_ta_update(close: np.ndarray, volume: np.ndarray, warm: int) -> float | None:
