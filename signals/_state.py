@@ -15,7 +15,7 @@ from signals.config import SignalConfig
 if TYPE_CHECKING:
     from signals.engine import SignalEngine
 
-FORMAT = "finsignal.signals.state/4"
+FORMAT = "finsignal.signals.state/5"
 
 
 def dump(engine: SignalEngine) -> bytes:

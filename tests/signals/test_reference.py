@@ -11,6 +11,7 @@ from backtesting.test import GOOG
 
 from core.types import Interval
 from signals import SignalConfig, SignalEngine, compute_history
+from signals._kernel import RECOMPUTE_BARS
 from signals.config import MAX_WINDOW
 from tests.signals.helpers import bars, stamps, walk
 
@@ -86,6 +87,34 @@ def test_sma_has_no_drift_over_long_histories() -> None:
         assert res.sma_slow[t] == pytest.approx(exact, rel=1e-13)
         exact_v = math.fsum(volume[t - 19 : t + 1].tolist()) / 20
         assert res.vol_avg[t] == pytest.approx(exact_v, rel=1e-12, abs=1e-12)
+
+
+def test_running_sums_lose_the_residue_of_huge_values() -> None:
+    """Values around 1e8 leave rounding residue in a running sum that later values around 1 would
+    carry for good; the periodic exact recomputation (at most every RECOMPUTE_BARS bars) clears
+    it, in the batch and the live path alike."""
+    import math
+
+    rng = np.random.default_rng(3)
+    n = RECOMPUTE_BARS + 400
+    close = np.concatenate([rng.uniform(1e8, 2e8, 300), rng.uniform(1.0, 2.0, n - 300)])
+    volume = np.concatenate([rng.uniform(1e14, 2e14, 300), rng.uniform(1.0, 2.0, n - 300)])
+    res = compute_history(close, volume)
+    before = RECOMPUTE_BARS - 2  # the first recomputation is at bar RECOMPUTE_BARS - 1
+    assert abs(res.sma_slow[before] - math.fsum(close[before - 199 : before + 1]) / 200) > 1e-9
+    for t in range(RECOMPUTE_BARS, n, 13):
+        assert res.sma_slow[t] == pytest.approx(math.fsum(close[t - 199 : t + 1]) / 200, rel=1e-14)
+        assert res.sma_fast[t] == pytest.approx(math.fsum(close[t - 49 : t + 1]) / 50, rel=1e-14)
+        assert res.vol_avg[t] == pytest.approx(math.fsum(volume[t - 19 : t + 1]) / 20, rel=1e-14)
+    engine = SignalEngine()
+    engine.warm_up("X", bars("X", close[:-1], volume[:-1], stamps(n)[:-1]))
+    engine.on_bar(bars("X", close[-1:], volume[-1:], stamps(n)[-1:])[0])
+    snap = engine.snapshot("X")
+    assert (snap["sma_slow"], snap["sma_fast"], snap["vol_avg"]) == (
+        res.sma_slow[-1],
+        res.sma_fast[-1],
+        res.vol_avg[-1],
+    )
 
 
 def test_nan_front_padding_per_column_matches_talib() -> None:
