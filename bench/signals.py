@@ -242,6 +242,7 @@ def staggered(
 
 TALIPP_ROUNDS = 30
 KINDS = list(SignalType)  # event bit k is KINDS[k]
+OB, OS, MULT = CFG.rsi_overbought, CFG.rsi_oversold, CFG.volume_multiple
 
 
 def _events(bits: np.ndarray) -> int:
@@ -254,7 +255,7 @@ def talipp_update(
     """talipp objects (SMA, SMA, RSI, volume SMA) for every column, timed per instrument-update
     (microseconds; pandas-ta left NaN) two ways, rounds taking turns on the same objects:
     - with the seven signal rules applied to talipp's outputs, as code built on talipp would:
-      the core's work, for the same event bits (returned per round, 0 in the other rounds);
+      the core's work, for the same event bits (returned per round, -1 in the other rounds);
     - the four `add` calls alone; the rules' state is then brought up to date after the clock.
 
     Each way in three conditions, five rounds each: warm (back to back), evicted (after a write
@@ -330,18 +331,15 @@ def talipp_round(
             continue
         v = row_v[j]
         n += 1
-        if not rules:
-            f.add(x)
-            s.add(x)
-            r.add(x)
-            va.add(v)
-            continue
-        vo = va.output_values
-        base = vo[-1] if vo else None  # average of the previous bars' volumes
+        if rules:
+            vo = va.output_values
+            base = vo[-1] if vo else None  # average of the previous bars' volumes
         f.add(x)
         s.add(x)
         r.add(x)
         va.add(v)
+        if not rules:
+            continue
         level, arm = _level_arm(x, f[-1], s[-1], r[-1], base, v)
         out[j] = level & armed[j]
         armed[j] = arm
@@ -370,14 +368,14 @@ def _level_arm(
             else:
                 arm |= 12
     if rsi is not None:
-        if rsi > CFG.rsi_overbought:
+        if rsi > OB:
             level, arm = level | 16, arm | 32
-        elif rsi < CFG.rsi_oversold:
+        elif rsi < OS:
             level, arm = level | 32, arm | 16
         else:
             arm |= 48
     if base is not None:
-        if base > 0.0 and v >= CFG.volume_multiple * base:
+        if base > 0.0 and v >= MULT * base:
             level |= 64
         else:
             arm |= 64
