@@ -351,7 +351,8 @@ def _level_arm(
 ) -> tuple[int, int]:
     """The seven rules on talipp outputs (None = not yet defined): (bits whose condition holds
     on this bar, bits whose condition is defined and does not hold, which the next bar can fire).
-    Bit values follow `SignalType` order, as in the engine."""
+    Bit values follow `SignalType` order, as in the engine. The three two-sided pairs are
+    written out, not passed through a helper: a call per pair would slow the reference."""
     level = arm = 0
     if ss is not None:
         if x > ss:  # above the slow SMA: breakout holds, breakdown can come
