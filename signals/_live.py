@@ -107,7 +107,7 @@ def update(
         c = close[k]
         v = volume[k]
         o_bits[k] = 0
-        if not (c > 0.0 and v >= 0.0 and c < np.inf and v < np.inf):
+        if not ((c > 0.0) & (v >= 0.0) & (c < np.inf) & (v < np.inf)):  # one branch, not four
             o_status[k] = ST_INVALID
             continue
         if t < last_ts[i]:
