@@ -21,9 +21,8 @@ ST_INVALID = 3
 
 TS_NONE = np.iinfo(np.int64).min
 # live path prefetching (see `update`)
-_FAR = 16  # rows ahead whose record is requested; aligned rows: their ring lines too
-_PREFETCH_AHEAD = 12  # scattered rows: rows ahead whose ring lines are requested
-_SCATTERED = 32  # rows count as scattered while the decayed count of ring-row changes exceeds this
+_FAR = 32  # rows ahead whose record is requested
+_PREFETCH_AHEAD = 16  # rows ahead whose ring lines are requested (from the record requested before)
 
 
 @jit(inline="always")
@@ -67,10 +66,11 @@ def update(
     emit=False fired bits are recorded as emitted but returned as 0.
 
     Prefetching, so that cache misses overlap instead of stalling one after another: the record
-    of the row `_FAR` rows ahead is requested, and while consecutive rows write the same ring
-    row (instruments warmed up together), so are the ring lines that row will use, once per
-    line. While they write scattered ring rows (histories not aligned), the ring lines of the row
-    `_PREFETCH_AHEAD` rows ahead are requested from its record instead.
+    of the row `_FAR` rows ahead is requested, and the ring lines of the row `_PREFETCH_AHEAD`
+    rows ahead, read from its record (requested `_FAR - _PREFETCH_AHEAD` rows before). They are
+    requested once per line: not again while consecutive rows use the same ring rows and the same
+    8-instrument line (instruments warmed up together), so aligned rows cost one request per line
+    and scattered ones (histories with their own gaps) one per row.
     Compiled without reference counting (nrt=False): allocates nothing.
     """
     n_rows = slots.shape[0]
@@ -85,23 +85,22 @@ def update(
     s_before, s_col = st.strides
     size = cring.shape[0]
     v_size = vring.shape[0]
-    scattered = 0
     last_pos = last_vpos = np.int64(0)  # ring rows the last applied row wrote
     joined = False  # a row has been applied
+    pf_pos = pf_vpos = pf_line = np.int64(-1)  # ring rows and line last requested
     for k in range(_U(n_rows)):
         far = k + _FAR
         if far < n_rows:
-            a = slots[far]
-            prefetch(s_base + a * s_col)
-            if (a & 7) == 0 and scattered <= _SCATTERED:  # a ring line holds 8 instruments
-                _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, v_size, fast,
-                                last_pos, last_vpos)  # fmt: skip
+            prefetch(s_base + slots[far] * s_col)
         ahead = k + _PREFETCH_AHEAD
-        if scattered > _SCATTERED and ahead < n_rows:
+        if ahead < n_rows:
             a = slots[ahead]
             r = st[0, _U(a)]
-            _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, v_size, fast,
-                            np.int64(r.pos), np.int64(r.vpos))  # fmt: skip
+            p, vp, line = np.int64(r.pos), np.int64(r.vpos), np.int64(a >> 3)  # 8 instruments a line
+            if p != pf_pos or vp != pf_vpos or line != pf_line:
+                _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, v_size,
+                                fast, p, vp)  # fmt: skip
+                pf_pos, pf_vpos, pf_line = p, vp, line
         i = _U(slots[k])
         t = ts[k]
         c = close[k]
@@ -128,9 +127,7 @@ def update(
             stream_copy64(at + s_before, at)
             o_status[k] = ST_NEW
         s = st[src, i]
-        p0 = np.int64(s.pos)
-        scattered += (16 if p0 != last_pos else 0) - (scattered >> 3)
-        last_pos = p0
+        last_pos = np.int64(s.pos)
         last_vpos = np.int64(s.vpos)
         joined = True
         (n, pos, vpos, cnt, vcnt, nzv, armed, sum_f, sum_s, sum_v, gain, loss,
