@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from signals._cpu import prefetch, store_fence, stream_copy64
-from signals._kernel import _U, _rsi, _sma, step
+from signals._kernel import _U, _rsi, _sma, step, valid_bar
 from signals._types import Arr, jit
 
 # status codes
@@ -106,7 +106,7 @@ def update(
         c = close[k]
         v = volume[k]
         o_bits[k] = 0
-        if not ((c > 0.0) & (v >= 0.0) & (c < np.inf) & (v < np.inf)):  # one branch, not four
+        if not valid_bar(c, v):
             o_status[k] = ST_INVALID
             continue
         if t < last_ts[i]:
