@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from signals._memory import aligned_zeros
 from signals._types import Arr, jit
 from signals.config import MAX_WINDOW
 
@@ -77,10 +78,7 @@ def new_state(rows: int) -> Arr:
 
     64-byte aligned: each record is one cache line, and `update` streams whole lines.
     """
-    size = 2 * rows * STATE.itemsize
-    buf = np.zeros(size + 64, dtype=np.uint8)
-    off = -buf.ctypes.data % 64
-    st = buf[off : off + size].view(STATE).reshape(2, rows)
+    st = aligned_zeros((2, rows), STATE)
     st["close"] = np.nan
     return st
 

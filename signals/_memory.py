@@ -107,11 +107,14 @@ def empty(shape: tuple[int, ...], dtype: Any = np.float64, order: Literal["C", "
     return np.ndarray(shape, dtype=dt, buffer=_Block(mm), order=order)
 
 
-def _aligned_zeros(shape: tuple[int, ...], dt: np.dtype[Any]) -> Arr:
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dt.itemsize
+def aligned_zeros(shape: tuple[int, ...], dt: Any) -> Arr:
+    """`np.zeros(shape, dt)` starting on a 64-byte (cache line) boundary."""
+    dtype = np.dtype(dt)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     buf = np.zeros(nbytes + 64, dtype=np.uint8)
     off = -buf.ctypes.data % 64
-    return buf[off : off + nbytes].view(dt).reshape(shape)
+    out: Arr = buf[off : off + nbytes].view(dtype).reshape(shape)
+    return out
 
 
 def zeros_together(specs: Sequence[tuple[tuple[int, ...], Any]]) -> list[Arr]:
@@ -134,7 +137,7 @@ def zeros_together(specs: Sequence[tuple[tuple[int, ...], Any]]) -> list[Arr]:
         with contextlib.suppress(OSError):  # e.g. a mapping limit: numpy arrays then
             mm = mmap.mmap(-1, whole + HUGE_PAGE, flags=getattr(mmap, "MAP_PRIVATE", 0))
     if mm is None or advice is None:
-        return [_aligned_zeros(shape, dt) for shape, dt in zip(shapes, dts, strict=True)]
+        return [aligned_zeros(shape, dt) for shape, dt in zip(shapes, dts, strict=True)]
     buf = np.frombuffer(mm, dtype=np.uint8)  # holds the mapping: arrays over it keep it alive
     start = -buf.ctypes.data % HUGE_PAGE  # the first 2 MiB boundary; the pages before stay untouched
     with contextlib.suppress(OSError):  # advice refused (e.g. THP compiled out): 4 KiB pages
