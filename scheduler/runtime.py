@@ -256,12 +256,15 @@ class Runtime:
                 logger.exception("could not renew lease %s", lease)
 
     async def _record(self, run: JobRun) -> None:
-        self.runs[run.job] = run
+        """Persist the run, then publish it in `runs`: the last step of the job, so a reader that
+        sees it there sees a finished job (its lease and health row written)."""
         logger.info("job %s %s in %.3fs: %s", run.job, run.outcome, run.duration_s, run.detail)
         try:
             await self.repos.health.record_job_run(run)
         except Exception:
             logger.exception("could not record the run of job %s", run.job)
+        finally:
+            self.runs[run.job] = run
 
     async def _body(self, job: JobDef, symbols: list[str] | None) -> str:
         if job.kind in (JobKind.UPDATE_PRICES, JobKind.SNAPSHOT_PREV_CLOSE):

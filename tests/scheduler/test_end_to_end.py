@@ -10,6 +10,12 @@ from typing import Any
 
 import exchange_calendars as xcals
 import pytest
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+)
 
 from core.ports import Repositories
 from core.settings import load_settings
@@ -96,15 +102,28 @@ async def live(fake: FakeSources, sqlite_repos: Repositories) -> AsyncIterator[t
 
 
 async def _fire(rt: Runtime, job_id: str) -> None:
-    """Let the scheduler itself run `job_id` now and wait for its run to be recorded."""
+    """Let the scheduler itself run `job_id` now; return once APScheduler has released the run
+    (EVENT_JOB_EXECUTED comes after its instance count drops), so the next `_fire` of the same
+    job is not skipped under max_instances=1. A skip fails here, by name."""
     assert rt.scheduler is not None
     before = rt.runs.get(job_id)
-    rt.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
-    for _ in range(1500):  # up to 30 s: the first engine call may JIT-compile on a loaded machine
-        if rt.runs.get(job_id) is not before:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{job_id} did not run")
+    seen: asyncio.Queue[JobEvent] = asyncio.Queue()
+
+    def listen(event: JobEvent) -> None:
+        if event.job_id == job_id:
+            seen.put_nowait(event)
+
+    rt.scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES)
+    try:
+        rt.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+        # up to 30 s: the first engine call may JIT-compile on a loaded machine
+        event = await asyncio.wait_for(seen.get(), timeout=30)
+    except TimeoutError:
+        raise AssertionError(f"{job_id} did not run") from None
+    finally:
+        rt.scheduler.remove_listener(listen)
+    assert event.code == EVENT_JOB_EXECUTED, f"{job_id}: APScheduler event {event.code}, not executed"
+    assert rt.runs.get(job_id) is not before, f"{job_id} ran but recorded no run"
 
 
 async def test_sma200_cross_from_fake_source_alerts_exactly_once(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
@@ -80,6 +81,32 @@ async def test_slow_job_does_not_stack(seeded: Repositories, make_runtime: Runti
     quotes = [c for c in market.calls if c[0] == "quotes"]
     assert market.max_active == 1
     assert 1 <= len(quotes) <= 3  # 13 firings due, at most one running at a time
+
+
+async def test_a_run_seen_in_runs_is_finished_so_firing_again_runs_again(
+    seeded: Repositories, make_runtime: RuntimeMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`runs` is written last: once a job shows there its health row is stored and APScheduler
+    can start it again at once (before, a slow health write let a re-fire be skipped under
+    max_instances=1)."""
+    write = seeded.health.record_job_run
+
+    async def slow_write(run: Any) -> None:
+        await asyncio.sleep(0.2)
+        await write(run)
+
+    monkeypatch.setattr(seeded.health, "record_job_run", slow_write)
+    rt = make_runtime(market=FakeMarket(seeded))
+    rt.start()
+    await rt.ready()
+    assert rt.scheduler is not None
+    for n in (1, 2):
+        before = rt.runs.get("finalise_bars.us")
+        rt.scheduler.modify_job("finalise_bars.us", next_run_time=datetime.now(UTC))
+        await wait_for(lambda: rt.runs.get("finalise_bars.us") is not before)  # noqa: B023
+        stored = [r for r in await seeded.health.list_job_runs() if r.job == "finalise_bars.us"]
+        assert stored, n
+        assert stored[0].started_at == rt.runs["finalise_bars.us"].started_at, n
 
 
 async def test_two_runtimes_one_database_only_one_fires(
