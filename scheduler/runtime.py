@@ -257,7 +257,7 @@ class Runtime:
 
     async def _record(self, run: JobRun) -> None:
         """Persist the run, then publish it in `runs`: the last step of the job, so a reader that
-        sees it there sees a finished job (its lease and health row written)."""
+        sees it there sees a finished job (its health row written)."""
         logger.info("job %s %s in %.3fs: %s", run.job, run.outcome, run.duration_s, run.detail)
         try:
             await self.repos.health.record_job_run(run)
