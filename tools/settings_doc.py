@@ -1,4 +1,4 @@
-"""Writes `.env.example` and the README's settings table from one list of descriptions.
+"""Writes `.env.example` and `docs/settings.md` from one list of descriptions.
 
 Run `python tools/settings_doc.py` after adding a setting; tests/core/test_settings.py fails while a
 setting is undocumented.
@@ -6,7 +6,6 @@ setting is undocumented.
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -213,14 +212,13 @@ def main() -> int:
         print(f"undocumented settings: {sorted(missing)}", file=sys.stderr)
         return 1
     (ROOT / ".env.example").write_text(env_example(), encoding="utf-8")
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    begin, end = "<!-- settings:begin -->", "<!-- settings:end -->"
-    block = f"{begin}\n{readme_table()}{end}"
-    if begin in readme:
-        readme = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, readme, flags=re.S)
-    else:
-        readme = readme.replace("SETTINGS_TABLE", block)
-    (ROOT / "README.md").write_text(readme, encoding="utf-8")
+    header = (
+        "# Settings\n\n"
+        "Every setting is an environment variable (or a line in `.env`, git-ignored; copy `.env.example`).\n"
+        "Written by `tools/settings_doc.py` from the descriptions there; do not edit by hand.\n\n"
+    )
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "settings.md").write_text(header + readme_table(), encoding="utf-8")
     return 0
 
 

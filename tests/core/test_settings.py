@@ -87,11 +87,11 @@ def test_every_setting_is_documented() -> None:
 
     root = Path(__file__).resolve().parents[2]
     example = (root / ".env.example").read_text(encoding="utf-8")
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    readme = (root / "docs" / "settings.md").read_text(encoding="utf-8")
     for name in Settings.model_fields:
         var = f"FINSIGNAL_{name.upper()}"
         assert var in example, f"{var} missing from .env.example"
-        assert var in readme, f"{var} missing from README.md"
+        assert var in readme, f"{var} missing from docs/settings.md"
 
 
 def test_env_example_is_a_valid_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
