@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -149,9 +150,34 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _db_url(cls, value: str) -> str:
-        if "://" not in value:
-            raise ValueError("expected a SQLAlchemy URL such as sqlite+aiosqlite:///var/finsignal.db")
+        scheme = value.strip().split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in _DB_SCHEMES:
+            raise ValueError(f"expected {_DB_EXPECTED}")
         return value
+
+    @field_validator("news_feeds")
+    @classmethod
+    def _feed_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            _check_http_url(url)
+        return value
+
+    @model_validator(mode="after")
+    def _base_urls(self) -> Settings:
+        """Every outside system's URL (fields named *_url, the database's aside) is http(s)://host."""
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name == "database_url" or not name.endswith("_url") or not isinstance(value, str):
+                continue
+            if value == "" and name in _OPTIONAL_URLS:
+                continue
+            try:
+                _check_http_url(value)
+            except ValueError as exc:
+                raise ValueError(f"FINSIGNAL_{name.upper()}: {exc}") from None
+        if self.data_dir.exists() and not self.data_dir.is_dir():
+            raise ValueError(f"FINSIGNAL_DATA_DIR: {self.data_dir} exists and is not a directory")
+        return self
 
     @field_validator("briefing_times")
     @classmethod
@@ -172,9 +198,36 @@ class Settings(BaseSettings):
                 raise ValueError("expected HH:MM (or HH:MM-HH:MM for a session), e.g. 11:45 or 10:00-12:00")
         return value
 
+    def secret_values(self) -> list[str]:
+        """The unwrapped value of every secret setting (for the log filter that masks them)."""
+        values = (getattr(self, name) for name in type(self).model_fields)
+        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_token is not None and bool(self.telegram_token.get_secret_value())
+
+
+_DB_SCHEMES = {
+    f"{backend}{driver}"
+    for backend, drivers in (
+        ("sqlite", ("", "+aiosqlite", "+pysqlite")),
+        ("mysql", ("", "+aiomysql", "+pymysql")),
+        ("mariadb", ("", "+aiomysql", "+pymysql")),
+    )
+    for driver in drivers
+}
+_DB_EXPECTED = (
+    "a SQLAlchemy URL: sqlite+aiosqlite:///path/to/file.db or mysql+aiomysql://user:password@host:3306/dbname"
+)
+_OPTIONAL_URLS = {"webhook_url"}
+
+
+def _check_http_url(value: str) -> None:
+    """Raise ValueError unless `value` is an absolute http(s) URL with a host."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http(s) URL such as https://example.com/path, got {value!r}")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -183,6 +236,9 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = str(err["loc"][0]) if err["loc"] else "?"
         expected = str(err["msg"]).removeprefix("Value error, ")
+        if not err["loc"]:  # a model-level check names its variable in the message
+            field, _, expected = expected.partition(": ")
+            raise ConfigError(f"{field} is invalid: {expected}") from None
+        field = str(err["loc"][0])
         raise ConfigError(f"FINSIGNAL_{field.upper()} is invalid: {expected}") from None

@@ -110,16 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"finsignal: configuration error: {exc}", file=sys.stderr)
         return 2
-    secrets = [
-        s.get_secret_value()
-        for s in (
-            settings.telegram_token,
-            settings.krx_auth_key,
-            settings.alphavantage_key,
-            settings.webhook_secret,
-        )
-        if s is not None
-    ]
+    secrets = settings.secret_values()
     configure_logging("DEBUG" if args.verbose else settings.log_level, secrets)
     command = _commands()[args.command]
     try:

@@ -11,6 +11,10 @@ from core.errors import DatabaseUnavailableError
 from core.settings import Settings
 from core.timeutil import utcnow
 
+NEW_DATABASE = (
+    "the database is new (no tables yet): create it with `finsignal db upgrade` (`finsignal run` also does)"
+)
+
 
 def process_figures() -> dict[str, Any]:
     """CPU and memory of this process, via psutil."""
@@ -40,6 +44,9 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
         return report
     try:
         await db.ping()
+        if await db.revision() is None:
+            report["database"] = {"url": url, "ok": False, "error": NEW_DATABASE}
+            return report
         report["database"] = {"url": url, "ok": True, "dialect": db.dialect}
         repos = db.repos
         report["sources"] = [
@@ -73,5 +80,5 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
         report["database"] = {"url": url, "ok": False, "error": str(exc)}
     finally:
         await db.close()
-    report["process"] = process_figures()
+        report["process"] = process_figures()
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from core.errors import DatabaseUnavailableError
 
@@ -31,7 +31,10 @@ def parse_url(raw: str) -> URL:
         url = make_url(raw.strip())
     except (ArgumentError, ValueError) as exc:
         raise DatabaseUnavailableError(f"invalid database URL {mask(raw)!r}: {EXPECTED}") from exc
-    backend, driver = url.get_backend_name(), url.get_driver_name()
+    try:
+        backend, driver = url.get_backend_name(), url.get_driver_name()
+    except NoSuchModuleError as exc:
+        raise DatabaseUnavailableError(f"unsupported database URL {mask(url)!r}: {EXPECTED}") from exc
     if backend not in _ASYNC_DRIVERS or (url.drivername.count("+") and driver not in _SYNC_ALIASES):
         raise DatabaseUnavailableError(
             f"unsupported database driver {url.drivername!r} in {mask(url)!r}: {EXPECTED}"

@@ -102,3 +102,18 @@ def test_env_example_is_a_valid_env_file(monkeypatch: pytest.MonkeyPatch, tmp_pa
     example = (root / ".env.example").read_text(encoding="utf-8")
     Path(str(tmp_path), ".env").write_text(example, encoding="utf-8")
     assert load_settings() == Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_every_secret_setting_reaches_the_log_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """secret_values() unwraps every SecretStr field, so a secret added later is masked in logs too."""
+    from pydantic import SecretStr
+
+    def is_secret(annotation: object) -> bool:
+        return annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ())
+
+    secret_fields = [name for name, field in Settings.model_fields.items() if is_secret(field.annotation)]
+    assert "telegram_token" in secret_fields
+    for name in secret_fields:
+        monkeypatch.setenv(f"FINSIGNAL_{name.upper()}", f"value-of-{name}")
+    values = load_settings().secret_values()
+    assert sorted(values) == sorted(f"value-of-{name}" for name in secret_fields)

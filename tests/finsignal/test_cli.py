@@ -85,6 +85,50 @@ def test_invalid_setting_exits_2_with_one_line(
     assert "FINSIGNAL_ADMIN_IDS" in err
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("FINSIGNAL_DATABASE_URL", "nonsense://x", "sqlite+aiosqlite:///"),  # a URL: unknown scheme
+        ("FINSIGNAL_DATABASE_URL", "var/finsignal.db", "mysql+aiomysql://"),  # a URL: no scheme
+        ("FINSIGNAL_TELEGRAM_BASE_URL", "notaurl", "http(s) URL"),  # an outside system's URL
+        ("FINSIGNAL_YAHOO_BASE_URL", "ftp://example.com", "http(s) URL"),
+        ("FINSIGNAL_NEWS_FEEDS", "https://ok.example/rss,feed.xml", "http(s) URL"),  # a list of URLs
+        ("FINSIGNAL_PREMIUM_CHANNEL_ID", "@channel", "integer"),  # an id
+        ("FINSIGNAL_RATINGS_TIME", "5am", "HH:MM"),  # a time
+        ("FINSIGNAL_BRIEFING_TIMES", "08:00,24:30", "HH:MM"),
+        ("FINSIGNAL_DATA_DIR", "README.md", "not a directory"),  # a path
+        ("FINSIGNAL_WEBHOOK_PORT", "70000", "65535"),  # a number out of range
+        ("FINSIGNAL_TELEGRAM_MODE", "push", "polling"),  # a choice
+    ],
+)
+def test_each_kind_of_bad_setting_is_one_line_naming_it_and_exit_2(
+    env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    expected: str,
+) -> None:
+    (env.parent / "README.md").write_text("a file, not a directory", encoding="utf-8")
+    monkeypatch.setenv(variable, value)
+    assert main(["status"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0, err
+    assert err.startswith(f"finsignal: configuration error: {variable} is invalid")
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def test_status_on_a_new_database_says_how_to_create_it(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status"]) == 1
+    out = capsys.readouterr().out
+    assert "database is new" in out
+    assert "finsignal db upgrade" in out
+    assert "no such table" not in out
+
+
 def test_unreachable_database_is_one_clear_line_without_password(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
