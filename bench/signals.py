@@ -66,7 +66,8 @@ def real(m: int, n: int) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
     """
     import pandas as pd
 
-    files = sorted(p for p in DATA.glob("*/*.csv") if "factor_files" not in p.parts)
+    # price histories only: data/news holds headlines
+    files = sorted(p for d in ("carbon", "kr", "us_lean") for p in (DATA / d).glob("*.csv"))
     if not files:
         return None
     closes, volumes = {}, {}

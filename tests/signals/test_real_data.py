@@ -14,7 +14,8 @@ from signals import SignalEngine, compute_history
 from tests.signals.helpers import bars
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-FILES = sorted(p for p in DATA.glob("*/*.csv") if "factor_files" not in p.parts) if DATA.is_dir() else []
+PRICE_DIRS = ("carbon", "kr", "us_lean")  # data/news holds headlines, not prices
+FILES = sorted(p for d in PRICE_DIRS for p in (DATA / d).glob("*.csv")) if DATA.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not FILES, reason=f"no real histories at {DATA}")
 
