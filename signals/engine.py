@@ -12,6 +12,7 @@ import numpy as np
 from core.types import Bar, Interval, SignalEvent
 from signals import _kernel as K
 from signals import _live as L
+from signals import _state
 from signals._events import enabled_bits, from_us, make_events, to_us
 from signals._memory import zeros_together
 from signals._types import Arr
@@ -276,12 +277,31 @@ class SignalEngine:
 
     # ---- persistence --------------------------------------------------------------------------
     def dump_state(self) -> bytes:
-        from signals._state import dump
-
-        return dump(self)
+        """The state as a blob (only the rows in use); `load_state` restores it."""
+        used = len(self.symbols())
+        arrays = {
+            name.lstrip("_"): getattr(self, name)[:, :used]
+            if name in self._BY_COLUMN
+            else getattr(self, name)[:used]
+            for name in self._ARRAYS
+        }
+        return _state.dump(_state.SavedState(self.config, self.interval, self.symbols(), arrays))
 
     @classmethod
     def load_state(cls, data: bytes) -> SignalEngine:
-        from signals._state import load
-
-        return load(cls, data)
+        """Restore an engine from `dump_state`; ValueError if the blob is not a state of this format."""
+        saved = _state.load(data, tuple(name.lstrip("_") for name in cls._ARRAYS))
+        n = len(saved.symbols)
+        engine = cls(saved.config, saved.interval, capacity=max(1, n))
+        for s in saved.symbols:
+            engine.slot(s)
+        for name in cls._ARRAYS:
+            target, arr = getattr(engine, name), saved.arrays[name.lstrip("_")]
+            if name in cls._BY_COLUMN:
+                target, arr = target.T, arr.T  # instrument first, like the others
+            if arr.shape[1:] != target.shape[1:] or arr.shape[0] != n or arr.dtype != target.dtype:
+                raise ValueError(
+                    f"signals: saved state array {name} ({arr.shape}, {arr.dtype}) does not fit this engine"
+                )
+            target[:n] = arr
+        return engine
