@@ -17,6 +17,7 @@ from core.errors import UsageError
 from core.settings import Settings
 from finsignal.container import open_app
 from finsignal.logs import log_to_file_for_console
+from storage.urls import mask
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         if not args.console:
             _console().print(
                 "[yellow]No FINSIGNAL_TELEGRAM_TOKEN set: starting console mode on "
-                f"{_safe_url(settings.database_url)}{log}. Type /help.[/yellow]"
+                f"{mask(settings.database_url)}{log}. Type /help.[/yellow]"
             )
         return await run_console(settings, with_scheduler=True)
     role = args.role or settings.role
@@ -110,7 +111,7 @@ async def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     db = await Database.open(settings.database_url, migrate=False)
     try:
         await db.upgrade()
-        _console().print(f"database at {_safe_url(settings.database_url)} is up to date")
+        _console().print(f"database at {mask(settings.database_url)} is up to date")
     finally:
         await db.close()
     return 0
@@ -144,16 +145,6 @@ def _progress(console: Console) -> Progress:
         console=console,
         transient=False,
     )
-
-
-def _safe_url(url: str) -> str:
-    """A database URL with its password masked."""
-    scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
 
 
 def _print_status(console: Console, report: dict[str, Any]) -> None:

@@ -31,11 +31,11 @@ def process_figures() -> dict[str, Any]:
 
 async def collect_status(settings: Settings) -> dict[str, Any]:
     """Database reachability, sources and breakers, last job runs, outbox depth, process figures."""
-    from finsignal.commands import _safe_url
     from storage import Database
+    from storage.urls import mask
 
     report: dict[str, Any] = {"generated_at": utcnow().isoformat(timespec="seconds")}
-    url = _safe_url(settings.database_url)
+    url = mask(settings.database_url)
     try:
         db = await Database.open(settings.database_url, migrate=False)
     except DatabaseUnavailableError as exc:
