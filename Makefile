@@ -65,6 +65,7 @@ bench: install
 
 lock:
 	$(UV) pip compile --python $(PY) --quiet --extra dev --universal -o requirements-dev.lock pyproject.toml
+	$(UV) pip compile --python $(PY) --quiet -o requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,52 @@
+"""The house rules that no linter checks: what the code imports is declared, and nothing imports in circles."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+OURS = tuple(PYPROJECT["tool"]["importlinter"]["root_packages"])
+
+
+def _imports(package: str) -> set[str]:
+    """Top-level names of every module imported anywhere in `package` (type-checking imports too)."""
+    names: set[str] = set()
+    for path in (ROOT / package).rglob("*.py"):
+        if "migrations" in path.parts and "versions" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def _declared() -> set[str]:
+    """Distribution names in [project] dependencies, normalised (lower case, '-' for '_' and '.')."""
+    names = set()
+    for requirement in PYPROJECT["project"]["dependencies"]:
+        name = re.match(r"[A-Za-z0-9_.-]+", requirement)
+        assert name is not None, requirement
+        names.add(re.sub(r"[-_.]+", "-", name.group(0)).lower())
+    return names
+
+
+def test_every_third_party_import_of_the_product_is_a_declared_dependency() -> None:
+    declared = _declared()
+    distributions = packages_distributions()
+    undeclared = []
+    for package in OURS:
+        for name in sorted(_imports(package)):
+            if name in sys.stdlib_module_names or name in OURS:
+                continue
+            dists = {re.sub(r"[-_.]+", "-", d).lower() for d in distributions.get(name, [name])}
+            if not dists & declared:
+                undeclared.append(f"{package} imports {name} ({', '.join(sorted(dists))})")
+    assert not undeclared, "imported but not in [project] dependencies: " + "; ".join(undeclared)
