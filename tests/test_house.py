@@ -1,4 +1,4 @@
-"""The house rules that no linter checks: what the code imports is declared, and nothing imports in circles."""
+"""House rules no linter checks: what the code imports is declared, and nothing imports in circles."""
 
 from __future__ import annotations
 
