@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import mmap
 import os
 import statistics
 import sys
@@ -476,14 +475,10 @@ def bench_memory(close: np.ndarray, volume: np.ndarray) -> None:
     traced, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     grown = psutil.Process().memory_info().rss - rss
-    root: Any = engine._st  # the state arrays' one mapping (whole huge pages), if they have one
-    while isinstance(root, np.ndarray | memoryview):
-        root = root.obj if isinstance(root, memoryview) else root.base
-    mapped = len(root) if isinstance(root, mmap.mmap) else 0
     blob = engine.dump_state()
     mib = 2**20
-    print(f"(c) engine state for {m} instruments: arrays {engine.nbytes() / mib:.1f} MiB (mapped together:"
-          f" {mapped / mib:.1f} MiB), other allocations {traced / mib:.1f} MiB (tracemalloc), resident"
+    print(f"(c) engine state for {m} instruments: arrays {engine.nbytes() / mib:.1f} MiB,"
+          f" other allocations {traced / mib:.1f} MiB (tracemalloc), resident"
           f" growth {grown / mib:.1f} MiB after one round (goal < 50 MB);"
           f" dump_state {len(blob) / mib:.1f} MiB")  # fmt: skip
 

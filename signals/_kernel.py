@@ -8,9 +8,8 @@ State of instrument `i`:
 - `st[0, i]` a 64-byte record (`STATE`, one cache line) of running sums, Wilder averages, the
   last close, counters and ring positions, and the rules' "armed" bits: the conditions of that
   bar that a later bar can turn into an event; `st[1, i]` the record before the last bar, kept
-  for a correction of that bar. A new bar streams the record to `st[1, i]` (non-temporal store:
-  no read, no cache line taken) and updates `st[0, i]` in place, so an update touches one line
-  of state per instrument.
+  for a correction of that bar. A new bar copies the record to `st[1, i]` and updates `st[0, i]`
+  in place.
 
 Indicator values are not stored: they follow from the record by the same arithmetic (`_sma`,
 `_rsi`), so the record fits one cache line and an update touches few. Running sums are exactly
@@ -27,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from signals._memory import aligned_zeros
 from signals._types import Arr, jit
 from signals.config import MAX_WINDOW
 
@@ -74,11 +72,8 @@ _U = np.uint64  # unsigned indices: no negative-index wraparound code on the hot
 
 
 def new_state(rows: int) -> Arr:
-    """Records (after, before the last bar) for `rows` instruments that have seen no bar.
-
-    64-byte aligned: each record is one cache line, and `update` streams whole lines.
-    """
-    st = aligned_zeros((2, rows), STATE)
+    """Records (after, before the last bar) for `rows` instruments that have seen no bar."""
+    st = np.zeros((2, rows), STATE)
     st["close"] = np.nan
     return st
 

@@ -1,15 +1,13 @@
 """The live path: new bars for many instruments in one call, through the shared `step`.
 
 The state layout is described in `signals._kernel`; this module adds the live bookkeeping
-(new bar, correction, old, invalid; dedup of emitted events) and the prefetching that keeps a
-batch over thousands of instruments streaming through memory.
+(new bar, correction, old, invalid; dedup of emitted events).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from signals._cpu import prefetch, store_fence, stream_copy64
 from signals._kernel import _U, _rsi, _sma, step, valid_bar
 from signals._types import Arr, jit
 
@@ -20,28 +18,6 @@ ST_OLD = 2
 ST_INVALID = 3
 
 TS_NONE = np.iinfo(np.int64).min
-# live path prefetching (see `update`)
-_FAR = 32  # rows ahead whose record is requested
-_PREFETCH_AHEAD = 16  # rows ahead whose ring lines are requested (from the record requested before)
-
-
-@jit(inline="always")
-def _prefetch_rings(
-    c_col: int, c_row: int, v_col: int, v_row: int, size: int, v_size: int, fast: int,
-    pos: np.int64, vpos: np.int64,
-) -> None:  # fmt: skip
-    """Request the ring lines a bar at ring positions (pos, vpos) will use: the close rows it
-    reads (pos - fast; pos + 1, the slow window's oldest with one spare slot) and writes (pos),
-    and the volume rows it writes (vpos) and reads (vpos + 1, the window's oldest).
-    `c_col`, `v_col`: addresses of the instrument's ring column."""
-    j = pos - fast
-    prefetch(c_col + (j + size if j < 0 else j) * c_row)
-    prefetch(c_col + pos * c_row)
-    j = pos + 1
-    prefetch(c_col + (0 if j == size else j) * c_row)
-    prefetch(v_col + vpos * v_row)
-    j = vpos + 1
-    prefetch(v_col + (0 if j == v_size else j) * v_row)
 
 
 @jit(nrt=False)
@@ -56,7 +32,7 @@ def update(
     If a slot is outside 0..n_slots-1, nothing is applied and its row index is returned.
 
     st[0, i] is the state after the last bar, st[1, i] the state before it. A new bar copies
-    st[0, i] to st[1, i] (streamed) and advances st[0, i] in place; a bar with the last seen
+    st[0, i] to st[1, i] and advances st[0, i] in place; a bar with the last seen
     timestamp replaces the last bar: it advances again from st[1, i], so nothing is counted
     twice. An instrument's first bar is written to the ring rows of the row applied before it
     (results do not depend on ring positions; instruments fed together then write neighbouring
@@ -65,12 +41,6 @@ def update(
     emitted for the last bar; they are cleared from a correction's bits (dedup). With
     emit=False fired bits are recorded as emitted but returned as 0.
 
-    Prefetching, so that cache misses overlap instead of stalling one after another: the record
-    of the row `_FAR` rows ahead is requested, and the ring lines of the row `_PREFETCH_AHEAD`
-    rows ahead, read from its record (requested `_FAR - _PREFETCH_AHEAD` rows before). They are
-    requested once per line: not again while consecutive rows use the same ring rows and the same
-    8-instrument line (instruments warmed up together), so aligned rows cost one request per line
-    and scattered ones (histories with their own gaps) one per row.
     Compiled without reference counting (nrt=False): allocates nothing.
     """
     n_rows = slots.shape[0]
@@ -78,29 +48,9 @@ def update(
         if not 0 <= slots[k] < n_slots:
             return k
     prm = (fast, slow, period, win, ob, os_, mult, flat)
-    c_base, v_base = cring.ctypes.data, vring.ctypes.data
-    c_row, c_col = cring.strides
-    v_row, v_col = vring.strides
-    s_base = st.ctypes.data
-    s_before, s_col = st.strides
-    size = cring.shape[0]
-    v_size = vring.shape[0]
     last_pos = last_vpos = np.int64(0)  # ring rows the last applied row wrote
     joined = False  # a row has been applied
-    pf_pos = pf_vpos = pf_line = np.int64(-1)  # ring rows and line last requested
     for k in range(_U(n_rows)):
-        far = k + _FAR
-        if far < n_rows:
-            prefetch(s_base + slots[far] * s_col)
-        ahead = k + _PREFETCH_AHEAD
-        if ahead < n_rows:
-            a = slots[ahead]
-            r = st[0, _U(a)]
-            p, vp, line = np.int64(r.pos), np.int64(r.vpos), np.int64(a >> 3)  # 8 instruments a line
-            if p != pf_pos or vp != pf_vpos or line != pf_line:
-                _prefetch_rings(c_base + a * c_col, c_row, v_base + a * v_col, v_row, size, v_size,
-                                fast, p, vp)  # fmt: skip
-                pf_pos, pf_vpos, pf_line = p, vp, line
         i = _U(slots[k])
         t = ts[k]
         c = close[k]
@@ -123,8 +73,7 @@ def update(
                 r = st[0, i]
                 r.pos = last_pos
                 r.vpos = last_vpos
-            at = s_base + i * s_col
-            stream_copy64(at + s_before, at)
+            st[1, i] = st[0, i]
             o_status[k] = ST_NEW
         s = st[src, i]
         last_pos = np.int64(s.pos)
@@ -151,7 +100,6 @@ def update(
         last_ts[i] = t
         seen[i] = done | bits
         o_bits[k] = (bits & ~done) if emit else 0
-    store_fence()
     return -1
 
 

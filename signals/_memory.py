@@ -14,11 +14,6 @@ recycles small blocks: when the last array over a mapping is gone, the mapping g
 small pool (at most `POOL_BYTES`), and the next result of the same size reuses its pages. Grid
 searches and repeated backtests on one panel allocate the same sizes again and again.
 
-The live engine's state is the opposite case: revisited every round, at rows that scatter as
-histories drift apart (holidays, gaps), so page-table walks count. `zeros_together` maps it in
-one block with MADV_HUGEPAGE: with 4 KiB pages, a core's 1,500-3,000 second-level TLB entries
-cover 6-12 MiB, about the 9 MiB of 5,000 instruments, and miss once rows scatter; a few 2 MiB
-pages cover all of it.
 """
 
 from __future__ import annotations
@@ -28,7 +23,6 @@ import mmap
 import threading
 import weakref
 from collections import deque
-from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -37,8 +31,6 @@ from signals._types import Arr
 
 _MIN_BYTES = 1 << 22  # below this numpy does not ask for huge pages either
 _NO_HUGE = getattr(mmap, "MADV_NOHUGEPAGE", None)
-_HUGE = getattr(mmap, "MADV_HUGEPAGE", None)
-HUGE_PAGE = 1 << 21  # x86-64 and arm64 (4 KiB base pages)
 _FLAGS = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_POPULATE", 0)  # no such flags on Windows
 
 
@@ -105,45 +97,3 @@ def empty(shape: tuple[int, ...], dtype: Any = np.float64, order: Literal["C", "
     except OSError:  # e.g. a mapping limit: numpy's way (MemoryError if memory is really short)
         return np.empty(shape, dtype=dt, order=order)
     return np.ndarray(shape, dtype=dt, buffer=_Block(mm), order=order)
-
-
-def aligned_zeros(shape: tuple[int, ...], dt: Any) -> Arr:
-    """`np.zeros(shape, dt)` starting on a 64-byte (cache line) boundary."""
-    dtype = np.dtype(dt)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    buf = np.zeros(nbytes + 64, dtype=np.uint8)
-    off = -buf.ctypes.data % 64
-    out: Arr = buf[off : off + nbytes].view(dtype).reshape(shape)
-    return out
-
-
-def zeros_together(specs: Sequence[tuple[tuple[int, ...], Any]]) -> list[Arr]:
-    """Zeroed C-ordered arrays of these (shape, dtype)s, each starting on a 64-byte boundary.
-
-    When they add up to a huge page or more (and the platform has MADV_HUGEPAGE), they share one
-    private anonymous mapping, aligned to 2 MiB and advised for transparent huge pages (granted
-    where `/sys/kernel/mm/transparent_hugepage/enabled` is `madvise` or `always`), each array
-    page-aligned in it. Otherwise, or if the mapping fails, they are ordinary numpy arrays.
-    The mapping lives as long as any of the arrays (their `base`).
-    """
-    shapes = [shape for shape, _ in specs]
-    dts = [np.dtype(dt) for _, dt in specs]
-    sizes = [int(np.prod(shape, dtype=np.int64)) * dt.itemsize for shape, dt in zip(shapes, dts, strict=True)]
-    spans = [-(-n // mmap.PAGESIZE) * mmap.PAGESIZE for n in sizes]  # each array page-aligned
-    total = sum(spans)
-    whole = -(-total // HUGE_PAGE) * HUGE_PAGE  # advised in whole huge pages (a partial one gets none)
-    advice, mm = _HUGE, None
-    if advice is not None and total >= HUGE_PAGE:
-        with contextlib.suppress(OSError):  # e.g. a mapping limit: numpy arrays then
-            mm = mmap.mmap(-1, whole + HUGE_PAGE, flags=getattr(mmap, "MAP_PRIVATE", 0))
-    if mm is None or advice is None:
-        return [aligned_zeros(shape, dt) for shape, dt in zip(shapes, dts, strict=True)]
-    buf = np.frombuffer(mm, dtype=np.uint8)  # holds the mapping: arrays over it keep it alive
-    start = -buf.ctypes.data % HUGE_PAGE  # the first 2 MiB boundary; the pages before stay untouched
-    with contextlib.suppress(OSError):  # advice refused (e.g. THP compiled out): 4 KiB pages
-        mm.madvise(advice, start, whole)
-    out = []
-    for shape, dt, n, span in zip(shapes, dts, sizes, spans, strict=True):
-        out.append(buf[start : start + n].view(dt).reshape(shape))
-        start += span
-    return out

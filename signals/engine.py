@@ -14,7 +14,6 @@ from signals import _kernel as K
 from signals import _live as L
 from signals import _state
 from signals._events import enabled_bits, from_us, make_events, to_us
-from signals._memory import zeros_together
 from signals._types import Arr
 from signals.config import SignalConfig
 
@@ -72,17 +71,11 @@ class SignalEngine:
     def _alloc(self, cap: int) -> None:
         cfg = self.config
         size, vsize = K.ring_sizes(cfg.sma_fast, cfg.sma_slow, cfg.volume_window)
-        # one block, in huge pages where granted: a round visits every array at scattered rows
-        self._cring, self._vring, self._st, self._last_ts, self._seen = zeros_together(
-            [
-                ((size, cap), np.float64),
-                ((vsize, cap), np.float64),
-                ((2, cap), K.STATE),
-                ((cap,), np.int64),
-                ((cap,), np.uint8),
-            ]
-        )  # fmt: skip  (64-byte aligned: the kernel streams whole records)
-        self._st[:] = K.new_state(1)[:, :1]
+        self._cring = np.zeros((size, cap), np.float64)
+        self._vring = np.zeros((vsize, cap), np.float64)
+        self._st = K.new_state(cap)
+        self._last_ts = np.full(cap, L.TS_NONE, np.int64)
+        self._seen = np.zeros(cap, np.uint8)
         self._last_ts[:] = L.TS_NONE
 
     _ARRAYS = ("_cring", "_vring", "_st", "_last_ts", "_seen")
