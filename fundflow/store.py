@@ -73,10 +73,10 @@ class FlowStore:
                 "month": [p.month for p in points],
                 "value": [p.value for p in points],
                 "unit": spec.unit,
-                "volume": [p.volume for p in points],
-                "dollar_volume": [p.dollar_volume for p in points],
+                "volume": pd.Series([p.volume for p in points], dtype="float64"),
+                "dollar_volume": pd.Series([p.dollar_volume for p in points], dtype="float64"),
                 "source": source,
-                "fetched_at": pd.Timestamp(fetched_at),
+                "fetched_at": pd.Series([fetched_at] * len(points), dtype="datetime64[us, UTC]"),
             }
         )
         old = self.read(spec.market)
