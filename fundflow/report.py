@@ -172,7 +172,8 @@ def render_chart(summary: Summary, path: Path, lang: Lang = "en") -> Figure:
             x, *(share[c].to_numpy() for c in share.columns), labels=[names.get(c, c) for c in share.columns]
         )
         ax.set_ylim(0, 1)
-        ax.legend(loc="upper left", fontsize=9)
+        handles, names_shown = ax.get_legend_handles_labels()
+        ax.legend(handles[::-1], names_shown[::-1], loc="upper left", fontsize=9)  # same order as the stack
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
@@ -186,7 +187,8 @@ def render_chart(summary: Summary, path: Path, lang: Lang = "en") -> Figure:
         for j in range(len(labels)):
             v = float(matrix[i, j])
             if not math.isnan(v):
-                hm.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8)
+                colour = "white" if abs(v) > 0.6 else "black"
+                hm.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=8, color=colour)
     hm.set_title(corr_title)
     fig.colorbar(image, ax=hm, fraction=0.046)
     fig.tight_layout()
