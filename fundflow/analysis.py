@@ -69,8 +69,10 @@ class Rotation:
     target_change: float
 
 
-def rotations(share: pd.DataFrame, months: int = 3) -> list[Rotation]:
-    """Every (month, falling market, rising market) where both runs last at least `months` months."""
+def rotations(share: pd.DataFrame, months: int = 3, min_change: float = 0.01) -> list[Rotation]:
+    """Every (month, falling market, rising market) where both runs last at least `months` months and
+    both shares moved by at least `min_change` (0.01 = one share point) over the run: a drift of
+    hundredths of a point is noise, not a rotation."""
     diff = share.diff()
     falling = (diff < 0).astype(int).rolling(months).sum() == months
     rising = (diff > 0).astype(int).rolling(months).sum() == months
@@ -82,15 +84,10 @@ def rotations(share: pd.DataFrame, months: int = 3) -> list[Rotation]:
             if not falling.iloc[i][src]:
                 continue
             for dst in share.columns:
-                if dst != src and rising.iloc[i][dst]:
-                    out.append(
-                        Rotation(
-                            month=month,
-                            source=str(src),
-                            target=str(dst),
-                            months=months,
-                            source_change=float(share[src].iloc[i] - share[src].iloc[i - months]),
-                            target_change=float(share[dst].iloc[i] - share[dst].iloc[i - months]),
-                        )
-                    )
+                if dst == src or not rising.iloc[i][dst]:
+                    continue
+                fell = float(share[src].iloc[i] - share[src].iloc[i - months])
+                rose = float(share[dst].iloc[i] - share[dst].iloc[i - months])
+                if -fell >= min_change - 1e-12 and rose >= min_change - 1e-12:
+                    out.append(Rotation(month, str(src), str(dst), months, fell, rose))
     return out

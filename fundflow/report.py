@@ -173,7 +173,9 @@ def render_chart(summary: Summary, path: Path, lang: Lang = "en") -> Figure:
         )
         ax.set_ylim(0, 1)
         handles, names_shown = ax.get_legend_handles_labels()
-        ax.legend(handles[::-1], names_shown[::-1], loc="upper left", fontsize=9)  # same order as the stack
+        ax.legend(
+            handles[::-1], names_shown[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9
+        )  # same order as the stack
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)

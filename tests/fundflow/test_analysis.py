@@ -62,3 +62,9 @@ def test_rotations_three_months_in_a_row() -> None:
     assert events[0].source_change == pytest.approx(0.35 - 0.5)
     assert events[0].target_change == pytest.approx(0.65 - 0.5)
     assert analysis.rotations(share, months=5) == []
+
+
+def test_a_drift_below_the_threshold_is_not_a_rotation() -> None:
+    share = analysis.shares(analysis.flows(two_markets()))
+    assert len(analysis.rotations(share, months=3, min_change=0.15)) == 2  # exactly 15 pt moves
+    assert analysis.rotations(share, months=3, min_change=0.16) == []
