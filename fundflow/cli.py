@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from core.settings import Settings
 from core.timeutil import SystemClock
 from fundflow import service
 from fundflow.catalogue import load_series
+from fundflow.report import to_json
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep = sub.add_parser("report", help="the text summary, a chart PNG and a Markdown file")
     rep.add_argument("--lang", choices=["ko", "en"], default="en")
     rep.add_argument("--chart", type=Path, help="chart PNG path (default: <fundflow_dir>/report.png)")
+    rep.add_argument("--json", dest="json_out", type=Path, help="also write the figures as JSON here")
+    exp = sub.add_parser("export", help="every stored row as CSV, for spreadsheets")
+    exp.add_argument("--csv", type=Path, required=True, help="output CSV path")
     rep.add_argument("--markdown", type=Path, help="Markdown path (default: <fundflow_dir>/report.<lang>.md)")
 
 
@@ -40,10 +45,17 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         for key, months in sorted(st.gaps.items()):
             print(f"gap {key}: {', '.join(f'{m:%Y-%m}' for m in months)}")
         return 0
+    if args.fundflow_command == "export":
+        count = service.export_csv(settings, args.csv)
+        print(f"wrote {count} rows to {args.csv}")
+        return 0
     chart = args.chart or settings.fundflow_dir / "report.png"
     markdown = args.markdown or settings.fundflow_dir / f"report.{args.lang}.md"
     text, summary = service.report(settings, lang=args.lang, chart=chart, markdown=markdown)
     print(text, end="")
+    if args.json_out is not None:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(to_json(summary), ensure_ascii=False, indent=1), encoding="utf-8")
     if summary.last is not None:
         print(f"\nchart: {chart}\nmarkdown: {markdown}")
     return 0

@@ -91,6 +91,32 @@ def summarise(frame: pd.DataFrame, *, rotation_months: int = 3, corr_window: int
     )
 
 
+def to_json(summary: Summary) -> dict[str, object]:
+    """The summary as plain data: latest shares, share history, correlation, rotations."""
+    if summary.last is None:
+        return {"months": [], "shares": {}, "correlation": {}, "rotations": []}
+    share = summary.shares
+    return {
+        "months": [f"{m:%Y-%m}" for m in share.index],
+        "shares": {str(c): [round(float(v), 6) for v in share[c]] for c in share.columns},
+        "correlation": {
+            str(a): {str(b): None if pd.isna(v) else round(float(v), 4) for b, v in row.items()}
+            for a, row in summary.corr.iterrows()
+        },
+        "rotations": [
+            {
+                "month": f"{r.month:%Y-%m}",
+                "from": r.source,
+                "to": r.target,
+                "months": r.months,
+                "from_change": round(r.source_change, 6),
+                "to_change": round(r.target_change, 6),
+            }
+            for r in summary.rotations
+        ],
+    }
+
+
 def _strongest(corr: pd.DataFrame) -> tuple[str, str, float] | None:
     best: tuple[str, str, float] | None = None
     cols = list(corr.columns)

@@ -80,3 +80,11 @@ def report(
     if chart is not None and summary.last is not None:
         render_chart(summary, chart, lang)
     return text, summary
+
+
+def export_csv(settings: Settings, path: Path) -> int:
+    """Every stored row, sorted by market, series and month, as CSV (UTF-8, header row)."""
+    frame = FlowStore(settings.fundflow_dir).read_all().sort_values(["market", "series", "month"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False)
+    return len(frame)

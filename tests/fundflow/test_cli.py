@@ -52,3 +52,33 @@ def test_missing_fred_key_is_logged_and_the_rest_is_stored(
     assert "failed real_estate/CSUSHPINSA: fred: CSUSHPINSA: FINSIGNAL_FRED_KEY is not set" in out
     assert "stored 24 months in 2 series" in out
     assert "real_estate/CSUSHPINSA\tfred" in (env / "errors.log").read_text()
+
+
+def test_report_json_and_csv_export(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+    import json
+
+    assert main(["fundflow", "collect", "--years", "1", "--markets", "crypto", "bonds"]) == 0
+    out_json, out_csv = env / "flows.json", env / "rows.csv"
+    assert main(["fundflow", "report", "--json", str(out_json)]) == 0
+    data = json.loads(out_json.read_text(encoding="utf-8"))
+    assert len(data["months"]) == 12
+    assert sorted(data["shares"]) == ["bonds", "crypto"]
+    latest = data["shares"]["bonds"][-1] + data["shares"]["crypto"][-1]
+    assert latest == pytest.approx(1.0)
+    assert main(["fundflow", "export", "--csv", str(out_csv)]) == 0
+    with open(out_csv, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 5 * 12 + 2 * 12  # 5 bond series and 2 crypto pairs, 12 months each
+    assert list(rows[0]) == [
+        "market",
+        "series",
+        "month",
+        "value",
+        "unit",
+        "volume",
+        "dollar_volume",
+        "source",
+        "fetched_at",
+    ]
+    assert "wrote 84 rows" in capsys.readouterr().out
