@@ -86,6 +86,19 @@ class Settings(BaseSettings):
     market_batch_concurrency: int = Field(default=64, ge=1)  # instruments processed at once per batch
     market_initial_days: int = Field(default=400, ge=1)  # first update of an instrument with no history
 
+    # --- fund-flow tracker (issue #22): base URLs, keys, rate limits ---------------------------
+    fred_base_url: str = "https://api.stlouisfed.org"
+    fred_key: SecretStr | None = None
+    ecb_base_url: str = "https://data-api.ecb.europa.eu"
+    binance_base_url: str = "https://data-api.binance.vision"
+    oilprice_base_url: str = "https://api.oilpriceapi.com"
+    oilprice_key: SecretStr | None = None
+    fred_rate_per_s: float = Field(default=2.0, gt=0)  # FRED moved to about 2 req/s
+    ecb_rate_per_s: float = Field(default=1.0, gt=0)  # no published limit: be polite
+    binance_rate_per_s: float = Field(default=5.0, gt=0)  # klines weight 2 of 6,000/min
+    oilprice_rate_per_s: float = Field(default=0.5, gt=0)  # free tier unconfirmed
+    fundflow_dir: Path = Path("var/fundflow")  # Parquet datasets, resume tracker, log, reports
+
     # --- news --------------------------------------------------------------------------------
     yahoo_rss_base_url: str = "https://feeds.finance.yahoo.com"
     investing_base_url: str = "https://www.investing.com"

@@ -34,7 +34,24 @@ def _commands() -> dict[str, Command]:
         "db": commands.cmd_db,
         "status": commands.cmd_status,
         "replay": commands.cmd_replay,
+        **_fundflow_commands(),
     }
+
+
+# --- fund-flow tracker (issue #22) ---------------------------------------------------------------
+def _fundflow_commands() -> dict[str, Command]:
+    from fundflow.cli import run
+
+    return {"fundflow": run}
+
+
+def _add_fundflow_parser(sub: Any) -> None:
+    from fundflow.cli import add_arguments
+
+    add_arguments(sub.add_parser("fundflow", help="cross-market fund flows: collect, status, report"))
+
+
+# --- end fund-flow tracker -----------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--to", dest="end", type=_date, help="last date (default: latest stored)")
     replay.add_argument("--speed", type=float, default=0.0, help="bars per second (0 = as fast as possible)")
     replay.add_argument("--telegram", type=int, metavar="CHAT_ID", help="send the alerts to this chat")
+    _add_fundflow_parser(sub)
     return parser
 
 

@@ -162,6 +162,31 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("data_dir", "directory for files finsignal writes (charts saved in console mode)"),
         ],
     ),
+    (
+        "Fund-flow tracker (#22)",
+        [
+            ("fred_base_url", "FRED API base URL"),
+            (
+                "fred_key",
+                "FRED API key (free, 32 characters); without it the bond and real-estate FRED series are skipped",
+            ),
+            ("ecb_base_url", "ECB Data Portal base URL (FX reference rates, no key)"),
+            ("binance_base_url", "Binance public market-data base URL (klines, no key)"),
+            ("oilprice_base_url", "OilPriceAPI base URL"),
+            (
+                "oilprice_key",
+                "OilPriceAPI key (sent as 'Authorization: Token KEY'); without it crude comes from Yahoo futures only",
+            ),
+            ("fred_rate_per_s", "FRED requests per second"),
+            ("ecb_rate_per_s", "ECB requests per second"),
+            ("binance_rate_per_s", "Binance requests per second"),
+            ("oilprice_rate_per_s", "OilPriceAPI requests per second"),
+            (
+                "fundflow_dir",
+                "directory of the fund-flow Parquet datasets, resume tracker, error log and reports",
+            ),
+        ],
+    ),
 ]
 
 

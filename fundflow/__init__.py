@@ -1,0 +1,1 @@
+"""Cross-market fund-flow tracker: collect -> store -> analyse -> report (issue #22)."""
