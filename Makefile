@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(UV) pip sync --python $(PY) --quiet --compile-bytecode requirements-dev.lock
 	$(UV) pip install --python $(PY) --quiet --no-deps -e .
 	@# byte-compile our own packages too (imports start faster, also where PYTHONDONTWRITEBYTECODE is set)
-	$(PY) -m compileall -q core market signals backtest news storage scheduler bot finsignal
+	$(PY) -m compileall -q core market signals backtest news storage scheduler bot api finsignal
 	@touch $(STAMP)
 
 install: $(STAMP)
