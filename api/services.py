@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from api.jobs import BacktestJobs
 from core.ports import EventBus, Repositories
 from core.timeutil import Clock
 from core.types import Instrument, Quote
@@ -69,3 +70,4 @@ class ApiServices:
     clock: Clock
     limits: Limits
     bus: EventBus | None = None
+    backtests: BacktestJobs | None = None

@@ -3,8 +3,9 @@ services as the bot, opened by `finsignal.container.open_app`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,9 @@ import numpy as np
 from fastapi import FastAPI
 
 from api import ApiServices, create_app
+from api.jobs import BacktestJobs
 from api.services import Limits
+from backtest import run_backtest
 from core.errors import FinsignalError
 from core.settings import Settings, load_settings
 from core.timeutil import ensure_utc
@@ -85,8 +88,28 @@ def limits_of(settings: Settings) -> Limits:
     )
 
 
+def backtest_runner(app: App) -> Callable[[Sequence[str], int], Awaitable[list[dict[str, Any]]]]:
+    """What a backtest job does: the CLI's work (load history, run, store ratings), its JSON records."""
+
+    async def run(symbols: Sequence[str], years: int) -> list[dict[str, Any]]:
+        settings = app.settings
+        history = await app.load_history(symbols, years)
+        result = await asyncio.to_thread(
+            run_backtest,
+            history,
+            config=signal_config(settings),
+            horizons=tuple(settings.backtest_horizons),
+            years=years,
+        )
+        await app.save_ratings(result.ratings())
+        return result.records()
+
+    return run
+
+
 def build_api_services(app: App) -> ApiServices:
     return ApiServices(
+        backtests=BacktestJobs(backtest_runner(app), app.clock),
         repos=app.repos,
         resolver=app.market,
         quotes=app.market,
@@ -101,7 +124,12 @@ def build_asgi_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def services() -> AsyncIterator[ApiServices]:
         async with open_app(settings) as app:
-            yield build_api_services(app)
+            services = build_api_services(app)
+            try:
+                yield services
+            finally:
+                if services.backtests is not None:
+                    await services.backtests.close()
 
     return create_app(services, limits=limits_of(settings))
 

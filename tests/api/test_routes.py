@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 from tests.api.conftest import ADMIN_KEY, READ_KEY, REVOKED_KEY, ApiEnv
@@ -174,3 +175,25 @@ async def test_unknown_route_has_the_error_shape(api: ApiEnv) -> None:
     r = await api.client.get("/v1/nothing", headers={"X-API-Key": ADMIN_KEY})
     assert r.status_code == 404
     assert error_of(r)["code"] == "not_found"
+
+
+async def test_backtests_admin_only_and_job_result(api: ApiEnv) -> None:
+    body = {"symbols": ["AAPL"], "years": 1}
+    read = await api.client.post("/v1/backtests", json=body, headers=H)
+    assert read.status_code == 403
+    assert error_of(read)["code"] == "forbidden"
+    bad = await api.client.post("/v1/backtests", json={"symbols": []}, headers={"X-API-Key": ADMIN_KEY})
+    assert bad.status_code == 422
+    started = await api.client.post("/v1/backtests", json=body, headers={"X-API-Key": ADMIN_KEY})
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    for _ in range(600):
+        job = (await api.client.get(f"/v1/backtests/{job_id}", headers=H)).json()
+        if job["status"] in ("done", "failed"):
+            break
+        await asyncio.sleep(0.05)
+    assert job["status"] == "done", job
+    assert {r["symbol"] for r in job["records"]} == {"AAPL"}
+    assert {"signal", "horizon", "count", "grade", "hit_rate"} <= set(job["records"][0])
+    missing = await api.client.get("/v1/backtests/nope", headers=H)
+    assert missing.status_code == 404
