@@ -117,6 +117,7 @@ def build_api_services(app: App) -> ApiServices:
         readiness=StoredReadiness(app),
         clock=app.clock,
         limits=limits_of(app.settings),
+        bus=app.bus,
     )
 
 
