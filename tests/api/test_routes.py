@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 
+from core.types import Bar, Interval, Market
+from market.resolver import make_instrument
+from storage import Database
 from tests.api.conftest import ADMIN_KEY, READ_KEY, REVOKED_KEY, ApiEnv
 
 H = {"X-API-Key": READ_KEY}
@@ -197,3 +201,30 @@ async def test_backtests_admin_only_and_job_result(api: ApiEnv) -> None:
     assert {"signal", "horizon", "count", "grade", "hit_rate"} <= set(job["records"][0])
     missing = await api.client.get("/v1/backtests/nope", headers=H)
     assert missing.status_code == 404
+
+
+async def test_carbon_history_aligned_and_carried(api: ApiEnv, db: Database) -> None:
+    def bar(symbol: str, day: int, close: float) -> Bar:
+        return Bar(symbol, Interval.D1, datetime(2025, 3, day, tzinfo=UTC), close, close, close, close, 100)
+
+    # KAU25 and KAU26: the front vintage is the one with the larger volume on the latest day
+    await db.repos.instruments.upsert_instruments(
+        [make_instrument("KAU25", Market.KETS), make_instrument("KAU26", Market.KETS)]
+    )
+    await db.repos.bars.upsert_bars([
+        bar("FCO2.DE", 3, 70.0), bar("FCO2.DE", 5, 71.0),
+        bar("KAU25", 4, 9000.0), bar("KAU25", 5, 9100.0),
+        replace(bar("KAU26", 5, 1.0), volume=1.0),
+    ])  # fmt: skip
+    r = await api.client.get("/v1/carbon/history", params={"period": "1m"}, headers=H)
+    body = r.json()
+    assert body["kau_symbol"] == "KAU25"
+    assert body["kau_currency"] == "KRW"
+    days = [(d["date"], d["eu"], d["eu_carried"], d["kau"], d["kau_carried"]) for d in body["days"]]
+    assert days == [
+        ("2025-03-03", 70.0, False, None, False),
+        ("2025-03-04", 70.0, True, 9000.0, False),
+        ("2025-03-05", 71.0, False, 9100.0, False),
+    ]
+    bad = await api.client.get("/v1/carbon/history", params={"period": "2w"}, headers=H)
+    assert bad.status_code == 422
