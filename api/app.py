@@ -8,12 +8,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import KeyCache, RateLimiter
 from api.deps import ApiState
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import health, v1
+from api.routes import dashboard, health, v1
 from api.services import ApiServices, Limits
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[ApiServices]]
@@ -43,6 +44,8 @@ def create_app(open_services: ServicesFactory, *, limits: Limits | None = None) 
     app.state.metrics = Metrics()
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
     app.include_router(v1)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     if limits.cors_origins:
