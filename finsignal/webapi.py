@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -20,8 +21,9 @@ from backtest import run_backtest
 from core.errors import FinsignalError
 from core.settings import Settings, load_settings
 from core.timeutil import ensure_utc
-from core.types import Interval
+from core.types import Instrument, Interval
 from finsignal.container import App, open_app
+from market import MarketData
 from signals import compute_history, signal_config
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,27 @@ class StoredReadiness:
         return {"database": database, "sources": sources}
 
 
+class CachedResolver:
+    """Resolutions remembered for `ttl_s` seconds per process, so a hot quote needs no database read
+    (a KAU front-vintage change shows within the TTL). Errors are not cached."""
+
+    def __init__(self, market: MarketData, ttl_s: float = 60.0) -> None:
+        self._market, self._ttl = market, ttl_s
+        self._seen: dict[tuple[str, bool], tuple[float, Instrument]] = {}
+
+    async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
+        key = (text.strip().upper(), verify)
+        hit = self._seen.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        inst = await self._market.resolve(text, verify=verify)
+        if len(self._seen) > 50_000:
+            self._seen.clear()
+        self._seen[key] = (now, inst)
+        return inst
+
+
 def limits_of(settings: Settings) -> Limits:
     return Limits(
         rate_per_minute=settings.api_rate_per_minute,
@@ -111,7 +134,7 @@ def build_api_services(app: App) -> ApiServices:
     return ApiServices(
         backtests=BacktestJobs(backtest_runner(app), app.clock),
         repos=app.repos,
-        resolver=app.market,
+        resolver=CachedResolver(app.market),
         quotes=app.market,
         indicators=StoredIndicatorSeries(app),
         readiness=StoredReadiness(app),
