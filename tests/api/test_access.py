@@ -136,3 +136,22 @@ async def test_crash_gives_the_error_shape_without_detail(
     assert r.json() == {"error": {"code": "internal_error", "message": message}}
     assert READ_KEY not in caplog.text
     assert "Traceback" not in r.text
+
+
+def test_run_role_api_serves_on_the_configured_port(sqlite_db: Database, fake_sources: FakeSources) -> None:
+    env = _env(sqlite_db, fake_sources)
+    port = _free_port()
+    env["FINSIGNAL_API_PORT"] = str(port)
+    proc = subprocess.Popen([sys.executable, "-m", "finsignal", "run", "--role", "api"], env=env)
+    try:
+        for _ in range(300):
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert response.json() == {"status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/quotes/AAPL").status_code == 401
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) in (0, -15)  # uvicorn re-raises SIGTERM after a clean shutdown
