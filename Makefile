@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(UV) pip sync --python $(PY) --quiet --compile-bytecode requirements-dev.lock
 	$(UV) pip install --python $(PY) --quiet --no-deps -e .
 	@# byte-compile our own packages too (imports start faster, also where PYTHONDONTWRITEBYTECODE is set)
-	$(PY) -m compileall -q core market signals backtest news storage scheduler bot finsignal fundflow
+	$(PY) -m compileall -q core market signals backtest news storage scheduler bot api finsignal fundflow
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +40,15 @@ test-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mariadb-server >/dev/null; \
 	else \
 		echo "!!! MariaDB server not available (not root or no apt-get): MariaDB tests will be SKIPPED (a failure under CI=true)"; \
+	fi
+	@# the dashboard's browser test (issue 19): Debian's chromium and its WebDriver
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		echo "Chromium + chromedriver: present"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Chromium + chromedriver: installing from Debian packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; \
+	else \
+		echo "!!! chromium/chromedriver not available: the dashboard browser test will be SKIPPED (a failure under CI=true)"; \
 	fi
 
 lint: install

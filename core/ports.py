@@ -6,12 +6,13 @@ Every repository method is async and returns domain types from `core.types`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from core.types import (
+    ApiKey,
     Bar,
     Chat,
     FetchCursor,
@@ -211,6 +212,23 @@ class HealthRepo(Protocol):
     async def list_source_health(self) -> list[SourceHealth]: ...
 
 
+class ApiKeyRepo(Protocol):
+    """API keys of the Market Data API (issue 19), stored only as a hash of the secret."""
+
+    async def add_key(self, name: str, prefix: str, key_hash: str, admin: bool, now: datetime) -> ApiKey:
+        """Store a new key; raises `core.errors.StorageError` when `name` is taken."""
+        ...
+
+    async def get_by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash, revoked or not."""
+        ...
+
+    async def list_keys(self) -> list[ApiKey]: ...
+    async def revoke_key(self, name: str, now: datetime) -> bool:
+        """Revoke the active key called `name`; False when there is none."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -226,9 +244,30 @@ class Repositories:
     cursors: CursorRepo
     state: StateRepo
     health: HealthRepo
+    apikeys: ApiKeyRepo
 
 
 class Briefer(Protocol):
     """Builds the premium briefing for a slot (e.g. '08:00') and enqueues it; returns messages enqueued."""
 
     async def send_briefing(self, slot: str) -> int: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Live events (issue 19): quotes and signal events for the API's stream
+# --------------------------------------------------------------------------------------------
+
+
+class EventBus(Protocol):
+    """Publish/subscribe of live updates by topic (e.g. 'quote:AAPL', 'signal:AAPL'). The embedded
+    default is in-process (`market.bus.LocalEventBus`); a Redis adapter can replace it for scale-out."""
+
+    def publish(self, topic: str, message: dict[str, object]) -> None:
+        """Hand `message` to every subscriber of `topic`; never blocks on a slow subscriber."""
+        ...
+
+    def subscribe(self, topics: Iterable[str], deliver: Callable[[str, dict[str, object]], None]) -> int:
+        """Call `deliver(topic, message)` for each message on `topics`; returns a subscription id."""
+        ...
+
+    def unsubscribe(self, subscription: int) -> None: ...

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
 
     # --- scheduler & runtime ----------------------------------------------------------------
-    role: Literal["all", "bot", "scheduler"] = "all"
+    role: Literal["all", "bot", "scheduler", "api"] = "all"
     price_update_minutes: int = Field(default=5, ge=1)
     # after each close (US: before the 06:30 KST briefing)
     finalise_delay_minutes: int = Field(default=20, ge=0)
@@ -147,6 +147,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path("var")
 
+    # --- issue 19: the Market Data API ----------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    api_cors_origins: StrList = Field(default_factory=list)  # browser frontends on other hosts
+    api_rate_per_minute: int = Field(default=600, ge=1)  # requests per API key per minute
+    api_max_bars: int = Field(default=5000, ge=10)  # bars per page
+    api_max_intraday_days: int = Field(default=31, ge=1)  # longest range of 1m/5m/15m bars per request
+
     @field_validator(
         "admin_ids",
         "briefing_times",
@@ -154,6 +162,7 @@ class Settings(BaseSettings):
         "news_investing_categories",
         "backtest_horizons",
         "krx_late_days",
+        "api_cors_origins",
         mode="before",
     )
     @classmethod

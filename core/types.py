@@ -326,3 +326,22 @@ class SourceHealth:
     last_latency_ms: float | None
     last_error: str = ""
     updated_at: datetime | None = None
+
+
+# --- issue 19: API keys -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as stored: only a hash of the secret is kept; `prefix` (its first characters) names it."""
+
+    name: str
+    prefix: str
+    admin: bool
+    created_at: datetime
+    revoked_at: datetime | None = None
+    id: int | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -23,7 +23,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 def _commands() -> dict[str, Command]:
-    from finsignal import commands
+    from finsignal import apikeys, commands
 
     return {
         "run": commands.cmd_run,
@@ -35,6 +35,7 @@ def _commands() -> dict[str, Command]:
         "status": commands.cmd_status,
         "replay": commands.cmd_replay,
         **_fundflow_commands(),
+        "apikey": apikeys.cmd_apikey,
     }
 
 
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot and the scheduler (console mode when no token is set)")
-    run.add_argument("--role", choices=["all", "bot", "scheduler"], help="run only part (scale-out)")
+    run.add_argument("--role", choices=["all", "bot", "scheduler", "api"], help="run only part (scale-out)")
     run.add_argument("--console", action="store_true", help="force console mode even with a token")
 
     sub.add_parser("chat", help="console mode: type bot commands in the terminal, see replies and alerts")
@@ -98,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=float, default=0.0, help="bars per second (0 = as fast as possible)")
     replay.add_argument("--telegram", type=int, metavar="CHAT_ID", help="send the alerts to this chat")
     _add_fundflow_parser(sub)
+    from finsignal.apikeys import add_arguments as add_api_arguments
+
+    add_api_arguments(sub)
     return parser
 
 
@@ -120,6 +124,15 @@ def _date(text: str) -> object:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
+def _serve_api(args: argparse.Namespace, settings: Settings) -> int:
+    """`finsignal api` and `finsignal run --role api`: uvicorn runs the process (and its workers)."""
+    from finsignal.apikeys import cmd_api
+
+    if args.command == "run":
+        args = argparse.Namespace(host=None, port=None, workers=1)
+    return cmd_api(args, settings)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -130,9 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     secrets = settings.secret_values()
     configure_logging("DEBUG" if args.verbose else settings.log_level, secrets)
-    command = _commands()[args.command]
     try:
-        return asyncio.run(command(args, settings))
+        if args.command == "api" or (args.command == "run" and (args.role or settings.role) == "api"):
+            return _serve_api(args, settings)
+        return asyncio.run(_commands()[args.command](args, settings))
     except UsageError as exc:
         print(f"finsignal {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.errors import SymbolError
-from core.ports import Repositories
+from core.ports import EventBus, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
 from market import MarketData
+from market.bus import LocalEventBus
 from news import NewsService
 from storage import Database
 
@@ -30,6 +31,7 @@ class App:
     market: MarketData
     news: NewsService
     clock: Clock
+    bus: EventBus = field(default_factory=LocalEventBus)  # live quotes and signals (issue 19)
 
     async def load_history(self, symbols: Sequence[str], years: int) -> Mapping[str, Sequence[Bar]]:
         """Daily bars for `symbols` over `years`, fetching what the database lacks. Raises SymbolError."""
@@ -57,10 +59,11 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     """Open the database (migrating it) and the services; close everything on exit."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database_url, migrate=True, echo=settings.database_echo)
-    market = MarketData(settings, db.repos, clock=clock)
+    bus = LocalEventBus()
+    market = MarketData(settings, db.repos, clock=clock, bus=bus)
     news = NewsService(settings, db.repos, clock=clock)
     try:
-        yield App(settings=settings, db=db, repos=db.repos, market=market, news=news, clock=clock)
+        yield App(settings=settings, db=db, repos=db.repos, market=market, news=news, clock=clock, bus=bus)
     finally:
         await market.close()
         await db.close()

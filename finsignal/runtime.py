@@ -20,6 +20,7 @@ from core.settings import Settings
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
+from market.bus import BusNotifier
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine, signal_config
@@ -56,7 +57,7 @@ def build_runtime(
         app.settings,
         app.repos,
         market=app.market,
-        notifier=notifier,
+        notifier=BusNotifier(notifier, app.bus),  # new events also go to the API's stream (issue 19)
         engine_factory=lambda: SignalEngine(config),
         briefer=briefer,
         news=AlertingNews(app.news, news_publisher) if news_publisher is not None else app.news,

@@ -13,7 +13,7 @@ from typing import TypeVar
 import httpx
 
 from core.errors import FinsignalError, SourceError, SymbolError
-from core.ports import PriceSource, Repositories
+from core.ports import EventBus, PriceSource, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, Interval, Market, Quote, SourceHealth
@@ -55,6 +55,7 @@ class MarketData:
         clock: Clock | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sources: Mapping[str, PriceSource] | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self.settings = settings
         self.repos = repos
@@ -75,7 +76,7 @@ class MarketData:
         built.update(sources or {})
         self.sources: dict[str, PriceSource] = built
         self._pipeline = Pipeline(settings, repos, self.clock, built)
-        self._cache = QuoteCache()
+        self._cache = QuoteCache(bus=bus)
         self._tasks: set[asyncio.Task[None]] = set()
         self._batch = asyncio.Semaphore(settings.market_batch_concurrency)
 

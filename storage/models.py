@@ -254,3 +254,17 @@ class SourceHealthRow(Base):
     last_latency_ms: Mapped[float | None] = mapped_column(Double)
     last_error: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime]
+
+
+class ApiKeyRow(Base):
+    """An API key of the Market Data API (issue 19): the SHA-256 of the secret, never the secret."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)

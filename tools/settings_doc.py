@@ -187,6 +187,20 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ),
         ],
     ),
+    (
+        "Market Data API (issue 19)",
+        [
+            ("api_host", "address `finsignal api` listens on"),
+            ("api_port", "port `finsignal api` listens on"),
+            (
+                "api_cors_origins",
+                "comma-separated origins allowed by CORS (browser frontends on other hosts)",
+            ),
+            ("api_rate_per_minute", "requests per API key per minute; more get 429 with Retry-After"),
+            ("api_max_bars", "bars per page of GET /v1/bars"),
+            ("api_max_intraday_days", "longest range of 1m/5m/15m bars in one request (422 beyond)"),
+        ],
+    ),
 ]
 
 

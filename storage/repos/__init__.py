@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ports import Repositories
+from storage.repos.apikeys import SqlApiKeyRepo
 from storage.repos.chats import SqlChatRepo, SqlWatchRepo
 from storage.repos.content import SqlNewsRepo, SqlRatingRepo
 from storage.repos.events import SqlEventRepo, SqlOutboxRepo
@@ -26,10 +27,12 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         cursors=SqlCursorRepo(sessions, dialect),
         state=SqlStateRepo(sessions, dialect),
         health=SqlHealthRepo(sessions, dialect),
+        apikeys=SqlApiKeyRepo(sessions, dialect),
     )
 
 
 __all__ = [
+    "SqlApiKeyRepo",
     "SqlBarRepo",
     "SqlChatRepo",
     "SqlCursorRepo",

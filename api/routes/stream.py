@@ -1,0 +1,141 @@
+"""WS /v1/stream: live quotes and signal events for the symbols a client names.
+
+The client authenticates with `?api_key=` (browsers cannot set headers on a WebSocket) or X-API-Key,
+then sends `{"action": "subscribe", "kinds": ["quote", "signal"], "symbols": ["AAPL", "KAU"]}`
+(`"unsubscribe"` likewise). The server sends `{"type": "quote"|"signal", "symbol": ..., "data": {...}}`
+as updates happen and `{"type": "heartbeat", "ts": ...}` every `HEARTBEAT_S` seconds.
+
+Closes: 4401 no or bad key; 1009 message too large; 1008 unknown action or kind, or not JSON;
+4008 the client reads too slowly (its queue of `QUEUE` messages filled up): the others never wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from api.deps import ApiState
+from core.errors import SymbolError
+from core.timeutil import utcnow
+
+router = APIRouter(tags=["stream"])
+KINDS = {"quote", "signal"}
+MAX_MESSAGE = 4096  # bytes a client may send at once
+MAX_SYMBOLS = 200
+QUEUE = 256
+HEARTBEAT_S = 15.0
+SLOW = 4008
+
+
+class _Client:
+    def __init__(self, ws: WebSocket, state: ApiState) -> None:
+        self.ws, self.state = ws, state
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE)
+        self.subscriptions: dict[str, int] = {}  # topic -> bus subscription
+        self.slow = False
+
+    def deliver(self, topic: str, message: dict[str, object]) -> None:
+        kind, _, symbol = topic.partition(":")
+        try:
+            self.queue.put_nowait({"type": kind, "symbol": symbol, "data": message})
+        except asyncio.QueueFull:
+            self.slow = True
+            self.queue = asyncio.Queue(1)  # the writer sees the flag at once
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait({"type": "_slow"})
+
+    def close_all(self) -> None:
+        bus = self.state.services.bus
+        if bus is not None:
+            for sid in self.subscriptions.values():
+                bus.unsubscribe(sid)
+        self.subscriptions.clear()
+
+
+async def _authorised(ws: WebSocket, state: ApiState) -> bool:
+    secret = ws.query_params.get("api_key") or ws.headers.get("x-api-key")
+    if not secret:
+        return False
+    key = await state.keys.lookup(secret)
+    return key is not None and key.active
+
+
+async def _writer(client: _Client) -> None:
+    while True:
+        try:
+            item = await asyncio.wait_for(client.queue.get(), HEARTBEAT_S)
+        except TimeoutError:
+            item = {"type": "heartbeat", "ts": utcnow().isoformat()}
+        if client.slow:
+            await client.ws.close(SLOW, "client too slow: messages were not read in time")
+            return
+        await client.ws.send_text(json.dumps(item))
+
+
+async def _handle(client: _Client, raw: str) -> str | None:
+    """Apply one client message; returns a close reason for a bad one."""
+    if len(raw.encode("utf-8")) > MAX_MESSAGE:
+        return "1009:message too large (at most 4096 bytes)"
+    try:
+        msg = json.loads(raw)
+    except ValueError:
+        return "1008:messages must be JSON"
+    if not isinstance(msg, dict) or msg.get("action") not in ("subscribe", "unsubscribe"):
+        return "1008:unknown action (subscribe or unsubscribe)"
+    kinds, symbols = msg.get("kinds", ["quote", "signal"]), msg.get("symbols", [])
+    if not isinstance(kinds, list) or not isinstance(symbols, list):
+        return "1008:kinds and symbols must be lists"
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        return f"1008:unknown subscription kind {unknown[0]!r} (quote, signal)"
+    services = client.state.services
+    resolved: list[str] = []
+    for text in symbols[:MAX_SYMBOLS]:
+        try:
+            resolved.append((await services.resolver.resolve(str(text))).symbol)
+        except SymbolError as exc:
+            client.queue.put_nowait({"type": "error", "symbol": str(text), "data": {
+                "code": "unknown_symbol", "message": f"{exc.symbol}: {exc.reason}",
+                "suggestions": list(exc.suggestions)}})  # fmt: skip
+    bus = services.bus
+    for topic in (f"{k}:{s}" for k in kinds for s in resolved):
+        if msg["action"] == "subscribe" and topic not in client.subscriptions and bus is not None:
+            client.subscriptions[topic] = bus.subscribe([topic], client.deliver)
+        elif msg["action"] == "unsubscribe" and topic in client.subscriptions and bus is not None:
+            bus.unsubscribe(client.subscriptions.pop(topic))
+    client.queue.put_nowait({"type": "subscribed", "data": {"topics": sorted(client.subscriptions)}})
+    return None
+
+
+@router.websocket("/stream")
+async def stream(ws: WebSocket) -> None:
+    state: ApiState = ws.app.state.api
+    await ws.accept()  # then close with a code and reason a browser can read (a refused handshake has none)
+    if not await _authorised(ws, state):
+        await ws.close(4401, "an API key is required (?api_key= or X-API-Key)")
+        return
+    client = _Client(ws, state)
+    writer = asyncio.create_task(_writer(client))
+    try:
+        while not writer.done():
+            reader = asyncio.ensure_future(ws.receive_text())
+            done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            if reader not in done:
+                reader.cancel()
+                break
+            reason = await _handle(client, reader.result())
+            if reason is not None:
+                code, _, text = reason.partition(":")
+                await ws.close(int(code), text)
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        client.close_all()
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer

@@ -1,0 +1,73 @@
+"""What the API talks to, bundled in `ApiServices`; the composition root (`finsignal.api`) wires it.
+
+The API never touches storage: data comes through the repository Protocols of `core.ports` and the
+service Protocols below, the same objects the bot gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from api.jobs import BacktestJobs
+from core.ports import EventBus, Repositories
+from core.timeutil import Clock
+from core.types import Instrument, Quote
+
+
+class Resolver(Protocol):
+    async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
+        """The canonical instrument; raises `core.errors.SymbolError` (with close matches)."""
+        ...
+
+
+class Quotes(Protocol):
+    async def quote(self, instrument: Instrument) -> tuple[Quote, float]:
+        """The latest quote from the hot cache and its age in seconds."""
+        ...
+
+
+class IndicatorSeries(Protocol):
+    async def series(
+        self, symbol: str, names: Sequence[str], start: datetime | None, end: datetime | None
+    ) -> tuple[list[datetime], dict[str, list[float | None]]]:
+        """The signal engine's own indicator values per daily bar (timestamps, values by name)."""
+        ...
+
+    def known(self) -> Sequence[str]:
+        """The indicator names `series` accepts (e.g. sma50, sma200, rsi14, vol_avg20)."""
+        ...
+
+
+class Readiness(Protocol):
+    async def check(self) -> Mapping[str, Any]:
+        """{'database': 'ok' | reason, 'sources': {...}}: what /readyz reports."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Request limits from settings."""
+
+    rate_per_minute: int = 600
+    max_bars: int = 5000
+    max_intraday_days: int = 31
+    cors_origins: tuple[str, ...] = ()
+    quote_max_age_s: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    """Everything the API talks to. `bus` is the live event bus behind WS /v1/stream."""
+
+    repos: Repositories
+    resolver: Resolver
+    quotes: Quotes
+    indicators: IndicatorSeries
+    readiness: Readiness
+    clock: Clock
+    limits: Limits
+    bus: EventBus | None = None
+    backtests: BacktestJobs | None = None

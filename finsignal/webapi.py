@@ -1,0 +1,195 @@
+"""The Market Data API wired to finsignal's services (issue 19): the same settings, database and
+services as the bot, opened by `finsignal.container.open_app`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from fastapi import FastAPI
+
+from api import ApiServices, create_app
+from api.jobs import BacktestJobs
+from api.services import Limits
+from backtest import run_backtest
+from core.errors import FinsignalError
+from core.settings import Settings, load_settings
+from core.timeutil import ensure_utc
+from core.types import Instrument, Interval
+from finsignal.container import App, open_app
+from market import MarketData
+from signals import compute_history, signal_config
+
+logger = logging.getLogger(__name__)
+
+
+class StoredIndicatorSeries:
+    """Indicator values per stored daily bar, from the signal engine's batch path (`compute_history`)."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        cfg = signal_config(app.settings)
+        self._config = cfg
+        self._names = {
+            f"sma{cfg.sma_fast}": "sma_fast",
+            f"sma{cfg.sma_slow}": "sma_slow",
+            f"rsi{cfg.rsi_period}": "rsi",
+            f"vol_avg{cfg.volume_window}": "vol_avg",
+        }
+
+    def known(self) -> Sequence[str]:
+        return list(self._names)
+
+    async def series(
+        self, symbol: str, names: Sequence[str], start: datetime | None, end: datetime | None
+    ) -> tuple[list[datetime], dict[str, list[float | None]]]:
+        warm = None if start is None else start - timedelta(days=int(self._config.warmup * 1.6) + 30)
+        bars = await self._app.repos.bars.list_bars(symbol, Interval.D1, start=warm, end=end)
+        if not bars:
+            return [], {n: [] for n in names}
+        close = np.array([b.adj_close for b in bars], dtype=np.float64)
+        volume = np.array([b.volume for b in bars], dtype=np.float64)
+        res = compute_history(close, volume, self._config, threads=1)
+        keep = [i for i, b in enumerate(bars) if start is None or ensure_utc(b.ts) >= start]
+        out: dict[str, list[float | None]] = {}
+        for name in names:
+            column = np.asarray(getattr(res, self._names[name]))
+            out[name] = [None if np.isnan(column[i]) else float(column[i]) for i in keep]
+        return [ensure_utc(bars[i].ts) for i in keep], out
+
+
+class StoredReadiness:
+    """/readyz: the database answers; each source's breaker state."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    async def check(self) -> Mapping[str, Any]:
+        try:
+            await self._app.db.ping()
+            database = "ok"
+        except FinsignalError:
+            database = "unreachable"
+        sources = {h.source: h.breaker for h in self._app.market.health()}
+        return {"database": database, "sources": sources}
+
+
+class CachedResolver:
+    """Resolutions remembered for `ttl_s` seconds per process, so a hot quote needs no database read
+    (a KAU front-vintage change shows within the TTL). Errors are not cached."""
+
+    def __init__(self, market: MarketData, ttl_s: float = 60.0) -> None:
+        self._market, self._ttl = market, ttl_s
+        self._seen: dict[tuple[str, bool], tuple[float, Instrument]] = {}
+
+    async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
+        key = (text.strip().upper(), verify)
+        hit = self._seen.get(key)
+        now = time.monotonic()
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        inst = await self._market.resolve(text, verify=verify)
+        if len(self._seen) > 50_000:
+            self._seen.clear()
+        self._seen[key] = (now, inst)
+        return inst
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
+        rate_per_minute=settings.api_rate_per_minute,
+        max_bars=settings.api_max_bars,
+        max_intraday_days=settings.api_max_intraday_days,
+        cors_origins=tuple(settings.api_cors_origins),
+        quote_max_age_s=settings.quote_max_age_s,
+    )
+
+
+def backtest_runner(app: App) -> Callable[[Sequence[str], int], Awaitable[list[dict[str, Any]]]]:
+    """What a backtest job does: the CLI's work (load history, run, store ratings), its JSON records."""
+
+    async def run(symbols: Sequence[str], years: int) -> list[dict[str, Any]]:
+        settings = app.settings
+        history = await app.load_history(symbols, years)
+        result = await asyncio.to_thread(
+            run_backtest,
+            history,
+            config=signal_config(settings),
+            horizons=tuple(settings.backtest_horizons),
+            years=years,
+        )
+        await app.save_ratings(result.ratings())
+        return result.records()
+
+    return run
+
+
+def build_api_services(app: App) -> ApiServices:
+    return ApiServices(
+        backtests=BacktestJobs(backtest_runner(app), app.clock),
+        repos=app.repos,
+        resolver=CachedResolver(app.market),
+        quotes=app.market,
+        indicators=StoredIndicatorSeries(app),
+        readiness=StoredReadiness(app),
+        clock=app.clock,
+        limits=limits_of(app.settings),
+        bus=app.bus,
+    )
+
+
+def build_asgi_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def services() -> AsyncIterator[ApiServices]:
+        async with open_app(settings) as app:
+            services = build_api_services(app)
+            try:
+                yield services
+            finally:
+                if services.backtests is not None:
+                    await services.backtests.close()
+
+    return create_app(services, limits=limits_of(settings))
+
+
+def asgi_app() -> FastAPI:
+    """uvicorn's factory (`finsignal.webapi:asgi_app`), one call per worker process."""
+    settings = load_settings()
+    from finsignal.logs import configure_logging
+
+    configure_logging(settings.log_level, _secrets(settings))
+    return build_asgi_app(settings)
+
+
+def _secrets(settings: Settings) -> list[str]:
+    found = (
+        settings.telegram_token,
+        settings.krx_auth_key,
+        settings.alphavantage_key,
+        settings.webhook_secret,
+    )
+    return [x.get_secret_value() for x in found if x is not None]
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    """Run uvicorn in the foreground until SIGTERM/SIGINT; `workers` processes share the port."""
+    import uvicorn
+
+    logger.info("finsignal api on http://%s:%d (%d worker(s))", host, port, workers)
+    uvicorn.run(
+        "finsignal.webapi:asgi_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )
+    return 0
