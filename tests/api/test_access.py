@@ -81,7 +81,7 @@ async def test_cli_key_against_a_real_uvicorn_process(
     listed = _cli(env, "apikey", "list")
     assert "dashboard" in listed.stdout
     assert secret not in listed.stdout
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         quote = await client.get("/v1/quotes/AAPL", headers={"X-API-Key": secret})
         assert quote.status_code == 200, quote.text
         assert quote.json()["symbol"] == "AAPL"
