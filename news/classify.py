@@ -12,7 +12,7 @@ company event, and `other` when nothing matches.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -50,7 +50,9 @@ KETS_VINTAGE = re.compile(r"(?<![A-Za-z0-9])(KAU|KCU|KOC)(\d{2})(?![A-Za-z0-9])"
 
 
 class Classifier:
-    """Classifies text against a taxonomy and listings; `extra_instruments` adds (symbol, names) known elsewhere."""
+    """Classifies text against a taxonomy and listings.
+
+    `extra_instruments` adds (symbol, names) known elsewhere (the instrument registry)."""
 
     def __init__(
         self,
@@ -60,7 +62,7 @@ class Classifier:
         listings: bool = True,
     ) -> None:
         self.taxonomy = taxonomy or default_taxonomy()
-        rows = [
+        rows: list[tuple[Entity, Sequence[str]]] = [
             (Entity(sym, names[0] if names else sym, industries, company=company), names)
             for sym, names, industries, company in self.taxonomy.raw_instruments
         ]
@@ -97,7 +99,7 @@ class Classifier:
         return Classification(tuple(sorted(found)), tuple(sorted(industries)), NewsKind(kind))
 
     def _industries(self, title: str, summary: str, in_title: list[Hit], in_summary: list[Hit]) -> set[str]:
-        """Entities of the title, then keywords of the title; weak keywords need context (title or summary)."""
+        """Entities of the title, then its keywords; weak keywords need context (title or summary)."""
         out = {i for h in in_title for i in h.entity.industries}
         bare = _blank_hits(title, in_title)
         bare_summary = _blank_hits(summary, in_summary)
@@ -146,4 +148,3 @@ def default_classifier() -> Classifier:
 def classify(title: str, summary: str = "") -> Classification:
     """Symbols, industries and kind of a headline, from the shipped taxonomy and listings."""
     return default_classifier().classify(title, summary)
-

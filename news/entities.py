@@ -2,13 +2,15 @@
 
 Each row: `symbol` (empty for an unlisted body such as a bank subsidiary or an exchange), `industries`
 (taxonomy keys, space-separated), English and Korean names (`|`-separated, the first is the display
-name), and `when` (conditions for short or shared names: `lang=ko|en` restricts a row to text in that
-language; `org` marks a body that is not a company (an exchange, a coin); `ctx=a|b|c` requires one of those words in the title or summary). Several rows may share a
-symbol. `GS` is the Korean group in Korean text and Goldman Sachs only beside Goldman, Wall Street or banks.
+name), and `when` (`;`-separated conditions for short or shared names: `lang=ko|en` restricts a row to
+text in that language; `ctx=a|b|c` requires one of those words in the title or summary; `org` marks a
+body that is not a company: an exchange, a coin). Several rows may share a symbol: `GS` is the
+Korean group in Korean text, Goldman Sachs only beside Goldman, Wall Street or banks.
 
 Matching (`EntityIndex.find`): every name of every row in one regex, longest first; Latin names are
-case-sensitive between word boundaries; in Korean text a name must also stand alone on its left and be the
-head of its compound on its right (news.korean.is_head), so `현대차증권` is the broker, not Hyundai Motor.
+case-sensitive between word boundaries (a name written all in lower case matches in any case); in
+Korean text a name must also stand alone on its left and be the head of its compound on its right
+(news.korean.is_head), so `현대차증권` is the broker, not Hyundai Motor.
 """
 
 from __future__ import annotations
@@ -89,13 +91,13 @@ class EntityIndex:
 
     @staticmethod
     def _pattern(name: str) -> str:
-        body = re.escape(name)
+        body = re.escape(name) if name != name.lower() else f"(?i:{re.escape(name)})"
         left = f"(?<![{_LATIN_WORD}])" if name[0].isascii() and name[0].isalnum() else ""
         right = f"(?![{_LATIN_WORD}])" if name[-1].isascii() and name[-1].isalnum() else ""
         return left + body + right
 
     def find(self, text: str, *, context: str = "") -> list[Hit]:
-        """Entities named in `text` (left to right). `context` (e.g. the summary) can satisfy a `ctx` condition."""
+        """Entities named in `text`, left to right; `context` (the summary) can satisfy a `ctx` condition."""
         if self._regex is None:
             return []
         ko = korean.is_korean(text)
@@ -104,7 +106,7 @@ class EntityIndex:
         for m in self._regex.finditer(text):
             if ko and not korean.is_head(text, m.start(), m.end(), entity=True):
                 continue
-            for entity in self._by_name[m.group()]:
+            for entity in self._by_name.get(m.group()) or self._by_name[m.group().lower()]:
                 if entity.lang and entity.lang != lang:
                     continue
                 if entity.context is not None and not (

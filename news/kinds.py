@@ -26,7 +26,12 @@ _ATTRIBUTION = re.compile(r"\s*[-–—]\s*[^\s\-–—\]]{1,10}\s*$")
 _TAGS = re.compile(r"^\s*\[[^\]]{1,12}\]\s*|\s*\[[^\]]{1,12}\]\s*$")
 MAIN_CLAUSE_BONUS = 3
 _EN_SUBORDINATE = re.compile(
-    r"\s(?:as|after|amid|while|despite|since|because|following|on|over|but|ahead of)\s|;|\s[-–]\s", re.IGNORECASE
+    r"\s(?:as|after|amid|while|despite|since|because|following|on|over|but|ahead of)\s|;|\s[-–]\s",
+    re.IGNORECASE,
+)
+# "Amid virus crisis, U.S. bars imports ...": a leading subordinate clause is not the main one.
+_EN_LEADING = re.compile(
+    r"^(?:as|after|amid|while|despite|since|because|following|with)\b[^,]{0,60},\s*", re.IGNORECASE
 )
 _KO_SEGMENTS = re.compile(r"…|\.\.\.")
 
@@ -84,12 +89,14 @@ def _main_kind(subject: str, spans: dict[str, list[tuple[int, int]]], *, has_com
                 return inside[-1]
             start += len(seg) + 1
         return None
-    cut = _EN_SUBORDINATE.search(subject)
+    lead = _EN_LEADING.match(subject)
+    begin = lead.end() if lead else 0
+    cut = _EN_SUBORDINATE.search(subject, begin)
     end = cut.start() if cut else len(subject)
-    inside = [key for a, key in hits if a < end]
+    inside = [key for a, key in hits if begin <= a < end]
     if inside:
         return inside[0]
-    if has_company and subject[:1].isspace():
+    if has_company and subject[begin : begin + 1].isspace():
         return COMPANY_EVENT  # "<Company> to cut jobs as ...": the company is the subject
     return None
 

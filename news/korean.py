@@ -1,14 +1,15 @@
-"""Korean text as morphemes (kiwipiepy), so that a term counts only as a whole word or as the head of a compound.
+"""Korean text as morphemes (kiwipiepy): a term counts only as a whole word or as the head of a compound.
 
-Korean compounds put their head last: `국제유가` (international oil price) is an oil price, but `유가증권시장`
-(the securities market) is not, and `현대차증권` (a broker) is not Hyundai Motor. So a term found in Korean text
-counts when (1) nothing word-like is glued before an entity name, and (2) what follows the term inside the same
-word is not another noun, unless that noun is a generic head that keeps the term's topic (`조선업`, `은행株`,
-`반도체지수`, `배출권거래제`); after a company name only its stock or its side (`삼성전자주가`, `현대차측`).
+Korean compounds put their head last: `국제유가` (international oil price) is an oil price, but
+`유가증권시장` (the securities market) is not, and `현대차증권` (a broker) is not Hyundai Motor. So a
+term found in Korean text counts when (1) nothing word-like is glued before an entity name, and (2) what
+follows the term inside the same word is not another noun, unless that noun is a generic head that keeps
+the term's topic (`조선업`, `은행株`, `반도체지수`, `배출권거래제`); after a company name only its stock
+or its side (`삼성전자주가`, `현대차측`).
 
-The tokenizer (its model ships in the `kiwipiepy-model` wheel, nothing is downloaded) is loaded lazily on first
-use, once per process: about 3 s and 300 MB (see bench/news_classify.py); the CLI never pays for it unless it
-classifies Korean text.
+The tokenizer (its model ships in the `kiwipiepy-model` wheel, nothing is downloaded) is loaded lazily on
+first use, once per process: seconds and hundreds of MB (see bench/news_classify.py); the CLI never pays
+for it unless it classifies Korean text, and only where a term is glued to more letters.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ ENTITY_HEADS = frozenset({"주", "株", "주가", "株價", "측", "노조", "�
 # Glued after a topic word these generic nouns keep the topic (`조선업`, `반도체지수`, `배출권거래제`,
 # `바이오株`); any other noun makes another word (`유가증권`, `조선일보`).
 TOPIC_HEADS = ENTITY_HEADS | frozenset(
-    {"업", "업계", "업종", "업체", "업황", "사", "사들", "관련주", "테마", "대장주", "지수", "가격", "값", "시장",
-     "거래", "제도", "수출", "수입", "기업", "종목", "부문", "사업", "산업", "생산", "공장", "투자", "펀드",
-     "수요", "공급", "호황", "불황", "기술", "정책"}
+    {"업", "업계", "업종", "업체", "업황", "사", "사들", "관련주", "테마", "대장주", "지수", "가격", "값",
+     "시장", "거래", "제도", "수출", "수입", "기업", "종목", "부문", "사업", "산업", "생산", "공장", "투자",
+     "펀드", "수요", "공급", "호황", "불황", "기술", "정책"}
 )  # fmt: skip
 _WORDISH = re.compile(r"[\w&]")
 

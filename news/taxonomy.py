@@ -87,7 +87,7 @@ class Taxonomy:
     raw_industry_keywords: dict[str, tuple[str, ...]]
     # (symbol, names, industries, is a company) of each instrument, for the entity index
     raw_instruments: tuple[tuple[str, tuple[str, ...], tuple[str, ...], bool], ...] = ()
-    # industry key -> (keywords that need context, the context words): `loans` counts for banks only near a bank
+    # industry -> (keywords that need context, context words): `loans` counts for banks only near a bank
     weak: dict[str, tuple[Matcher, Matcher]] = field(default_factory=dict)
 
     @staticmethod
@@ -119,7 +119,10 @@ class Taxonomy:
             raw_instruments=tuple(
                 (
                     str(spec["symbol"]),
-                    (*map(str, spec.get("names", [])), *(k.strip("=") for k in _symbol_keywords(str(spec["symbol"])))),
+                    (
+                        *map(str, spec.get("names", [])),
+                        *(k.strip("=") for k in _symbol_keywords(str(spec["symbol"]))),
+                    ),
                     tuple(spec.get("industries", [])),
                     bool(spec.get("company", True)),
                 )
