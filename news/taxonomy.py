@@ -121,7 +121,12 @@ class Taxonomy:
                     str(spec["symbol"]),
                     (
                         *map(str, spec.get("names", [])),
-                        *(k.strip("=") for k in _symbol_keywords(str(spec["symbol"]))),
+                        # a symbol is a name of its own from 3 letters (AMD, NVDA); GS and MU are shared
+                        *(
+                            k
+                            for k in (k.strip("=") for k in _symbol_keywords(str(spec["symbol"])))
+                            if len(k) >= 3
+                        ),
                     ),
                     tuple(spec.get("industries", [])),
                     bool(spec.get("company", True)),
