@@ -100,7 +100,8 @@ class Classifier:
 
     def _industries(self, title: str, summary: str, in_title: list[Hit], in_summary: list[Hit]) -> set[str]:
         """Entities of the title, then its keywords; weak keywords need context (title or summary)."""
-        out = {i for h in in_title for i in h.entity.industries}
+        subjects = [h for h in in_title if not _is_rater(title, h, in_title)]
+        out = {i for h in subjects for i in h.entity.industries}
         bare = _blank_hits(title, in_title)
         bare_summary = _blank_hits(summary, in_summary)
         near = out | {i for h in in_summary for i in h.entity.industries}
@@ -117,6 +118,15 @@ class Classifier:
             if ind.key in near or _keyword_hits(context, bare) or _keyword_hits(context, bare_summary):
                 out.add(ind.key)
         return out
+
+
+# "Morgan Stanley cuts Sun Microsystems, upgrades Dell": the bank rates the others; the news is theirs.
+_RATES = re.compile(r"\s*(?:'s\s+\w+\s+)?(?:upgrades?|downgrades?|cuts|raises|lowers|initiates|starts)\b")
+
+
+def _is_rater(title: str, hit: Hit, hits: list[Hit]) -> bool:
+    """A company named just before a rating verb, with another company after it."""
+    return bool(_RATES.match(title, hit.end)) and any(h.start > hit.end for h in hits)
 
 
 def _blank_hits(text: str, hits: list[Hit]) -> str:

@@ -66,6 +66,12 @@ def test_listing_rows_are_data() -> None:
     assert [h.entity.symbol for h in index.find("XY posts loss", context="the lender said")] == ["XY"]
 
 
+def test_a_rating_bank_lends_no_industry_to_the_companies_it_rates() -> None:
+    got = classify("Morgan Stanley downgrades Nvidia, upgrades Ford")
+    assert got.industries == ("autos", "semiconductors")
+    assert classify("Morgan Stanley cuts 2,000 jobs").industries == ("banks",)  # no company rated
+
+
 # --- Korean compounds that contain a shorter term ---
 
 
