@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,14 @@ class Labelled:
     kind: str
     summary: str = ""
     symbols: frozenset[str] | None = None
+    language: str = ""
+
+    @property
+    def lang(self) -> str:
+        """The given language, else 'ko' when the title has Hangul, else 'en'."""
+        if self.language:
+            return self.language
+        return "ko" if any("\uac00" <= ch <= "\ud7a3" for ch in self.title) else "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,32 @@ def load_labelled(path: Path) -> list[Labelled]:
             )
         )
     return out
+
+
+def load_labelled_csv(path: Path) -> list[Labelled]:
+    """Read a CSV with columns title, summary, lang, gold_industries (';'-separated), gold_kind."""
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [
+            Labelled(
+                title=row["title"],
+                industries=frozenset(i for i in row.get("gold_industries", "").split(";") if i),
+                kind=row.get("gold_kind", ""),
+                summary=row.get("summary", "") or "",
+                language=row.get("lang", ""),
+            )
+            for row in csv.DictReader(fh)
+        ]
+
+
+def load_any(path: Path) -> list[Labelled]:
+    """A labelled set from JSON lines or (by its .csv suffix) CSV."""
+    return load_labelled_csv(path) if path.suffix == ".csv" else load_labelled(path)
+
+
+def overall(scores: Iterable[Score]) -> Score:
+    """Micro-averaged counts over all labels."""
+    items = list(scores)
+    return Score("all", sum(s.tp for s in items), sum(s.fp for s in items), sum(s.fn for s in items))
 
 
 def industry_scores(samples: Sequence[Labelled], classifier: Classifier | None = None) -> list[Score]:
@@ -102,6 +137,7 @@ def format_table(scores: Iterable[Score]) -> str:
         return "   -" if v is None else f"{v:4.0%}"
 
     lines = [f"{'industry':<15} {'tp':>3} {'fp':>3} {'fn':>3} {'prec':>5} {'recall':>6}"]
-    for s in scores:
+    items = list(scores)
+    for s in [*items, overall(items)]:
         lines.append(f"{s.label:<15} {s.tp:>3} {s.fp:>3} {s.fn:>3} {pct(s.precision):>5} {pct(s.recall):>6}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from core.ports import Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import NewsItem
+from news import korean
 from news.classify import Classifier
 from news.feeds import YAHOO_NOT_FOUND, Feed, FeedState, extra_feeds, investing_feeds, yahoo_feed
 from news.fetch import Fetched, fetch, make_client
@@ -146,6 +147,8 @@ class NewsService:
                 "news: instrument registry unavailable; classifying with the taxonomy only", exc_info=True
             )
             instruments = []
+        # the Korean tokenizer loads once per process in seconds: in a thread, not on the event loop
+        await asyncio.to_thread(korean.tokenizer)
         return Classifier(extra_instruments=[(i.symbol, [i.name]) for i in instruments])
 
     async def _crawl_host(

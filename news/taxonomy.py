@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -61,11 +61,20 @@ class Matcher:
 
     def hits(self, text: str) -> list[str]:
         """The keyword occurrences of this entry in `text` (after blanking excluded phrases)."""
+        return [text[a:b] for a, b in self.spans(text)]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each keyword occurrence; excluded phrases are blanked (offsets kept)."""
         if self.keywords is None:
             return []
         if self.exclude is not None:
-            text = self.exclude.sub(" ", text)
-        return self.keywords.findall(text)
+            text = blank(self.exclude, text)
+        return [m.span() for m in self.keywords.finditer(text)]
+
+
+def blank(pattern: re.Pattern[str], text: str) -> str:
+    """`text` with every match of `pattern` replaced by as many spaces (offsets stay valid)."""
+    return pattern.sub(lambda m: " " * len(m.group()), text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,10 @@ class Taxonomy:
     kinds: tuple[Matcher, ...]
     instruments: tuple[Matcher, ...]
     raw_industry_keywords: dict[str, tuple[str, ...]]
+    # (symbol, names, industries, is a company) of each instrument, for the entity index
+    raw_instruments: tuple[tuple[str, tuple[str, ...], tuple[str, ...], bool], ...] = ()
+    # industry -> (keywords that need context, context words): `loans` counts for banks only near a bank
+    weak: dict[str, tuple[Matcher, Matcher]] = field(default_factory=dict)
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> Taxonomy:
@@ -103,6 +116,31 @@ class Taxonomy:
             industries=tuple(entry(k, v) for k, v in data["industries"].items()),
             kinds=tuple(entry(k, v) for k, v in data["kinds"].items()),
             instruments=instruments,
+            raw_instruments=tuple(
+                (
+                    str(spec["symbol"]),
+                    (
+                        *map(str, spec.get("names", [])),
+                        # a symbol is a name of its own from 3 letters (AMD, NVDA); GS and MU are shared
+                        *(
+                            k
+                            for k in (k.strip("=") for k in _symbol_keywords(str(spec["symbol"])))
+                            if len(k) >= 3
+                        ),
+                    ),
+                    tuple(spec.get("industries", [])),
+                    bool(spec.get("company", True)),
+                )
+                for spec in data.get("instruments", [])
+            ),
+            weak={
+                k: (
+                    entry(k, {"keywords": v["weak"], "exclude": v.get("exclude", [])}),
+                    entry(k, {"keywords": v.get("context", [])}),
+                )
+                for k, v in data["industries"].items()
+                if v.get("weak")
+            },
             raw_industry_keywords={
                 k: tuple(str(x).strip("=*") for x in v.get("keywords", []))
                 for k, v in data["industries"].items()

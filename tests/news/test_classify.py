@@ -81,17 +81,20 @@ def test_symbols_and_industries(title: str, symbols: set[str], industries: set[s
         ("JPMorgan profit beats estimates", NewsKind.COMPANY_EVENT),
         ("코스피 급등…외국인 순매수", NewsKind.MARKET_TREND),
         ("Samsung Electronics names new chief", NewsKind.COMPANY_EVENT),  # no keyword: a company
-        ("Something happened somewhere", NewsKind.MARKET_TREND),  # nothing at all
+        ("Something happened somewhere", NewsKind.OTHER),  # nothing at all: said so, not guessed
     ],
 )
 def test_kind(title: str, kind: NewsKind) -> None:
     assert classify(title).kind == kind
 
 
-def test_summary_counts_too() -> None:
+def test_summary_names_symbols_but_only_confirms_industries() -> None:
     got = classify("Shares fall", "Hyundai Motor said electric vehicle sales slowed in November.")
     assert "005380.KS" in got.symbols
-    assert "autos" in got.industries
+    assert got.industries == ()  # the title suggests no industry: the description cannot add one
+    # a weak title word ("loans") is confirmed by a bank in the description
+    assert classify("Loans to builders surge", "Lenders extended 4% more credit.").industries == ("banks",)
+    assert classify("Loans to builders surge", "Builders borrowed 4% more.").industries == ()
 
 
 def test_extra_instruments_and_context_symbols() -> None:

@@ -130,3 +130,37 @@ def test_summary_drops_a_repeated_title_and_boilerplate() -> None:
     assert summarize("Stocks close higher after cooler inflation data.", title) == ""
     assert summarize("Continue reading", "x") == ""
     assert summarize("", title) == ""
+
+
+def test_summary_never_ends_inside_an_abbreviation() -> None:
+    body = (
+        "The U.S. Commerce Dept. said on Jan. 5 that factory orders rose 2.1% in Nov. after a flat "
+        "Oct. reading. "
+        "Economists at J.P. Morgan Chase & Co. had expected a 1.5% gain, according to a Reuters poll of 40 "
+        "analysts. Shares of U.S. Steel Corp. rose 3% in early trade. "
+    ) * 3
+    got = summarize(body, limit=300)
+    assert got.startswith("The U.S. Commerce Dept. said on Jan. 5 that factory orders rose 2.1% in Nov.")
+    assert got.endswith(("reading.", "analysts.", "trade."))
+    for bad in ("U.S.", "Dept.", "Jan.", "Corp.", "Co.", "Nov.", "Oct."):
+        assert not got.endswith(bad)
+    assert len(got) <= 300
+
+
+def test_summary_is_never_a_stray_abbreviation() -> None:
+    assert summarize("U.S.") == ""
+    assert summarize("U.S. … — 3.") == ""
+    got = summarize("Oil rose. U.S. crude stocks fell by 2 mln barrels, the EIA said.", limit=40)
+    assert got == "Oil rose."
+
+
+def test_summary_of_a_long_korean_body() -> None:
+    body = (
+        "삼성전자가 3분기 영업이익 10조원을 기록했다고 밝혔다. 이는 전년 동기 대비 274% 늘어난 수치다. "
+        "메모리 가격 회복과 HBM 판매 확대가 실적을 이끌었다는 분석이 나온다. 미국 U.S. 스틸 등 "
+        "해외 기업들의 실적 발표도 이어질 예정이다. "
+    ) * 4
+    got = summarize(body, limit=120)
+    assert got.startswith("삼성전자가 3분기 영업이익 10조원을 기록했다고 밝혔다.")
+    assert got.endswith("다.")
+    assert len(got) <= 120
