@@ -25,7 +25,7 @@ from market.guard import SourceGuard
 from market.indicators import indicators
 from market.pipeline import Pipeline, Progress, merge_bars
 from market.quotes import QuoteCache
-from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource
+from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource, kis
 from market.validate import validate_bars
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ class MarketData:
         for cls, rate, budget in specs:
             guard = self._guard(cls.name, rate, budget)
             built[cls.name] = cls(settings, self._client, guard, self.clock)
+        if settings.kis_app_key is not None and settings.kis_app_secret is not None:
+            rate = settings.kis_rate_per_s or kis.default_rate(settings.kis_account_type)
+            kis_guard = self._guard("kis", rate, None, even=True)
+            built["kis"] = kis.KisSource(settings, self._client, kis_guard, self.clock)
         built.update(sources or {})
         self.sources: dict[str, PriceSource] = built
         self._pipeline = Pipeline(settings, repos, self.clock, built)
@@ -80,7 +84,7 @@ class MarketData:
         self._tasks: set[asyncio.Task[None]] = set()
         self._batch = asyncio.Semaphore(settings.market_batch_concurrency)
 
-    def _guard(self, name: str, rate: float, budget: int | None) -> SourceGuard:
+    def _guard(self, name: str, rate: float, budget: int | None, *, even: bool = False) -> SourceGuard:
         s = self.settings
         guard = SourceGuard(
             name,
@@ -94,6 +98,7 @@ class MarketData:
             max_concurrency=s.market_source_concurrency,
             daily_budget=budget,
             budget_store=self.repos.state,
+            even=even,
         )
         self._guards[name] = guard
         return guard
@@ -143,8 +148,12 @@ class MarketData:
         symbols_or_instruments: Iterable[str | Instrument],
         years: int = 10,
         progress: Progress | None = None,
+        *,
+        interval: Interval = Interval.D1,
+        days: int = 30,
     ) -> UpdateResult:
-        """Load `years` of daily history once (resumable), then bring it up to date."""
+        """Load `years` of daily history (or `days` of intraday bars) once, resumably, then bring it up
+        to date."""
         result = UpdateResult()
         instruments: list[Instrument] = []
         for item in symbols_or_instruments:
@@ -157,10 +166,13 @@ class MarketData:
                 result.failures[str(item)] = str(exc)
 
         async def one(inst: Instrument) -> tuple[dict[str, list[Bar]], int, str]:
-            new, rejected = await self._pipeline.history_one(inst, years, progress)
+            if interval != Interval.D1:
+                new, rejected = await self._pipeline.intraday_history_one(inst, interval, days, progress)
+            else:
+                new, rejected = await self._pipeline.history_one(inst, years, progress)
             return new, rejected, ""
 
-        batch = await self._batch_run(instruments, one, Interval.D1)
+        batch = await self._batch_run(instruments, one, interval)
         batch.failures.update(result.failures)
         return batch
 
@@ -265,7 +277,7 @@ class MarketData:
     async def _fetch_quote(self, inst: Instrument) -> Quote:
         errors: list[str] = []
         quote: Quote | None = None
-        for name in inst.sources:
+        for name in self._pipeline.route(inst, Interval.M1):  # the most current source first
             source = self.sources.get(name)
             if source is None:
                 continue
