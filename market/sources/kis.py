@@ -73,6 +73,7 @@ class KisSource(Source):
         self._key = s.kis_app_key.get_secret_value()
         self._secret = s.kis_app_secret.get_secret_value()
         self._url = base_url(s.kis_base_url, s.kis_account_type)
+        self._marks: dict[tuple[str, date], str] = {}  # (symbol, today) -> latest closed minute returned
         self.tokens = KisTokens(
             self._key,
             self._issue_token,
@@ -213,12 +214,16 @@ class KisSource(Source):
             fresh = [r for r in got if str(r.get("stck_cntg_hour")) not in rows]
             rows.update({str(r.get("stck_cntg_hour")): r for r in got})
             earliest = min((str(r.get("stck_cntg_hour")) for r in got), default="000000")
-            if len(_rows(body, "output2")) < page or not fresh or earliest <= "090000":
+            known = self._marks.get((instrument.symbol, day), "") if live else ""
+            if len(_rows(body, "output2")) < page or not fresh or earliest <= max("090000", known):
                 break
             hour = earliest
         bars = [b for b in (self._minute_bar(instrument, r) for r in rows.values()) if b is not None]
-        closed = [b for b in bars if b.ts + timedelta(minutes=1) <= now]
-        return sorted(closed, key=lambda b: b.ts)
+        closed = sorted((b for b in bars if b.ts + timedelta(minutes=1) <= now), key=lambda b: b.ts)
+        if live and closed:  # the next round of today pages back only to here
+            self._marks = {k: v for k, v in self._marks.items() if k[1] == day}
+            self._marks[(instrument.symbol, day)] = closed[-1].ts.astimezone(KST).strftime("%H%M%S")
+        return closed
 
     def _minute_bar(self, instrument: Instrument, row: dict[str, Any]) -> Bar | None:
         try:
