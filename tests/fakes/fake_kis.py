@@ -150,7 +150,10 @@ class FakeKis:
             time.sleep(self.latency_s)
         url = urlparse(req.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        if url.path == "/oauth2/tokenP":
+        if url.path == "/_stats":  # for benches that run the stand-in in a process of its own
+            stats = {"calls": sum(self.calls.values()), "over_limit": self.over_limit, "issued": self.issued}
+            status, payload, headers = 200, stats, {}
+        elif url.path == "/oauth2/tokenP":
             status, payload, headers = self._token(body or b"{}")
         else:
             status, payload, headers = self._quote(req, url.path, query)
@@ -298,3 +301,29 @@ class FakeKis:
         first = cont != "N"
         page = rows[:15] if first else rows[15:]
         return 200, self._ok(output=page), {"tr_cont": "M" if first else "D"}
+
+
+def main() -> None:
+    """`python -m tests.fakes.fake_kis --rate 20 --latency 0.03 --start ISO`: serve in a process of its
+    own (so that the stand-in does not share the client's interpreter lock in a bench), with the clock
+    starting at `--start` and running in real time; prints the URL, serves until stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rate", type=float, default=20.0)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--start", required=True)
+    args = parser.parse_args()
+    start, t0 = datetime.fromisoformat(args.start), time.monotonic()
+    with FakeKis(
+        rate_per_s=args.rate,
+        latency_s=args.latency,
+        now=lambda: start + timedelta(seconds=time.monotonic() - t0),
+    ) as kis:
+        print(kis.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
