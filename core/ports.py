@@ -18,6 +18,7 @@ from core.types import (
     FetchCursor,
     Instrument,
     Interval,
+    InvestorFlow,
     JobRun,
     NewsItem,
     OutboxMessage,
@@ -229,6 +230,18 @@ class ApiKeyRepo(Protocol):
         ...
 
 
+class InvestorFlowRepo(Protocol):
+    """Daily net buying by investor group per KRX stock (issue 21)."""
+
+    async def upsert_flows(self, flows: Sequence[InvestorFlow]) -> int:
+        """Insert or replace by (symbol, day); returns rows written."""
+        ...
+
+    async def list_flows(self, symbol: str, *, limit: int = 20) -> list[InvestorFlow]:
+        """The latest `limit` sessions of `symbol`, oldest first."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -245,6 +258,7 @@ class Repositories:
     state: StateRepo
     health: HealthRepo
     apikeys: ApiKeyRepo
+    flows: InvestorFlowRepo
 
 
 class Briefer(Protocol):

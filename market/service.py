@@ -6,9 +6,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -16,10 +17,10 @@ from core.errors import FinsignalError, SourceError, SymbolError
 from core.ports import EventBus, PriceSource, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Instrument, Interval, Market, Quote, SourceHealth
+from core.types import Bar, Instrument, Interval, InvestorFlow, Market, Quote, SourceHealth
 from market import resolver
 from market import verify as verification
-from market.calendar import is_trading_day
+from market.calendar import is_trading_day, trading_days
 from market.csv_import import parse_csv
 from market.guard import SourceGuard
 from market.indicators import indicators
@@ -273,6 +274,31 @@ class MarketData:
         task = asyncio.create_task(run(), name=f"quote:{inst.symbol}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def investor_flows(self, inst: Instrument, *, days: int = 20) -> list[InvestorFlow]:
+        """The last `days` sessions of net buying by individuals, foreigners and institutions (oldest
+        first): stored rows, refreshed from KIS first when they stop short of the last finished session.
+        A source failure leaves what is stored. Korean stocks only."""
+        if inst.market != Market.KRX:
+            raise SymbolError(inst.symbol, "investor flows exist for Korean stocks only")
+        stored = await self.repos.flows.list_flows(inst.symbol, limit=days)
+        source = self.sources.get("kis")
+        if isinstance(source, kis.KisSource) and (not stored or stored[-1].day < self._last_session(inst)):
+            try:
+                await self.repos.flows.upsert_flows(await source.investor_flows(inst))
+            except SourceError as exc:
+                logger.warning("investor flows of %s not refreshed: %s", inst.symbol, exc)
+            else:
+                stored = await self.repos.flows.list_flows(inst.symbol, limit=days)
+        return stored
+
+    def _last_session(self, inst: Instrument) -> date:
+        """The latest session whose investor flows are published (KIS: after the close, 15:30 KST)."""
+        now = self.clock.now().astimezone(ZoneInfo(inst.timezone))
+        days = trading_days(inst.market, now.date() - timedelta(days=14), now.date())
+        if days and days[-1] == now.date() and now.time() < time(16, 0):
+            days.pop()
+        return days[-1] if days else now.date()
 
     async def _fetch_quote(self, inst: Instrument) -> Quote:
         errors: list[str] = []

@@ -9,6 +9,7 @@ from storage.repos.apikeys import SqlApiKeyRepo
 from storage.repos.chats import SqlChatRepo, SqlWatchRepo
 from storage.repos.content import SqlNewsRepo, SqlRatingRepo
 from storage.repos.events import SqlEventRepo, SqlOutboxRepo
+from storage.repos.flows import SqlInvestorFlowRepo
 from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
 from storage.repos.system import SqlHealthRepo, SqlStateRepo
 
@@ -28,6 +29,7 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         state=SqlStateRepo(sessions, dialect),
         health=SqlHealthRepo(sessions, dialect),
         apikeys=SqlApiKeyRepo(sessions, dialect),
+        flows=SqlInvestorFlowRepo(sessions, dialect),
     )
 
 
@@ -39,6 +41,7 @@ __all__ = [
     "SqlEventRepo",
     "SqlHealthRepo",
     "SqlInstrumentRepo",
+    "SqlInvestorFlowRepo",
     "SqlNewsRepo",
     "SqlOutboxRepo",
     "SqlRatingRepo",

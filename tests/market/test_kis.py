@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core.errors import SourceError
+from core.errors import SourceError, SymbolError
 from core.ports import Repositories
 from core.settings import Settings
 from core.types import Interval, Market
@@ -227,3 +227,20 @@ async def test_backfill_resumes_after_the_source_went_down(
     assert len(sessions) == 5
     assert len(stored) == 5 * 381
     assert sum(kis.calls.values()) - before == 3 * 4  # only the three sessions not yet done
+
+
+async def test_investor_flows_are_stored_and_refreshed_only_when_stale(
+    fake: FakeSources, kis: FakeKis, repos: Repositories, clock: FakeClock
+) -> None:
+    """On SQLite and MariaDB: the first ask fetches and stores; asking again the same day reads storage."""
+    md = MarketData(kis_settings(fake, kis), repos, clock=clock)
+    flows = await md.investor_flows(SAMSUNG)
+    again = await md.investor_flows(SAMSUNG, days=5)
+    await md.close()
+    assert len(flows) == 20
+    assert [f.day for f in again] == [f.day for f in flows[-5:]]
+    assert kis.calls["FHKST01010900"] == 2  # one refresh (two pages), then storage
+    assert again[-1] == flows[-1]
+    assert again[-1].foreign_value == pytest.approx(flows[-1].foreign_value)
+    with pytest.raises(SymbolError, match="Korean stocks"):
+        await md.investor_flows(make_instrument("AAPL", Market.US))
