@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.ports import Repositories
-from core.types import Bar, Instrument, NewsItem, Quote
+from core.types import Bar, Instrument, InvestorFlow, NewsItem, Quote
 
 
 class Resolver(Protocol):
@@ -59,6 +59,12 @@ class Followups(Protocol):
         ...
 
 
+class InvestorFlows(Protocol):
+    async def investor_flows(self, inst: Instrument, *, days: int = 20) -> list[InvestorFlow]:
+        """Net buying by investor group, oldest first (`market.MarketData.investor_flows`)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BotServices:
     """Everything the bot talks to. `news`, `backtests`, `health` and `followups` may be None (not wired,
@@ -73,3 +79,4 @@ class BotServices:
     news: News | None = None
     health: Health | None = None
     followups: Followups | None = None
+    flows: InvestorFlows | None = None
