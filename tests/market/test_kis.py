@@ -128,14 +128,14 @@ async def test_an_expired_token_is_reissued_once_for_all_waiting_requests(
 async def test_a_refused_issuance_waits_instead_of_hammering(
     fake: FakeSources, kis: FakeKis, sqlite_repos: Repositories, clock: FakeClock, tmp_path: Any
 ) -> None:
-    kis.token_gap_s = 0.5
-    a = MarketData(kis_settings(fake, kis), sqlite_repos, clock=clock)
-    await source(a).fetch_quote(SAMSUNG)
-    # another machine with its own database: it cannot see the stored token and is refused at first
     from storage import Database
 
+    kis.token_gap_s = 2.0
+    # another machine with its own database: it cannot see the stored token and is refused at first
     other = await Database.open(f"sqlite+aiosqlite:///{tmp_path / 'other.db'}")
-    b = MarketData(kis_settings(fake, kis, kis_token_min_gap_s=0.6), other.repos, clock=clock)
+    a = MarketData(kis_settings(fake, kis), sqlite_repos, clock=clock)
+    b = MarketData(kis_settings(fake, kis, kis_token_min_gap_s=2.1), other.repos, clock=clock)
+    await source(a).fetch_quote(SAMSUNG)
     assert await source(b).fetch_quote(SAMSUNG) is not None
     await a.close()
     await b.close()
