@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.ports import Repositories
-from core.types import Bar, Instrument, InvestorFlow, NewsItem, Quote
+from core.types import Bar, EtfHolding, Instrument, InvestorFlow, NewsItem, Quote
 
 
 class Resolver(Protocol):
@@ -65,6 +65,12 @@ class InvestorFlows(Protocol):
         ...
 
 
+class EtfHoldings(Protocol):
+    async def etf_holdings(self, etf: Instrument) -> tuple[list[EtfHolding], list[EtfHolding]]:
+        """The latest portfolio snapshot and the one before (`market.MarketData.etf_holdings`)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BotServices:
     """Everything the bot talks to. `news`, `backtests`, `health` and `followups` may be None (not wired,
@@ -80,3 +86,4 @@ class BotServices:
     health: Health | None = None
     followups: Followups | None = None
     flows: InvestorFlows | None = None
+    etfs: EtfHoldings | None = None

@@ -15,6 +15,7 @@ from core.types import (
     ApiKey,
     Bar,
     Chat,
+    EtfHolding,
     FetchCursor,
     Instrument,
     Interval,
@@ -242,6 +243,15 @@ class InvestorFlowRepo(Protocol):
         ...
 
 
+class EtfHoldingRepo(Protocol):
+    """Daily snapshots of ETF portfolios (issue 21)."""
+
+    async def replace_holdings(self, etf: str, day: date, holdings: Sequence[EtfHolding]) -> None: ...
+    async def list_snapshots(self, etf: str, *, count: int = 2) -> list[list[EtfHolding]]:
+        """The latest `count` snapshots, newest first, each largest weight first."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -259,6 +269,7 @@ class Repositories:
     health: HealthRepo
     apikeys: ApiKeyRepo
     flows: InvestorFlowRepo
+    etfs: EtfHoldingRepo
 
 
 class Briefer(Protocol):

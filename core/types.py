@@ -164,6 +164,18 @@ class InvestorFlow:
 
 
 @dataclass(frozen=True, slots=True)
+class EtfHolding:
+    """One constituent of an ETF's portfolio on a day: `weight` in % of the fund, `value` in KRW."""
+
+    etf: str
+    day: date
+    code: str
+    name: str
+    weight: float
+    value: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SignalEvent:
     """A signal fired on a confirmed bar. Unique per (symbol, interval, signal, ts).
 

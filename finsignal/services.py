@@ -117,4 +117,5 @@ def build_bot_services(
         health=HealthAdapter(health),
         followups=WatchFollowups(rate_soon) if rate_soon is not None else None,
         flows=app.market,
+        etfs=app.market,
     )

@@ -17,7 +17,7 @@ from core.errors import FinsignalError, SourceError, SymbolError
 from core.ports import EventBus, PriceSource, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Instrument, Interval, InvestorFlow, Market, Quote, SourceHealth
+from core.types import Bar, EtfHolding, Instrument, Interval, InvestorFlow, Market, Quote, SourceHealth
 from market import resolver
 from market import verify as verification
 from market.calendar import is_trading_day, trading_days
@@ -291,6 +291,26 @@ class MarketData:
             else:
                 stored = await self.repos.flows.list_flows(inst.symbol, limit=days)
         return stored
+
+    async def etf_holdings(self, etf: Instrument) -> tuple[list[EtfHolding], list[EtfHolding]]:
+        """The latest stored snapshot of an ETF's portfolio and the one before it (largest first); today's
+        is fetched from KIS first when it is configured and today's is not stored yet."""
+        if etf.market != Market.KRX:
+            raise SymbolError(etf.symbol, "ETF holdings exist for Korean ETFs only")
+        snapshots = await self.repos.etfs.list_snapshots(etf.symbol)
+        source = self.sources.get("kis")
+        today = self.clock.now().astimezone(ZoneInfo(etf.timezone)).date()
+        if isinstance(source, kis.KisSource) and (not snapshots or snapshots[0][0].day < today):
+            try:
+                fresh = await kis.etf_holdings(source, etf)
+            except SourceError as exc:
+                logger.warning("holdings of %s not refreshed: %s", etf.symbol, exc)
+            else:
+                if fresh:
+                    await self.repos.etfs.replace_holdings(etf.symbol, today, fresh)
+                    snapshots = await self.repos.etfs.list_snapshots(etf.symbol)
+        latest = snapshots[0] if snapshots else []
+        return latest, snapshots[1] if len(snapshots) > 1 else []
 
     def _last_session(self, inst: Instrument) -> date:
         """The latest session whose investor flows are published (KIS: after the close, 15:30 KST)."""

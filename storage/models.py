@@ -286,3 +286,16 @@ class InvestorFlowRow(Base):
     foreign_value: Mapped[float] = mapped_column(volume_type())
     institution_value: Mapped[float] = mapped_column(volume_type())
     source: Mapped[str] = mapped_column(String(32), default="")
+
+
+class EtfHoldingRow(Base):
+    """One constituent of a Korean ETF on a day (issue 21): weight in % of the fund, value in KRW."""
+
+    __tablename__ = "etf_holdings"
+
+    etf: Mapped[str] = mapped_column(String(SYMBOL), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    code: Mapped[str] = mapped_column(String(SYMBOL), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    weight: Mapped[float] = mapped_column(factor_type())
+    value: Mapped[float | None] = mapped_column(volume_type(), nullable=True)

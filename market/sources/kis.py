@@ -22,7 +22,7 @@ import httpx
 
 from core.errors import PermanentSourceError, RateLimitedError, TransientSourceError
 from core.timeutil import KST, day_start_utc
-from core.types import Bar, Instrument, Interval, InvestorFlow, Quote
+from core.types import Bar, EtfHolding, Instrument, Interval, InvestorFlow, Quote
 from market.calendar import trading_days
 from market.http import parse_json
 from market.sources.base import FetchResult, Source, to_float
@@ -324,6 +324,22 @@ class KisSource(Source):
                 break
             cont = "N"
         return [flows[d] for d in sorted(flows)]
+
+
+async def etf_holdings(source: KisSource, etf: Instrument) -> list[EtfHolding]:
+    """Today's portfolio of a Korean ETF (FHKST121600C0, a snapshot without a date), largest first."""
+    params = {"FID_COND_MRKT_DIV_CODE": "J", "FID_INPUT_ISCD": _code(etf), "FID_COND_SCR_DIV_CODE": "11216"}
+    path = "/uapi/etfetn/v1/quotations/inquire-component-stock-price"
+    body, _ = await source.request(path, "FHKST121600C0", params)
+    day = source.clock.now().astimezone(KST).date()
+    out: list[EtfHolding] = []
+    for row in _rows(body, "output2"):
+        code, weight = str(row.get("stck_shrn_iscd", "")).strip(), to_float(row.get("etf_cnfg_issu_rlim"))
+        if not code or weight is None or not 0 <= weight <= 100:
+            continue  # cash lines and malformed rows
+        name = str(row.get("hts_kor_isnm", "")).strip() or code
+        out.append(EtfHolding(etf.symbol, day, code, name, weight, to_float(row.get("etf_vltn_amt"))))
+    return sorted(out, key=lambda h: -h.weight)
 
 
 def _flow(symbol: str, row: dict[str, Any]) -> InvestorFlow | None:

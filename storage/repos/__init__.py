@@ -9,7 +9,7 @@ from storage.repos.apikeys import SqlApiKeyRepo
 from storage.repos.chats import SqlChatRepo, SqlWatchRepo
 from storage.repos.content import SqlNewsRepo, SqlRatingRepo
 from storage.repos.events import SqlEventRepo, SqlOutboxRepo
-from storage.repos.flows import SqlInvestorFlowRepo
+from storage.repos.flows import SqlEtfHoldingRepo, SqlInvestorFlowRepo
 from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
 from storage.repos.system import SqlHealthRepo, SqlStateRepo
 
@@ -30,6 +30,7 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         health=SqlHealthRepo(sessions, dialect),
         apikeys=SqlApiKeyRepo(sessions, dialect),
         flows=SqlInvestorFlowRepo(sessions, dialect),
+        etfs=SqlEtfHoldingRepo(sessions, dialect),
     )
 
 
@@ -38,6 +39,7 @@ __all__ = [
     "SqlBarRepo",
     "SqlChatRepo",
     "SqlCursorRepo",
+    "SqlEtfHoldingRepo",
     "SqlEventRepo",
     "SqlHealthRepo",
     "SqlInstrumentRepo",

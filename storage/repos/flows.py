@@ -1,13 +1,15 @@
-"""Investor flows (issue 21): one row per stock and session, replaced when fetched again."""
+"""Korean market depth (issue 21): investor flows (one row per stock and session, replaced when fetched
+again) and ETF holdings (one snapshot per ETF and day, replaced whole)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import delete, select, tuple_
 
-from core.types import InvestorFlow
-from storage.models import InvestorFlowRow
+from core.types import EtfHolding, InvestorFlow
+from storage.models import EtfHoldingRow, InvestorFlowRow
 from storage.repos.base import Repo
 
 _FIELDS = (
@@ -56,3 +58,39 @@ class SqlInvestorFlowRepo(Repo):
         async with self._sessions() as session:
             rows = list(await session.scalars(stmt))
         return [_flow(r) for r in reversed(rows)]
+
+
+class SqlEtfHoldingRepo(Repo):
+    async def replace_holdings(self, etf: str, day: date, holdings: Sequence[EtfHolding]) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(EtfHoldingRow).where(EtfHoldingRow.etf == etf, EtfHoldingRow.day == day)
+            )
+            session.add_all(
+                EtfHoldingRow(
+                    etf=etf, day=day, code=h.code, name=h.name[:128], weight=h.weight, value=h.value
+                )
+                for h in {h.code: h for h in holdings}.values()
+            )
+
+    async def list_snapshots(self, etf: str, *, count: int = 2) -> list[list[EtfHolding]]:
+        """The latest `count` snapshots, newest first, each largest weight first."""
+        async with self._sessions() as session:
+            days = list(
+                await session.scalars(
+                    select(EtfHoldingRow.day)
+                    .where(EtfHoldingRow.etf == etf)
+                    .distinct()
+                    .order_by(EtfHoldingRow.day.desc())
+                    .limit(count)
+                )
+            )
+            out: list[list[EtfHolding]] = []
+            for day in days:
+                rows = await session.scalars(
+                    select(EtfHoldingRow)
+                    .where(EtfHoldingRow.etf == etf, EtfHoldingRow.day == day)
+                    .order_by(EtfHoldingRow.weight.desc())
+                )
+                out.append([EtfHolding(r.etf, r.day, r.code, r.name, r.weight, r.value) for r in rows])
+        return out

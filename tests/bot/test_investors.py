@@ -4,16 +4,18 @@ console chat, the real MarketData and the KIS stand-in."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 from bot.console import ConsoleChat
+from bot.etf import render_etf
 from bot.investors import render_chart, render_text, streak
 from core.ports import Repositories
-from core.types import InvestorFlow, Language
+from core.types import EtfHolding, InvestorFlow, Language
 from market import MarketData
 from tests.bot.fakes import make_services, make_settings
 from tests.fakes.fake_kis import FakeKis
 from tests.fakes.fake_sources import FakeSources
+from tests.market.conftest import FakeClock
 from tests.market.conftest import make_settings as market_settings
 
 
@@ -80,3 +82,61 @@ async def test_investors_end_to_end(sqlite_repos: Repositories) -> None:
     assert "/investors SYMBOL" in text
     assert "투자자별 순매수 · 최근 20거래일 (억원)" in text
     assert kis.calls["FHKST01010900"] == 2  # fetched once, then read from storage
+
+
+def holding(code: str, name: str, weight: float, day: int = 20) -> EtfHolding:
+    return EtfHolding("069500.KS", date(2026, 11, day), code, name, weight)
+
+
+def test_etf_golden_texts_with_changes() -> None:
+    latest = [
+        holding("005930", "삼성전자", 31.5),
+        holding("000660", "SK하이닉스", 12.25),
+        holding("105560", "KB금융", 2.0),
+    ]
+    previous = [
+        holding("005930", "삼성전자", 30.0, 19),
+        holding("000660", "SK하이닉스", 12.2, 19),
+        holding("055550", "신한지주", 1.9, 19),
+    ]
+    assert render_etf("KODEX 200", "069500.KS", latest, previous, Language.KO) == (
+        "<b>KODEX 200</b> 069500.KS\n"
+        "구성 종목 상위 3개 · 2026-11-20 기준\n"
+        "1. 삼성전자 (005930) 31.50%\n"
+        "2. SK하이닉스 (000660) 12.25%\n"
+        "3. KB금융 (105560) 2.00%\n"
+        "\n"
+        "2026-11-19 대비 변화\n"
+        "+ 편입: KB금융 2.00%\n"
+        "- 편출: 신한지주 1.90%\n"
+        "· 삼성전자 30.00% → 31.50% (+1.50%p)"
+    )
+    en = render_etf("KODEX 200", "069500.KS", latest, latest, Language.EN)
+    assert en.endswith("\n\nNo change since 2026-11-20")
+    assert "Top 3 holdings · as of 2026-11-20" in en
+
+
+async def test_etf_end_to_end_with_yesterdays_snapshot(sqlite_repos: Repositories) -> None:
+    clock = FakeClock(datetime(2026, 11, 23, 7, 30, tzinfo=UTC))  # Monday 16:30 KST
+    with FakeSources() as fake, FakeKis(rate_per_s=1000, now=clock.now) as kis:
+        md = MarketData(market_settings(fake, **kis.settings_overrides()), sqlite_repos, clock=clock)
+        friday = [holding("005930", "삼성전자", 28.0), holding("999999", "사라진종목", 1.0)]
+        await sqlite_repos.etfs.replace_holdings("069500.KS", date(2026, 11, 20), friday)
+        services = make_services(sqlite_repos, resolver=md, etfs=md)
+        out = io.StringIO()
+        chat = ConsoleChat(
+            services,
+            make_settings(token=""),
+            stdin=io.StringIO("/lang ko\n/etf 069500\n/etf 069500\n"),
+            stdout=out,
+            prompt="",
+        )
+        await chat.run()
+        await md.close()
+    text = out.getvalue()
+    assert "구성 종목 상위 10개 · 2026-11-23 기준" in text
+    assert "1. 삼성전자 (005930)" in text
+    assert "원화현금" not in text  # the cash line has no code
+    assert "- 편출: 사라진종목 1.00%" in text
+    assert "2026-11-20 대비 변화" in text
+    assert kis.calls["FHKST121600C0"] == 1  # today's snapshot fetched once, then read from storage

@@ -230,6 +230,7 @@ class FakeKis:
         handler = {
             "FHKST03010200": self._today_minutes, "FHKST03010230": self._past_minutes,
             "FHKST03010100": self._daily, "FHKST01010100": self._price, "FHKST01010900": self._investor,
+            "FHKST121600C0": self._etf,
         }.get(tr_id)  # fmt: skip
         if handler is None:
             return 500, {"rt_cd": "1", "msg_cd": "OPSQ0002", "msg1": "없는 서비스 코드 입니다"}, {}
@@ -282,6 +283,27 @@ class FakeKis:
                "acml_vol": "123456", "stck_oprc": rows[-1]["stck_oprc"], "stck_hgpr": rows[0]["stck_hgpr"],
                "stck_lwpr": rows[0]["stck_lwpr"], "temp_stop_yn": "N"}  # fmt: skip
         return 200, self._ok(output=out), {}
+
+    def _etf(self, q: dict[str, str], _cont: str) -> tuple[int, Any, dict[str, str]]:
+        """Ten holdings; the weights drift day to day and one member is swapped each day (by the day's
+        ordinal), plus a cash line without a code that a client must skip."""
+        day = self.now().astimezone(KST).date()
+        pool = [("005930", "삼성전자"), ("000660", "SK하이닉스"), ("373220", "LG에너지솔루션"),
+                ("207940", "삼성바이오로직스"), ("005380", "현대차"), ("000270", "기아"),
+                ("068270", "셀트리온"), ("005490", "POSCO홀딩스"), ("035420", "NAVER"),
+                ("105560", "KB금융"), ("055550", "신한지주")]  # fmt: skip
+        out = day.toordinal() % 3 + 8  # one of the last three sits out each day
+        members = [m for i, m in enumerate(pool) if i != out]
+        rng = random.Random(f"etf:{q['FID_INPUT_ISCD']}:{day}")
+        raw = [30.0 / (i + 1) + rng.uniform(0, 0.5) for i in range(len(members))]
+        scale = 97.0 / sum(raw)
+        rows = [
+            {"stck_shrn_iscd": code, "hts_kor_isnm": name, "stck_prpr": "70000",
+             "etf_cnfg_issu_rlim": f"{w * scale:.2f}", "etf_vltn_amt": str(round(w * scale * 1e9))}
+            for (code, name), w in zip(members, raw, strict=True)
+        ]  # fmt: skip
+        rows.append({"stck_shrn_iscd": "", "hts_kor_isnm": "원화현금", "etf_cnfg_issu_rlim": "3.00"})
+        return 200, self._ok(output1={"stck_prpr": "35000"}, output2=rows), {}
 
     def _investor(self, q: dict[str, str], cont: str) -> tuple[int, Any, dict[str, str]]:
         day = self.now().astimezone(KST).date() - timedelta(days=1)

@@ -1,4 +1,5 @@
-"""Investor flows (issue 21): daily net buying per KRX stock by individuals, foreigners, institutions.
+"""Korean market depth (issue 21): investor flows (daily net buying per KRX stock by individuals,
+foreigners and institutions) and ETF holdings (one snapshot of each ETF's portfolio a day).
 
 Revision ID: i21_investor_flows
 Revises: i19_apikeys
@@ -39,5 +40,19 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "etf_holdings",
+        sa.Column("etf", sa.String(length=32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("weight", sa.Numeric(24, 12), nullable=False),
+        sa.Column("value", VOLUME, nullable=True),
+        sa.PrimaryKeyConstraint("etf", "day", "code", name=op.f("pk_etf_holdings")),
+        **TABLE_OPTIONS,
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("etf_holdings")
     op.drop_table("investor_flows")
