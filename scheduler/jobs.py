@@ -35,6 +35,7 @@ class JobKind(StrEnum):
     SEND_BRIEFING = "send_briefing"
     RATE_SIGNALS = "rate_signals"
     UPDATE_MINUTE_BARS = "update_minute_bars"
+    COLLECT_KRX_DEPTH = "collect_krx_depth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +99,15 @@ def plan_jobs(
                 SessionIntervalTrigger(
                     session_calendar(krx), timedelta(minutes=1), offset=stagger / 2, tail=MINUTE_TAIL
                 ),
+                Market.KRX,
+            )
+        )
+    if krx is not None and settings.kis_app_key is not None:  # flows are published after the close
+        jobs.append(
+            JobDef(
+                JobKind.COLLECT_KRX_DEPTH.value,
+                JobKind.COLLECT_KRX_DEPTH,
+                SessionAnchorTrigger(session_calendar(krx), "close", offset=timedelta(minutes=40)),
                 Market.KRX,
             )
         )

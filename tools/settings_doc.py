@@ -202,6 +202,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("kis_account_type", "real | paper (the request limits differ: 20/s and 2/s)"),
             ("kis_rate_per_s", "requests per second (default 19 real, 1.8 paper)"),
             ("kis_token_min_gap_s", "seconds between two token issuances (KIS allows one a minute)"),
+            (
+                "kis_etfs",
+                "ETF codes whose holdings are kept daily (KODEX 200, TIGER 200, KODEX and SOL carbon ETFs)",
+            ),
         ],
     ),
     (

@@ -35,6 +35,7 @@ def build(
         make_instrument("000660.KS", Market.KRX, "SK하이닉스"),
         make_instrument("035420.KS", Market.KRX),
     ]
+    etfs = [make_instrument("069500.KS", Market.KRX, "KODEX 200")]
     rt = Runtime(
         settings,
         repos,
@@ -44,6 +45,8 @@ def build(
         clock=clock,
         owner_id="collector",
         universe=universe,
+        depth=md,
+        etfs=etfs,
     )
     return md, rt
 
@@ -111,3 +114,27 @@ def test_the_universe_file_lists_about_a_hundred_korean_stocks() -> None:
     assert len({i.symbol for i in universe}) == len(universe)
     assert {i.market for i in universe} == {Market.KRX}
     assert any(i.symbol.endswith(".KQ") for i in universe)
+
+
+async def test_after_the_close_flows_of_watched_stocks_and_etf_holdings_are_kept(
+    fake: FakeSources, sqlite_repos: Repositories
+) -> None:
+    repos = sqlite_repos
+    await repos.instruments.upsert_instruments([make_instrument("005930.KS", Market.KRX, "삼성전자")])
+    await repos.chats.upsert_chat(Chat(1, ChatKind.PRIVATE))
+    await repos.watches.upsert_watch(Watch(1, "005930.KS"))
+    clock = FakeClock(kst(MONDAY, 16, 10))
+    with FakeKis(rate_per_s=1000, now=clock.now) as kis:
+        md, rt = build(fake, kis, repos, clock)
+        assert "collect_krx_depth" in rt.jobs
+        run = await rt.run_job("collect_krx_depth")
+        clock.current = kst(MONDAY + timedelta(days=1), 16, 10)
+        again = await rt.run_job("collect_krx_depth")
+        await md.close()
+    assert run.outcome == "ok", run.detail
+    assert run.detail == "1 stocks, 1 ETFs, 0 failed"
+    assert again.outcome == "ok"
+    assert len(await repos.flows.list_flows("005930.KS")) == 20
+    snapshots = await repos.etfs.list_snapshots("069500.KS", count=5)
+    assert [s[0].day for s in snapshots] == [MONDAY + timedelta(days=1), MONDAY]
+    assert len(snapshots[0]) == 10  # the cash line is not a holding
