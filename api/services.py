@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from api.jobs import BacktestJobs
 from core.ports import EventBus, Repositories
 from core.timeutil import Clock
-from core.types import Instrument, Quote
+from core.types import Instrument, InvestorFlow, Quote
 
 
 class Resolver(Protocol):
@@ -47,6 +47,12 @@ class Readiness(Protocol):
         ...
 
 
+class InvestorFlows(Protocol):
+    async def investor_flows(self, inst: Instrument, *, days: int = 20) -> list[InvestorFlow]:
+        """Net buying by investor group, oldest first (`market.MarketData.investor_flows`)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Request limits from settings."""
@@ -71,3 +77,4 @@ class ApiServices:
     limits: Limits
     bus: EventBus | None = None
     backtests: BacktestJobs | None = None
+    flows: InvestorFlows | None = None

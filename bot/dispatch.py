@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import admin, commands
+from bot import admin, commands, etf, investors
 from bot.commands import Command
 
 
@@ -27,6 +27,8 @@ COMMANDS: dict[str, Spec] = {
     "signals": Spec(commands.cmd_signals),
     "chart": Spec(commands.cmd_chart),
     "news": Spec(commands.cmd_news),
+    "investors": Spec(investors.cmd_investors),
+    "etf": Spec(etf.cmd_etf),
     "settings": Spec(commands.cmd_settings, manage=True),
     "backtest": Spec(admin.cmd_backtest, admin=True, menu=False),
     "status": Spec(admin.cmd_status, admin=True, menu=False),
@@ -44,6 +46,8 @@ MENU_EN: dict[str, str] = {
     "signals": "Indicators, signals and ratings",
     "chart": "Candlestick chart",
     "news": "Latest headlines",
+    "investors": "Who bought a Korean stock",
+    "etf": "What a Korean ETF holds",
     "settings": "Signals, quiet hours, silent",
     "lang": "Language ko|en",
 }
@@ -57,6 +61,8 @@ MENU_KO: dict[str, str] = {
     "signals": "지표, 신호, 등급",
     "chart": "캔들 차트",
     "news": "최신 뉴스",
+    "investors": "투자자별 순매수 (국내 주식)",
+    "etf": "ETF 구성 종목과 변화",
     "settings": "신호, 방해 금지, 무음",
     "lang": "언어 ko|en",
 }

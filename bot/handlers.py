@@ -242,6 +242,16 @@ async def cmd_chart(update: Update, context: BotContext) -> None:
     await run_command(update, context, "chart")
 
 
+async def cmd_etf(update: Update, context: BotContext) -> None:
+    """/etf CODE."""
+    await run_command(update, context, "etf")
+
+
+async def cmd_investors(update: Update, context: BotContext) -> None:
+    """/investors SYMBOL."""
+    await run_command(update, context, "investors")
+
+
 async def cmd_news(update: Update, context: BotContext) -> None:
     """/news [SYMBOL|industry]."""
     await run_command(update, context, "news")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.ports import Repositories
-from core.types import Bar, Instrument, NewsItem, Quote
+from core.types import Bar, EtfHolding, Instrument, InvestorFlow, NewsItem, Quote
 
 
 class Resolver(Protocol):
@@ -59,6 +59,18 @@ class Followups(Protocol):
         ...
 
 
+class InvestorFlows(Protocol):
+    async def investor_flows(self, inst: Instrument, *, days: int = 20) -> list[InvestorFlow]:
+        """Net buying by investor group, oldest first (`market.MarketData.investor_flows`)."""
+        ...
+
+
+class EtfHoldings(Protocol):
+    async def etf_holdings(self, etf: Instrument) -> tuple[list[EtfHolding], list[EtfHolding]]:
+        """The latest portfolio snapshot and the one before (`market.MarketData.etf_holdings`)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BotServices:
     """Everything the bot talks to. `news`, `backtests`, `health` and `followups` may be None (not wired,
@@ -73,3 +85,5 @@ class BotServices:
     news: News | None = None
     health: Health | None = None
     followups: Followups | None = None
+    flows: InvestorFlows | None = None
+    etfs: EtfHoldings | None = None

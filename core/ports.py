@@ -15,9 +15,11 @@ from core.types import (
     ApiKey,
     Bar,
     Chat,
+    EtfHolding,
     FetchCursor,
     Instrument,
     Interval,
+    InvestorFlow,
     JobRun,
     NewsItem,
     OutboxMessage,
@@ -229,6 +231,27 @@ class ApiKeyRepo(Protocol):
         ...
 
 
+class InvestorFlowRepo(Protocol):
+    """Daily net buying by investor group per KRX stock (issue 21)."""
+
+    async def upsert_flows(self, flows: Sequence[InvestorFlow]) -> int:
+        """Insert or replace by (symbol, day); returns rows written."""
+        ...
+
+    async def list_flows(self, symbol: str, *, limit: int = 20) -> list[InvestorFlow]:
+        """The latest `limit` sessions of `symbol`, oldest first."""
+        ...
+
+
+class EtfHoldingRepo(Protocol):
+    """Daily snapshots of ETF portfolios (issue 21)."""
+
+    async def replace_holdings(self, etf: str, day: date, holdings: Sequence[EtfHolding]) -> None: ...
+    async def list_snapshots(self, etf: str, *, count: int = 2) -> list[list[EtfHolding]]:
+        """The latest `count` snapshots, newest first, each largest weight first."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -245,6 +268,8 @@ class Repositories:
     state: StateRepo
     health: HealthRepo
     apikeys: ApiKeyRepo
+    flows: InvestorFlowRepo
+    etfs: EtfHoldingRepo
 
 
 class Briefer(Protocol):

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     binance_base_url: str = "https://data-api.binance.vision"
     oilprice_base_url: str = "https://api.oilpriceapi.com"
     oilprice_key: SecretStr | None = None
+    kis_base_url: str = "https://openapi.koreainvestment.com:9443"  # a paper account uses the paper server
+    kis_app_key: SecretStr | None = None
+    kis_app_secret: SecretStr | None = None
+    kis_account_type: Literal["real", "paper"] = "real"
+    kis_rate_per_s: float | None = Field(default=None, gt=0)  # default: 19/s real, 2/s paper (KIS's limits)
+    kis_token_min_gap_s: float = Field(default=61.0, ge=0)  # KIS issues at most one token a minute
+    kis_etfs: str = "069500,102110,400570,400580"  # ETFs whose holdings are kept daily (comma-separated)
     fred_rate_per_s: float = Field(default=2.0, gt=0)  # FRED moved to about 2 req/s
     ecb_rate_per_s: float = Field(default=1.0, gt=0)  # no published limit: be polite
     binance_rate_per_s: float = Field(default=5.0, gt=0)  # klines weight 2 of 6,000/min

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -143,6 +143,36 @@ class Quote:
             return None
         assert self.prev_close is not None
         return (self.price / self.prev_close - 1.0) * 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class InvestorFlow:
+    """One session's net buying of a KRX stock by investor group (buys minus sells).
+
+    Quantities in shares, values in KRW; positive means the group bought more than it sold."""
+
+    symbol: str
+    day: date
+    close: float | None
+    individual_qty: float
+    foreign_qty: float
+    institution_qty: float
+    individual_value: float
+    foreign_value: float
+    institution_value: float
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EtfHolding:
+    """One constituent of an ETF's portfolio on a day: `weight` in % of the fund, `value` in KRW."""
+
+    etf: str
+    day: date
+    code: str
+    name: str
+    weight: float
+    value: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

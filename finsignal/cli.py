@@ -77,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = sub.add_parser("fetch", help="load price history for symbols into the database")
     fetch.add_argument("symbols", nargs="+", metavar="SYMBOL")
     fetch.add_argument("--years", type=_positive_int, default=10, help="years of history (default 10)")
+    fetch.add_argument(
+        "--interval", choices=["1d", "1m", "5m", "15m"], default="1d", help="bar interval (default 1d)"
+    )
+    fetch.add_argument(
+        "--days", type=_positive_int, default=30, help="days of intraday history (default 30; 1m/5m/15m only)"
+    )
 
     imp = sub.add_parser(
         "import-csv", help="load daily bars from CSV files (Date,Open,High,Low,Close,Volume)"

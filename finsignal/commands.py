@@ -15,6 +15,7 @@ from rich.table import Table
 
 from core.errors import UsageError
 from core.settings import Settings
+from core.types import Interval
 from finsignal.container import open_app
 from finsignal.logs import log_to_file_for_console
 from storage.urls import mask
@@ -80,11 +81,15 @@ async def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
             def on_progress(symbol: str, done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total, description=symbol)
 
-            result = await app.market.fetch_history(instruments, years=args.years, progress=on_progress)
+            interval = Interval(args.interval)
+            result = await app.market.fetch_history(
+                instruments, years=args.years, progress=on_progress, interval=interval, days=args.days
+            )
         for inst in instruments:
             stored = len(result.new_bars.get(inst.symbol, []))
-            last = await app.repos.bars.last_bar(inst.symbol)
-            last_txt = f"latest {last.ts:%Y-%m-%d} close {last.close:g}" if last else "no bars stored"
+            last = await app.repos.bars.last_bar(inst.symbol, interval)
+            when = "%Y-%m-%d" if interval == Interval.D1 else "%Y-%m-%d %H:%M UTC"
+            last_txt = f"latest {last.ts:{when}} close {last.close:g}" if last else "no bars stored"
             console.print(f"{inst.symbol:<12} {inst.name[:30]:<30} +{stored} bars  ({last_txt})")
         for symbol, reason in result.failures.items():
             console.print(f"[red]{symbol}: {reason}[/red]")

@@ -17,10 +17,13 @@ from bot.handlers import BotApp
 from bot.news_alerts import NewsAlerter
 from core.ports import NewsPublisher, Notifier
 from core.settings import Settings
+from core.types import Market
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
 from market.bus import BusNotifier
+from market.resolver import make_instrument
+from market.universe import krx_universe
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine, signal_config
@@ -63,6 +66,13 @@ def build_runtime(
         news=AlertingNews(app.news, news_publisher) if news_publisher is not None else app.news,
         history=app.market,  # rate_signals loads the missing years of history before rating
         clock=app.clock,
+        universe=krx_universe() if app.settings.kis_app_key is not None else (),
+        depth=app.market,
+        etfs=[
+            make_instrument(f"{c.strip()}.KS", Market.KRX)
+            for c in app.settings.kis_etfs.split(",")
+            if c.strip()
+        ],
     )
 
 

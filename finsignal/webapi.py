@@ -141,6 +141,7 @@ def build_api_services(app: App) -> ApiServices:
         clock=app.clock,
         limits=limits_of(app.settings),
         bus=app.bus,
+        flows=app.market,
     )
 
 

@@ -100,9 +100,10 @@ class CircuitBreaker:
         return self._clock.now().timestamp() - self._opened_at
 
 
-def make_limiter(rate_per_s: float) -> AsyncLimiter:
-    """A token bucket allowing `rate_per_s` on average (bursts of at most max(1, rate) requests)."""
-    if rate_per_s >= 1:
+def make_limiter(rate_per_s: float, *, even: bool = False) -> AsyncLimiter:
+    """A token bucket allowing `rate_per_s` on average (bursts of at most max(1, rate) requests).
+    `even`: no bursts, one request every 1/rate seconds (for sources that count per second window)."""
+    if rate_per_s >= 1 and not even:
         return AsyncLimiter(rate_per_s, 1.0)
     return AsyncLimiter(1, 1.0 / rate_per_s)
 
@@ -128,11 +129,13 @@ class SourceGuard:
         max_concurrency: int = 8,
         daily_budget: int | None = None,
         budget_store: BlobStore | None = None,
+        even: bool = False,
     ) -> None:
         self.name = name
         self.breaker = CircuitBreaker(threshold=breaker_failures, reset_s=breaker_reset_s, clock=clock)
         self._clock = clock
-        self._limiter = make_limiter(rate_per_s)
+        self._limiter = make_limiter(rate_per_s, even=even)
+        self.store = budget_store  # where a source keeps state across restarts (budgets, tokens)
         self.budget = (
             DailyBudget(name, daily_budget, clock, budget_store) if daily_budget is not None else None
         )

@@ -14,7 +14,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.errors import SourceError
@@ -22,7 +22,7 @@ from core.ports import PriceSource, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, day_start_utc
 from core.types import Bar, FetchCursor, Instrument, Interval, Market
-from market.calendar import is_trading_day
+from market.calendar import is_trading_day, trading_days
 from market.errors import NoDataError
 from market.resample import resample
 from market.resolver import by_pattern, make_instrument
@@ -35,6 +35,7 @@ Progress = Callable[[str, int, int], None]
 FIRST_DATE = {"krx": date(2015, 1, 12), "eex": date(2020, 1, 1)}  # nothing older is published
 CHUNK_DAYS = {"krx": 30, "eex": 366}  # others fetch a whole history in one request
 DEFAULT_CHUNK = 4000
+SESSION_END = time(18, 0)  # local time by which every market's session (late KRX days too) has closed
 
 
 def _differs(old: Bar | None, new: Bar) -> bool:
@@ -72,7 +73,7 @@ class Pipeline:
         """The first source of the route that answers; an empty answer counts only if `need_data`."""
         errors: list[str] = []
         wanted = Interval.M1 if interval in (Interval.M5, Interval.M15) else interval
-        for name in inst.sources:
+        for name in self.route(inst, interval):
             source = self.sources.get(name)
             if source is None:
                 errors.append(f"{name}: not configured")
@@ -96,11 +97,51 @@ class Pipeline:
             return name, fetched
         raise SourceError("market", "; ".join(errors) or f"no source serves {interval} bars")
 
+    def route(self, inst: Instrument, interval: Interval) -> tuple[str, ...]:
+        """The sources to try, in order: intraday bars of Korean stocks come from KIS first when it is
+        configured (Yahoo keeps only days of 1-minute history); everything else as the instrument says."""
+        if inst.market == Market.KRX and interval != Interval.D1 and "kis" in self.sources:
+            return ("kis", *(n for n in inst.sources if n != "kis"))
+        return inst.sources
+
+    async def intraday_history_one(
+        self, inst: Instrument, interval: Interval, days: int, progress: Progress | None
+    ) -> tuple[dict[str, list[Bar]], int]:
+        """Backfill `days` calendar days of intraday bars, one session at a time, oldest first. 1-minute
+        bars are stored (5m/15m too when asked for, built from them); a finished session is recorded,
+        so an interrupted run resumes after the last one it completed."""
+        today = self.today(inst)
+        sessions = trading_days(inst.market, today - timedelta(days=days), today)
+        key = f"market:intraday_done:{inst.symbol}"
+        raw = await self.repos.state.get_state(key)
+        done = {date.fromisoformat(d) for d in json.loads(raw)} if raw else set()
+        todo = [d for d in sessions if d not in done]
+        out: dict[str, list[Bar]] = {}
+        rejected = 0
+        for i, day in enumerate(todo):
+            if progress:
+                progress(inst.symbol, i, len(todo))
+            name, fetched = await self.fetch_with_fallback(inst, Interval.M1, day, day, need_data=False)
+            new, rej = await self.store(inst, Interval.M1, name, fetched)
+            rejected += rej
+            if interval == Interval.M1:
+                merge_bars(out, new)
+            elif fetched.bars:
+                coarse = FetchResult(bars=resample(fetched.bars, interval))
+                new, rej = await self.store(inst, interval, name, coarse)
+                merge_bars(out, new)
+            if day < today or self.clock.now().astimezone(ZoneInfo(inst.timezone)).time() >= SESSION_END:
+                done = {d for d in done if d >= today - timedelta(days=400)} | {day}
+                await self.repos.state.put_state(key, json.dumps(sorted(map(str, done))).encode())
+        if progress:
+            progress(inst.symbol, len(todo), len(todo))
+        return out, rejected
+
     async def start_date(self, inst: Instrument, interval: Interval) -> tuple[date, bool]:
         """Where an update starts (inclusive), and whether the instrument has stored bars."""
         last = await self.repos.bars.last_bar(inst.symbol, interval)
         marks = [last.ts] if last else []
-        for name in inst.sources:
+        for name in self.route(inst, interval):
             cursor = await self.repos.cursors.get_cursor(inst.symbol, name, interval)
             if cursor is not None:
                 marks.append(cursor.last_ts)

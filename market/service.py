@@ -6,9 +6,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -16,16 +17,16 @@ from core.errors import FinsignalError, SourceError, SymbolError
 from core.ports import EventBus, PriceSource, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Instrument, Interval, Market, Quote, SourceHealth
+from core.types import Bar, EtfHolding, Instrument, Interval, InvestorFlow, Market, Quote, SourceHealth
 from market import resolver
 from market import verify as verification
-from market.calendar import is_trading_day
+from market.calendar import is_trading_day, trading_days
 from market.csv_import import parse_csv
 from market.guard import SourceGuard
 from market.indicators import indicators
 from market.pipeline import Pipeline, Progress, merge_bars
 from market.quotes import QuoteCache
-from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource
+from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource, kis
 from market.validate import validate_bars
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class MarketData:
         for cls, rate, budget in specs:
             guard = self._guard(cls.name, rate, budget)
             built[cls.name] = cls(settings, self._client, guard, self.clock)
+        if settings.kis_app_key is not None and settings.kis_app_secret is not None:
+            rate = settings.kis_rate_per_s or kis.default_rate(settings.kis_account_type)
+            kis_guard = self._guard("kis", rate, None, even=True)
+            built["kis"] = kis.KisSource(settings, self._client, kis_guard, self.clock)
         built.update(sources or {})
         self.sources: dict[str, PriceSource] = built
         self._pipeline = Pipeline(settings, repos, self.clock, built)
@@ -80,7 +85,7 @@ class MarketData:
         self._tasks: set[asyncio.Task[None]] = set()
         self._batch = asyncio.Semaphore(settings.market_batch_concurrency)
 
-    def _guard(self, name: str, rate: float, budget: int | None) -> SourceGuard:
+    def _guard(self, name: str, rate: float, budget: int | None, *, even: bool = False) -> SourceGuard:
         s = self.settings
         guard = SourceGuard(
             name,
@@ -94,6 +99,7 @@ class MarketData:
             max_concurrency=s.market_source_concurrency,
             daily_budget=budget,
             budget_store=self.repos.state,
+            even=even,
         )
         self._guards[name] = guard
         return guard
@@ -143,8 +149,12 @@ class MarketData:
         symbols_or_instruments: Iterable[str | Instrument],
         years: int = 10,
         progress: Progress | None = None,
+        *,
+        interval: Interval = Interval.D1,
+        days: int = 30,
     ) -> UpdateResult:
-        """Load `years` of daily history once (resumable), then bring it up to date."""
+        """Load `years` of daily history (or `days` of intraday bars) once, resumably, then bring it up
+        to date."""
         result = UpdateResult()
         instruments: list[Instrument] = []
         for item in symbols_or_instruments:
@@ -157,10 +167,13 @@ class MarketData:
                 result.failures[str(item)] = str(exc)
 
         async def one(inst: Instrument) -> tuple[dict[str, list[Bar]], int, str]:
-            new, rejected = await self._pipeline.history_one(inst, years, progress)
+            if interval != Interval.D1:
+                new, rejected = await self._pipeline.intraday_history_one(inst, interval, days, progress)
+            else:
+                new, rejected = await self._pipeline.history_one(inst, years, progress)
             return new, rejected, ""
 
-        batch = await self._batch_run(instruments, one, Interval.D1)
+        batch = await self._batch_run(instruments, one, interval)
         batch.failures.update(result.failures)
         return batch
 
@@ -262,10 +275,55 @@ class MarketData:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def investor_flows(self, inst: Instrument, *, days: int = 20) -> list[InvestorFlow]:
+        """The last `days` sessions of net buying by individuals, foreigners and institutions (oldest
+        first): stored rows, refreshed from KIS first when they stop short of the last finished session.
+        A source failure leaves what is stored. Korean stocks only."""
+        if inst.market != Market.KRX:
+            raise SymbolError(inst.symbol, "investor flows exist for Korean stocks only")
+        stored = await self.repos.flows.list_flows(inst.symbol, limit=days)
+        source = self.sources.get("kis")
+        if isinstance(source, kis.KisSource) and (not stored or stored[-1].day < self._last_session(inst)):
+            try:
+                await self.repos.flows.upsert_flows(await source.investor_flows(inst))
+            except SourceError as exc:
+                logger.warning("investor flows of %s not refreshed: %s", inst.symbol, exc)
+            else:
+                stored = await self.repos.flows.list_flows(inst.symbol, limit=days)
+        return stored
+
+    async def etf_holdings(self, etf: Instrument) -> tuple[list[EtfHolding], list[EtfHolding]]:
+        """The latest stored snapshot of an ETF's portfolio and the one before it (largest first); today's
+        is fetched from KIS first when it is configured and today's is not stored yet."""
+        if etf.market != Market.KRX:
+            raise SymbolError(etf.symbol, "ETF holdings exist for Korean ETFs only")
+        snapshots = await self.repos.etfs.list_snapshots(etf.symbol)
+        source = self.sources.get("kis")
+        today = self.clock.now().astimezone(ZoneInfo(etf.timezone)).date()
+        if isinstance(source, kis.KisSource) and (not snapshots or snapshots[0][0].day < today):
+            try:
+                fresh = await kis.etf_holdings(source, etf)
+            except SourceError as exc:
+                logger.warning("holdings of %s not refreshed: %s", etf.symbol, exc)
+            else:
+                if fresh:
+                    await self.repos.etfs.replace_holdings(etf.symbol, today, fresh)
+                    snapshots = await self.repos.etfs.list_snapshots(etf.symbol)
+        latest = snapshots[0] if snapshots else []
+        return latest, snapshots[1] if len(snapshots) > 1 else []
+
+    def _last_session(self, inst: Instrument) -> date:
+        """The latest session whose investor flows are published (KIS: after the close, 15:30 KST)."""
+        now = self.clock.now().astimezone(ZoneInfo(inst.timezone))
+        days = trading_days(inst.market, now.date() - timedelta(days=14), now.date())
+        if days and days[-1] == now.date() and now.time() < time(16, 0):
+            days.pop()
+        return days[-1] if days else now.date()
+
     async def _fetch_quote(self, inst: Instrument) -> Quote:
         errors: list[str] = []
         quote: Quote | None = None
-        for name in inst.sources:
+        for name in self._pipeline.route(inst, Interval.M1):  # the most current source first
             source = self.sources.get(name)
             if source is None:
                 continue

@@ -20,6 +20,9 @@ from scheduler.triggers import SessionAnchorTrigger, SessionIntervalTrigger
 EEX_TZ = "Europe/Berlin"
 
 
+MINUTE_TAIL = timedelta(minutes=2)  # minute rounds go on this long after the close (the closing auction bar)
+
+
 class JobKind(StrEnum):
     """Job names (verbs). A job id is `kind` or `kind.market` / `kind.HHMM`."""
 
@@ -31,6 +34,8 @@ class JobKind(StrEnum):
     CRAWL_NEWS = "crawl_news"
     SEND_BRIEFING = "send_briefing"
     RATE_SIGNALS = "rate_signals"
+    UPDATE_MINUTE_BARS = "update_minute_bars"
+    COLLECT_KRX_DEPTH = "collect_krx_depth"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,27 @@ def plan_jobs(
                 market,
             ),
         ]
+    krx = specs.get(Market.KRX)
+    if krx is not None and settings.kis_app_key is not None:  # minute bars of Korean stocks from KIS
+        jobs.append(
+            JobDef(
+                f"{JobKind.UPDATE_MINUTE_BARS}.{Market.KRX}",
+                JobKind.UPDATE_MINUTE_BARS,
+                SessionIntervalTrigger(
+                    session_calendar(krx), timedelta(minutes=1), offset=stagger / 2, tail=MINUTE_TAIL
+                ),
+                Market.KRX,
+            )
+        )
+    if krx is not None and settings.kis_app_key is not None:  # flows are published after the close
+        jobs.append(
+            JobDef(
+                JobKind.COLLECT_KRX_DEPTH.value,
+                JobKind.COLLECT_KRX_DEPTH,
+                SessionAnchorTrigger(session_calendar(krx), "close", offset=timedelta(minutes=40)),
+                Market.KRX,
+            )
+        )
     eex = parse_hhmm(settings.eex_fetch_time)
     jobs.append(
         JobDef(

@@ -58,3 +58,10 @@ class BrieferPort(Protocol):
     """Sends the briefing of one slot ('08:00'); the same shape as `core.ports.Briefer`."""
 
     async def send_briefing(self, slot: str, /) -> int: ...
+
+
+class DepthPort(Protocol):
+    """Korean market depth kept after each session (issue 21): `market.MarketData`."""
+
+    async def investor_flows(self, inst: Instrument, /, *, days: int = 20) -> object: ...
+    async def etf_holdings(self, etf: Instrument, /) -> object: ...

@@ -7,7 +7,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,14 +17,14 @@ from core.errors import ConfigError
 from core.ports import Notifier, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Instrument, JobRun, Market
+from core.types import Bar, Instrument, Interval, JobRun, Market
 from scheduler import followups, health
 from scheduler.calendars import MarketSpec, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
-from scheduler.jobs import JobDef, JobKind, market_specs, plan_jobs
+from scheduler.jobs import MINUTE_TAIL, JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
-from scheduler.ports import BrieferPort, EnginePort, HistoryPort, MarketPort, NewsPort
+from scheduler.ports import BrieferPort, DepthPort, EnginePort, HistoryPort, MarketPort, NewsPort
 from scheduler.ratings import SignalRater
 from signals import signal_config
 
@@ -64,6 +64,9 @@ class Runtime:
         clock: Clock | None = None,
         owner_id: str | None = None,
         specs: Mapping[Market, MarketSpec] | None = None,
+        universe: Sequence[Instrument] = (),
+        depth: DepthPort | None = None,
+        etfs: Sequence[Instrument] = (),
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -83,6 +86,9 @@ class Runtime:
         self.clock: Clock = clock or SystemClock()
         self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}"
         self.specs = dict(specs) if specs is not None else market_specs(settings)
+        self.universe = list(universe)  # Korean stocks whose minute bars are collected besides the watched
+        self.depth = depth
+        self.etfs = list(etfs)
         try:
             self.jobs: dict[str, JobDef] = {
                 j.id: j
@@ -283,6 +289,10 @@ class Runtime:
             return f"{await self.briefer.send_briefing(job.slot)} messages enqueued"
         if job.kind is JobKind.RATE_SIGNALS:
             return await self._rate(symbols)
+        if job.kind is JobKind.UPDATE_MINUTE_BARS:
+            return await self._update_minutes(job)
+        if job.kind is JobKind.COLLECT_KRX_DEPTH:
+            return await self._collect_depth()
         raise JobSkipped(f"nothing to do for {job.kind}")
 
     async def instruments_of(self, market: Market) -> list[Instrument]:
@@ -305,6 +315,50 @@ class Runtime:
         await self.market.refresh_quotes(instruments)  # intraday quotes: watched instruments only
         await self._persist_source_health()
         return f"{len(instruments)} quotes"
+
+    async def _update_minutes(self, job: JobDef) -> str:
+        """The minute bars of the session so far: watched Korean stocks first, then the universe (largest
+        first), all within the source's rate limit. Nothing on a day the exchange is closed."""
+        assert job.market is not None
+        calendar = session_calendar(self.specs[job.market])
+        now = self.clock.now()
+        if not (calendar.is_open(now) or calendar.is_open(now - MINUTE_TAIL)):
+            raise JobSkipped(f"{job.market} session closed")
+        watched = set(await self.repos.watches.list_watched_symbols())
+        stocks = [i for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX]
+        first = [i for i in stocks if i.symbol in watched]
+        known = {i.symbol for i in first}
+        order = [*first, *(i for i in self.universe if i.symbol not in known)]
+        if not order:
+            raise JobSkipped("no Korean stocks to follow")
+        result = await self.market.update(order, interval=Interval.M1)
+        new = sum(len(b) for b in result.new_bars.values())
+        return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed"
+
+    async def _collect_depth(self) -> str:
+        """After the KRX close: investor flows of the watched Korean stocks, holdings of the kept ETFs."""
+        if self.depth is None:
+            raise JobSkipped("no market depth source")
+        watched = set(await self.repos.watches.list_watched_symbols())
+        stocks = [
+            i
+            for i in await self.repos.instruments.list_instruments()
+            if i.market == Market.KRX and i.symbol in watched
+        ]
+        failed = 0
+        for inst in stocks:
+            try:
+                await self.depth.investor_flows(inst)
+            except Exception as exc:  # one stock must not stop the others
+                failed += 1
+                logger.warning("investor flows of %s: %s", inst.symbol, exc)
+        for etf in self.etfs:
+            try:
+                await self.depth.etf_holdings(etf)
+            except Exception as exc:
+                failed += 1
+                logger.warning("holdings of %s: %s", etf.symbol, exc)
+        return f"{len(stocks)} stocks, {len(self.etfs)} ETFs, {failed} failed"
 
     async def _finalise(self, job: JobDef, symbols: list[str] | None) -> str:
         """Fetch new daily bars of a market, then evaluate signals on them (same chain)."""

@@ -13,20 +13,29 @@ Anchor = Literal["open", "close", "finalise"]
 
 
 class SessionIntervalTrigger(BaseTrigger):  # type: ignore[misc]
-    """Fires every `every` from session open + `offset` up to the close (inclusive), on session days only."""
+    """Fires every `every` from session open + `offset` up to the close + `tail` (inclusive), on session
+    days only. A tail lets a job collect what closes with the session (the last minute bar)."""
 
-    def __init__(self, calendar: SessionCalendar, every: timedelta, offset: timedelta = timedelta(0)) -> None:
+    def __init__(
+        self,
+        calendar: SessionCalendar,
+        every: timedelta,
+        offset: timedelta = timedelta(0),
+        tail: timedelta = timedelta(0),
+    ) -> None:
         if every <= timedelta(0):
             raise ValueError("every must be positive")
         self.calendar = calendar
         self.every = every
         self.offset = offset
+        self.tail = tail
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
         after = (
             now if previous_fire_time is None else max(now, previous_fire_time + timedelta(microseconds=1))
         )
-        for _day, opened, closed in self.calendar.sessions_from(after):
+        for _day, opened, session_close in self.calendar.sessions_from(after):
+            closed = session_close + self.tail
             first = opened + self.offset
             if closed < after or first > closed:
                 continue

@@ -6,12 +6,13 @@ in finsignal), so history can be loaded before an instrument is registered.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     Double,
     ForeignKey,
     Index,
@@ -268,3 +269,33 @@ class ApiKeyRow(Base):
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class InvestorFlowRow(Base):
+    """Daily net buying of a KRX stock by investor group (issue 21): shares and KRW, buys minus sells."""
+
+    __tablename__ = "investor_flows"
+
+    symbol: Mapped[str] = mapped_column(String(SYMBOL), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    close: Mapped[float | None] = mapped_column(price_type(), nullable=True)
+    individual_qty: Mapped[float] = mapped_column(volume_type())
+    foreign_qty: Mapped[float] = mapped_column(volume_type())
+    institution_qty: Mapped[float] = mapped_column(volume_type())
+    individual_value: Mapped[float] = mapped_column(volume_type())
+    foreign_value: Mapped[float] = mapped_column(volume_type())
+    institution_value: Mapped[float] = mapped_column(volume_type())
+    source: Mapped[str] = mapped_column(String(32), default="")
+
+
+class EtfHoldingRow(Base):
+    """One constituent of a Korean ETF on a day (issue 21): weight in % of the fund, value in KRW."""
+
+    __tablename__ = "etf_holdings"
+
+    etf: Mapped[str] = mapped_column(String(SYMBOL), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    code: Mapped[str] = mapped_column(String(SYMBOL), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    weight: Mapped[float] = mapped_column(factor_type())
+    value: Mapped[float | None] = mapped_column(volume_type(), nullable=True)

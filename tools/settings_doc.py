@@ -188,6 +188,27 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Korea Investment & Securities (KIS) Open API",
+        [
+            (
+                "kis_base_url",
+                "KIS REST base URL (a paper account left on the real default goes to the paper server)",
+            ),
+            (
+                "kis_app_key",
+                "KIS app key; with the secret, KIS serves minute bars, quotes and investor flows",
+            ),
+            ("kis_app_secret", "KIS app secret (never logged; the access token is kept in the database)"),
+            ("kis_account_type", "real | paper (the request limits differ: 20/s and 2/s)"),
+            ("kis_rate_per_s", "requests per second (default 19 real, 1.8 paper)"),
+            ("kis_token_min_gap_s", "seconds between two token issuances (KIS allows one a minute)"),
+            (
+                "kis_etfs",
+                "ETF codes whose holdings are kept daily (KODEX 200, TIGER 200, KODEX and SOL carbon ETFs)",
+            ),
+        ],
+    ),
+    (
         "Market Data API (issue 19)",
         [
             ("api_host", "address `finsignal api` listens on"),

@@ -9,6 +9,7 @@ from storage.repos.apikeys import SqlApiKeyRepo
 from storage.repos.chats import SqlChatRepo, SqlWatchRepo
 from storage.repos.content import SqlNewsRepo, SqlRatingRepo
 from storage.repos.events import SqlEventRepo, SqlOutboxRepo
+from storage.repos.flows import SqlEtfHoldingRepo, SqlInvestorFlowRepo
 from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
 from storage.repos.system import SqlHealthRepo, SqlStateRepo
 
@@ -28,6 +29,8 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         state=SqlStateRepo(sessions, dialect),
         health=SqlHealthRepo(sessions, dialect),
         apikeys=SqlApiKeyRepo(sessions, dialect),
+        flows=SqlInvestorFlowRepo(sessions, dialect),
+        etfs=SqlEtfHoldingRepo(sessions, dialect),
     )
 
 
@@ -36,9 +39,11 @@ __all__ = [
     "SqlBarRepo",
     "SqlChatRepo",
     "SqlCursorRepo",
+    "SqlEtfHoldingRepo",
     "SqlEventRepo",
     "SqlHealthRepo",
     "SqlInstrumentRepo",
+    "SqlInvestorFlowRepo",
     "SqlNewsRepo",
     "SqlOutboxRepo",
     "SqlRatingRepo",
