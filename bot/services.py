@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.flows import FlowsReader
 from core.ports import Repositories
 from core.types import Bar, Instrument, NewsItem, Quote
 
@@ -73,3 +74,4 @@ class BotServices:
     news: News | None = None
     health: Health | None = None
     followups: Followups | None = None
+    flows: FlowsReader | None = None  # issue 22: /flows and the briefing's monthly section

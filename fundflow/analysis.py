@@ -47,11 +47,12 @@ def correlation(rets: pd.DataFrame, window: int | None = None) -> pd.DataFrame:
     return data.corr(min_periods=3)
 
 
-def lead_lag(a: pd.Series, b: pd.Series, max_lag: int = 3) -> tuple[int, float]:
-    """The lag k in [-max_lag, max_lag] maximising |corr(a shifted by k, b)|: k > 0 means a leads b."""
+def lead_lag(a: pd.Series, b: pd.Series, max_lag: int = 3, min_periods: int = 3) -> tuple[int, float]:
+    """The lag k in [-max_lag, max_lag] maximising |corr(a shifted by k, b)|: k > 0 means a leads b.
+    A lag with fewer than `min_periods` overlapping months is not considered."""
     best = (0, float("nan"))
     for k in range(-max_lag, max_lag + 1):
-        c = a.shift(k).corr(b)
+        c = a.shift(k).corr(b, min_periods=min_periods)
         if pd.notna(c) and (pd.isna(best[1]) or abs(c) > abs(best[1])):
             best = (k, float(c))
     return best

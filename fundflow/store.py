@@ -110,6 +110,29 @@ class FlowStore:
         os.replace(tmp, path)
 
 
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete `*.tmp<pid>` files whose writer process is gone (a run killed mid-write leaves one), so
+    an interrupted collection ends with exactly the files of an uninterrupted one."""
+    removed: list[Path] = []
+    for path in directory.glob("*.tmp*"):
+        pid = path.suffix.removeprefix(".tmp")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def gaps(frame: pd.DataFrame) -> dict[str, list[date]]:
     """Missing months inside each series' stored range: {'market/series': [months]}."""
     out: dict[str, list[date]] = {}

@@ -14,6 +14,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.errors import ConfigError
+from core.flows import FlowsCollector
 from core.ports import Notifier, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
@@ -64,6 +65,7 @@ class Runtime:
         clock: Clock | None = None,
         owner_id: str | None = None,
         specs: Mapping[Market, MarketSpec] | None = None,
+        flows: FlowsCollector | None = None,
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -80,6 +82,7 @@ class Runtime:
         self.briefer = briefer
         self.news = news
         self.history = history
+        self.flows = flows
         self.clock: Clock = clock or SystemClock()
         self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}"
         self.specs = dict(specs) if specs is not None else market_specs(settings)
@@ -87,7 +90,11 @@ class Runtime:
             self.jobs: dict[str, JobDef] = {
                 j.id: j
                 for j in plan_jobs(
-                    settings, specs=self.specs, with_news=news is not None, with_briefings=briefer is not None
+                    settings,
+                    specs=self.specs,
+                    with_news=news is not None,
+                    with_briefings=briefer is not None,
+                    with_flows=flows is not None,
                 )
             }
         except ValueError as exc:
@@ -283,6 +290,8 @@ class Runtime:
             return f"{await self.briefer.send_briefing(job.slot)} messages enqueued"
         if job.kind is JobKind.RATE_SIGNALS:
             return await self._rate(symbols)
+        if job.kind is JobKind.COLLECT_FLOWS and self.flows is not None:
+            return await self.flows.collect_month()
         raise JobSkipped(f"nothing to do for {job.kind}")
 
     async def instruments_of(self, market: Market) -> list[Instrument]:

@@ -57,8 +57,8 @@ def test_golden_korean() -> None:
 
 def test_no_data_says_what_to_do() -> None:
     empty = two_markets().iloc[0:0]
-    assert "finsignal fundflow collect" in render_text(summarise(empty), "en")
-    assert "finsignal fundflow collect" in render_text(summarise(empty), "ko")
+    assert "finsignal flows collect" in render_text(summarise(empty), "en")
+    assert "finsignal flows collect" in render_text(summarise(empty), "ko")
 
 
 def test_no_rotation_is_said() -> None:
