@@ -22,6 +22,19 @@ def flows(frame: pd.DataFrame) -> pd.DataFrame:
     return table.sort_index()
 
 
+def trim_incomplete(flow: pd.DataFrame, lookback: int = 12) -> pd.DataFrame:
+    """Drop the latest months in which fewer markets report than the most that did over the last
+    `lookback` months: a source that failed or lags must not show as the others' shares jumping."""
+    if flow.empty:
+        return flow
+    counts = flow.notna().sum(axis=1)
+    full = int(counts.tail(lookback).max())
+    end = len(flow)
+    while end > 1 and counts.iloc[end - 1] < full:
+        end -= 1
+    return flow.iloc[:end]
+
+
 def shares(flow: pd.DataFrame) -> pd.DataFrame:
     """Each market's share of the total flow proxy per month (rows sum to 1)."""
     total = flow.sum(axis=1)

@@ -18,7 +18,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from fundflow import analysis
 
@@ -92,7 +94,7 @@ def summarise(
 ) -> Summary:
     """The report's figures. `flow` is the months x markets flow proxy when already queried (DuckDB,
     `fundflow.query.monthly_flows`); otherwise it is computed from `frame` with pandas."""
-    flow = analysis.flows(frame) if flow is None else flow
+    flow = analysis.trim_incomplete(analysis.flows(frame) if flow is None else flow)
     if flow.empty:
         return Summary()
     share = analysis.shares(flow)
@@ -180,7 +182,7 @@ def render_text(summary: Summary, lang: Lang = "en", *, rotations_shown: int = 3
         t["shares"].format(last=f"{summary.last:%Y-%m}"),
     ]
     for market in last_row.sort_values(ascending=False).index:
-        change = (last_row[market] - year_ago[market]) * 100
+        change = round(float(last_row[market] - year_ago[market]) * 100, 1) + 0.0  # never "-0.0"
         lines.append(
             t["share_row"].format(name=names.get(market, market), share=last_row[market], change=change)
         )
@@ -243,6 +245,9 @@ def _draw(summary: Summary, path: Path | BinaryIO, lang: Lang) -> Figure:
             x, *(share[c].to_numpy() for c in share.columns), labels=[names.get(c, c) for c in share.columns]
         )
         ax.set_ylim(0, 1)
+        ax.set_xlim(x[0], x[-1])  # no empty margins before the first and after the last month
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        _mark_rotations(ax, summary.rotations, names)
         handles, names_shown = ax.get_legend_handles_labels()
         ax.legend(
             handles[::-1], names_shown[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9
@@ -270,6 +275,28 @@ def _draw(summary: Summary, path: Path | BinaryIO, lang: Lang) -> Figure:
     fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return fig
+
+
+def _mark_rotations(ax: Axes, rotations: list[analysis.Rotation], names: dict[str, str]) -> None:
+    """A dotted line and a 'falling -> rising' label at each of the latest three rotation months."""
+    by_month: dict[date, list[str]] = {}
+    for r in rotations:
+        by_month.setdefault(r.month, []).append(
+            f"{names.get(r.source, r.source)} → {names.get(r.target, r.target)}"
+        )
+    for month in sorted(by_month)[-3:]:
+        when = pd.Timestamp(month)
+        ax.axvline(when, color="black", linestyle=":", linewidth=1)
+        ax.annotate(
+            ", ".join(by_month[month]),
+            xy=(when, 0.98),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            ha="right",
+            va="top",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
+        )
 
 
 def _korean_font() -> str | None:

@@ -40,7 +40,7 @@ def sentences(summary: Summary, lang: Lang = "en", *, rotation_months: int = 3) 
         last=f"{summary.last:%Y-%m}",
         name=names.get(top, top),
         share=float(last_row[top]),
-        change=float(last_row[top] - year_ago[top]) * 100,
+        change=round(float(last_row[top] - year_ago[top]) * 100, 1) + 0.0,  # never "-0.0"
     )
     if summary.rotations:
         r = summary.rotations[-1]
