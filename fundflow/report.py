@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -285,7 +286,7 @@ def _mark_rotations(ax: Axes, rotations: list[analysis.Rotation], names: dict[st
             f"{names.get(r.source, r.source)} → {names.get(r.target, r.target)}"
         )
     for month in sorted(by_month)[-3:]:
-        when = pd.Timestamp(month)
+        when = float(date2num(pd.Timestamp(month)))  # type: ignore[no-untyped-call]
         ax.axvline(when, color="black", linestyle=":", linewidth=1)
         ax.annotate(
             ", ".join(by_month[month]),
