@@ -98,7 +98,9 @@ class Collector:
             if on_done is not None:
                 on_done(spec.key)
 
-        await asyncio.gather(*(one(s) for s in specs))
+        async with asyncio.TaskGroup() as group:  # an interruption cancels every series at once
+            for spec in specs:
+                group.create_task(one(spec))
         return result
 
     async def _one(self, spec: SeriesSpec, first: date, last: date, result: CollectResult) -> None:
