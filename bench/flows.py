@@ -22,6 +22,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -42,13 +43,24 @@ def burst(rate: float) -> float:
     return max(1.0, float(int(rate)))
 
 
-async def collect(directory: Path) -> tuple[float, float, dict[str, int], dict[str, int], int]:
+async def warm_up(directory: Path) -> float:
+    """One unlimited collection first: the process's one-time start (lazy imports, first connections,
+    about 1 s here) is not rate-limited work and is reported apart."""
+    with FakeFlows() as fake:
+        t0 = time.perf_counter()
+        settings = load_settings(**fake.settings_overrides(), fundflow_dir=directory)
+        await service.collect(settings, SystemClock(), years=1)
+        return time.perf_counter() - t0
+
+
+async def collect(directory: Path, pace: float) -> tuple[float, float, dict[str, int], dict[str, int], int]:
     with FakeFlows(latency_s=0.02) as fake:
         fake.limits = {route: (rate, burst(rate)) for route, rate in RATES.items()}
         settings = load_settings(
             **{
                 **fake.settings_overrides(),
                 "fundflow_dir": directory,
+                "fundflow_pace": pace,
                 **{f"{route}_rate_per_s": rate for route, rate in RATES.items()},
             }
         )
@@ -77,11 +89,11 @@ def scaled(directory: Path, factor: int, out: Path) -> Path:
     return out
 
 
-def time_it(fn: object, repeat: int = 5) -> float:
+def time_it(fn: Callable[[], object], repeat: int = 5) -> float:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
+        fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -105,17 +117,24 @@ def compare_query(directory: Path, csv_path: Path, label: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=400, help="also query this many copies of the rows")
+    parser.add_argument(
+        "--pace", type=float, nargs="+", default=[0.95, 1.0], help="pacing shares of the limits to run"
+    )
     args = parser.parse_args()
     print(f"duckdb {duckdb.__version__}, pandas {pd.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "flows"
-        wall, bound, answered, limited, months = asyncio.run(collect(directory))
-        print(f"collect: {months} series-months stored; requests answered per source {answered}")
-        print(f"collect: 429s from the stand-ins' limits {limited or 'none'}")
-        print(
-            f"collect: {wall:.2f} s against the limits' bound {bound:.2f} s: "
-            f"{wall / bound:.2f}x ({(wall / bound - 1) * 100:+.1f}%, goal within 10%)"
-        )
+        warm = asyncio.run(warm_up(Path(tmp) / "warm"))
+        print(f"warm-up (first collection in the process, 1 year, no limits): {warm:.2f} s")
+        for i, pace in enumerate(args.pace):
+            run_dir = directory if i == 0 else Path(tmp) / f"pace{i}"
+            wall, bound, answered, limited, months = asyncio.run(collect(run_dir, pace))
+            print(f"collect pace {pace:g}: {months} series-months; requests answered {answered}")
+            print(f"collect pace {pace:g}: 429s from the stand-ins' limits {limited or 'none'}")
+            print(
+                f"collect pace {pace:g}: {wall:.2f} s against the limits' bound {bound:.2f} s: "
+                f"{wall / bound:.2f}x ({(wall / bound - 1) * 100:+.1f}%, goal within 10%)"
+            )
         compare_query(directory, Path(tmp) / "flows.csv", "ten years, real list")
         if args.scale > 1:
             big = scaled(directory, args.scale, Path(tmp) / "big")

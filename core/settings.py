@@ -100,6 +100,7 @@ class Settings(BaseSettings):
     fundflow_dir: Path = Path("var/fundflow")  # Parquet datasets, resume tracker, log, reports
     fundflow_years: int = Field(default=10, ge=1, le=30)  # history the monthly collection keeps
     fundflow_collect_time: str = "02:00"  # UTC on the 1st: the scheduler collects the month just ended
+    fundflow_pace: float = Field(default=0.95, gt=0, le=1)  # pace at this share of each source's limit
     fundflow_briefing_days: int = Field(default=3, ge=0, le=28)  # premium briefing flows section, 1st-Nth
 
     # --- news --------------------------------------------------------------------------------
