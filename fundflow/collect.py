@@ -127,9 +127,7 @@ class Collector:
             result.failed[spec.key] = str(exc)
             self._log_error(spec, str(exc))
 
-    def _store(
-        self, spec: SeriesSpec, points: list[MonthlyPoint], source: str, fetched_at: datetime
-    ) -> None:
+    def _store(self, spec: SeriesSpec, points: list[MonthlyPoint], source: str, fetched_at: datetime) -> None:
         self.store.write(spec, points, source, fetched_at)
         self.tracker.record(spec.key, points[-1].month)
 

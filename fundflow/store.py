@@ -34,6 +34,7 @@ SCHEMA = pa.schema(
     ]
 )
 POSITIVE_UNITS = {"USD", "rate", "index"}
+MAX_PERCENT = 100.0  # yields and spreads: negative ones exist, beyond +-100 % is a unit or feed error
 
 
 def empty() -> pd.DataFrame:
@@ -49,6 +50,8 @@ def validate(spec: SeriesSpec, points: Sequence[MonthlyPoint]) -> None:
             raise ValidationError(f"{where}: value is not a number")
         if spec.unit in POSITIVE_UNITS and p.value <= 0:
             raise ValidationError(f"{where}: {spec.unit} value {p.value} must be positive")
+        if spec.unit == "percent" and abs(p.value) > MAX_PERCENT:
+            raise ValidationError(f"{where}: {p.value} % is not a possible yield or spread")
         for name, v in (("volume", p.volume), ("dollar_volume", p.dollar_volume)):
             if v is not None and (not math.isfinite(v) or v < 0):
                 raise ValidationError(f"{where}: negative or invalid {name} {v}")

@@ -64,6 +64,7 @@ class FakeFlows:
     # route -> (requests per second, burst): a token bucket; over it the answer is 429 + Retry-After
     limits: dict[str, tuple[float, float]] = field(default_factory=dict)
     limited: dict[str, int] = field(default_factory=dict)  # route -> 429s answered for the limit
+    empty: set[tuple[str, date]] = field(default_factory=set)  # (Yahoo ticker, month) served as null
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # route -> (tokens, at)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -193,7 +194,7 @@ class FakeFlows:
         ms = months(start, min(end, date(self.now.year, self.now.month, 1)))
         stamps = [int(datetime(m.year, m.month, 1, tzinfo=NY).timestamp()) for m in ms]
         quote = {
-            "close": [value(ticker, m) for m in ms],
+            "close": [None if (ticker, m) in self.empty else value(ticker, m) for m in ms],
             "volume": [0 if ticker.endswith("=X") else int(volume(ticker, m)) for m in ms],
         }
         result = {
