@@ -19,6 +19,7 @@ COPY storage ./storage
 COPY scheduler ./scheduler
 COPY bot ./bot
 COPY finsignal ./finsignal
+COPY fundflow ./fundflow
 RUN pip install --no-deps .
 
 # --- runtime stage: the virtualenv only, as a non-root user ----------------------------------------
@@ -29,6 +30,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
     FINSIGNAL_DATABASE_URL=sqlite+aiosqlite:////data/finsignal.db \
     FINSIGNAL_DATA_DIR=/data
+# Korean chart labels (fund-flow report, issue 22)
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk=1:20220127+repack1-1 \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 finsignal \
     && mkdir -p /data \
     && chown finsignal:finsignal /data

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from api.jobs import BacktestJobs
+from core.flows import FlowsReader
 from core.ports import EventBus, Repositories
 from core.timeutil import Clock
 from core.types import Instrument, InvestorFlow, Quote
@@ -77,4 +78,5 @@ class ApiServices:
     limits: Limits
     bus: EventBus | None = None
     backtests: BacktestJobs | None = None
-    flows: InvestorFlows | None = None
+    investor_flows: InvestorFlows | None = None  # issue 21: GET /v1/investors
+    flows: FlowsReader | None = None  # issue 22: GET /v1/flows

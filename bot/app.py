@@ -24,7 +24,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers
+from bot import flows, handlers
 from bot.delivery import Sender
 from bot.dispatch import COMMANDS, MENU_EN, MENU_KO
 from bot.handlers import BotApp, BotContext, BotData, make_env
@@ -152,6 +152,7 @@ def add_handlers(app: BotApp) -> None:
             handlers.on_dollar,
         )
     )
+    app.add_handler(CommandHandler("flows", flows.on_flows))  # issue 22 (bot/flows.py)
     app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown))
     app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|wm|m|ns|na)\|"))
     app.add_handler(ChatMemberHandler(handlers.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -50,6 +50,7 @@ MENU_EN: dict[str, str] = {
     "etf": "What a Korean ETF holds",
     "settings": "Signals, quiet hours, silent",
     "lang": "Language ko|en",
+    "flows": "Cross-market fund flows",  # issue 22: handled by bot/flows.py
 }
 MENU_KO: dict[str, str] = {
     "start": "finsignal 소개",
@@ -65,6 +66,7 @@ MENU_KO: dict[str, str] = {
     "etf": "ETF 구성 종목과 변화",
     "settings": "신호, 방해 금지, 무음",
     "lang": "언어 ko|en",
+    "flows": "시장 간 자금 흐름",  # issue 22: handled by bot/flows.py
 }
 
 

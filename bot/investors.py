@@ -160,9 +160,9 @@ async def cmd_investors(env: Env, req: Request) -> Reply:
     tx = _TEXT[req.lang]
     if inst.market != Market.KRX:
         return Reply(tx.korean_only)
-    if env.services.flows is None:
+    if env.services.investor_flows is None:
         return Reply(tx.none.format(symbol=esc(inst.symbol)))
-    flows = await env.services.flows.investor_flows(inst, days=DAYS)
+    flows = await env.services.investor_flows.investor_flows(inst, days=DAYS)
     if not flows:
         return Reply(tx.none.format(symbol=esc(inst.symbol)))
     png = await asyncio.to_thread(render_chart, inst.name, flows, req.lang)

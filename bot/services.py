@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.flows import FlowsReader
 from core.ports import Repositories
 from core.types import Bar, EtfHolding, Instrument, InvestorFlow, NewsItem, Quote
 
@@ -85,5 +86,6 @@ class BotServices:
     news: News | None = None
     health: Health | None = None
     followups: Followups | None = None
-    flows: InvestorFlows | None = None
+    investor_flows: InvestorFlows | None = None  # issue 21: /investors
     etfs: EtfHoldings | None = None
+    flows: FlowsReader | None = None  # issue 22: /flows and the briefing's monthly section

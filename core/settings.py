@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     binance_rate_per_s: float = Field(default=5.0, gt=0)  # klines weight 2 of 6,000/min
     oilprice_rate_per_s: float = Field(default=0.5, gt=0)  # free tier unconfirmed
     fundflow_dir: Path = Path("var/fundflow")  # Parquet datasets, resume tracker, log, reports
+    fundflow_years: int = Field(default=10, ge=1, le=30)  # history the monthly collection keeps
+    fundflow_collect_time: str = "02:00"  # UTC on the 1st: the scheduler collects the month just ended
+    fundflow_pace: float = Field(default=0.95, gt=0, le=1)  # pace at this share of each source's limit
+    fundflow_briefing_days: int = Field(default=3, ge=0, le=28)  # premium briefing flows section, 1st-Nth
 
     # --- news --------------------------------------------------------------------------------
     yahoo_rss_base_url: str = "https://feeds.finance.yahoo.com"
@@ -217,7 +221,9 @@ class Settings(BaseSettings):
                 raise ValueError("expected comma-separated HH:MM times, e.g. 08:00,06:30")
         return value
 
-    @field_validator("kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time")
+    @field_validator(
+        "kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time", "fundflow_collect_time"
+    )
     @classmethod
     def _clock_times(cls, value: str) -> str:
         parts = value.split("-")

@@ -43,13 +43,17 @@ def _commands() -> dict[str, Command]:
 def _fundflow_commands() -> dict[str, Command]:
     from fundflow.cli import run
 
-    return {"fundflow": run}
+    return {"flows": run, "fundflow": run}  # `fundflow`: the first name, kept as an alias
 
 
 def _add_fundflow_parser(sub: Any) -> None:
     from fundflow.cli import add_arguments
 
-    add_arguments(sub.add_parser("fundflow", help="cross-market fund flows: collect, status, report"))
+    add_arguments(
+        sub.add_parser(
+            "flows", aliases=["fundflow"], help="cross-market fund flows: collect, status, report, export"
+        )
+    )
 
 
 # --- end fund-flow tracker -----------------------------------------------------------------------

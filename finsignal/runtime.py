@@ -13,6 +13,7 @@ from bot.app import build_application, run_application
 from bot.briefing import Briefer
 from bot.console import ConsoleChat, ConsoleNotifier
 from bot.delivery import OutboxNotifier
+from bot.flows_briefing import FlowsBriefer
 from bot.handlers import BotApp
 from bot.news_alerts import NewsAlerter
 from core.ports import NewsPublisher, Notifier
@@ -21,6 +22,7 @@ from core.types import Market
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
+from fundflow.digest import MonthlyCollection
 from market.bus import BusNotifier
 from market.resolver import make_instrument
 from market.universe import krx_universe
@@ -73,6 +75,7 @@ def build_runtime(
             for c in app.settings.kis_etfs.split(",")
             if c.strip()
         ],
+        flows=MonthlyCollection(app.settings, app.clock),  # issue 22: collect_flows on the 1st
     )
 
 
@@ -93,7 +96,7 @@ async def run_service(settings: Settings, *, role: str) -> int:
 
         services = build_bot_services(app, health, rate_soon)
         notifier = OutboxNotifier(app.repos, clock=app.clock)
-        briefer = Briefer(services, settings, clock=app.clock)
+        briefer = FlowsBriefer(services, settings, clock=app.clock)  # issue 22: + monthly flows section
         alerter = NewsAlerter(app.repos, clock=app.clock, per_chat_per_hour=settings.news_alerts_per_hour)
         runtime = build_runtime(app, notifier, briefer=briefer, news_publisher=alerter)
         if role == "scheduler":

@@ -13,6 +13,7 @@ from backtest import render_text, run_backtest
 from bot.services import BotServices
 from core.types import Bar, Interval
 from finsignal.container import App
+from fundflow.digest import FlowsDigests
 from signals import compute_history, signal_config
 
 
@@ -116,6 +117,7 @@ def build_bot_services(
         news=app.news,
         health=HealthAdapter(health),
         followups=WatchFollowups(rate_soon) if rate_soon is not None else None,
-        flows=app.market,
+        investor_flows=app.market,
         etfs=app.market,
+        flows=FlowsDigests(app.settings),  # issue 22
     )

@@ -23,6 +23,7 @@ from core.settings import Settings, load_settings
 from core.timeutil import ensure_utc
 from core.types import Instrument, Interval
 from finsignal.container import App, open_app
+from fundflow.digest import FlowsDigests
 from market import MarketData
 from signals import compute_history, signal_config
 
@@ -141,7 +142,8 @@ def build_api_services(app: App) -> ApiServices:
         clock=app.clock,
         limits=limits_of(app.settings),
         bus=app.bus,
-        flows=app.market,
+        investor_flows=app.market,
+        flows=FlowsDigests(app.settings),  # issue 22
     )
 
 

@@ -22,6 +22,19 @@ def flows(frame: pd.DataFrame) -> pd.DataFrame:
     return table.sort_index()
 
 
+def trim_incomplete(flow: pd.DataFrame, lookback: int = 12) -> pd.DataFrame:
+    """Drop the latest months in which fewer markets report than the most that did over the last
+    `lookback` months: a source that failed or lags must not show as the others' shares jumping."""
+    if flow.empty:
+        return flow
+    counts = flow.notna().sum(axis=1)
+    full = int(counts.tail(lookback).max())
+    end = len(flow)
+    while end > 1 and counts.iloc[end - 1] < full:
+        end -= 1
+    return flow.iloc[:end]
+
+
 def shares(flow: pd.DataFrame) -> pd.DataFrame:
     """Each market's share of the total flow proxy per month (rows sum to 1)."""
     total = flow.sum(axis=1)
@@ -47,11 +60,12 @@ def correlation(rets: pd.DataFrame, window: int | None = None) -> pd.DataFrame:
     return data.corr(min_periods=3)
 
 
-def lead_lag(a: pd.Series, b: pd.Series, max_lag: int = 3) -> tuple[int, float]:
-    """The lag k in [-max_lag, max_lag] maximising |corr(a shifted by k, b)|: k > 0 means a leads b."""
+def lead_lag(a: pd.Series, b: pd.Series, max_lag: int = 3, min_periods: int = 3) -> tuple[int, float]:
+    """The lag k in [-max_lag, max_lag] maximising |corr(a shifted by k, b)|: k > 0 means a leads b.
+    A lag with fewer than `min_periods` overlapping months is not considered."""
     best = (0, float("nan"))
     for k in range(-max_lag, max_lag + 1):
-        c = a.shift(k).corr(b)
+        c = a.shift(k).corr(b, min_periods=min_periods)
         if pd.notna(c) and (pd.isna(best[1]) or abs(c) > abs(best[1])):
             best = (k, float(c))
     return best

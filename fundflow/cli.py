@@ -1,9 +1,11 @@
-"""`finsignal fundflow collect|status|report`: arguments and output only; the work is in `service`."""
+"""`finsignal flows collect|status|report|export` (alias `fundflow`): arguments and output only; the work
+is in `service`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from core.settings import Settings
@@ -28,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rep.add_argument("--chart", type=Path, help="chart PNG path (default: <fundflow_dir>/report.png)")
     rep.add_argument("--json", dest="json_out", type=Path, help="also write the figures as JSON here")
     exp = sub.add_parser("export", help="every stored row as CSV, for spreadsheets")
-    exp.add_argument("--csv", type=Path, required=True, help="output CSV path")
+    exp.add_argument(
+        "--csv", nargs="?", const="-", default="-", metavar="OUT", help="output CSV path (default: stdout)"
+    )
     rep.add_argument("--markdown", type=Path, help="Markdown path (default: <fundflow_dir>/report.<lang>.md)")
 
 
@@ -46,7 +50,10 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"gap {key}: {', '.join(f'{m:%Y-%m}' for m in months)}")
         return 0
     if args.fundflow_command == "export":
-        count = service.export_csv(settings, args.csv)
+        if args.csv == "-":
+            service.export_csv(settings, sys.stdout)
+            return 0
+        count = service.export_csv(settings, Path(args.csv))
         print(f"wrote {count} rows to {args.csv}")
         return 0
     chart = args.chart or settings.fundflow_dir / "report.png"

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import httpx
@@ -19,7 +19,7 @@ import httpx
 from core.errors import DataError, SourceError
 from core.settings import Settings
 from core.timeutil import Clock
-from fundflow.catalogue import SeriesSpec, add_months, month_of
+from fundflow.catalogue import MonthlyPoint, SeriesSpec, add_months, month_of
 from fundflow.sources.base import FlowSource
 from fundflow.sources.binance import BinanceMonthly
 from fundflow.sources.ecb import EcbMonthly, FxWithFallback
@@ -58,6 +58,7 @@ def build_sources(settings: Settings, client: httpx.AsyncClient, clock: Clock) -
             retry_base_s=settings.market_retry_base_s,
             retry_max_s=settings.market_retry_max_s,
             max_concurrency=settings.market_source_concurrency,
+            pace=settings.fundflow_pace,
         )
 
     yahoo = YahooMonthly(settings, client, guard("yahoo", settings.yahoo_rate_per_s), clock)
@@ -83,6 +84,7 @@ class Collector:
     ) -> None:
         self.sources, self.store, self.tracker, self.clock = sources, store, tracker, clock
         self.error_log = error_log
+        self._writing = asyncio.Lock()
 
     async def run(
         self,
@@ -98,7 +100,9 @@ class Collector:
             if on_done is not None:
                 on_done(spec.key)
 
-        await asyncio.gather(*(one(s) for s in specs))
+        async with asyncio.TaskGroup() as group:  # an interruption cancels every series at once
+            for spec in specs:
+                group.create_task(one(spec))
         return result
 
     async def _one(self, spec: SeriesSpec, first: date, last: date, result: CollectResult) -> None:
@@ -113,13 +117,19 @@ class Collector:
             if not points:
                 raise DataError(f"{spec.key}: no months between {start:%Y-%m} and {last:%Y-%m}")
             fallback = spec.key in getattr(source, "used_fallback", ())
-            # no await between here and the tracker: one series' write is never interleaved
-            self.store.write(spec, points, "yahoo" if fallback else source.name, self.clock.now())
-            self.tracker.record(spec.key, points[-1].month)
+            name, fetched_at = ("yahoo" if fallback else source.name), self.clock.now()
+            # one series at a time, Parquet first and the tracker second, in a worker thread: the
+            # event loop keeps pacing the other sources' requests while a market file is rewritten
+            async with self._writing:
+                await asyncio.to_thread(self._store, spec, points, name, fetched_at)
             result.stored[spec.key] = len(points)
         except (SourceError, DataError) as exc:
             result.failed[spec.key] = str(exc)
             self._log_error(spec, str(exc))
+
+    def _store(self, spec: SeriesSpec, points: list[MonthlyPoint], source: str, fetched_at: datetime) -> None:
+        self.store.write(spec, points, source, fetched_at)
+        self.tracker.record(spec.key, points[-1].month)
 
     def _log_error(self, spec: SeriesSpec, message: str) -> None:
         logger.warning("fundflow %s (%s): %s", spec.key, spec.source, message)

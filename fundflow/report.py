@@ -6,20 +6,26 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.dates import date2num
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from fundflow import analysis
+
+logger = logging.getLogger(__name__)
 
 Lang = Literal["ko", "en"]
 NAMES: dict[Lang, dict[str, str]] = {
@@ -51,7 +57,8 @@ TEXT: dict[Lang, dict[str, str]] = {
         "rotation_row": "- {month}: {src} {sc:+.1f} pt -> {dst} {dc:+.1f} pt",
         "no_rotation": "- none in the period",
         "corr": "Strongest return correlation over the last 36 months: {a} and {b} ({c:+.2f}).",
-        "empty": "No fund-flow data yet: run `finsignal fundflow collect` first.",
+        "lead": "Strongest lead-lag of monthly returns: {a} leads {b} by {k} month(s) ({c:+.2f}).",
+        "empty": "No fund-flow data yet: run `finsignal flows collect` first.",
     },
     "ko": {
         "title": "시장 간 자금 흐름, {first} ~ {last}",
@@ -63,7 +70,8 @@ TEXT: dict[Lang, dict[str, str]] = {
         "rotation_row": "- {month}: {src} {sc:+.1f}%p -> {dst} {dc:+.1f}%p",
         "no_rotation": "- 기간 중 없음",
         "corr": "최근 36개월 수익률 상관이 가장 강한 쌍: {a}·{b} ({c:+.2f}).",
-        "empty": "자금 흐름 데이터가 아직 없습니다. 먼저 `finsignal fundflow collect`를 실행하세요.",
+        "lead": "월 수익률 선행 관계가 가장 뚜렷한 쌍: 선행 {a}, 후행 {b}, {k}개월 시차 ({c:+.2f}).",
+        "empty": "자금 흐름 데이터가 아직 없습니다. 먼저 `finsignal flows collect`를 실행하세요.",
     },
 }
 
@@ -75,20 +83,44 @@ class Summary:
     shares: pd.DataFrame = field(default_factory=pd.DataFrame)
     corr: pd.DataFrame = field(default_factory=pd.DataFrame)
     rotations: list[analysis.Rotation] = field(default_factory=list)
+    lead: tuple[str, str, int, float] | None = None  # (leader, follower, months, correlation)
 
 
-def summarise(frame: pd.DataFrame, *, rotation_months: int = 3, corr_window: int = 36) -> Summary:
-    flow = analysis.flows(frame)
+def summarise(
+    frame: pd.DataFrame,
+    *,
+    flow: pd.DataFrame | None = None,
+    rotation_months: int = 3,
+    corr_window: int = 36,
+) -> Summary:
+    """The report's figures. `flow` is the months x markets flow proxy when already queried (DuckDB,
+    `fundflow.query.monthly_flows`); otherwise it is computed from `frame` with pandas."""
+    flow = analysis.trim_incomplete(analysis.flows(frame) if flow is None else flow)
     if flow.empty:
         return Summary()
     share = analysis.shares(flow)
+    rets = analysis.returns(frame)
     return Summary(
         first=share.index[0],
         last=share.index[-1],
         shares=share,
-        corr=analysis.correlation(analysis.returns(frame), corr_window),
+        corr=analysis.correlation(rets, corr_window),
         rotations=analysis.rotations(share, rotation_months),
+        lead=_strongest_lead(rets.tail(corr_window)),
     )
+
+
+def _strongest_lead(rets: pd.DataFrame) -> tuple[str, str, int, float] | None:
+    """The market pair whose returns correlate most strongly at a non-zero lag (leader first)."""
+    best: tuple[str, str, int, float] | None = None
+    cols = [str(c) for c in rets.columns]
+    for i, a in enumerate(cols):
+        for b in cols[i + 1 :]:
+            k, c = analysis.lead_lag(rets[a], rets[b], min_periods=12)
+            if k == 0 or pd.isna(c) or (best is not None and abs(c) <= abs(best[3])):
+                continue
+            best = (a, b, k, c) if k > 0 else (b, a, -k, c)
+    return best
 
 
 def to_json(summary: Summary) -> dict[str, object]:
@@ -114,10 +146,18 @@ def to_json(summary: Summary) -> dict[str, object]:
             }
             for r in summary.rotations
         ],
+        "lead_lag": None
+        if summary.lead is None
+        else {
+            "leader": summary.lead[0],
+            "follower": summary.lead[1],
+            "months": summary.lead[2],
+            "correlation": round(summary.lead[3], 4),
+        },
     }
 
 
-def _strongest(corr: pd.DataFrame) -> tuple[str, str, float] | None:
+def strongest(corr: pd.DataFrame) -> tuple[str, str, float] | None:
     best: tuple[str, str, float] | None = None
     cols = list(corr.columns)
     matrix = corr.to_numpy(dtype=float)
@@ -143,7 +183,7 @@ def render_text(summary: Summary, lang: Lang = "en", *, rotations_shown: int = 3
         t["shares"].format(last=f"{summary.last:%Y-%m}"),
     ]
     for market in last_row.sort_values(ascending=False).index:
-        change = (last_row[market] - year_ago[market]) * 100
+        change = round(float(last_row[market] - year_ago[market]) * 100, 1) + 0.0  # never "-0.0"
         lines.append(
             t["share_row"].format(name=names.get(market, market), share=last_row[market], change=change)
         )
@@ -161,12 +201,15 @@ def render_text(summary: Summary, lang: Lang = "en", *, rotations_shown: int = 3
         )
     if not summary.rotations:
         lines.append(t["no_rotation"])
-    pair = _strongest(summary.corr)
+    pair = strongest(summary.corr)
     if pair is not None:
         lines += [
             "",
             t["corr"].format(a=names.get(pair[0], pair[0]), b=names.get(pair[1], pair[1]), c=pair[2]),
         ]
+    if summary.lead is not None:
+        a, b, k, c = summary.lead
+        lines.append(t["lead"].format(a=names.get(a, a), b=names.get(b, b), k=k, c=c))
     return "\n".join(lines) + "\n"
 
 
@@ -181,15 +224,20 @@ CHART_TITLES: dict[Lang, tuple[str, str, str, str]] = {
 }
 
 
-def render_chart(summary: Summary, path: Path, lang: Lang = "en") -> Figure:
-    """Stacked shares (left) and the correlation heatmap (right); saved to `path` as PNG."""
+def render_chart(summary: Summary, path: Path | BinaryIO, lang: Lang = "en") -> Figure:
+    """Stacked shares (left) and the correlation heatmap (right); saved to `path` (a file path or a
+    binary stream) as PNG. Korean labels need a CJK font (fonts-noto-cjk); without one, English."""
     font = _korean_font() if lang == "ko" else None
     if lang == "ko" and font is None:
-        lang = "en"  # no Korean font installed: English labels rather than empty boxes
+        logger.warning("no Korean font installed (fonts-noto-cjk): the chart is drawn in English")
+        lang = "en"  # English labels rather than empty boxes
+    with plt.rc_context({"font.family": [font, "DejaVu Sans"]} if font else {}):
+        return _draw(summary, path, lang)
+
+
+def _draw(summary: Summary, path: Path | BinaryIO, lang: Lang) -> Figure:
     title, ylabel, corr_title, xlabel = CHART_TITLES[lang]
     names = NAMES[lang]
-    if font:
-        plt.rcParams["font.family"] = font
     fig, (ax, hm) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [2.2, 1]})
     share = summary.shares
     if not share.empty:
@@ -198,6 +246,9 @@ def render_chart(summary: Summary, path: Path, lang: Lang = "en") -> Figure:
             x, *(share[c].to_numpy() for c in share.columns), labels=[names.get(c, c) for c in share.columns]
         )
         ax.set_ylim(0, 1)
+        ax.set_xlim(x[0], x[-1])  # no empty margins before the first and after the last month
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        _mark_rotations(ax, summary.rotations, names)
         handles, names_shown = ax.get_legend_handles_labels()
         ax.legend(
             handles[::-1], names_shown[::-1], loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=9
@@ -220,16 +271,46 @@ def render_chart(summary: Summary, path: Path, lang: Lang = "en") -> Figure:
     hm.set_title(corr_title)
     fig.colorbar(image, ax=hm, fraction=0.046)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, format="png")
     plt.close(fig)
     return fig
+
+
+def _mark_rotations(ax: Axes, rotations: list[analysis.Rotation], names: dict[str, str]) -> None:
+    """A dotted line and a 'falling -> rising' label at each of the latest three rotation months."""
+    by_month: dict[date, list[str]] = {}
+    for r in rotations:
+        by_month.setdefault(r.month, []).append(
+            f"{names.get(r.source, r.source)} → {names.get(r.target, r.target)}"
+        )
+    for month in sorted(by_month)[-3:]:
+        when = float(date2num(pd.Timestamp(month)))  # type: ignore[no-untyped-call]
+        ax.axvline(when, color="black", linestyle=":", linewidth=1)
+        ax.annotate(
+            ", ".join(by_month[month]),
+            xy=(when, 0.98),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            ha="right",
+            va="top",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
+        )
 
 
 def _korean_font() -> str | None:
     from matplotlib import font_manager
 
-    for name in ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "UnDotum", "Malgun Gothic"):
-        if any(f.name == name for f in font_manager.fontManager.ttflist):
-            return name
+    wanted = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "UnDotum", "Malgun Gothic")
+    for attempt in range(2):
+        known = {f.name for f in font_manager.fontManager.ttflist}
+        for name in wanted:
+            if name in known:
+                return name
+        if attempt == 0:  # installed after matplotlib cached its font list: add the files
+            for path in font_manager.findSystemFonts():
+                if any(k in Path(path).name for k in ("NotoSansCJK", "NanumGothic")):
+                    font_manager.fontManager.addfont(path)
     return None

@@ -1,4 +1,4 @@
-"""The entry points the CLI (and later the bot, API and scheduler) call: collect, status, report."""
+"""The entry points the CLI calls (and, through `fundflow.digest`, the bot, API and scheduler)."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 import httpx
 
 from core.errors import UsageError
 from core.settings import Settings
 from core.timeutil import Clock
+from fundflow import query
 from fundflow.catalogue import Market, SeriesSpec, load_series
 from fundflow.collect import Collector, CollectResult, build_sources, window
 from fundflow.report import Lang, Summary, render_chart, render_text, summarise
-from fundflow.store import FlowStore, gaps
+from fundflow.store import FlowStore, gaps, remove_stale_temporaries
 from fundflow.tracker import ResumeTracker
 
 
@@ -41,6 +43,8 @@ async def collect(
     directory = settings.fundflow_dir
     specs = select(load_series(), markets)
     first, last = window(clock, years)
+    if directory.exists():
+        remove_stale_temporaries(directory)
     async with httpx.AsyncClient(transport=transport) as client:
         collector = Collector(
             build_sources(settings, client, clock),
@@ -72,7 +76,9 @@ def status(settings: Settings) -> Status:
 def report(
     settings: Settings, *, lang: Lang, chart: Path | None, markdown: Path | None
 ) -> tuple[str, Summary]:
-    summary = summarise(FlowStore(settings.fundflow_dir).read_all())
+    directory = settings.fundflow_dir
+    frame = query.rows(directory)  # DuckDB over every market's Parquet file
+    summary = Summary() if frame is None else summarise(frame, flow=query.monthly_flows(directory))
     text = render_text(summary, lang)
     if markdown is not None:
         markdown.parent.mkdir(parents=True, exist_ok=True)
@@ -82,9 +88,12 @@ def report(
     return text, summary
 
 
-def export_csv(settings: Settings, path: Path) -> int:
+def export_csv(settings: Settings, out: Path | TextIO) -> int:
     """Every stored row, sorted by market, series and month, as CSV (UTF-8, header row)."""
-    frame = FlowStore(settings.fundflow_dir).read_all().sort_values(["market", "series", "month"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    frame = query.rows(settings.fundflow_dir)
+    if frame is None:
+        frame = FlowStore(settings.fundflow_dir).read_all()
+    if isinstance(out, Path):
+        out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
     return len(frame)

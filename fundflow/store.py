@@ -34,6 +34,7 @@ SCHEMA = pa.schema(
     ]
 )
 POSITIVE_UNITS = {"USD", "rate", "index"}
+MAX_PERCENT = 100.0  # yields and spreads: negative ones exist, beyond +-100 % is a unit or feed error
 
 
 def empty() -> pd.DataFrame:
@@ -49,6 +50,8 @@ def validate(spec: SeriesSpec, points: Sequence[MonthlyPoint]) -> None:
             raise ValidationError(f"{where}: value is not a number")
         if spec.unit in POSITIVE_UNITS and p.value <= 0:
             raise ValidationError(f"{where}: {spec.unit} value {p.value} must be positive")
+        if spec.unit == "percent" and abs(p.value) > MAX_PERCENT:
+            raise ValidationError(f"{where}: {p.value} % is not a possible yield or spread")
         for name, v in (("volume", p.volume), ("dollar_volume", p.dollar_volume)):
             if v is not None and (not math.isfinite(v) or v < 0):
                 raise ValidationError(f"{where}: negative or invalid {name} {v}")
@@ -108,6 +111,29 @@ class FlowStore:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete `*.tmp<pid>` files whose writer process is gone (a run killed mid-write leaves one), so
+    an interrupted collection ends with exactly the files of an uninterrupted one."""
+    removed: list[Path] = []
+    for path in directory.glob("*.tmp*"):
+        pid = path.suffix.removeprefix(".tmp")
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def gaps(frame: pd.DataFrame) -> dict[str, list[date]]:

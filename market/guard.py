@@ -100,12 +100,14 @@ class CircuitBreaker:
         return self._clock.now().timestamp() - self._opened_at
 
 
-def make_limiter(rate_per_s: float, *, even: bool = False) -> AsyncLimiter:
+def make_limiter(rate_per_s: float, pace: float = 1.0, *, even: bool = False) -> AsyncLimiter:
     """A token bucket allowing `rate_per_s` on average (bursts of at most max(1, rate) requests).
+    `pace` < 1 refills that much slower with the same burst: a margin under a server's limit, whose
+    clock sees our first request late (connection set-up) and the next ones early (bench/flows.py).
     `even`: no bursts, one request every 1/rate seconds (for sources that count per second window)."""
     if rate_per_s >= 1 and not even:
-        return AsyncLimiter(rate_per_s, 1.0)
-    return AsyncLimiter(1, 1.0 / rate_per_s)
+        return AsyncLimiter(rate_per_s, 1.0 / pace)
+    return AsyncLimiter(1, 1.0 / (rate_per_s * pace))
 
 
 def _is_retryable(exc: BaseException) -> bool:
@@ -129,12 +131,13 @@ class SourceGuard:
         max_concurrency: int = 8,
         daily_budget: int | None = None,
         budget_store: BlobStore | None = None,
+        pace: float = 1.0,
         even: bool = False,
     ) -> None:
         self.name = name
         self.breaker = CircuitBreaker(threshold=breaker_failures, reset_s=breaker_reset_s, clock=clock)
         self._clock = clock
-        self._limiter = make_limiter(rate_per_s, even=even)
+        self._limiter = make_limiter(rate_per_s, pace, even=even)
         self.store = budget_store  # where a source keeps state across restarts (budgets, tokens)
         self.budget = (
             DailyBudget(name, daily_budget, clock, budget_store) if daily_budget is not None else None

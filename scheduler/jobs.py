@@ -36,6 +36,7 @@ class JobKind(StrEnum):
     RATE_SIGNALS = "rate_signals"
     UPDATE_MINUTE_BARS = "update_minute_bars"
     COLLECT_KRX_DEPTH = "collect_krx_depth"
+    COLLECT_FLOWS = "collect_flows"  # issue 22: monthly fund-flow collection
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ def plan_jobs(
     specs: Mapping[Market, MarketSpec] | None = None,
     with_news: bool = True,
     with_briefings: bool = True,
+    with_flows: bool = False,
 ) -> list[JobDef]:
     """Every job with its trigger. Jobs of one kind are staggered by `job_stagger_seconds`."""
     specs = dict(specs) if specs is not None else market_specs(settings)
@@ -156,6 +158,10 @@ def plan_jobs(
                     slot=f"{t:%H:%M}",
                 )
             )
+    if with_flows:  # issue 22: the month just ended, on the 1st (UTC)
+        at = parse_hhmm(settings.fundflow_collect_time)
+        trigger = CronTrigger(day=1, hour=at.hour, minute=at.minute, timezone="UTC")
+        jobs.append(JobDef(JobKind.COLLECT_FLOWS.value, JobKind.COLLECT_FLOWS, trigger))
     return jobs
 
 
@@ -178,7 +184,7 @@ def missed_bar_jobs(
     """Bar jobs whose latest fire time in the last `within` passed without a run started since."""
     due: list[str] = []
     for job in jobs:
-        if job.kind not in (JobKind.FINALISE_BARS, JobKind.FETCH_EEX_AUCTIONS):
+        if job.kind not in (JobKind.FINALISE_BARS, JobKind.FETCH_EEX_AUCTIONS, JobKind.COLLECT_FLOWS):
             continue
         past = fire_times(job, now - within, now)
         last = last_started.get(job.id)

@@ -14,6 +14,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.errors import ConfigError
+from core.flows import FlowsCollector
 from core.ports import Notifier, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
@@ -67,6 +68,7 @@ class Runtime:
         universe: Sequence[Instrument] = (),
         depth: DepthPort | None = None,
         etfs: Sequence[Instrument] = (),
+        flows: FlowsCollector | None = None,
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -83,6 +85,7 @@ class Runtime:
         self.briefer = briefer
         self.news = news
         self.history = history
+        self.flows = flows
         self.clock: Clock = clock or SystemClock()
         self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}"
         self.specs = dict(specs) if specs is not None else market_specs(settings)
@@ -93,7 +96,11 @@ class Runtime:
             self.jobs: dict[str, JobDef] = {
                 j.id: j
                 for j in plan_jobs(
-                    settings, specs=self.specs, with_news=news is not None, with_briefings=briefer is not None
+                    settings,
+                    specs=self.specs,
+                    with_news=news is not None,
+                    with_briefings=briefer is not None,
+                    with_flows=flows is not None,
                 )
             }
         except ValueError as exc:
@@ -293,6 +300,8 @@ class Runtime:
             return await self._update_minutes(job)
         if job.kind is JobKind.COLLECT_KRX_DEPTH:
             return await self._collect_depth()
+        if job.kind is JobKind.COLLECT_FLOWS and self.flows is not None:
+            return await self.flows.collect_month()
         raise JobSkipped(f"nothing to do for {job.kind}")
 
     async def instruments_of(self, market: Market) -> list[Instrument]:

@@ -185,6 +185,19 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "fundflow_dir",
                 "directory of the fund-flow Parquet datasets, resume tracker, error log and reports",
             ),
+            ("fundflow_years", "years of monthly history the scheduler's monthly collection keeps"),
+            (
+                "fundflow_collect_time",
+                "HH:MM UTC on the 1st of each month when the scheduler collects the month just ended",
+            ),
+            (
+                "fundflow_pace",
+                "share of each source's rate limit the collection paces at (a margin against 429s)",
+            ),
+            (
+                "fundflow_briefing_days",
+                "the premium briefing carries the fund-flow section on days 1 to N of the month (0: never)",
+            ),
         ],
     ),
     (

@@ -54,12 +54,12 @@ async def get_investors(
     days: Annotated[int, Query(ge=1, le=60, description="sessions, newest last")] = 20,
 ) -> InvestorsOut:
     """Net buying by investor group over the last `days` sessions (Korean stocks; KIS data)."""
-    if services.flows is None:
+    if services.investor_flows is None:
         raise ApiError(503, "unavailable", "investor flows are not served by this deployment")
     inst = await services.resolver.resolve(symbol)
     if inst.market != Market.KRX:
         raise ApiError(
             422, "unsupported_market", f"{inst.symbol}: investor flows exist for Korean stocks only"
         )
-    flows = await services.flows.investor_flows(inst, days=days)
+    flows = await services.investor_flows.investor_flows(inst, days=days)
     return InvestorsOut(symbol=inst.symbol, name=inst.name, days=[FlowDayOut.of(f) for f in flows])

@@ -70,7 +70,7 @@ def test_chart_is_a_png_with_a_korean_title() -> None:
 async def test_investors_end_to_end(sqlite_repos: Repositories) -> None:
     with FakeSources() as fake, FakeKis(rate_per_s=1000) as kis:
         md = MarketData(market_settings(fake, **kis.settings_overrides()), sqlite_repos)
-        services = make_services(sqlite_repos, resolver=md, flows=md)
+        services = make_services(sqlite_repos, resolver=md, investor_flows=md)
         out = io.StringIO()
         lines = "/investors 005930\n/investors AAPL\n/investors\n/lang ko\n/investors 005930\n"
         chat = ConsoleChat(services, make_settings(token=""), stdin=io.StringIO(lines), stdout=out, prompt="")

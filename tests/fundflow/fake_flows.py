@@ -6,6 +6,7 @@ per route. Values are a pure function of (series, month), so a test can compute 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,6 +61,28 @@ class FakeFlows:
     requests: list[Recorded] = field(default_factory=list)
     failures: dict[str, list[str]] = field(default_factory=dict)  # route -> queue of "429", "500", "garbage"
     now: date = field(default_factory=lambda: datetime.now(UTC).date())
+    # route -> (requests per second, burst): a token bucket; over it the answer is 429 + Retry-After
+    limits: dict[str, tuple[float, float]] = field(default_factory=dict)
+    limited: dict[str, int] = field(default_factory=dict)  # route -> 429s answered for the limit
+    empty: set[tuple[str, date]] = field(default_factory=set)  # (Yahoo ticker, month) served as null
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # route -> (tokens, at)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _over_limit(self, route: str) -> float:
+        """0 when the request may pass (a token taken), else the seconds until the next token."""
+        if route not in self.limits:
+            return 0.0
+        rate, burst = self.limits[route]
+        with self._lock:
+            now = time.monotonic()
+            tokens, at = self._buckets.get(route, (burst, now))
+            tokens = min(burst, tokens + (now - at) * rate)
+            if tokens >= 1.0:
+                self._buckets[route] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[route] = (tokens, now)
+            self.limited[route] = self.limited.get(route, 0) + 1
+            return (1.0 - tokens) / rate
 
     def fail(self, route: str, kind: str, times: int = 1) -> None:
         self.failures.setdefault(route, []).extend([kind] * times)
@@ -117,6 +140,10 @@ class FakeFlows:
         self.requests.append(Recorded(route, url.path, q, {k.lower(): v for k, v in h.headers.items()}))
         if self.latency_s:
             time.sleep(self.latency_s)
+        wait = self._over_limit(route)
+        if wait:
+            retry = {"Retry-After": str(max(1, math.ceil(wait)))}
+            return self._send(h, 429, {"code": -1003, "msg": "Too many requests"}, retry)
         queue = self.failures.get(route) or []
         kind = queue.pop(0) if queue else ""
         if kind == "429":
@@ -167,7 +194,7 @@ class FakeFlows:
         ms = months(start, min(end, date(self.now.year, self.now.month, 1)))
         stamps = [int(datetime(m.year, m.month, 1, tzinfo=NY).timestamp()) for m in ms]
         quote = {
-            "close": [value(ticker, m) for m in ms],
+            "close": [None if (ticker, m) in self.empty else value(ticker, m) for m in ms],
             "volume": [0 if ticker.endswith("=X") else int(volume(ticker, m)) for m in ms],
         }
         result = {

@@ -68,3 +68,13 @@ def test_a_drift_below_the_threshold_is_not_a_rotation() -> None:
     share = analysis.shares(analysis.flows(two_markets()))
     assert len(analysis.rotations(share, months=3, min_change=0.15)) == 2  # exactly 15 pt moves
     assert analysis.rotations(share, months=3, min_change=0.16) == []
+
+
+def test_trailing_months_with_a_missing_market_are_left_out() -> None:
+    # May: bonds did not report (a failed source); the shares would jump to stocks 100 %
+    data = two_markets()
+    data = data[~((data["market"] == "bonds") & (data["month"] == date(2024, 5, 1)))]
+    flow = analysis.trim_incomplete(analysis.flows(data))
+    assert list(flow.index) == [date(2024, m, 1) for m in (1, 2, 3, 4)]
+    # a market missing at the start (crypto before its listing) is not trimmed
+    assert len(analysis.trim_incomplete(analysis.flows(two_markets()).assign(crypto=[None, 1, 1, 1, 1]))) == 5

@@ -1,4 +1,5 @@
-"""`finsignal fundflow collect|status|report` through the real CLI entry point and the stand-ins."""
+"""`finsignal flows collect|status|report|export` (and the `fundflow` alias) through the real CLI entry
+point and the stand-ins."""
 
 from __future__ import annotations
 
@@ -20,18 +21,18 @@ def env(fake: FakeFlows, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
 
 
 def test_collect_status_report(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fundflow", "collect", "--years", "2", "--markets", "stocks", "crypto"]) == 0
+    assert main(["flows", "collect", "--years", "2", "--markets", "stocks", "crypto"]) == 0
     out = capsys.readouterr().out
     assert "stored 192 months in 8 series; 0 up to date; 0 failed" in out  # 8 series x 24 months
     assert sorted(p.name for p in env.glob("*.parquet")) == ["crypto.parquet", "stocks.parquet"]
 
-    assert main(["fundflow", "status"]) == 0
+    assert main(["flows", "status"]) == 0
     out = capsys.readouterr().out
     assert "rows: crypto=48, stocks=144" in out
     assert "bonds/GS10                   not collected" in out
 
     chart = env / "out" / "flows.png"
-    assert main(["fundflow", "report", "--lang", "ko", "--chart", str(chart)]) == 0
+    assert main(["flows", "report", "--lang", "ko", "--chart", str(chart)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("# 시장 간 자금 흐름")
     assert chart.exists()
@@ -47,7 +48,7 @@ def test_missing_fred_key_is_logged_and_the_rest_is_stored(
     env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FINSIGNAL_FRED_KEY", "")
-    assert main(["fundflow", "collect", "--years", "1", "--markets", "real_estate"]) == 0
+    assert main(["flows", "collect", "--years", "1", "--markets", "real_estate"]) == 0
     out = capsys.readouterr().out
     assert "failed real_estate/CSUSHPINSA: fred: CSUSHPINSA: FINSIGNAL_FRED_KEY is not set" in out
     assert "stored 24 months in 2 series" in out
@@ -58,15 +59,15 @@ def test_report_json_and_csv_export(env: Path, capsys: pytest.CaptureFixture[str
     import csv
     import json
 
-    assert main(["fundflow", "collect", "--years", "1", "--markets", "crypto", "bonds"]) == 0
+    assert main(["flows", "collect", "--years", "1", "--markets", "crypto", "bonds"]) == 0
     out_json, out_csv = env / "flows.json", env / "rows.csv"
-    assert main(["fundflow", "report", "--json", str(out_json)]) == 0
+    assert main(["flows", "report", "--json", str(out_json)]) == 0
     data = json.loads(out_json.read_text(encoding="utf-8"))
     assert len(data["months"]) == 12
     assert sorted(data["shares"]) == ["bonds", "crypto"]
     latest = data["shares"]["bonds"][-1] + data["shares"]["crypto"][-1]
     assert latest == pytest.approx(1.0)
-    assert main(["fundflow", "export", "--csv", str(out_csv)]) == 0
+    assert main(["flows", "export", "--csv", str(out_csv)]) == 0
     with open(out_csv, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 5 * 12 + 2 * 12  # 5 bond series and 2 crypto pairs, 12 months each
@@ -82,3 +83,7 @@ def test_report_json_and_csv_export(env: Path, capsys: pytest.CaptureFixture[str
         "fetched_at",
     ]
     assert "wrote 84 rows" in capsys.readouterr().out
+
+    assert main(["flows", "export", "--csv"]) == 0  # no path: CSV on stdout, for `> flows.csv`
+    printed = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert printed == rows

@@ -57,8 +57,8 @@ def test_golden_korean() -> None:
 
 def test_no_data_says_what_to_do() -> None:
     empty = two_markets().iloc[0:0]
-    assert "finsignal fundflow collect" in render_text(summarise(empty), "en")
-    assert "finsignal fundflow collect" in render_text(summarise(empty), "ko")
+    assert "finsignal flows collect" in render_text(summarise(empty), "en")
+    assert "finsignal flows collect" in render_text(summarise(empty), "ko")
 
 
 def test_no_rotation_is_said() -> None:
@@ -78,6 +78,10 @@ def test_chart_has_its_parts(tmp_path: Path) -> None:
     assert isinstance(legend, Legend)
     assert [t.get_text() for t in legend.get_texts()] == ["Stocks", "Bonds"]  # top of the stack first
     assert len(shares.collections) == 2  # one stacked band per market
+    fig.canvas.draw()
+    assert [t.get_text() for t in shares.get_yticklabels()][-1] == "100%"  # shares read as percent
+    assert [t.get_text() for t in shares.texts] == ["Stocks → Bonds", "Stocks → Bonds"]  # 2024-04, -05
+    assert len(shares.lines) == 2  # a dotted line at each rotation month
     assert heatmap.get_title() == "Return correlation, last 36 months"
     assert [t.get_text() for t in heatmap.get_xticklabels()] == ["Bonds", "Stocks"]
     cells = sorted(t.get_text() for t in heatmap.texts)
@@ -85,13 +89,19 @@ def test_chart_has_its_parts(tmp_path: Path) -> None:
     assert len(fig.axes) == 3  # the colour bar
 
 
-def test_chart_korean_labels_or_english_without_a_korean_font(tmp_path: Path) -> None:
+def test_chart_in_korean(tmp_path: Path) -> None:
+    """Needs a CJK font (fonts-noto-cjk, installed by `make test-deps`); without one the chart is
+    drawn in English and this test fails."""
     fig = render_chart(summarise(two_markets()), tmp_path / "ko.png", "ko")
-    title = fig.axes[0].get_title()
-    assert title in (
-        "시장별 흐름 지표 비중 (달러 거래대금)",
-        "Share of cross-market flow proxy (dollar volume)",
-    )
+    shares, heatmap = fig.axes[0], fig.axes[1]
+    assert shares.get_title() == "시장별 흐름 지표 비중 (달러 거래대금)"
+    assert (shares.get_ylabel(), shares.get_xlabel()) == ("전체 대비 비중", "월")
+    legend = shares.get_legend()
+    assert isinstance(legend, Legend)
+    assert [t.get_text() for t in legend.get_texts()] == ["주식", "채권"]
+    assert [t.get_text() for t in shares.texts] == ["주식 → 채권", "주식 → 채권"]
+    assert heatmap.get_title() == "수익률 상관 (최근 36개월)"
+    assert shares.title.get_fontfamily()[0] != "DejaVu Sans"  # a CJK font, not boxes
 
 
 def test_summary_shares_are_the_analysis_shares() -> None:

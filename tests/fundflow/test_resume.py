@@ -66,7 +66,7 @@ def _cli(fake: FakeFlows, directory: Path, cwd: Path) -> subprocess.Popen[bytes]
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "finsignal", "fundflow", "collect", "--years", "10"],
+        [sys.executable, "-m", "finsignal", "flows", "collect", "--years", "10"],
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
