@@ -36,7 +36,7 @@ class Period:
     matched: str  # the words that named it, removed from the question by the interpreter
 
 
-def _months_back(day: date, months: int) -> date:
+def months_back(day: date, months: int) -> date:
     y, m = divmod(day.year * 12 + day.month - 1 - months, 12)
     return date(y, m + 1, min(day.day, _month_end(date(y, m + 1, 1)).day))
 
@@ -52,8 +52,8 @@ def _back(today: date, n: int, unit: str) -> date:
     if unit == "w":
         return today - timedelta(weeks=n)
     if unit == "m":
-        return _months_back(today, n)
-    return _months_back(today, 12 * n)
+        return months_back(today, n)
+    return months_back(today, 12 * n)
 
 
 def _since_month(today: date, month: int, year: int | None) -> date:
@@ -158,7 +158,7 @@ def _this_month(m: re.Match[str], today: date) -> tuple[date, date]:
 
 @_rule(r"last month|previous month|지난\s*달|전월")
 def _last_month(m: re.Match[str], today: date) -> tuple[date, date]:
-    start = _months_back(today.replace(day=1), 1)
+    start = months_back(today.replace(day=1), 1)
     return start, _month_end(start)
 
 

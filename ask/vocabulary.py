@@ -102,7 +102,7 @@ def _pattern(key: str) -> re.Pattern[str]:
     """Latin names match whole words; Korean names match inside words (particles follow them)."""
     escaped = re.escape(key)
     if re.search(r"[가-힣]", key):
-        return re.compile(escaped)
+        return re.compile(escaped, re.I)
     return re.compile(rf"(?<![A-Za-z0-9]){escaped}(?![A-Za-z0-9])", re.I)
 
 
