@@ -29,7 +29,7 @@ SIGNAL_NAMES = {
 
 SIGNAL_WORD = r"\bsignals?\b|\balerts?\b|신호|시그널|알림"
 WATCHLIST = r"watch\s*-?\s*list|watched|my (?:stocks|instruments|symbols)|관심\s*종목|내\s*종목|워치리스트|감시\s*종목"
-RATINGS = r"\brat(?:ed|ing|ings)\b|\bgrades?\b|best\s+signals?|most\s+reliable|등급|평점|신뢰도|성적|승률"
+RATINGS = r"\brat(?:ed|ing|ings)\b|\bgrades?\b|best\s+signals?|most\s+reliable|등급|평점|신뢰도|성적|적중률|(?<!상)승률"
 NEWS = r"\bnews\b|headlines?|뉴스|기사|헤드라인"
 FLOWS = r"\bflows?\b|investors?|net\s+buy|수급|외국인|기관|개인\s*투자자|순매수|순매도"
 TOP = r"\btop\b|\bbottom\b|\bbest\b|\bworst\b|biggest|largest|most|least|gainers?|losers?|highest\s+volume|상위|하위|가장|많이|제일|순위|랭킹"
