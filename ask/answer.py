@@ -68,7 +68,7 @@ def sentence(plan: Plan, rows: Sequence[Sequence[object]], vocab: Vocabulary) ->
     """The one-line answer of a plan's result, in the plan's language."""
     ko = plan.lang == "ko"
     span = _span(plan.period, plan.lang)
-    name = vocab.display(plan.symbols[0]) if plan.symbols else ""
+    name = vocab.display(plan.symbols[0], plan.lang) if plan.symbols else ""
     if not rows or (plan.shape in ("avg", "change") and rows[0][0] is None):
         if plan.shape in ("signals",):
             sig = _signal_name(plan.options.get("signal"), plan.lang)

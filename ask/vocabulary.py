@@ -30,6 +30,7 @@ class Vocabulary:
     by_name: Mapping[str, str]
     names: Mapping[str, str]
     symbols: frozenset[str] = field(default_factory=frozenset)
+    names_ko: Mapping[str, str] = field(default_factory=dict)  # Korean names from the catalogue aliases
 
     @staticmethod
     def build(stored: Iterable[tuple[str, str]] = (), front: Mapping[str, str] | None = None) -> Vocabulary:
@@ -46,8 +47,11 @@ class Vocabulary:
             add(symbol, name)
         for entry in CATALOGUE.values():
             add(entry.symbol, entry.name)
+        names_ko: dict[str, str] = {}
         for alias, symbol in ALIASES.items():
             by_name.setdefault(alias.lower(), symbol)
+            if re.search(r"[가-힣]", alias):
+                names_ko.setdefault(symbol, alias)
         for prefix, symbol in (front or {}).items():
             names.setdefault(symbol, symbol)
             by_name[prefix.lower()] = symbol
@@ -55,7 +59,7 @@ class Vocabulary:
                 for word in CARBON_WORDS_KO:
                     by_name.setdefault(word, symbol)
                 by_name.setdefault("korean carbon", symbol)
-        return Vocabulary(by_name, names, frozenset(names))
+        return Vocabulary(by_name, names, frozenset(names), names_ko)
 
     def find(self, text: str) -> tuple[list[str], list[str], str]:
         """(symbols named, unknown ticker-like words, text with the names blanked out)."""
@@ -80,8 +84,9 @@ class Vocabulary:
         ordered = list(dict.fromkeys(s for _, s in sorted(found)))
         return ordered, unknown, rest
 
-    def display(self, symbol: str) -> str:
-        name = self.names.get(symbol, symbol)
+    def display(self, symbol: str, lang: str = "en") -> str:
+        name = self.names_ko.get(symbol) if lang == "ko" else None
+        name = name or self.names.get(symbol, symbol)
         return symbol if name in ("", symbol) else f"{name} ({symbol})"
 
 

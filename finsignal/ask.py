@@ -1,0 +1,104 @@
+"""Wiring of questions in plain words (issue 23): the AskService, and `finsignal ask "QUESTION"`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ask.chart import render, title_for
+from ask.llm import ChatCompletionsModel
+from ask.schema import TABLES
+from ask.service import Answer, AskService
+from core.ports import Repositories
+from core.settings import Settings
+from storage.readonly import open_readonly
+
+
+def build_ask_service(settings: Settings, repos: Repositories, dialect: str, stack: AsyncExitStack) -> AskService:
+    """The AskService over a read-only connection (and the model when FINSIGNAL_LLM_BASE_URL is set)."""
+    queries = open_readonly(
+        settings.ask_database_url or settings.database_url, tables=TABLES, timeout_s=settings.ask_timeout_s
+    )
+    stack.push_async_callback(queries.close)
+    model = None
+    if settings.llm_base_url:
+        client = httpx.AsyncClient()
+        stack.push_async_callback(client.aclose)
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        model = ChatCompletionsModel(
+            client, settings.llm_base_url, settings.llm_model, api_key=key, timeout_s=settings.llm_timeout_s
+        )
+    return AskService(
+        queries,
+        repos,
+        dialect=dialect,
+        model=model,
+        model_first=settings.llm_mode == "always",
+        max_rows=settings.ask_max_rows,
+    )
+
+
+def add_arguments(sub: Any) -> None:
+    ask = sub.add_parser("ask", help="ask in plain words (Korean or English): SQL, a table and a chart")
+    ask.add_argument("question", help='e.g. "지난 3개월 KAU25 종가 추이 보여줘" or "Apple close since March"')
+    ask.add_argument("--json", action="store_true", help="print {sql, columns, rows} as JSON")
+    ask.add_argument("--chart", type=Path, metavar="OUT.png", help="write the chart as PNG")
+
+
+def as_json(answer: Answer) -> dict[str, object]:
+    """The JSON shape of an answer (CLI --json and POST /v1/ask)."""
+    return {
+        "ok": answer.ok,
+        "text": answer.text,
+        "language": answer.lang,
+        "source": answer.source,
+        "shape": answer.shape,
+        "sql": answer.sql,
+        "columns": list(answer.columns),
+        "rows": [[_json_value(v) for v in row] for row in answer.rows],
+        "truncated": answer.truncated,
+    }
+
+
+def _json_value(value: object) -> object:
+    from datetime import datetime
+
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+
+
+def chart_png(answer: Answer) -> bytes | None:
+    if not answer.ok or answer.plan is None:
+        return None
+    return render(answer.plan, answer.columns, answer.rows, title_for(answer.plan, answer.question))
+
+
+async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the answer (sentence, table, SQL) or its JSON; 2 when refused or not understood."""
+    from finsignal.container import open_app
+
+    async with open_app(settings) as app, AsyncExitStack() as stack:
+        service = build_ask_service(settings, app.repos, app.db.dialect, stack)
+        answer = await service.ask(args.question)
+    if args.json:
+        print(json.dumps(as_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print(answer.text)
+        if answer.ok and answer.columns:
+            print()
+            print(answer.table)
+            print()
+            print(f"SQL: {answer.sql}")
+    if args.chart is not None:
+        png = chart_png(answer)
+        if png is None:
+            if answer.ok:
+                print("(this answer has no chart)", file=sys.stderr)
+        else:
+            args.chart.write_bytes(png)
+    return 0 if answer.ok else 2
