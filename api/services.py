@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from api.jobs import BacktestJobs
+from ask.service import Answer
 from core.ports import EventBus, Repositories
 from core.timeutil import Clock
 from core.types import Instrument, Quote
@@ -47,6 +48,12 @@ class Readiness(Protocol):
         ...
 
 
+class Asker(Protocol):
+    """Questions in plain words (`ask.service.AskService`)."""
+
+    async def ask(self, question: str, *, watchlist: Sequence[str] = ()) -> Answer: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Request limits from settings."""
@@ -71,3 +78,4 @@ class ApiServices:
     limits: Limits
     bus: EventBus | None = None
     backtests: BacktestJobs | None = None
+    ask: Asker | None = None  # issue 23: POST /v1/ask

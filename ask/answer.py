@@ -73,7 +73,11 @@ def sentence(plan: Plan, rows: Sequence[Sequence[object]], vocab: Vocabulary) ->
         if plan.shape in ("signals",):
             sig = _signal_name(plan.options.get("signal"), plan.lang)
             return f"{span} {sig} 신호가 없습니다." if ko else f"No {sig + ' ' if sig else ''}signals {span}."
-        return f"{name} {span} 데이터가 없습니다.".strip() if ko else f"No data {('for ' + name) if name else ''} {span}."
+        return (
+            f"{name} {span} 데이터가 없습니다.".strip()
+            if ko
+            else f"No data {('for ' + name) if name else ''} {span}."
+        )
     builder = _BUILDERS.get(plan.shape)
     if builder is None:
         return f"{len(rows)}개 행입니다." if ko else f"{len(rows)} rows."
@@ -84,8 +88,12 @@ def _history(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str,
     first, last = rows[0], rows[-1]
     pct = (float(str(last[1])) / float(str(first[1])) - 1) * 100
     if ko:
-        return f"{name}의 종가는 {day(last[0])}에 {num(last[1])}입니다 ({span} {len(rows)}거래일, {pct:+.2f}%)."
-    return f"{name} closed at {num(last[1])} on {day(last[0])} ({len(rows)} trading days {span}, {pct:+.2f}%)."
+        return (
+            f"{name}의 종가는 {day(last[0])}에 {num(last[1])}입니다 ({span} {len(rows)}거래일, {pct:+.2f}%)."
+        )
+    return (
+        f"{name} closed at {num(last[1])} on {day(last[0])} ({len(rows)} trading days {span}, {pct:+.2f}%)."
+    )
 
 
 def _extreme(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str, ko: bool) -> str:
@@ -93,7 +101,11 @@ def _extreme(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str,
     high = plan.shape == "max"
     col = plan.options.get("column", "close")
     if ko:
-        word = ("최고 종가" if col == "close" else "최고가") if high else ("최저 종가" if col == "close" else "최저가")
+        word = (
+            ("최고 종가" if col == "close" else "최고가")
+            if high
+            else ("최저 종가" if col == "close" else "최저가")
+        )
         return f"{name}의 {span} {word}는 {day(ts)}의 {num(value)}입니다."
     word = ("highest" if high else "lowest") + (" close" if col == "close" else " price")
     return f"{name}'s {word} {span} was {num(value)} on {day(ts)}."
@@ -135,7 +147,9 @@ def _compare(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str,
 
 def _top(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str, ko: bool) -> str:
     volume = plan.options.get("metric") == "volume"
-    items = ", ".join(f"{i}. {r[0]} {num(r[1]) if volume else f'{float(str(r[3])):+.2f}%'}" for i, r in enumerate(rows, 1))
+    items = ", ".join(
+        f"{i}. {r[0]} {num(r[1]) if volume else f'{float(str(r[3])):+.2f}%'}" for i, r in enumerate(rows, 1)
+    )
     up = plan.options.get("direction") != "asc"
     if ko:
         what = "거래량" if volume else "등락률"
@@ -149,7 +163,8 @@ def _signals(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str,
     latest = rows[0]
     which = f"{latest[1]} {_signal_name(str(latest[2]), plan.lang)}"
     if ko:
-        return f"{span} {sig + ' ' if sig else ''}신호 {len(rows)}건; 가장 최근은 {day(latest[0])} {which}입니다."
+        head = f"{span} {sig + ' ' if sig else ''}신호 {len(rows)}건"
+        return f"{head}; 가장 최근은 {day(latest[0])} {which}입니다."
     return f"{len(rows)} {sig + ' ' if sig else ''}signals {span}; the latest: {which} on {day(latest[0])}."
 
 

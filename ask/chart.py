@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from ask.answer import industry_label
 from ask.interpret import Plan
@@ -22,8 +23,18 @@ _LABELS = {
     "en": {"date": "Date (KST)", "index": "Index (first day = 100)", "value": "Value", "close": "Close"},
     "ko": {"date": "날짜 (KST)", "index": "지수 (첫날 = 100)", "value": "값", "close": "종가"},
 }
-_COLUMN_KO = {"change_pct": "등락률 (%)", "total_volume": "거래량", "news_count": "뉴스 건수", "t_stat": "t 통계량"}
-_COLUMN_EN = {"change_pct": "Change (%)", "total_volume": "Volume", "news_count": "News items", "t_stat": "t-statistic"}
+_COLUMN_KO = {
+    "change_pct": "등락률 (%)",
+    "total_volume": "거래량",
+    "news_count": "뉴스 건수",
+    "t_stat": "t 통계량",
+}
+_COLUMN_EN = {
+    "change_pct": "Change (%)",
+    "total_volume": "Volume",
+    "news_count": "News items",
+    "t_stat": "t-statistic",
+}
 
 
 FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts/noto-cjk")
@@ -55,7 +66,12 @@ def chart_kind(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str 
     if len(rows) < 2 or len(columns) < 2:
         return None
     first = rows[0]
-    if len(columns) >= 3 and isinstance(first[1], datetime) and _is_number(first[2]) and isinstance(first[0], str):
+    if (
+        len(columns) >= 3
+        and isinstance(first[1], datetime)
+        and _is_number(first[2])
+        and isinstance(first[0], str)
+    ):
         return "lines"
     if isinstance(first[0], datetime) and any(_is_number(v) for v in first[1:]):
         return "line"
@@ -76,13 +92,14 @@ def render(plan: Plan, columns: Sequence[str], rows: Sequence[Sequence[object]],
 
     lang = plan.lang if plan.lang == "en" or korean_font() else "en"
     labels = _LABELS[lang]
-    style = {"font.family": [korean_font() or "DejaVu Sans", "DejaVu Sans"], "axes.unicode_minus": False}
+    style: Any = {"font.family": [korean_font() or "DejaVu Sans", "DejaVu Sans"], "axes.unicode_minus": False}
     with plt.rc_context(style):
         fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
         try:
             if kind == "line":
                 col = next(i for i, v in enumerate(rows[0]) if i > 0 and _is_number(v))
-                ax.plot([_kst(r[0]) for r in rows], [float(str(r[col])) for r in rows], color="#1f6feb", lw=1.6)
+                xs: Any = [_kst(r[0]) for r in rows]
+                ax.plot(xs, [float(str(r[col])) for r in rows], color="#1f6feb", lw=1.6)
                 ax.set_ylabel(labels["close"] if columns[col] == "close" else columns[col])
                 ax.set_xlabel(labels["date"])
             elif kind == "lines":

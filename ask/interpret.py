@@ -28,7 +28,17 @@ from ask.sqlbuild import (
 from ask.vocabulary import Vocabulary
 from core.types import SignalType
 
-DEFAULT_MONTHS = {"history": 3, "max": 3, "min": 3, "avg": 3, "change": 3, "compare": 3, "top": 1, "signals": 12, "news": 1}
+DEFAULT_MONTHS = {
+    "history": 3,
+    "max": 3,
+    "min": 3,
+    "avg": 3,
+    "change": 3,
+    "compare": 3,
+    "top": 1,
+    "signals": 12,
+    "news": 1,
+}
 EXAMPLES = {
     "en": "e.g. “Apple close over the last 3 months”, “top 5 by change this year”, "
     "“golden crosses on my watchlist this year”",
@@ -130,7 +140,9 @@ def _top(text: str, lang: str, scope: tuple[str, ...], period: Period) -> Plan:
 def _single(symbol: str, text: str, lang: str, period: Period) -> Plan:
     for shape, pattern in (("avg", W.AVG), ("max", W.MAX), ("min", W.MIN)):
         if _has(pattern, text):
-            column = "close" if shape == "avg" or _has(W.CLOSE, text) else ("high" if shape == "max" else "low")
+            column = (
+                "close" if shape == "avg" or _has(W.CLOSE, text) else ("high" if shape == "max" else "low")
+            )
             sql = stat_sql(symbol, shape, column, period)
             return Plan(shape, sql, lang, (symbol,), period, {"column": column})
     if _has(W.CHANGE, text):

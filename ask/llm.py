@@ -103,7 +103,9 @@ class ChatCompletionsModel:
         for attempt in range(self.retries + 1):
             async with self.limiter:
                 try:
-                    response = await self.client.post(self.url, json=body, headers=headers, timeout=self.timeout_s)
+                    response = await self.client.post(
+                        self.url, json=body, headers=headers, timeout=self.timeout_s
+                    )
                 except httpx.TimeoutException:
                     reason, wait = f"timed out after {self.timeout_s:g} s", delay
                 except httpx.TransportError as exc:
@@ -135,7 +137,13 @@ def _error_message(response: httpx.Response) -> str:
     except ValueError:
         return ""
     error = payload.get("error") if isinstance(payload, dict) else None
-    message = error.get("message") if isinstance(error, dict) else payload.get("message") if isinstance(payload, dict) else None
+    message = (
+        error.get("message")
+        if isinstance(error, dict)
+        else payload.get("message")
+        if isinstance(payload, dict)
+        else None
+    )
     return f": {str(message)[:120]}" if message else ""
 
 

@@ -23,7 +23,16 @@ _MONTHS_EN = {
     for m in names
 }  # fmt: skip
 _MONTH_RE = "|".join(sorted(_MONTHS_EN, key=len, reverse=True))
-_UNIT_EN = {"day": "d", "days": "d", "week": "w", "weeks": "w", "month": "m", "months": "m", "year": "y", "years": "y"}
+_UNIT_EN = {
+    "day": "d",
+    "days": "d",
+    "week": "w",
+    "weeks": "w",
+    "month": "m",
+    "months": "m",
+    "year": "y",
+    "years": "y",
+}
 _UNIT_KO = {"일": "d", "주": "w", "주일": "w", "개월": "m", "달": "m", "년": "y"}
 _WORDS_EN = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "twelve": 12}
 _ISO = r"(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -105,7 +114,9 @@ def _since_iso(m: re.Match[str], today: date) -> tuple[date, date]:
     return (_iso(m, 1) if m.group(1) else _iso(m, 4)), today
 
 
-@_rule(r"(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|ten|twelve)\s+(days?|weeks?|months?|years?)")
+@_rule(
+    r"(?:last|past|previous)\s+(\d+|one|two|three|four|five|six|ten|twelve)\s+(days?|weeks?|months?|years?)"
+)
 def _last_n_en(m: re.Match[str], today: date) -> tuple[date, date]:
     n = int(m.group(1)) if m.group(1).isdigit() else _WORDS_EN[m.group(1)]
     return _back(today, n, _UNIT_EN[m.group(2)]), today
@@ -118,7 +129,9 @@ def _last_n_ko(m: re.Match[str], today: date) -> tuple[date, date]:
 
 @_rule(r"(\d{4})\s*년\s*(\d{1,2})\s*월|in\s+(" + _MONTH_RE + r")\s+(\d{4})")
 def _month_of_year(m: re.Match[str], today: date) -> tuple[date, date]:
-    year, month = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(4)), _MONTHS_EN[m.group(3)])
+    year, month = (
+        (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(4)), _MONTHS_EN[m.group(3)])
+    )
     start = date(year, month, 1)
     return start, _month_end(start)
 

@@ -26,8 +26,8 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ),
     (
         "Which instruments had a golden cross in 2026?",
-        "SELECT ts, symbol, close FROM signal_events WHERE \"signal\" = 'golden_cross' AND ts >= '2026-01-01' "
-        "AND ts < '2027-01-01' ORDER BY ts DESC",
+        "SELECT ts, symbol, close FROM signal_events WHERE \"signal\" = 'golden_cross' "
+        "AND ts >= '2026-01-01' AND ts < '2027-01-01' ORDER BY ts DESC",
     ),
     (
         "Highest daily volume of AAPL in 2025",
@@ -47,6 +47,7 @@ def messages(question: str) -> list[dict[str, str]]:
     worked = "\n\n".join(f"Question: {q}\nSQL: {sql}" for q, sql in EXAMPLES)
     user = (
         "Now for the real task, solve the task in question block. Generate only the solution, do not "
-        f"generate anything else\n<question>Schema:\n{DDL}\nExamples:\n{worked}\n\nQuestion: {question}</question>"
+        f"generate anything else\n<question>Schema:\n{DDL}\nExamples:\n{worked}\n\n"
+        f"Question: {question}</question>"
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]

@@ -27,7 +27,17 @@ TABLES: dict[str, tuple[str, ...]] = {
         "period_start",
         "period_end",
     ),
-    "news_items": ("id", "title", "source", "summary", "language", "symbols", "industries", "kind", "published"),
+    "news_items": (
+        "id",
+        "title",
+        "source",
+        "summary",
+        "language",
+        "symbols",
+        "industries",
+        "kind",
+        "published",
+    ),
 }
 
 # Columns that exist but are not for questions (a query naming one is refused, aliases included).

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ask.answer import sentence, table_text
+from ask.chart import render, title_for
 from ask.guard import SqlRefused, guard
 from ask.interpret import EXAMPLES, NotUnderstood, Plan, interpret, language
 from ask.llm import ModelError, SqlModel
@@ -48,6 +49,30 @@ class Answer:
     @property
     def table(self) -> str:
         return table_text(self.columns, self.rows) if self.columns else ""
+
+    def chart(self) -> bytes | None:
+        """The PNG chart of this answer, or None (refused, one value, no rows)."""
+        if not self.ok or self.plan is None:
+            return None
+        return render(self.plan, self.columns, self.rows, title_for(self.plan, self.question))
+
+    def as_json(self) -> dict[str, object]:
+        """{ok, text, language, source, shape, sql, columns, rows, truncated}: CLI --json and the API."""
+        return {
+            "ok": self.ok,
+            "text": self.text,
+            "language": self.lang,
+            "source": self.source,
+            "shape": self.shape,
+            "sql": self.sql,
+            "columns": list(self.columns),
+            "rows": [[_json_value(v) for v in row] for row in self.rows],
+            "truncated": self.truncated,
+        }
+
+
+def _json_value(value: object) -> object:
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
 
 
 class AskService:
@@ -120,11 +145,17 @@ class AskService:
             result: QueryResult = await self.queries.run(safe.sql, max_rows=self.max_rows)
         except SqlRefused as exc:
             logger.info("ask: refused (%s): %s", source, exc)
-            return Answer(question, lang, _text(lang, "refused") + f" {exc}", ok=False, sql=plan.sql, source=source)
+            return Answer(
+                question, lang, _text(lang, "refused") + f" {exc}", ok=False, sql=plan.sql, source=source
+            )
         except QueryTimeoutError as exc:
-            return Answer(question, lang, _text(lang, "timeout") + f" ({exc})", ok=False, sql=safe.sql, source=source)
+            return Answer(
+                question, lang, _text(lang, "timeout") + f" ({exc})", ok=False, sql=safe.sql, source=source
+            )
         except QueryRefusedError as exc:
-            return Answer(question, lang, _text(lang, "db") + f" ({exc})", ok=False, sql=safe.sql, source=source)
+            return Answer(
+                question, lang, _text(lang, "db") + f" ({exc})", ok=False, sql=safe.sql, source=source
+            )
         text = sentence(plan, result.rows, vocab)
         if result.truncated:
             text += " " + _text(lang, "cut").format(n=self.max_rows)
@@ -143,7 +174,7 @@ _TEXTS = {
         "empty": "Ask a question about prices, signals, ratings or news.",
         "long": f"The question is too long (at most {MAX_QUESTION} characters).",
         "refused": "I cannot run that query:",
-        "timeout": "The query took too long and was stopped; ask about a shorter period or fewer instruments.",
+        "timeout": "The query took too long and was stopped; ask about a shorter period or fewer names.",
         "db": "The database refused the query",
         "cut": "Only the first {n} rows are shown; the rest were cut.",
         "model": "The language model did not answer",

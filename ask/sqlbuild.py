@@ -30,7 +30,8 @@ def _span(period: Period, column: str = "ts") -> str:
 
 
 def history_sql(symbol: str, period: Period) -> str:
-    return f"SELECT ts, close FROM bars WHERE symbol = {_lit(symbol)} AND {DAILY} AND {_span(period)} ORDER BY ts"
+    where = f"symbol = {_lit(symbol)} AND {DAILY} AND {_span(period)}"
+    return f"SELECT ts, close FROM bars WHERE {where} ORDER BY ts"
 
 
 def stat_sql(symbol: str, shape: str, column: str, period: Period) -> str:
@@ -83,8 +84,8 @@ def signals_sql(scope: Sequence[str], kind: SignalType | None, period: Period) -
     if scope:
         where += f" AND symbol IN {_in(scope)}"
     if kind is not None:
-        where += f" AND \"signal\" = {_lit(kind.value)}"
-    return f"SELECT ts, symbol, \"signal\", close FROM signal_events WHERE {where} ORDER BY ts DESC, symbol"
+        where += f' AND "signal" = {_lit(kind.value)}'
+    return f'SELECT ts, symbol, "signal", close FROM signal_events WHERE {where} ORDER BY ts DESC, symbol'
 
 
 def ratings_sql(scope: Sequence[str], kind: SignalType | None, n: int) -> str:
@@ -92,9 +93,9 @@ def ratings_sql(scope: Sequence[str], kind: SignalType | None, n: int) -> str:
     if scope:
         where.append(f"symbol IN {_in(scope)}")
     if kind is not None:
-        where.append(f"\"signal\" = {_lit(kind.value)}")
+        where.append(f'"signal" = {_lit(kind.value)}')
     return (
-        "SELECT symbol, \"signal\", horizon, grade, count, ROUND(hit_rate * 100, 1) AS hit_rate_pct, "
+        'SELECT symbol, "signal", horizon, grade, count, ROUND(hit_rate * 100, 1) AS hit_rate_pct, '
         "ROUND(mean_return * 100, 2) AS mean_return_pct, ROUND(t_stat, 2) AS t_stat FROM ratings "
         f"WHERE {' AND '.join(where)} ORDER BY grade, t_stat DESC, symbol LIMIT {n}"
     )
@@ -106,4 +107,5 @@ def news_sql(period: Period) -> str:
         f"WHERE industries LIKE {_lit('%,' + ind.key + ',%')} AND {_span(period, 'published')}"
         for ind in default_taxonomy().industries
     ]
-    return f"SELECT industry, news_count FROM ({' UNION ALL '.join(parts)}) AS t ORDER BY news_count DESC, industry"
+    union = " UNION ALL ".join(parts)
+    return f"SELECT industry, news_count FROM ({union}) AS t ORDER BY news_count DESC, industry"

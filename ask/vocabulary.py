@@ -14,11 +14,61 @@ from dataclasses import dataclass, field
 from market.resolver import ALIASES, CATALOGUE
 
 _SUFFIXES = re.compile(r"\s*(,?\s*(inc|corp|corporation|co|ltd|plc|class a|trust|etf)\.?)+$", re.I)
-_TICKER = re.compile(r"(?<![A-Za-z0-9.])([A-Z]{1,5}(?:\.[A-Z]{1,2})?|\d{6}(?:\.K[SQ])?|K[AC]U\d{2})(?![A-Za-z0-9])")
+_TICKER = re.compile(
+    r"(?<![A-Za-z0-9.])([A-Z]{1,5}(?:\.[A-Z]{1,2})?|\d{6}(?:\.K[SQ])?|K[AC]U\d{2})(?![A-Za-z0-9])"
+)
 # Upper-case words that are not tickers in a question.
 NOT_TICKERS = frozenset(
-    "A I RSI SMA MA YTD KST UTC USD KRW EUR ETF US EU KR N SQL TOP ETS K OK VS AND OR THE OF IN ON FOR "
-    "BY TO FROM HOW WHAT WHICH SHOW LIST ME MY IS ARE WAS DID DO GDP CPI API ID".split()
+    [
+        "A",
+        "I",
+        "RSI",
+        "SMA",
+        "MA",
+        "YTD",
+        "KST",
+        "UTC",
+        "USD",
+        "KRW",
+        "EUR",
+        "ETF",
+        "US",
+        "EU",
+        "KR",
+        "N",
+        "SQL",
+        "TOP",
+        "ETS",
+        "K",
+        "OK",
+        "VS",
+        "AND",
+        "OR",
+        "THE",
+        "OF",
+        "IN",
+        "ON",
+        "FOR",
+        "BY",
+        "TO",
+        "FROM",
+        "HOW",
+        "WHAT",
+        "WHICH",
+        "SHOW",
+        "LIST",
+        "ME",
+        "MY",
+        "IS",
+        "ARE",
+        "WAS",
+        "DID",
+        "DO",
+        "GDP",
+        "CPI",
+        "API",
+        "ID",
+    ]
 )
 CARBON_WORDS_KO = ("탄소배출권", "배출권", "탄소 배출권")
 

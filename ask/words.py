@@ -45,4 +45,6 @@ CHANGE = (
 COMPARE = r"compare|comparison|\bvs\.?\b|versus|against|비교|대비|와\s|과\s|랑\s|하고\s"
 HISTORY = r"history|price|prices|chart|trend|close|closing|series|종가|추이|시세|가격|차트|흐름|주가"
 CLOSE = r"\bclose\b|closing|종가"
-COUNT_N = re.compile(r"(?:top|bottom|best|worst|상위|하위)\s*(\d{1,3})|(\d{1,3})\s*(?:개|종목|위|names|stocks|instruments)")
+COUNT_N = re.compile(
+    r"(?:top|bottom|best|worst|상위|하위)\s*(\d{1,3})|(\d{1,3})\s*(?:개|종목|위|names|stocks|instruments)"
+)

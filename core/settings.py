@@ -199,7 +199,7 @@ class Settings(BaseSettings):
         """Every outside system's URL (fields named *_url, the database's aside) is http(s)://host."""
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name in ("database_url", "ask_database_url") or not name.endswith("_url") or not isinstance(value, str):
+            if name in _DB_URLS or not name.endswith("_url") or not isinstance(value, str):
                 continue
             if value == "" and name in _OPTIONAL_URLS:
                 continue
@@ -252,6 +252,7 @@ _DB_SCHEMES = {
 _DB_EXPECTED = (
     "a SQLAlchemy URL: sqlite+aiosqlite:///path/to/file.db or mysql+aiomysql://user:password@host:3306/dbname"
 )
+_DB_URLS = ("database_url", "ask_database_url")  # database URLs, not http(s)
 _OPTIONAL_URLS = {"webhook_url", "llm_base_url", "ask_database_url"}
 
 

@@ -11,16 +11,17 @@ from typing import Any
 
 import httpx
 
-from ask.chart import render, title_for
 from ask.llm import ChatCompletionsModel
 from ask.schema import TABLES
-from ask.service import Answer, AskService
+from ask.service import AskService
 from core.ports import Repositories
 from core.settings import Settings
 from storage.readonly import open_readonly
 
 
-def build_ask_service(settings: Settings, repos: Repositories, dialect: str, stack: AsyncExitStack) -> AskService:
+def build_ask_service(
+    settings: Settings, repos: Repositories, dialect: str, stack: AsyncExitStack
+) -> AskService:
     """The AskService over a read-only connection (and the model when FINSIGNAL_LLM_BASE_URL is set)."""
     queries = open_readonly(
         settings.ask_database_url or settings.database_url, tables=TABLES, timeout_s=settings.ask_timeout_s
@@ -51,33 +52,6 @@ def add_arguments(sub: Any) -> None:
     ask.add_argument("--chart", type=Path, metavar="OUT.png", help="write the chart as PNG")
 
 
-def as_json(answer: Answer) -> dict[str, object]:
-    """The JSON shape of an answer (CLI --json and POST /v1/ask)."""
-    return {
-        "ok": answer.ok,
-        "text": answer.text,
-        "language": answer.lang,
-        "source": answer.source,
-        "shape": answer.shape,
-        "sql": answer.sql,
-        "columns": list(answer.columns),
-        "rows": [[_json_value(v) for v in row] for row in answer.rows],
-        "truncated": answer.truncated,
-    }
-
-
-def _json_value(value: object) -> object:
-    from datetime import datetime
-
-    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
-
-
-def chart_png(answer: Answer) -> bytes | None:
-    if not answer.ok or answer.plan is None:
-        return None
-    return render(answer.plan, answer.columns, answer.rows, title_for(answer.plan, answer.question))
-
-
 async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print the answer (sentence, table, SQL) or its JSON; 2 when refused or not understood."""
     from finsignal.container import open_app
@@ -86,7 +60,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         service = build_ask_service(settings, app.repos, app.db.dialect, stack)
         answer = await service.ask(args.question)
     if args.json:
-        print(json.dumps(as_json(answer), ensure_ascii=False, indent=2))
+        print(json.dumps(answer.as_json(), ensure_ascii=False, indent=2))
     else:
         print(answer.text)
         if answer.ok and answer.columns:
@@ -95,7 +69,7 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             print()
             print(f"SQL: {answer.sql}")
     if args.chart is not None:
-        png = chart_png(answer)
+        png = answer.chart()
         if png is None:
             if answer.ok:
                 print("(this answer has no chart)", file=sys.stderr)

@@ -7,7 +7,8 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from core.errors import FinsignalError
 from core.settings import Settings, load_settings
 from core.timeutil import ensure_utc
 from core.types import Instrument, Interval
+from finsignal.ask import build_ask_service
 from finsignal.container import App, open_app
 from market import MarketData
 from signals import compute_history, signal_config
@@ -147,8 +149,9 @@ def build_api_services(app: App) -> ApiServices:
 def build_asgi_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def services() -> AsyncIterator[ApiServices]:
-        async with open_app(settings) as app:
+        async with open_app(settings) as app, AsyncExitStack() as stack:
             services = build_api_services(app)
+            services = replace(services, ask=build_ask_service(settings, app.repos, app.db.dialect, stack))
             try:
                 yield services
             finally:
@@ -173,6 +176,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.krx_auth_key,
         settings.alphavantage_key,
         settings.webhook_secret,
+        settings.llm_api_key,
     )
     return [x.get_secret_value() for x in found if x is not None]
 

@@ -149,7 +149,9 @@ class MySQLReadOnly:
         await self.engine.dispose()
 
 
-def open_readonly(url: str, *, tables: Collection[str], timeout_s: float = 5.0) -> SQLiteReadOnly | MySQLReadOnly:
+def open_readonly(
+    url: str, *, tables: Collection[str], timeout_s: float = 5.0
+) -> SQLiteReadOnly | MySQLReadOnly:
     """The read-only query runner for a database URL (the main URL, or a read-only user's)."""
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":

@@ -2,12 +2,23 @@
 
 from fastapi import APIRouter
 
-from api.routes import backtests, bars, carbon, health, indicators, instruments, news, quotes, signals, stream
+from api.routes import (
+    ask,
+    backtests,
+    bars,
+    carbon,
+    health,
+    indicators,
+    instruments,
+    news,
+    quotes,
+    signals,
+    stream,
+)
 
 v1 = APIRouter(prefix="/v1")
 for module in (instruments, quotes, bars, indicators, signals, news, carbon, backtests, stream):
     v1.include_router(module.router)
-# issue 23 (plain-language questions) adds `POST /v1/ask` here: `from api.routes import ask` and
-# `v1.include_router(ask.router)`, with its service as a field of `api.services.ApiServices`.
+v1.include_router(ask.router)  # issue 23: POST /v1/ask
 
 __all__ = ["health", "v1"]

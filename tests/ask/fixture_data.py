@@ -10,7 +10,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from core.ports import Repositories
-from core.types import Bar, Instrument, Interval, Market, NewsItem, Rating, SignalEvent, SignalType
+from core.types import Bar, Instrument, Interval, NewsItem, Rating, SignalEvent, SignalType
 from market.resolver import by_pattern
 
 TODAY = date(2026, 12, 7)  # a Monday; the last bar is Friday 2026-12-04
@@ -77,15 +77,45 @@ def ratings() -> list[Rating]:
             for horizon in (5, 20, 60):
                 t = round(rng.uniform(-2, 4), 3)
                 count = rng.randint(5, 60)
-                grade = "insufficient data" if count < 10 else "A" if t >= 3 else "B" if t >= 2 else "C" if t >= 1 else "D" if t >= 0 else "F"
-                out.append(Rating(symbol, kind, horizon, count, rng.uniform(0.3, 0.7), rng.uniform(-0.02, 0.04),
-                                  0.0, 0.0, 0.0, t, -0.1, grade, start, end))  # fmt: skip
+                grade = (
+                    "insufficient data"
+                    if count < 10
+                    else "A"
+                    if t >= 3
+                    else "B"
+                    if t >= 2
+                    else "C"
+                    if t >= 1
+                    else "D"
+                    if t >= 0
+                    else "F"
+                )
+                hit, mean = rng.uniform(0.3, 0.7), rng.uniform(-0.02, 0.04)
+                out.append(
+                    Rating(symbol, kind, horizon, count, hit, mean, 0.0, 0.0, 0.0, t, -0.1, grade, start, end)
+                )
     return out
+
+
+def _grade(count: int, t: float) -> str:
+    if count < 10:
+        return "insufficient data"
+    return next((g for g, floor in (("A", 3), ("B", 2), ("C", 1), ("D", 0)) if t >= floor), "F")
 
 
 def news() -> list[NewsItem]:
     rng = random.Random(13)
-    keys = ["semiconductors", "carbon", "energy", "banks", "autos", "batteries", "biotech", "shipbuilding", "blockchain"]
+    keys = [
+        "semiconductors",
+        "carbon",
+        "energy",
+        "banks",
+        "autos",
+        "batteries",
+        "biotech",
+        "shipbuilding",
+        "blockchain",
+    ]
     out = []
     for i in range(300):
         published = datetime(2026, 6, 1, tzinfo=UTC) + timedelta(hours=rng.randint(0, 24 * 185))
