@@ -98,7 +98,7 @@ def interpret(
     text = rest.lower()
     if period is not None:
         text = text.replace(period.matched, " ")
-    if _has(W.FLOWS, text) and not symbols:
+    if _has(W.FLOWS, text):
         return NotUnderstood(_msg(lang, "flows"), lang)
     if unknown and not symbols:
         return NotUnderstood(_msg(lang, "unknown", ", ".join(unknown)), lang)

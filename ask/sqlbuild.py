@@ -97,7 +97,7 @@ def ratings_sql(scope: Sequence[str], kind: SignalType | None, n: int) -> str:
     return (
         'SELECT symbol, "signal", horizon, grade, count, ROUND(hit_rate * 100, 1) AS hit_rate_pct, '
         "ROUND(mean_return * 100, 2) AS mean_return_pct, ROUND(t_stat, 2) AS t_stat FROM ratings "
-        f"WHERE {' AND '.join(where)} ORDER BY grade, t_stat DESC, symbol LIMIT {n}"
+        f"WHERE {' AND '.join(where)} ORDER BY grade, ratings.t_stat DESC, symbol LIMIT {n}"
     )
 
 

@@ -71,6 +71,11 @@ NOT_TICKERS = frozenset(
     ]
 )
 CARBON_WORDS_KO = ("탄소배출권", "배출권", "탄소 배출권")
+# Korean names of catalogue instruments that have none in market/catalogue.json.
+NAMES_KO = {
+    "AAPL": "애플", "MSFT": "마이크로소프트", "NVDA": "엔비디아", "TSLA": "테슬라", "GOOGL": "구글",
+    "AMZN": "아마존", "005930.KS": "삼성전자", "000660.KS": "SK하이닉스", "FCO2.DE": "유럽 탄소배출권 ETC",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,9 @@ class Vocabulary:
             add(symbol, name)
         for entry in CATALOGUE.values():
             add(entry.symbol, entry.name)
-        names_ko: dict[str, str] = {}
+        names_ko: dict[str, str] = dict(NAMES_KO)
+        for name_ko, symbol in ((v, k) for k, v in NAMES_KO.items()):
+            by_name.setdefault(name_ko.lower(), symbol)
         for alias, symbol in ALIASES.items():
             by_name.setdefault(alias.lower(), symbol)
             if re.search(r"[가-힣]", alias):

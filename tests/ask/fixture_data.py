@@ -134,3 +134,12 @@ async def load(repos: Repositories) -> dict[str, list[Bar]]:
     await repos.ratings.upsert_ratings(ratings())
     await repos.news.add_news(news())
     return all_bars
+
+
+async def load_private(repos: Repositories) -> None:
+    """Rows that questions must never read: a chat, its watchlist, an outbox message, an API key."""
+    from core.types import Chat, ChatKind, OutboxMessage, Watch
+
+    await repos.chats.upsert_chat(Chat(chat_id=424242, kind=ChatKind.PRIVATE, title="secret chat"))
+    await repos.watches.upsert_watch(Watch(chat_id=424242, symbol="AAPL"))
+    await repos.outbox.enqueue([OutboxMessage(dedup_key="k1", chat_id=424242, text="private alert")])
