@@ -90,7 +90,8 @@ async def test_hostile_questions_change_nothing_and_leak_nothing(
     answer = await service.ask(question, watchlist=F.WATCHLIST, today=F.TODAY)
     shown = answer.text + repr(answer.rows)
     assert not any(secret in shown for secret in PRIVATE), shown
-    assert "DROP" not in answer.sql.upper() and "DELETE" not in answer.sql.upper()
+    assert "DROP" not in answer.sql.upper()
+    assert "DELETE" not in answer.sql.upper()
     assert await checksum(ask_db) == before
 
 
@@ -100,7 +101,8 @@ def test_hostile_sql_is_refused_with_one_sentence(sql: str) -> None:
         with pytest.raises(SqlRefused) as caught:
             guard(sql, dialect=dialect)
         message = str(caught.value)
-        assert message.endswith(".") and message.count(". ") == 0, message
+        assert message.endswith("."), message
+        assert message.count(". ") == 0, message  # one sentence
 
 
 async def test_the_read_only_connection_refuses_writes_even_unguarded(
@@ -112,7 +114,8 @@ async def test_the_read_only_connection_refuses_writes_even_unguarded(
     attempts = [
         "DELETE FROM bars",
         "UPDATE bars SET close = 0",
-        "INSERT INTO chats (chat_id, kind, created_at, updated_at) VALUES (1, 'private', '2026-01-01', '2026-01-01')",
+        "INSERT INTO chats (chat_id, kind, created_at, updated_at) "
+        "VALUES (1, 'private', '2026-01-01', '2026-01-01')",
         "DROP TABLE bars",
         "CREATE TABLE evil (a INTEGER)",
         "SELECT title FROM chats",
@@ -133,14 +136,17 @@ async def test_the_read_only_connection_refuses_writes_even_unguarded(
 async def test_huge_results_are_cut_with_a_note(service: AskService, ask_db: Database) -> None:
     before = await checksum(ask_db)
     answer = await service.ask("AAPL close since 2009-01-01", today=F.TODAY)
-    assert answer.ok and answer.truncated
+    assert answer.ok
+    assert answer.truncated
     assert len(answer.rows) == service.max_rows
     assert "cut" in answer.text
     korean = await service.ask("애플 2009-01-01부터 종가", today=F.TODAY)
-    assert korean.truncated and "잘랐습니다" in korean.text
+    assert korean.truncated
+    assert "잘랐습니다" in korean.text
     cross = guard("SELECT a.close, b.close FROM bars AS a, bars AS b", dialect=service.dialect, max_rows=50)
     result = await service.queries.run(cross.sql, max_rows=50)
-    assert result.truncated and len(result.rows) == 50
+    assert result.truncated
+    assert len(result.rows) == 50
     assert await checksum(ask_db) == before
 
 
