@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "llm"
 _FENCE = re.compile(r"```(?:sql)?\s*(.*?)```", re.S | re.I)
-_START = re.compile(r"\b(SELECT|WITH)\b", re.I)
+_START = re.compile(r"\bSELECT\b|\bWITH\s+\w+(?:\s*\([^)]*\))?\s+AS\s*\(", re.I)
+_STATEMENT = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE|DROP|CREATE|ALTER|PRAGMA|ATTACH|REPLACE)\b", re.I)
 
 
 class ModelError(SourceError):
@@ -43,13 +44,16 @@ class SqlModel(Protocol):
 
 
 def extract_sql(content: str) -> str:
-    """The SQL in a model's reply: a fenced block if any, from the first SELECT/WITH, to the first ';'."""
+    """The SQL in a model's reply: a fenced block if any, else the reply when it starts with a statement,
+    else from the first SELECT/WITH on. Nothing is cut off: the guard sees (and refuses) stacked SQL."""
     fenced = _FENCE.search(content)
-    text = fenced.group(1) if fenced else content
+    text = (fenced.group(1) if fenced else content).strip()
+    if _STATEMENT.match(text):
+        return text
     start = _START.search(text)
     if start is None:
         raise ModelError("the reply holds no SELECT")
-    return text[start.start() :].split(";")[0].strip()
+    return text[start.start() :].strip()
 
 
 class ChatCompletionsModel:

@@ -54,14 +54,19 @@ def _readonly_user(server: MySQLTestServer, url: str) -> str:
     return parsed.set(username=user, password=password).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session")
+def loaded_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    path = tmp_path_factory.mktemp("ask") / "ask.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    _build(url)
+    return Loaded("sqlite", url, url)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+def loaded(request: pytest.FixtureRequest) -> Iterator[Loaded]:
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("ask") / "ask.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite+aiosqlite:///{path}"
-        _build(url)
-        yield Loaded("sqlite", url, url)
+        yield request.getfixturevalue("loaded_sqlite")
         return
     server = _need_server(request.getfixturevalue("mysql_server"))
     url = server.create_database("fs_ask")
@@ -73,6 +78,13 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture
 async def ask_db(loaded: Loaded) -> AsyncIterator[Database]:
     db = await Database.open(loaded.url, migrate=False)
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_ask_db(loaded_sqlite: Loaded) -> AsyncIterator[Database]:
+    db = await Database.open(loaded_sqlite.url, migrate=False)
     yield db
     await db.close()
 
