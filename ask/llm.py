@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 SOURCE = "llm"
 _FENCE = re.compile(r"```(?:sql)?\s*(.*?)```", re.S | re.I)
 _START = re.compile(r"\bSELECT\b|\bWITH\s+\w+(?:\s*\([^)]*\))?\s+AS\s*\(", re.I)
-_STATEMENT = re.compile(r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE|DROP|CREATE|ALTER|PRAGMA|ATTACH|REPLACE)\b", re.I)
+_STATEMENT = re.compile(
+    r"^\s*(SELECT|WITH|INSERT|UPDATE|DELETE|DROP|CREATE|ALTER|PRAGMA|ATTACH|REPLACE)\b", re.I
+)
 
 
 class ModelError(SourceError):
