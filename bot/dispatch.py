@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import admin, commands
+from bot import admin, asking, commands
 from bot.commands import Command
 
 
@@ -28,6 +28,7 @@ COMMANDS: dict[str, Spec] = {
     "chart": Spec(commands.cmd_chart),
     "news": Spec(commands.cmd_news),
     "settings": Spec(commands.cmd_settings, manage=True),
+    "ask": Spec(asking.cmd_ask),  # issue 23
     "backtest": Spec(admin.cmd_backtest, admin=True, menu=False),
     "status": Spec(admin.cmd_status, admin=True, menu=False),
     "broadcast": Spec(admin.cmd_broadcast, admin=True, menu=False),
@@ -45,6 +46,7 @@ MENU_EN: dict[str, str] = {
     "chart": "Candlestick chart",
     "news": "Latest headlines",
     "settings": "Signals, quiet hours, silent",
+    "ask": "Ask in plain words",
     "lang": "Language ko|en",
 }
 MENU_KO: dict[str, str] = {
@@ -58,6 +60,7 @@ MENU_KO: dict[str, str] = {
     "chart": "캔들 차트",
     "news": "최신 뉴스",
     "settings": "신호, 방해 금지, 무음",
+    "ask": "자연어로 질문",
     "lang": "언어 ko|en",
 }
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ask.service import Answer
 from core.ports import Repositories
 from core.types import Bar, Instrument, NewsItem, Quote
 
@@ -59,6 +60,12 @@ class Followups(Protocol):
         ...
 
 
+class Asker(Protocol):
+    """Questions in plain words (issue 23; `ask.service.AskService`)."""
+
+    async def ask(self, question: str, *, watchlist: Sequence[str] = ()) -> Answer: ...
+
+
 @dataclass(frozen=True, slots=True)
 class BotServices:
     """Everything the bot talks to. `news`, `backtests`, `health` and `followups` may be None (not wired,
@@ -73,3 +80,4 @@ class BotServices:
     news: News | None = None
     health: Health | None = None
     followups: Followups | None = None
+    ask: Asker | None = None

@@ -56,9 +56,9 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     """Print the answer (sentence, table, SQL) or its JSON; 2 when refused or not understood."""
     from finsignal.container import open_app
 
-    async with open_app(settings) as app, AsyncExitStack() as stack:
-        service = build_ask_service(settings, app.repos, app.db.dialect, stack)
-        answer = await service.ask(args.question)
+    async with open_app(settings) as app:
+        assert app.ask is not None
+        answer = await app.ask.ask(args.question)
     if args.json:
         print(json.dumps(answer.as_json(), ensure_ascii=False, indent=2))
     else:

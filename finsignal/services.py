@@ -116,4 +116,5 @@ def build_bot_services(
         news=app.news,
         health=HealthAdapter(health),
         followups=WatchFollowups(rate_soon) if rate_soon is not None else None,
+        ask=app.ask,
     )

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,6 @@ from core.errors import FinsignalError
 from core.settings import Settings, load_settings
 from core.timeutil import ensure_utc
 from core.types import Instrument, Interval
-from finsignal.ask import build_ask_service
 from finsignal.container import App, open_app
 from market import MarketData
 from signals import compute_history, signal_config
@@ -149,9 +148,8 @@ def build_api_services(app: App) -> ApiServices:
 def build_asgi_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def services() -> AsyncIterator[ApiServices]:
-        async with open_app(settings) as app, AsyncExitStack() as stack:
-            services = build_api_services(app)
-            services = replace(services, ask=build_ask_service(settings, app.repos, app.db.dialect, stack))
+        async with open_app(settings) as app:
+            services = replace(build_api_services(app), ask=app.ask)
             try:
                 yield services
             finally:
