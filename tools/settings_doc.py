@@ -211,11 +211,17 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ),
             ("ask_timeout_s", "time limit of one question's query, seconds"),
             ("ask_max_rows", "rows a question may return; more are cut with a note"),
-            ("llm_base_url", "OpenAI-compatible chat-completions server (vLLM, llama.cpp, Ollama); empty: offline"),
+            (
+                "llm_base_url",
+                "OpenAI-compatible chat-completions server (vLLM, llama.cpp, Ollama); empty: offline",
+            ),
             ("llm_model", "model name sent to that server"),
             ("llm_api_key", "bearer key of that server (secret), if it wants one"),
             ("llm_timeout_s", "time limit of one model request, seconds"),
-            ("llm_mode", "fallback: the model answers what the offline interpreter cannot; always: the model first"),
+            (
+                "llm_mode",
+                "fallback: the model answers what the offline interpreter cannot; always: the model first",
+            ),
         ],
     ),
 ]
