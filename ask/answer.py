@@ -36,16 +36,25 @@ def cell(value: object) -> str:
 
 
 def table_text(columns: Sequence[str], rows: Sequence[Sequence[object]], limit: int = TABLE_ROWS) -> str:
-    """A monospaced table; long results show their first and last rows around a '…' line."""
+    """A monospaced table (numbers right-aligned, text left); long results show their first and last
+    rows around a '…' line."""
     shown: list[Sequence[object] | None] = list(rows)
     if len(rows) > limit:
         half = limit // 2
-        shown = [*rows[:half], None, *rows[-half:]]
+        shown = [*rows[:half], None, *rows[-half:]] if half else [None]
     body = [[cell(v) for v in row] if row is not None else ["…"] * len(columns) for row in shown]
-    widths = [max(len(c), *(len(r[i]) for r in body)) if body else len(c) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths, strict=True)) for r in body]
-    return "\n".join(lines)
+    numeric = [bool(rows) and _is_number(rows[0][i]) for i in range(len(columns))]
+    widths = [max([len(c), *(len(r[i]) for r in body)]) for i, c in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(list(columns)), *(line(r) for r in body)])
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _span(period: Period | None, lang: str) -> str:
