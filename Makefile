@@ -50,6 +50,15 @@ test-deps:
 	else \
 		echo "!!! chromium/chromedriver not available: the dashboard browser test will be SKIPPED (a failure under CI=true)"; \
 	fi
+	@# Korean chart labels (issue 23 questions, fundflow reports): Debian's Noto CJK fonts
+	@if fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+		echo "Noto CJK fonts: present"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Noto CJK fonts: installing from Debian packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk >/dev/null; \
+	else \
+		echo "!!! fonts-noto-cjk not available: Korean charts fall back to English labels"; \
+	fi
 
 lint: install
 	$(VENV)/bin/ruff check .
