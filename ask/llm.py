@@ -87,22 +87,26 @@ class ChatCompletionsModel:
         self._opened_at: float | None = None
 
     async def sql_for(self, question: str) -> str:
+        return extract_sql(await self.complete(messages(question)))
+
+    async def complete(self, chat: list[dict[str, str]], *, max_tokens: int = 512) -> str:
+        """The assistant's reply to `chat` (retries, breaker); ModelError on failure."""
         if self._opened_at is not None:
             if time.monotonic() - self._opened_at < self.breaker_reset_s:
                 raise ModelError("model server unavailable (circuit open after repeated failures)")
             self._opened_at = None
         try:
-            content = await self._complete(question)
+            content = await self._complete(chat, max_tokens)
         except ModelError:
             self._failures += 1
             if self._failures >= self.breaker_failures:
                 self._opened_at = time.monotonic()
             raise
         self._failures = 0
-        return extract_sql(content)
+        return content
 
-    async def _complete(self, question: str) -> str:
-        body = {"model": self.model, "messages": messages(question), "temperature": 0, "max_tokens": 512,
+    async def _complete(self, chat: list[dict[str, str]], max_tokens: int) -> str:
+        body = {"model": self.model, "messages": chat, "temperature": 0, "max_tokens": max_tokens,
                 "stream": False}  # fmt: skip
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         delay = 0.5

@@ -14,6 +14,7 @@ import httpx
 from ask.llm import ChatCompletionsModel
 from ask.schema import TABLES
 from ask.service import AskService
+from ask.translate import NewsTranslator
 from core.ports import Repositories
 from core.settings import Settings
 from storage.readonly import open_readonly
@@ -43,6 +44,21 @@ def build_ask_service(
         model_first=settings.llm_mode == "always",
         max_rows=settings.ask_max_rows,
     )
+
+
+def news_translator(settings: Settings, repos: Repositories) -> NewsTranslator | None:
+    """Korean translations of English headlines through the model, when one is configured."""
+    if not settings.llm_base_url:
+        return None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    model = ChatCompletionsModel(
+        httpx.AsyncClient(),
+        settings.llm_base_url,
+        settings.llm_model,
+        api_key=key,
+        timeout_s=settings.llm_timeout_s,
+    )
+    return NewsTranslator(model, repos.state)
 
 
 def add_arguments(sub: Any) -> None:
