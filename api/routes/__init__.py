@@ -2,19 +2,8 @@
 
 from fastapi import APIRouter
 
-from api.routes import (
-    ask,
-    backtests,
-    bars,
-    carbon,
-    health,
-    indicators,
-    instruments,
-    news,
-    quotes,
-    signals,
-    stream,
-)
+import api.routes.ask as ask  # issue 23
+from api.routes import backtests, bars, carbon, health, indicators, instruments, news, quotes, signals, stream
 
 v1 = APIRouter(prefix="/v1")
 for module in (instruments, quotes, bars, indicators, signals, news, carbon, backtests, stream):
