@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -15,18 +16,29 @@ from ask.llm import ChatCompletionsModel
 from ask.schema import TABLES
 from ask.service import AskService
 from ask.translate import NewsTranslator
+from core.errors import DatabaseUnavailableError, UsageError
 from core.ports import Repositories
 from core.settings import Settings
 from storage.readonly import open_readonly
 
+logger = logging.getLogger(__name__)
+
 
 def build_ask_service(
     settings: Settings, repos: Repositories, dialect: str, stack: AsyncExitStack
-) -> AskService:
-    """The AskService over a read-only connection (and the model when FINSIGNAL_LLM_BASE_URL is set)."""
-    queries = open_readonly(
-        settings.ask_database_url or settings.database_url, tables=TABLES, timeout_s=settings.ask_timeout_s
-    )
+) -> AskService | None:
+    """The AskService over a read-only connection (and the model when FINSIGNAL_LLM_BASE_URL is set);
+    None, with a warning, where questions cannot run (an in-memory SQLite database has no file to open
+    read-only)."""
+    try:
+        queries = open_readonly(
+            settings.ask_database_url or settings.database_url,
+            tables=TABLES,
+            timeout_s=settings.ask_timeout_s,
+        )
+    except DatabaseUnavailableError as exc:
+        logger.warning("questions in plain words are off: %s", exc)
+        return None
     stack.push_async_callback(queries.close)
     model = None
     if settings.llm_base_url:
@@ -73,7 +85,8 @@ async def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from finsignal.container import open_app
 
     async with open_app(settings) as app:
-        assert app.ask is not None
+        if app.ask is None:
+            raise UsageError("questions need a database file or server (not an in-memory SQLite database)")
         answer = await app.ask.ask(args.question)
     if args.json:
         print(json.dumps(answer.as_json(), ensure_ascii=False, indent=2))

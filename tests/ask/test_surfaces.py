@@ -84,3 +84,12 @@ async def test_post_ask(client: httpx.AsyncClient) -> None:
     assert refused["ok"] is False
     assert refused["rows"] == []
     assert (await client.post("/v1/ask", json={"question": ""}, headers=headers)).status_code == 422
+
+
+def test_cli_without_a_database_file_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FINSIGNAL_DATABASE_URL", "sqlite+aiosqlite://")
+    assert main(["ask", "Apple close"]) == 2
+    assert "in-memory" in capsys.readouterr().err
