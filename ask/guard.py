@@ -33,7 +33,7 @@ _FUNCS = {
     "TsOrDsToDate", "UnixToTime", "TimeStrToUnix", "StrPosition", "Unicode", "Nvl2",
 }  # fmt: skip
 # Functions sqlglot does not model (exp.Anonymous), by lower-case name.
-_NAMED = {"strftime", "julianday", "date", "datetime", "printf", "format", "instr", "date_format",
+_NAMED = {"strftime", "julianday", "date", "datetime", "instr", "date_format",
           "unixepoch", "to_days", "last_day", "dayname", "monthname", "truncate", "total", "ifnull",
           "char_length", "substr", "ltrim", "rtrim", "nullif", "iif", "median"}  # fmt: skip
 # Column names that are reserved words in MySQL/MariaDB: always quoted in the SQL that runs.

@@ -64,6 +64,7 @@ HOSTILE_SQL = [
     "SELECT SLEEP(10)",
     "SELECT BENCHMARK(100000000, MD5('x'))",
     "SELECT randomblob(1000000000)",
+    "SELECT printf('%.*c', 1000000000, 'x')",
     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n",
     "SELECT close FROM bars FOR UPDATE",
     "SELECT close FROM bars LIMIT ?",
