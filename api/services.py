@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from api.jobs import BacktestJobs
+from ask.service import Answer
 from core.flows import FlowsReader
 from core.ports import EventBus, Repositories
 from core.timeutil import Clock
@@ -54,6 +55,12 @@ class InvestorFlows(Protocol):
         ...
 
 
+class Asker(Protocol):
+    """Questions in plain words (`ask.service.AskService`)."""
+
+    async def ask(self, question: str, *, watchlist: Sequence[str] = ()) -> Answer: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Request limits from settings."""
@@ -80,3 +87,4 @@ class ApiServices:
     backtests: BacktestJobs | None = None
     investor_flows: InvestorFlows | None = None  # issue 21: GET /v1/investors
     flows: FlowsReader | None = None  # issue 22: GET /v1/flows
+    ask: Asker | None = None  # issue 23: POST /v1/ask

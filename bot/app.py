@@ -154,6 +154,9 @@ def add_handlers(app: BotApp) -> None:
     )
     app.add_handler(CommandHandler("flows", flows.on_flows))  # issue 22 (bot/flows.py)
     app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown))
+    app.add_handler(  # issue 23: other plain text in private chats is a question
+        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.on_question)
+    )
     app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|wm|m|ns|na)\|"))
     app.add_handler(ChatMemberHandler(handlers.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(handlers.on_error)

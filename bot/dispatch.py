@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import admin, commands, etf, investors
+from bot import admin, asking, commands, etf, investors
 from bot.commands import Command
 
 
@@ -30,6 +30,7 @@ COMMANDS: dict[str, Spec] = {
     "investors": Spec(investors.cmd_investors),
     "etf": Spec(etf.cmd_etf),
     "settings": Spec(commands.cmd_settings, manage=True),
+    "ask": Spec(asking.cmd_ask),  # issue 23
     "backtest": Spec(admin.cmd_backtest, admin=True, menu=False),
     "status": Spec(admin.cmd_status, admin=True, menu=False),
     "broadcast": Spec(admin.cmd_broadcast, admin=True, menu=False),
@@ -49,6 +50,7 @@ MENU_EN: dict[str, str] = {
     "investors": "Who bought a Korean stock",
     "etf": "What a Korean ETF holds",
     "settings": "Signals, quiet hours, silent",
+    "ask": "Ask in plain words",
     "lang": "Language ko|en",
     "flows": "Cross-market fund flows",  # issue 22: handled by bot/flows.py
 }
@@ -65,6 +67,7 @@ MENU_KO: dict[str, str] = {
     "investors": "투자자별 순매수 (국내 주식)",
     "etf": "ETF 구성 종목과 변화",
     "settings": "신호, 방해 금지, 무음",
+    "ask": "자연어로 질문",
     "lang": "언어 ko|en",
     "flows": "시장 간 자금 흐름",  # issue 22: handled by bot/flows.py
 }

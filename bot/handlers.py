@@ -19,7 +19,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
-from bot import commands, views
+from bot import asking, commands, views
 from bot.commands import Command, Env, Request
 from bot.dispatch import COMMANDS, split_command
 from bot.i18n import language_for, t
@@ -280,6 +280,23 @@ async def cmd_broadcast(update: Update, context: BotContext) -> None:
 async def cmd_premium(update: Update, context: BotContext) -> None:
     """/premium add|remove CHAT_ID (admin)."""
     await run_command(update, context, "premium")
+
+
+async def cmd_ask(update: Update, context: BotContext) -> None:
+    """/ask QUESTION (issue 23)."""
+    await run_command(update, context, "ask")
+
+
+async def on_question(update: Update, context: BotContext) -> None:
+    """Plain text in a private chat that is not a command: a question (issue 23), rate-limited like one."""
+    msg, chat = update.effective_message, update.effective_chat
+    if msg is None or not msg.text or chat is None or context.services.ask is None:
+        return
+    limiter = context.bot_data.limiter
+    if limiter is not None and not limiter.allow(chat.id):
+        return
+    stored = await ensure_chat(update, context)
+    await send_reply(update, await asking.cmd_ask(context.env, Request(stored, text=msg.text)))
 
 
 HANDLERS: dict[str, Any] = {name: globals()[f"cmd_{name}"] for name in COMMANDS}

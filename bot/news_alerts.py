@@ -17,7 +17,9 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from bot.delivery import quiet_until
 from bot.views import keyboard_json, render_news_alert
@@ -38,6 +40,14 @@ def state_key(chat_id: int) -> str:
     return f"news-alerts:{chat_id}"
 
 
+class Translations(Protocol):
+    """Korean titles and summaries of English items (`ask.translate.NewsTranslator`, issue 23)."""
+
+    async def cached(self, item: NewsItem) -> Any: ...
+
+    def translate_soon(self, items: Sequence[NewsItem]) -> int: ...
+
+
 class NewsAlerter:
     """`core.ports.NewsPublisher`: fans new headlines out to the chats that asked for news alerts."""
 
@@ -48,6 +58,7 @@ class NewsAlerter:
         clock: Clock | None = None,
         per_chat_per_hour: int = 3,
         max_age: timedelta = timedelta(hours=12),
+        translations: Translations | None = None,
     ) -> None:
         if per_chat_per_hour < 1:
             raise ValueError("per_chat_per_hour must be at least 1")
@@ -55,10 +66,13 @@ class NewsAlerter:
         self._clock = clock or SystemClock()
         self._limit = per_chat_per_hour
         self._max_age = max_age
+        self._translations = translations  # read from the cache only: an alert never waits on the model
         self._lock = asyncio.Lock()  # one publish at a time: the per-chat counts stay exact
 
     async def publish_news(self, items: Sequence[NewsItem]) -> int:
         """Enqueue alerts for new items; returns the number of messages enqueued."""
+        if self._translations is not None:
+            self._translations.translate_soon(items)  # background; later readers get Korean
         async with self._lock:
             now = self._clock.now()
             watchers: dict[str, list[tuple[Chat, Watch]]] = {}
@@ -101,6 +115,10 @@ class NewsAlerter:
         if len(recent) >= self._limit:
             logger.info("news alert for chat %s dropped: %d in the last hour", chat.chat_id, len(recent))
             return 0
+        if self._translations is not None and chat.language == "ko":
+            korean = await self._translations.cached(item)
+            if korean is not None:
+                item = replace(item, title=korean.title, summary=korean.summary or item.summary)
         reply = render_news_alert(chat.language, item, symbol)
         message = OutboxMessage(
             chat_id=chat.chat_id,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ask.service import Answer
 from core.flows import FlowsReader
 from core.ports import Repositories
 from core.types import Bar, EtfHolding, Instrument, InvestorFlow, NewsItem, Quote
@@ -72,6 +73,12 @@ class EtfHoldings(Protocol):
         ...
 
 
+class Asker(Protocol):
+    """Questions in plain words (issue 23; `ask.service.AskService`)."""
+
+    async def ask(self, question: str, *, watchlist: Sequence[str] = ()) -> Answer: ...
+
+
 @dataclass(frozen=True, slots=True)
 class BotServices:
     """Everything the bot talks to. `news`, `backtests`, `health` and `followups` may be None (not wired,
@@ -89,3 +96,4 @@ class BotServices:
     investor_flows: InvestorFlows | None = None  # issue 21: /investors
     etfs: EtfHoldings | None = None
     flows: FlowsReader | None = None  # issue 22: /flows and the briefing's monthly section
+    ask: Asker | None = None

@@ -92,3 +92,11 @@ class DatabaseUnavailableError(StorageError):
 
 class DeliveryError(FinsignalError):
     """A message could not be delivered; the outbox keeps it for a later attempt."""
+
+
+class QueryTimeoutError(UsageError):
+    """A question's query ran past its time limit and was stopped. Tell the user to narrow it."""
+
+
+class QueryRefusedError(UsageError):
+    """The read-only connection refused a question's query (a write, a denied function). Tell the user."""

@@ -296,3 +296,32 @@ class EventBus(Protocol):
         ...
 
     def unsubscribe(self, subscription: int) -> None: ...
+
+
+# --------------------------------------------------------------------------------------------
+# Questions in plain words (issue 23): guarded SELECTs on a read-only connection
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueryResult:
+    """Rows of a read-only query. Values are None, int, float, str or aware UTC datetime.
+
+    `truncated` is True when the query had more than `max_rows` rows (the rest were not read).
+    """
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    truncated: bool = False
+
+
+class ReadOnlyQueries(Protocol):
+    """Runs one already-guarded SELECT on a read-only connection with a time limit.
+
+    Raises `QueryTimeoutError` when the time limit is hit and `QueryRefusedError` when the database
+    itself refuses (a write on the read-only connection, a denied function): the caller tells the user.
+    """
+
+    async def run(self, sql: str, *, max_rows: int) -> QueryResult: ...
+
+    async def close(self) -> None: ...

@@ -166,6 +166,16 @@ class Settings(BaseSettings):
     api_max_bars: int = Field(default=5000, ge=10)  # bars per page
     api_max_intraday_days: int = Field(default=31, ge=1)  # longest range of 1m/5m/15m bars per request
 
+    # --- issue 23: questions in plain words -------------------------------------------------------
+    ask_database_url: str = ""  # a read-only user's URL for questions (MySQL); empty: database_url
+    ask_timeout_s: float = Field(default=5.0, gt=0, le=120)  # per question's query
+    ask_max_rows: int = Field(default=1000, ge=10, le=100_000)  # more rows are cut with a note
+    llm_base_url: str = ""  # OpenAI-compatible chat completions server; empty: offline only
+    llm_model: str = ""
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_mode: Literal["fallback", "always"] = "fallback"  # model only when the interpreter cannot answer
+
     @field_validator(
         "admin_ids",
         "briefing_times",
@@ -200,7 +210,7 @@ class Settings(BaseSettings):
         """Every outside system's URL (fields named *_url, the database's aside) is http(s)://host."""
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name == "database_url" or not name.endswith("_url") or not isinstance(value, str):
+            if name in _DB_URLS or not name.endswith("_url") or not isinstance(value, str):
                 continue
             if value == "" and name in _OPTIONAL_URLS:
                 continue
@@ -255,7 +265,8 @@ _DB_SCHEMES = {
 _DB_EXPECTED = (
     "a SQLAlchemy URL: sqlite+aiosqlite:///path/to/file.db or mysql+aiomysql://user:password@host:3306/dbname"
 )
-_OPTIONAL_URLS = {"webhook_url"}
+_DB_URLS = ("database_url", "ask_database_url")  # database URLs, not http(s)
+_OPTIONAL_URLS = {"webhook_url", "llm_base_url", "ask_database_url"}
 
 
 def _check_http_url(value: str) -> None:

@@ -36,7 +36,14 @@ def _commands() -> dict[str, Command]:
         "replay": commands.cmd_replay,
         **_fundflow_commands(),
         "apikey": apikeys.cmd_apikey,
+        "ask": _ask_command,  # issue 23
     }
+
+
+async def _ask_command(args: argparse.Namespace, settings: Settings) -> int:
+    from finsignal.ask import cmd_ask
+
+    return await cmd_ask(args, settings)
 
 
 # --- fund-flow tracker (issue #22) ---------------------------------------------------------------
@@ -112,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     from finsignal.apikeys import add_arguments as add_api_arguments
 
     add_api_arguments(sub)
+    from finsignal.ask import add_arguments as add_ask_arguments
+
+    add_ask_arguments(sub)
     return parser
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from ask.service import AskService
 from core.errors import SymbolError
 from core.ports import EventBus, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
+from finsignal.ask import build_ask_service
 from market import MarketData
 from market.bus import LocalEventBus
 from news import NewsService
@@ -32,6 +34,7 @@ class App:
     news: NewsService
     clock: Clock
     bus: EventBus = field(default_factory=LocalEventBus)  # live quotes and signals (issue 19)
+    ask: AskService | None = None  # questions in plain words (issue 23)
 
     async def load_history(self, symbols: Sequence[str], years: int) -> Mapping[str, Sequence[Bar]]:
         """Daily bars for `symbols` over `years`, fetching what the database lacks. Raises SymbolError."""
@@ -63,7 +66,9 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     market = MarketData(settings, db.repos, clock=clock, bus=bus)
     news = NewsService(settings, db.repos, clock=clock)
     try:
-        yield App(settings=settings, db=db, repos=db.repos, market=market, news=news, clock=clock, bus=bus)
+        async with AsyncExitStack() as stack:
+            ask = build_ask_service(settings, db.repos, db.dialect, stack)
+            yield App(settings, db, db.repos, market, news, clock, bus=bus, ask=ask)
     finally:
         await market.close()
         await db.close()

@@ -19,6 +19,7 @@ from bot.news_alerts import NewsAlerter
 from core.ports import NewsPublisher, Notifier
 from core.settings import Settings
 from core.types import Market
+from finsignal.ask import news_translator
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
@@ -97,7 +98,12 @@ async def run_service(settings: Settings, *, role: str) -> int:
         services = build_bot_services(app, health, rate_soon)
         notifier = OutboxNotifier(app.repos, clock=app.clock)
         briefer = FlowsBriefer(services, settings, clock=app.clock)  # issue 22: + monthly flows section
-        alerter = NewsAlerter(app.repos, clock=app.clock, per_chat_per_hour=settings.news_alerts_per_hour)
+        alerter = NewsAlerter(
+            app.repos,
+            clock=app.clock,
+            per_chat_per_hour=settings.news_alerts_per_hour,
+            translations=news_translator(settings, app.repos),  # issue 23: None without a model
+        )
         runtime = build_runtime(app, notifier, briefer=briefer, news_publisher=alerter)
         if role == "scheduler":
             _freeze_startup_objects()

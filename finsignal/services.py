@@ -120,4 +120,5 @@ def build_bot_services(
         investor_flows=app.market,
         etfs=app.market,
         flows=FlowsDigests(app.settings),  # issue 22
+        ask=app.ask,
     )

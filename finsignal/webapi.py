@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -151,7 +152,7 @@ def build_asgi_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def services() -> AsyncIterator[ApiServices]:
         async with open_app(settings) as app:
-            services = build_api_services(app)
+            services = replace(build_api_services(app), ask=app.ask)
             try:
                 yield services
             finally:
@@ -176,6 +177,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.krx_auth_key,
         settings.alphavantage_key,
         settings.webhook_secret,
+        settings.llm_api_key,
     )
     return [x.get_secret_value() for x in found if x is not None]
 

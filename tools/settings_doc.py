@@ -235,6 +235,29 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("api_max_intraday_days", "longest range of 1m/5m/15m bars in one request (422 beyond)"),
         ],
     ),
+    (
+        "Questions in plain words (issue 23)",
+        [
+            (
+                "ask_database_url",
+                "database URL for questions, ideally a SELECT-only MySQL user (ask/README.md); "
+                "empty: FINSIGNAL_DATABASE_URL (SQLite is opened read-only either way)",
+            ),
+            ("ask_timeout_s", "time limit of one question's query, seconds"),
+            ("ask_max_rows", "rows a question may return; more are cut with a note"),
+            (
+                "llm_base_url",
+                "OpenAI-compatible chat-completions server (vLLM, llama.cpp, Ollama); empty: offline",
+            ),
+            ("llm_model", "model name sent to that server"),
+            ("llm_api_key", "bearer key of that server (secret), if it wants one"),
+            ("llm_timeout_s", "time limit of one model request, seconds"),
+            (
+                "llm_mode",
+                "fallback: the model answers what the offline interpreter cannot; always: the model first",
+            ),
+        ],
+    ),
 ]
 
 

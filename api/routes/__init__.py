@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+import api.routes.ask as ask  # issue 23
 from api.routes import (
     backtests,
     bars,
@@ -21,7 +22,6 @@ v1 = APIRouter(prefix="/v1")
 for module in (instruments, quotes, bars, indicators, signals, news, carbon, backtests, stream, investors):
     v1.include_router(module.router)
 v1.include_router(flows_router)  # issue 22: GET /v1/flows (service: ApiServices.flows)
-# issue 23 (plain-language questions) adds `POST /v1/ask` here: `from api.routes import ask` and
-# `v1.include_router(ask.router)`, with its service as a field of `api.services.ApiServices`.
+v1.include_router(ask.router)  # issue 23: POST /v1/ask
 
 __all__ = ["health", "v1"]

@@ -182,7 +182,8 @@ def start_mariadb() -> MySQLTestServer:
             time.sleep(0.2)
     with conn, conn.cursor() as cur:
         cur.execute(f"CREATE USER '{USER}'@'127.0.0.1' IDENTIFIED BY %s", (password,))
-        cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'127.0.0.1'")
+        # WITH GRANT OPTION: the ask tests create a SELECT-only user, as production should (#23)
+        cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'127.0.0.1' WITH GRANT OPTION")
     url = URL.create("mysql+aiomysql", USER, password, "127.0.0.1", port)
     logger.info("mariadb test server on 127.0.0.1:%s (datadir %s)", port, datadir)
     return MySQLTestServer(url, process, root)
