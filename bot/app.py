@@ -144,16 +144,22 @@ def build_application(
 def add_handlers(app: BotApp) -> None:
     """Register every handler (the gate in group -1, the rest in group 0)."""
     app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    new = filters.UpdateType.MESSAGE  # edits never run commands (bot.auth); the gate drops them too
     for name in COMMANDS:
-        app.add_handler(CommandHandler(name, handlers.HANDLERS[name]))
+        app.add_handler(CommandHandler(name, handlers.HANDLERS[name], filters=new))
     app.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(r"\$[A-Za-z0-9]"),
+            new
+            & filters.ChatType.PRIVATE
+            & filters.TEXT
+            & ~filters.COMMAND
+            & filters.Regex(r"\$[A-Za-z0-9]"),
             handlers.on_dollar,
         )
     )
-    app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown))
+    app.add_handler(MessageHandler(new & filters.COMMAND, handlers.on_unknown))
     app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|wm|m|ns|na)\|"))
+    app.add_handler(CallbackQueryHandler(handlers.on_stale_callback))  # every button gets an answer
     app.add_handler(ChatMemberHandler(handlers.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(handlers.on_error)
 
