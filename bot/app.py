@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -31,6 +29,7 @@ from bot.handlers import BotApp, BotContext, BotData, make_env
 from bot.ratelimit import ChatRateLimiter, CommandLimiter
 from bot.services import BotServices
 from core.errors import ConfigError
+from core.instance import instance_id
 from core.settings import Settings
 from core.timeutil import Clock
 
@@ -101,8 +100,14 @@ def build_application(
     async def post_init(app: BotApp) -> None:
         await set_menu(app)
         if run_sender:
-            options = {"lease_owner": f"{socket.gethostname()}:{os.getpid()}", **(sender_options or {})}
+            options: dict[str, Any] = {
+                "lease_owner": instance_id(settings.instance_id, settings.data_dir, settings.role),
+                "lease_ttl_s": settings.sender_lease_ttl_s,
+                "after_crash": settings.after_crash,
+                **(sender_options or {}),
+            }
             sender = Sender(app.bot, services.repos, clock=clock, **options)
+            app.bot_data.sender = sender
             stop_sender.clear()
             app.bot_data.tasks.append(asyncio.create_task(sender.run(stop_sender), name="outbox-sender"))
         if on_startup is not None:

@@ -42,6 +42,7 @@ class BotData:
     env: Env | None = None
     limiter: CommandLimiter | None = None
     tasks: list[Any] = field(default_factory=list)
+    sender: Any = None  # the outbox Sender while it runs (its storage fault shows in /status)
 
 
 class BotContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -14,8 +12,10 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.errors import ConfigError
+from core.instance import instance_id
 from core.ports import Notifier, Repositories
 from core.settings import Settings
+from core.storage_faults import FaultState
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, JobRun, Market
 from scheduler import followups, health
@@ -81,7 +81,7 @@ class Runtime:
         self.news = news
         self.history = history
         self.clock: Clock = clock or SystemClock()
-        self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.owner_id = owner_id or instance_id(settings.instance_id, settings.data_dir, "scheduler")
         self.specs = dict(specs) if specs is not None else market_specs(settings)
         try:
             self.jobs: dict[str, JobDef] = {
@@ -105,6 +105,8 @@ class Runtime:
         self._metrics: MetricsServer | None = None
         self._metrics_task: asyncio.Task[None] | None = None
         self.process = health.ProcessProbe()
+        self.storage = FaultState("scheduler")  # a storage fault met by a job, logged once per change
+        self._lease_retries: dict[str, int] = {}
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -215,13 +217,24 @@ class Runtime:
         t0 = time.perf_counter()
         try:
             lease = f"job:{job.id}"
-            if not await self.repos.state.try_lease(lease, self.owner_id, started, self._ttl()):
+            try:
+                held = await self.repos.state.try_lease(lease, self.owner_id, started, self._ttl())
+            except Exception as exc:  # the database is down, read-only or full: this run is an error
+                fault = self.storage.failed(exc)
+                run = JobRun(job_id, started, time.perf_counter() - t0, "error", f"storage fault: {fault}")
+                self.runs[job_id] = run  # the database cannot record it
+                followups.retry_when_free(self, job, job_id, symbols)
+                return run
+            self.storage.ok()
+            if not held:
                 run = JobRun(
                     job_id, started, time.perf_counter() - t0, "skipped", "lease held by another owner"
                 )
                 self.runs[job_id] = run
-                logger.info("job %s skipped: lease held by another scheduler", job_id)
+                logger.info("job %s skipped: lease held by another scheduler (retried when it frees)", job_id)
+                followups.retry_when_free(self, job, job_id, symbols)
                 return run
+            followups.lease_taken(self, job_id)
             keeper = asyncio.create_task(self._keep_lease(lease), name=f"lease:{lease}")
             try:
                 detail = await self._body(job, symbols)
@@ -233,12 +246,20 @@ class Runtime:
                 detail, outcome = f"{type(exc).__name__}: {exc}"[:300], "error"
             finally:
                 keeper.cancel()
+                await self._release(lease)
             run = JobRun(job_id, started, time.perf_counter() - t0, outcome, detail)
             await self._record(run)
             return run
         finally:
             if task is not None:
                 self._running.discard(task)
+
+    async def _release(self, lease: str) -> None:
+        """A finished job gives its lease up: a scheduler waiting for it may run at once."""
+        try:
+            await self.repos.state.release_lease(lease, self.owner_id)
+        except Exception as exc:
+            self.storage.failed(exc)  # it expires by itself after lease_ttl_s
 
     def _ttl(self) -> float:
         return self.settings.lease_ttl_s
@@ -252,8 +273,8 @@ class Runtime:
                 if not await self.repos.state.try_lease(lease, self.owner_id, self.clock.now(), ttl):
                     logger.warning("lease %s lost to another scheduler while the job runs", lease)
                     return
-            except Exception:
-                logger.exception("could not renew lease %s", lease)
+            except Exception as exc:
+                self.storage.failed(exc)
 
     async def _record(self, run: JobRun) -> None:
         """Persist the run, then publish it in `runs`: the last step of the job, so a reader that
