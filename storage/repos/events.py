@@ -303,8 +303,9 @@ class SqlOutboxRepo(Repo):
             return max(getattr(result, "rowcount", 0), 0)
 
     async def count_in_flight(self) -> int:
+        """Pending rows whose send has started and whose outcome is not stored yet."""
         query = select(func.count()).where(
-            OutboxRow.status == str(DeliveryStatus.PENDING), OutboxRow.claimed_by.is_not(None)
+            OutboxRow.status == str(DeliveryStatus.PENDING), OutboxRow.sending_at.is_not(None)
         )
         async with self._sessions() as session:
             return int(await session.scalar(query) or 0)
