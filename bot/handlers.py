@@ -27,6 +27,7 @@ from bot.ratelimit import CommandLimiter
 from bot.services import BotServices
 from bot.views import MAX_CAPTION, Reply
 from core.settings import Settings
+from core.storage_faults import StorageFault, classify
 from core.timeutil import Clock, SystemClock
 from core.types import Chat, ChatKind, Language, SignalType
 
@@ -390,18 +391,28 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log every handler error with its traceback; tell the user something went wrong, nothing more."""
-    logger.error("handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_message is None or context.bot_data.env is None:
+    """Log every handler error; tell the user something went wrong (or, when the database cannot
+    take writes right now, to try again shortly), nothing more. A pressed button is answered."""
+    error = context.error
+    fault = classify(error) if error is not None else None
+    if fault is not None and fault is not StorageFault.ERROR:
+        logger.warning("update %s: storage fault %s", getattr(update, "update_id", None), fault.value)
+    else:
+        logger.error("handler failed for update %s", getattr(update, "update_id", None), exc_info=error)
+    if not isinstance(update, Update) or context.bot_data.env is None:
         return
-    if update.effective_chat is None or update.effective_chat.type == ChatType.CHANNEL:
-        return
+    key = "error" if fault is None else "try_again_shortly"
+    text = t(_lang(None, update, context), key)
     try:
-        stored = await context.services.repos.chats.get_chat(update.effective_chat.id)
-        lang = _lang(stored, update, context)
-        await update.effective_message.reply_text(t(lang, "error"))
+        if update.callback_query is not None:
+            await update.callback_query.answer(views.to_plain(text)[:190])
+            return
+        chat = update.effective_chat
+        if update.effective_message is None or chat is None or chat.type == ChatType.CHANNEL:
+            return
+        await update.effective_message.reply_text(text)
     except Exception:
-        logger.warning("could not tell chat %s about the error", update.effective_chat.id, exc_info=True)
+        logger.warning("could not tell update %s about the error", getattr(update, "update_id", None))
 
 
 __all__ = ["HANDLERS", "BotApp", "BotContext", "BotData", "Command"]

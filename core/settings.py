@@ -151,6 +151,7 @@ class Settings(BaseSettings):
     instance_id: str | None = Field(default=None, max_length=60)  # default: data_dir/instance_id
     sender_lease_ttl_s: float = Field(default=60.0, gt=0)  # the outbox sender's lease (one sender drains)
     after_crash: Literal["resend", "skip"] = "resend"  # rows in flight at a crash: at-least/at-most once
+    lookup_timeout_s: float = Field(default=8.0, gt=0)  # a $SYMBOL lookup answers "unavailable" after this
 
     # --- issue 19: the Market Data API ----------------------------------------------------------
     api_host: str = "127.0.0.1"

@@ -203,6 +203,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "after_crash",
                 "rows whose send had started when the process died: resend (at-least-once) | skip (at-most-once)",
             ),
+            (
+                "lookup_timeout_s",
+                "a `$SYMBOL` lookup in a message answers 'unavailable' after this many seconds",
+            ),
         ],
     ),
     (

@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import build_application, run_application
 from core.ports import Repositories
+from storage import Database
 from core.types import Chat, ChatKind, Language, Tier
 from tests.bot.conftest import Harness
 from tests.bot.fakes import ADMIN_ID, make_services, make_settings
@@ -190,3 +191,17 @@ async def test_lone_surrogates_and_control_characters_are_cleaned(harness: Harne
     assert "\ufffd" in reply.text
     [ok] = await harness.say(613, "$KAU25\x00 and $FCO2.DE \udfff")
     assert "KAU25" in ok.text
+
+
+async def test_a_database_that_refuses_writes_gets_a_try_again_shortly(
+    harness: Harness, sqlite_db: Database
+) -> None:
+    from tests.fakes.storage_faults import StorageFaults
+
+    faults = StorageFaults(sqlite_db)
+    faults.set("read_only")
+    [reply] = await harness.say(620, "/start")  # a new chat: storing it fails
+    assert reply.text == "The service is busy storing data. Please try again shortly."
+    faults.clear()
+    [ok] = await harness.say(620, "/start")
+    assert "finsignal" in ok.text

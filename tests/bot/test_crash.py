@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from core.timeutil import utcnow
 from core.types import OutboxMessage
 from storage import Database
 from tests.fakes.fake_telegram import FakeTelegram, Sent
@@ -87,11 +88,5 @@ async def test_kill_9_while_sending(sqlite_url: str, tmp_path: Path, after_crash
     else:
         assert duplicates == 0  # at-most-once: nothing twice
         assert len(missing) <= in_flight
-    assert await repos.state.try_lease("outbox-sender", "someone-else", db_now(), 1.0)  # released on SIGTERM
+    assert await repos.state.try_lease("outbox-sender", "someone-else", utcnow(), 1.0)  # released on SIGTERM
     await db.close()
-
-
-def db_now():  # type: ignore[no-untyped-def]
-    from core.timeutil import utcnow
-
-    return utcnow()
