@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import build_application, run_application
 from core.ports import Repositories
-from storage import Database
 from core.types import Chat, ChatKind, Language, Tier
+from storage import Database
 from tests.bot.conftest import Harness
 from tests.bot.fakes import ADMIN_ID, make_services, make_settings
 from tests.fakes.fake_telegram import FakeTelegram, message_dict
