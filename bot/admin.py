@@ -13,6 +13,7 @@ from bot import views
 from bot.commands import Command, Env, Request, resolve
 from bot.i18n import t
 from bot.views import MAX_MESSAGE, Reply, esc
+from core import storage_faults
 from core.types import OutboxMessage, Tier
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ async def cmd_status(env: Env, req: Request) -> Reply:
         return Reply(t(req.lang, "service_unavailable"))
     report = dict(await env.services.health.report())
     report.setdefault("outbox_pending", await env.services.repos.outbox.count_pending())
+    if "storage" not in report:  # disk full / read-only shows only on a write
+        report["storage"] = await storage_faults.write_probe(env.services.repos.state)
+    if faults := storage_faults.current():
+        report["storage_faults"] = faults
     return views.render_status(req.lang, report)
 
 

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import time
+import weakref
 from enum import StrEnum
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -89,14 +91,39 @@ def classify(exc: BaseException) -> StorageFault | None:
     return None
 
 
+_STATES: weakref.WeakSet[FaultState] = weakref.WeakSet()
+PROBE_KEY = "health:write_probe"
+
+
+class _StateWriter(Protocol):
+    async def put_state(self, key: str, value: bytes) -> None: ...
+
+
+def current() -> dict[str, str]:
+    """The storage faults this process's components are in now: {component: fault}."""
+    return {s.component: s.fault.value for s in list(_STATES) if s.fault is not None}
+
+
+async def write_probe(state: _StateWriter) -> str:
+    """'ok' when the database takes a (tiny) write now, else the fault's name: a read-only or full
+    database still answers reads, so only a write shows it."""
+    try:
+        await state.put_state(PROBE_KEY, str(time.time()).encode())
+    except Exception as exc:
+        return (classify(exc) or StorageFault.ERROR).value
+    return "ok"
+
+
 class FaultState:
-    """The current storage fault of one component (None: healthy), logged on change only."""
+    """The current storage fault of one component (None: healthy), logged on change only; every
+    instance shows in `current()` while it lives."""
 
     def __init__(self, component: str) -> None:
         self.component = component
         self.fault: StorageFault | None = None
         self.since: float | None = None
         self.detail = ""
+        _STATES.add(self)
 
     def failed(self, exc: BaseException) -> StorageFault:
         fault = classify(exc) or StorageFault.ERROR

@@ -107,6 +107,7 @@ class Runtime:
         self.process = health.ProcessProbe()
         self.storage = FaultState("scheduler")  # a storage fault met by a job, logged once per change
         self._lease_retries: dict[str, int] = {}
+        self._held: set[str] = set()  # job leases taken by this process
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -192,6 +193,7 @@ class Runtime:
             await self.pipeline.save()
         except Exception:
             logger.exception("could not save the signal engine state at shutdown")
+        await self.release_leases()
         logger.info("scheduler stopped")
 
     @property
@@ -235,6 +237,7 @@ class Runtime:
                 followups.retry_when_free(self, job, job_id, symbols)
                 return run
             followups.lease_taken(self, job_id)
+            self._held.add(lease)  # kept after the run (the holder keeps the job), released at stop
             keeper = asyncio.create_task(self._keep_lease(lease), name=f"lease:{lease}")
             try:
                 detail = await self._body(job, symbols)
@@ -246,7 +249,6 @@ class Runtime:
                 detail, outcome = f"{type(exc).__name__}: {exc}"[:300], "error"
             finally:
                 keeper.cancel()
-                await self._release(lease)
             run = JobRun(job_id, started, time.perf_counter() - t0, outcome, detail)
             await self._record(run)
             return run
@@ -254,12 +256,15 @@ class Runtime:
             if task is not None:
                 self._running.discard(task)
 
-    async def _release(self, lease: str) -> None:
-        """A finished job gives its lease up: a scheduler waiting for it may run at once."""
-        try:
-            await self.repos.state.release_lease(lease, self.owner_id)
-        except Exception as exc:
-            self.storage.failed(exc)  # it expires by itself after lease_ttl_s
+    async def release_leases(self) -> None:
+        """Give up every job lease this process holds (clean shutdown): another scheduler, or this
+        one restarted, takes the jobs at once instead of after lease_ttl_s."""
+        for lease in sorted(self._held):
+            try:
+                await self.repos.state.release_lease(lease, self.owner_id)
+            except Exception as exc:
+                self.storage.failed(exc)  # it expires by itself after lease_ttl_s
+        self._held.clear()
 
     def _ttl(self) -> float:
         return self.settings.lease_ttl_s

@@ -205,3 +205,15 @@ async def test_a_database_that_refuses_writes_gets_a_try_again_shortly(
     faults.clear()
     [ok] = await harness.say(620, "/start")
     assert "finsignal" in ok.text
+
+
+async def test_status_names_a_storage_fault(harness: Harness, sqlite_db: Database) -> None:
+    from tests.fakes.storage_faults import StorageFaults
+
+    await harness.say(ADMIN_ID, "/start")
+    with StorageFaults(sqlite_db) as faults:
+        faults.set("disk_full")
+        [status] = await harness.say(ADMIN_ID, "/status")
+    assert "storage: disk_full" in status.text
+    [ok] = await harness.say(ADMIN_ID, "/status")
+    assert "storage: ok" in ok.text

@@ -14,6 +14,7 @@ from typing import Any
 
 import pymysql
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from storage import Database
 
@@ -29,11 +30,25 @@ _MYSQL = {
 
 
 class StorageFaults:
-    def __init__(self, db: Database) -> None:
+    """On one database (`db`), or on every engine of the process (`db=None`: for an app that opens
+    its own). Use as a context manager, or call `close()`, to remove the hook."""
+
+    def __init__(self, db: Database | None = None) -> None:
         self.mode: str | None = None
         self.refused = 0
-        self._dialect = db.dialect
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._check)
+        self._target: Any = db.engine.sync_engine if db is not None else Engine
+        event.listen(self._target, "before_cursor_execute", self._check)
+
+    def close(self) -> None:
+        self.mode = None
+        if event.contains(self._target, "before_cursor_execute", self._check):
+            event.remove(self._target, "before_cursor_execute", self._check)
+
+    def __enter__(self) -> StorageFaults:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def set(self, mode: str) -> None:
         assert mode in _SQLITE
@@ -46,7 +61,7 @@ class StorageFaults:
         if self.mode is None or statement.lstrip().split(None, 1)[0].upper() not in WRITES:
             return
         self.refused += 1
-        if self._dialect == "sqlite":
+        if conn.dialect.name == "sqlite":
             raise sqlite3.OperationalError(_SQLITE[self.mode])
         code, text = _MYSQL[self.mode]
         raise pymysql.err.OperationalError(code, text)
