@@ -1,19 +1,23 @@
 """The outbox out to Telegram: `Sender`. Its guarantees (bot/README.md says the same for users):
 
-- Each round claims due rows for this sender (`claimed_by` = instance id + a token of this run) and
-  marks each row's send as started (`sending_at`) just before it goes to Telegram. A claimed row is
-  in flight: no other round or sender takes it until it is marked, or its sender is found gone.
+- Each round claims due rows for this sender (`claimed_by` = instance id + a token of this run,
+  `claimed_at`): in flight, so no other round or sender takes them until they are marked, or their
+  sender is found gone. With `after_crash="skip"` each row's send is also recorded as started
+  (`sending_at`, grouped writes) before it goes to Telegram, so that a crash skips only rows that
+  may really have been sent; with "resend" that write is not needed (every claimed row of a dead
+  sender is claimed again) and not made.
 - Telegram's answer becomes a database write (sent with its message id, retry, failed). If the
   database refuses it (read-only file, full disk, lost server), the write is kept in memory and
   retried before anything new is claimed (`bot.inflight.PendingWrites`). Within one process a
   database fault therefore loses nothing and sends nothing twice; sending pauses while the fault
   lasts (a send whose start cannot be recorded is not made) and resumes by itself.
-- After a crash (`kill -9`), the rows that were in flight (send started, outcome not stored) are
-  the only uncertain ones: Telegram may or may not have shown them. `after_crash="resend"` (the
-  default, at-least-once) sends them again when the sender restarts; `"skip"` (at-most-once) marks
-  them SKIPPED. Rows claimed but not started are simply claimed again. A restart with the same
-  instance id recovers its own rows at once; rows of another instance are recovered once they are
-  older than the lease TTL (that sender is gone: it stops starting sends well before its lease ends).
+- After a crash (`kill -9`), the rows whose send was under way (at most `concurrency`) are the only
+  uncertain ones: Telegram may or may not have shown them. `after_crash="resend"` (the default,
+  at-least-once) claims every row of the dead sender again, so those few may arrive twice; `"skip"`
+  (at-most-once) marks the rows whose start was recorded SKIPPED and claims the rest again.
+  A restart with the same instance id recovers its own rows at once; rows of another instance are
+  recovered once older than the lease TTL (that sender is gone: it stops starting sends well
+  before its lease ends).
 - Flood control (`bot.flood`): a 429 defers the rows of that chat only; a global flood pauses all.
 """
 
@@ -35,7 +39,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from bot.flood import FloodControl
-from bot.inflight import PendingWrites
+from bot.inflight import GroupWriter, PendingWrites
 from bot.ratelimit import NO_RETRY, retry_seconds
 from bot.views import MAX_CAPTION, fit
 from core.ports import Repositories
@@ -101,6 +105,10 @@ class Sender:
         self._inflight: set[asyncio.Task[Outcome]] = set()
         self.fault = FaultState("outbox sender")
         self._writes = PendingWrites(self.fault)
+        self._starts = GroupWriter[int](lambda ids: repos.outbox.mark_sending(ids, self._clock.now()))
+        self._sents = GroupWriter[tuple[int, int | None]](
+            lambda rows: repos.outbox.mark_sent_many(rows, self._clock.now())
+        )
         self.flood = FloodControl()
         self._recovered_own = False
         self._next_recovery = 0.0
@@ -207,12 +215,13 @@ class Sender:
                     await self.flood.wait_global()
                     if stopping():
                         return
-                    try:
-                        await outbox.mark_sending(msg.id, self._clock.now())
-                    except Exception as exc:
-                        self.fault.failed(exc)
-                        halted.set()
-                        return
+                    if not self._resend:  # at-most-once needs the start on record before the send
+                        try:
+                            await self._starts.add(msg.id)
+                        except Exception as exc:
+                            self.fault.failed(exc)
+                            halted.set()
+                            return
                     unstarted.discard(msg.id)
                     task = asyncio.create_task(self._deliver(msg))
                     self._inflight.add(task)
@@ -281,9 +290,7 @@ class Sender:
             self.flood.accepted()
             self.sent += 1
             # Telegram took it: its message id is kept (in the write) until the database takes it
-            await self._writes.run(
-                msg.id, partial(outbox.mark_sent, msg.id, sent.message_id, self._clock.now())
-            )
+            await self._writes.run(msg.id, partial(self._sents.add, (msg.id, sent.message_id)))
             return Outcome.SENT
         return await self._retry_later(msg, "chat migrated repeatedly")
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from core.timeutil import ensure_utc, utcnow
 from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
@@ -242,9 +242,37 @@ class SqlOutboxRepo(Repo):
             query = select(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.claimed_by == owner)
             return [_to_message(row) for row in await session.scalars(query.order_by(OutboxRow.id))]
 
-    async def mark_sending(self, message_id: int, now: datetime) -> None:
-        """The send of a claimed row starts now: from here on, a crash leaves it in flight."""
-        await self._update(message_id, sending_at=now)
+    async def mark_sending(self, message_ids: Sequence[int], now: datetime) -> None:
+        """The sends of these claimed rows start now: from here on, a crash leaves them in flight."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(message_ids)))
+                .values(sending_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, int | None]], now: datetime) -> None:
+        """`mark_sent` for several rows in one transaction and one executemany: (outbox id,
+        Telegram message id) each."""
+        if not sent:
+            return
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id == bindparam("row_id"))
+            .values(
+                status=str(DeliveryStatus.SENT),
+                sent_at=now,
+                message_id=bindparam("telegram_id"),
+                attempts=OutboxRow.attempts + 1,
+                last_error="",
+                **_UNCLAIMED,
+            )
+        )
+        params = [{"row_id": row_id, "telegram_id": telegram_id} for row_id, telegram_id in sent]
+        async with self._sessions.begin() as session:
+            conn = await session.connection()
+            await conn.execute(stmt, params)
 
     async def release(self, message_ids: Sequence[int]) -> None:
         """Claimed rows whose send never started: back to everyone, unchanged."""

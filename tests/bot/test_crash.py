@@ -57,8 +57,9 @@ async def test_kill_9_while_sending(sqlite_url: str, tmp_path: Path, after_crash
         first = spawn(env)
         await wait_exit(first, within=60)
         assert first.returncode == -signal.SIGKILL
-        in_flight = await repos.outbox.count_in_flight()
-        assert 1 <= in_flight <= 16  # the sends under way when it died (at most the concurrency)
+        in_flight = await repos.outbox.count_in_flight()  # sends recorded as started (skip only)
+        if after_crash == "skip":
+            assert 1 <= in_flight <= 16  # the sends under way when it died (at most the concurrency)
         sent_before, asked_before = len(tg.sent), len(tg.requests)
 
         second = spawn(env)
@@ -67,7 +68,7 @@ async def test_kill_9_while_sending(sqlite_url: str, tmp_path: Path, after_crash
             # from the restarted process's first call to the Bot API (it is up: Python imports on a
             # loaded machine take seconds of their own) to its first send
             resumed_after = tg.sent[sent_before].at - tg.requests[asked_before].at
-            await tg.wait_for(lambda: len(tg.sent) >= sent_before + len(CHATS) - KILL_AFTER - in_flight, 60)
+            await tg.wait_for(lambda: len(tg.sent) >= sent_before + len(CHATS) - KILL_AFTER - 16, 60)
             for _ in range(100):
                 if await repos.outbox.count_pending() == 0:
                     break
@@ -84,7 +85,7 @@ async def test_kill_9_while_sending(sqlite_url: str, tmp_path: Path, after_crash
     missing = [c for c, n in counts.items() if n == 0]
     if after_crash == "resend":
         assert missing == []  # at-least-once: nothing lost
-        assert duplicates <= in_flight
+        assert duplicates <= 16  # at most the sends under way (the sender's concurrency)
     else:
         assert duplicates == 0  # at-most-once: nothing twice
         assert len(missing) <= in_flight
