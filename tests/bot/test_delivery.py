@@ -191,7 +191,7 @@ async def test_sender_handles_forbidden_migration_429_and_network_errors(
 
 
 class RefusesMarks:
-    """Outbox repo whose mark_sent fails `times` times: the database refuses the write after
+    """Outbox repo whose mark_sent_many fails `times` times: the database refuses the write after
     Telegram accepted a message (read-only file, full disk)."""
 
     def __init__(self, inner: object, times: int = 1) -> None:
@@ -201,28 +201,29 @@ class RefusesMarks:
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
 
-    async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
+    async def mark_sent_many(self, sent: list[tuple[int, int | None]], now: datetime) -> None:
         if self.times > 0:
             self.times -= 1
             raise ConnectionError("database gone")
-        await self._inner.mark_sent(message_id, telegram_message_id, now)  # type: ignore[attr-defined]
+        await self._inner.mark_sent_many(sent, now)  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("after_crash", ["resend", "skip"])
 async def test_a_mark_the_database_refuses_is_kept_and_no_round_resends_it(
-    tg: FakeTelegram, sqlite_repos: Repositories
+    tg: FakeTelegram, sqlite_repos: Repositories, after_crash: str
 ) -> None:
     """Accepted by Telegram, not yet marked: the row stays in flight (no other round or sender
     takes it) and the mark, with Telegram's message id, is retried until the database takes it."""
     await enqueue(sqlite_repos, [31, 32, 33])
     refusing = replace(sqlite_repos, outbox=RefusesMarks(sqlite_repos.outbox, times=2))  # type: ignore[arg-type]
     bot = await make_bot(tg)
-    sender = Sender(bot, refusing, concurrency=1)
+    sender = Sender(bot, refusing, concurrency=1, after_crash=after_crash)
     assert await sender.drain_once() == 3  # the first is sent, its mark refused: nothing more starts
     assert sender.pending_writes == 1
     assert sender.fault.fault is not None
     assert [s.chat_id for s in tg.sent] == [31]
     assert await sqlite_repos.outbox.count_pending() == 3
-    assert await sqlite_repos.outbox.count_in_flight() == 1
+    assert await sqlite_repos.outbox.count_in_flight() == (1 if after_crash == "skip" else 0)
     assert await Sender(bot, sqlite_repos).drain_once() == 2  # the row in flight is not handed out
     assert await sender.drain_once() == 0  # the database still refuses: nothing new starts
     assert await sender.drain_once() == 0  # it takes the mark now
