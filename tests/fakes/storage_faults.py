@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-import pymysql
+import aiomysql
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -64,4 +64,4 @@ class StorageFaults:
         if conn.dialect.name == "sqlite":
             raise sqlite3.OperationalError(_SQLITE[self.mode])
         code, text = _MYSQL[self.mode]
-        raise pymysql.err.OperationalError(code, text)
+        raise aiomysql.OperationalError(code, text)
