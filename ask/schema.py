@@ -38,6 +38,18 @@ TABLES: dict[str, tuple[str, ...]] = {
         "kind",
         "published",
     ),
+    "investor_flows": (
+        "symbol",
+        "day",
+        "close",
+        "individual_qty",
+        "foreign_qty",
+        "institution_qty",
+        "individual_value",
+        "foreign_value",
+        "institution_value",
+    ),
+    "etf_holdings": ("etf", "day", "code", "name", "weight", "value"),
 }
 
 # Columns that exist but are not for questions (a query naming one is refused, aliases included).
@@ -47,6 +59,8 @@ HIDDEN: dict[str, tuple[str, ...]] = {
     "signal_events": ("values", "created_at"),
     "ratings": ("id", "excluded", "params", "run_at"),
     "news_items": ("url", "url_hash", "guid", "guid_hash", "fingerprint", "created_at"),
+    "investor_flows": ("source",),
+    "etf_holdings": (),
 }
 
 DDL = """\
@@ -66,4 +80,11 @@ CREATE TABLE news_items (id INTEGER PRIMARY KEY, title TEXT, source VARCHAR(64),
   language VARCHAR(8), symbols TEXT, industries TEXT, kind VARCHAR(32), published DATETIME);
   -- symbols and industries: lists stored as text with commas around each item: ",a,b,"
   -- (find one with LIKE '%,energy,%')
+CREATE TABLE investor_flows (symbol VARCHAR(32), day DATE, close NUMERIC, individual_qty NUMERIC,
+  foreign_qty NUMERIC, institution_qty NUMERIC, individual_value NUMERIC, foreign_value NUMERIC,
+  institution_value NUMERIC, PRIMARY KEY (symbol, day));
+  -- Korean stocks' daily net buying (buys minus sells) by investor group: shares and KRW
+CREATE TABLE etf_holdings (etf VARCHAR(32), day DATE, code VARCHAR(32), name VARCHAR(128),
+  weight NUMERIC, value NUMERIC, PRIMARY KEY (etf, day, code));
+  -- one snapshot of a Korean ETF's portfolio a day; weight in % of the fund, value in KRW
 """

@@ -1,6 +1,6 @@
 """Bot benchmarks through the real python-telegram-bot stack and the fake Bot API server (~1 minute).
 
-    .venv/bin/python bench/bot.py [--price-requests 200] [--deliveries 600]
+    .venv/bin/python bench/bot.py [--price-requests 200] [--deliveries 600] [--faults]
 
 (a) /price latency: an update pushed into the fake server's long poll -> the bot's sendMessage reply
     accepted by the server (p50, p99), quote answered from a warm in-memory cache, chats in SQLite.
@@ -9,6 +9,8 @@
 (b) sustained alert delivery: N alerts to N chats drained from the SQLite outbox by the Sender
     against the fake server enforcing Telegram's 30 messages/s (1/s per chat). Goal: >= 95% of the
     limit with zero 429s.
+--faults: (c) only, under injected per-chat 429s, 403s, 5xx and a read-only database, against the
+    same-run no-fault rate (bench/bot_faults.py).
 """
 
 from __future__ import annotations
@@ -127,10 +129,16 @@ async def main() -> None:
     )
     parser.add_argument("--price-requests", type=int, default=200)
     parser.add_argument("--deliveries", type=int, default=600)
+    parser.add_argument("--faults", action="store_true", help="delivery under injected faults only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(f"sqlite+aiosqlite:///{tmp}/bench.db", migrate=True)
         try:
+            if args.faults:
+                from bot_faults import faults_bench
+
+                await faults_bench(db, args.deliveries)
+                return
             await price_latency(db, args.price_requests)
             await delivery_rate(db, args.deliveries)
         finally:

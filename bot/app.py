@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
@@ -31,6 +29,7 @@ from bot.handlers import BotApp, BotContext, BotData, make_env
 from bot.ratelimit import ChatRateLimiter, CommandLimiter
 from bot.services import BotServices
 from core.errors import ConfigError
+from core.instance import instance_id
 from core.settings import Settings
 from core.timeutil import Clock
 
@@ -101,8 +100,14 @@ def build_application(
     async def post_init(app: BotApp) -> None:
         await set_menu(app)
         if run_sender:
-            options = {"lease_owner": f"{socket.gethostname()}:{os.getpid()}", **(sender_options or {})}
+            options: dict[str, Any] = {
+                "lease_owner": instance_id(settings.instance_id, settings.data_dir, settings.role),
+                "lease_ttl_s": settings.sender_lease_ttl_s,
+                "after_crash": settings.after_crash,
+                **(sender_options or {}),
+            }
             sender = Sender(app.bot, services.repos, clock=clock, **options)
+            app.bot_data.sender = sender
             stop_sender.clear()
             app.bot_data.tasks.append(asyncio.create_task(sender.run(stop_sender), name="outbox-sender"))
         if on_startup is not None:
@@ -144,20 +149,26 @@ def build_application(
 def add_handlers(app: BotApp) -> None:
     """Register every handler (the gate in group -1, the rest in group 0)."""
     app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
+    new = filters.UpdateType.MESSAGE  # edits never run commands (bot.auth); the gate drops them too
     for name in COMMANDS:
-        app.add_handler(CommandHandler(name, handlers.HANDLERS[name]))
+        app.add_handler(CommandHandler(name, handlers.HANDLERS[name], filters=new))
     app.add_handler(
         MessageHandler(
-            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.Regex(r"\$[A-Za-z0-9]"),
+            new
+            & filters.ChatType.PRIVATE
+            & filters.TEXT
+            & ~filters.COMMAND
+            & filters.Regex(r"\$[A-Za-z0-9]"),
             handlers.on_dollar,
         )
     )
-    app.add_handler(CommandHandler("flows", flows.on_flows))  # issue 22 (bot/flows.py)
-    app.add_handler(MessageHandler(filters.COMMAND, handlers.on_unknown))
+    app.add_handler(CommandHandler("flows", flows.on_flows, filters=new))  # issue 22 (bot/flows.py)
+    app.add_handler(MessageHandler(new & filters.COMMAND, handlers.on_unknown))
     app.add_handler(  # issue 23: other plain text in private chats is a question
-        MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.on_question)
+        MessageHandler(new & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.on_question)
     )
     app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|wm|m|ns|na)\|"))
+    app.add_handler(CallbackQueryHandler(handlers.on_stale_callback))  # every button gets an answer
     app.add_handler(ChatMemberHandler(handlers.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(handlers.on_error)
 

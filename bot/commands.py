@@ -140,10 +140,19 @@ async def price_of(env: Env, req: Request, raw: str) -> Reply:
     return views.render_price(req.lang, inst, quote, age)
 
 
+async def bounded_price(env: Env, req: Request, raw: str) -> Reply:
+    """`price_of`, or "unavailable" after `lookup_timeout_s` (a slow source must not hold the reply)."""
+    try:
+        return await asyncio.wait_for(price_of(env, req, raw), env.settings.lookup_timeout_s)
+    except TimeoutError:
+        logger.warning("lookup of %s took over %.1f s", raw[:MAX_ARG], env.settings.lookup_timeout_s)
+        return Reply(t(req.lang, "quote_unavailable", symbol=esc(raw, MAX_ARG)))
+
+
 async def cmd_dollar(env: Env, req: Request) -> Reply:
-    """`$FCO2.DE` inside a private message: prices of up to three symbols."""
+    """`$FCO2.DE` inside a private message: prices of up to three symbols, looked up concurrently."""
     found = list(dict.fromkeys(DOLLAR_RE.findall(req.text)))[:3]
-    replies = [await price_of(env, req, sym) for sym in found]
+    replies = await asyncio.gather(*(bounded_price(env, req, sym) for sym in found))
     return Reply(views.fit("\n\n".join(r.text for r in replies).split("\n")))
 
 

@@ -19,7 +19,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
-from bot import asking, commands, views
+from bot import asking, auth, commands, views
 from bot.commands import Command, Env, Request
 from bot.dispatch import COMMANDS, split_command
 from bot.i18n import language_for, t
@@ -27,6 +27,7 @@ from bot.ratelimit import CommandLimiter
 from bot.services import BotServices
 from bot.views import MAX_CAPTION, Reply
 from core.settings import Settings
+from core.storage_faults import StorageFault, classify
 from core.timeutil import Clock, SystemClock
 from core.types import Chat, ChatKind, Language, SignalType
 
@@ -42,6 +43,7 @@ class BotData:
     env: Env | None = None
     limiter: CommandLimiter | None = None
     tasks: list[Any] = field(default_factory=list)
+    sender: Any = None  # the outbox Sender while it runs (its storage fault shows in /status)
 
 
 class BotContext(CallbackContext[ExtBot[int], dict[Any, Any], dict[Any, Any], BotData]):
@@ -83,7 +85,7 @@ async def ensure_chat(update: Update, context: BotContext) -> Chat:
     assert tg is not None
     repos = context.services.repos
     chat = await repos.chats.get_chat(tg.id)
-    title = tg.title or tg.full_name or tg.username or ""
+    title = auth.clean_text(tg.title or tg.full_name or tg.username or "")
     if chat is None:
         user = update.effective_user
         lang = language_for(user.language_code if user else None, context.settings.default_language)
@@ -121,8 +123,7 @@ def _lang(stored: Chat | None, update: Update, context: BotContext) -> Language:
 
 
 def is_admin(update: Update, context: BotContext) -> bool:
-    user = update.effective_user
-    return user is not None and user.id in context.settings.admin_ids
+    return auth.sender_is_admin(update, context.settings.admin_ids)
 
 
 def markup(buttons: views.Buttons) -> InlineKeyboardMarkup | None:
@@ -150,28 +151,61 @@ async def send_reply(update: Update, reply: Reply) -> None:
 
 
 async def gate(update: Update, context: BotContext) -> None:
-    """Group -1: ignore channels, rate-limit commands per chat, refuse admin commands to others."""
-    if update.channel_post or update.edited_channel_post:
+    """Group -1, every update kind: the policy of `bot.auth` (edits and channel posts ignored, one
+    per-chat limit for commands, lookups and buttons, admin commands only from admins)."""
+    if auth.is_edit(update) or auth.is_channel_post(update):
         raise ApplicationHandlerStop
-    chat, msg = update.effective_chat, update.message
+    if update.callback_query is not None:
+        await _gate_callback(update, context, update.callback_query)
+        return
+    chat = update.effective_chat
     if chat is None or (chat.type == ChatType.CHANNEL and update.my_chat_member is None):
         raise ApplicationHandlerStop
-    if msg is None or not msg.text:
+    incoming = auth.read_incoming(update.message, private=chat.type == ChatType.PRIVATE)
+    if incoming is None:
         return
-    parsed = split_command(msg.text)
-    if parsed is None and not (chat.type == ChatType.PRIVATE and "$" in msg.text):
-        return
-    limiter = context.bot_data.limiter
-    if limiter is not None and not limiter.allow(chat.id):
-        logger.info("chat %s is over the command rate limit", chat.id)
-        if limiter.warn_once(chat.id):
-            stored = await context.services.repos.chats.get_chat(chat.id)
-            await send_reply(update, Reply(t(_lang(stored, update, context), "rate_limited")))
+    if incoming.target is not None and incoming.target != (context.bot.username or "").lower():
+        raise ApplicationHandlerStop  # `/cmd@otherbot`: for another bot
+    if incoming.from_caption:
+        raise ApplicationHandlerStop  # captions never run commands
+    if not await _within_limit(update, context, chat.id):
         raise ApplicationHandlerStop
-    spec = COMMANDS.get(parsed[0]) if parsed is not None else None
-    if spec is not None and spec.admin and not is_admin(update, context):
-        stored = await context.services.repos.chats.get_chat(chat.id)
-        await send_reply(update, Reply(t(_lang(stored, update, context), "not_admin")))
+    if incoming.admin and not auth.sender_is_admin(update, context.settings.admin_ids):
+        logger.warning(
+            "admin command /%s refused to user %s in chat %s", incoming.name, _user_id(update), chat.id
+        )
+        await send_reply(update, Reply(t(_lang(None, update, context), "not_admin")))
+        raise ApplicationHandlerStop
+
+
+def _user_id(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None
+
+
+async def _within_limit(update: Update, context: BotContext, chat_id: int) -> bool:
+    """The per-chat command limit; the first refusal in a row is told (a reply or a button notice)."""
+    limiter = context.bot_data.limiter
+    if limiter is None or limiter.allow(chat_id):
+        return True
+    logger.info("chat %s is over the command rate limit", chat_id)
+    if limiter.warn_once(chat_id):
+        text = t(_lang(None, update, context), "rate_limited")
+        if update.callback_query is not None:
+            await update.callback_query.answer(views.to_plain(text)[:190])
+        else:
+            await send_reply(update, Reply(text))
+    elif update.callback_query is not None:
+        await update.callback_query.answer()
+    return False
+
+
+async def _gate_callback(update: Update, context: BotContext, query: CallbackQuery) -> None:
+    """Buttons: always answered. Inline-mode buttons (no chat) are not ours: a short notice."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.CHANNEL:
+        await query.answer(views.to_plain(t(_lang(None, update, context), "stale_button"))[:190])
+        raise ApplicationHandlerStop
+    if not await _within_limit(update, context, chat.id):
         raise ApplicationHandlerStop
 
 
@@ -182,7 +216,7 @@ async def run_command(update: Update, context: BotContext, name: str) -> None:
         return
     spec = COMMANDS[name]
     chat = await ensure_chat(update, context)
-    parsed = split_command(msg.text or "")
+    parsed = split_command(auth.message_text(msg))
     args, rest = (parsed[1], parsed[2]) if parsed else ((), "")
     user = update.effective_user
     req = Request(
@@ -308,7 +342,8 @@ async def on_dollar(update: Update, context: BotContext) -> None:
     if msg is None or not msg.text:
         return
     chat = await ensure_chat(update, context)
-    await send_reply(update, await commands.cmd_dollar(context.env, Request(chat, text=msg.text)))
+    req = Request(chat, text=auth.message_text(msg))
+    await send_reply(update, await commands.cmd_dollar(context.env, req))
 
 
 async def on_unknown(update: Update, context: BotContext) -> None:
@@ -341,8 +376,8 @@ async def on_callback(update: Update, context: BotContext) -> None:
         reply = await commands.mute(context.env, req, parts[1], SignalType(parts[2]))
     elif len(parts) == 2 and parts[0] in ("ns", "na") and parts[1] in ("on", "off"):
         reply = await commands.set_news_alerts(context.env, req, parts[1] == "on")
-    if reply is None:
-        await query.answer()
+    if reply is None:  # data we never sent (stale or malformed): a short notice stops the spinner
+        await query.answer(views.to_plain(t(chat.language, "stale_button"))[:190])
         return
     await query.answer(views.to_plain(reply.text)[:190])
     if parts[0] in ("wu", "wm"):
@@ -356,6 +391,13 @@ async def on_callback(update: Update, context: BotContext) -> None:
         await query.edit_message_text(
             shown.text, parse_mode=ParseMode.HTML, reply_markup=markup(shown.buttons)
         )
+
+
+async def on_stale_callback(update: Update, context: BotContext) -> None:
+    """Any other button data (old keyboards, malformed data): answered with a short notice."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(views.to_plain(t(_lang(None, update, context), "stale_button"))[:190])
 
 
 async def on_my_chat_member(update: Update, context: BotContext) -> None:
@@ -376,18 +418,28 @@ async def on_my_chat_member(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log every handler error with its traceback; tell the user something went wrong, nothing more."""
-    logger.error("handler failed for update %s", getattr(update, "update_id", None), exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_message is None or context.bot_data.env is None:
+    """Log every handler error; tell the user something went wrong (or, when the database cannot
+    take writes right now, to try again shortly), nothing more. A pressed button is answered."""
+    error = context.error
+    fault = classify(error) if error is not None else None
+    if fault is not None and fault is not StorageFault.ERROR:
+        logger.warning("update %s: storage fault %s", getattr(update, "update_id", None), fault.value)
+    else:
+        logger.error("handler failed for update %s", getattr(update, "update_id", None), exc_info=error)
+    if not isinstance(update, Update) or context.bot_data.env is None:
         return
-    if update.effective_chat is None or update.effective_chat.type == ChatType.CHANNEL:
-        return
+    key = "error" if fault is None else "try_again_shortly"
+    text = t(_lang(None, update, context), key)
     try:
-        stored = await context.services.repos.chats.get_chat(update.effective_chat.id)
-        lang = _lang(stored, update, context)
-        await update.effective_message.reply_text(t(lang, "error"))
+        if update.callback_query is not None:
+            await update.callback_query.answer(views.to_plain(text)[:190])
+            return
+        chat = update.effective_chat
+        if update.effective_message is None or chat is None or chat.type == ChatType.CHANNEL:
+            return
+        await update.effective_message.reply_text(text)
     except Exception:
-        logger.warning("could not tell chat %s about the error", update.effective_chat.id, exc_info=True)
+        logger.warning("could not tell update %s about the error", getattr(update, "update_id", None))
 
 
 __all__ = ["HANDLERS", "BotApp", "BotContext", "BotData", "Command"]

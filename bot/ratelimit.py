@@ -97,11 +97,16 @@ class SlidingWindow:
                 break
             await asyncio.sleep(self._expiry[0] - now if self._expiry else 0.002)
         self._inflight += 1
+        counted = True
         try:
             yield
+        except RetryAfter:
+            counted = False  # refused: Telegram sent nothing, so the slot is not spent
+            raise
         finally:
             self._inflight -= 1
-            self._expiry.append(time.monotonic() + self.period)
+            if counted:
+                self._expiry.append(time.monotonic() + self.period)
 
 
 class ChatRateLimiter(BaseRateLimiter[int]):

@@ -154,12 +154,34 @@ class OutboxRepo(Protocol):
         """Insert messages; a `dedup_key` already present is skipped. Returns the number inserted."""
         ...
 
-    async def claim_pending(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-        """Pending messages whose not_before has passed, oldest first."""
+    async def claim_pending(
+        self, now: datetime, limit: int = 100, *, owner: str | None = None
+    ) -> list[OutboxMessage]:
+        """Pending messages whose not_before has passed and that no sender has in flight, oldest
+        first. With `owner`, claimed for it in the same transaction (in flight until marked)."""
         ...
 
+    async def recover_claims(
+        self,
+        *,
+        keep: str,
+        claimed_before: datetime | None = None,
+        owner_prefix: str | None = None,
+        resend: bool = True,
+    ) -> int:
+        """Rows in flight for a sender other than `keep` that is gone: pending again (`resend`) or
+        skipped. Returns how many."""
+        ...
+
+    async def count_in_flight(self) -> int: ...
+
     async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None: ...
-    async def mark_retry(self, message_id: int, error: str, not_before: datetime) -> None: ...
+    async def mark_retry(
+        self, message_id: int, error: str, not_before: datetime, *, count: bool = True
+    ) -> None: ...
+    async def mark_sending(self, message_ids: Sequence[int], now: datetime) -> None: ...
+    async def mark_sent_many(self, sent: Sequence[tuple[int, int | None]], now: datetime) -> None: ...
+    async def release(self, message_ids: Sequence[int]) -> None: ...
     async def mark_failed(self, message_id: int, error: str, *, skipped: bool = False) -> None: ...
     async def skip_chat(self, chat_id: int, reason: str) -> int:
         """Mark every pending message of a chat skipped (the chat blocked the bot)."""
@@ -204,6 +226,10 @@ class StateRepo(Protocol):
     async def put_state(self, key: str, value: bytes) -> None: ...
     async def try_lease(self, name: str, owner: str, now: datetime, ttl_s: float) -> bool:
         """Take or renew the lease `name` for `owner` if free, expired or already ours."""
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> bool:
+        """Give up `name` if `owner` holds it (clean shutdown): another process may take it at once."""
         ...
 
 

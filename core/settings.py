@@ -158,6 +158,12 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     data_dir: Path = Path("var")
 
+    # --- issue 28: delivery under faults ------------------------------------------------------------
+    instance_id: str | None = Field(default=None, max_length=60)  # default: data_dir/instance_id
+    sender_lease_ttl_s: float = Field(default=60.0, gt=0)  # the outbox sender's lease (one sender drains)
+    after_crash: Literal["resend", "skip"] = "resend"  # rows in flight at a crash: at-least/at-most once
+    lookup_timeout_s: float = Field(default=8.0, gt=0)  # a $SYMBOL lookup answers "unavailable" after this
+
     # --- issue 19: the Market Data API ----------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

@@ -7,6 +7,7 @@ from typing import Any
 
 import psutil
 
+from core import storage_faults
 from core.errors import DatabaseUnavailableError
 from core.settings import Settings
 from core.timeutil import utcnow
@@ -47,8 +48,9 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
         if await db.revision() is None:
             report["database"] = {"url": url, "ok": False, "error": NEW_DATABASE}
             return report
-        report["database"] = {"url": url, "ok": True, "dialect": db.dialect}
         repos = db.repos
+        storage = await storage_faults.write_probe(repos.state)  # disk_full / read_only show on a write
+        report["database"] = {"url": url, "ok": storage == "ok", "dialect": db.dialect, "storage": storage}
         report["sources"] = [
             {
                 "source": h.source,

@@ -19,6 +19,7 @@ from api import ApiServices, create_app
 from api.jobs import BacktestJobs
 from api.services import Limits
 from backtest import run_backtest
+from core import storage_faults
 from core.errors import FinsignalError
 from core.settings import Settings, load_settings
 from core.timeutil import ensure_utc
@@ -75,11 +76,15 @@ class StoredReadiness:
     async def check(self) -> Mapping[str, Any]:
         try:
             await self._app.db.ping()
-            database = "ok"
+            # a read-only or full database still answers reads: a tiny write names the condition
+            database = await storage_faults.write_probe(self._app.repos.state)
         except FinsignalError:
             database = "unreachable"
         sources = {h.source: h.breaker for h in self._app.market.health()}
-        return {"database": database, "sources": sources}
+        report: dict[str, Any] = {"database": database, "sources": sources}
+        if faults := storage_faults.current():
+            report["storage_faults"] = faults
+        return report
 
 
 class CachedResolver:

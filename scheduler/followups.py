@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def run_once(rt: Runtime, job_id: str, kind: JobKind, symbols: list[str], delay: timedelta) -> datetime:
+def run_once(
+    rt: Runtime, job_id: str, kind: JobKind, symbols: list[str] | None, delay: timedelta
+) -> datetime:
     """Schedule one run of `job_id` for `symbols` after `delay` (replacing a pending one)."""
     assert rt._scheduler is not None
     when = datetime.now(UTC) + delay  # scheduler time
@@ -32,6 +34,31 @@ def run_once(rt: Runtime, job_id: str, kind: JobKind, symbols: list[str], delay:
         misfire_grace_time=rt.settings.misfire_grace_s,
     )
     return when
+
+
+LEASE_RETRIES = 20  # in a row, per job, then the job waits for its next regular run
+
+
+def retry_when_free(rt: Runtime, job: JobDef, job_id: str, symbols: list[str] | None) -> None:
+    """A run skipped for a lease held elsewhere (or a storage fault) is tried again shortly: the
+    holder releases the lease when its run ends, so the next try normally runs."""
+    if rt._scheduler is None or not rt._accepting:
+        return
+    key = job_id.split(":")[0]
+    n = rt._lease_retries.get(key, 0)
+    if n >= LEASE_RETRIES:
+        rt._lease_retries.pop(key, None)
+        logger.warning("job %s: still no lease after %d tries; left to its next regular run", key, n)
+        return
+    rt._lease_retries[key] = n + 1
+    delay = timedelta(seconds=min(30.0, max(1.0, rt.settings.lease_ttl_s / 10)))
+    retry_id = job_id if job_id.endswith(":lease") else f"{job_id}:lease"
+    when = run_once(rt, retry_id, job.kind, symbols, delay)
+    logger.info("job %s: tried again at %s", job_id, when.isoformat())
+
+
+def lease_taken(rt: Runtime, job_id: str) -> None:
+    rt._lease_retries.pop(job_id.split(":")[0], None)
 
 
 def schedule_retry(rt: Runtime, job: JobDef, failed: list[str]) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from core import storage_faults
 from core.types import JobRun, SourceHealth
 
 if TYPE_CHECKING:
@@ -129,7 +130,17 @@ async def health_report(rt: Runtime) -> dict[str, Any]:
     except Exception:
         logger.exception("outbox depth unavailable")
         report["outbox_pending"] = None
+    report.update(await storage_report(rt.repos.state))
     return report
+
+
+async def storage_report(state: Any) -> dict[str, Any]:
+    """{'storage': 'ok' | disk_full | read_only | unavailable | error} from a write probe, and the
+    faults this process's components are in ('storage_faults', only when there are any)."""
+    out: dict[str, Any] = {"storage": await storage_faults.write_probe(state)}
+    if faults := storage_faults.current():
+        out["storage_faults"] = faults
+    return out
 
 
 def prometheus_text(report: dict[str, Any]) -> str:
@@ -141,6 +152,14 @@ def prometheus_text(report: dict[str, Any]) -> str:
         out.append(f"# TYPE {name} {kind}")
         out.extend(f"{name}{labels} {value:g}" for labels, value in samples)
 
+    storage = report.get("storage")
+    if storage is not None:
+        metric(
+            "finsignal_storage_fault",
+            "gauge",
+            "1 for the storage condition the database is in (disk_full, read_only, unavailable, error).",
+            [(f'{{fault="{storage}"}}', 1.0)] if storage != "ok" else [('{fault="none"}', 0.0)],
+        )
     jobs = report.get("jobs", [])
     metric(
         "finsignal_job_duration_seconds",

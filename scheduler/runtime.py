@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -15,8 +13,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.errors import ConfigError
 from core.flows import FlowsCollector
+from core.instance import instance_id
 from core.ports import Notifier, Repositories
 from core.settings import Settings
+from core.storage_faults import FaultState
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, Interval, JobRun, Market
 from scheduler import followups, health
@@ -87,7 +87,7 @@ class Runtime:
         self.history = history
         self.flows = flows
         self.clock: Clock = clock or SystemClock()
-        self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.owner_id = owner_id or instance_id(settings.instance_id, settings.data_dir, "scheduler")
         self.specs = dict(specs) if specs is not None else market_specs(settings)
         self.universe = list(universe)  # Korean stocks whose minute bars are collected besides the watched
         self.depth = depth
@@ -118,6 +118,9 @@ class Runtime:
         self._metrics: MetricsServer | None = None
         self._metrics_task: asyncio.Task[None] | None = None
         self.process = health.ProcessProbe()
+        self.storage = FaultState("scheduler")  # a storage fault met by a job, logged once per change
+        self._lease_retries: dict[str, int] = {}
+        self._held: set[str] = set()  # job leases taken by this process
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -203,6 +206,7 @@ class Runtime:
             await self.pipeline.save()
         except Exception:
             logger.exception("could not save the signal engine state at shutdown")
+        await self.release_leases()
         logger.info("scheduler stopped")
 
     @property
@@ -228,13 +232,25 @@ class Runtime:
         t0 = time.perf_counter()
         try:
             lease = f"job:{job.id}"
-            if not await self.repos.state.try_lease(lease, self.owner_id, started, self._ttl()):
+            try:
+                held = await self.repos.state.try_lease(lease, self.owner_id, started, self._ttl())
+            except Exception as exc:  # the database is down, read-only or full: this run is an error
+                fault = self.storage.failed(exc)
+                run = JobRun(job_id, started, time.perf_counter() - t0, "error", f"storage fault: {fault}")
+                self.runs[job_id] = run  # the database cannot record it
+                followups.retry_when_free(self, job, job_id, symbols)
+                return run
+            self.storage.ok()
+            if not held:
                 run = JobRun(
                     job_id, started, time.perf_counter() - t0, "skipped", "lease held by another owner"
                 )
                 self.runs[job_id] = run
-                logger.info("job %s skipped: lease held by another scheduler", job_id)
+                logger.info("job %s skipped: lease held by another scheduler (retried when it frees)", job_id)
+                followups.retry_when_free(self, job, job_id, symbols)
                 return run
+            followups.lease_taken(self, job_id)
+            self._held.add(lease)  # kept after the run (the holder keeps the job), released at stop
             keeper = asyncio.create_task(self._keep_lease(lease), name=f"lease:{lease}")
             try:
                 detail = await self._body(job, symbols)
@@ -253,6 +269,16 @@ class Runtime:
             if task is not None:
                 self._running.discard(task)
 
+    async def release_leases(self) -> None:
+        """Give up every job lease this process holds (clean shutdown): another scheduler, or this
+        one restarted, takes the jobs at once instead of after lease_ttl_s."""
+        for lease in sorted(self._held):
+            try:
+                await self.repos.state.release_lease(lease, self.owner_id)
+            except Exception as exc:
+                self.storage.failed(exc)  # it expires by itself after lease_ttl_s
+        self._held.clear()
+
     def _ttl(self) -> float:
         return self.settings.lease_ttl_s
 
@@ -265,8 +291,8 @@ class Runtime:
                 if not await self.repos.state.try_lease(lease, self.owner_id, self.clock.now(), ttl):
                     logger.warning("lease %s lost to another scheduler while the job runs", lease)
                     return
-            except Exception:
-                logger.exception("could not renew lease %s", lease)
+            except Exception as exc:
+                self.storage.failed(exc)
 
     async def _record(self, run: JobRun) -> None:
         """Persist the run, then publish it in `runs`: the last step of the job, so a reader that

@@ -135,7 +135,11 @@ class OutboxRow(Base):
     """An alert delivery: one message to one chat (chat_id is not a foreign key: channels too)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "not_before"), Index(None, "chat_id", "status"))
+    __table_args__ = (
+        Index(None, "status", "not_before"),
+        Index(None, "chat_id", "status"),
+        Index(None, "claimed_by"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     dedup_key: Mapped[str] = mapped_column(String(KEY), unique=True)
@@ -156,6 +160,9 @@ class OutboxRow(Base):
     event_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("signal_events.id", ondelete="SET NULL")
     )
+    claimed_by: Mapped[str | None] = mapped_column(String(100))  # pending + claimed = in flight
+    claimed_at: Mapped[datetime | None]
+    sending_at: Mapped[datetime | None]  # the send started: after a crash, in flight (resend or skip)
 
 
 class NewsRow(Base):

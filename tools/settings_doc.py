@@ -222,6 +222,28 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Delivery under faults (issue 28)",
+        [
+            (
+                "instance_id",
+                "stable id of this process for leases and outbox claims (default: made once, kept in DATA_DIR/instance_id); "
+                "distinct per process when processes share a data directory and a role",
+            ),
+            (
+                "sender_lease_ttl_s",
+                "outbox sender lease lifetime: another instance takes over this long after a crash",
+            ),
+            (
+                "after_crash",
+                "rows whose send had started when the process died: resend (at-least-once) | skip (at-most-once)",
+            ),
+            (
+                "lookup_timeout_s",
+                "a `$SYMBOL` lookup in a message answers 'unavailable' after this many seconds",
+            ),
+        ],
+    ),
+    (
         "Market Data API (issue 19)",
         [
             ("api_host", "address `finsignal api` listens on"),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from core.timeutil import ensure_utc, utcnow
 from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
@@ -18,6 +18,11 @@ from storage.repos.base import CHUNK, Repo, chunked
 logger = logging.getLogger(__name__)
 
 ERROR_CHARS = 1000  # last_error is cut to this
+_UNCLAIMED: dict[str, Any] = {
+    "claimed_by": None,
+    "claimed_at": None,
+    "sending_at": None,
+}  # a marked row is no longer in flight
 
 
 def _to_event(row: SignalEventRow) -> SignalEvent:
@@ -204,18 +209,134 @@ class SqlOutboxRepo(Repo):
                 inserted += max(result.rowcount, 0)
         return inserted
 
-    async def claim_pending(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
-        query = (
-            select(OutboxRow)
-            .where(
-                OutboxRow.status == str(DeliveryStatus.PENDING),
-                or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
+    async def claim_pending(
+        self, now: datetime, limit: int = 100, *, owner: str | None = None
+    ) -> list[OutboxMessage]:
+        """Pending messages whose not_before has passed and that no sender has in flight, oldest first.
+
+        With `owner`, the rows are claimed for it in the same transaction (`claimed_by`, `claimed_at`):
+        in flight, so no later round of any sender takes them until they are marked or
+        `recover_claims` finds their sender gone. The guarded UPDATE lets only one claimant win a row.
+        """
+        due = (
+            OutboxRow.status == str(DeliveryStatus.PENDING),
+            or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
+            OutboxRow.claimed_by.is_(None),
+        )
+        if owner is None:
+            query = select(OutboxRow).where(*due).order_by(OutboxRow.id).limit(limit)
+            async with self._sessions() as session:
+                return [_to_message(row) for row in await session.scalars(query)]
+        async with self._sessions.begin() as session:
+            ids = list(
+                await session.scalars(select(OutboxRow.id).where(*due).order_by(OutboxRow.id).limit(limit))
             )
-            .order_by(OutboxRow.id)
-            .limit(limit)
+            if not ids:
+                return []
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids), *due)
+                .values(claimed_by=owner, claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            query = select(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.claimed_by == owner)
+            return [_to_message(row) for row in await session.scalars(query.order_by(OutboxRow.id))]
+
+    async def mark_sending(self, message_ids: Sequence[int], now: datetime) -> None:
+        """The sends of these claimed rows start now: from here on, a crash leaves them in flight."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(message_ids)))
+                .values(sending_at=now)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, int | None]], now: datetime) -> None:
+        """`mark_sent` for several rows in one transaction and one executemany: (outbox id,
+        Telegram message id) each."""
+        if not sent:
+            return
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id == bindparam("row_id"))
+            .values(
+                status=str(DeliveryStatus.SENT),
+                sent_at=now,
+                message_id=bindparam("telegram_id"),
+                attempts=OutboxRow.attempts + 1,
+                last_error="",
+                **_UNCLAIMED,
+            )
+        )
+        params = [{"row_id": row_id, "telegram_id": telegram_id} for row_id, telegram_id in sent]
+        async with self._sessions.begin() as session:
+            conn = await session.connection()
+            await conn.execute(stmt, params)
+
+    async def release(self, message_ids: Sequence[int]) -> None:
+        """Claimed rows whose send never started: back to everyone, unchanged."""
+        async with self._sessions.begin() as session:
+            for part in chunked(list(message_ids), CHUNK):
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(part), OutboxRow.sending_at.is_(None))
+                    .values(**_UNCLAIMED)
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def recover_claims(
+        self,
+        *,
+        keep: str,
+        claimed_before: datetime | None = None,
+        owner_prefix: str | None = None,
+        resend: bool = True,
+    ) -> int:
+        """Rows left claimed by a sender that is gone (anyone but `keep`; optionally only claimed
+        before `claimed_before`, or by owners starting with `owner_prefix`).
+
+        Claimed rows whose send never started go back to pending unchanged. Rows whose send had
+        started (`sending_at`) are in flight, and Telegram may have shown them: with `resend` they
+        are pending again (at-least-once), else SKIPPED (at-most-once). Returns the in-flight count.
+        """
+        where = [
+            OutboxRow.status == str(DeliveryStatus.PENDING),
+            OutboxRow.claimed_by.is_not(None),
+            OutboxRow.claimed_by != keep,
+        ]
+        if claimed_before is not None:
+            where.append(OutboxRow.claimed_at <= claimed_before)
+        if owner_prefix is not None:
+            where.append(OutboxRow.claimed_by.startswith(owner_prefix, autoescape=True))
+        in_flight: dict[str, Any] = dict(_UNCLAIMED)
+        if not resend:
+            in_flight.update(
+                status=str(DeliveryStatus.SKIPPED),
+                last_error="in flight when its sender stopped: not resent (at-most-once)",
+            )
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(*where, OutboxRow.sending_at.is_(None))
+                .values(**_UNCLAIMED)
+                .execution_options(synchronize_session=False)
+            )
+            result = await session.execute(
+                update(OutboxRow)
+                .where(*where, OutboxRow.sending_at.is_not(None))
+                .values(**in_flight)
+                .execution_options(synchronize_session=False)
+            )
+            return max(getattr(result, "rowcount", 0), 0)
+
+    async def count_in_flight(self) -> int:
+        """Pending rows whose send has started and whose outcome is not stored yet."""
+        query = select(func.count()).where(
+            OutboxRow.status == str(DeliveryStatus.PENDING), OutboxRow.sending_at.is_not(None)
         )
         async with self._sessions() as session:
-            return [_to_message(row) for row in await session.scalars(query)]
+            return int(await session.scalar(query) or 0)
 
     async def _update(self, row_id: int, /, **values: Any) -> int:
         async with self._sessions.begin() as session:
@@ -235,26 +356,35 @@ class SqlOutboxRepo(Repo):
             message_id=telegram_message_id,
             attempts=OutboxRow.attempts + 1,
             last_error="",
+            **_UNCLAIMED,
         )
 
-    async def mark_retry(self, message_id: int, error: str, not_before: datetime) -> None:
+    async def mark_retry(
+        self, message_id: int, error: str, not_before: datetime, *, count: bool = True
+    ) -> None:
+        """Pending again from `not_before`; `count=False` for a wait that was no failed attempt
+        (a flood wait, a round's deadline)."""
         await self._update(
             message_id,
-            attempts=OutboxRow.attempts + 1,
+            attempts=OutboxRow.attempts + (1 if count else 0),
             last_error=error[:ERROR_CHARS],
             not_before=not_before,
+            **_UNCLAIMED,
         )
 
     async def mark_failed(self, message_id: int, error: str, *, skipped: bool = False) -> None:
         """FAILED counts the attempt that failed; SKIPPED (nothing was sent) does not."""
         if skipped:
-            await self._update(message_id, status=str(DeliveryStatus.SKIPPED), last_error=error[:ERROR_CHARS])
+            await self._update(
+                message_id, status=str(DeliveryStatus.SKIPPED), last_error=error[:ERROR_CHARS], **_UNCLAIMED
+            )
         else:
             await self._update(
                 message_id,
                 status=str(DeliveryStatus.FAILED),
                 attempts=OutboxRow.attempts + 1,
                 last_error=error[:ERROR_CHARS],
+                **_UNCLAIMED,
             )
 
     async def skip_chat(self, chat_id: int, reason: str) -> int:
@@ -262,7 +392,7 @@ class SqlOutboxRepo(Repo):
             result = await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.chat_id == chat_id, OutboxRow.status == str(DeliveryStatus.PENDING))
-                .values(status=str(DeliveryStatus.SKIPPED), last_error=reason[:ERROR_CHARS])
+                .values(status=str(DeliveryStatus.SKIPPED), last_error=reason[:ERROR_CHARS], **_UNCLAIMED)
                 .execution_options(synchronize_session=False)
             )
             return max(getattr(result, "rowcount", 0), 0)

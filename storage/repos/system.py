@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -50,6 +50,14 @@ class SqlStateRepo(Repo):
                 logger.debug("lease %s: retrying after MySQL error %s", name, code)
                 await asyncio.sleep(0.01 * (attempt + 1))
         return False  # pragma: no cover - the loop returns or raises
+
+    async def release_lease(self, name: str, owner: str) -> bool:
+        """Give up `name` if `owner` holds it: the row is deleted, so anyone may take it at once."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.owner == owner)
+            )
+            return getattr(result, "rowcount", 0) == 1
 
     async def _lease_sqlite(self, name: str, owner: str, now: datetime, expires: datetime) -> bool:
         table = table_of(LeaseRow)

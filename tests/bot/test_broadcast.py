@@ -9,6 +9,7 @@ minute. `bench/bot.py` measures delivery against the real 30/s.
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,10 +22,10 @@ from telegram.ext import ExtBot
 from bot.delivery import OutboxNotifier, Sender
 from bot.ratelimit import ChatRateLimiter
 from core.ports import Repositories
-from core.types import Chat, ChatKind, Interval, SignalEvent, SignalType, Watch
+from core.types import Chat, ChatKind, Interval, OutboxMessage, SignalEvent, SignalType, Watch
 from storage import Database
 from tests.bot.fakes import INSTRUMENTS
-from tests.fakes.fake_telegram import FakeTelegram
+from tests.fakes.fake_telegram import FakeTelegram, Sent
 
 OVERALL = 300
 pytestmark = pytest.mark.slow
@@ -136,6 +137,9 @@ async def test_sender_killed_mid_broadcast_resumes_exactly_once(repos: Repositor
         assert 300 <= sent_before < N
         assert await repos.outbox.count_pending() == N - sent_before  # every accepted send was marked
 
+        # a restarted process's limiter starts empty: a real restart takes longer than the server's
+        # 1 s window (within it, up to 4 refusals in a row before the sender pauses every chat)
+        await asyncio.sleep(1.0)
         bot = await new_bot(tg)  # the restart
         await drain(Sender(bot, repos, idle_s=0.05), repos)
         await bot.shutdown()
@@ -168,3 +172,46 @@ async def test_two_senders_with_a_lease_never_double_send(repos: Repositories) -
     assert second.sent > 0
     assert sorted(s.chat_id for s in tg.sent) == IDS
     assert tg.violations == []
+
+
+@pytest.mark.parametrize(("fault", "after_crash"), [("read_only", "resend"), ("disk_full", "skip")])
+async def test_database_refusing_writes_mid_broadcast_loses_and_repeats_nothing(
+    db: Database, fault: str, after_crash: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The database turns read-only (or full) after 40 of 200 sends and comes back 1.5 s later:
+    every chat gets its message exactly once, the fault is logged once, delivery resumes by itself."""
+    from tests.fakes.storage_faults import StorageFaults
+
+    repos = db.repos
+    ids = IDS[:200]
+    await repos.outbox.enqueue([OutboxMessage(c, f"b:{c}", f"hello {c}", kind="broadcast") for c in ids])
+    faults = StorageFaults(db)
+    loop = asyncio.get_running_loop()
+
+    def on_sent(sent: Sent) -> None:
+        if len(tg.sent) == 40:
+            faults.set(fault)
+            loop.call_later(1.5, faults.clear)
+
+    async with FakeTelegram(overall_per_s=OVERALL, on_sent=on_sent) as tg:
+        bot = await new_bot(tg)
+        sender = Sender(
+            bot,
+            repos,
+            idle_s=0.05,
+            backoff_s=0.2,
+            lease_owner="solo",
+            lease_ttl_s=30,
+            after_crash=after_crash,
+        )
+        with caplog.at_level(logging.WARNING, logger="core.storage_faults"):
+            await drain(sender, repos)
+        await bot.shutdown()
+    assert faults.refused > 0
+    counts = {cid: len(tg.sent_to(cid)) for cid in ids}
+    assert sorted(set(counts.values())) == [1], {c: n for c, n in counts.items() if n != 1}
+    assert await repos.outbox.count_in_flight() == 0
+    assert sender.fault.fault is None
+    logged = [r.getMessage() for r in caplog.records if r.name == "core.storage_faults"]
+    assert len(logged) == 2, logged  # once when it started, once when it cleared
+    assert fault in logged[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -171,7 +172,7 @@ async def test_sender_handles_forbidden_migration_429_and_network_errors(
     assert chat21 is not None
     assert not chat21.active
     assert len(tg.calls("sendMessage")) >= 5
-    assert sorted(s.chat_id for s in tg.sent) == [-1000023, -1000023, 22]  # 22 once, after its 429
+    assert sorted(s.chat_id for s in tg.sent) == [-1000023, -1000023]  # 22 waits out its 429
     assert len([r for r in tg.calls("sendMessage") if r.params["chat_id"] == "-23"]) == 1  # migrated once
     assert sum(1 for r in tg.calls("sendMessage") if r.status == 429) == 1
     migrated = await repos.chats.get_chat(-1000023)
@@ -180,42 +181,55 @@ async def test_sender_handles_forbidden_migration_429_and_network_errors(
     assert tg.sent_to(24) == []  # the dropped connection: retried later, not lost
     assert await repos.outbox.claim_pending(clock.now()) == []
     clock.current += timedelta(seconds=3)
-    assert await sender.drain_once() == 1
+    await asyncio.sleep(1.2)  # the in-memory flood wait of chat 22 (retry_after 1)
+    assert await sender.drain_once() == 2
     assert len(tg.sent_to(24)) == 1
+    assert len(tg.sent_to(22)) == 1
     assert await repos.outbox.count_pending() == 0
     assert tg.violations == []
     await bot.shutdown()
 
 
-class CrashAfterSend:
-    """Outbox repo whose mark_sent fails once: the process 'dies' after Telegram accepted a message."""
+class RefusesMarks:
+    """Outbox repo whose mark_sent_many fails `times` times: the database refuses the write after
+    Telegram accepted a message (read-only file, full disk)."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: object, times: int = 1) -> None:
         self._inner = inner
-        self.crashed = False
+        self.times = times
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._inner, name)
 
-    async def mark_sent(self, message_id: int, telegram_message_id: int | None, now: datetime) -> None:
-        if not self.crashed:
-            self.crashed = True
+    async def mark_sent_many(self, sent: list[tuple[int, int | None]], now: datetime) -> None:
+        if self.times > 0:
+            self.times -= 1
             raise ConnectionError("database gone")
-        await self._inner.mark_sent(message_id, telegram_message_id, now)  # type: ignore[attr-defined]
+        await self._inner.mark_sent_many(sent, now)  # type: ignore[attr-defined]
 
 
-async def test_crash_between_send_and_mark_resends_that_one_message(
-    tg: FakeTelegram, sqlite_repos: Repositories
+@pytest.mark.parametrize("after_crash", ["resend", "skip"])
+async def test_a_mark_the_database_refuses_is_kept_and_no_round_resends_it(
+    tg: FakeTelegram, sqlite_repos: Repositories, after_crash: str
 ) -> None:
-    """The documented window: accepted by Telegram, not yet marked -> sent again after restart."""
+    """Accepted by Telegram, not yet marked: the row stays in flight (no other round or sender
+    takes it) and the mark, with Telegram's message id, is retried until the database takes it."""
     await enqueue(sqlite_repos, [31, 32, 33])
-    crashing = replace(sqlite_repos, outbox=CrashAfterSend(sqlite_repos.outbox))  # type: ignore[arg-type]
+    refusing = replace(sqlite_repos, outbox=RefusesMarks(sqlite_repos.outbox, times=2))  # type: ignore[arg-type]
     bot = await make_bot(tg)
-    with pytest.raises(ConnectionError):
-        await Sender(bot, crashing, concurrency=1).drain_once()
-    assert await Sender(bot, sqlite_repos).drain_once() >= 1
-    counts = sorted(len(tg.sent_to(c)) for c in (31, 32, 33))
-    assert counts == [1, 1, 2]  # exactly one duplicate: the message in the window
+    sender = Sender(bot, refusing, concurrency=1, after_crash=after_crash)
+    assert await sender.drain_once() == 3  # the first is sent, its mark refused: nothing more starts
+    assert sender.pending_writes == 1
+    assert sender.fault.fault is not None
+    assert [s.chat_id for s in tg.sent] == [31]
+    assert await sqlite_repos.outbox.count_pending() == 3
+    assert await sqlite_repos.outbox.count_in_flight() == (1 if after_crash == "skip" else 0)
+    assert await Sender(bot, sqlite_repos).drain_once() == 2  # the row in flight is not handed out
+    assert await sender.drain_once() == 0  # the database still refuses: nothing new starts
+    assert await sender.drain_once() == 0  # it takes the mark now
+    assert sender.pending_writes == 0
+    assert await sqlite_repos.outbox.count_pending() == 0
+    assert sorted(len(tg.sent_to(c)) for c in (31, 32, 33)) == [1, 1, 1]
     await bot.shutdown()
 
 
@@ -223,14 +237,32 @@ def test_outbox_status_names_are_the_storage_ones() -> None:
     assert DeliveryStatus.SKIPPED.value == "skipped"
 
 
-async def test_retry_after_pauses_every_send(tg: FakeTelegram, sqlite_repos: Repositories) -> None:
+async def test_a_429_for_one_chat_delays_that_chat_only(tg: FakeTelegram, sqlite_repos: Repositories) -> None:
     await enqueue(sqlite_repos, [41, 42, 43])
-    tg.inject("429", retry_after=1)  # the first send of the batch, whichever chat it is
+    tg.inject("429", chat_id=41, retry_after=1)
     bot = await make_bot(tg)
-    await Sender(bot, sqlite_repos, concurrency=1).drain_once()
+    sender = Sender(bot, sqlite_repos, concurrency=1)
+    await sender.drain_once()
     refused = next(r for r in tg.requests if r.status == 429)
-    assert sorted(s.chat_id for s in tg.sent) == [41, 42, 43]
-    assert all(s.at - refused.at >= 1.0 for s in tg.sent)  # nothing went out during the pause
+    assert sorted(s.chat_id for s in tg.sent) == [42, 43]
+    assert all(s.at - refused.at < 0.5 for s in tg.sent)  # the others did not wait
+    await asyncio.sleep(1.2)
+    await sender.drain_once()
+    [again] = tg.sent_to(41)
+    assert again.at - refused.at >= 1.0
+    await bot.shutdown()
+
+
+async def test_a_global_flood_pauses_every_chat(tg: FakeTelegram, sqlite_repos: Repositories) -> None:
+    await enqueue(sqlite_repos, list(range(61, 71)))
+    tg.inject("429", retry_after=1, count=4)  # four chats in a row refused: the bot-wide limit
+    bot = await make_bot(tg)
+    sender = Sender(bot, sqlite_repos, concurrency=1)
+    await sender.drain_once()
+    last_refused = max(r.at for r in tg.requests if r.status == 429)
+    assert sender.flood.global_pauses == 1
+    assert len(tg.sent) == 6
+    assert all(s.at - last_refused >= 1.0 for s in tg.sent)  # nothing went out during the pause
     await bot.shutdown()
 
 

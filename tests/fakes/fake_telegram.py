@@ -78,7 +78,8 @@ class Sent:
 
 @dataclass
 class Fault:
-    """An injected failure: `kind` in 429 | 403 | migrate | drop; `count` times for `method` (and chat)."""
+    """An injected failure: `kind` in 429 | 403 | 500 | migrate | drop; `count` times for `method`
+    (and chat)."""
 
     kind: str
     method: str = "sendMessage"
@@ -308,6 +309,8 @@ class FakeTelegram:
                 return 429, error(429, desc, {"retry_after": fault.retry_after})
             if fault.kind == "403":
                 return 403, error(403, "Forbidden: bot was blocked by the user")
+            if fault.kind == "500":
+                return 500, error(500, "Internal Server Error")
             if fault.kind == "migrate":
                 return 400, error(
                     400, "Bad Request: group chat was upgraded", {"migrate_to_chat_id": fault.new_chat_id}
