@@ -29,6 +29,7 @@ from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.report import instrument_table, num, pct, strategy_table, summary_table, write_csv, write_json
 from backtest.result import BacktestResult, Options
 from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
+from backtest.tradable import BASES, DEFAULT_BASIS, NO_VOLUME
 from core.errors import FinsignalError, SymbolError, UsageError
 from core.types import Bar, Rating, SignalType
 from signals import SignalConfig
@@ -83,6 +84,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_HOLD,
         help=f"strategy view: bars to hold a position (default {DEFAULT_HOLD})",
+    )
+    parser.add_argument(
+        "--basis",
+        choices=BASES,
+        default=DEFAULT_BASIS,
+        help="forward returns from the next bar's open (default: what an alert's reader can get) or "
+        "from the signal bar's close",
     )
     parser.add_argument(
         "--min-count",
@@ -165,6 +173,14 @@ def _grid_table(grid: GridResult, limit: int = 20) -> Table:
             r.grade,
         )
     return table
+
+
+def _print_quality(result: BacktestResult, console: Console) -> None:
+    """What the bad-bar rule changed or held out, per symbol, and the basis of the returns."""
+    console.print(f"returns from: {result.options.basis} (--basis close|next_open)")
+    for q, sym in zip(result.quality, result.symbols, strict=True):
+        extra = f"; {NO_VOLUME}" if result.price_only(sym) else ""
+        console.print(f"data {sym}: {q.bars_in} bars, {q.summary()}{extra}", highlight=False)
 
 
 async def _load(
@@ -251,9 +267,9 @@ async def _run(
             f"[yellow]note:[/] charts are drawn for runs of up to {MAX_TABLES} symbols; no chart written"
         )
     workers = args.workers or ((os.cpu_count() or 1) if len(bars) >= UNIVERSE_WORKERS_FROM else 1)
-    opts = Options(
-        config, horizons, signals or tuple(SignalType), float(args.years), args.min_count, args.hold, keep
-    )
+    basis = getattr(args, "basis", DEFAULT_BASIS)
+    opts = Options(config, horizons, signals or tuple(SignalType), float(args.years), args.min_count,
+                   args.hold, keep, basis)  # fmt: skip
 
     with Progress(
         TextColumn("{task.description}"),
@@ -276,6 +292,7 @@ async def _run(
                 run_grid, panel, opts, grid, progress=lambda k: progress.advance(gtask, k)
             )
 
+    _print_quality(result, console)
     if len(bars) <= MAX_TABLES:
         for sym in result.symbols:
             console.print(instrument_table(result, sym))
