@@ -85,7 +85,8 @@ def test_unsorted_and_duplicated_bars_are_cleaned(goog_bars: list[Bar]) -> None:
     messy = list(reversed(goog_bars)) + goog_bars[:50]
     res = run_backtest({"GOOG": messy})
     assert _figures(res.records()) == _figures(run_backtest({"GOOG": goog_bars}).records())
-    assert res.quality[0].duplicates == 50 and res.records()[0]["data_excluded"] == 50
+    assert res.quality[0].duplicates == 50
+    assert res.records()[0]["data_excluded"] == 50
 
 
 def test_adj_factor_is_applied(goog_bars: list[Bar]) -> None:
