@@ -31,6 +31,7 @@ from backtest.result import BacktestResult, Options
 from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
 from backtest.tradable import BASES, DEFAULT_BASIS, NO_VOLUME
 from core.errors import FinsignalError, SymbolError, UsageError
+from core.quality import QualityRules
 from core.types import Bar, Rating, SignalType
 from signals import SignalConfig
 
@@ -206,10 +207,12 @@ async def run_command(
     save_ratings: SaveRatings,
     console: Console,
     config: SignalConfig | None = None,
+    quality: QualityRules | None = None,
 ) -> int:
     """Run `finsignal backtest`. Returns the exit status: 0 ok, 2 usage errors, 1 other failures."""
     try:
-        return await _run(args, load_history, save_ratings, console, config or SignalConfig())
+        return await _run(args, load_history, save_ratings, console, config or SignalConfig(),
+                          quality or QualityRules())  # fmt: skip
     except UsageError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -225,6 +228,7 @@ async def _run(
     save_ratings: SaveRatings,
     console: Console,
     config: SignalConfig,
+    quality: QualityRules,
 ) -> int:
     horizons = _horizons(args.horizons)
     signals = _signals(args.signals)
@@ -248,7 +252,7 @@ async def _run(
     }
     bars = {s: b for s, b in bars.items() if b}
     invalid: dict[str, str] = {}
-    panel = await asyncio.to_thread(build_panel, bars, invalid=invalid) if bars else None
+    panel = await asyncio.to_thread(build_panel, bars, invalid=invalid, rules=quality) if bars else None
     problems.update(invalid)
     if panel is not None:
         problems.update(check_panel(panel, config=config, horizons=horizons, years=args.years))

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from core.settings import Settings
 from core.types import Bar
 
 Arr = NDArray[Any]
@@ -56,6 +57,11 @@ class QualityRules:
     revert_share: float = 0.75
     vol_window: int = 60
     max_gap_days: int = 45
+
+
+def quality_rules(settings: Settings) -> QualityRules:
+    """The rule's thresholds from settings (FINSIGNAL_MAX_GAP_DAYS); one place for every path."""
+    return QualityRules(max_gap_days=settings.max_gap_days)
 
 
 @dataclass(slots=True)

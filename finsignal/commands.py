@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.errors import UsageError
+from core.quality import quality_rules
 from core.settings import Settings
 from finsignal.container import open_app
 from finsignal.logs import log_to_file_for_console
@@ -66,8 +67,9 @@ async def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
     async with open_app(settings) as app:
         return await run_command(
-            args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console()
-        )
+            args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console(),
+            quality=quality_rules(settings),
+        )  # fmt: skip
 
 
 async def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:

@@ -67,7 +67,7 @@ def test_pandas_ta_own_rsi_is_seeded_differently() -> None:
         (2, 2_000_000.0, SignalConfig()),  # KRW-sized prices
         (3, 0.05, SignalConfig()),  # penny prices
         (4, 50.0, SignalConfig(sma_fast=5, sma_slow=13, rsi_period=3, volume_window=7)),
-        (5, 50.0, SignalConfig(sma_fast=200, sma_slow=50, rsi_period=30, volume_window=60)),
+        (5, 50.0, SignalConfig(sma_fast=150, sma_slow=200, rsi_period=30, volume_window=60)),
         # the RSI period, then the volume window, as the longest warm-up (the kernel's past-warm-up
         # copy starts after the longest of them)
         (6, 50.0, SignalConfig(sma_fast=5, sma_slow=10, rsi_period=30, volume_window=5)),
