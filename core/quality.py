@@ -4,16 +4,20 @@ Pure and vectorised; it lives in `core` because `market`, `signals` and `backtes
 For one symbol's daily bars, in this order:
 
 1. **Duplicates** (equal timestamps): identical copies collapse to one. Copies that differ keep the
-   one whose adjusted close is nearest (in log terms) the previous kept close (the next bar's close
-   for the first bar; the first copy given on a tie). The others are dropped and counted.
-2. **Invalid prices**: a close that is missing, not finite or <= 0 holds the bar out (counted).
+   one whose adjusted close is nearest (in log terms) the mean of the neighbouring bars' closes (the
+   one neighbour at either end; the first copy given on a tie). The others are dropped and counted.
+2. **Invalid prices**: a negative close whose magnitude lies within the bar's own low..high is a
+   sign slip and is restored (repaired); any other close that is missing, not finite or <= 0
+   holds the bar out (counted).
    A missing or non-positive open/high/low next to a good close is set to the close (repaired);
    a negative or missing volume becomes 0 (repaired).
 3. **Adjustment factors** that are missing, not finite or <= 0 are carried from the previous valid
    one (the next one at the start; 1.0 if none is valid) and flagged.
 4. **Inconsistent OHLC** (high/low not bounding open/close) is repaired by widening high and low to
    bound open and close, and flagged; the bar is kept.
-5. **Outliers**: a bar whose adjusted close moves more than max(`outlier_sigmas` x the recent
+5. **Outliers**: a bar whose adjusted close is a power of ten (10, 100, 1000; within ~12%) off its
+   neighbours, which agree with each other, is a units slip: its prices are divided back (repaired).
+   Otherwise a bar whose adjusted close moves more than max(`outlier_sigmas` x the recent
    volatility, `outlier_floor`) in log terms and reverts at once (the next move takes back at least
    `revert_share` of it) is held out of indicators and returns, and counted. The last bar, with no
    next one to confirm, is held out only for a move beyond `outlier_extreme` (a factor of 5); the
@@ -174,7 +178,12 @@ def _dedupe(us: Arr, vals: Arr, order: Arr, rep: QualityReport) -> Arr:
         if same:
             rep.note(int(us[lo]), f"{hi - lo - 1} identical duplicate(s) dropped")
             continue
-        ref = adj[keep[g - 1]] if g > 0 else (adj[starts[g + 1]] if g + 1 < starts.size else np.nan)
+        around = [
+            adj[keep[g - 1]] if g > 0 else np.nan,
+            adj[starts[g + 1]] if g + 1 < starts.size else np.nan,
+        ]
+        known = [x for x in around if np.isfinite(x)]
+        ref = float(np.mean(known)) if known else np.nan
         if not np.isfinite(ref):
             best = min(copies, key=lambda k: int(order[k]))
         else:
@@ -224,6 +233,38 @@ def _outliers(adj: Arr, rules: QualityRules) -> Arr:
     return out
 
 
+def _sign_slips(v: Arr) -> Arr:
+    """Bars whose close is negative but whose magnitude lies within their own valid low..high: the
+    sign is restored in place (a sign slip, not a price)."""
+    with np.errstate(invalid="ignore"):
+        mask = (
+            (v[:, 3] < 0) & _valid(v[:, 1]) & _valid(v[:, 2]) & (-v[:, 3] >= v[:, 2]) & (-v[:, 3] <= v[:, 1])
+        )
+    v[mask, 3] = -v[mask, 3]
+    return mask
+
+
+def _decimal_slips(adj: Arr) -> list[tuple[int, int]]:
+    """(row, power) of bars whose adjusted close is 10^power (|power| 1..3, within ~12%) off the
+    neighbours on both sides (the one side at either end), while the neighbours agree: a units slip."""
+    n = adj.size
+    if n < 2:
+        return []
+    lg = np.log10(adj)
+    jump = np.abs(np.diff(lg)) > 0.9
+    cand = np.unique(np.concatenate([np.flatnonzero(jump), np.flatnonzero(jump) + 1]))
+    out = []
+    for i in cand.tolist():
+        sides = [lg[j] for j in (i - 1, i + 1) if 0 <= j < n]
+        if len(sides) == 2 and abs(sides[0] - sides[1]) > 0.05:
+            continue
+        r = lg[i] - float(np.mean(sides))
+        power = round(r)
+        if 1 <= abs(power) <= 3 and abs(r - power) < 0.05:
+            out.append((i, power))
+    return out
+
+
 def _fmt(flags: list[str], k: int, flag: str) -> None:
     flags[k] = f"{flags[k]},{flag}" if flags[k] else flag
 
@@ -240,13 +281,18 @@ def clean_arrays(
     idx, t, v = order[keep], s_us[keep], s_vals[keep]
     flags = [""] * idx.size
     held: list[tuple[int, str]] = []
+    slipped = _sign_slips(v)
     good_close = _valid(v[:, 3])
     for k in np.flatnonzero(~good_close).tolist():
         held.append((int(idx[k]), "invalid_price"))
         rep.invalid += 1
         rep.note(int(t[k]), f"close {float(v[k, 3])} invalid, held out")
-    idx, t, v = idx[good_close], t[good_close], v[good_close]
+    idx, t, v, slipped = idx[good_close], t[good_close], v[good_close], slipped[good_close]
     flags = [""] * idx.size
+    for k in np.flatnonzero(slipped).tolist():
+        _fmt(flags, k, "price_repaired")
+        rep.price_repaired += 1
+        rep.note(int(t[k]), "negative close within the bar's own range: sign restored")
     for col in (0, 1, 2):
         bad = ~_valid(v[:, col])
         for k in np.flatnonzero(bad).tolist():
@@ -267,6 +313,12 @@ def clean_arrays(
             rep.factor_filled += 1
             rep.note(int(t[k]), "missing adjustment factor carried from a neighbour")
     adj = v[:, 3] * v[:, 5]
+    for k, power in _decimal_slips(adj):
+        v[k, :4] /= 10.0**power
+        adj[k] = v[k, 3] * v[k, 5]
+        _fmt(flags, k, "outlier_repaired")
+        rep.outlier_repaired += 1
+        rep.note(int(t[k]), f"prices 10^{power} off their neighbours: decimal slip repaired")
     out = _outliers(adj, rules)
     if fixed is not None:
         out &= ~fixed[idx]

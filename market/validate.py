@@ -43,7 +43,7 @@ def validate_bars(
 
     `today` is the exchange's local date (no daily bar may be later); intraday bars may not be later
     than `now`. Rejected: bars in the future or on a closed day, bars without a valid close, and the
-    dropped copies of duplicated timestamps (the copy nearest the previous close is kept: the same
+    dropped copies of duplicated timestamps (the copy nearest its neighbours is kept: the same
     policy as backtests and the engine). Stored repaired and flagged: inconsistent OHLC (high/low
     widened), missing open/high/low/volume, missing adjustment factors (carried from a neighbour).
     Stored with the flag 'outlier': bars the rule holds out of indicators and returns (nothing is
