@@ -4,8 +4,8 @@ Pure and vectorised; it lives in `core` because `market`, `signals` and `backtes
 For one symbol's daily bars, in this order:
 
 1. **Duplicates** (equal timestamps): identical copies collapse to one. Copies that differ keep the
-   one whose adjusted close is nearest (in log terms) the mean of the neighbouring bars' closes (the
-   one neighbour at either end; the first copy given on a tie). The others are dropped and counted.
+   one whose adjusted close is nearest (in log terms) the median close of the two bars before and
+   the two after (those that exist; the first copy given on a tie). The others are dropped and counted.
 2. **Invalid prices**: a negative close whose magnitude lies within the bar's own low..high is a
    sign slip and is restored (repaired); any other close that is missing, not finite or <= 0
    holds the bar out (counted).
@@ -178,12 +178,10 @@ def _dedupe(us: Arr, vals: Arr, order: Arr, rep: QualityReport) -> Arr:
         if same:
             rep.note(int(us[lo]), f"{hi - lo - 1} identical duplicate(s) dropped")
             continue
-        around = [
-            adj[keep[g - 1]] if g > 0 else np.nan,
-            adj[starts[g + 1]] if g + 1 < starts.size else np.nan,
-        ]
+        around = [adj[keep[g - b]] for b in (1, 2) if g - b >= 0]
+        around += [adj[starts[g + a]] for a in (1, 2) if g + a < starts.size]
         known = [x for x in around if np.isfinite(x)]
-        ref = float(np.mean(known)) if known else np.nan
+        ref = float(np.median(known)) if known else np.nan
         if not np.isfinite(ref):
             best = min(copies, key=lambda k: int(order[k]))
         else:
@@ -236,10 +234,11 @@ def _outliers(adj: Arr, rules: QualityRules) -> Arr:
 def _sign_slips(v: Arr) -> Arr:
     """Bars whose close is negative but whose magnitude lies within their own valid low..high: the
     sign is restored in place (a sign slip, not a price)."""
+    neg = v[:, 3] < 0
+    if not neg.any():
+        return neg
     with np.errstate(invalid="ignore"):
-        mask = (
-            (v[:, 3] < 0) & _valid(v[:, 1]) & _valid(v[:, 2]) & (-v[:, 3] >= v[:, 2]) & (-v[:, 3] <= v[:, 1])
-        )
+        mask = neg & _valid(v[:, 1]) & _valid(v[:, 2]) & (-v[:, 3] >= v[:, 2]) & (-v[:, 3] <= v[:, 1])
     v[mask, 3] = -v[mask, 3]
     return mask
 
@@ -256,7 +255,12 @@ def _decimal_slips(adj: Arr) -> list[tuple[int, int]]:
     out = []
     for i in cand.tolist():
         sides = [lg[j] for j in (i - 1, i + 1) if 0 <= j < n]
-        if len(sides) == 2 and abs(sides[0] - sides[1]) > 0.05:
+        if len(sides) == 1:  # at an end: the one neighbour must agree with its own neighbour
+            far = i - 2 if i == n - 1 else i + 2
+            if not 0 <= far < n:
+                continue
+            sides.append(lg[far])
+        if abs(sides[0] - sides[1]) > 0.05:
             continue
         r = lg[i] - float(np.mean(sides))
         power = round(r)
@@ -266,7 +270,8 @@ def _decimal_slips(adj: Arr) -> list[tuple[int, int]]:
 
 
 def _fmt(flags: list[str], k: int, flag: str) -> None:
-    flags[k] = f"{flags[k]},{flag}" if flags[k] else flag
+    if flag not in flags[k].split(","):
+        flags[k] = f"{flags[k]},{flag}" if flags[k] else flag
 
 
 def clean_arrays(
@@ -275,10 +280,14 @@ def clean_arrays(
     """The rule on arrays: `us` int64 timestamps (any order), `values` (n, 6) open, high, low, close,
     volume, adj_factor. `fixed` marks bars not to test as outliers (e.g. confirmed by a second source)."""
     rep = QualityReport(symbol, bars_in=int(us.size))
-    order = np.argsort(us, kind="stable")
-    s_us, s_vals = us[order], values[order].astype(np.float64, copy=True)
-    keep = _dedupe(s_us, s_vals, order, rep)
-    idx, t, v = order[keep], s_us[keep], s_vals[keep]
+    idx: Arr
+    if us.size < 2 or bool(np.all(us[1:] > us[:-1])):  # the usual case: sorted, no duplicates
+        idx, t, v = np.arange(us.size), us, np.array(values, dtype=np.float64)
+    else:
+        order = np.argsort(us, kind="stable")
+        s_us, s_vals = us[order], values[order].astype(np.float64, copy=True)
+        keep = _dedupe(s_us, s_vals, order, rep)
+        idx, t, v = order[keep], s_us[keep], s_vals[keep]
     flags = [""] * idx.size
     held: list[tuple[int, str]] = []
     slipped = _sign_slips(v)
@@ -287,7 +296,8 @@ def clean_arrays(
         held.append((int(idx[k]), "invalid_price"))
         rep.invalid += 1
         rep.note(int(t[k]), f"close {float(v[k, 3])} invalid, held out")
-    idx, t, v, slipped = idx[good_close], t[good_close], v[good_close], slipped[good_close]
+    if not good_close.all():
+        idx, t, v, slipped = idx[good_close], t[good_close], v[good_close], slipped[good_close]
     flags = [""] * idx.size
     for k in np.flatnonzero(slipped).tolist():
         _fmt(flags, k, "price_repaired")
@@ -314,7 +324,9 @@ def clean_arrays(
             rep.note(int(t[k]), "missing adjustment factor carried from a neighbour")
     adj = v[:, 3] * v[:, 5]
     for k, power in _decimal_slips(adj):
-        v[k, :4] /= 10.0**power
+        # divide back the fields that are off by the same power (an open may be right, a close not)
+        slip = np.abs(np.log10(v[k, :4] / v[k, 3])) < 0.5  # on the slipped close's scale
+        v[k, :4] = np.where(slip, v[k, :4] / 10.0**power, v[k, :4])
         adj[k] = v[k, 3] * v[k, 5]
         _fmt(flags, k, "outlier_repaired")
         rep.outlier_repaired += 1
@@ -326,9 +338,10 @@ def clean_arrays(
         held.append((int(idx[k]), "outlier"))
         rep.outliers += 1
         rep.note(int(t[k]), f"outlier held out (close {v[k, 3]:g})")
-    keep_o = ~out
-    idx, t, v = idx[keep_o], t[keep_o], v[keep_o]
-    flags = [f for f, k in zip(flags, keep_o.tolist(), strict=True) if k]
+    if out.any():
+        keep_o = ~out
+        idx, t, v = idx[keep_o], t[keep_o], v[keep_o]
+        flags = [f for f, k in zip(flags, keep_o.tolist(), strict=True) if k]
     _field_outliers(v, flags, rules, rep, t)
     lo_oc, hi_oc = np.minimum(v[:, 0], v[:, 3]), np.maximum(v[:, 0], v[:, 3])
     bad_hl = (v[:, 1] < hi_oc) | (v[:, 2] > lo_oc)
@@ -352,10 +365,11 @@ def _field_outliers(v: Arr, flags: list[str], rules: QualityRules, rep: QualityR
     if v.shape[0] < 2:
         return
     prev = np.concatenate(([v[0, 3]], v[:-1, 3]))
-    lim = rules.outlier_extreme
-    with np.errstate(invalid="ignore", divide="ignore"):
+    big = math.exp(rules.outlier_extreme)
+    lo_c, hi_c = np.minimum(v[:, 3], prev) / big, np.maximum(v[:, 3], prev) * big
+    with np.errstate(invalid="ignore"):
         for col in (0, 1, 2):
-            far = (np.abs(np.log(v[:, col] / v[:, 3])) > lim) & (np.abs(np.log(v[:, col] / prev)) > lim)
+            far = (v[:, col] > hi_c) | (v[:, col] < lo_c)  # beyond a factor `big` of both closes
             for k in np.flatnonzero(far).tolist():
                 v[k, col] = (
                     v[k, 3] if col == 0 else (max(v[k, 0], v[k, 3]) if col == 1 else min(v[k, 0], v[k, 3]))

@@ -82,7 +82,7 @@ async def test_bad_rows_rejected_and_counted(md: MarketData, fake: FakeSources) 
 
     rows = daily_rows(START, CLOSES)
     rows[2] = Row(rows[2].day, 72, 71.5, 72.5, 72, 100)  # high < low: widened, kept, flagged
-    rows[4] = Row(rows[4].day, -10, 11, 9, -10, 5)  # negative price: rejected
+    rows[4] = Row(rows[4].day, 10, 11, 9, 0, 5)  # a zero close: rejected
     rows[6] = Row(rows[6].day, 200, 201, 199, 200, 100)  # outlier: kept, flagged
     fake.add_yahoo("SPY", rows)
     res = await md.update([await md.resolve("SPY")])

@@ -83,23 +83,36 @@ def test_holiday_rejected_by_exchange_calendar() -> None:
     ]
 
 
-def test_duplicates_keep_the_copy_nearest_the_previous_close_and_outliers_are_flagged() -> None:
+def test_duplicates_keep_the_copy_nearest_its_neighbours_and_outliers_are_flagged() -> None:
     d1, d2, d3 = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
     rows = [
         bar(d1, c=10.5, h=11),
         bar(d1),
-        bar(d2, o=10, h=1001, low=10, c=1000),  # x100 that reverts at once
+        bar(d2, o=10, h=17.5, low=10, c=17),  # +70% that reverts at once
         bar(d3, o=10, h=11, low=9, c=10),
     ]
     out = check(rows, prev=10.0)
     assert [r for _, r in out.rejected] == ["duplicate timestamp"]
     assert [b.flags for b in out.kept] == ["", "outlier", ""]
-    assert out.kept[0].close == 10  # nearest the stored previous close 10, wherever it stands
+    assert out.kept[0].close == 10  # nearest the stored previous close and the next bar, wherever it stands
     assert out.report.duplicates == 1
     assert out.report.outliers == 1
-    # the last bar has no next one to confirm a reversal: flagged only beyond a factor of 5
+    # the last bar has no next one to confirm a reversal: held out only beyond a factor of 5
     assert check([bar(d1, o=30, h=31, low=29, c=30)], prev=10.0).kept[0].flags == ""
-    assert check([bar(d1, o=99, h=101, low=99, c=100)], prev=10.0).kept[0].flags == "outlier"
+    assert check([bar(d1, o=59, h=61, low=59, c=60)], prev=10.0).kept[0].flags == "outlier"
+
+
+def test_units_slips_are_divided_back() -> None:
+    d1, d2, d3 = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
+    out = check([bar(d1), bar(d2, o=10, h=1001, low=10, c=1000), bar(d3)])
+    fixed = out.kept[1]
+    assert fixed.flags == "outlier_repaired"
+    assert (fixed.open, fixed.high, fixed.low, fixed.close) == (10, 10.01, 10, 10)
+    assert out.repaired == [fixed]
+    # one new bar x10 against the stored close: no second neighbour confirms a slip, so it is
+    # stored as given and flagged (held out of signals) rather than guessed at
+    last = check([bar(d1, o=99, h=101, low=99, c=100)], prev=10.0).kept[0]
+    assert (last.close, last.flags) == (100, "outlier")
 
 
 def m1(minute: int, o: float, c: float, v: float = 1.0) -> Bar:
