@@ -55,7 +55,7 @@ _DAY_US = 86_400_000_000
 class QualityRules:
     """Thresholds of the rule (see the module docstring)."""
 
-    outlier_sigmas: float = 10.0
+    outlier_sigmas: float = 6.0
     outlier_floor: float = 0.25
     outlier_extreme: float = math.log(5.0)
     revert_share: float = 0.75
@@ -218,7 +218,8 @@ def _outliers(adj: Arr, rules: QualityRules) -> Arr:
     cand = np.flatnonzero(a[:-1] > rules.outlier_floor) + 1 if n > 2 else np.arange(0)
     for i in cand.tolist():
         into, back = r[i - 1], r[i]
-        if np.sign(back) != -np.sign(into) or abs(into + back) > (1 - rules.revert_share) * abs(into):
+        share = rules.revert_share
+        if np.sign(back) != -np.sign(into) or abs(back) < share * abs(into):
             continue
         past = a[max(0, i - 1 - rules.vol_window) : i - 1]
         sigma = float(np.median(past)) / 0.6745 if past.size >= 10 else 0.0
