@@ -86,8 +86,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("eex_rate_per_s", "requests per second to EEX"),
             ("breaker_failures", "consecutive failures that open a source's circuit breaker"),
             ("breaker_reset_s", "seconds an open breaker waits before probing the source again"),
-            ("outlier_pct", "unused: outliers follow the bad-bar rule of core/quality.py (kept for old files)"),
-            ("max_gap_days", "calendar days between two bars that count as a gap: indicators restart warm-up"),
+            ("outlier_pct", "unused: outliers follow core/quality.py (kept for old files)"),
+            ("max_gap_days", "days between two bars that make a gap: indicators restart warm-up"),
             (
                 "quote_max_age_s",
                 "a cached quote older than this is refreshed (served meanwhile with its age)",

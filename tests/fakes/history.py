@@ -71,20 +71,9 @@ def to_bars(symbol: str, rows: list[dict[str, object]]) -> list[Bar]:
     out = []
     for r in rows:
         d = date.fromisoformat(str(r["Date"]))
-        c = float(r["Close"])  # type: ignore[arg-type]
-        adj = r["Adj Close"]
-        f = float(adj) / c if adj not in ("", None) and c > 0 else float("nan")  # type: ignore[arg-type]
-        out.append(
-            Bar(
-                symbol,
-                Interval.D1,
-                datetime(d.year, d.month, d.day, tzinfo=UTC),
-                float(r["Open"]),  # type: ignore[arg-type]
-                float(r["High"]),
-                float(r["Low"]),
-                c,
-                float(r["Volume"]),
-                adj_factor=f,
-            )  # type: ignore[arg-type]  # fmt: skip
-        )
+        o, h, lo, c, v = (float(str(r[k])) for k in ("Open", "High", "Low", "Close", "Volume"))
+        adj = str(r["Adj Close"])
+        f = float(adj) / c if adj not in ("", "None") and c > 0 else float("nan")
+        ts = datetime(d.year, d.month, d.day, tzinfo=UTC)
+        out.append(Bar(symbol, Interval.D1, ts, o, h, lo, c, v, adj_factor=f))
     return out
