@@ -179,7 +179,7 @@ def _grid_table(grid: GridResult, limit: int = 20) -> Table:
 def _print_quality(result: BacktestResult, console: Console) -> None:
     """What the bad-bar rule changed or held out, per symbol, and the basis of the returns."""
     console.print(f"returns from: {result.options.basis} (--basis close|next_open)")
-    for q, sym in zip(result.quality, result.symbols, strict=True):
+    for q, sym in zip(result.quality, result.symbols, strict=False):
         extra = f"; {NO_VOLUME}" if result.price_only(sym) else ""
         console.print(f"data {sym}: {q.bars_in} bars, {q.summary()}{extra}", highlight=False)
 
