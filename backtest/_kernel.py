@@ -12,8 +12,10 @@ Arr = NDArray[Any]
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
-def baseline(close: Arr, first: Arr, horizons: Arr, out: Arr) -> None:
-    """out[k, j]: mean of close[t+h]/close[t] - 1 over rows first[j] <= t <= n-1-h (NaN if none)."""
+def baseline(close: Arr, entry: Arr, first: Arr, horizons: Arr, out: Arr) -> None:
+    """out[k, j]: mean of close[t+h]/entry[t] - 1 over rows first[j] <= t <= n-1-h (NaN if none).
+
+    `entry[t]` is the price a position taken on bar t's signal starts from (close[t], or open[t+1])."""
     n_bars, n_inst = close.shape
     for j in range(n_inst):
         for k in range(horizons.shape[0]):
@@ -21,7 +23,7 @@ def baseline(close: Arr, first: Arr, horizons: Arr, out: Arr) -> None:
             s = 0.0
             n = 0
             for t in range(first[j], n_bars - h):
-                s += close[t + h, j] / close[t, j] - 1.0
+                s += close[t + h, j] / entry[t, j] - 1.0
                 n += 1
             out[k, j] = s / n if n > 0 else np.nan
 
@@ -97,7 +99,7 @@ def _median(a: Arr, m: int) -> float:
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def study(
-    close: Arr, high: Arr, low: Arr, mask: Arr, first: Arr,
+    close: Arr, entry: Arr, high: Arr, low: Arr, mask: Arr, first: Arr,
     horizons: Arr, direction: int, mu: Arr,
     o_count: Arr, o_excluded: Arr, o_hits: Arr, o_mean: Arr,
     o_m2: Arr, o_median: Arr, o_baseline: Arr, o_worst: Arr,
@@ -140,7 +142,7 @@ def study(
         for e in range(n_ev):
             t = rows[e]
             d = dirs[e]
-            c0 = close[t, j]
+            c0 = entry[t, j]
             ext = np.inf if d > 0.0 else -np.inf
             u = t + 1
             for k in range(n_h):

@@ -29,7 +29,9 @@ from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.report import instrument_table, num, pct, strategy_table, summary_table, write_csv, write_json
 from backtest.result import BacktestResult, Options
 from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
+from backtest.tradable import BASES, DEFAULT_BASIS, NO_VOLUME
 from core.errors import FinsignalError, SymbolError, UsageError
+from core.quality import QualityRules
 from core.types import Bar, Rating, SignalType
 from signals import SignalConfig
 
@@ -83,6 +85,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_HOLD,
         help=f"strategy view: bars to hold a position (default {DEFAULT_HOLD})",
+    )
+    parser.add_argument(
+        "--basis",
+        choices=BASES,
+        default=DEFAULT_BASIS,
+        help="forward returns from the next bar's open (default: what an alert's reader can get) or "
+        "from the signal bar's close",
     )
     parser.add_argument(
         "--min-count",
@@ -167,6 +176,14 @@ def _grid_table(grid: GridResult, limit: int = 20) -> Table:
     return table
 
 
+def _print_quality(result: BacktestResult, console: Console) -> None:
+    """What the bad-bar rule changed or held out, per symbol, and the basis of the returns."""
+    console.print(f"returns from: {result.options.basis} (--basis close|next_open)")
+    for q, sym in zip(result.quality, result.symbols, strict=False):
+        extra = f"; {NO_VOLUME}" if result.price_only(sym) else ""
+        console.print(f"data {sym}: {q.bars_in} bars, {q.summary()}{extra}", highlight=False)
+
+
 async def _load(
     load_history: LoadHistory, symbols: list[str], args: argparse.Namespace, console: Console
 ) -> Mapping[str, Sequence[Bar]]:
@@ -190,10 +207,12 @@ async def run_command(
     save_ratings: SaveRatings,
     console: Console,
     config: SignalConfig | None = None,
+    quality: QualityRules | None = None,
 ) -> int:
     """Run `finsignal backtest`. Returns the exit status: 0 ok, 2 usage errors, 1 other failures."""
     try:
-        return await _run(args, load_history, save_ratings, console, config or SignalConfig())
+        return await _run(args, load_history, save_ratings, console, config or SignalConfig(),
+                          quality or QualityRules())  # fmt: skip
     except UsageError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -209,6 +228,7 @@ async def _run(
     save_ratings: SaveRatings,
     console: Console,
     config: SignalConfig,
+    quality: QualityRules,
 ) -> int:
     horizons = _horizons(args.horizons)
     signals = _signals(args.signals)
@@ -232,7 +252,7 @@ async def _run(
     }
     bars = {s: b for s, b in bars.items() if b}
     invalid: dict[str, str] = {}
-    panel = await asyncio.to_thread(build_panel, bars, invalid=invalid) if bars else None
+    panel = await asyncio.to_thread(build_panel, bars, invalid=invalid, rules=quality) if bars else None
     problems.update(invalid)
     if panel is not None:
         problems.update(check_panel(panel, config=config, horizons=horizons, years=args.years))
@@ -251,9 +271,9 @@ async def _run(
             f"[yellow]note:[/] charts are drawn for runs of up to {MAX_TABLES} symbols; no chart written"
         )
     workers = args.workers or ((os.cpu_count() or 1) if len(bars) >= UNIVERSE_WORKERS_FROM else 1)
-    opts = Options(
-        config, horizons, signals or tuple(SignalType), float(args.years), args.min_count, args.hold, keep
-    )
+    basis = getattr(args, "basis", DEFAULT_BASIS)
+    opts = Options(config, horizons, signals or tuple(SignalType), float(args.years), args.min_count,
+                   args.hold, keep, basis)  # fmt: skip
 
     with Progress(
         TextColumn("{task.description}"),
@@ -276,6 +296,7 @@ async def _run(
                 run_grid, panel, opts, grid, progress=lambda k: progress.advance(gtask, k)
             )
 
+    _print_quality(result, console)
     if len(bars) <= MAX_TABLES:
         for sym in result.symbols:
             console.print(instrument_table(result, sym))

@@ -3,20 +3,24 @@
 Columns are aligned on bar POSITION, not on date: row -1 is every instrument's last bar and
 shorter histories are NaN-padded in front. Forward windows are counted in each instrument's own
 trading days, so instruments from different calendars never see holes in the middle.
+
+Every history first goes through the one rule for bad bars (`core.quality`): duplicates, invalid
+prices and outliers are held out, inconsistent OHLC and missing adjustment factors repaired; the
+panel keeps each symbol's report and the rows that follow a long gap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from core.errors import DataError, UsageError
+from core.quality import QualityReport, QualityRules, bar_arrays, clean_arrays
 from core.types import Bar
 
 Arr = NDArray[Any]
@@ -30,7 +34,8 @@ class Panel:
     """Adjusted OHLCV of several instruments, shape (n_bars, n_instruments), NaN-padded in front.
 
     `ts` holds each bar's open time as int64 microseconds since the epoch (`_NAT` in padding);
-    `start[j]` is the first row holding a bar of column j.
+    `start[j]` is the first row holding a bar of column j. `quality[j]` says what the bad-bar rule
+    changed or held out; `gaps[j]` holds the rows of column j that follow a long gap.
     """
 
     symbols: tuple[str, ...]
@@ -41,6 +46,8 @@ class Panel:
     close: Arr
     volume: Arr
     start: Arr
+    quality: tuple[QualityReport, ...] = ()
+    gaps: tuple[tuple[int, ...], ...] = field(default=())
 
     @property
     def n_bars(self) -> int:
@@ -58,6 +65,8 @@ class Panel:
             symbols=tuple(self.symbols[i] for i in idx),
             ts=cut(self.ts), open=cut(self.open), high=cut(self.high), low=cut(self.low),
             close=cut(self.close), volume=cut(self.volume), start=self.start[idx] - first,
+            quality=tuple(self.quality[i] for i in idx) if self.quality else (),
+            gaps=tuple(tuple(r - first for r in self.gaps[i]) for i in idx) if self.gaps else (),
         )  # fmt: skip
 
     def datetime_at(self, row: int, col: int) -> datetime:
@@ -68,69 +77,58 @@ def us_to_datetime(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
-_FIELDS = attrgetter("open", "high", "low", "close", "volume", "adj_factor")
-
-
-def _columns(symbol: str, bars: Sequence[Bar]) -> tuple[Arr, Arr]:
-    """(timestamps in us, values (n, 6)) sorted by time, the last bar kept per timestamp, checked."""
-    stamps = [b.ts for b in bars]
-    naive = next((t for t in stamps if t.tzinfo is None), None)
-    if naive is not None:
-        raise DataError(f"{symbol}: bar timestamp {naive.isoformat()} is naive; bars carry aware UTC times")
-    us = np.round(np.array([t.timestamp() for t in stamps]) * 1e6).astype(np.int64)
-    values: Arr = np.array(list(map(_FIELDS, bars)), dtype=np.float64).reshape(-1, 6)
-    order = np.argsort(us, kind="stable")
-    us, values = us[order], values[order]
-    last = np.ones(us.size, dtype=bool)
-    last[:-1] = us[1:] != us[:-1]  # of equal timestamps, keep the last one given
-    us, values = us[last], values[last]
-    with np.errstate(invalid="ignore"):
-        bad_price = ~np.all(
-            np.isfinite(values[:, [0, 1, 2, 3, 5]]) & (values[:, [0, 1, 2, 3, 5]] > 0), axis=1
-        )
-        bad_volume = ~(np.isfinite(values[:, 4]) & (values[:, 4] >= 0))
-    for bad, what in (
-        (bad_price, "a non-positive or missing price"),
-        (bad_volume, "a negative or missing volume"),
-    ):
-        if bad.any():
-            at = us_to_datetime(int(us[np.argmax(bad)])).isoformat()
-            raise DataError(f"{symbol}: bar at {at} has {what}")
-    return us, values
+def _columns(
+    symbol: str, bars: Sequence[Bar], rules: QualityRules
+) -> tuple[Arr, Arr, QualityReport, tuple[int, ...]]:
+    """(timestamps in us, adjusted-ready values (n, 6), report, gap rows) after the bad-bar rule."""
+    try:
+        us, values = bar_arrays(bars)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
+    res = clean_arrays(symbol, us, values, rules)
+    if res.ts.size == 0:
+        raise DataError(f"{symbol}: no usable bar ({res.report.summary()})")
+    return res.ts, res.values, res.report, res.gap_rows
 
 
 def build_panel(
-    bars_by_symbol: Mapping[str, Sequence[Bar]], *, invalid: dict[str, str] | None = None
+    bars_by_symbol: Mapping[str, Sequence[Bar]],
+    *,
+    invalid: dict[str, str] | None = None,
+    rules: QualityRules = QualityRules(),
 ) -> Panel:
     """Aligned adjusted arrays for the given histories. Raises UsageError if one has no bars,
-    DataError (naming the symbol and bar) for naive timestamps or invalid prices and volumes;
+    DataError (naming the symbol and bar) for naive timestamps or a history without a usable bar;
     with `invalid` given, such symbols are left out and their messages collected there instead."""
     if not bars_by_symbol:
         raise UsageError("no symbols to backtest")
     empty = [sym for sym, bars in bars_by_symbol.items() if not bars]
     if empty:
         raise UsageError(f"no bars for {', '.join(empty)} in the requested period")
-    cols: dict[str, tuple[Arr, Arr]] = {}
+    cols: dict[str, tuple[Arr, Arr, QualityReport, tuple[int, ...]]] = {}
     for sym, bars in bars_by_symbol.items():
         try:
-            cols[sym] = _columns(sym, bars)
+            cols[sym] = _columns(sym, bars, rules)
         except DataError as exc:
             if invalid is None:
                 raise
             invalid[sym] = str(exc)
     if not cols:
         raise UsageError("no symbol has usable bars")
-    n = max(us.size for us, _ in cols.values())
+    n = max(c[0].size for c in cols.values())
     m = len(cols)
     ts = np.full((n, m), _NAT, dtype=np.int64, order="F")
     arrays = [np.full((n, m), np.nan, order="F") for _ in range(5)]
     start = np.empty(m, dtype=np.int64)
-    for j, (us, values) in enumerate(cols.values()):
+    gaps: list[tuple[int, ...]] = []
+    for j, (us, values, _rep, gap_rows) in enumerate(cols.values()):
         k = n - us.size
         start[j] = k
+        gaps.append(tuple(k + r for r in gap_rows))
         ts[k:, j] = us
         for f in range(4):
             arrays[f][k:, j] = values[:, f] * values[:, 5]
         arrays[4][k:, j] = values[:, 4]
     o, h, lo, c, v = arrays
-    return Panel(tuple(cols), ts, o, h, lo, c, v, start)
+    reports = tuple(c[2] for c in cols.values())
+    return Panel(tuple(cols), ts, o, h, lo, c, v, start, reports, tuple(gaps))

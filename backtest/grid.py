@@ -26,6 +26,7 @@ from backtest.rating import grade
 from backtest.result import Options
 from backtest.runner import first_rows
 from backtest.study import event_study, t_statistic
+from backtest.tradable import entry_prices, mask_gaps
 from core.errors import UsageError
 from core.types import SignalType
 from signals import SignalConfig, compute_history
@@ -193,8 +194,11 @@ def run_grid(
             continue
         hist = compute_history(panel.close, panel.volume, cfg)
         first = first_rows(panel, cfg.warmup, options.years)
+        if panel.gaps:
+            mask_gaps(hist.events, panel.gaps, warmup=cfg.warmup, horizon=max(options.horizons))
+        entry = entry_prices(panel.close, panel.open, options.basis)
         stats = event_study(panel.close, panel.high, panel.low, hist.events, first, options.horizons,
-                            signals=signals)  # fmt: skip
+                            signals=signals, entry=entry)  # fmt: skip
         for si, sig in enumerate(signals):
             relevant = {n: v for n, v in params.items() if sig in AFFECTS[n]}
             for hi in range(len(options.horizons)):

@@ -24,11 +24,14 @@ def occurrences(
     signal: SignalType,
     start: int,
     horizons: Sequence[int],
+    entry: Arr | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per event at rows >= start: ts, close, direction, and per horizon h the
     direction-adjusted forward return `return_{h}` and MAE `mae_{h}` (None when the window runs
-    past the data). Same conventions as `backtest.study`."""
+    past the data). Same conventions as `backtest.study`; `entry` (default `close`) is the price
+    each forward return starts from."""
     n = close.size
+    base = close if entry is None else entry
     out: list[dict[str, Any]] = []
     for t in np.flatnonzero(mask[start:]) + start:
         t = int(t)
@@ -43,11 +46,11 @@ def occurrences(
             if t + h > n - 1:
                 row[f"return_{h}"] = row[f"mae_{h}"] = None
                 continue
-            row[f"return_{h}"] = float(d * (close[t + h] / close[t] - 1.0))
+            row[f"return_{h}"] = float(d * (close[t + h] / base[t] - 1.0))
             if d > 0:
-                adverse = float(low[t + 1 : t + h + 1].min() / close[t] - 1.0)
+                adverse = float(low[t + 1 : t + h + 1].min() / base[t] - 1.0)
             else:
-                adverse = float(1.0 - high[t + 1 : t + h + 1].max() / close[t])
+                adverse = float(1.0 - high[t + 1 : t + h + 1].max() / base[t])
             row[f"mae_{h}"] = min(adverse, 0.0)
         out.append(row)
     return out

@@ -44,7 +44,7 @@ def grade(count: int, t_stat: float | None, *, min_count: int = DEFAULT_MIN_COUN
 
 
 def _span(rating: Rating, lang: str) -> str:
-    years = (rating.period_end - rating.period_start).days / 365.25
+    years = rating.history_years
     if years >= 1.95:
         return f"{round(years)}y" if lang == "en" else f"{round(years)}년"
     months = max(1, round(years * 12))

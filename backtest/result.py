@@ -15,6 +15,8 @@ from backtest.occurrences import occurrences
 from backtest.rating import grade
 from backtest.strategy import StrategyStats
 from backtest.study import StudyStats
+from backtest.tradable import NO_VOLUME, VOLUME_SIGNALS
+from core.quality import QualityReport
 from core.types import Rating, SignalType
 from signals import SignalConfig
 
@@ -32,6 +34,7 @@ class Options:
     min_count: int
     hold: int
     keep_series: bool
+    basis: str = "next_open"  # forward returns from the next open, or "close" (see backtest.tradable)
 
     def params(self) -> dict[str, Any]:
         c = self.config
@@ -47,6 +50,7 @@ class Options:
             "horizons": list(self.horizons),
             "hold": self.hold,
             "min_count": self.min_count,
+            "basis": self.basis,
         }
 
 
@@ -64,6 +68,7 @@ class SymbolSeries:
     start: int  # first row of the study period
     equity: dict[SignalType, Arr]  # strategy equity from `start` on
     buy_hold: Arr
+    entry: Arr | None = None  # the price forward returns start from (None: the close)
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,6 +85,8 @@ class BacktestResult:
     options: Options
     run_at: datetime
     series: Mapping[str, SymbolSeries] = field(default_factory=dict)
+    quality: tuple[QualityReport, ...] = ()  # per symbol: what the bad-bar rule changed or held out
+    no_volume: tuple[bool, ...] = ()  # per symbol: a price-only history (no volume signals)
 
     @property
     def signals(self) -> tuple[SignalType, ...]:
@@ -118,6 +125,8 @@ class BacktestResult:
                 "period_end": self.period_end[j].isoformat(),
                 "period_bars": self.period_bars[j],
             }
+            data = self._data_columns(j)
+            no_vol = bool(self.no_volume[j]) if self.no_volume else False
             for si, sig in enumerate(st.signals):
                 strat = {f"strategy_{k}": v for k, v in self.strategy[(sym, sig)].as_dict().items()}
                 for hi, h in enumerate(st.horizons):
@@ -126,10 +135,35 @@ class BacktestResult:
                         x = v[j][si][hi]
                         rec[k] = None if isinstance(x, float) and not math.isfinite(x) else x
                     rec["grade"] = grade(rec["count"], rec["t_stat"], min_count=self.options.min_count)
+                    rec["note"] = NO_VOLUME if sig in VOLUME_SIGNALS and no_vol else ""
                     rec.update(period)
+                    rec.update(data)
                     rec.update(strat)
                     rec.update(bh_cols)
                     out.append(rec)
+        return out
+
+    def _data_columns(self, j: int) -> dict[str, Any]:
+        q = self.quality[j] if self.quality else None
+        return {
+            "data_repaired": q.repaired if q else 0,
+            "data_excluded": q.excluded if q else 0,
+            "data_gaps": len(q.gaps) if q else 0,
+            "data_notes": q.summary() if q else "clean",
+        }
+
+    def price_only(self, symbol: str) -> bool:
+        """True when `symbol`'s history has no volume (volume signals were not produced)."""
+        j = self.symbols.index(symbol)
+        return bool(self.no_volume[j]) if self.no_volume else False
+
+    def quality_dicts(self) -> list[dict[str, Any]]:
+        """What the bad-bar rule changed or held out, one dict per symbol (for --json and reports)."""
+        out = []
+        for j, sym in enumerate(self.symbols):
+            d: dict[str, Any] = self.quality[j].as_dict() if self.quality else {"symbol": sym}
+            d["price_only"] = self.price_only(sym)
+            out.append(d)
         return out
 
     def ratings(self) -> list[Rating]:
@@ -156,7 +190,7 @@ class BacktestResult:
                     period_start=self.period_start[j],
                     period_end=self.period_end[j],
                     excluded=rec["excluded"],
-                    params=params,
+                    params={**params, "note": rec["note"]} if rec["note"] else params,
                     run_at=self.run_at,
                 )
             )
@@ -170,7 +204,7 @@ class BacktestResult:
         rows: list[dict[str, Any]] = []
         for sig in self.signals:
             rows += occurrences(s.ts, s.close, s.high, s.low, s.events[sig], signal=sig, start=s.start,
-                                horizons=self.horizons)  # fmt: skip
+                                horizons=self.horizons, entry=s.entry)  # fmt: skip
         return sorted(rows, key=lambda r: r["ts"])
 
     def rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating:
@@ -194,4 +228,6 @@ class BacktestResult:
             options=first.options,
             run_at=first.run_at,
             series={k: v for p in parts for k, v in p.series.items()},
+            quality=tuple(q for p in parts for q in p.quality),
+            no_volume=tuple(x for p in parts for x in p.no_volume),
         )

@@ -18,7 +18,9 @@ from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.result import BacktestResult, Options, SymbolSeries
 from backtest.strategy import StrategyStats, buy_and_hold, simulate
 from backtest.study import event_study
+from backtest.tradable import DEFAULT_BASIS, check_basis, entry_prices, mask_gaps, no_volume
 from core.errors import UsageError
+from core.quality import QualityRules
 from core.types import Bar, SignalType
 from signals import SignalConfig, compute_history
 
@@ -98,9 +100,12 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
     cfg = options.config
     hist = compute_history(panel.close, panel.volume, cfg, threads=_threads)
     events = hist.events
+    if panel.gaps:
+        mask_gaps(events, panel.gaps, warmup=cfg.warmup, horizon=max(options.horizons))
     first = first_rows(panel, cfg.warmup, options.years)
+    entry = entry_prices(panel.close, panel.open, options.basis)
     stats = event_study(panel.close, panel.high, panel.low, events, first, options.horizons,
-                        signals=options.signals, threads=_threads)  # fmt: skip
+                        signals=options.signals, threads=_threads, entry=entry)  # fmt: skip
     strategy: dict[tuple[str, SignalType], StrategyStats] = {}
     buy_hold: dict[str, StrategyStats] = {}
     series: dict[str, SymbolSeries] = {}
@@ -123,7 +128,7 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
                 sma_fast=hist.sma_fast[s0:, j].copy(),
                 sma_slow=hist.sma_slow[s0:, j].copy(),
                 events={s: events[s][s0:, j].copy() for s in options.signals},
-                start=f - s0, equity=curves, buy_hold=bh_curve,
+                start=f - s0, equity=curves, buy_hold=bh_curve, entry=entry[s0:, j].copy(),
             )  # fmt: skip
     return BacktestResult(
         symbols=panel.symbols,
@@ -136,6 +141,8 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
         options=options,
         run_at=run_at,
         series=series,
+        quality=panel.quality,
+        no_volume=tuple(no_volume(panel.volume, panel.start)),
     )
 
 
@@ -149,7 +156,7 @@ def _worker_init() -> None:
 
 def _options(
     config: SignalConfig, horizons: Sequence[int], signals: Sequence[SignalType] | None, years: float,
-    min_count: int, hold: int, keep_series: bool,
+    min_count: int, hold: int, keep_series: bool, basis: str = DEFAULT_BASIS,
 ) -> Options:  # fmt: skip
     hz = tuple(sorted({int(h) for h in horizons}))
     if not hz or hz[0] < 1:
@@ -160,10 +167,17 @@ def _options(
         raise UsageError(f"min_count must be at least 1, got {min_count}")
     if hold < 1:
         raise UsageError(f"hold must be at least 1 bar, got {hold}")
-    sigs = tuple(SignalType) if signals is None else tuple(dict.fromkeys(SignalType(s) for s in signals))
+    sigs = tuple(SignalType) if signals is None else tuple(dict.fromkeys(map(_signal, signals)))
     if not sigs:
         raise UsageError("no signal types selected")
-    return Options(config, hz, sigs, float(years), min_count, hold, keep_series)
+    return Options(config, hz, sigs, float(years), min_count, hold, keep_series, check_basis(basis))
+
+
+def _signal(name: SignalType | str) -> SignalType:
+    try:
+        return SignalType(name)
+    except ValueError:
+        raise UsageError(f"unknown signal {name!r}; choose from {', '.join(SignalType)}") from None
 
 
 def run_backtest(
@@ -179,19 +193,26 @@ def run_backtest(
     keep_series: bool = False,
     progress: Callable[[int], None] | None = None,
     run_at: datetime | None = None,
+    basis: str = DEFAULT_BASIS,
+    quality: QualityRules = QualityRules(),
 ) -> BacktestResult:
     """Event study, strategy view and grades of every symbol's history.
+
+    Forward returns start from the next bar's open (`basis='next_open'`, what a person acting on
+    an alert can get) or from the signal bar's close (`basis='close'`). Every history goes through
+    the bad-bar rule of `core.quality` (`quality` holds its thresholds); the result's `quality`
+    says what it changed or held out.
 
     Bars before the last `years` years only warm up the indicators; the study period of a symbol
     starts at the later of (first bar + warm-up - 1) and (last bar - `years`). `workers` > 1 splits
     the symbols over that many processes. `progress(k)` is called as k more symbols are done.
     Raises UsageError for bad options or histories (see `check_histories`).
     """
-    opts = _options(config, horizons, signals, years, min_count, hold, keep_series)
+    opts = _options(config, horizons, signals, years, min_count, hold, keep_series, basis)
     empty = [sym for sym, bars in bars_by_symbol.items() if not bars]
     if empty:
         raise UsageError("; ".join(f"{sym}: no bars in the requested period" for sym in empty))
-    panel = build_panel(bars_by_symbol)
+    panel = build_panel(bars_by_symbol, rules=quality)
     problems = check_panel(panel, config=config, horizons=opts.horizons, years=years)
     if problems:
         raise UsageError("; ".join(problems.values()))

@@ -3,8 +3,10 @@
 Conventions (also in the README):
 
 - An event fires on the CLOSE of bar t (the signal engine sees bars up to t only). Its forward
-  return at horizon h is ``close[t+h] / close[t] - 1`` on adjusted closes, h counted in the
-  instrument's own trading bars. If bar t+h does not exist yet the event is *excluded* (counted
+  return at horizon h is ``close[t+h] / entry[t] - 1`` on adjusted prices, h counted in the
+  instrument's own trading bars; ``entry[t]`` is ``open[t+1]`` (basis 'next_open', the default:
+  what a person acting on the alert can get) or ``close[t]`` (basis 'close'). If bar t+h does
+  not exist yet the event is *excluded* (counted
   in ``excluded``, not in ``count``).
 - Returns are *direction-adjusted*: multiplied by the event's direction d (+1 bullish, -1 bearish),
   so a positive figure always means "the signal was right". A hit is an adjusted return > 0.
@@ -17,7 +19,7 @@ Conventions (also in the README):
   t of the event returns against the baseline taken as known; None when n < 2 or std == 0.
   Overlapping windows of clustered events make it optimistic: read it as a screen, not a p-value.
 - MAE (maximum adverse excursion) of an event: the worst move against the position within the
-  window, from the lows (long) or highs (short) of bars t+1..t+h relative to close[t], capped at
+  window, from the lows (long) or highs (short) of bars t+1..t+h relative to entry[t], capped at
   0; `worst_mae` is the most negative over the events (a fraction, <= 0).
 """
 
@@ -102,6 +104,7 @@ def event_study(
     *,
     signals: Sequence[SignalType] | None = None,
     threads: int | None = None,
+    entry: Arr | None = None,
 ) -> StudyStats:
     """Statistics of every signal in `signals` (default: all keys of `events`) per instrument column.
 
@@ -109,13 +112,14 @@ def event_study(
     shape; `first[j]` is the first row of column j's study period (events and baseline bars before
     it are ignored). Horizons come out sorted and deduplicated. Column blocks run on `threads`
     threads (default: one per core; the numba kernels release the GIL). Fortran-ordered inputs
-    avoid a copy.
+    avoid a copy. `entry` (default: `close`) is the price each forward return starts from.
     """
     hz = np.array(sorted({int(h) for h in horizons}), dtype=np.int64)
     if hz.size == 0 or hz.min() < 1:
         raise ValueError(f"horizons must be positive integers, got {horizons!r}")
     sigs = tuple(events) if signals is None else tuple(signals)
     c, h_, lo = (np.asfortranarray(a, dtype=np.float64) for a in (close, high, low))
+    en = c if entry is None else np.asfortranarray(entry, dtype=np.float64)
     masks = [np.asfortranarray(events[s], dtype=np.bool_) for s in sigs]
     fst = np.ascontiguousarray(first, dtype=np.int64)
     n_inst = c.shape[1]
@@ -124,7 +128,8 @@ def event_study(
 
     def block(j0: int, j1: int) -> StudyStats:
         cols = slice(j0, j1)
-        return _block(c[:, cols], h_[:, cols], lo[:, cols], [m[:, cols] for m in masks], fst[cols], hz, sigs)
+        return _block(c[:, cols], en[:, cols], h_[:, cols], lo[:, cols], [m[:, cols] for m in masks],
+                      fst[cols], hz, sigs)  # fmt: skip
 
     if k == 1:
         return block(0, n_inst)
@@ -134,7 +139,7 @@ def event_study(
 
 
 def _block(
-    c: Arr, h_: Arr, lo: Arr, masks: list[Arr], fst: Arr, hz: Arr, sigs: tuple[SignalType, ...]
+    c: Arr, en: Arr, h_: Arr, lo: Arr, masks: list[Arr], fst: Arr, hz: Arr, sigs: tuple[SignalType, ...]
 ) -> StudyStats:
     """All signals on columns of a block, `_COLS` columns at a time.
 
@@ -149,14 +154,14 @@ def _block(
     for j0 in range(0, n_inst, _COLS):
         j1 = min(n_inst, j0 + _COLS)
         w = j1 - j0
-        cc, hh, ll = c[:, j0:j1], h_[:, j0:j1], lo[:, j0:j1]
+        cc, ee, hh, ll = c[:, j0:j1], en[:, j0:j1], h_[:, j0:j1], lo[:, j0:j1]
         ff = fst[j0:j1]
         mu = np.empty((n_h, w))
-        _kernel.baseline(cc, ff, hz, mu)
+        _kernel.baseline(cc, ee, ff, hz, mu)
         for si, sig in enumerate(sigs):
             part_i = [np.zeros((n_h, w), dtype=np.int64) for _ in range(3)]
             part_f = [np.full((n_h, w), np.nan) for _ in range(5)]
-            _kernel.study(cc, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu, *part_i, *part_f)
+            _kernel.study(cc, ee, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu, *part_i, *part_f)
             for full, part in zip(ints + floats, part_i + part_f, strict=True):
                 full[si, :, j0:j1] = part
     count, excluded, hits = ints

@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     eex_rate_per_s: float = Field(default=0.2, gt=0)
     breaker_failures: int = Field(default=5, ge=1)
     breaker_reset_s: float = Field(default=300.0, gt=0)
-    outlier_pct: float = Field(default=50.0, gt=0)  # |close / prev_close - 1| beyond this % is flagged
+    outlier_pct: float = Field(default=50.0, gt=0)  # unused since core.quality (kept for old .env files)
+    max_gap_days: int = Field(default=45, ge=5)  # calendar days between bars that restart indicator warm-up
     quote_max_age_s: float = Field(default=300.0, gt=0)
     market_retry_attempts: int = Field(default=3, ge=1)  # attempts per call on transient errors
     market_retry_base_s: float = Field(default=0.5, gt=0)  # first backoff (exponential, with jitter)
@@ -226,6 +227,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"FINSIGNAL_{name.upper()}: {exc}") from None
         if self.data_dir.exists() and not self.data_dir.is_dir():
             raise ValueError(f"FINSIGNAL_DATA_DIR: {self.data_dir} exists and is not a directory")
+        if self.sma_fast >= self.sma_slow:
+            raise ValueError(
+                f"FINSIGNAL_SMA_FAST ({self.sma_fast}) must be below FINSIGNAL_SMA_SLOW ({self.sma_slow})"
+            )
+        if self.rsi_oversold >= self.rsi_overbought:
+            raise ValueError("FINSIGNAL_RSI_OVERSOLD must be below FINSIGNAL_RSI_OVERBOUGHT")
         return self
 
     @field_validator("briefing_times")

@@ -322,6 +322,11 @@ class Rating:
     params: Mapping[str, Any] = field(default_factory=dict)
     run_at: datetime | None = None
 
+    @property
+    def history_years(self) -> float:
+        """Years of history the rating rests on (its study period; as of `period_end`)."""
+        return (self.period_end - self.period_start).days / 365.25
+
 
 @dataclass(frozen=True, slots=True)
 class FetchCursor:

@@ -96,10 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     imp = sub.add_parser(
-        "import-csv", help="load daily bars from CSV files (Date,Open,High,Low,Close,Volume)"
+        "import-csv", help="load daily bars from CSV files (Date,Close[,Open,High,Low,Volume,Adj Close])"
     )
     imp.add_argument("files", nargs="+", metavar="FILE")
     imp.add_argument("--symbol", help="symbol for the bars (default: from each file name, e.g. AAPL.csv)")
+    imp.add_argument(
+        "--date-format",
+        default=None,
+        help="date format when dates read two ways, e.g. MM/DD/YYYY or DD/MM/YYYY (default: detected)",
+    )
+    imp.add_argument("--json", action="store_true", help="print stored/rejected/repaired counts as JSON")
 
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core.errors import UsageError
+from core.quality import quality_rules
 from core.settings import Settings
 from core.types import Interval
 from finsignal.container import open_app
@@ -67,8 +68,9 @@ async def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
     async with open_app(settings) as app:
         return await run_command(
-            args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console()
-        )
+            args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console(),
+            quality=quality_rules(settings),
+        )  # fmt: skip
 
 
 async def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,17 +99,28 @@ async def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_import_csv(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when every file stored bars, 1 when a file stored none; --json prints the outcomes."""
     console = _console()
     paths = [Path(f) for f in args.files]
     for path in paths:
         if not path.is_file():
             raise UsageError(f"no such file: {path}")
+    outcomes = []
     async with open_app(settings) as app:
         for path in paths:
             symbol = args.symbol or path.stem.upper()
-            stored = await app.market.import_csv(path, symbol)
-            console.print(f"{path.name}: {stored} bars stored for {symbol}")
-    return 0
+            fmt = getattr(args, "date_format", None)
+            outcome = await app.market.import_csv(path, symbol, date_format=fmt)
+            outcomes.append(outcome)
+            if not getattr(args, "json", False):
+                console.print(outcome.summary(), highlight=False)
+                for why, n in outcome.reasons.items():
+                    console.print(f"  {n} x {why}", highlight=False)
+                if outcome.stored == 0:
+                    console.print(f"[red]{path.name}: nothing stored[/red]")
+    if getattr(args, "json", False):
+        print(json.dumps([o.as_dict() for o in outcomes], indent=2))
+    return 1 if any(o.stored == 0 for o in outcomes) else 0
 
 
 async def cmd_db(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,7 +1,9 @@
 """`finsignal replay`: stored history through the live path, alerts to the console or to one Telegram chat.
 
 Events and engine state go to a scratch database in a temporary directory, so replay never writes the
-live event tables; the live database is only read (bars, instrument names, ratings).
+live event tables; the live database is only read (bars, instrument names). The rating on a replayed
+alert is the one that could have been shown then: computed walk-forward from the bars up to the
+alert's bar (`backtest.pointintime`), never the stored rating that rests on later years.
 """
 
 from __future__ import annotations
@@ -14,14 +16,16 @@ from pathlib import Path
 
 from rich.console import Console
 
+from backtest.pointintime import WalkForward
 from bot import views
 from bot.delivery import Sender
 from bot.ratelimit import ChatRateLimiter
 from core.errors import ConfigError, UsageError
 from core.ports import Repositories
+from core.quality import quality_rules
 from core.settings import Settings
 from core.timeutil import Clock
-from core.types import Language, OutboxMessage, SignalEvent
+from core.types import Interval, Language, OutboxMessage, Rating, SignalEvent
 from finsignal.container import open_app
 from scheduler import replay
 from signals import signal_config
@@ -40,15 +44,22 @@ class ReplayNotifier:
         console: Console,
         lang: Language,
         chat_id: int | None,
+        walk: WalkForward | None = None,
     ) -> None:
-        self._live, self._scratch, self._clock = live, scratch, clock
+        self._live, self._scratch, self._clock, self._walk = live, scratch, clock, walk
         self._console, self._lang, self._chat_id = console, lang, chat_id
+
+    async def _ratings(self, event: SignalEvent) -> list[Rating]:
+        """Point-in-time ratings when walking forward; else the stored (latest) ones."""
+        if self._walk is None:
+            return list(await self._live.ratings.list_ratings(event.symbol))
+        return await asyncio.to_thread(self._walk.ratings, event.symbol, event.ts)
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
         queued: list[OutboxMessage] = []
         for event in events:
             inst = await self._live.instruments.get_instrument(event.symbol)
-            rating = views.pick_rating(await self._live.ratings.list_ratings(event.symbol), event.signal)
+            rating = views.pick_rating(await self._ratings(event), event.signal)
             reply = views.render_alert(
                 self._lang, event, inst.name if inst else "", rating, self._clock.now()
             )
@@ -78,6 +89,11 @@ async def run_replay(args: argparse.Namespace, settings: Settings, console: Cons
         raise ConfigError("FINSIGNAL_TELEGRAM_TOKEN is not set: replay --telegram needs the bot's token")
     async with open_app(settings) as app:
         symbols = [(await app.market.resolve(s)).symbol for s in args.symbols]
+        walk = WalkForward(
+            {s: await app.repos.bars.list_bars(s, Interval.D1) for s in symbols},
+            config=signal_config(settings), horizons=settings.backtest_horizons,
+            years=settings.backtest_years, quality=quality_rules(settings),
+        )  # fmt: skip
         with tempfile.TemporaryDirectory(prefix="finsignal-replay-") as tmp:
             scratch_db = await Database.open(f"sqlite+aiosqlite:///{Path(tmp) / 'replay.db'}")
             try:
@@ -88,6 +104,7 @@ async def run_replay(args: argparse.Namespace, settings: Settings, console: Cons
                     console=console,
                     lang=Language(settings.default_language),
                     chat_id=args.telegram,
+                    walk=walk,
                 )
                 result = await replay(
                     app.repos,

@@ -11,6 +11,7 @@ import numpy as np
 
 from backtest import render_text, run_backtest
 from bot.services import BotServices
+from core.quality import quality_rules
 from core.types import Bar, Interval
 from finsignal.container import App
 from fundflow.digest import FlowsDigests
@@ -77,6 +78,7 @@ class BacktestRunner:
             config=signal_config(settings),
             horizons=tuple(settings.backtest_horizons),
             years=settings.backtest_years,
+            quality=quality_rules(settings),
         )
         await self._app.save_ratings(result.ratings())
         return render_text(result, next(iter(history)), settings.default_language)

@@ -21,6 +21,7 @@ from api.services import Limits
 from backtest import run_backtest
 from core import storage_faults
 from core.errors import FinsignalError
+from core.quality import quality_rules
 from core.settings import Settings, load_settings
 from core.timeutil import ensure_utc
 from core.types import Instrument, Interval
@@ -130,6 +131,7 @@ def backtest_runner(app: App) -> Callable[[Sequence[str], int], Awaitable[list[d
             config=signal_config(settings),
             horizons=tuple(settings.backtest_horizons),
             years=years,
+            quality=quality_rules(settings),
         )
         await app.save_ratings(result.ratings())
         return result.records()

@@ -16,9 +16,9 @@ def indicators(closes: Sequence[float], sma_n: int, rsi_n: int = 14) -> tuple[fl
     if not closes:
         return None, None
     close = np.asarray(closes, dtype=np.float64)
-    config = SignalConfig(sma_fast=sma_n, sma_slow=sma_n, rsi_period=rsi_n)
+    config = SignalConfig(sma_fast=1, sma_slow=max(2, sma_n), rsi_period=rsi_n)  # fast < slow
     res = compute_history(close, np.zeros_like(close), config)
-    sma, rsi = float(res.sma_slow[-1]), float(res.rsi[-1])
+    sma, rsi = float(res.sma_slow[-1] if sma_n > 1 else close[-1]), float(res.rsi[-1])
     return (None if np.isnan(sma) else sma), (None if np.isnan(rsi) else rsi)
 
 

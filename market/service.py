@@ -21,7 +21,7 @@ from core.types import Bar, EtfHolding, Instrument, Interval, InvestorFlow, Mark
 from market import resolver
 from market import verify as verification
 from market.calendar import is_trading_day, trading_days
-from market.csv_import import parse_csv
+from market.csv_import import ImportOutcome, parse_csv
 from market.guard import SourceGuard
 from market.indicators import indicators
 from market.pipeline import Pipeline, Progress, merge_bars
@@ -208,30 +208,35 @@ class MarketData:
         await self._save_health()
         return result
 
-    async def import_csv(self, path: str | Path, symbol: str) -> int:
-        """Import daily bars from a CSV file (validated); returns the number of bars stored."""
+    async def import_csv(
+        self, path: str | Path, symbol: str, *, date_format: str | None = None
+    ) -> ImportOutcome:
+        """Import daily bars from a CSV file through the one rule for bad bars; what it did, counted."""
         inst = await self.resolve(symbol)
-        bars, _problems = parse_csv(Path(path), inst.symbol)
+        parsed = parse_csv(Path(path), inst.symbol, date_format=date_format)
         await self._pipeline.ensure_instrument(inst)
 
         checked = validate_bars(
-            bars,
+            parsed.bars,
             now=self.clock.now(),
             today=self._pipeline.today(inst),
-            outlier_pct=self.settings.outlier_pct,
             is_trading_day=lambda d: is_trading_day(inst.market, d),
         )
         if checked.kept:
             await self.repos.bars.upsert_bars(checked.kept)
             self._cache.invalidate_history(inst.symbol)
-        logger.info(
-            "csv import %s: %d stored, %d rejected, %d unreadable",
-            inst.symbol,
-            len(checked.kept),
-            len(checked.rejected),
-            len(_problems),
-        )
-        return len(checked.kept)
+        reasons: dict[str, int] = {}
+        for _, why in [*parsed.problems, *checked.rejected]:
+            reasons[why] = reasons.get(why, 0) + 1
+        outcome = ImportOutcome(
+            file=Path(path).name, symbol=inst.symbol, stored=len(checked.kept),
+            rejected=len(checked.rejected), unreadable=len(parsed.problems),
+            repaired=len(checked.repaired), outliers=checked.report.outliers,
+            date_format=parsed.date_format, price_only=parsed.price_only, reasons=reasons,
+            quality=checked.report.as_dict(),
+        )  # fmt: skip
+        logger.info("csv import %s", outcome.summary())
+        return outcome
 
     # ---- quotes -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Validation before storage: pure; bad rows are rejected with a reason, odd-but-plausible ones flagged."""
+"""Validation before storage: pure; the one rule for bad bars (`core.quality`) plus time checks."""
 
 from __future__ import annotations
 
@@ -6,36 +6,27 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from core.quality import QualityReport, QualityRules, clean_bars
 from core.types import Bar, Interval
 
 logger = logging.getLogger(__name__)
 
 OUTLIER = "outlier"
+INVALID = "invalid price (close missing, not finite or <= 0)"
+DUPLICATE = "duplicate timestamp"
 
 
 @dataclass(slots=True)
 class Checked:
-    """The outcome of validating a batch: bars to store (oldest first) and rejected ones with reasons."""
+    """The outcome of validating a batch: bars to store (oldest first), rejected ones with reasons,
+    and what the bad-bar rule (`core.quality`) changed: `repaired` (stored, flagged) and `report`."""
 
     kept: list[Bar] = field(default_factory=list)
     rejected: list[tuple[Bar, str]] = field(default_factory=list)
-
-
-def _row_problem(bar: Bar) -> str | None:
-    values = (bar.open, bar.high, bar.low, bar.close)
-    if not all(math.isfinite(v) for v in (*values, bar.volume, bar.adj_factor)):
-        return "non-finite value"
-    if min(values) <= 0:
-        return "price <= 0"
-    if bar.volume < 0:
-        return "negative volume"
-    if bar.adj_factor <= 0:
-        return "adjustment factor <= 0"
-    if bar.high < max(bar.open, bar.close) or bar.low > min(bar.open, bar.close) or bar.high < bar.low:
-        return "inconsistent OHLC (high/low do not bound open/close)"
-    return None
+    repaired: list[Bar] = field(default_factory=list)
+    report: QualityReport = field(default_factory=lambda: QualityReport(""))
 
 
 def validate_bars(
@@ -43,44 +34,64 @@ def validate_bars(
     *,
     now: datetime,
     today: date,
-    outlier_pct: float,
+    outlier_pct: float = 50.0,
     prev_close: float | None = None,
     is_trading_day: Callable[[date], bool | None] = lambda _d: None,
+    rules: QualityRules = QualityRules(),
 ) -> Checked:
-    """Check bars of one symbol and interval.
+    """Check bars of one symbol and interval with the one rule for bad bars (`core.quality`).
 
     `today` is the exchange's local date (no daily bar may be later); intraday bars may not be later
-    than `now`. `prev_close` (adjusted) is the last stored close, for the outlier check. Duplicated
-    timestamps keep the first occurrence. An outlier (|adj close / prev - 1| > outlier_pct %) is kept
-    with the flag 'outlier'.
+    than `now`. Rejected: bars in the future or on a closed day, bars without a valid close, and the
+    dropped copies of duplicated timestamps (the copy nearest its neighbours is kept: the same
+    policy as backtests and the engine). Stored repaired and flagged: inconsistent OHLC (high/low
+    widened), missing open/high/low/volume, missing adjustment factors (carried from a neighbour).
+    Stored with the flag 'outlier': bars the rule holds out of indicators and returns (nothing is
+    lost; every consumer applies the same rule again). `prev_close` (adjusted) is the last stored
+    close: context for the outlier test of the first bar. `outlier_pct` is accepted for callers and
+    not used: the rule measures a move against the instrument's recent volatility.
     """
+    del outlier_pct
     out = Checked()
-    seen: set[datetime] = set()
-    prev = prev_close
-    for bar in sorted(bars, key=lambda b: b.ts):
-        reason = _row_problem(bar)
-        if reason is None and bar.ts in seen:
-            reason = "duplicate timestamp"
+    timely: list[Bar] = []
+    for bar in bars:
+        reason = _time_problem(bar, now, today, is_trading_day)
         if reason is None:
-            reason = _time_problem(bar, now, today, is_trading_day)
-        if reason is not None:
-            logger.warning("rejected bar %s %s %s: %s", bar.symbol, bar.interval, bar.ts.isoformat(), reason)
+            timely.append(bar)
+        else:
             out.rejected.append((bar, reason))
+    context: list[Bar] = []
+    if prev_close and timely and math.isfinite(prev_close) and prev_close > 0:
+        b0, p = min(timely, key=lambda b: b.ts), prev_close
+        context = [Bar(b0.symbol, b0.interval, b0.ts - timedelta(microseconds=1), p, p, p, p, 0.0)]
+    cleaned = clean_bars([*context, *timely], rules, symbol=timely[0].symbol if timely else "")
+    out.report = cleaned.report
+    by_id = {id(b): b for b in timely}
+    settled: set[int] = set()
+    kept: list[Bar] = []
+    for bar in cleaned.bars:
+        if context and bar is context[0]:
             continue
-        seen.add(bar.ts)
-        adj = bar.close * bar.adj_factor
-        if prev and abs(adj / prev - 1.0) * 100.0 > outlier_pct:
-            logger.warning(
-                "outlier bar %s %s: close %.6g vs previous %.6g (kept, flagged)",
-                bar.symbol,
-                bar.ts.date(),
-                adj,
-                prev,
-            )
-            flags = ",".join(f for f in (bar.flags, OUTLIER) if f)
-            bar = replace(bar, flags=flags)
-        prev = adj
-        out.kept.append(bar)
+        original = by_id.get(id(bar))
+        if original is None:  # a repaired copy: find its source by timestamp among the candidates
+            original = next(b for b in timely if b.ts == bar.ts and id(b) not in settled)
+            out.repaired.append(bar)
+        settled.add(id(original))
+        kept.append(bar)
+    for bar, why in cleaned.held_out:
+        if id(bar) not in by_id:
+            continue
+        settled.add(id(bar))
+        if why == OUTLIER:
+            kept.append(replace(bar, flags=",".join(f for f in (bar.flags, OUTLIER) if f)))
+        else:
+            out.rejected.append((bar, INVALID))
+    out.rejected += [(b, DUPLICATE) for b in timely if id(b) not in settled]
+    out.kept = sorted(kept, key=lambda b: b.ts)
+    for bar, reason in out.rejected:
+        logger.warning("rejected bar %s %s %s: %s", bar.symbol, bar.interval, bar.ts.isoformat(), reason)
+    if out.report.repaired or out.report.outliers:
+        logger.warning("bars of %s: %s", out.report.symbol, out.report.summary())
     return out
 
 

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from backtest import check_histories, run_backtest
 from core.errors import DataError, UsageError
 from core.ports import Repositories
+from core.quality import quality_rules
 from core.settings import Settings
 from core.timeutil import Clock
 from core.types import Bar, Interval, SignalType
@@ -188,6 +189,7 @@ class SignalRater:
                 horizons=self.horizons,
                 years=self.settings.backtest_years,
                 run_at=now,
+                quality=quality_rules(self.settings),
             )
         except (UsageError, DataError, ValueError, ArithmeticError) as exc:
             if len(histories) > 1:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import UsageError
 from core.settings import Settings
 from core.types import ALL_SIGNALS, SignalType
 
 MAX_WINDOW = 16_383  # longest period: the engine's counters are uint16 and count up to 4 windows
+
+
+class SignalConfigError(UsageError, ValueError):
+    """A configuration that makes no sense (a usage error; also a ValueError for older callers)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,21 +39,28 @@ class SignalConfig:
         for name in ("sma_fast", "sma_slow", "rsi_period", "volume_window"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WINDOW:
-                raise ValueError(f"SignalConfig.{name} must be an integer in 1..{MAX_WINDOW}, got {value!r}")
+                raise SignalConfigError(
+                    f"SignalConfig.{name} must be an integer in 1..{MAX_WINDOW}, got {value!r}"
+                )
+        if self.sma_fast >= self.sma_slow:
+            raise SignalConfigError(
+                f"SignalConfig needs sma_fast < sma_slow, got {self.sma_fast} and {self.sma_slow} "
+                "(otherwise golden and death crosses swap)"
+            )
         if self.rsi_period < 2:
-            raise ValueError(f"SignalConfig.rsi_period must be at least 2, got {self.rsi_period}")
+            raise SignalConfigError(f"SignalConfig.rsi_period must be at least 2, got {self.rsi_period}")
         if not 0.0 <= self.rsi_oversold < self.rsi_overbought <= 100.0:
-            raise ValueError(
+            raise SignalConfigError(
                 "SignalConfig needs 0 <= rsi_oversold < rsi_overbought <= 100, got "
                 f"{self.rsi_oversold} and {self.rsi_overbought}"
             )
         if not self.volume_multiple > 0.0:
-            raise ValueError(f"SignalConfig.volume_multiple must be > 0, got {self.volume_multiple}")
+            raise SignalConfigError(f"SignalConfig.volume_multiple must be > 0, got {self.volume_multiple}")
         if not 0.0 <= self.rsi_flat <= 100.0:
-            raise ValueError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
+            raise SignalConfigError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
         unknown = [s for s in self.enabled if not isinstance(s, SignalType)]
         if unknown:
-            raise ValueError(f"SignalConfig.enabled holds non-SignalType values: {unknown!r}")
+            raise SignalConfigError(f"SignalConfig.enabled holds non-SignalType values: {unknown!r}")
         object.__setattr__(self, "enabled", frozenset(self.enabled))
 
     @property

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from core.quality import QualityRules, clean_bars
 from core.types import Bar, Interval, SignalEvent
 from signals import _kernel as K
 from signals import _live as L
@@ -225,25 +226,41 @@ class SignalEngine:
             raise ValueError("on_bars takes at most one bar per symbol; use on_bar for a sequence")
         return self._run(good, slots, emit=True)
 
-    def warm_up(self, symbol: str, bars: Sequence[Bar]) -> None:
-        """Cold start of `symbol` from stored bars (any order; the last of equal timestamps wins).
+    def warm_up(self, symbol: str, bars: Sequence[Bar], *, rules: QualityRules = QualityRules()) -> None:
+        """Cold start of `symbol` from stored bars (any order).
 
-        Replaces the symbol's state; emits nothing, but events that fire on these bars count as
-        emitted (a re-fetch of the last stored bar does not repeat them).
+        The bars first go through the one rule for bad bars (`core.quality`, the same as backtests
+        and imports): duplicates resolved, outliers and invalid bars held out, OHLC and adjustment
+        factors repaired. After a gap longer than `rules.max_gap_days` the indicators restart their
+        warm-up: only the bars after the last such gap are used. Replaces the symbol's state; emits
+        nothing, but events that fire on these bars count as emitted (a re-fetch of the last stored
+        bar does not repeat them).
         """
         good: list[Bar] = []
         for bar in bars:
-            problem = self._check(bar) if bar.symbol == symbol else f"symbol is not {symbol}"
+            problem = self._check_input(bar) if bar.symbol == symbol else f"symbol is not {symbol}"
             if problem:
                 logger.warning(
                     "signals: warm-up skipped %s bar at %s: %s", bar.symbol, bar.ts.isoformat(), problem
                 )
             else:
                 good.append(bar)
-        good.sort(key=lambda b: b.ts)
+        cleaned = clean_bars(good, rules, symbol=symbol)
+        if cleaned.report.excluded or cleaned.report.repaired or cleaned.gap_rows:
+            logger.warning("signals: warm-up of %s: %s", symbol, cleaned.report.summary())
+        use = cleaned.bars[cleaned.gap_rows[-1] :] if cleaned.gap_rows else cleaned.bars
         i = self.slot(symbol)
-        self._reset(i, bars=len({b.ts for b in good}))
-        self._run(good, [i] * len(good), emit=False)
+        self._reset(i, bars=len(use))
+        self._run(use, [i] * len(use), emit=False)
+
+    def _check_input(self, bar: Bar) -> str | None:
+        """Problems the bad-bar rule cannot mend: wrong interval, naive timestamp."""
+        if bar.interval is not self.interval and bar.interval != self.interval:
+            return f"interval {bar.interval} but this engine runs {self.interval}"
+        tz = bar.ts.tzinfo
+        if tz is None or (tz is not UTC and bar.ts.utcoffset() is None):
+            return "naive timestamp"
+        return None
 
     # ---- inspection ---------------------------------------------------------------------------
     def symbols(self) -> list[str]:

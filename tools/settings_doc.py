@@ -86,7 +86,8 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("eex_rate_per_s", "requests per second to EEX"),
             ("breaker_failures", "consecutive failures that open a source's circuit breaker"),
             ("breaker_reset_s", "seconds an open breaker waits before probing the source again"),
-            ("outlier_pct", "a close more than this % away from the previous close is kept but flagged"),
+            ("outlier_pct", "unused: outliers follow core/quality.py (kept for old files)"),
+            ("max_gap_days", "days between two bars that make a gap: indicators restart warm-up"),
             (
                 "quote_max_age_s",
                 "a cached quote older than this is refreshed (served meanwhile with its age)",
@@ -115,7 +116,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Signals and backtests",
         [
-            ("sma_fast", "fast moving average period (golden/death cross); periods are 2..16383"),
+            ("sma_fast", "fast moving average period (golden/death cross), below sma_slow; 2..16383"),
             ("sma_slow", "slow moving average period (breakout/breakdown and crosses)"),
             ("rsi_period", "RSI period (Wilder smoothing, TA-Lib seeding)"),
             ("rsi_overbought", "RSI level whose upward crossing is rsi_overbought"),

@@ -202,13 +202,15 @@ async def test_universe_skips_unknown_symbols_but_the_command_line_does_not(
     assert "unknown symbol: 'NOPE'" in text
 
 
-async def test_invalid_bars_skip_that_symbol_only(goog_bars: list[Bar]) -> None:
+async def test_invalid_bar_is_held_out_and_reported(goog_bars: list[Bar]) -> None:
     bad = [*goog_bars[:-1], replace(goog_bars[-1], close=-1.0)]
     store = Store({"GOOG": goog_bars, "BAD": bad})
     code, text = await run(store, "GOOG", "BAD", "--signals", "golden_cross")
     assert code == 0, text
-    assert "skipped: BAD: bar at 2013-03-01T00:00:00+00:00 has a non-positive or missing price" in text
-    assert {r.symbol for r in store.saved} == {"GOOG"}
+    # a bar with a negative close is held out by the bad-bar rule (core.quality) and said so
+    assert f"data BAD: {len(bad)} bars, 1 held out (1 invalid)" in " ".join(text.split())
+    assert f"data GOOG: {len(goog_bars)} bars, clean" in text
+    assert {r.symbol for r in store.saved} == {"GOOG", "BAD"}
 
 
 async def test_unwritable_export_still_saves_the_ratings(goog_bars: list[Bar], tmp_path: Path) -> None:

@@ -64,8 +64,13 @@ def reference_masks(df: pd.DataFrame) -> dict[SignalType, pd.Series]:
     }
 
 
-def reference_stats(df: pd.DataFrame, mask: pd.Series, signal: SignalType, h: int) -> dict[str, float]:
-    close, high, low = (df[c].astype(float).reset_index(drop=True) for c in ("Close", "High", "Low"))
+def reference_stats(
+    df: pd.DataFrame, mask: pd.Series, signal: SignalType, h: int, basis: str = "next_open"
+) -> dict[str, float]:
+    close, high, low, open_ = (
+        df[c].astype(float).reset_index(drop=True) for c in ("Close", "High", "Low", "Open")
+    )
+    entry = open_.shift(-1) if basis == "next_open" else close  # what a trader could get
     n = close.size
     rows = [t for t in np.flatnonzero(mask.to_numpy()) if t >= FIRST]
     kept = [t for t in rows if t + h <= n - 1]
@@ -73,15 +78,15 @@ def reference_stats(df: pd.DataFrame, mask: pd.Series, signal: SignalType, h: in
         d = pd.Series([float(signal.direction)] * len(kept))
     else:
         d = pd.Series([1.0 if close[t] >= close[t - 1] else -1.0 for t in kept])
-    fwd = pd.Series([close[t + h] / close[t] - 1.0 for t in kept]) * d
-    all_fwd = (close.shift(-h) / close - 1.0).iloc[FIRST : n - h]
+    fwd = pd.Series([close[t + h] / entry[t] - 1.0 for t in kept]) * d
+    all_fwd = (close.shift(-h) / entry - 1.0).iloc[FIRST : n - h]
     baseline = all_fwd.mean() * d.mean()
     mae = []
     for t, dd in zip(kept, d, strict=True):
         if dd > 0:
-            mae.append(min(low[t + 1 : t + h + 1].min() / close[t] - 1.0, 0.0))
+            mae.append(min(low[t + 1 : t + h + 1].min() / entry[t] - 1.0, 0.0))
         else:
-            mae.append(min(1.0 - high[t + 1 : t + h + 1].max() / close[t], 0.0))
+            mae.append(min(1.0 - high[t + 1 : t + h + 1].max() / entry[t], 0.0))
     return {
         "count": len(kept),
         "excluded": len(rows) - len(kept),
@@ -108,13 +113,15 @@ def test_event_masks_equal_plain_pandas(goog: pd.DataFrame, result) -> None:  # 
         assert mask.sum() > 0, sig
 
 
-def test_statistics_equal_plain_pandas(goog: pd.DataFrame, result) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("basis", ["next_open", "close"])
+def test_statistics_equal_plain_pandas(goog: pd.DataFrame, goog_bars: list[Bar], basis: str) -> None:
     ref = reference_masks(goog)
-    records = {(r["signal"], r["horizon"]): r for r in result.records()}
+    run = run_backtest({"GOOG": goog_bars}, horizons=H, years=10, basis=basis)
+    records = {(r["signal"], r["horizon"]): r for r in run.records()}
     assert len(records) == len(SignalType) * len(H)
     for sig, mask in ref.items():
         for h in H:
-            rec, want = records[(sig.value, h)], reference_stats(goog, mask, sig, h)
+            rec, want = records[(sig.value, h)], reference_stats(goog, mask, sig, h, basis)
             assert rec["count"] == want["count"] > 0, (sig, h)
             assert rec["excluded"] == want["excluded"], (sig, h)
             for key in (

@@ -25,7 +25,7 @@ def test_render_text_english(result: BacktestResult) -> None:
     assert len(lines) == 1 + len(SignalType) + 1
     assert "- golden cross: 20-day: insufficient data over 8y (n=5)" in lines
     assert any(
-        line.startswith("- RSI oversold: 20-day hit rate 67% over 8y (n=27), grade ") for line in lines
+        line.startswith("- RSI oversold: 20-day hit rate 63% over 8y (n=27), grade ") for line in lines
     )
     assert lines[-1].startswith("best strategy ")
     assert "(buy & hold +185%)" in lines[-1]

@@ -64,21 +64,29 @@ def test_bad_histories(goog_bars: list[Bar]) -> None:
         run_backtest({"GOOG": goog_bars[:200]})
     assert check_histories({"A": [], "B": goog_bars[:10], "GOOG": goog_bars}).keys() == {"A", "B"}
     broken = [*goog_bars[:-1], replace(goog_bars[-1], close=float("nan"))]
-    with pytest.raises(
-        DataError, match="GOOG: bar at 2013-03-01T00:00:00\\+00:00 has a non-positive or missing"
-    ):
-        run_backtest({"GOOG": broken})
+    held = run_backtest({"GOOG": broken})  # the bad bar is held out and reported, not fatal
+    assert held.quality[0].invalid == 1
+    assert held.quality[0].details == ["2013-03-01: close nan invalid, held out"]
+    assert held.records()[0]["data_excluded"] == 1
+    with pytest.raises(DataError, match="GOOG: no usable bar"):
+        run_backtest({"GOOG": [replace(b, close=-1.0) for b in goog_bars]})
     naive = [*goog_bars[:-1], replace(goog_bars[-1], ts=goog_bars[-1].ts.replace(tzinfo=None))]
     with pytest.raises(DataError, match="naive"):
         run_backtest({"GOOG": naive})
     negative = [replace(goog_bars[0], volume=-1.0), *goog_bars[1:]]
-    with pytest.raises(DataError, match="negative or missing volume"):
-        run_backtest({"GOOG": negative})
+    assert run_backtest({"GOOG": negative}).quality[0].price_repaired == 1  # volume set to 0
+
+
+def _figures(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{k: v for k, v in r.items() if not k.startswith("data_")} for r in records]
 
 
 def test_unsorted_and_duplicated_bars_are_cleaned(goog_bars: list[Bar]) -> None:
     messy = list(reversed(goog_bars)) + goog_bars[:50]
-    assert run_backtest({"GOOG": messy}).records() == run_backtest({"GOOG": goog_bars}).records()
+    res = run_backtest({"GOOG": messy})
+    assert _figures(res.records()) == _figures(run_backtest({"GOOG": goog_bars}).records())
+    assert res.quality[0].duplicates == 50
+    assert res.records()[0]["data_excluded"] == 50
 
 
 def test_adj_factor_is_applied(goog_bars: list[Bar]) -> None:

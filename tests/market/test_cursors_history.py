@@ -93,15 +93,19 @@ async def test_import_csv(md: MarketData, tmp_path: Path) -> None:
         "Date,Open,High,Low,Close,Adj Close,Volume\n"
         "2026-11-16,10,11,9,10,9,100\n"
         "2026-11-15,10,11,9,10,9,100\n"  # a Sunday: rejected
-        "2026-11-17,10,9,9,10,9,100\n"  # high < open: rejected
+        "2026-11-17,10,9,9,10,9,100\n"  # high < open: high widened to 10, stored, flagged
         "2026-11-18,10,11,9,10.5,9.45,100\n"
         "2026-11-19,x,11,9,10.5,9.45,100\n",  # unreadable
         encoding="utf-8",
     )
-    assert await md.import_csv(path, "spy") == 2
+    outcome = await md.import_csv(path, "spy")
+    assert (outcome.stored, outcome.rejected, outcome.unreadable, outcome.repaired) == (3, 1, 1, 1)
+    assert outcome.summary() == "spy.csv: 3 stored, 2 rejected, 1 repaired for SPY (1 unreadable)"
     bars = await md.repos.bars.list_bars("SPY")
-    assert [(b.ts.date(), b.source) for b in bars] == [
-        (date(2026, 11, 16), "csv"),
-        (date(2026, 11, 18), "csv"),
+    assert [(b.ts.date(), b.source, b.flags) for b in bars] == [
+        (date(2026, 11, 16), "csv", ""),
+        (date(2026, 11, 17), "csv", "ohlc_repaired"),
+        (date(2026, 11, 18), "csv", ""),
     ]
-    assert [round(b.adj_factor, 6) for b in bars] == [0.9, 0.9]
+    assert bars[1].high == 10
+    assert [round(b.adj_factor, 6) for b in bars] == [0.9, 0.9, 0.9]

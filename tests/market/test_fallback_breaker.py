@@ -81,12 +81,13 @@ async def test_bad_rows_rejected_and_counted(md: MarketData, fake: FakeSources) 
     from tests.fakes.source_payloads import Row
 
     rows = daily_rows(START, CLOSES)
-    rows[2] = Row(rows[2].day, 10, 5, 20, 10, 100)  # high < low
-    rows[4] = Row(rows[4].day, 10, 11, 9, 10, -1)  # negative volume
+    rows[2] = Row(rows[2].day, 72, 71.5, 72.5, 72, 100)  # high < low: widened, kept, flagged
+    rows[4] = Row(rows[4].day, 10, 11, 9, 0, 5)  # a zero close: rejected
     rows[6] = Row(rows[6].day, 200, 201, 199, 200, 100)  # outlier: kept, flagged
     fake.add_yahoo("SPY", rows)
     res = await md.update([await md.resolve("SPY")])
-    assert res.rejected == 2
+    assert res.rejected == 1
     bars = await md.repos.bars.list_bars("SPY")
-    assert len(bars) == 13
-    assert [b.flags for b in bars if b.flags] == ["outlier", "outlier"]  # the jump and the return
+    assert len(bars) == 14
+    assert [b.flags for b in bars if b.flags] == ["ohlc_repaired", "outlier"]  # the jump, not the return
+    assert (bars[2].high, bars[2].low) == (72.0, 72.0)  # widened to bound open and close

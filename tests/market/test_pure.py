@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -36,12 +37,8 @@ def check(bars: list[Bar], prev: float | None = None, market: Market = Market.US
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        (bar(date(2026, 11, 18), h=9.5), "inconsistent OHLC"),
-        (bar(date(2026, 11, 18), low=10.5), "inconsistent OHLC"),
-        (bar(date(2026, 11, 18), o=0, low=0), "price <= 0"),
-        (bar(date(2026, 11, 18), c=-1, low=-2), "price <= 0"),
-        (bar(date(2026, 11, 18), v=-5), "negative volume"),
-        (bar(date(2026, 11, 18), c=float("nan")), "non-finite"),
+        (bar(date(2026, 11, 18), c=-1, low=-2), "invalid price"),
+        (bar(date(2026, 11, 18), c=float("nan")), "invalid price"),
         (bar(date(2026, 11, 23)), "future"),
         (bar(date(2026, 11, 21)), "future"),
         (bar(date(2026, 11, 15)), "not a trading day"),  # Sunday
@@ -53,6 +50,24 @@ def test_bad_rows_are_rejected_with_a_reason(row: Bar, reason: str) -> None:
     assert [b.ts.date() for b in out.kept] == [date(2026, 11, 17)]
     assert len(out.rejected) == 1
     assert reason in out.rejected[0][1]
+
+
+@pytest.mark.parametrize(
+    ("row", "flag", "fixed"),
+    [
+        (bar(date(2026, 11, 18), h=9.5), "ohlc_repaired", (10, 10, 9, 10, 100)),
+        (bar(date(2026, 11, 18), low=10.5), "ohlc_repaired", (10, 11, 10, 10, 100)),
+        (bar(date(2026, 11, 18), o=0, low=0), "price_repaired", (10, 11, 10, 10, 100)),
+        (bar(date(2026, 11, 18), v=-5), "price_repaired", (10, 11, 9, 10, 0)),
+    ],
+)
+def test_repairable_rows_are_kept_repaired_and_flagged(row: Bar, flag: str, fixed: tuple[float, ...]) -> None:
+    out = check([bar(date(2026, 11, 17)), row])
+    assert out.rejected == []
+    got = out.kept[1]
+    assert flag in got.flags
+    assert out.repaired == [got]
+    assert (got.open, got.high, got.low, got.close, got.volume) == fixed
 
 
 def test_holiday_rejected_by_exchange_calendar() -> None:
@@ -68,20 +83,36 @@ def test_holiday_rejected_by_exchange_calendar() -> None:
     ]
 
 
-def test_duplicates_keep_first_and_outliers_are_flagged_not_dropped() -> None:
+def test_duplicates_keep_the_copy_nearest_its_neighbours_and_outliers_are_flagged() -> None:
     d1, d2, d3 = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
     rows = [
-        bar(d1),
         bar(d1, c=10.5, h=11),
-        bar(d2, o=10, h=25, low=10, c=24),
-        bar(d3, o=24, h=25, low=23, c=24),
+        bar(d1),
+        bar(d2, o=10, h=17.5, low=10, c=17),  # +70% that reverts at once
+        bar(d3, o=10, h=11, low=9, c=10),
     ]
     out = check(rows, prev=10.0)
     assert [r for _, r in out.rejected] == ["duplicate timestamp"]
     assert [b.flags for b in out.kept] == ["", "outlier", ""]
-    assert out.kept[0].close == 10  # the first of the duplicates
-    # the outlier check compares with the stored previous close
-    assert check([bar(d1, o=30, h=31, low=29, c=30)], prev=10.0).kept[0].flags == "outlier"
+    assert out.kept[0].close == 10  # nearest the stored previous close and the next bar, wherever it stands
+    assert out.report.duplicates == 1
+    assert out.report.outliers == 1
+    # the last bar has no next one to confirm a reversal: held out only beyond a factor of 5
+    assert check([bar(d1, o=30, h=31, low=29, c=30)], prev=10.0).kept[0].flags == ""
+    assert check([bar(d1, o=59, h=61, low=59, c=60)], prev=10.0).kept[0].flags == "outlier"
+
+
+def test_units_slips_are_divided_back() -> None:
+    d1, d2, d3 = date(2026, 11, 16), date(2026, 11, 17), date(2026, 11, 18)
+    out = check([bar(d1), bar(d2, o=10, h=1001, low=10, c=1000), bar(d3)])
+    fixed = out.kept[1]
+    assert fixed.flags == "outlier_repaired"
+    assert (fixed.open, fixed.high, fixed.low, fixed.close) == (10, 10.01, 10, 10)
+    assert out.repaired == [fixed]
+    # one new bar x10 against the stored close: no second neighbour confirms a slip, so it is
+    # stored as given and flagged (held out of signals) rather than guessed at
+    last = check([bar(d1, o=99, h=101, low=99, c=100)], prev=10.0).kept[0]
+    assert (last.close, last.flags) == (100, "outlier")
 
 
 def m1(minute: int, o: float, c: float, v: float = 1.0) -> Bar:
@@ -129,10 +160,12 @@ def test_csv_parse(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     bars, problems = parse_csv(path, "X")
-    assert [b.adj_factor for b in bars] == [0.5, 1.0]
+    # a blank Adj Close is a missing factor (carried from a neighbour by core.quality), never 1.0
+    assert bars[0].adj_factor == 0.5
+    assert math.isnan(bars[1].adj_factor)
     assert [line for line, _ in problems] == [3, 4]
-    (tmp_path / "bad.csv").write_text("Day,Price\n2026-01-01,1\n", encoding="utf-8")
-    with pytest.raises(DataError, match="missing date, open"):
+    (tmp_path / "bad.csv").write_text("When,Value\n2026-01-01,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="missing date, close"):
         parse_csv(tmp_path / "bad.csv", "X")
     with pytest.raises(DataError, match="cannot read"):
         parse_csv(tmp_path / "missing.csv", "X")

@@ -135,7 +135,7 @@ def test_warm_up_skips_bad_and_foreign_bars(caplog: pytest.LogCaptureFixture) ->
     with caplog.at_level(logging.WARNING, logger="signals.engine"):
         engine.warm_up("X", noisy)
     assert engine.bars_seen("X") == 298
-    assert "warm-up skipped X bar" in caplog.text
+    assert "warm-up of X: 1 held out (1 invalid)" in caplog.text  # the bad-bar rule of core.quality
     assert "symbol is not X" in caplog.text
     assert engine.symbols() == ["X"]
 
