@@ -15,6 +15,7 @@ from bot.dispatch import COMMANDS, split_command
 from bot.i18n import t
 from bot.services import BotServices
 from bot.views import Reply
+from bot.views_alert import render_alert
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Chat, ChatKind, Language, SignalEvent
@@ -146,9 +147,7 @@ class ConsoleNotifier:
             inst = await self._repos.instruments.get_instrument(event.symbol)
             ratings = await self._repos.ratings.list_ratings(event.symbol)
             rating = views.pick_rating(ratings, event.signal)
-            reply = views.render_alert(
-                chat.language, event, inst.name if inst else "", rating, self._clock.now()
-            )
+            reply = render_alert(chat.language, event, inst, rating)
             self._stdout.write("\n" + views.to_plain(reply.text) + "\n")
             printed += 1
         self._stdout.flush()

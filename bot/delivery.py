@@ -31,7 +31,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import ExtBot
 
 from bot.ratelimit import NO_RETRY, retry_seconds
-from bot.views import MAX_CAPTION, fit, keyboard_json, pick_rating, render_alert
+from bot.views import MAX_CAPTION, fit, keyboard_json, pick_rating
+from bot.views_alert import render_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
 from core.types import (
@@ -129,7 +130,7 @@ class OutboxNotifier:
                 sent_at = hold or now
                 text_markup = rendered.get((chat.language, sent_at))
                 if text_markup is None:
-                    reply = render_alert(chat.language, event, inst.name if inst else "", rating, sent_at)
+                    reply = render_alert(chat.language, event, inst, rating)
                     text_markup = rendered[(chat.language, sent_at)] = (
                         reply.text,
                         keyboard_json(reply.buttons),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.labels import signal_label
 from core.types import Language, SignalType
 
 _EN: dict[str, str] = {
@@ -79,9 +80,17 @@ _EN: dict[str, str] = {
     "no_events": "No recent signals.",
     "ratings": "<b>Backtest ratings</b>",
     "no_ratings": "No backtest ratings yet.",
-    "alert_title": "<b>{signal}</b> on <b>{symbol}</b> {name}",
-    "bar_time": "Bar",
-    "sent_time": "Sent",
+    "alert_title": "{arrow} <b>{signal}</b> · <b>{symbol}</b> {name}",
+    "close_at": "close",
+    "volume": "Volume",
+    "volume_vs_avg": "({multiple}× {n}-day avg)",
+    "why_breakout": "Closed above SMA {n} ({sma}): {diff}",
+    "why_breakdown": "Closed below SMA {n} ({sma}): {diff}",
+    "why_golden": "SMA {f} ({fast}) crossed above SMA {s} ({slow}): {diff}",
+    "why_death": "SMA {f} ({fast}) crossed below SMA {s} ({slow}): {diff}",
+    "why_overbought": "RSI {n} at {rsi}, above {level} (overbought)",
+    "why_oversold": "RSI {n} at {rsi}, below {level} (oversold)",
+    "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
     "btn_mute_all": "Mute all",
@@ -171,9 +180,17 @@ _KO: dict[str, str] = {
     "no_events": "최근 신호가 없습니다.",
     "ratings": "<b>백테스트 등급</b>",
     "no_ratings": "백테스트 등급이 아직 없습니다.",
-    "alert_title": "<b>{symbol}</b> {name}: <b>{signal}</b>",
-    "bar_time": "봉 시각",
-    "sent_time": "발송",
+    "alert_title": "{arrow} <b>{symbol}</b> {name} · <b>{signal}</b>",
+    "close_at": "마감",
+    "volume": "거래량",
+    "volume_vs_avg": "({n}일 평균의 {multiple}배)",
+    "why_breakout": "종가가 {n}일 이동평균({sma}) 위로 마감: {diff}",
+    "why_breakdown": "종가가 {n}일 이동평균({sma}) 아래로 마감: {diff}",
+    "why_golden": "{f}일 이동평균({fast})이 {s}일 이동평균({slow})을 상향 돌파: {diff}",
+    "why_death": "{f}일 이동평균({fast})이 {s}일 이동평균({slow})을 하향 돌파: {diff}",
+    "why_overbought": "RSI {n}: {rsi}, {level} 이상 (과매수)",
+    "why_oversold": "RSI {n}: {rsi}, {level} 이하 (과매도)",
+    "why_volume": "거래량 {volume}, {n}일 평균({avg})의 {multiple}배",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",
     "btn_mute_all": "모두 끄기",
@@ -191,27 +208,6 @@ _KO: dict[str, str] = {
 
 _TEXTS = {Language.EN: _EN, Language.KO: _KO}
 
-_SIGNAL_NAMES: dict[Language, dict[SignalType, str]] = {
-    Language.EN: {
-        SignalType.BREAKOUT_200: "SMA 200 breakout",
-        SignalType.BREAKDOWN_200: "SMA 200 breakdown",
-        SignalType.GOLDEN_CROSS: "Golden cross",
-        SignalType.DEATH_CROSS: "Death cross",
-        SignalType.RSI_OVERBOUGHT: "RSI overbought",
-        SignalType.RSI_OVERSOLD: "RSI oversold",
-        SignalType.VOLUME_SPIKE: "Volume spike",
-    },
-    Language.KO: {
-        SignalType.BREAKOUT_200: "200일선 상향 돌파",
-        SignalType.BREAKDOWN_200: "200일선 하향 이탈",
-        SignalType.GOLDEN_CROSS: "골든 크로스",
-        SignalType.DEATH_CROSS: "데드 크로스",
-        SignalType.RSI_OVERBOUGHT: "RSI 과매수",
-        SignalType.RSI_OVERSOLD: "RSI 과매도",
-        SignalType.VOLUME_SPIKE: "거래량 급증",
-    },
-}
-
 
 def t(lang: Language, key: str, **kwargs: object) -> str:
     """The text `key` in `lang` (English when missing), formatted with `kwargs`."""
@@ -220,7 +216,7 @@ def t(lang: Language, key: str, **kwargs: object) -> str:
 
 
 def signal_name(lang: Language, signal: SignalType) -> str:
-    return _SIGNAL_NAMES[lang][signal]
+    return signal_label(signal, lang.value)
 
 
 def language_for(code: str | None, default: str) -> Language:
