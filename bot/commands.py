@@ -19,6 +19,7 @@ from core.errors import FinsignalError, SymbolError
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import ALL_SIGNALS, Chat, Instrument, Language, QuietMode, SignalType, Tier, Watch
+from market import vintage
 
 logger = logging.getLogger(__name__)
 
@@ -165,17 +166,21 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
         return Reply(t(req.lang, "watch_limit", limit=limit))
     await repos.instruments.upsert_instruments([inst])
     await repos.watches.upsert_watch(Watch(req.chat.chat_id, inst.symbol, signals))
+    alias = req.args[0].strip().upper()
+    if alias in vintage.FRONT_ALIASES:  # bare KAU/KCU: the watch moves with the front vintage
+        await vintage.follow(repos, req.chat.chat_id, alias, inst.symbol)
     if env.services.followups is not None:
         env.services.followups.watched(inst.symbol)  # history and track record follow shortly
-    return Reply(
-        t(
-            req.lang,
-            "watch_added",
-            symbol=esc(inst.symbol),
-            name=esc(inst.name),
-            signals=views.signal_list(req.lang, signals),
-        )
+    text = t(
+        req.lang,
+        "watch_added",
+        symbol=esc(inst.symbol),
+        name=esc(inst.name),
+        signals=views.signal_list(req.lang, signals),
     )
+    if alias in vintage.FRONT_ALIASES:
+        text += "\n" + t(req.lang, "follows_front", alias=alias, symbol=esc(inst.symbol))
+    return Reply(text)
 
 
 async def find_watched(env: Env, req: Request, raw: str) -> str | Reply:
@@ -203,6 +208,7 @@ async def cmd_unwatch(env: Env, req: Request) -> Reply:
 
 async def unwatch(env: Env, req: Request, symbol: str) -> Reply:
     removed = await env.services.repos.watches.remove_watch(req.chat.chat_id, symbol)
+    await vintage.unfollow(env.services.repos, req.chat.chat_id, symbol)
     return Reply(t(req.lang, "unwatched" if removed else "not_watching", symbol=esc(symbol, MAX_ARG)))
 
 
@@ -228,7 +234,8 @@ async def toggle_mute_all(env: Env, req: Request, symbol: str) -> Reply:
 
 async def cmd_watchlist(env: Env, req: Request) -> Reply:
     watches = await env.services.repos.watches.list_watches(req.chat.chat_id)
-    return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat))
+    follows = await vintage.followed(env.services.repos, req.chat.chat_id)
+    return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat), follows)
 
 
 async def cmd_signals(env: Env, req: Request) -> Reply:

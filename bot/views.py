@@ -230,14 +230,18 @@ def pick_rating(ratings: Iterable[Rating], signal: SignalType, horizon: int = 20
     return matching[0] if matching else None
 
 
-def render_watchlist(lang: Language, watches: Sequence[Watch], limit: int) -> Reply:
+def render_watchlist(
+    lang: Language, watches: Sequence[Watch], limit: int, follows: Mapping[str, str] | None = None
+) -> Reply:
+    """The watchlist; `follows` (vintage -> alias) marks watches that move with the front vintage."""
     if not watches:
         return Reply(t(lang, "watchlist_empty"))
     lines = [t(lang, "watchlist_title", count=len(watches), limit=limit)]
     rows: list[tuple[tuple[str, str], ...]] = []
     for w in watches:
         muted = f" ({t(lang, 'muted_label')}: {signal_list(lang, w.muted)})" if w.muted else ""
-        lines.append(f"• <b>{esc(w.symbol)}</b>: {signal_list(lang, w.signals)}{muted}")
+        alias = f" ({esc((follows or {})[w.symbol])})" if w.symbol in (follows or {}) else ""
+        lines.append(f"• <b>{esc(w.symbol)}</b>{alias}: {signal_list(lang, w.signals)}{muted}")
         toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all")
         rows.append(
             (

@@ -58,3 +58,21 @@ def signal_label(signal: SignalType, lang: str = "en") -> str:
 def price_decimals(currency: str) -> int:
     """2 for USD/EUR, 0 for KRW."""
     return CURRENCY_DECIMALS.get(currency.upper(), 2)
+
+
+# Told once to each chat whose bare KAU/KCU watch moved to the new front vintage.
+FRONT_ROLL_NOTICE: dict[str, str] = {
+    "en": (
+        "<b>{alias}</b> now follows <b>{new}</b>, the front vintage ({old} before). "
+        "Your {alias} alerts, /price {alias} and /chart {alias} use {new} from now on."
+    ),
+    "ko": (
+        "<b>{alias}</b>는 이제 최근월물 <b>{new}</b>을(를) 따릅니다 (이전 {old}). "
+        "{alias} 알림, /price {alias}, /chart {alias} 모두 지금부터 {new} 기준입니다."
+    ),
+}
+
+
+def front_roll_notice(lang: str, alias: str, old: str, new: str) -> str:
+    """'KAU now follows KAU26 …' in the chat's language (symbols are our own: no escaping needed)."""
+    return FRONT_ROLL_NOTICE["ko" if lang == "ko" else "en"].format(alias=alias, old=old, new=new)

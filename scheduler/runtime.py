@@ -14,10 +14,12 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.errors import ConfigError
+from core.labels import front_roll_notice
 from core.ports import Notifier, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Instrument, JobRun, Market
+from core.types import Bar, Instrument, JobRun, Market, OutboxMessage
+from market.vintage import Roll, roll_fronts
 from scheduler import followups, health
 from scheduler.calendars import MarketSpec, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
@@ -285,6 +287,22 @@ class Runtime:
             return await self._rate(symbols)
         raise JobSkipped(f"nothing to do for {job.kind}")
 
+    async def roll_fronts(self) -> list[Roll]:
+        """Bare KAU/KCU watches follow the front vintage: move them and tell each chat once."""
+        rolls = await roll_fronts(self.repos, self.clock.now())
+        messages: list[OutboxMessage] = []
+        for roll in rolls:
+            for chat_id in roll.chats:
+                chat = await self.repos.chats.get_chat(chat_id)
+                lang = chat.language.value if chat else self.settings.default_language
+                text = front_roll_notice(lang, roll.alias, roll.old, roll.new)
+                key = f"front:{roll.alias}:{roll.new}:{chat_id}"
+                messages.append(OutboxMessage(chat_id, key, text, kind="notice"))
+            followups.rate_soon(self, [roll.new], f"{JobKind.RATE_SIGNALS}:front")
+        if messages:
+            await self.repos.outbox.enqueue(messages)
+        return rolls
+
     async def instruments_of(self, market: Market) -> list[Instrument]:
         """Active instruments scheduled with `market`."""
         return [
@@ -322,6 +340,8 @@ class Runtime:
         for symbol, reason in failures.items():
             logger.warning("job %s: %s not updated (retried next run): %s", job.id, symbol, reason)
         await self._evaluate(job, new_bars)
+        if job.market is Market.KETS:
+            await self.roll_fronts()
         followups.schedule_retry(self, job, sorted(failures))
         await followups.chain_ratings(self, job, list(new_bars))
         n_bars = sum(map(len, new_bars.values()))

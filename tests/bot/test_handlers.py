@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.types import ChatKind, Language, Tier
+from market import vintage
 from tests.bot.conftest import Harness
 from tests.bot.fakes import ADMIN_ID
 
@@ -257,3 +258,17 @@ async def test_long_and_odd_messages(harness: Harness) -> None:
         }
     )
     assert len(harness.tg.requests) == before  # a photo: nothing to do, no crash
+
+
+async def test_watch_bare_kau_follows_the_front_vintage_and_unwatch_stops_it(harness: Harness) -> None:
+    [added] = await harness.say(515, "/watch kau")
+    assert "Watching <b>KAU25</b>" in added.text
+    assert "KAU follows the front vintage: KAU25 now" in added.text
+    repos = harness.app.bot_data.env.services.repos  # type: ignore[union-attr]
+    [listing] = await harness.say(515, "/watchlist")
+    assert "<b>KAU25</b> (KAU):" in listing.text
+    await harness.say(516, "/watch KAU25")  # an explicit vintage: not a follower
+    [explicit] = await harness.say(516, "/watchlist")
+    assert "(KAU)" not in explicit.text
+    await harness.say(515, "/unwatch KAU25")
+    assert await vintage.followed(repos, 515) == {}
