@@ -66,10 +66,8 @@ async def test_bare_kau_watches_follow_the_front_vintage(
 
         # the market moves to KAU26
         for day in (WED, THU):
-            fake.add_krx(
-                day,
-                [krx_row("KAU25", day, 9000, 9000, 9000, 9000, 500), krx_row("KAU26", day, 9200, 9300, 9100, 9250, 70_000)],
-            )  # fmt: skip
+            old = krx_row("KAU25", day, 9000, 9000, 9000, 9000, 500)
+            fake.add_krx(day, [old, krx_row("KAU26", day, 9200, 9300, 9100, 9250, 70_000)])
         clock.t = after_close(THU)
         await rt.run_job("finalise_bars.kets")
         clock.t += timedelta(days=1)
