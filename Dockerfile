@@ -29,6 +29,9 @@ ENV PATH=/opt/venv/bin:$PATH \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
     FINSIGNAL_DATABASE_URL=sqlite+aiosqlite:////data/finsignal.db \
     FINSIGNAL_DATA_DIR=/data
+# a CJK font so charts in Korean chats carry Korean titles and legends
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 finsignal \
     && mkdir -p /data \
     && chown finsignal:finsignal /data

@@ -50,6 +50,15 @@ test-deps:
 	else \
 		echo "!!! chromium/chromedriver not available: the dashboard browser test will be SKIPPED (a failure under CI=true)"; \
 	fi
+	@# Korean chart labels (issue 26): a CJK font for matplotlib
+	@if fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then \
+		echo "fonts-noto-cjk: present"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "fonts-noto-cjk: installing from Debian packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-noto-cjk fontconfig >/dev/null; \
+	else \
+		echo "!!! fonts-noto-cjk not available: the Korean chart test will be SKIPPED and Korean charts fall back to English labels"; \
+	fi
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,7 @@ from bot.i18n import signal_name, t
 from bot.services import BotServices
 from bot.views import MAX_ARG, Reply, esc
 from core.errors import FinsignalError, SymbolError
+from core.labels import CITY_NAMES
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import ALL_SIGNALS, Chat, Instrument, Language, QuietMode, SignalType, Tier, Watch
@@ -267,14 +268,28 @@ async def cmd_chart(env: Env, req: Request) -> Reply:
     from bot.chart import chart_data, render_chart  # matplotlib is heavy: import on first use
 
     data = await asyncio.to_thread(chart_data, bars, env.settings, stored)
+    st = env.settings
     png = await asyncio.to_thread(
-        partial(render_chart, smas=(data.sma_fast, data.sma_slow)),
+        partial(
+            render_chart,
+            smas=(data.sma_fast, data.sma_slow),
+            lang=req.lang,
+            currency=inst.currency,
+            city=CITY_NAMES[req.lang.value][inst.market],
+            tz=inst.timezone,
+            windows=(st.sma_fast, st.sma_slow),
+        ),
         bars,
         data.events,
-        f"{inst.symbol} {period}",
+        t(req.lang, "chart_title", symbol=inst.symbol, name=inst.name, period=period),
         since,
     )
-    return Reply(f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {period}", photo=png)
+    stamp = f"{env.clock.now():%Y%m%d-%H%M%S}"
+    return Reply(
+        f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {t(req.lang, 'period_' + period)}",
+        photo=png,
+        extra={"filename": f"{inst.symbol}-{period}-{stamp}"},
+    )
 
 
 async def cmd_news(env: Env, req: Request) -> Reply:

@@ -116,12 +116,16 @@ class ConsoleChat:
         return self._chat
 
     def _save_photo(self, reply: Reply) -> str:
+        """Write the chart to a file of its own (symbol, period, time, a counter): never overwritten."""
         out_dir = self._env.settings.data_dir
         out_dir.mkdir(parents=True, exist_ok=True)
-        name = (
-            re.sub(r"[^A-Za-z0-9.]+", "_", views.to_plain(reply.text).split("·")[0].strip())[:40] or "chart"
-        )
+        stem = str(reply.extra.get("filename") or views.to_plain(reply.text).split("·")[0].strip())
+        name = re.sub(r"[^A-Za-z0-9.\-]+", "_", stem)[:60] or "chart"
         path = out_dir / f"chart-{name}.png"
+        n = 1
+        while path.exists():
+            n += 1
+            path = out_dir / f"chart-{name}-{n}.png"
         path.write_bytes(reply.photo or b"")
         return f"(chart saved to {path})"
 

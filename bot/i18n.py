@@ -105,6 +105,11 @@ _EN: dict[str, str] = {
     "briefing_news": "<b>Top news</b>",
     "none": "none",
     "status_title": "<b>Status</b>",
+    "chart_title": "{symbol} {name} · {period}",
+    "period_3m": "3 months",
+    "period_6m": "6 months",
+    "period_1y": "1 year",
+    "period_5y": "5 years",
 }
 
 _KO: dict[str, str] = {
@@ -206,6 +211,11 @@ _KO: dict[str, str] = {
     "briefing_news": "<b>주요 뉴스</b>",
     "none": "없음",
     "status_title": "<b>상태</b>",
+    "chart_title": "{symbol} {name} · {period}",
+    "period_3m": "3개월",
+    "period_6m": "6개월",
+    "period_1y": "1년",
+    "period_5y": "5년",
 }
 
 _TEXTS = {Language.EN: _EN, Language.KO: _KO}

@@ -76,3 +76,15 @@ FRONT_ROLL_NOTICE: dict[str, str] = {
 def front_roll_notice(lang: str, alias: str, old: str, new: str) -> str:
     """'KAU now follows KAU26 …' in the chat's language (symbols are our own: no escaping needed)."""
     return FRONT_ROLL_NOTICE["ko" if lang == "ko" else "en"].format(alias=alias, old=old, new=new)
+
+
+# One marker shape and colour per signal type, for every chart (the /chart candles and the backtest).
+SIGNAL_MARKERS: dict[SignalType, tuple[str, str]] = {
+    SignalType.BREAKOUT_200: ("^", "#2e7d32"),
+    SignalType.BREAKDOWN_200: ("v", "#c62828"),
+    SignalType.GOLDEN_CROSS: ("*", "#f9a825"),
+    SignalType.DEATH_CROSS: ("X", "#4a148c"),
+    SignalType.RSI_OVERBOUGHT: ("D", "#d81b60"),
+    SignalType.RSI_OVERSOLD: ("d", "#00838f"),
+    SignalType.VOLUME_SPIKE: ("o", "#616161"),
+}
