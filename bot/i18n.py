@@ -16,7 +16,7 @@ _EN: dict[str, str] = {
         "/price SYMBOL - last price, change, ranges, SMA 200, RSI\n"
         "/watch SYMBOL [signals] - get alerts for a symbol\n"
         "/unwatch SYMBOL - stop alerts for a symbol\n"
-        "/watchlist - your watched symbols\n"
+        "/watchlist (or /list) - your watched symbols\n"
         "/signals SYMBOL - indicator state, recent signals, ratings\n"
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
         "/news [SYMBOL|industry] - latest headlines\n"
@@ -94,8 +94,8 @@ _EN: dict[str, str] = {
     "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
-    "btn_mute_all": "Mute all",
-    "btn_unmute_all": "Unmute",
+    "btn_mute_all": "Mute {symbol}",
+    "btn_unmute_all": "Unmute {symbol}",
     "muted_all": "Muted every signal of {symbol}.",
     "unmuted_all": "Alerts for {symbol} are on again.",
     "briefing_title": "<b>finsignal briefing</b> {when}",
@@ -105,6 +105,7 @@ _EN: dict[str, str] = {
     "briefing_news": "<b>Top news</b>",
     "none": "none",
     "status_title": "<b>Status</b>",
+    "backtest_no_data": "No price history for <b>{symbol}</b> to backtest yet. Load it with /watch or import-csv.",
     "chart_title": "{symbol} {name} · {period}",
     "period_3m": "3 months",
     "period_6m": "6 months",
@@ -123,7 +124,7 @@ _KO: dict[str, str] = {
         "/price 종목 - 현재가, 등락, 범위, 200일선, RSI\n"
         "/watch 종목 [신호] - 종목 알림 받기\n"
         "/unwatch 종목 - 알림 해제\n"
-        "/watchlist - 관심 종목\n"
+        "/watchlist (또는 /list) - 관심 종목\n"
         "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
         "/news [종목|업종] - 최신 뉴스\n"
@@ -200,8 +201,8 @@ _KO: dict[str, str] = {
     "why_volume": "거래량 {volume}, {n}일 평균({avg})의 {multiple}배",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",
-    "btn_mute_all": "모두 끄기",
-    "btn_unmute_all": "다시 켜기",
+    "btn_mute_all": "{symbol} 알림 끄기",
+    "btn_unmute_all": "{symbol} 알림 켜기",
     "muted_all": "{symbol}의 모든 신호 알림을 껐습니다.",
     "unmuted_all": "{symbol} 알림을 다시 켰습니다.",
     "briefing_title": "<b>finsignal 브리핑</b> {when}",
@@ -211,6 +212,7 @@ _KO: dict[str, str] = {
     "briefing_news": "<b>주요 뉴스</b>",
     "none": "없음",
     "status_title": "<b>상태</b>",
+    "backtest_no_data": "<b>{symbol}</b>은(는) 백테스트할 가격 이력이 아직 없습니다. /watch 또는 import-csv 로 불러오세요.",
     "chart_title": "{symbol} {name} · {period}",
     "period_3m": "3개월",
     "period_6m": "6개월",

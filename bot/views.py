@@ -242,7 +242,7 @@ def render_watchlist(
         muted = f" ({t(lang, 'muted_label')}: {signal_list(lang, w.muted)})" if w.muted else ""
         alias = f" ({esc((follows or {})[w.symbol])})" if w.symbol in (follows or {}) else ""
         lines.append(f"• <b>{esc(w.symbol)}</b>{alias}: {signal_list(lang, w.signals)}{muted}")
-        toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all")
+        toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all", symbol=w.symbol)
         rows.append(
             (
                 (t(lang, "btn_unwatch", symbol=w.symbol), callback("wu", w.symbol)),

@@ -67,5 +67,8 @@ def parse_csv(path: Path, symbol: str) -> tuple[list[Bar], list[tuple[int, str]]
             factor = adj / c if c and math.isfinite(adj / c) and adj > 0 else 1.0
             bars.append(Bar(symbol, Interval.D1, ts, o, h, low, c, v, adj_factor=factor, source="csv"))
     for line, reason in problems:
-        logger.warning("csv %s line %d rejected: %s", path.name, line, reason)
+        logger.debug("csv %s line %d rejected: %s", path.name, line, reason)
+    if problems:
+        lines = ", ".join(str(line) for line, _ in problems[:5]) + (", …" if len(problems) > 5 else "")
+        logger.warning("csv %s: %d unreadable rows skipped (lines %s)", path.name, len(problems), lines)
     return bars, problems

@@ -21,7 +21,7 @@ from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, JobRun, Market, OutboxMessage
 from market.vintage import Roll, roll_fronts
 from scheduler import followups, health
-from scheduler.calendars import MarketSpec, session_calendar
+from scheduler.calendars import MarketSpec, missing_exam_year, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
 from scheduler.jobs import JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
@@ -145,15 +145,17 @@ class Runtime:
         logger.info("scheduler started: %d jobs, owner %s", len(self.jobs), self.owner_id)
 
     async def _check_late_days(self) -> None:
-        """Warn, when Korean instruments are scheduled, that no future KRX exam day is known."""
+        """Warn, when Korean instruments are scheduled and this year's exam season is near, that its KRX
+        exam day is not known (only then: not at every start)."""
         krx = self.specs.get(Market.KRX)
-        if krx is None or not krx.late_days or max(krx.late_days) >= self.clock.now().date():
+        year = missing_exam_year(krx.late_days, self.clock.now().date()) if krx is not None else None
+        if year is None:
             return
         if await self.instruments_of(Market.KRX):
             logger.warning(
-                "KRX exam days are known up to %s only: add the next one to FINSIGNAL_KRX_LATE_DAYS "
-                "when KRX announces it (that day KRX trades 10:00-16:30 KST)",
-                max(krx.late_days).isoformat(),
+                "KRX exam day of %d not known yet: add it to FINSIGNAL_KRX_LATE_DAYS when KRX announces "
+                "it (that day KRX trades 10:00-16:30 KST)",
+                year,
             )
 
     async def ready(self) -> EvalResult:

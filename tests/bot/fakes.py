@@ -98,7 +98,11 @@ class FakeHistory:
 
 
 class FakeBacktests:
+    """Like finsignal's BacktestRunner: SymbolError for a symbol without stored history."""
+
     async def run(self, symbol: str) -> str:
+        if symbol == "EUA-AUCTION":
+            raise SymbolError(symbol, "no price history available")
         return f"{symbol}: golden_cross 20d hit 64% n=11 <b>"
 
 

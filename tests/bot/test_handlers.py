@@ -191,6 +191,8 @@ async def test_admin_status_backtest_and_broadcast(harness: Harness) -> None:
     assert "krx: open" in status.text
     [bt] = await harness.say(ADMIN_ID, "/backtest FCO2.DE")
     assert "&lt;b&gt;" in bt.text  # the summary is escaped inside <pre>
+    [empty] = await harness.say(ADMIN_ID, "/backtest EUA-AUCTION")
+    assert empty.text == "No price history for <b>EUA-AUCTION</b> to backtest yet. Load it with /watch or import-csv."
     await harness.say(520, "/start")
     [queued] = await harness.say(ADMIN_ID, "/broadcast Market <closed> tomorrow")
     assert "Broadcast queued for" in queued.text
@@ -272,3 +274,15 @@ async def test_watch_bare_kau_follows_the_front_vintage_and_unwatch_stops_it(har
     assert "(KAU)" not in explicit.text
     await harness.say(515, "/unwatch KAU25")
     assert await vintage.followed(repos, 515) == {}
+
+
+async def test_list_is_the_watchlist_and_each_row_button_names_its_symbol(harness: Harness) -> None:
+    await harness.say(517, "/watch FCO2.DE")
+    await harness.say(517, "/watch KAU25")
+    [listing] = await harness.say(517, "/list")
+    assert "<b>Watchlist</b> (2/3)" in listing.text
+    rows = listing.reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert [[b["text"] for b in row] for row in rows] == [
+        ["Unwatch FCO2.DE", "Mute FCO2.DE"],
+        ["Unwatch KAU25", "Mute KAU25"],
+    ]
