@@ -105,7 +105,9 @@ _EN: dict[str, str] = {
     "briefing_news": "<b>Top news</b>",
     "none": "none",
     "status_title": "<b>Status</b>",
-    "backtest_no_data": "No price history for <b>{symbol}</b> to backtest yet. Load it with /watch or import-csv.",
+    "backtest_no_data": (
+        "No price history for <b>{symbol}</b> to backtest yet. Load it with /watch or import-csv."
+    ),
     "chart_title": "{symbol} {name} · {period}",
     "period_3m": "3 months",
     "period_6m": "6 months",
@@ -212,7 +214,9 @@ _KO: dict[str, str] = {
     "briefing_news": "<b>주요 뉴스</b>",
     "none": "없음",
     "status_title": "<b>상태</b>",
-    "backtest_no_data": "<b>{symbol}</b>은(는) 백테스트할 가격 이력이 아직 없습니다. /watch 또는 import-csv 로 불러오세요.",
+    "backtest_no_data": (
+        "<b>{symbol}</b>은(는) 백테스트할 가격 이력이 아직 없습니다. /watch 또는 import-csv 로 불러오세요."
+    ),
     "chart_title": "{symbol} {name} · {period}",
     "period_3m": "3개월",
     "period_6m": "6개월",

@@ -95,7 +95,8 @@ def rejection_summary(rejected: Sequence[tuple[Bar, str]], examples: int = 3) ->
     first = rejected[0][0]
     parts = []
     for reason, bars in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
-        days = ", ".join(f"{b.ts:%Y-%m-%d}" for b in bars[:examples]) + (", …" if len(bars) > examples else "")
+        more = ", …" if len(bars) > examples else ""
+        days = ", ".join(f"{b.ts:%Y-%m-%d}" for b in bars[:examples]) + more
         parts.append(f"{len(bars)} {reason} ({days})")
     return f"rejected {len(rejected)} bars of {first.symbol} {first.interval}: " + "; ".join(parts)
 

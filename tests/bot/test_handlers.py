@@ -192,7 +192,9 @@ async def test_admin_status_backtest_and_broadcast(harness: Harness) -> None:
     [bt] = await harness.say(ADMIN_ID, "/backtest FCO2.DE")
     assert "&lt;b&gt;" in bt.text  # the summary is escaped inside <pre>
     [empty] = await harness.say(ADMIN_ID, "/backtest EUA-AUCTION")
-    assert empty.text == "No price history for <b>EUA-AUCTION</b> to backtest yet. Load it with /watch or import-csv."
+    assert empty.text == (
+        "No price history for <b>EUA-AUCTION</b> to backtest yet. Load it with /watch or import-csv."
+    )
     await harness.say(520, "/start")
     [queued] = await harness.say(ADMIN_ID, "/broadcast Market <closed> tomorrow")
     assert "Broadcast queued for" in queued.text

@@ -168,5 +168,6 @@ def test_rejected_rows_are_summarised_in_one_warning(caplog: pytest.LogCaptureFi
     assert len(checked.rejected) == len(weekend) >= 4
     [record] = [r for r in caplog.records if "rejected" in r.getMessage()]
     assert record.getMessage() == (
-        f"rejected {len(weekend)} bars of X 1d: {len(weekend)} not a trading day (2026-11-07, 2026-11-08, 2026-11-14, …)"
+        f"rejected {len(weekend)} bars of X 1d: "
+        f"{len(weekend)} not a trading day (2026-11-07, 2026-11-08, 2026-11-14, …)"
     )
