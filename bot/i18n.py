@@ -103,6 +103,10 @@ _EN: dict[str, str] = {
     "briefing_carbon": "<b>Carbon</b>",
     "briefing_signals": "<b>Signals of the day</b>",
     "briefing_news": "<b>Top news</b>",
+    "briefing_weekly_title": "<b>finsignal weekly</b> {when}",
+    "briefing_week_markets": "<b>The week in watched markets</b>",
+    "briefing_week_signals": "<b>Signals of the week, and since</b>",
+    "week": "week",
     "none": "none",
     "status_title": "<b>Status</b>",
     "backtest_no_data": (
@@ -212,6 +216,10 @@ _KO: dict[str, str] = {
     "briefing_carbon": "<b>탄소 배출권</b>",
     "briefing_signals": "<b>오늘의 신호</b>",
     "briefing_news": "<b>주요 뉴스</b>",
+    "briefing_weekly_title": "<b>finsignal 주간 브리핑</b> {when}",
+    "briefing_week_markets": "<b>관심 시장의 한 주</b>",
+    "briefing_week_signals": "<b>이번 주 신호와 그 뒤</b>",
+    "week": "주간",
     "none": "없음",
     "status_title": "<b>상태</b>",
     "backtest_no_data": (
