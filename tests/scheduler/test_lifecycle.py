@@ -99,7 +99,4 @@ def test_prometheus_text_escapes_label_values() -> None:
     assert 'finsignal_job_duration_seconds{job="odd\\"job\\\\"} 1.5' in text  # a hand-written line broke here
     assert 'finsignal_source_requests_total{outcome="failed",source="krx"} 1.0' in text
     assert 'finsignal_source_breaker_open{source="krx"} 1.0' in text
-    assert (
-        "# TYPE finsignal_source_requests_total counter" in text
-        or "# TYPE finsignal_source_requests counter" in text
-    )
+    assert "# TYPE finsignal_source_requests_total counter" in text
