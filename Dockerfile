@@ -19,6 +19,7 @@ COPY storage ./storage
 COPY scheduler ./scheduler
 COPY bot ./bot
 COPY finsignal ./finsignal
+COPY api ./api
 COPY fundflow ./fundflow
 RUN pip install --no-deps .
 
@@ -27,7 +28,7 @@ FROM python:3.12-slim-bookworm
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MPLBACKEND=Agg \
-    NUMBA_CACHE_DIR=/tmp/numba-cache \
+    NUMBA_CACHE_DIR=/opt/numba-cache \
     FINSIGNAL_DATABASE_URL=sqlite+aiosqlite:////data/finsignal.db \
     FINSIGNAL_DATA_DIR=/data
 # Korean chart labels (fund-flow report, issue 22)
@@ -38,6 +39,8 @@ RUN useradd --create-home --uid 10001 finsignal \
     && mkdir -p /data \
     && chown finsignal:finsignal /data
 COPY --from=build /opt/venv /opt/venv
+# numba kernels compiled into the image: a new container's first /price needs no compiling
+RUN python -m finsignal.warm && chown -R finsignal:finsignal /opt/numba-cache
 WORKDIR /home/finsignal
 USER 10001:10001
 VOLUME ["/data"]

@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(UV) pip install --python $(PY) --quiet --no-deps -e .
 	@# byte-compile our own packages too (imports start faster, also where PYTHONDONTWRITEBYTECODE is set)
 	$(PY) -m compileall -q core market signals backtest news storage scheduler bot api finsignal fundflow
+	@# compile the numba kernels into their cache now, not at the first /price or backtest (issue 26)
+	$(PY) -m finsignal.warm
 	@touch $(STAMP)
 
 install: $(STAMP)

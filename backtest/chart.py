@@ -12,12 +12,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from backtest.result import BacktestResult
-from core.types import SignalType
-
-_MARKERS = {1: ("^", "tab:green"), -1: ("v", "tab:red"), 0: ("o", "tab:gray")}
+from core.labels import SIGNAL_MARKERS, signal_label
 
 
-def draw_chart(result: BacktestResult, symbol: str, path: Path) -> None:
+def draw_chart(result: BacktestResult, symbol: str, path: Path) -> Figure:
     """Write the chart of `symbol` to `path` (needs a result run with keep_series=True)."""
     if symbol not in result.series:
         raise KeyError(f"no series kept for {symbol!r}: run with keep_series=True")
@@ -33,20 +31,24 @@ def draw_chart(result: BacktestResult, symbol: str, path: Path) -> None:
     for sig in result.signals:
         rows = np.flatnonzero(s.events[sig][s.start :]) + s.start
         if rows.size:
-            marker, color = _MARKERS[sig.direction]
-            if sig in (SignalType.RSI_OVERBOUGHT, SignalType.RSI_OVERSOLD, SignalType.VOLUME_SPIKE):
-                color = {"rsi_overbought": "tab:purple", "rsi_oversold": "tab:cyan"}.get(sig.value, color)
+            marker, color = SIGNAL_MARKERS[sig]  # one shape and colour per signal type, as in /chart
             top.scatter(
-                dates[rows], s.close[rows], marker=marker, color=color, s=22, label=sig.value, zorder=3
-            )
+                dates[rows], s.close[rows], marker=marker, color=color, s=40 if marker == "*" else 22,
+                label=signal_label(sig), zorder=3,
+            )  # fmt: skip
     top.axvline(dates[s.start], color="gray", linestyle=":", linewidth=0.8)
     top.set_title(f"{symbol}: price, SMAs and signals")
-    top.legend(loc="upper left", fontsize=7, ncol=2)
+    top.set_ylabel("price, adjusted")
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     period = dates[s.start :]
     for sig in result.signals:
-        bottom.plot(period, s.equity[sig], linewidth=0.8, label=sig.value)
-    bottom.plot(period, s.buy_hold, color="black", linewidth=1.2, label="buy & hold")
+        _, color = SIGNAL_MARKERS[sig]
+        bottom.plot(period, s.equity[sig], linewidth=0.8, color=color, label=signal_label(sig))
+    bottom.plot(period, s.buy_hold, color="black", linewidth=1.2, label="Buy & hold")
     bottom.set_title(f"strategy equity (exit after {result.options.hold} bars or opposite signal)")
-    bottom.legend(loc="upper left", fontsize=7, ncol=2)
+    bottom.set_ylabel("equity (start = 1)")
+    bottom.set_xlabel("session date (UTC)")
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()
     fig.savefig(path, format="png")
+    return fig

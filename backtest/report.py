@@ -11,28 +11,8 @@ from rich.table import Table
 
 from backtest.rating import INSUFFICIENT, rating_line
 from backtest.result import BacktestResult
-from core.types import SignalType
+from core.labels import SIGNAL_NAMES
 
-SIGNAL_NAMES: dict[str, dict[SignalType, str]] = {
-    "en": {
-        SignalType.BREAKOUT_200: "SMA200 breakout",
-        SignalType.BREAKDOWN_200: "SMA200 breakdown",
-        SignalType.GOLDEN_CROSS: "golden cross",
-        SignalType.DEATH_CROSS: "death cross",
-        SignalType.RSI_OVERBOUGHT: "RSI overbought",
-        SignalType.RSI_OVERSOLD: "RSI oversold",
-        SignalType.VOLUME_SPIKE: "volume spike",
-    },
-    "ko": {
-        SignalType.BREAKOUT_200: "200일선 상향 돌파",
-        SignalType.BREAKDOWN_200: "200일선 하향 이탈",
-        SignalType.GOLDEN_CROSS: "골든크로스",
-        SignalType.DEATH_CROSS: "데드크로스",
-        SignalType.RSI_OVERBOUGHT: "RSI 과매수",
-        SignalType.RSI_OVERSOLD: "RSI 과매도",
-        SignalType.VOLUME_SPIKE: "거래량 급증",
-    },
-}
 _GRADE_STYLE = {"A": "bold green", "B": "green", "C": "yellow", "D": "white", "F": "red", INSUFFICIENT: "dim"}
 
 

@@ -14,6 +14,7 @@ from bot.commands import Command, Env, Request, resolve
 from bot.i18n import t
 from bot.views import MAX_MESSAGE, Reply, esc
 from core import storage_faults
+from core.errors import FinsignalError
 from core.types import OutboxMessage, Tier
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,11 @@ async def cmd_backtest(env: Env, req: Request) -> Reply:
     inst = await resolve(env, req, req.args[0])
     if isinstance(inst, Reply):
         return inst
-    summary = await env.services.backtests.run(inst.symbol)
+    try:
+        summary = await env.services.backtests.run(inst.symbol)
+    except (FinsignalError, ValueError) as exc:  # no stored history, or too little to study
+        logger.info("backtest %s: %s", inst.symbol, exc)
+        return Reply(t(req.lang, "backtest_no_data", symbol=esc(inst.symbol)))
     return Reply(f"<b>{esc(inst.symbol)}</b>\n<pre>{esc(summary, MAX_MESSAGE - 200)}</pre>")
 
 

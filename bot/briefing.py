@@ -1,4 +1,5 @@
-"""Premium briefings: watched markets, carbon prices, the day's signals with ratings, top news."""
+"""Premium briefings: watched markets, carbon prices, the day's signals with ratings, top news; and once
+a week (slot `weekly`) the week's moves, the week's signals with how they have done since, carbon, news."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from datetime import datetime, timedelta
 
 from bot.i18n import signal_name, t
 from bot.services import BotServices
-from bot.views import esc, fit, num, pct, pick_rating, rating_line
+from bot.views import esc, fit, money, num, pct, pick_rating, rating_line
 from core.errors import FinsignalError
+from core.ports import WEEKLY_SLOT
 from core.settings import Settings
 from core.timeutil import KST, Clock, SystemClock, fmt_kst
-from core.types import Instrument, Language, NewsItem, OutboxMessage, Rating, SignalEvent, Tier
+from core.types import Bar, Instrument, Language, NewsItem, OutboxMessage, Rating, SignalEvent, Tier
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,7 @@ class BriefingData:
     events: list[SignalEvent]
     ratings: dict[str, list[Rating]]
     news: list[NewsItem]
+    since: dict[str, str] | None = None  # weekly: event key -> how the market has moved since
 
 
 class Briefer:
@@ -41,6 +44,7 @@ class Briefer:
         self._repos = services.repos
         self._settings = settings
         self._clock = clock or SystemClock()
+        self._week_bars: dict[str, list[Bar]] = {}
 
     async def send_briefing(self, slot: str) -> int:
         now = self._clock.now()
@@ -54,9 +58,13 @@ class Briefer:
         if not recipients:
             logger.info("briefing %s: no premium recipients", slot)
             return 0
-        data = await self._gather(now)
-        texts = {lang: self.render(lang, data, slot) for lang in {r[1] for r in recipients}}
-        day = now.astimezone(KST).date().isoformat()
+        weekly = slot == WEEKLY_SLOT
+        data = await (self._gather_week(now) if weekly else self._gather(now))
+        render = self.render_week if weekly else self.render
+        texts = {lang: render(lang, data, slot) for lang in {r[1] for r in recipients}}
+        local = now.astimezone(KST).date()
+        year, week, _ = local.isocalendar()
+        day = f"{year}-W{week:02d}" if weekly else local.isoformat()
         messages = [
             OutboxMessage(
                 chat_id=chat_id,
@@ -87,6 +95,87 @@ class Briefer:
             except FinsignalError as exc:
                 logger.warning("briefing: news unavailable: %s", exc)
         return BriefingData(now, markets, carbon, events, ratings, news)
+
+    async def _gather_week(self, now: datetime) -> BriefingData:
+        self._week_bars = {}
+        symbols = (await self._repos.watches.list_watched_symbols())[:MAX_MARKETS]
+        markets = [await self._week_line(sym) for sym in symbols if sym not in CARBON]
+        carbon = [await self._week_line(sym) for sym in CARBON]
+        events = await self._repos.events.list_events(since=now - timedelta(days=7), limit=30)
+        events = sorted(events, key=lambda e: (e.ts, e.symbol))
+        ratings: dict[str, list[Rating]] = {}
+        since: dict[str, str] = {}
+        for e in events:
+            if e.symbol not in ratings:
+                ratings[e.symbol] = await self._repos.ratings.list_ratings(e.symbol)
+            since[e.key] = await self._since(e)
+        news: list[NewsItem] = []
+        if self._svc.news is not None:
+            try:
+                news = await self._svc.news.latest(None, 5)
+            except FinsignalError as exc:
+                logger.warning("weekly briefing: news unavailable: %s", exc)
+        return BriefingData(now, markets, carbon, events, ratings, news, since)
+
+    async def _bars(self, symbol: str, days: int = 14) -> list[Bar]:
+        """The last two weeks of daily bars (one read per symbol and briefing)."""
+        if symbol not in self._week_bars:
+            try:
+                self._week_bars[symbol] = await self._svc.history.bars(symbol, days)
+            except FinsignalError as exc:
+                logger.warning("weekly briefing: no history for %s: %s", symbol, exc)
+                self._week_bars[symbol] = []
+        return self._week_bars[symbol]
+
+    async def _week_line(self, symbol: str) -> str:
+        """'SPY 396.33 USD · week +1.85%': the last close against the last close a week before it."""
+        inst = await self._instrument(symbol)
+        name = esc(inst.symbol if inst else symbol)
+        bars = await self._bars(inst.symbol) if inst else []
+        if inst is None or len(bars) < 2:
+            return f"{name} -"
+        last = bars[-1]
+        base = next((b for b in reversed(bars) if b.ts <= last.ts - timedelta(days=7)), bars[0])
+        change = (last.adj_close / base.adj_close - 1.0) * 100.0 if base.adj_close else None
+        return f"{name} {money(last.close, inst.currency)} · {{week}} {pct(change)}"
+
+    async def _since(self, e: SignalEvent) -> str:
+        """'→ 72.35 (+1.90%) ✓': the latest close against the signal's, ticked when the market went the
+        signal's way (a volume spike has no way)."""
+        bars = await self._bars(e.symbol)
+        if not bars or bars[-1].ts <= e.ts or not e.close:
+            return ""
+        inst = await self._instrument(e.symbol)
+        cur = inst.currency if inst else ""
+        change = (bars[-1].close / e.close - 1.0) * 100.0
+        verdict = {1: " ✓", -1: " ✗"}.get(
+            e.signal.direction * (1 if change > 0 else -1 if change < 0 else 0), ""
+        )
+        return f" @ {money(e.close, cur)} → {money(bars[-1].close, cur, unit=False)} ({pct(change)}){verdict}"
+
+    def render_week(self, lang: Language, data: BriefingData, slot: str) -> str:
+        """The weekly briefing: moves, signals and how they did since, carbon, news."""
+        week = t(lang, "week")
+        lines = [t(lang, "briefing_weekly_title", when=fmt_kst(data.now))]
+        moves = [f"• {m.replace('{week}', week)}" for m in data.markets]
+        lines += ["", t(lang, "briefing_week_markets")] + (moves or [t(lang, "none")])
+        lines += ["", t(lang, "briefing_carbon")] + [f"• {c.replace('{week}', week)}" for c in data.carbon]
+        lines += ["", t(lang, "briefing_week_signals")]
+        for e in data.events:
+            line = f"• {e.ts:%m-%d} <b>{esc(e.symbol)}</b> {esc(signal_name(lang, e.signal))}" + (
+                (data.since or {}).get(e.key) or f" @ {num(e.close)}"
+            )
+            rating = pick_rating(data.ratings.get(e.symbol, []), e.signal)
+            lines.append(line + (f" · {rating_line(lang, rating)}" if rating else ""))
+        if not data.events:
+            lines.append(t(lang, "none"))
+        lines += ["", t(lang, "briefing_news")]
+        for n in data.news:
+            url = html.escape(n.url[:500], quote=True)
+            lines.append(f'• <a href="{url}">{esc(n.title, 200)}</a> · {esc(n.source, 40)}')
+        if not data.news:
+            lines.append(t(lang, "none"))
+        return fit(lines)
 
     async def _instrument(self, symbol: str) -> Instrument | None:
         inst = await self._repos.instruments.get_instrument(symbol)

@@ -16,9 +16,11 @@ from bot.i18n import signal_name, t
 from bot.services import BotServices
 from bot.views import MAX_ARG, Reply, esc
 from core.errors import FinsignalError, SymbolError
+from core.labels import CITY_NAMES
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import ALL_SIGNALS, Chat, Instrument, Language, QuietMode, SignalType, Tier, Watch
+from market import vintage
 
 logger = logging.getLogger(__name__)
 
@@ -174,17 +176,21 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
         return Reply(t(req.lang, "watch_limit", limit=limit))
     await repos.instruments.upsert_instruments([inst])
     await repos.watches.upsert_watch(Watch(req.chat.chat_id, inst.symbol, signals))
+    alias = req.args[0].strip().upper()
+    if alias in vintage.FRONT_ALIASES:  # bare KAU/KCU: the watch moves with the front vintage
+        await vintage.follow(repos, req.chat.chat_id, alias, inst.symbol)
     if env.services.followups is not None:
         env.services.followups.watched(inst.symbol)  # history and track record follow shortly
-    return Reply(
-        t(
-            req.lang,
-            "watch_added",
-            symbol=esc(inst.symbol),
-            name=esc(inst.name),
-            signals=views.signal_list(req.lang, signals),
-        )
+    text = t(
+        req.lang,
+        "watch_added",
+        symbol=esc(inst.symbol),
+        name=esc(inst.name),
+        signals=views.signal_list(req.lang, signals),
     )
+    if alias in vintage.FRONT_ALIASES:
+        text += "\n" + t(req.lang, "follows_front", alias=alias, symbol=esc(inst.symbol))
+    return Reply(text)
 
 
 async def find_watched(env: Env, req: Request, raw: str) -> str | Reply:
@@ -212,6 +218,7 @@ async def cmd_unwatch(env: Env, req: Request) -> Reply:
 
 async def unwatch(env: Env, req: Request, symbol: str) -> Reply:
     removed = await env.services.repos.watches.remove_watch(req.chat.chat_id, symbol)
+    await vintage.unfollow(env.services.repos, req.chat.chat_id, symbol)
     return Reply(t(req.lang, "unwatched" if removed else "not_watching", symbol=esc(symbol, MAX_ARG)))
 
 
@@ -237,7 +244,8 @@ async def toggle_mute_all(env: Env, req: Request, symbol: str) -> Reply:
 
 async def cmd_watchlist(env: Env, req: Request) -> Reply:
     watches = await env.services.repos.watches.list_watches(req.chat.chat_id)
-    return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat))
+    follows = await vintage.followed(env.services.repos, req.chat.chat_id)
+    return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat), follows)
 
 
 async def cmd_signals(env: Env, req: Request) -> Reply:
@@ -269,14 +277,28 @@ async def cmd_chart(env: Env, req: Request) -> Reply:
     from bot.chart import chart_data, render_chart  # matplotlib is heavy: import on first use
 
     data = await asyncio.to_thread(chart_data, bars, env.settings, stored)
+    st = env.settings
     png = await asyncio.to_thread(
-        partial(render_chart, smas=(data.sma_fast, data.sma_slow)),
+        partial(
+            render_chart,
+            smas=(data.sma_fast, data.sma_slow),
+            lang=req.lang,
+            currency=inst.currency,
+            city=CITY_NAMES[req.lang.value][inst.market],
+            tz=inst.timezone,
+            windows=(st.sma_fast, st.sma_slow),
+        ),
         bars,
         data.events,
-        f"{inst.symbol} {period}",
+        t(req.lang, "chart_title", symbol=inst.symbol, name=inst.name, period=period),
         since,
     )
-    return Reply(f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {period}", photo=png)
+    stamp = f"{env.clock.now():%Y%m%d-%H%M%S}"
+    return Reply(
+        f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {t(req.lang, 'period_' + period)}",
+        photo=png,
+        extra={"filename": f"{inst.symbol}-{period}-{stamp}"},
+    )
 
 
 async def cmd_news(env: Env, req: Request) -> Reply:

@@ -15,6 +15,7 @@ from bot.dispatch import COMMANDS, split_command
 from bot.i18n import t
 from bot.services import BotServices
 from bot.views import Reply
+from bot.views_alert import render_alert
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Chat, ChatKind, Language, SignalEvent
@@ -115,12 +116,16 @@ class ConsoleChat:
         return self._chat
 
     def _save_photo(self, reply: Reply) -> str:
+        """Write the chart to a file of its own (symbol, period, time, a counter): never overwritten."""
         out_dir = self._env.settings.data_dir
         out_dir.mkdir(parents=True, exist_ok=True)
-        name = (
-            re.sub(r"[^A-Za-z0-9.]+", "_", views.to_plain(reply.text).split("·")[0].strip())[:40] or "chart"
-        )
+        stem = str(reply.extra.get("filename") or views.to_plain(reply.text).split("·")[0].strip())
+        name = re.sub(r"[^A-Za-z0-9.\-]+", "_", stem)[:60] or "chart"
         path = out_dir / f"chart-{name}.png"
+        n = 1
+        while path.exists():
+            n += 1
+            path = out_dir / f"chart-{name}-{n}.png"
         path.write_bytes(reply.photo or b"")
         return f"(chart saved to {path})"
 
@@ -146,9 +151,7 @@ class ConsoleNotifier:
             inst = await self._repos.instruments.get_instrument(event.symbol)
             ratings = await self._repos.ratings.list_ratings(event.symbol)
             rating = views.pick_rating(ratings, event.signal)
-            reply = views.render_alert(
-                chat.language, event, inst.name if inst else "", rating, self._clock.now()
-            )
+            reply = render_alert(chat.language, event, inst, rating)
             self._stdout.write("\n" + views.to_plain(reply.text) + "\n")
             printed += 1
         self._stdout.flush()

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from telegram import LinkPreviewOptions
 
 from bot.sender import Outcome, Sender
-from bot.views import keyboard_json, pick_rating, render_alert
+from bot.views import keyboard_json, pick_rating
+from bot.views_alert import render_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
 from core.types import (
@@ -116,7 +117,7 @@ class OutboxNotifier:
                 sent_at = hold or now
                 text_markup = rendered.get((chat.language, sent_at))
                 if text_markup is None:
-                    reply = render_alert(chat.language, event, inst.name if inst else "", rating, sent_at)
+                    reply = render_alert(chat.language, event, inst, rating)
                     text_markup = rendered[(chat.language, sent_at)] = (
                         reply.text,
                         keyboard_json(reply.buttons),

@@ -24,6 +24,7 @@ COMMANDS: dict[str, Spec] = {
     "watch": Spec(commands.cmd_watch, manage=True),
     "unwatch": Spec(commands.cmd_unwatch, manage=True),
     "watchlist": Spec(commands.cmd_watchlist),
+    "list": Spec(commands.cmd_watchlist, menu=False),  # what many bots call it
     "signals": Spec(commands.cmd_signals),
     "chart": Spec(commands.cmd_chart),
     "news": Spec(commands.cmd_news),

@@ -266,6 +266,11 @@ async def cmd_watchlist(update: Update, context: BotContext) -> None:
     await run_command(update, context, "watchlist")
 
 
+async def cmd_list(update: Update, context: BotContext) -> None:
+    """/list: the same as /watchlist."""
+    await run_command(update, context, "list")
+
+
 async def cmd_signals(update: Update, context: BotContext) -> None:
     """/signals SYMBOL."""
     await run_command(update, context, "signals")

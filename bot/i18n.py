@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.labels import signal_label
 from core.types import Language, SignalType
 
 _EN: dict[str, str] = {
@@ -15,7 +16,7 @@ _EN: dict[str, str] = {
         "/price SYMBOL - last price, change, ranges, SMA 200, RSI\n"
         "/watch SYMBOL [signals] - get alerts for a symbol\n"
         "/unwatch SYMBOL - stop alerts for a symbol\n"
-        "/watchlist - your watched symbols\n"
+        "/watchlist (or /list) - your watched symbols\n"
         "/signals SYMBOL - indicator state, recent signals, ratings\n"
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
         "/news [SYMBOL|industry] - latest headlines\n"
@@ -35,6 +36,7 @@ _EN: dict[str, str] = {
     "try_again_shortly": "The service is busy storing data. Please try again shortly.",
     "lang_set": "Language set to English.",
     "watch_added": "Watching <b>{symbol}</b> ({name}) for: {signals}.",
+    "follows_front": "{alias} follows the front vintage: {symbol} now; your watch moves when it rolls.",
     "watch_limit": "Your watchlist is full ({limit} symbols). /unwatch one first.",
     "unwatched": "Stopped watching <b>{symbol}</b>.",
     "not_watching": "You are not watching <b>{symbol}</b>.",
@@ -81,13 +83,21 @@ _EN: dict[str, str] = {
     "no_events": "No recent signals.",
     "ratings": "<b>Backtest ratings</b>",
     "no_ratings": "No backtest ratings yet.",
-    "alert_title": "<b>{signal}</b> on <b>{symbol}</b> {name}",
-    "bar_time": "Bar",
-    "sent_time": "Sent",
+    "alert_title": "{arrow} <b>{signal}</b> · <b>{symbol}</b> {name}",
+    "close_at": "close",
+    "volume": "Volume",
+    "volume_vs_avg": "({multiple}× {n}-day avg)",
+    "why_breakout": "Closed above SMA {n} ({sma}): {diff}",
+    "why_breakdown": "Closed below SMA {n} ({sma}): {diff}",
+    "why_golden": "SMA {f} ({fast}) crossed above SMA {s} ({slow}): {diff}",
+    "why_death": "SMA {f} ({fast}) crossed below SMA {s} ({slow}): {diff}",
+    "why_overbought": "RSI {n} at {rsi}, above {level} (overbought)",
+    "why_oversold": "RSI {n} at {rsi}, below {level} (oversold)",
+    "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
-    "btn_mute_all": "Mute all",
-    "btn_unmute_all": "Unmute",
+    "btn_mute_all": "Mute {symbol}",
+    "btn_unmute_all": "Unmute {symbol}",
     "muted_all": "Muted every signal of {symbol}.",
     "unmuted_all": "Alerts for {symbol} are on again.",
     "briefing_title": "<b>finsignal briefing</b> {when}",
@@ -95,8 +105,20 @@ _EN: dict[str, str] = {
     "briefing_carbon": "<b>Carbon</b>",
     "briefing_signals": "<b>Signals of the day</b>",
     "briefing_news": "<b>Top news</b>",
+    "briefing_weekly_title": "<b>finsignal weekly</b> {when}",
+    "briefing_week_markets": "<b>The week in watched markets</b>",
+    "briefing_week_signals": "<b>Signals of the week, and since</b>",
+    "week": "week",
     "none": "none",
     "status_title": "<b>Status</b>",
+    "backtest_no_data": (
+        "No price history for <b>{symbol}</b> to backtest yet. Load it with /watch or import-csv."
+    ),
+    "chart_title": "{symbol} {name} · {period}",
+    "period_3m": "3 months",
+    "period_6m": "6 months",
+    "period_1y": "1 year",
+    "period_5y": "5 years",
 }
 
 _KO: dict[str, str] = {
@@ -110,7 +132,7 @@ _KO: dict[str, str] = {
         "/price 종목 - 현재가, 등락, 범위, 200일선, RSI\n"
         "/watch 종목 [신호] - 종목 알림 받기\n"
         "/unwatch 종목 - 알림 해제\n"
-        "/watchlist - 관심 종목\n"
+        "/watchlist (또는 /list) - 관심 종목\n"
         "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
         "/news [종목|업종] - 최신 뉴스\n"
@@ -130,6 +152,7 @@ _KO: dict[str, str] = {
     "try_again_shortly": "지금은 데이터를 저장할 수 없습니다. 잠시 후 다시 시도하세요.",
     "lang_set": "언어를 한국어로 설정했습니다.",
     "watch_added": "<b>{symbol}</b> ({name}) 감시 시작: {signals}.",
+    "follows_front": "{alias}는 최근월물을 따릅니다: 지금은 {symbol}, 월물이 바뀌면 자동으로 옮겨 갑니다.",
     "watch_limit": "관심 종목이 가득 찼습니다 ({limit}개). 먼저 /unwatch 하세요.",
     "unwatched": "<b>{symbol}</b> 감시를 중단했습니다.",
     "not_watching": "<b>{symbol}</b>은(는) 관심 종목이 아닙니다.",
@@ -175,13 +198,21 @@ _KO: dict[str, str] = {
     "no_events": "최근 신호가 없습니다.",
     "ratings": "<b>백테스트 등급</b>",
     "no_ratings": "백테스트 등급이 아직 없습니다.",
-    "alert_title": "<b>{symbol}</b> {name}: <b>{signal}</b>",
-    "bar_time": "봉 시각",
-    "sent_time": "발송",
+    "alert_title": "{arrow} <b>{symbol}</b> {name} · <b>{signal}</b>",
+    "close_at": "마감",
+    "volume": "거래량",
+    "volume_vs_avg": "({n}일 평균의 {multiple}배)",
+    "why_breakout": "종가가 {n}일 이동평균({sma}) 위로 마감: {diff}",
+    "why_breakdown": "종가가 {n}일 이동평균({sma}) 아래로 마감: {diff}",
+    "why_golden": "{f}일 이동평균({fast})이 {s}일 이동평균({slow})을 상향 돌파: {diff}",
+    "why_death": "{f}일 이동평균({fast})이 {s}일 이동평균({slow})을 하향 돌파: {diff}",
+    "why_overbought": "RSI {n}: {rsi}, {level} 이상 (과매수)",
+    "why_oversold": "RSI {n}: {rsi}, {level} 이하 (과매도)",
+    "why_volume": "거래량 {volume}, {n}일 평균({avg})의 {multiple}배",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",
-    "btn_mute_all": "모두 끄기",
-    "btn_unmute_all": "다시 켜기",
+    "btn_mute_all": "{symbol} 알림 끄기",
+    "btn_unmute_all": "{symbol} 알림 켜기",
     "muted_all": "{symbol}의 모든 신호 알림을 껐습니다.",
     "unmuted_all": "{symbol} 알림을 다시 켰습니다.",
     "briefing_title": "<b>finsignal 브리핑</b> {when}",
@@ -189,32 +220,23 @@ _KO: dict[str, str] = {
     "briefing_carbon": "<b>탄소 배출권</b>",
     "briefing_signals": "<b>오늘의 신호</b>",
     "briefing_news": "<b>주요 뉴스</b>",
+    "briefing_weekly_title": "<b>finsignal 주간 브리핑</b> {when}",
+    "briefing_week_markets": "<b>관심 시장의 한 주</b>",
+    "briefing_week_signals": "<b>이번 주 신호와 그 뒤</b>",
+    "week": "주간",
     "none": "없음",
     "status_title": "<b>상태</b>",
+    "backtest_no_data": (
+        "<b>{symbol}</b>은(는) 백테스트할 가격 이력이 아직 없습니다. /watch 또는 import-csv 로 불러오세요."
+    ),
+    "chart_title": "{symbol} {name} · {period}",
+    "period_3m": "3개월",
+    "period_6m": "6개월",
+    "period_1y": "1년",
+    "period_5y": "5년",
 }
 
 _TEXTS = {Language.EN: _EN, Language.KO: _KO}
-
-_SIGNAL_NAMES: dict[Language, dict[SignalType, str]] = {
-    Language.EN: {
-        SignalType.BREAKOUT_200: "SMA 200 breakout",
-        SignalType.BREAKDOWN_200: "SMA 200 breakdown",
-        SignalType.GOLDEN_CROSS: "Golden cross",
-        SignalType.DEATH_CROSS: "Death cross",
-        SignalType.RSI_OVERBOUGHT: "RSI overbought",
-        SignalType.RSI_OVERSOLD: "RSI oversold",
-        SignalType.VOLUME_SPIKE: "Volume spike",
-    },
-    Language.KO: {
-        SignalType.BREAKOUT_200: "200일선 상향 돌파",
-        SignalType.BREAKDOWN_200: "200일선 하향 이탈",
-        SignalType.GOLDEN_CROSS: "골든 크로스",
-        SignalType.DEATH_CROSS: "데드 크로스",
-        SignalType.RSI_OVERBOUGHT: "RSI 과매수",
-        SignalType.RSI_OVERSOLD: "RSI 과매도",
-        SignalType.VOLUME_SPIKE: "거래량 급증",
-    },
-}
 
 
 def t(lang: Language, key: str, **kwargs: object) -> str:
@@ -224,7 +246,7 @@ def t(lang: Language, key: str, **kwargs: object) -> str:
 
 
 def signal_name(lang: Language, signal: SignalType) -> str:
-    return _SIGNAL_NAMES[lang][signal]
+    return signal_label(signal, lang.value)
 
 
 def language_for(code: str | None, default: str) -> Language:

@@ -8,11 +8,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from backtest.rating import rating_line as backtest_rating_line
 from bot.i18n import signal_name, t
-from core.timeutil import fmt_kst, fmt_kst_utc
-from core.types import Chat, Instrument, Language, NewsItem, Quote, Rating, SignalEvent, SignalType, Watch
+from core.labels import CITY_NAMES, price_decimals
+from core.timeutil import KST, ensure_utc, fmt_bar, fmt_kst
+from core.types import (
+    Chat,
+    Instrument,
+    Interval,
+    Language,
+    Market,
+    NewsItem,
+    Quote,
+    Rating,
+    SignalEvent,
+    SignalType,
+    Watch,
+)
 
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
@@ -110,30 +124,88 @@ def signal_list(lang: Language, signals: Iterable[SignalType]) -> str:
     return ", ".join(names) if names else t(lang, "none")
 
 
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """The indicator settings the alert names (SMA 50, SMA 200, RSI 14, 20-day volume average)."""
+
+    sma_fast: int = 50
+    sma_slow: int = 200
+    rsi_period: int = 14
+    volume_window: int = 20
+    rsi_overbought: float = 70.0
+    rsi_oversold: float = 30.0
+
+    @classmethod
+    def of(cls, settings: object) -> Windows:
+        """From the signal settings (any object with the same attribute names)."""
+        return cls(**{k: getattr(settings, k) for k in cls.__dataclass_fields__ if hasattr(settings, k)})
+
+
+def volume_text(lang: Language, value: float) -> str:
+    """2.4M / 780K in English; 240만 / 1.2억 in Korean."""
+    v = abs(value)
+    if lang is Language.KO:
+        for size, unit in ((1e8, "억"), (1e4, "만")):
+            if v >= size:
+                return f"{value / size:,.{0 if v >= size * 100 else 1}f}{unit}".replace(".0" + unit, unit)
+        return f"{value:,.0f}"
+    for size, unit in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if v >= size:
+            return f"{value / size:,.{0 if v >= size * 100 else 1}f}{unit}".replace(".0" + unit, unit)
+    return f"{value:,.0f}"
+
+
+def money(value: float | None, currency: str, *, unit: bool = True, signed: bool = False) -> str:
+    """A price the way its market quotes it: ``70.45 EUR``, ``78,300 KRW``; ``+1.60`` / ``-500`` with
+    `signed` (changes); below 1, four significant figures."""
+    if value is None:
+        return "-"
+    d = price_decimals(currency)
+    sign = "+" if signed and value > 0 else ""
+    text = f"{value:.4g}" if 0 < abs(value) < 1 and d else f"{value:,.{d}f}"
+    return f"{sign}{text} {esc(currency, 8)}" if unit and currency else f"{sign}{text}"
+
+
+def bar_time(lang: Language, ts: datetime, interval: Interval | str, inst: Instrument | None) -> str:
+    """A bar's time by its session date and close in the market's clock, KST beside (see core.timeutil)."""
+    market = inst.market if inst else Market.OTHER
+    tz = inst.timezone if inst else "UTC"
+    city = CITY_NAMES[lang.value][market]
+    return fmt_bar(ts, str(interval), market, tz, city=city, close_word=t(lang, "close_at"))
+
+
+def moment(lang: Language, ts: datetime, inst: Instrument | None) -> str:
+    """A moment (a live quote's time): in the market's clock with KST beside, or KST alone for Korea."""
+    k = ensure_utc(ts).astimezone(KST)
+    if inst is None or inst.timezone == "Asia/Seoul":
+        return f"{k:%Y-%m-%d %H:%M} KST"
+    local = k.astimezone(ZoneInfo(inst.timezone))
+    return f"{local:%Y-%m-%d %H:%M} {CITY_NAMES[lang.value][inst.market]} · {k:%m-%d %H:%M} KST"
+
+
 def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float) -> Reply:
     """The /price answer."""
+    cur = inst.currency
     lines = [
         t(lang, "price_title", symbol=esc(inst.symbol), name=esc(inst.name)),
-        f"{num(q.price)} {esc(inst.currency, 8)}  {_signed(q.change)} ({pct(q.change_pct)})",
+        f"{money(q.price, cur)}  {money(q.change, cur, unit=False, signed=True)} ({pct(q.change_pct)})",
     ]
     if q.day_low is not None or q.day_high is not None:
-        lines.append(f"{t(lang, 'day_range')} {num(q.day_low)} - {num(q.day_high)}")
+        lines.append(f"{t(lang, 'day_range')} {money(q.day_low, cur, unit=False)} - {money(q.day_high, cur)}")
     if q.low_52w is not None or q.high_52w is not None:
-        lines.append(f"{t(lang, 'range_52w')} {num(q.low_52w)} - {num(q.high_52w)}")
+        lines.append(f"{t(lang, 'range_52w')} {money(q.low_52w, cur, unit=False)} - {money(q.high_52w, cur)}")
     if q.sma200:
-        lines.append(f"SMA200 {num(q.sma200)} ({pct((q.price / q.sma200 - 1) * 100)})")
+        lines.append(f"SMA 200 {money(q.sma200, cur, unit=False)} ({pct((q.price / q.sma200 - 1) * 100)})")
     if q.rsi14 is not None:
-        lines.append(f"RSI14 {num(q.rsi14, 1)}")
+        lines.append(f"RSI 14 {num(q.rsi14, 1)}")
     if q.source.startswith("stored:"):
         origin = t(lang, "stored_close", source=esc(q.source.removeprefix("stored:"), 30))
+        when = bar_time(lang, q.ts, Interval.D1, inst)
     else:
         origin = t(lang, "cached", source=esc(q.source, 30), age=_age(age_s))
-    lines.append(f"{fmt_kst_utc(q.ts)} · {origin}")
+        when = moment(lang, q.ts, inst)
+    lines.append(f"{when} · {origin}")
     return Reply(fit(lines))
-
-
-def _signed(value: float | None) -> str:
-    return "-" if value is None else ("+" if value > 0 else "") + num(value)
 
 
 def _age(seconds: float) -> str:
@@ -158,49 +230,19 @@ def pick_rating(ratings: Iterable[Rating], signal: SignalType, horizon: int = 20
     return matching[0] if matching else None
 
 
-def event_values(values: Mapping[str, float]) -> str:
-    return ", ".join(f"{esc(k, 20)} {num(v)}" for k, v in list(values.items())[:8])
-
-
-def render_alert(
-    lang: Language, event: SignalEvent, name: str, rating: Rating | None, sent_at: datetime
+def render_watchlist(
+    lang: Language, watches: Sequence[Watch], limit: int, follows: Mapping[str, str] | None = None
 ) -> Reply:
-    """The alert for one event in one chat, with mute/unwatch buttons."""
-    lines = [
-        t(
-            lang,
-            "alert_title",
-            signal=esc(signal_name(lang, event.signal)),
-            symbol=esc(event.symbol),
-            name=esc(name),
-        ),
-        f"{t(lang, 'close')} {num(event.close)} · {event_values(event.values)}",
-    ]
-    if rating is not None:
-        lines.append(rating_line(lang, rating))
-    lines.append(f"{t(lang, 'bar_time')}: {fmt_kst_utc(event.ts)}")
-    lines.append(f"{t(lang, 'sent_time')}: {fmt_kst_utc(sent_at)}")
-    buttons: Buttons = (
-        (
-            (
-                t(lang, "btn_mute", signal=signal_name(lang, event.signal)),
-                callback("m", event.symbol, event.signal),
-            ),
-            (t(lang, "btn_unwatch", symbol=event.symbol), callback("u", event.symbol)),
-        ),
-    )
-    return Reply(fit(lines), buttons)
-
-
-def render_watchlist(lang: Language, watches: Sequence[Watch], limit: int) -> Reply:
+    """The watchlist; `follows` (vintage -> alias) marks watches that move with the front vintage."""
     if not watches:
         return Reply(t(lang, "watchlist_empty"))
     lines = [t(lang, "watchlist_title", count=len(watches), limit=limit)]
     rows: list[tuple[tuple[str, str], ...]] = []
     for w in watches:
         muted = f" ({t(lang, 'muted_label')}: {signal_list(lang, w.muted)})" if w.muted else ""
-        lines.append(f"• <b>{esc(w.symbol)}</b>: {signal_list(lang, w.signals)}{muted}")
-        toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all")
+        alias = f" ({esc((follows or {})[w.symbol])})" if w.symbol in (follows or {}) else ""
+        lines.append(f"• <b>{esc(w.symbol)}</b>{alias}: {signal_list(lang, w.signals)}{muted}")
+        toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all", symbol=w.symbol)
         rows.append(
             (
                 (t(lang, "btn_unwatch", symbol=w.symbol), callback("wu", w.symbol)),
@@ -210,6 +252,30 @@ def render_watchlist(lang: Language, watches: Sequence[Watch], limit: int) -> Re
     return Reply(fit(lines), tuple(rows[:50]))
 
 
+_SNAP_KEY = re.compile(r"^(sma|rsi|vol_avg)_?(\d+)$")
+
+
+def snapshot_line(lang: Language, snap: Mapping[str, float | None], currency: str) -> str:
+    """{close, sma50, sma200, rsi14, volume, vol_avg20} -> 'Close 70.45 EUR · SMA 50 68.90 · SMA 200 68.10
+    · RSI 14 55.2 · Volume 1.2M (1.3× 20-day avg)' (windows read from the keys)."""
+    parts: list[str] = []
+    if snap.get("close") is not None:
+        parts.append(f"{t(lang, 'close')} {money(snap['close'], currency)}")
+    found = {m[1]: (int(m[2]), v) for k, v in snap.items() if (m := _SNAP_KEY.match(k)) and v is not None}
+    smas = sorted((int(m[2]), v) for k, v in snap.items() if (m := _SNAP_KEY.match(k)) and m[1] == "sma")
+    parts.extend(f"SMA {n} {money(v, currency, unit=False)}" for n, v in smas if v is not None)
+    if "rsi" in found:
+        parts.append(f"RSI {found['rsi'][0]} {num(found['rsi'][1], 1)}")
+    volume = snap.get("volume")
+    if volume is not None:
+        text = f"{t(lang, 'volume')} {volume_text(lang, volume)}"
+        if "vol_avg" in found and found["vol_avg"][1]:
+            n, avg = found["vol_avg"]
+            text += " " + t(lang, "volume_vs_avg", multiple=f"{volume / avg:.1f}", n=n)
+        parts.append(text)
+    return " · ".join(parts)
+
+
 def render_signals(
     lang: Language,
     inst: Instrument,
@@ -217,12 +283,14 @@ def render_signals(
     events: Sequence[SignalEvent],
     ratings: Sequence[Rating],
 ) -> Reply:
+    cur = inst.currency
     lines = [t(lang, "signals_title", symbol=esc(inst.symbol)) + f" {esc(inst.name)}"]
-    lines.append(" · ".join(f"{esc(k, 20)} {num(v)}" for k, v in list(snapshot.items())[:10]))
+    lines.append(snapshot_line(lang, snapshot, cur))
     lines.append(t(lang, "recent_events"))
     if events:
         lines.extend(
-            f"• {fmt_kst(e.ts)} {esc(signal_name(lang, e.signal))} @ {num(e.close)}" for e in events[:10]
+            f"• {ensure_utc(e.ts):%Y-%m-%d} {esc(signal_name(lang, e.signal))} @ {money(e.close, cur)}"
+            for e in events[:10]
         )
     else:
         lines.append(t(lang, "no_events"))
@@ -285,6 +353,18 @@ def render_news(lang: Language, items: Sequence[NewsItem]) -> Reply:
     return Reply(fit(lines))
 
 
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
+
+
+def _status_value(value: object) -> str:
+    """A report value, with every ISO time (UTC or KST offsets alike) in one form: '2026-12-01 06:00 KST'."""
+    if isinstance(value, datetime):
+        return fmt_kst(value)
+    if isinstance(value, str) and _ISO.match(value):
+        return fmt_kst(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return str(value)
+
+
 def _status_row(row: object) -> str:
     """One job or source as a compact line: its name first, then the non-empty fields."""
     if not isinstance(row, Mapping):
@@ -293,7 +373,7 @@ def _status_row(row: object) -> str:
     if not items:
         return "-"
     (_, name), rest = items[0], items[1:]
-    return f"{esc(name, 40)}: " + ", ".join(f"{esc(k, 30)} {esc(v, 80)}" for k, v in rest)
+    return f"{esc(name, 40)}: " + ", ".join(f"{esc(k, 30)} {esc(_status_value(v), 80)}" for k, v in rest)
 
 
 def render_status(lang: Language, report: Mapping[str, Any]) -> Reply:
@@ -301,10 +381,10 @@ def render_status(lang: Language, report: Mapping[str, Any]) -> Reply:
     for key, value in report.items():
         if isinstance(value, Mapping):
             lines.append(f"<b>{esc(key, 40)}</b>")
-            lines.extend(f"  {esc(k, 60)}: {esc(v, 200)}" for k, v in value.items())
+            lines.extend(f"  {esc(k, 60)}: {esc(_status_value(v), 200)}" for k, v in value.items())
         elif isinstance(value, list | tuple):
             lines.append(f"<b>{esc(key, 40)}</b>" + ("" if value else ": -"))
             lines.extend(f"  {_status_row(v)}" for v in value)
         else:
-            lines.append(f"{esc(key, 40)}: {esc(value, 200)}")
+            lines.append(f"{esc(key, 40)}: {esc(_status_value(value), 200)}")
     return Reply(fit(lines))

@@ -298,6 +298,9 @@ class Repositories:
     etfs: EtfHoldingRepo
 
 
+WEEKLY_SLOT = "weekly"  # the briefing slot of the week's summary (daily slots are 'HH:MM' in KST)
+
+
 class Briefer(Protocol):
     """Builds the premium briefing for a slot (e.g. '08:00') and enqueues it; returns messages enqueued."""
 

@@ -149,6 +149,7 @@ class Settings(BaseSettings):
     ratings_max_age_days: int = Field(default=7, ge=1)  # ratings older than this are recomputed
     news_crawl_minutes: int = Field(default=15, ge=5)
     briefing_days: str = "mon-fri"  # cron day_of_week for the briefings at briefing_times (KST)
+    weekly_briefing: str = "sat 09:00"  # KST: the week's briefing (day HH:MM), or "off"
     job_stagger_seconds: int = Field(default=20, ge=0)  # jobs of the same kind are spread by this much
     misfire_grace_s: int = Field(default=300, ge=1)
     lease_ttl_s: float = Field(default=600.0, gt=0)  # a job's database lease (two schedulers, one fires)
@@ -243,6 +244,18 @@ class Settings(BaseSettings):
             if not (hh.isdigit() and mm.isdigit() and 0 <= int(hh) < 24 and 0 <= int(mm) < 60):
                 raise ValueError("expected comma-separated HH:MM times, e.g. 08:00,06:30")
         return value
+
+    @field_validator("weekly_briefing")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        day, _, hhmm = value.strip().lower().partition(" ")
+        hh, _, mm = hhmm.partition(":")
+        if day == "off" and not hhmm:
+            return "off"
+        days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        if day not in days or not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError("expected a day and a KST time, e.g. 'sat 09:00', or 'off'")
+        return f"{day} {int(hh):02d}:{int(mm):02d}"
 
     @field_validator(
         "kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time", "fundflow_collect_time"

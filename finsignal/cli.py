@@ -7,19 +7,19 @@ error; 130 interrupted.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import ConfigError, DatabaseUnavailableError, FinsignalError, UsageError
-from core.settings import Settings, load_settings
-from finsignal.logs import configure_logging
+
+if TYPE_CHECKING:  # settings (pydantic) and every command module load only once a command runs
+    from core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+Command = Callable[[argparse.Namespace, "Settings"], Coroutine[Any, Any, int]]
 
 
 def _commands() -> dict[str, Command]:
@@ -53,7 +53,10 @@ def _fundflow_commands() -> dict[str, Command]:
     return {"flows": run, "fundflow": run}  # `fundflow`: the first name, kept as an alias
 
 
-def _add_fundflow_parser(sub: Any) -> None:
+def _add_fundflow_parser(sub: Any, full: bool = True) -> None:
+    if not full:
+        sub.add_parser("flows", aliases=["fundflow"], help="cross-market fund flows: collect, status, report")
+        return
     from fundflow.cli import add_arguments
 
     add_arguments(
@@ -66,7 +69,23 @@ def _add_fundflow_parser(sub: Any) -> None:
 # --- end fund-flow tracker -----------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommands whose arguments come from heavy modules (numba, matplotlib, storage): `build_parser(only=…)`
+# defines their arguments only when that command is the one run, so `finsignal --help` imports none.
+_HEAVY_HELP = {
+    "backtest": "rate every signal type on history (admin)",
+    "api": "serve the Market Data API and the dashboard (uvicorn)",
+    "apikey": "API keys: create, list, revoke",
+    "ask": "ask in plain words (Korean or English): SQL, a table and a chart",
+}
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with `only`, the arguments of other heavy subcommands are left out (their
+    names and one-line help stay, so the top-level help is complete)."""
+
+    def full(name: str) -> bool:
+        return only is None or only == name
+
     parser = argparse.ArgumentParser(
         prog="finsignal",
         description="Market signal alerts for Telegram: SMA200 breaks, crosses, RSI, volume spikes.",
@@ -80,10 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("chat", help="console mode: type bot commands in the terminal, see replies and alerts")
 
-    bt = sub.add_parser("backtest", help="rate every signal type on history (admin)")
-    from backtest.cli import add_arguments as add_backtest_arguments
+    bt = sub.add_parser("backtest", help=_HEAVY_HELP["backtest"])
+    if full("backtest"):
+        from backtest.cli import add_arguments as add_backtest_arguments
 
-    add_backtest_arguments(bt)
+        add_backtest_arguments(bt)
 
     fetch = sub.add_parser("fetch", help="load price history for symbols into the database")
     fetch.add_argument("symbols", nargs="+", metavar="SYMBOL")
@@ -121,13 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--to", dest="end", type=_date, help="last date (default: latest stored)")
     replay.add_argument("--speed", type=float, default=0.0, help="bars per second (0 = as fast as possible)")
     replay.add_argument("--telegram", type=int, metavar="CHAT_ID", help="send the alerts to this chat")
-    _add_fundflow_parser(sub)
-    from finsignal.apikeys import add_arguments as add_api_arguments
+    _add_fundflow_parser(sub, full("flows") or full("fundflow"))
+    if full("api") or full("apikey"):
+        from finsignal.apikeys import add_arguments as add_api_arguments
 
-    add_api_arguments(sub)
-    from finsignal.ask import add_arguments as add_ask_arguments
+        add_api_arguments(sub)
+    else:
+        sub.add_parser("api", help=_HEAVY_HELP["api"])
+        sub.add_parser("apikey", help=_HEAVY_HELP["apikey"])
+    if full("ask"):
+        from finsignal.ask import add_arguments as add_ask_arguments
 
-    add_ask_arguments(sub)
+        add_ask_arguments(sub)
+    else:
+        sub.add_parser("ask", help=_HEAVY_HELP["ask"])
     return parser
 
 
@@ -160,8 +187,14 @@ def _serve_api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), "")
+    args = build_parser(only=command).parse_args(words)
+    import asyncio
+
+    from core.settings import load_settings
+    from finsignal.logs import configure_logging
+
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -172,6 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "api" or (args.command == "run" and (args.role or settings.role) == "api"):
             return _serve_api(args, settings)
+        if args.command == "status" and args.check:  # the health check: fast, storage only
+            from finsignal.health import quick_check
+
+            return 0 if quick_check(settings) else 1
         return asyncio.run(_commands()[args.command](args, settings))
     except UsageError as exc:
         print(f"finsignal {args.command}: {exc}", file=sys.stderr)

@@ -84,3 +84,11 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
         await db.close()
         report["process"] = process_figures()
     return report
+
+
+def quick_check(settings: Settings) -> bool:
+    """`status --check` (the container health check): the database answers and has its tables. Uses the
+    database driver alone (storage.probe), not SQLAlchemy, the market, signal or bot packages."""
+    from storage.probe import database_ready
+
+    return database_ready(settings.database_url)

@@ -20,6 +20,7 @@ from backtest.pointintime import WalkForward
 from bot import views
 from bot.delivery import Sender
 from bot.ratelimit import ChatRateLimiter
+from bot.views_alert import render_alert
 from core.errors import ConfigError, UsageError
 from core.ports import Repositories
 from core.quality import quality_rules
@@ -60,9 +61,7 @@ class ReplayNotifier:
         for event in events:
             inst = await self._live.instruments.get_instrument(event.symbol)
             rating = views.pick_rating(await self._ratings(event), event.signal)
-            reply = views.render_alert(
-                self._lang, event, inst.name if inst else "", rating, self._clock.now()
-            )
+            reply = render_alert(self._lang, event, inst, rating)
             if self._chat_id is None:
                 self._console.print(views.to_plain(reply.text), highlight=False)
                 self._console.print()

@@ -157,7 +157,12 @@ def parse_csv(path: Path, symbol: str, *, date_format: str | None = None) -> Par
         else:
             out.bars.append(bar)
     for line, reason in out.problems:
-        logger.warning("csv %s line %d rejected: %s", path.name, line, reason)
+        logger.debug("csv %s line %d rejected: %s", path.name, line, reason)
+    if out.problems:
+        lines = ", ".join(str(line) for line, _ in out.problems[:5]) + (
+            ", …" if len(out.problems) > 5 else ""
+        )
+        logger.warning("csv %s: %d unreadable rows skipped (lines %s)", path.name, len(out.problems), lines)
     return out
 
 

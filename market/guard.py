@@ -45,7 +45,8 @@ class CircuitBreaker:
     """closed -> (failures >= threshold) -> open -> (reset_s elapsed) -> half_open: one probe call;
     its success closes the breaker, its failure opens it again for another reset_s."""
 
-    def __init__(self, *, threshold: int, reset_s: float, clock: Clock) -> None:
+    def __init__(self, *, threshold: int, reset_s: float, clock: Clock, name: str = "") -> None:
+        self.name = name  # the source it guards, named in its warnings
         self.threshold = threshold
         self.reset_s = reset_s
         self._clock = clock
@@ -92,7 +93,12 @@ class CircuitBreaker:
         self._probing = False
         if self._state == "half_open" or self._failures >= self.threshold:
             if self._state != "open":
-                logger.warning("circuit breaker opened after %d failures", self._failures)
+                logger.warning(
+                    "source %s: circuit breaker opened after %d failures; calls paused for %.0f s",
+                    self.name or "?",
+                    self._failures,
+                    self.reset_s,
+                )
             self._state = "open"
             self._opened_at = self._clock.now().timestamp()
 
@@ -135,7 +141,9 @@ class SourceGuard:
         even: bool = False,
     ) -> None:
         self.name = name
-        self.breaker = CircuitBreaker(threshold=breaker_failures, reset_s=breaker_reset_s, clock=clock)
+        self.breaker = CircuitBreaker(
+            threshold=breaker_failures, reset_s=breaker_reset_s, clock=clock, name=name
+        )
         self._clock = clock
         self._limiter = make_limiter(rate_per_s, pace, even=even)
         self.store = budget_store  # where a source keeps state across restarts (budgets, tokens)

@@ -18,6 +18,7 @@ from importlib import resources
 from core.errors import SymbolError
 from core.ports import Repositories
 from core.types import Instrument, Market
+from market.vintage import current_front
 
 MAX_LEN = 20
 _SYNTAX = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=&]{0,19}$")
@@ -133,8 +134,14 @@ def by_pattern(symbol: str) -> Instrument | None:
     return None
 
 
-async def front_vintage(repos: Repositories, prefix: str, now: datetime) -> str:
-    """The vintage (e.g. KAU25) with the largest volume on the latest stored trading day."""
+async def front_vintage(repos: Repositories, prefix: str, now: datetime, *, recorded: bool = True) -> str:
+    """The vintage (e.g. KAU25) `prefix` follows: the one the daily roll recorded (`market.vintage`,
+    so quotes, charts and alerts switch together), else the vintage with the largest volume on the
+    latest stored trading day (`recorded=False`: always this; the roll itself asks so)."""
+    if recorded:
+        front = await current_front(repos, prefix)
+        if front is not None:
+            return front
     pattern = re.compile(rf"^{prefix}\d{{2}}$")
     best: tuple[datetime, float, str] | None = None
     for inst in await repos.instruments.list_instruments(active_only=False):

@@ -89,10 +89,27 @@ def validate_bars(
     out.rejected += [(b, DUPLICATE) for b in timely if id(b) not in settled]
     out.kept = sorted(kept, key=lambda b: b.ts)
     for bar, reason in out.rejected:
-        logger.warning("rejected bar %s %s %s: %s", bar.symbol, bar.interval, bar.ts.isoformat(), reason)
+        logger.debug("rejected bar %s %s %s: %s", bar.symbol, bar.interval, bar.ts.isoformat(), reason)
+    if out.rejected:
+        logger.warning("%s", rejection_summary(out.rejected))
     if out.report.repaired or out.report.outliers:
         logger.warning("bars of %s: %s", out.report.symbol, out.report.summary())
     return out
+
+
+def rejection_summary(rejected: Sequence[tuple[Bar, str]], examples: int = 3) -> str:
+    """One line for many rejected bars: 'rejected 105 bars of SPY 1d: 103 not a trading day (2005-01-17,
+    2005-02-21, 2005-03-25, …), 2 duplicate timestamp (…)'; each bar is logged at DEBUG."""
+    by_reason: dict[str, list[Bar]] = {}
+    for bar, reason in rejected:
+        by_reason.setdefault(reason, []).append(bar)
+    first = rejected[0][0]
+    parts = []
+    for reason, bars in sorted(by_reason.items(), key=lambda kv: -len(kv[1])):
+        more = ", …" if len(bars) > examples else ""
+        days = ", ".join(f"{b.ts:%Y-%m-%d}" for b in bars[:examples]) + more
+        parts.append(f"{len(bars)} {reason} ({days})")
+    return f"rejected {len(rejected)} bars of {first.symbol} {first.interval}: " + "; ".join(parts)
 
 
 def _time_problem(

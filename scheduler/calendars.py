@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import exchange_calendars as xcals
@@ -23,9 +25,25 @@ CALENDAR_DAYS_AHEAD = 730  # sessions known this far ahead of the process start
 
 
 # KRX trades one hour later (10:00-16:30 KST) on the national college entrance exam (수능) day, which
-# exchange_calendars does not model. Dates from the KRX notices; later ones come from the setting
-# FINSIGNAL_KRX_LATE_DAYS (the exam date is announced about a year ahead), with no code change.
-KRX_LATE_DAYS: frozenset[date] = frozenset({date(2024, 11, 14), date(2025, 11, 13), date(2026, 11, 19)})
+# exchange_calendars does not model. The dates (no rule gives them: the second or third Thursday of
+# November) live in the data file krx_late_days.json; more come from FINSIGNAL_KRX_LATE_DAYS.
+def _load_late_days() -> frozenset[date]:
+    raw = json.loads(resources.files("scheduler").joinpath("krx_late_days.json").read_text("utf-8"))
+    return frozenset(date.fromisoformat(d) for d in raw["days"])
+
+
+KRX_LATE_DAYS: frozenset[date] = _load_late_days()
+EXAM_SEASON = (9, 1)  # from this month/day a year's exam date is worth asking for
+
+
+def missing_exam_year(late_days: Iterable[date], today: date) -> int | None:
+    """The year whose exam day is needed soon but unknown: from September to the end of November of a
+    year with no known November date; None otherwise (the rest of the year it is months away)."""
+    if (today.month, today.day) < EXAM_SEASON or today.month == 12:
+        return None
+    return None if any(d.year == today.year and d.month == 11 for d in late_days) else today.year
+
+
 _LATE = timedelta(hours=1)
 
 

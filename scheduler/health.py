@@ -144,89 +144,89 @@ async def storage_report(state: Any) -> dict[str, Any]:
 
 
 def prometheus_text(report: dict[str, Any]) -> str:
-    """The health report in Prometheus text exposition format."""
-    out: list[str] = []
+    """The health report in Prometheus text exposition format (prometheus_client writes it: names,
+    label escaping and types as the format wants)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+    from prometheus_client.registry import Collector
 
-    def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
-        out.append(f"# HELP {name} {help_}")
-        out.append(f"# TYPE {name} {kind}")
-        out.extend(f"{name}{labels} {value:g}" for labels, value in samples)
+    def families() -> list[GaugeMetricFamily | CounterMetricFamily]:
+        out: list[GaugeMetricFamily | CounterMetricFamily] = []
+        jobs = report.get("jobs", [])
+        duration = GaugeMetricFamily(
+            "finsignal_job_duration_seconds", "Duration of the last run of each job.", labels=["job"]
+        )
+        success = GaugeMetricFamily(
+            "finsignal_job_last_success", "1 if the last run of the job succeeded.", labels=["job"]
+        )
+        for j in jobs:
+            if j.get("duration_s") is not None:
+                duration.add_metric([j["job"]], float(j["duration_s"]))
+            if j["outcome"] != "never":
+                success.add_metric([j["job"]], 1.0 if j["outcome"] == "ok" else 0.0)
+        out += [duration, success]
+        storage = report.get("storage")
+        if storage is not None:
+            fault = GaugeMetricFamily(
+                "finsignal_storage_fault",
+                "1 for the storage condition the database is in (disk_full, read_only, unavailable, error).",
+                labels=["fault"],
+            )
+            fault.add_metric([storage if storage != "ok" else "none"], 1.0 if storage != "ok" else 0.0)
+            out.append(fault)
+        sources = report.get("sources", [])
+        calls = CounterMetricFamily(
+            "finsignal_source_requests", "Source calls by outcome.", labels=["source", "outcome"]
+        )
+        latency = GaugeMetricFamily(
+            "finsignal_source_latency_ms", "Latency of the last call to each source.", labels=["source"]
+        )
+        breaker = GaugeMetricFamily(
+            "finsignal_source_breaker_open", "1 while the source's breaker is open.", labels=["source"]
+        )
+        for src in sources:
+            calls.add_metric([src["source"], "ok"], float(src["ok"]))
+            calls.add_metric([src["source"], "failed"], float(src["failed"]))
+            if src["latency_ms"] is not None:
+                latency.add_metric([src["source"]], float(src["latency_ms"]))
+            breaker.add_metric([src["source"]], 0.0 if src["breaker"] == "closed" else 1.0)
+        out += [calls, latency, breaker]
+        if report.get("outbox_pending") is not None:
+            out.append(
+                GaugeMetricFamily(
+                    "finsignal_outbox_pending",
+                    "Messages waiting in the outbox.",
+                    float(report["outbox_pending"]),
+                )
+            )
+        pipe = report.get("pipeline", {})
+        if pipe.get("last_latency_ms") is not None:
+            out.append(
+                GaugeMetricFamily(
+                    "finsignal_bar_to_outbox_seconds",
+                    "Bars in hand to outbox rows, last evaluation.",
+                    pipe["last_latency_ms"] / 1000,
+                )
+            )
+        proc = report.get("process", {})
+        out.append(
+            GaugeMetricFamily(
+                "finsignal_process_cpu_percent", "CPU of this process.", float(proc.get("cpu_percent", 0))
+            )
+        )
+        out.append(
+            GaugeMetricFamily(
+                "finsignal_process_resident_memory_bytes",
+                "Resident memory of this process.",
+                float(proc.get("rss_mb", 0)) * 2**20,
+            )
+        )
+        return out
 
-    storage = report.get("storage")
-    if storage is not None:
-        metric(
-            "finsignal_storage_fault",
-            "gauge",
-            "1 for the storage condition the database is in (disk_full, read_only, unavailable, error).",
-            [(f'{{fault="{storage}"}}', 1.0)] if storage != "ok" else [('{fault="none"}', 0.0)],
-        )
-    jobs = report.get("jobs", [])
-    metric(
-        "finsignal_job_duration_seconds",
-        "gauge",
-        "Duration of the last run of each job.",
-        [(f'{{job="{j["job"]}"}}', float(j["duration_s"])) for j in jobs if j.get("duration_s") is not None],
-    )
-    metric(
-        "finsignal_job_last_success",
-        "gauge",
-        "1 if the last run of the job succeeded.",
-        [
-            (f'{{job="{j["job"]}"}}', 1.0 if j["outcome"] == "ok" else 0.0)
-            for j in jobs
-            if j["outcome"] != "never"
-        ],
-    )
-    sources = report.get("sources", [])
-    metric(
-        "finsignal_source_requests_total",
-        "counter",
-        "Source calls by outcome.",
-        [(f'{{source="{s["source"]}",outcome="ok"}}', float(s["ok"])) for s in sources]
-        + [(f'{{source="{s["source"]}",outcome="failed"}}', float(s["failed"])) for s in sources],
-    )
-    metric(
-        "finsignal_source_latency_ms",
-        "gauge",
-        "Latency of the last call to each source.",
-        [
-            (f'{{source="{s["source"]}"}}', float(s["latency_ms"]))
-            for s in sources
-            if s["latency_ms"] is not None
-        ],
-    )
-    metric(
-        "finsignal_source_breaker_open",
-        "gauge",
-        "1 while the source's breaker is open.",
-        [(f'{{source="{s["source"]}"}}', 0.0 if s["breaker"] == "closed" else 1.0) for s in sources],
-    )
-    if report.get("outbox_pending") is not None:
-        metric(
-            "finsignal_outbox_pending",
-            "gauge",
-            "Messages waiting in the outbox.",
-            [("", float(report["outbox_pending"]))],
-        )
-    pipe = report.get("pipeline", {})
-    if pipe.get("last_latency_ms") is not None:
-        metric(
-            "finsignal_bar_to_outbox_seconds",
-            "gauge",
-            "Bars in hand to outbox rows, last evaluation.",
-            [("", pipe["last_latency_ms"] / 1000)],
-        )
-    proc = report.get("process", {})
-    metric(
-        "finsignal_process_cpu_percent",
-        "gauge",
-        "CPU of this process.",
-        [("", float(proc.get("cpu_percent", 0)))],
-    )
-    metric(
-        "finsignal_process_resident_memory_bytes",
-        "gauge",
-        "Resident memory of this process.",
-        [("", float(proc.get("rss_mb", 0)) * 2**20)],
-    )
-    return "\n".join(out) + "\n"
+    class _Report(Collector):
+        def collect(self) -> Any:
+            return iter(families())
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Report())
+    return generate_latest(registry).decode()

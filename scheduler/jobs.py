@@ -11,6 +11,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from core.ports import WEEKLY_SLOT
 from core.settings import Settings
 from core.timeutil import KST
 from core.types import Market
@@ -156,6 +157,17 @@ def plan_jobs(
                         day_of_week=settings.briefing_days, hour=t.hour, minute=t.minute, timezone=KST
                     ),
                     slot=f"{t:%H:%M}",
+                )
+            )
+        if settings.weekly_briefing != "off":
+            day, _, hhmm = settings.weekly_briefing.partition(" ")
+            w = parse_hhmm(hhmm)
+            jobs.append(
+                JobDef(
+                    f"{JobKind.SEND_BRIEFING}.weekly",
+                    JobKind.SEND_BRIEFING,
+                    CronTrigger(day_of_week=day, hour=w.hour, minute=w.minute, timezone=KST),
+                    slot=WEEKLY_SLOT,
                 )
             )
     if with_flows:  # issue 22: the month just ended, on the 1st (UTC)

@@ -14,13 +14,15 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from core.errors import ConfigError
 from core.flows import FlowsCollector
 from core.instance import instance_id
+from core.labels import front_roll_notice
 from core.ports import Notifier, Repositories
 from core.settings import Settings
 from core.storage_faults import FaultState
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Instrument, Interval, JobRun, Market
+from core.types import Bar, Instrument, Interval, JobRun, Market, OutboxMessage
+from market.vintage import Roll, roll_fronts
 from scheduler import followups, health
-from scheduler.calendars import MarketSpec, session_calendar
+from scheduler.calendars import MarketSpec, missing_exam_year, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
 from scheduler.jobs import MINUTE_TAIL, JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
@@ -159,15 +161,17 @@ class Runtime:
         logger.info("scheduler started: %d jobs, owner %s", len(self.jobs), self.owner_id)
 
     async def _check_late_days(self) -> None:
-        """Warn, when Korean instruments are scheduled, that no future KRX exam day is known."""
+        """Warn, when Korean instruments are scheduled and this year's exam season is near, that its KRX
+        exam day is not known (only then: not at every start)."""
         krx = self.specs.get(Market.KRX)
-        if krx is None or not krx.late_days or max(krx.late_days) >= self.clock.now().date():
+        year = missing_exam_year(krx.late_days, self.clock.now().date()) if krx is not None else None
+        if year is None:
             return
         if await self.instruments_of(Market.KRX):
             logger.warning(
-                "KRX exam days are known up to %s only: add the next one to FINSIGNAL_KRX_LATE_DAYS "
-                "when KRX announces it (that day KRX trades 10:00-16:30 KST)",
-                max(krx.late_days).isoformat(),
+                "KRX exam day of %d not known yet: add it to FINSIGNAL_KRX_LATE_DAYS when KRX announces "
+                "it (that day KRX trades 10:00-16:30 KST)",
+                year,
             )
 
     async def ready(self) -> EvalResult:
@@ -330,6 +334,22 @@ class Runtime:
             return await self.flows.collect_month()
         raise JobSkipped(f"nothing to do for {job.kind}")
 
+    async def roll_fronts(self) -> list[Roll]:
+        """Bare KAU/KCU watches follow the front vintage: move them and tell each chat once."""
+        rolls = await roll_fronts(self.repos, self.clock.now())
+        messages: list[OutboxMessage] = []
+        for roll in rolls:
+            for chat_id in roll.chats:
+                chat = await self.repos.chats.get_chat(chat_id)
+                lang = chat.language.value if chat else self.settings.default_language
+                text = front_roll_notice(lang, roll.alias, roll.old, roll.new)
+                key = f"front:{roll.alias}:{roll.new}:{chat_id}"
+                messages.append(OutboxMessage(chat_id, key, text, kind="notice"))
+            followups.rate_soon(self, [roll.new], f"{JobKind.RATE_SIGNALS}:front")
+        if messages:
+            await self.repos.outbox.enqueue(messages)
+        return rolls
+
     async def instruments_of(self, market: Market) -> list[Instrument]:
         """Active instruments scheduled with `market`."""
         return [
@@ -411,6 +431,8 @@ class Runtime:
         for symbol, reason in failures.items():
             logger.warning("job %s: %s not updated (retried next run): %s", job.id, symbol, reason)
         await self._evaluate(job, new_bars)
+        if job.market is Market.KETS:
+            await self.roll_fronts()
         followups.schedule_retry(self, job, sorted(failures))
         await followups.chain_ratings(self, job, list(new_bars))
         n_bars = sum(map(len, new_bars.values()))

@@ -8,7 +8,23 @@ domain types, and Alembic migrations (shipped in `storage/migrations`).
 
 from __future__ import annotations
 
-from storage.database import DEFAULT_URL, Database
-from storage.urls import mask
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.database import DEFAULT_URL, Database
+    from storage.urls import mask
 
 __all__ = ["DEFAULT_URL", "Database", "mask"]
+
+
+def __getattr__(name: str) -> Any:
+    """Load the ORM, repositories and Alembic on first use (`storage.probe` needs none of them)."""
+    if name in ("DEFAULT_URL", "Database"):
+        from storage import database
+
+        return getattr(database, name)
+    if name == "mask":
+        from storage.urls import mask
+
+        return mask
+    raise AttributeError(f"module 'storage' has no attribute {name!r}")

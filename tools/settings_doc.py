@@ -49,6 +49,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("premium_topic_id", "forum topic (message_thread_id) for briefings in a forum group"),
             ("briefing_times", "comma-separated KST times (HH:MM) of the premium briefings"),
             ("briefing_days", "days the briefings run (cron day_of_week, e.g. mon-fri)"),
+            ("weekly_briefing", "the weekly briefing: day and KST time (e.g. sat 09:00), or off"),
             ("watchlist_limit_free", "most symbols a free chat may watch"),
             ("watchlist_limit_premium", "most symbols a premium chat may watch"),
             (

@@ -17,8 +17,6 @@ from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import load_workbook
-
 from core.errors import PermanentSourceError, TransientSourceError
 from core.timeutil import day_start_utc
 from core.types import Bar, Instrument, Interval
@@ -136,6 +134,8 @@ def parse_report(content: bytes) -> Day:
     if content[:200].lstrip().lower().startswith((b"<!doctype", b"<html", b"<")):
         raise TransientSourceError("eex", "HTML page instead of XLSX")
     try:
+        from openpyxl import load_workbook  # 35 MB resident: loaded when an auction file is read
+
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise PermanentSourceError("eex", f"not a readable XLSX file ({type(exc).__name__})") from None

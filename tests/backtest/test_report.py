@@ -23,7 +23,7 @@ def test_render_text_english(result: BacktestResult) -> None:
     lines = text.splitlines()
     assert lines[0] == "GOOG backtest 2005-06-06..2013-03-01"
     assert len(lines) == 1 + len(SignalType) + 1
-    assert "- golden cross: 20-day: insufficient data over 8y (n=5)" in lines
+    assert "- Golden cross: 20-day: insufficient data over 8y (n=5)" in lines
     assert any(
         line.startswith("- RSI oversold: 20-day hit rate 63% over 8y (n=27), grade ") for line in lines
     )
@@ -35,7 +35,7 @@ def test_render_text_english(result: BacktestResult) -> None:
 def test_render_text_korean(result: BacktestResult) -> None:
     text = render_text(result, "GOOG", "ko")
     assert text.startswith("GOOG 백테스트 2005-06-06~2013-03-01")
-    assert "- 골든크로스: 20일 기준: 데이터 부족 (최근 8년, n=5)" in text
+    assert "- 골든 크로스: 20일 기준: 데이터 부족 (최근 8년, n=5)" in text
     assert "매수 후 보유 +185%" in text
 
 

@@ -73,7 +73,14 @@ class FakeQuotes:
 
 class FakeIndicators:
     async def snapshot(self, symbol: str) -> Mapping[str, float | None]:
-        return {"close": 71.25, "sma50": 69.0, "sma200": 66.5, "rsi14": 61.5, "volume_ratio": None}
+        return {
+            "close": 71.25,
+            "sma50": 69.0,
+            "sma200": 66.5,
+            "rsi14": 61.5,
+            "volume": 1_250_000.0,
+            "vol_avg20": 1e6,
+        }
 
 
 def make_bars(symbol: str, n: int, end: datetime = NOW) -> list[Bar]:
@@ -91,7 +98,11 @@ class FakeHistory:
 
 
 class FakeBacktests:
+    """Like finsignal's BacktestRunner: SymbolError for a symbol without stored history."""
+
     async def run(self, symbol: str) -> str:
+        if symbol == "EUA-AUCTION":
+            raise SymbolError(symbol, "no price history available")
         return f"{symbol}: golden_cross 20d hit 64% n=11 <b>"
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bot.console import ConsoleChat, ConsoleNotifier
 from bot.delivery import OutboxNotifier
@@ -65,3 +67,15 @@ async def test_console_session_and_alerts(sqlite_repos: Repositories) -> None:
     # the console chat is never sent to Telegram
     [stored] = await sqlite_repos.events.add_events([EVENT])
     assert await OutboxNotifier(sqlite_repos).publish([stored]) == 0
+
+
+async def test_each_chart_request_gets_its_own_file(sqlite_repos: Repositories, tmp_path: Path) -> None:
+    services: BotServices = make_services(sqlite_repos)
+    out = io.StringIO()
+    lines = "/chart FCO2.DE\n/chart FCO2.DE\n/chart FCO2.DE 1y\n/quit\n"
+    settings = make_settings(token="", data_dir=tmp_path)
+    await ConsoleChat(services, settings, stdin=io.StringIO(lines), stdout=out, prompt="").run()
+    files = sorted(n for n in os.listdir(tmp_path) if n.startswith("chart-") and n.endswith(".png"))
+    assert len(files) == 3, out.getvalue()
+    assert all(name.startswith("chart-FCO2.DE-") for name in files)
+    assert sum("-1y-" in name for name in files) == 1

@@ -103,14 +103,13 @@ async def test_notifier_fans_out_once_per_watching_chat(sqlite_repos: Repositori
     assert "Golden cross" in msg.text
     assert "SparkChange" in msg.text
     assert "20-day hit rate 64% over 10y (n=11), grade B" in msg.text
-    assert "Bar: 2026-11-20 09:00 KST (00:00 UTC)" in msg.text
-    assert "Sent: 2026-11-21 09:00 KST (00:00 UTC)" in msg.text
+    assert "Close 71.25 EUR · 2026-11-20 close 17:30 Frankfurt · 11-21 01:30 KST" in msg.text
     assert len(msg.text) <= 4096
     data = [b["callback_data"] for b in msg.reply_markup["inline_keyboard"][0]]  # type: ignore[index]
     assert data == ["m|FCO2.DE|golden_cross", "u|FCO2.DE"]
     assert by_chat[2].silent
     assert by_chat[6].not_before == datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
-    assert "Sent: 2026-11-21 10:00 KST (01:00 UTC)" in by_chat[6].text
+    assert by_chat[6].text == msg.text  # held, not rewritten: the bar's time is what it says
     assert {m.chat_id for m in await repos.outbox.claim_pending(NOW)} == {1, 2}
 
 

@@ -120,7 +120,7 @@ async def test_many_events_one_enqueue_same_rows_as_one_by_one(
     assert "Golden cross" in text[1, noname].text
     held = text[2, kau_golden]
     assert held.not_before == datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
-    assert "10:00 KST" in held.text
+    assert "2026-11-20 마감 12:00 KST" in held.text
     assert held.text != text[1, kau_golden].text  # Korean
     assert text[8, kau_golden].silent
     assert text[8, kau_golden].not_before is None

@@ -89,7 +89,7 @@ async def test_menu_start_price_watch_alert_and_button(running: Running) -> None
     await tg.wait_for(lambda: len(tg.sent_to(1001)) == 4)
     alert = tg.sent_to(1001)[3]
     assert "SMA 200 breakout" in alert.text
-    assert "Bar: 2026-11-20 09:00 KST (00:00 UTC)" in alert.text
+    assert "2026-11-20 close 17:30 Frankfurt · 11-21 01:30 KST" in alert.text
     buttons = alert.reply_markup["inline_keyboard"][0]  # type: ignore[index]
     assert buttons[1]["callback_data"] == "u|FCO2.DE"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.types import ChatKind, Language, Tier
+from market import vintage
 from tests.bot.conftest import Harness
 from tests.bot.fakes import ADMIN_ID
 
@@ -22,8 +23,8 @@ async def test_price_answers_from_the_quote_service(harness: Harness) -> None:
     [reply] = await harness.say(502, "/price fco2.de")
     assert "FCO2.DE" in reply.text
     assert "71.25" in reply.text
+    assert "Frankfurt" in reply.text
     assert "KST" in reply.text
-    assert "UTC" in reply.text
     assert "yahoo" in reply.text
     assert reply.params["parse_mode"] == "HTML"
 
@@ -118,7 +119,10 @@ async def test_mute_button_mutes_one_signal(harness: Harness) -> None:
 
 async def test_signals_shows_indicators_events_and_ratings(harness: Harness) -> None:
     [reply] = await harness.say(510, "/signals FCO2.DE")
-    assert "sma200 66.50" in reply.text
+    assert (
+        "Close 71.25 EUR · SMA 50 69.00 · SMA 200 66.50 · RSI 14 61.5 · Volume 1.2M (1.2× 20-day avg)"
+        in reply.text
+    )
     assert "No recent signals" in reply.text
     assert "No backtest ratings" in reply.text
 
@@ -187,6 +191,10 @@ async def test_admin_status_backtest_and_broadcast(harness: Harness) -> None:
     assert "krx: open" in status.text
     [bt] = await harness.say(ADMIN_ID, "/backtest FCO2.DE")
     assert "&lt;b&gt;" in bt.text  # the summary is escaped inside <pre>
+    [empty] = await harness.say(ADMIN_ID, "/backtest EUA-AUCTION")
+    assert empty.text == (
+        "No price history for <b>EUA-AUCTION</b> to backtest yet. Load it with /watch or import-csv."
+    )
     await harness.say(520, "/start")
     [queued] = await harness.say(ADMIN_ID, "/broadcast Market <closed> tomorrow")
     assert "Broadcast queued for" in queued.text
@@ -254,3 +262,29 @@ async def test_long_and_odd_messages(harness: Harness) -> None:
         }
     )
     assert len(harness.tg.requests) == before  # a photo: nothing to do, no crash
+
+
+async def test_watch_bare_kau_follows_the_front_vintage_and_unwatch_stops_it(harness: Harness) -> None:
+    [added] = await harness.say(515, "/watch kau")
+    assert "Watching <b>KAU25</b>" in added.text
+    assert "KAU follows the front vintage: KAU25 now" in added.text
+    repos = harness.app.bot_data.env.services.repos  # type: ignore[union-attr]
+    [listing] = await harness.say(515, "/watchlist")
+    assert "<b>KAU25</b> (KAU):" in listing.text
+    await harness.say(516, "/watch KAU25")  # an explicit vintage: not a follower
+    [explicit] = await harness.say(516, "/watchlist")
+    assert "(KAU)" not in explicit.text
+    await harness.say(515, "/unwatch KAU25")
+    assert await vintage.followed(repos, 515) == {}
+
+
+async def test_list_is_the_watchlist_and_each_row_button_names_its_symbol(harness: Harness) -> None:
+    await harness.say(517, "/watch FCO2.DE")
+    await harness.say(517, "/watch KAU25")
+    [listing] = await harness.say(517, "/list")
+    assert "<b>Watchlist</b> (2/3)" in listing.text
+    rows = listing.reply_markup["inline_keyboard"]  # type: ignore[index]
+    assert [[b["text"] for b in row] for row in rows] == [
+        ["Unwatch FCO2.DE", "Mute FCO2.DE"],
+        ["Unwatch KAU25", "Mute KAU25"],
+    ]

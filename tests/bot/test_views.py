@@ -13,13 +13,13 @@ from bot.views import (
     fit,
     keyboard_json,
     num,
-    render_alert,
     render_price,
     render_status,
     render_watchlist,
     to_plain,
 )
-from core.types import Interval, Language, Quote, Rating, SignalEvent, SignalType, Watch
+from bot.views_alert import render_alert
+from core.types import Instrument, Interval, Language, Market, Quote, Rating, SignalEvent, SignalType, Watch
 from tests.bot.fakes import INSTRUMENTS, NOW
 
 
@@ -58,12 +58,12 @@ def test_watchlist_of_long_symbols_fits() -> None:
 def test_alert_escapes_outside_strings_and_fits() -> None:
     values = {f"<k{i}>": float(i) for i in range(50)}
     event = SignalEvent("EVIL", SignalType.VOLUME_SPIKE, Interval.D1, NOW, 1.5, values, 3.2)
-    reply = render_alert(Language.KO, event, "<script>" * 200, None, NOW)
+    inst = Instrument("EVIL", "<script>" * 200, Market.US, "USD", "America/New_York")
+    reply = render_alert(Language.KO, event, inst, None)
     assert "<script>" not in reply.text
-    assert "&lt;k0&gt;" in reply.text
     assert len(reply.text) <= 4096
     assert "거래량 급증" in reply.text
-    assert "2026-11-21 09:00 KST (00:00 UTC)" in reply.text
+    assert "2026-11-21 마감 16:00 뉴욕 · 11-22 06:00 KST" in reply.text
 
 
 def test_alert_rating_line_insufficient_data() -> None:
@@ -84,7 +84,10 @@ def test_alert_rating_line_insufficient_data() -> None:
         datetime(2026, 1, 1, tzinfo=UTC),
     )
     event = SignalEvent("FCO2.DE", SignalType.GOLDEN_CROSS, Interval.D1, NOW, 70.0, {}, 0.1)
-    assert "20-day: insufficient data over 5y (n=3)" in render_alert(Language.EN, event, "", r, NOW).text
+    assert (
+        "20-day: insufficient data over 5y (n=3)"
+        in render_alert(Language.EN, event, INSTRUMENTS["FCO2.DE"], r).text
+    )
 
 
 def test_price_with_missing_fields() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.views import render_price, render_status, to_plain
+from bot.views import render_price, render_status, snapshot_line, to_plain
 from core.types import Instrument, Language, Market, Quote
 
 INST = Instrument("SPY", "SPDR S&P 500 ETF Trust", Market.US, "USD", "America/New_York")
@@ -15,7 +15,7 @@ def test_live_quote_shows_signed_change_source_and_age() -> None:
     q = Quote("SPY", 396.33, TS, "yahoo", prev_close=394.73)
     text = to_plain(render_price(Language.EN, INST, q, 125.0).text)
     assert "+1.60 (+0.41%)" in text
-    assert "2026-11-21 06:00 KST (21:00 UTC)" in text
+    assert "2026-11-20 16:00 New York · 11-21 06:00 KST" in text
     assert "yahoo, 2m old" in text
 
 
@@ -37,3 +37,42 @@ def test_status_rows_are_compact_lines() -> None:
     text = render_status(Language.EN, report).text
     assert "yahoo: breaker open, ok 3, failed 5, last_error &lt;timeout&gt;" in text
     assert "jobs</b>: -" in text
+
+
+def test_status_shows_every_time_in_one_form() -> None:
+    report = {
+        "generated_at": "2026-12-01T00:10:00+00:00",
+        "jobs": [
+            {"job": "update_prices", "last_run": "2026-12-01T08:55:00+09:00", "next_run": "2026-12-01T00:15Z"}
+        ],
+    }
+    text = render_status(Language.EN, report).text
+    assert "+09:00" not in text
+    assert "+00:00" not in text
+    assert "generated_at: 2026-12-01 09:10 KST" in text
+    assert "update_prices: last_run 2026-12-01 08:55 KST, next_run 2026-12-01 09:15 KST" in text
+
+
+def test_signals_snapshot_line_golden_in_both_languages() -> None:
+    snap = {
+        "close": 78300.0,
+        "sma50": 74210.0,
+        "sma200": 70990.4,
+        "rsi14": 63.27,
+        "volume": 2.2e7,
+        "vol_avg20": 1.1e7,
+    }
+    assert snapshot_line(Language.EN, snap, "KRW") == (
+        "Close 78,300 KRW · SMA 50 74,210 · SMA 200 70,990 · RSI 14 63.3 · Volume 22M (2.0× 20-day avg)"
+    )
+    assert snapshot_line(Language.KO, snap, "KRW") == (
+        "종가 78,300 KRW · SMA 50 74,210 · SMA 200 70,990 · RSI 14 63.3 · 거래량 2,200만 (20일 평균의 2.0배)"
+    )
+
+
+def test_price_change_uses_the_markets_decimals() -> None:
+    inst = Instrument("005930.KS", "Samsung Electronics", Market.KRX, "KRW", "Asia/Seoul")
+    q = Quote("005930.KS", 78300.0, TS, "stored:yahoo", prev_close=78800.0)
+    text = to_plain(render_price(Language.EN, inst, q, 0.0).text)
+    assert "78,300 KRW  -500 (-0.63%)" in text
+    assert "2026-11-20 close 15:30 KST" in text

@@ -183,7 +183,7 @@ def test_import_backtest_replay_on_real_history(
     out = capsys.readouterr().out
     assert "replayed" in out
     assert "KST" in out
-    assert "UTC" in out
+    assert "close 16:00 New York" in out
     assert "grade" in out.lower()
 
 

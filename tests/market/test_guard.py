@@ -134,3 +134,16 @@ async def test_requests_in_flight_per_source_are_capped(fake: FakeSources, sqlit
         await md.close()
     assert res.failures == {}
     assert fake.max_inflight == 2  # concurrent, but never above the source's cap
+
+
+async def test_breaker_warning_names_the_source(caplog: pytest.LogCaptureFixture) -> None:
+    g = guard(FakeClock(), retry_attempts=1)
+
+    async def down() -> str:
+        raise TransientSourceError("src", "503")
+
+    for _ in range(2):
+        with pytest.raises(TransientSourceError):
+            await g.call(down)
+    opened = [r.getMessage() for r in caplog.records if "circuit breaker opened" in r.getMessage()]
+    assert opened == ["source src: circuit breaker opened after 2 failures; calls paused for 10 s"]

@@ -191,3 +191,16 @@ def test_csv_adjustment_columns_in_other_spellings(tmp_path: Path) -> None:
     )
     (bar,), _ = parse_csv(only_factor, "AAPL")
     assert bar.adj_close == pytest.approx(645.57 * 0.1395)
+
+
+def test_rejected_rows_are_summarised_in_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    days = [date(2026, 11, d) for d in range(2, 21)]  # weekdays and weekends of November 2026
+    caplog.set_level("WARNING")
+    checked = check([bar(d) for d in days])
+    weekend = [d for d in days if d.weekday() >= 5]
+    assert len(checked.rejected) == len(weekend) >= 4
+    [record] = [r for r in caplog.records if "rejected" in r.getMessage()]
+    assert record.getMessage() == (
+        f"rejected {len(weekend)} bars of X 1d: "
+        f"{len(weekend)} not a trading day (2026-11-07, 2026-11-08, 2026-11-14, …)"
+    )

@@ -72,8 +72,8 @@ async def test_metrics_endpoint_serves_prometheus_text(
         except OSError:
             await asyncio.sleep(0.02)
     assert status.endswith("200 OK")
-    assert 'finsignal_job_last_success{job="update_prices.us"} 1' in body
-    assert "finsignal_outbox_pending 0" in body
+    assert 'finsignal_job_last_success{job="update_prices.us"} 1.0' in body
+    assert "finsignal_outbox_pending 0.0" in body
     assert "finsignal_process_resident_memory_bytes" in body
     status, body = await _get(port, "/health")
     assert '"outbox_pending": 0' in body
@@ -85,3 +85,18 @@ async def test_metrics_endpoint_serves_prometheus_text(
         raise AssertionError("the endpoint still answers after stop()")
     except OSError:
         pass
+
+
+def test_prometheus_text_escapes_label_values() -> None:
+    from scheduler.health import prometheus_text
+
+    report = {
+        "jobs": [{"job": 'odd"job\\', "duration_s": 1.5, "outcome": "ok"}],
+        "sources": [{"source": "krx", "ok": 3, "failed": 1, "latency_ms": None, "breaker": "open"}],
+        "process": {"cpu_percent": 2.0, "rss_mb": 100.0},
+    }
+    text = prometheus_text(report)
+    assert 'finsignal_job_duration_seconds{job="odd\\"job\\\\"} 1.5' in text  # a hand-written line broke here
+    assert 'finsignal_source_requests_total{outcome="failed",source="krx"} 1.0' in text
+    assert 'finsignal_source_breaker_open{source="krx"} 1.0' in text
+    assert "# TYPE finsignal_source_requests_total counter" in text

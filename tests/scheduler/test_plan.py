@@ -174,3 +174,16 @@ def test_later_exam_days_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("FINSIGNAL_KRX_LATE_DAYS", "next thursday")
     with pytest.raises(ConfigError, match="FINSIGNAL_KRX_LATE_DAYS"):
         load_settings(_env_file=None)
+
+
+def test_weekly_briefing_at_a_configurable_kst_time_or_off() -> None:
+    from core.settings import Settings as S
+
+    jobs = {j.id: j for j in plan_jobs(S(_env_file=None, weekly_briefing="Sun 19:30"))}  # type: ignore[call-arg]
+    weekly = jobs["send_briefing.weekly"]
+    assert weekly.slot == "weekly"
+    assert str(weekly.trigger) == "cron[day_of_week='sun', hour='19', minute='30']"
+    off = plan_jobs(S(_env_file=None, weekly_briefing="off"))  # type: ignore[call-arg]
+    assert "send_briefing.weekly" not in {j.id for j in off}
+    with pytest.raises(ValueError, match="sat 09:00"):
+        S(_env_file=None, weekly_briefing="saturday")  # type: ignore[call-arg]

@@ -286,22 +286,23 @@ async def test_restart_after_a_missed_close_runs_the_bar_job_at_once(
 async def test_start_warns_when_no_krx_exam_day_is_known_ahead(
     seeded: Repositories, make_runtime: RuntimeMaker, caplog: pytest.LogCaptureFixture
 ) -> None:
-    after = FixedClock(datetime(2026, 11, 21, 3, 0, tzinfo=UTC))  # the last built-in one was 11-19
+    season = FixedClock(datetime(2027, 9, 15, 3, 0, tzinfo=UTC))  # 2027's exam day is not in the data file
     with caplog.at_level(logging.WARNING, logger="scheduler.runtime"):
-        rt = make_runtime(clock=after)
+        rt = make_runtime(clock=season)
         rt.start()
         await rt.ready()
-    assert "KRX exam days" not in caplog.text  # no Korean instrument: nothing to warn about
+    assert "KRX exam day" not in caplog.text  # no Korean instrument: nothing to warn about
     await seeded.instruments.upsert_instruments([instrument("005930.KS", market=Market.KRX)])
     for clock, extra, warned in (
-        (after, {}, True),
-        (after, {"krx_late_days": [date(2027, 11, 18)]}, False),
-        (FixedClock(datetime(2026, 6, 1, tzinfo=UTC)), {}, False),
+        (season, {}, True),
+        (season, {"krx_late_days": [date(2027, 11, 18)]}, False),
+        (FixedClock(datetime(2026, 11, 21, 3, 0, tzinfo=UTC)), {}, False),  # 2026's is known
+        (FixedClock(datetime(2027, 6, 1, tzinfo=UTC)), {}, False),  # months away: no warning every start
     ):
         caplog.clear()
         with caplog.at_level(logging.WARNING, logger="scheduler.runtime"):
-            rt = make_runtime(clock=clock, owner_id=f"o{len(extra)}{clock.t.month}", **extra)
+            rt = make_runtime(clock=clock, owner_id=f"o{len(extra)}{clock.t.month}{clock.t.year}", **extra)
             rt.start()
             await rt.ready()
-        assert ("known up to 2026-11-19" in caplog.text) is warned, caplog.text
+        assert ("KRX exam day of 2027 not known yet" in caplog.text) is warned, caplog.text
         assert ("FINSIGNAL_KRX_LATE_DAYS" in caplog.text) is warned
