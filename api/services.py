@@ -22,6 +22,10 @@ class Resolver(Protocol):
         """The canonical instrument; raises `core.errors.SymbolError` (with close matches)."""
         ...
 
+    async def search(self, text: str, limit: int) -> list[Instrument]:
+        """Known instruments whose symbol, English or Korean name or alias contains `text`."""
+        ...
+
 
 class Quotes(Protocol):
     async def quote(self, instrument: Instrument) -> tuple[Quote, float]:

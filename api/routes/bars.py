@@ -16,7 +16,8 @@ from core.types import Interval
 router = APIRouter(tags=["bars"])
 
 
-def _range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+def date_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start 00:00 UTC, end 23:59:59.999999 UTC]; 422 when end is before start."""
     if start is not None and end is not None and end < start:
         raise ApiError(422, "invalid_range", f"end ({end}) is before start ({start})")
     lo = None if start is None else datetime.combine(start, time(), UTC)
@@ -55,14 +56,14 @@ async def get_bars(
     limit = page.limit or limits.max_bars
     if limit > limits.max_bars:
         raise ApiError(422, "limit_too_large", f"limit: at most {limits.max_bars} bars per page")
-    lo, hi = _range(start, end)
+    lo, hi = date_range(start, end)
     if interval != Interval.D1:
         days = limits.max_intraday_days
         if lo is None or hi is None:
             raise ApiError(422, "range_required", f"{interval} bars need start and end (at most {days} days)")
         if (hi - lo) > timedelta(days=days):
             raise ApiError(422, "range_too_long", f"range too long: at most {days} days of {interval} bars")
-    inst = await services.resolver.resolve(symbol)
+    inst = await services.resolver.resolve(symbol, verify=True)
     after = _cursor(page.cursor)
     bars = await services.repos.bars.list_bars(inst.symbol, interval, start=lo, end=hi)
     if after is not None:

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import psutil
 import pytest
 
 from finsignal.webapi import build_asgi_app
@@ -81,7 +82,7 @@ async def test_cli_key_against_a_real_uvicorn_process(
     listed = _cli(env, "apikey", "list")
     assert "dashboard" in listed.stdout
     assert secret not in listed.stdout
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:  # 2 shared cores, 8 sessions
         quote = await client.get("/v1/quotes/AAPL", headers={"X-API-Key": secret})
         assert quote.status_code == 200, quote.text
         assert quote.json()["symbol"] == "AAPL"
@@ -155,3 +156,39 @@ def test_run_role_api_serves_on_the_configured_port(sqlite_db: Database, fake_so
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) in (0, -15)  # uvicorn re-raises SIGTERM after a clean shutdown
+
+
+def test_workers_runs_n_processes_on_one_port(sqlite_db: Database, fake_sources: FakeSources) -> None:
+    """`finsignal api --workers 2`: two uvicorn worker processes serve the one listening port."""
+    env = _env(sqlite_db, fake_sources)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "finsignal", "api", "--port", str(port), "--workers", "2"],
+                            env=env)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        serving: list[psutil.Process] = []
+        while len(serving) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            serving = [
+                child
+                for child in psutil.Process(proc.pid).children(recursive=True)
+                if _answers_on(child, port)
+            ]
+        assert len(serving) == 2, serving
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).json() == {"status": "ok"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in serving)
+
+
+def _answers_on(child: psutil.Process, port: int) -> bool:
+    """A spawned worker holding the listening socket (not the parent, not the resource tracker)."""
+    try:
+        listening = any(
+            c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+            for c in child.net_connections(kind="tcp")
+        )
+        return listening and "spawn_main" in " ".join(child.cmdline())
+    except psutil.Error:
+        return False
