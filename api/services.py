@@ -60,6 +60,7 @@ class Limits:
     max_intraday_days: int = 31
     cors_origins: tuple[str, ...] = ()
     quote_max_age_s: float = 300.0
+    cache_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,6 +133,7 @@ def limits_of(settings: Settings) -> Limits:
         max_intraday_days=settings.api_max_intraday_days,
         cors_origins=tuple(settings.api_cors_origins),
         quote_max_age_s=settings.quote_max_age_s,
+        cache_s=settings.api_cache_s,
     )
 
 

@@ -161,7 +161,7 @@ async def test_intraday_bars(api: ApiEnv) -> None:
     assert len(r.json()["bars"]) == 12
 
 
-async def test_indicators_are_the_engines(api: ApiEnv) -> None:
+async def test_indicators_are_the_engines(api: ApiEnv, db: Database) -> None:
     r = await api.client.get("/v1/indicators/AAPL", params={"names": "sma50,rsi14"}, headers=H)
     body = r.json()
     assert len(body["ts"]) == len(api.bars)
@@ -175,7 +175,8 @@ async def test_indicators_are_the_engines(api: ApiEnv) -> None:
     one = (await api.client.get("/v1/indicators/AAPL", params=params, headers=H)).json()
     assert one["ts"] == [api.bars[-10].ts.isoformat().replace("+00:00", "Z")]
     engine = SignalEngine(signal_config(api.settings))
-    engine.warm_up("AAPL", api.bars[:-9])  # the live engine's state after that bar
+    stored = await db.repos.bars.list_bars("AAPL")  # as stored (MariaDB: DECIMAL prices)
+    engine.warm_up("AAPL", stored[:-9])  # the live engine's state after that bar
     state = engine.snapshot("AAPL")
     for name, key in (("sma50", "sma_fast"), ("sma200", "sma_slow"), ("rsi14", "rsi")):
         assert abs(one["values"][name][0] - state[key]) < 1e-9, (name, one["values"][name][0], state[key])
