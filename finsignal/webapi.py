@@ -94,6 +94,7 @@ class CachedResolver:
     def __init__(self, market: MarketData, ttl_s: float = 60.0) -> None:
         self._market, self._ttl = market, ttl_s
         self._seen: dict[tuple[str, bool], tuple[float, Instrument]] = {}
+        self._asking: dict[tuple[str, bool], asyncio.Task[Instrument]] = {}
         names: dict[str, list[str]] = {s: [s, e.name] for s, e in resolver.CATALOGUE.items()}
         for alias, symbol in resolver.ALIASES.items():
             names.setdefault(symbol, [symbol]).append(alias)
@@ -116,13 +117,21 @@ class CachedResolver:
     async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
         key = (text.strip().upper(), verify)
         hit = self._seen.get(key)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
-        inst = await self._market.resolve(text, verify=verify)
+        task = self._asking.get(key)  # one resolution for concurrent askers (a burst of subscribers)
+        if task is None:
+            task = self._asking[key] = asyncio.ensure_future(self._resolve(text, key))
+        return await asyncio.shield(task)
+
+    async def _resolve(self, text: str, key: tuple[str, bool]) -> Instrument:
+        try:
+            inst = await self._market.resolve(text, verify=key[1])
+        finally:
+            del self._asking[key]
         if len(self._seen) > 50_000:
             self._seen.clear()
-        self._seen[key] = (now, inst)
+        self._seen[key] = (time.monotonic(), inst)
         return inst
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
+from api.auth import KeyCache, hash_secret
 from api.cache import ResponseCache
+from core.types import ApiKey
 
 
 async def test_one_make_for_concurrent_misses_then_reuse_until_ttl() -> None:
@@ -59,3 +62,21 @@ async def test_ttl_zero_never_keeps() -> None:
     await cache.get_or_make("k", make)
     await cache.get_or_make("k", make)
     assert n[0] == 2
+
+
+async def test_concurrent_key_lookups_read_the_database_once() -> None:
+    """5,000 WebSocket clients connecting with one key must not take the whole connection pool."""
+    reads: list[str] = []
+
+    class Repo:
+        async def get_by_hash(self, digest: str) -> ApiKey | None:
+            reads.append(digest)
+            await asyncio.sleep(0.05)
+            return ApiKey(digest, "fsk_abcd", False, datetime.now(UTC))
+
+    cache = KeyCache(Repo())  # type: ignore[arg-type]
+    keys = await asyncio.gather(*(cache.lookup("fsk_secret") for _ in range(500)))
+    assert len(reads) == 1
+    assert {k.name for k in keys if k is not None} == {hash_secret("fsk_secret")}
+    await cache.lookup("fsk_secret")
+    assert len(reads) == 1  # then from the cache
