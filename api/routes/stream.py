@@ -86,10 +86,13 @@ async def _authorised(ws: WebSocket, state: ApiState) -> bool:
 
 async def _writer(client: _Client) -> None:
     while True:
-        try:
-            item = await asyncio.wait_for(client.queue.get(), HEARTBEAT_S)
-        except TimeoutError:
-            item = {"type": "heartbeat", "ts": utcnow().isoformat()}
+        if not client.queue.empty():  # a backlog: no timer a message (wait_for costs one each)
+            item = client.queue.get_nowait()
+        else:
+            try:
+                item = await asyncio.wait_for(client.queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                item = {"type": "heartbeat", "ts": utcnow().isoformat()}
         if client.slow:
             await client.ws.close(SLOW, "client too slow: messages were not read in time")
             return
