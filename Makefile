@@ -81,6 +81,8 @@ chat: install
 # Benchmarks print figures against references measured in the same run (vectorbt from the bench extra).
 bench: install
 	$(UV) pip install --python $(PY) --quiet --compile-bytecode -e '.[dev,bench]'
+	@# bench/api.py's load generator (issue 19); without it, httpx client processes
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; } || echo "wrk not installed: bench/api.py uses httpx client processes"
 	@for script in bench/*.py; do echo "=== $$script"; $(PY) $$script || exit 1; done
 
 lock:

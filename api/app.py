@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.auth import KeyCache, RateLimiter
+from api.cache import ResponseCache
 from api.deps import ApiState
+from api.hot import HotQuotes
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import dashboard, health, v1
 from api.services import ApiServices, Limits
@@ -32,6 +34,7 @@ def create_app(open_services: ServicesFactory, *, limits: Limits | None = None) 
                 services=services,
                 keys=KeyCache(services.repos.apikeys),
                 limiter=RateLimiter(services.limits.rate_per_minute),
+                cache=ResponseCache(services.limits.cache_s),
             )
             yield
 
@@ -48,6 +51,7 @@ def create_app(open_services: ServicesFactory, *, limits: Limits | None = None) 
     app.mount("/static", StaticFiles(packages=[("api", "static")]), name="static")
     app.include_router(v1)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(HotQuotes)  # inside CORS and the metrics
     if limits.cors_origins:
         app.add_middleware(
             CORSMiddleware,

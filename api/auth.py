@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import math
 import secrets
@@ -31,17 +32,28 @@ class KeyCache:
     def __init__(self, repo: ApiKeyRepo, ttl_s: float = CACHE_TTL_S) -> None:
         self._repo, self._ttl = repo, ttl_s
         self._seen: dict[str, tuple[float, ApiKey | None]] = {}
+        self._asking: dict[str, asyncio.Task[ApiKey | None]] = {}
 
     async def lookup(self, secret: str) -> ApiKey | None:
+        """One database read for concurrent lookups of the same key (5,000 WebSocket clients
+        connecting at once with one key took the whole connection pool before)."""
         digest = hash_secret(secret)
-        now = time.monotonic()
         hit = self._seen.get(digest)
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
-        key = await self._repo.get_by_hash(digest)
+        task = self._asking.get(digest)
+        if task is None:
+            task = self._asking[digest] = asyncio.ensure_future(self._read(digest))
+        return await asyncio.shield(task)
+
+    async def _read(self, digest: str) -> ApiKey | None:
+        try:
+            key = await self._repo.get_by_hash(digest)
+        finally:
+            del self._asking[digest]
         if len(self._seen) > 10_000:
             self._seen.clear()
-        self._seen[digest] = (now, key)
+        self._seen[digest] = (time.monotonic(), key)
         return key
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
 from api.auth import KeyCache, RateLimiter
+from api.cache import ResponseCache
 from api.errors import ApiError
 from api.services import ApiServices
 from core.types import ApiKey
+
+AUTHORISED = "finsignal.api_key"  # scope key: the request's key, once authorised
 
 
 @dataclass(slots=True)
@@ -20,31 +24,32 @@ class ApiState:
     services: ApiServices
     keys: KeyCache
     limiter: RateLimiter
+    cache: ResponseCache
 
 
-def get_state(request: Request) -> ApiState:
+# Dependencies are `async def` and flat (each reads `app.state.api` itself): FastAPI runs a plain
+# `def` one in a worker thread (two thread hops a request) and solves nested ones one by one; for a
+# hot quote that was most of the request's CPU (bench/README.md, Market Data API).
+async def get_services(request: Request) -> ApiServices:
     state: ApiState = request.app.state.api
-    return state
-
-
-def get_services(state: Annotated[ApiState, Depends(get_state)]) -> ApiServices:
     return state.services
 
 
-def _secret(request: Request) -> str | None:
-    given = request.headers.get("x-api-key")
+def _secret(headers: Mapping[str, str]) -> str | None:
+    given = headers.get("x-api-key")
     if given:
         return given.strip()
-    auth = request.headers.get("authorization", "")
+    auth = headers.get("authorization", "")
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return None
 
 
-async def require_key(request: Request, state: Annotated[ApiState, Depends(get_state)]) -> ApiKey:
-    """The caller's active key; 401 without one, 429 (Retry-After) past its rate limit."""
-    secret = _secret(request)
+async def authorise(state: ApiState, headers: Mapping[str, str]) -> ApiKey:
+    """The caller's active key, one rate-limit token taken; ApiError 401 without one, 429 (with
+    Retry-After) past its rate limit."""
+    secret = _secret(headers)
     if secret is None:
         raise ApiError(401, "unauthorized", "an API key is required (X-API-Key or Authorization: Bearer)")
     key = await state.keys.lookup(secret)
@@ -59,6 +64,14 @@ async def require_key(request: Request, state: Annotated[ApiState, Depends(get_s
             headers={"Retry-After": str(wait)},
         )
     return key
+
+
+async def require_key(request: Request) -> ApiKey:
+    """`authorise` once a request (the hot-quote path may have done it: `scope[AUTHORISED]`)."""
+    known: ApiKey | None = request.scope.get(AUTHORISED)
+    if known is not None:
+        return known
+    return await authorise(request.app.state.api, request.headers)
 
 
 async def require_admin(key: Annotated[ApiKey, Depends(require_key)]) -> ApiKey:
@@ -79,7 +92,7 @@ class Page:
     cursor: str | None
 
 
-def paging(
+async def paging(
     limit: Annotated[int | None, Query(ge=1, description="items per page")] = None,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> Page:

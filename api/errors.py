@@ -72,20 +72,25 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return _respond(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
 
+def _method(request: Request) -> str:
+    """GET, POST...; WS for a WebSocket (whose errors come through these handlers too)."""
+    return str(request.scope.get("method", "WS"))
+
+
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, DatabaseUnavailableError):
-        logger.warning("%s %s: database unavailable", request.method, request.url.path)
+        logger.warning("%s %s: database unavailable", _method(request), request.url.path)
         return _respond(503, "database_unavailable", "the database is unavailable; try again shortly")
     if isinstance(exc, SourceError):
-        logger.warning("%s %s: %s", request.method, request.url.path, exc)
+        logger.warning("%s %s: %s", _method(request), request.url.path, exc)
         return _respond(503, "source_unavailable", "no price source could answer; try again shortly")
-    logger.warning("%s %s: %s", request.method, request.url.path, type(exc).__name__)
+    logger.warning("%s %s: %s", _method(request), request.url.path, type(exc).__name__)
     return _respond(500, "internal_error", "the request failed; it has been logged")
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # the type only: messages of unexpected errors can carry URLs, keys or SQL
-    logger.error("%s %s crashed: %s", request.method, request.url.path, type(exc).__name__)
+    logger.error("%s %s crashed: %s", _method(request), request.url.path, type(exc).__name__)
     return _respond(500, "internal_error", "the request failed; it has been logged")
 
 

@@ -24,6 +24,10 @@ class Resolver(Protocol):
         """The canonical instrument; raises `core.errors.SymbolError` (with close matches)."""
         ...
 
+    async def search(self, text: str, limit: int) -> list[Instrument]:
+        """Known instruments whose symbol, English or Korean name or alias contains `text`."""
+        ...
+
 
 class Quotes(Protocol):
     async def quote(self, instrument: Instrument) -> tuple[Quote, float]:
@@ -70,6 +74,7 @@ class Limits:
     max_intraday_days: int = 31
     cors_origins: tuple[str, ...] = ()
     quote_max_age_s: float = 300.0
+    cache_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)

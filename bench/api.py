@@ -2,12 +2,14 @@
 of daily bars, against a naive endpoint served in the same run that reads the database (key and
 latest bar) on every request.
 
-    .venv/bin/python bench/api.py [--seconds 5] [--clients 4] [--workers 1]
+    .venv/bin/python bench/api.py [--seconds 5] [--workers 1] [--load wrk|httpx] [--clients 4]
 
-Load comes from `--clients` processes (asyncio + httpx keep-alive connections, split evenly), so the
-load generator shares the 2 cores with the server: figures are a floor. Prints req/s, p50 and p99
-for /v1/quotes/{symbol}, the naive quote endpoint and /v1/bars/{symbol} (2,520 bars) at 64 and 256
-connections. Not measured here yet: WebSocket fan-out to 5,000 clients.
+Load comes from Debian's `wrk` (C, epoll; `apt-get install wrk`) when it is installed, else from
+`--clients` Python processes (asyncio + httpx keep-alive connections, split evenly: these spend more
+CPU than the server, so their figures are a floor). Either way the load generator shares the 2 cores
+with the server. Prints req/s, p50 and p99 and errors (non-200 answers, socket errors) for
+/v1/quotes/{symbol}, the naive quote endpoint and /v1/bars/{symbol} (2,520 bars) at 64 and 256
+connections. WebSocket fan-out: `bench/api_stream.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import argparse
 import asyncio
 import multiprocessing as mp
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -78,6 +82,25 @@ def client(base: str, path: str, conns: int, seconds: float, out: mp.Queue) -> N
     out.put(asyncio.run(run()))
 
 
+def measure_wrk(base: str, path: str, conns: int, seconds: float) -> str:
+    """wrk with 2 threads (one a core) and `conns` keep-alive connections."""
+    cmd = ["wrk", "-t2", f"-c{conns}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "10s",
+           "-H", f"X-API-Key: {KEY}", base + path]  # fmt: skip
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    found = dict(re.findall(r"^\s*(50|99)%\s+([\d.]+\w+)\s*$", out, re.M))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    p50, p99 = _ms(found["50"]), _ms(found["99"])
+    return f"{rate:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  errors {errors}"
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
 def measure(base: str, path: str, conns: int, clients: int, seconds: float) -> str:
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     procs = [
@@ -96,6 +119,16 @@ def measure(base: str, path: str, conns: int, clients: int, seconds: float) -> s
     lat.sort()
     p50, p99 = lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3
     return f"{len(lat) / seconds:8.0f} req/s  p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  errors {errors}"
+
+
+def settle(base: str) -> None:
+    """Wait until the server has worked off the last phase's queued requests (at most 60 s)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        t0 = time.perf_counter()
+        httpx.get(f"{base}/healthz", timeout=60)
+        if time.perf_counter() - t0 < 0.05:
+            return
 
 
 def naive_app() -> object:
@@ -131,6 +164,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--load", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
@@ -152,13 +186,19 @@ def main() -> None:
                     time.sleep(0.2)
             httpx.get(f"{base}/v1/quotes/SPY", headers={"X-API-Key": KEY}, timeout=30)  # warm the cache
             for conns in (64, 256):
-                print(f"--- {conns} connections, {args.clients} client processes, {args.workers} worker(s)")
+                load = "wrk -t2" if args.load == "wrk" else f"{args.clients} httpx client processes"
+                print(f"--- {conns} connections, load from {load}, {args.workers} worker(s)")
                 for label, path in (
                     ("quotes (hot cache)  ", "/v1/quotes/SPY"),
                     ("naive (DB each time)", "/bench/naive/SPY"),
                     ("bars 10y (2,520)    ", "/v1/bars/SPY"),
                 ):
-                    print(f"{label}  {measure(base, path, conns, args.clients, args.seconds)}")
+                    settle(base)
+                    if args.load == "wrk":
+                        figures = measure_wrk(base, path, conns, args.seconds)
+                    else:
+                        figures = measure(base, path, conns, args.clients, args.seconds)
+                    print(f"{label}  {figures}", flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)

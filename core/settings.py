@@ -173,6 +173,7 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = Field(default=600, ge=1)  # requests per API key per minute
     api_max_bars: int = Field(default=5000, ge=10)  # bars per page
     api_max_intraday_days: int = Field(default=31, ge=1)  # longest range of 1m/5m/15m bars per request
+    api_cache_s: float = Field(default=5.0, ge=0)  # seconds a bars response is reused per process
 
     # --- issue 23: questions in plain words -------------------------------------------------------
     ask_database_url: str = ""  # a read-only user's URL for questions (MySQL); empty: database_url

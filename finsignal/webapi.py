@@ -27,10 +27,12 @@ from core.timeutil import ensure_utc
 from core.types import Instrument, Interval
 from finsignal.container import App, open_app
 from fundflow.digest import FlowsDigests
-from market import MarketData
+from market import MarketData, resolver
 from signals import compute_history, signal_config
 
 logger = logging.getLogger(__name__)
+WARM_BARS = 400  # as the live pipeline's warm-up (scheduler.pipeline): RSI agrees to ~1e-12
+_TICK = timedelta(microseconds=1)
 
 
 class StoredIndicatorSeries:
@@ -40,6 +42,7 @@ class StoredIndicatorSeries:
         self._app = app
         cfg = signal_config(app.settings)
         self._config = cfg
+        self._warm_bars = max(WARM_BARS, cfg.warmup + 300)
         self._names = {
             f"sma{cfg.sma_fast}": "sma_fast",
             f"sma{cfg.sma_slow}": "sma_slow",
@@ -53,8 +56,12 @@ class StoredIndicatorSeries:
     async def series(
         self, symbol: str, names: Sequence[str], start: datetime | None, end: datetime | None
     ) -> tuple[list[datetime], dict[str, list[float | None]]]:
-        warm = None if start is None else start - timedelta(days=int(self._config.warmup * 1.6) + 30)
-        bars = await self._app.repos.bars.list_bars(symbol, Interval.D1, start=warm, end=end)
+        repo = self._app.repos.bars
+        if start is None:
+            bars = await repo.list_bars(symbol, Interval.D1, end=end)
+        else:  # the bars before `start` the engine's state would have seen (RSI remembers its seed)
+            warm = await repo.list_bars(symbol, Interval.D1, end=start - _TICK, limit=self._warm_bars)
+            bars = warm + await repo.list_bars(symbol, Interval.D1, start=start, end=end)
         if not bars:
             return [], {n: [] for n in names}
         close = np.array([b.adj_close for b in bars], dtype=np.float64)
@@ -95,17 +102,44 @@ class CachedResolver:
     def __init__(self, market: MarketData, ttl_s: float = 60.0) -> None:
         self._market, self._ttl = market, ttl_s
         self._seen: dict[tuple[str, bool], tuple[float, Instrument]] = {}
+        self._asking: dict[tuple[str, bool], asyncio.Task[Instrument]] = {}
+        names: dict[str, list[str]] = {s: [s, e.name] for s, e in resolver.CATALOGUE.items()}
+        for alias, symbol in resolver.ALIASES.items():
+            names.setdefault(symbol, [symbol]).append(alias)
+        self._names = {s: [n.casefold() for n in ns] for s, ns in names.items()}
+
+    async def search(self, text: str, limit: int) -> list[Instrument]:
+        """Catalogue entries (symbol, English name, Korean and English aliases), then stored
+        instruments, whose text contains `text` (case-insensitive)."""
+        needle = text.strip().casefold()
+        found: dict[str, Instrument] = {}
+        for symbol, names in self._names.items():
+            if needle and any(needle in n for n in names):
+                entry = resolver.CATALOGUE[symbol]
+                found[symbol] = resolver.make_instrument(symbol, entry.market, entry.name)
+        for inst in await self._market.repos.instruments.list_instruments():
+            if needle and (needle in inst.symbol.casefold() or needle in inst.name.casefold()):
+                found[inst.symbol] = inst
+        return list(found.values())[:limit]
 
     async def resolve(self, text: str, *, verify: bool = False) -> Instrument:
         key = (text.strip().upper(), verify)
         hit = self._seen.get(key)
-        now = time.monotonic()
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
-        inst = await self._market.resolve(text, verify=verify)
+        task = self._asking.get(key)  # one resolution for concurrent askers (a burst of subscribers)
+        if task is None:
+            task = self._asking[key] = asyncio.ensure_future(self._resolve(text, key))
+        return await asyncio.shield(task)
+
+    async def _resolve(self, text: str, key: tuple[str, bool]) -> Instrument:
+        try:
+            inst = await self._market.resolve(text, verify=key[1])
+        finally:
+            del self._asking[key]
         if len(self._seen) > 50_000:
             self._seen.clear()
-        self._seen[key] = (now, inst)
+        self._seen[key] = (time.monotonic(), inst)
         return inst
 
 
@@ -116,6 +150,7 @@ def limits_of(settings: Settings) -> Limits:
         max_intraday_days=settings.api_max_intraday_days,
         cors_origins=tuple(settings.api_cors_origins),
         quote_max_age_s=settings.quote_max_age_s,
+        cache_s=settings.api_cache_s,
     )
 
 
@@ -174,19 +209,8 @@ def asgi_app() -> FastAPI:
     settings = load_settings()
     from finsignal.logs import configure_logging
 
-    configure_logging(settings.log_level, _secrets(settings))
+    configure_logging(settings.log_level, settings.secret_values())
     return build_asgi_app(settings)
-
-
-def _secrets(settings: Settings) -> list[str]:
-    found = (
-        settings.telegram_token,
-        settings.krx_auth_key,
-        settings.alphavantage_key,
-        settings.webhook_secret,
-        settings.llm_api_key,
-    )
-    return [x.get_secret_value() for x in found if x is not None]
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:

@@ -257,6 +257,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("api_rate_per_minute", "requests per API key per minute; more get 429 with Retry-After"),
             ("api_max_bars", "bars per page of GET /v1/bars"),
             ("api_max_intraday_days", "longest range of 1m/5m/15m bars in one request (422 beyond)"),
+            ("api_cache_s", "seconds a serialised bars page is reused per API process (0: off)"),
         ],
     ),
     (

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import Key, Paging, Services
+from api.deps import ApiState, Key, Page, Paging, Services
 from api.errors import ApiError
 from api.schemas import BarOut, BarsOut
+from api.services import ApiServices
 from core.types import Interval
 
 router = APIRouter(tags=["bars"])
 
 
-def _range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+def date_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start 00:00 UTC, end 23:59:59.999999 UTC]; 422 when end is before start."""
     if start is not None and end is not None and end < start:
         raise ApiError(422, "invalid_range", f"end ({end}) is before start ({start})")
     lo = None if start is None else datetime.combine(start, time(), UTC)
@@ -55,31 +56,51 @@ async def get_bars(
     limit = page.limit or limits.max_bars
     if limit > limits.max_bars:
         raise ApiError(422, "limit_too_large", f"limit: at most {limits.max_bars} bars per page")
-    lo, hi = _range(start, end)
+    lo, hi = date_range(start, end)
     if interval != Interval.D1:
         days = limits.max_intraday_days
         if lo is None or hi is None:
             raise ApiError(422, "range_required", f"{interval} bars need start and end (at most {days} days)")
         if (hi - lo) > timedelta(days=days):
             raise ApiError(422, "range_too_long", f"range too long: at most {days} days of {interval} bars")
-    inst = await services.resolver.resolve(symbol)
+    inst = await services.resolver.resolve(symbol, verify=True)
+    state: ApiState = request.app.state.api
+    key = ("bars", inst.symbol, interval, lo, hi, adjusted, limit, page.cursor)
+    entry = await state.cache.get_or_make(
+        key, lambda: _page(services, inst.symbol, interval, lo, hi, adjusted, limit, page)
+    )
+    headers = {"ETag": entry.etag, "Cache-Control": f"private, max-age={int(limits.cache_s)}"}
+    match = request.headers.get("if-none-match", "")
+    if entry.etag in [t.strip().removeprefix("W/") for t in match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(entry.gzip(), media_type="application/json", headers=headers)
+    return Response(entry.payload, media_type="application/json", headers=headers)
+
+
+async def _page(
+    services: ApiServices,
+    symbol: str,
+    interval: Interval,
+    lo: datetime | None,
+    hi: datetime | None,
+    adjusted: bool,
+    limit: int,
+    page: Page,
+) -> bytes:
     after = _cursor(page.cursor)
-    bars = await services.repos.bars.list_bars(inst.symbol, interval, start=lo, end=hi)
+    first = max((t for t in (after, lo) if t is not None), default=None)  # a page reads from its cursor
+    bars = await services.repos.bars.list_bars(symbol, interval, start=first, end=hi)
     if after is not None:
         bars = [b for b in bars if b.ts > after]
     chunk = bars[:limit]
     more = len(bars) > limit
     body = BarsOut(
-        symbol=inst.symbol,
+        symbol=symbol,
         interval=str(interval),
         adjusted=adjusted,
         bars=[BarOut.of(b, adjusted) for b in chunk],
         next_cursor=chunk[-1].ts.isoformat() if more and chunk else None,
     )
-    payload = body.model_dump_json().encode()
-    etag = '"' + hashlib.blake2b(payload, digest_size=16).hexdigest() + '"'
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=0, must-revalidate"}
-    match = request.headers.get("if-none-match", "")
-    if etag in [t.strip().removeprefix("W/") for t in match.split(",")]:
-        return Response(status_code=304, headers=headers)
-    return Response(payload, media_type="application/json", headers=headers)
+    return body.model_dump_json().encode()

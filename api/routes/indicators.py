@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import Key, Services
 from api.errors import ApiError
+from api.routes.bars import date_range
 from api.schemas import IndicatorsOut
 
 router = APIRouter(tags=["indicators"])
@@ -33,10 +34,7 @@ async def get_indicators(
             "unknown_indicator",
             f"names: unknown {', '.join(unknown) or '(none)'}; known: {', '.join(known)}",
         )
-    if start is not None and end is not None and end < start:
-        raise ApiError(422, "invalid_range", f"end ({end}) is before start ({start})")
-    lo = None if start is None else datetime.combine(start, time(), UTC)
-    hi = None if end is None else datetime.combine(end + timedelta(days=1), time(), UTC)
-    inst = await services.resolver.resolve(symbol)
+    lo, hi = date_range(start, end)
+    inst = await services.resolver.resolve(symbol, verify=True)
     ts, values = await services.indicators.series(inst.symbol, wanted, lo, hi)
     return IndicatorsOut(symbol=inst.symbol, ts=ts, values=values)

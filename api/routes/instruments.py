@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Query
 from api.deps import Key, Services
 from api.schemas import InstrumentOut, InstrumentSearch
 from core.errors import SymbolError
+from core.types import Instrument
 
 router = APIRouter(tags=["instruments"])
 MAX_MATCHES = 20
@@ -20,18 +22,25 @@ async def search_instruments(
     _key: Key,
     q: Annotated[str, Query(min_length=1, max_length=64, description="symbol or name, ko/en")],
 ) -> InstrumentSearch:
-    """What `q` resolves to, and stored instruments whose symbol or name contains it."""
-    resolved = None
+    """What `q` resolves to (`005930` -> `005930.KS`, `KAU` -> the front vintage, `삼성전자` or
+    `Samsung Electronics` -> `005930.KS`), and known instruments whose symbol or name (English or
+    Korean) contains it, then close matches of a misspelt symbol."""
+    resolved: Instrument | None = None
     suggestions: tuple[str, ...] = ()
     try:
-        resolved = InstrumentOut.of(await services.resolver.resolve(q))
+        resolved = await services.resolver.resolve(q)
     except SymbolError as exc:
         suggestions = exc.suggestions
-    needle = q.strip().casefold()
-    stored = await services.repos.instruments.list_instruments()
-    matches = [
-        InstrumentOut.of(i)
-        for i in stored
-        if needle in i.symbol.casefold() or needle in i.name.casefold() or i.symbol in suggestions
-    ]
-    return InstrumentSearch(query=q, resolved=resolved, matches=matches[:MAX_MATCHES])
+    found = await services.resolver.search(q, MAX_MATCHES)
+    if resolved is None:
+        exact = [i for i in found if i.name.casefold() == q.strip().casefold()]
+        resolved = exact[0] if len(exact) == 1 else (found[0] if len(found) == 1 else None)
+    for text in suggestions:
+        if len(found) < MAX_MATCHES and all(i.symbol != text for i in found):
+            with contextlib.suppress(SymbolError):
+                found.append(await services.resolver.resolve(text))
+    return InstrumentSearch(
+        query=q,
+        resolved=None if resolved is None else InstrumentOut.of(resolved),
+        matches=[InstrumentOut.of(i) for i in found],
+    )

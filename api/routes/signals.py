@@ -51,6 +51,6 @@ async def list_signals(
 @router.get("/ratings/{symbol}", response_model=RatingsOut)
 async def get_ratings(symbol: str, services: Services, _key: Key) -> RatingsOut:
     """The backtest ratings of every (signal, horizon) of `symbol`."""
-    inst = await services.resolver.resolve(symbol)
+    inst = await services.resolver.resolve(symbol, verify=True)
     ratings = await services.repos.ratings.list_ratings(inst.symbol)
     return RatingsOut(symbol=inst.symbol, ratings=[RatingOut.of(r) for r in ratings])

@@ -6,6 +6,7 @@ then sends `{"action": "subscribe", "kinds": ["quote", "signal"], "symbols": ["A
 as updates happen and `{"type": "heartbeat", "ts": ...}` every `HEARTBEAT_S` seconds.
 
 Closes: 4401 no or bad key; 1009 message too large; 1008 unknown action or kind, or not JSON;
+1011 the database failed (try again);
 4008 the client reads too slowly (its queue of `QUEUE` messages filled up): the others never wait.
 """
 
@@ -14,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.deps import ApiState
-from core.errors import SymbolError
+from core.errors import FinsignalError, SymbolError
 from core.timeutil import utcnow
 
+logger = logging.getLogger(__name__)
 router = APIRouter(tags=["stream"])
+UNAVAILABLE = 1011  # the database or a source failed: try again
 KINDS = {"quote", "signal"}
 MAX_MESSAGE = 4096  # bytes a client may send at once
 MAX_SYMBOLS = 200
@@ -31,17 +35,33 @@ HEARTBEAT_S = 15.0
 SLOW = 4008
 
 
+class _Encoded:
+    """A published message encoded once for all its subscribers (the bus calls each in turn with
+    the same object; it is held here, so its id cannot be reused while it is the last one)."""
+
+    last: tuple[object, str, str] | None = None
+
+    @classmethod
+    def of(cls, topic: str, message: dict[str, object]) -> str:
+        last = cls.last
+        if last is not None and last[0] is message and last[1] == topic:
+            return last[2]
+        kind, _, symbol = topic.partition(":")
+        text = json.dumps({"type": kind, "symbol": symbol, "data": message})
+        cls.last = (message, topic, text)
+        return text
+
+
 class _Client:
     def __init__(self, ws: WebSocket, state: ApiState) -> None:
         self.ws, self.state = ws, state
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE)
+        self.queue: asyncio.Queue[dict[str, Any] | str] = asyncio.Queue(QUEUE)
         self.subscriptions: dict[str, int] = {}  # topic -> bus subscription
         self.slow = False
 
     def deliver(self, topic: str, message: dict[str, object]) -> None:
-        kind, _, symbol = topic.partition(":")
         try:
-            self.queue.put_nowait({"type": kind, "symbol": symbol, "data": message})
+            self.queue.put_nowait(_Encoded.of(topic, message))
         except asyncio.QueueFull:
             self.slow = True
             self.queue = asyncio.Queue(1)  # the writer sees the flag at once
@@ -66,14 +86,17 @@ async def _authorised(ws: WebSocket, state: ApiState) -> bool:
 
 async def _writer(client: _Client) -> None:
     while True:
-        try:
-            item = await asyncio.wait_for(client.queue.get(), HEARTBEAT_S)
-        except TimeoutError:
-            item = {"type": "heartbeat", "ts": utcnow().isoformat()}
+        if not client.queue.empty():  # a backlog: no timer a message (wait_for costs one each)
+            item = client.queue.get_nowait()
+        else:
+            try:
+                item = await asyncio.wait_for(client.queue.get(), HEARTBEAT_S)
+            except TimeoutError:
+                item = {"type": "heartbeat", "ts": utcnow().isoformat()}
         if client.slow:
             await client.ws.close(SLOW, "client too slow: messages were not read in time")
             return
-        await client.ws.send_text(json.dumps(item))
+        await client.ws.send_text(item if isinstance(item, str) else json.dumps(item))
 
 
 async def _handle(client: _Client, raw: str) -> str | None:
@@ -115,7 +138,13 @@ async def _handle(client: _Client, raw: str) -> str | None:
 async def stream(ws: WebSocket) -> None:
     state: ApiState = ws.app.state.api
     await ws.accept()  # then close with a code and reason a browser can read (a refused handshake has none)
-    if not await _authorised(ws, state):
+    try:
+        allowed = await _authorised(ws, state)
+    except FinsignalError as exc:
+        logger.warning("stream: key lookup failed: %s", type(exc).__name__)
+        await ws.close(UNAVAILABLE, "the service is unavailable; try again shortly")
+        return
+    if not allowed:
         await ws.close(4401, "an API key is required (?api_key= or X-API-Key)")
         return
     client = _Client(ws, state)
@@ -127,7 +156,11 @@ async def stream(ws: WebSocket) -> None:
             if reader not in done:
                 reader.cancel()
                 break
-            reason = await _handle(client, reader.result())
+            try:
+                reason = await _handle(client, reader.result())
+            except FinsignalError as exc:
+                logger.warning("stream: subscription failed: %s", type(exc).__name__)
+                reason = f"{UNAVAILABLE}:the service is unavailable; try again shortly"
             if reason is not None:
                 code, _, text = reason.partition(":")
                 await ws.close(int(code), text)

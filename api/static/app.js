@@ -81,7 +81,24 @@ async function drawChart(symbol) {
   const smaSeen = ["sma50", "sma200"].flatMap((n) => bars.map((b) => ind.values[n][byTs[Date.parse(b.ts)]]))
     .filter((v) => v != null);  // the SMA lines stay inside the chart too
   const lo = Math.min(...bars.map((b) => b.low), ...smaSeen), hi = Math.max(...bars.map((b) => b.high), ...smaSeen);
-  const W = 900, H = 400, step = W / bars.length, y = (p) => H - 10 - ((p - lo) / (hi - lo || 1)) * (H - 20);
+  // plot 0..W wide, price labels to its right, dates below it
+  const W = 830, H = 400, BOTTOM = 22, step = W / bars.length;
+  const y = (p) => H - BOTTOM - 8 - ((p - lo) / (hi - lo || 1)) * (H - BOTTOM - 20);
+  const digits = hi - lo < 20 ? 2 : 0;
+  for (let k = 0; k <= 4; k++) {
+    const p = lo + ((hi - lo) * k) / 4;
+    svg.appendChild(el("line", { class: "grid", x1: 0, x2: W, y1: y(p), y2: y(p), stroke: "#26303b" }));
+    const label = el("text", { class: "axis", x: W + 6, y: y(p) + 4, fill: "#9aa5b1", "font-size": 12 });
+    label.textContent = p.toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    svg.appendChild(label);
+  }
+  for (const i of [0, Math.floor(bars.length / 3), Math.floor((2 * bars.length) / 3), bars.length - 1]) {
+    const anchor = i === 0 ? "start" : i === bars.length - 1 ? "end" : "middle";
+    const label = el("text", { class: "axis", x: i * step + step / 2, y: H - 5, fill: "#9aa5b1", "font-size": 12,
+      "text-anchor": anchor });
+    label.textContent = bars[i].ts_kst.slice(0, 10);
+    svg.appendChild(label);
+  }
   bars.forEach((b, i) => {
     const x = i * step + step / 2, up = b.close >= b.open, color = up ? "#26a69a" : "#ef5350";
     svg.appendChild(el("line", { x1: x, x2: x, y1: y(b.high), y2: y(b.low), stroke: color }));
@@ -100,8 +117,9 @@ async function drawChart(symbol) {
     const i = index[Date.parse(s.ts)];
     if (i === undefined) continue;
     const bull = ["golden_cross", "breakout_200", "rsi_oversold"].includes(s.signal);
-    const m = el("text", { class: "marker", x: i * step + step / 2, y: bull ? H - 2 : 12, fill: bull ? "#26a69a" : "#ef5350",
-      "text-anchor": "middle", "font-size": 12 });
+    // under the bar's low (bullish) or over its high (bearish)
+    const m = el("text", { class: "marker", x: i * step + step / 2, y: bull ? y(bars[i].low) + 16 : y(bars[i].high) - 6,
+      fill: bull ? "#26a69a" : "#ef5350", "text-anchor": "middle", "font-size": 14 });
     m.textContent = bull ? "▲" : "▼";
     svg.appendChild(m);
   }

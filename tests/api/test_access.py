@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 
 import httpx
+import psutil
 import pytest
 
 from finsignal.webapi import build_asgi_app
@@ -81,7 +82,7 @@ async def test_cli_key_against_a_real_uvicorn_process(
     listed = _cli(env, "apikey", "list")
     assert "dashboard" in listed.stdout
     assert secret not in listed.stdout
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:  # 2 shared cores, 8 sessions
         quote = await client.get("/v1/quotes/AAPL", headers={"X-API-Key": secret})
         assert quote.status_code == 200, quote.text
         assert quote.json()["symbol"] == "AAPL"
@@ -100,9 +101,10 @@ async def test_rate_limit_429_with_retry_after(db: Database, fake_sources: FakeS
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            codes = [(await client.get("/v1/ratings/AAPL", headers={"X-API-Key": READ_KEY})).status_code
-                     for _ in range(4)]  # fmt: skip
-            assert codes == [200, 200, 200, 429]
+            codes = [(await client.get(path, headers={"X-API-Key": READ_KEY})).status_code
+                     for path in ("/v1/quotes/AAPL", "/v1/quotes/APPL.XX", "/v1/ratings/AAPL",
+                                  "/v1/quotes/AAPL")]  # fmt: skip
+            assert codes == [200, 404, 200, 429]  # one token a request, the hot-quote path's too
             limited = await client.get("/v1/ratings/AAPL", headers={"X-API-Key": READ_KEY})
             assert int(limited.headers["retry-after"]) >= 1
             assert limited.json()["error"]["code"] == "rate_limited"
@@ -155,3 +157,39 @@ def test_run_role_api_serves_on_the_configured_port(sqlite_db: Database, fake_so
     finally:
         proc.terminate()
         assert proc.wait(timeout=30) in (0, -15)  # uvicorn re-raises SIGTERM after a clean shutdown
+
+
+def test_workers_runs_n_processes_on_one_port(sqlite_db: Database, fake_sources: FakeSources) -> None:
+    """`finsignal api --workers 2`: two uvicorn worker processes serve the one listening port."""
+    env = _env(sqlite_db, fake_sources)
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "finsignal", "api", "--port", str(port), "--workers", "2"],
+                            env=env)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        serving: list[psutil.Process] = []
+        while len(serving) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            serving = [
+                child
+                for child in psutil.Process(proc.pid).children(recursive=True)
+                if _answers_on(child, port)
+            ]
+        assert len(serving) == 2, serving
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=30).json() == {"status": "ok"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in serving)
+
+
+def _answers_on(child: psutil.Process, port: int) -> bool:
+    """A spawned worker holding the listening socket (not the parent, not the resource tracker)."""
+    try:
+        listening = any(
+            c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+            for c in child.net_connections(kind="tcp")
+        )
+        return listening and "spawn_main" in " ".join(child.cmdline())
+    except psutil.Error:
+        return False

@@ -64,6 +64,11 @@ async def test_dashboard_chart_watchlist_and_live_quote(
     await asyncio.to_thread(_drive, chromium, driver_path, fake_sources, server)
 
 
+def api_date_of_last_bar() -> str:
+    """The KST date of the seeded history's last bar (what the chart's last date label shows)."""
+    return daily_rows(START, closes())[-1].day.isoformat()
+
+
 def _drive(chromium: str, driver_path: str, fake_sources: FakeSources, server: str) -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -81,6 +86,9 @@ def _drive(chromium: str, driver_path: str, fake_sources: FakeSources, server: s
         wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#chart rect.candle")) > 100)
         assert browser.find_elements(By.CSS_SELECTOR, "#chart polyline.sma50")
         assert browser.find_elements(By.CSS_SELECTOR, "#chart text.marker")  # the stored golden cross
+        axis = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#chart text.axis")]
+        assert len(axis) == 9  # five prices, four KST dates
+        assert axis[-1] == api_date_of_last_bar()
         price = browser.find_element(By.CSS_SELECTOR, 'tr[data-symbol="AAPL"] .price')
         wait.until(lambda _: price.text not in ("", "–"))
         assert "관심 종목" in browser.page_source
@@ -93,5 +101,11 @@ def _drive(chromium: str, driver_path: str, fake_sources: FakeSources, server: s
         wait.until(lambda _: price.text == "555.55")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         browser.save_screenshot(str(ARTIFACTS / "dashboard.png"))
+        browser.get(f"{server}/?key={READ_KEY}&symbols=AAPL&lang=en")
+        wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#chart rect.candle")) > 100)
+        wait.until(lambda b: "Watchlist" in b.page_source and "live" in b.find_element(By.ID, "status").text)
+        english = browser.find_element(By.CSS_SELECTOR, 'tr[data-symbol="AAPL"] .price')
+        wait.until(lambda _: english.text == "555.55")
+        browser.save_screenshot(str(ARTIFACTS / "dashboard-en.png"))
     finally:
         browser.quit()

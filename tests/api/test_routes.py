@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from core.types import Bar, Interval, Market
 from market.resolver import make_instrument
+from signals import SignalEngine, signal_config
 from storage import Database
 from tests.api.conftest import ADMIN_KEY, READ_KEY, REVOKED_KEY, ApiEnv
 
@@ -59,6 +60,11 @@ async def test_quote_from_the_cache(api: ApiEnv) -> None:
     assert q["prev_close"] is not None
     assert q["change"] == q["price"] - q["prev_close"]
     assert q["stale"] in (True, False)
+    # the source's 52-week range (Yahoo's fiftyTwoWeekHigh/Low): within the stored history's
+    assert min(b.low for b in api.bars) <= q["low_52w"] <= q["price"] <= q["high_52w"]
+    assert q["high_52w"] <= max(b.high for b in api.bars)
+    assert q["low_52w"] < q["high_52w"]
+    assert q["day_low"] <= q["price"] <= q["day_high"]
     assert q["source"]
     assert datetime.fromisoformat(q["time"]).utcoffset() is not None
     requests_before = len(api.fake.requests)
@@ -78,6 +84,9 @@ async def test_quotes_many_and_unknown(api: ApiEnv) -> None:
     err = error_of(bad)
     assert err["code"] == "unknown_symbol"
     assert "suggestions" in err
+    typo = await api.client.get("/v1/bars/APPLE.X", headers=H)
+    assert typo.status_code == 404
+    assert "AAPL" in error_of(typo)["suggestions"]  # type: ignore[operator]
 
 
 async def test_instruments_resolution(api: ApiEnv) -> None:
@@ -85,6 +94,14 @@ async def test_instruments_resolution(api: ApiEnv) -> None:
     assert r.json()["resolved"]["symbol"] == "005930.KS"
     kau = await api.client.get("/v1/instruments", params={"q": "KAU"}, headers=H)
     assert kau.json()["resolved"]["symbol"].startswith("KAU")
+    for q in ("삼성전자", "Samsung Electronics", "samsung", "005930.KS"):
+        named = (await api.client.get("/v1/instruments", params={"q": q}, headers=H)).json()
+        assert named["resolved"]["symbol"] == "005930.KS", q
+        assert named["resolved"]["name"] == "Samsung Electronics"
+    partial = (await api.client.get("/v1/instruments", params={"q": "하이닉스"}, headers=H)).json()
+    assert [m["symbol"] for m in partial["matches"]] == ["000660.KS"]
+    electronics = (await api.client.get("/v1/instruments", params={"q": "electro"}, headers=H)).json()
+    assert "005930.KS" in [m["symbol"] for m in electronics["matches"]]
     empty = await api.client.get("/v1/instruments", params={"q": ""}, headers=H)
     assert empty.status_code == 422
     assert error_of(empty)["code"] == "invalid_request"
@@ -144,7 +161,7 @@ async def test_intraday_bars(api: ApiEnv) -> None:
     assert len(r.json()["bars"]) == 12
 
 
-async def test_indicators_are_the_engines(api: ApiEnv) -> None:
+async def test_indicators_are_the_engines(api: ApiEnv, db: Database) -> None:
     r = await api.client.get("/v1/indicators/AAPL", params={"names": "sma50,rsi14"}, headers=H)
     body = r.json()
     assert len(body["ts"]) == len(api.bars)
@@ -153,6 +170,16 @@ async def test_indicators_are_the_engines(api: ApiEnv) -> None:
     assert sma[49] is not None
     adj = [b.adj_close for b in api.bars]
     assert abs(sma[-1] - sum(adj[-50:]) / 50) < 1e-9
+    day = api.bars[-10].ts.date().isoformat()
+    params = {"names": "sma50,sma200,rsi14", "start": day, "end": day}
+    one = (await api.client.get("/v1/indicators/AAPL", params=params, headers=H)).json()
+    assert one["ts"] == [api.bars[-10].ts.isoformat().replace("+00:00", "Z")]
+    engine = SignalEngine(signal_config(api.settings))
+    stored = await db.repos.bars.list_bars("AAPL")  # as stored (MariaDB: DECIMAL prices)
+    engine.warm_up("AAPL", stored[:-9])  # the live engine's state after that bar
+    state = engine.snapshot("AAPL")
+    for name, key in (("sma50", "sma_fast"), ("sma200", "sma_slow"), ("rsi14", "rsi")):
+        assert abs(one["values"][name][0] - state[key]) < 1e-9, (name, one["values"][name][0], state[key])
     unknown = await api.client.get("/v1/indicators/AAPL", params={"names": "macd"}, headers=H)
     assert unknown.status_code == 422
     assert "sma200" in str(error_of(unknown)["message"])

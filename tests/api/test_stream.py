@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import uvicorn
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from api.routes import stream as stream_route
 from core.settings import load_settings
 from core.types import SignalEvent
 from finsignal.webapi import build_asgi_app
@@ -130,3 +132,14 @@ async def test_slow_client_dropped_others_served(server: tuple[str, Any]) -> Non
         assert bus.subscribers("quote:MSFT") == 0
         bus.publish("quote:AAPL", {"price": 42.0})
         assert (await _next(fast, "quote"))["data"]["price"] == 42.0
+
+
+async def test_heartbeats_while_quiet(server: tuple[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream_route, "HEARTBEAT_S", 0.2)
+    url, _ = server
+    async with connect(f"{url}?api_key={READ_KEY}") as ws:
+        await ws.send(json.dumps({"action": "subscribe", "kinds": ["quote"], "symbols": ["AAPL"]}))
+        beats = [await _next(ws, "heartbeat") for _ in range(2)]
+    stamps = [datetime.fromisoformat(b["ts"]) for b in beats]
+    assert all(ts.utcoffset() is not None for ts in stamps)
+    assert stamps[0] < stamps[1]
