@@ -13,8 +13,10 @@ from core.ports import EventBus, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
+from finsignal.scaleout import open_scaleout
 from market import MarketData
 from market.bus import LocalEventBus
+from market.redis_bus import RedisEventBus
 from news import NewsService
 from storage import Database
 
@@ -59,11 +61,16 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     """Open the database (migrating it) and the services; close everything on exit."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database_url, migrate=True, echo=settings.database_echo)
-    bus = LocalEventBus()
-    market = MarketData(settings, db.repos, clock=clock, bus=bus)
-    news = NewsService(settings, db.repos, clock=clock)
-    try:
-        yield App(settings=settings, db=db, repos=db.repos, market=market, news=news, clock=clock, bus=bus)
-    finally:
-        await market.close()
-        await db.close()
+    async with open_scaleout(settings) as wiring:  # Redis streams + hot tier, or in-process (issue 20)
+        bus = wiring.bus
+        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot)
+        if isinstance(bus, RedisEventBus):  # another process's newer quote drops this process's L1 copy
+            bus.on_remote("quote", lambda topic, _: market.forget_quote(topic.partition(":")[2]))
+        news = NewsService(settings, db.repos, clock=clock)
+        try:
+            yield App(
+                settings=settings, db=db, repos=db.repos, market=market, news=news, clock=clock, bus=bus
+            )
+        finally:
+            await market.close()
+            await db.close()

@@ -201,6 +201,25 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("api_max_intraday_days", "longest range of 1m/5m/15m bars in one request (422 beyond)"),
         ],
     ),
+    (
+        "Scale-out over Redis (issue 20; unset = everything in-process)",
+        [
+            (
+                "redis_url",
+                "redis://[:password@]host:6379/0 or rediss://; empty keeps the in-process bus and cache. Run Redis with appendonly yes so a restart loses no event",
+            ),
+            (
+                "redis_consumer",
+                "this process's consumer group on the event streams; keep it stable across restarts (resume from the last acknowledged event) and distinct per process; empty = host name and role",
+            ),
+            ("redis_stream_maxlen", "approximate length each event stream is trimmed to (XADD MAXLEN ~)"),
+            (
+                "redis_buffer_max",
+                "events held in memory while Redis is down, re-published when it returns (oldest dropped beyond, counted and logged)",
+            ),
+            ("redis_quote_ttl_s", "seconds the latest quote per instrument lives in the Redis hot tier"),
+        ],
+    ),
 ]
 
 
