@@ -24,6 +24,7 @@ from core.timeutil import ensure_utc
 from core.types import Instrument, Interval
 from finsignal.container import App, open_app
 from market import MarketData
+from market.redis_bus import RedisEventBus
 from signals import compute_history, signal_config
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class StoredIndicatorSeries:
 
 
 class StoredReadiness:
-    """/readyz: the database answers; each source's breaker state."""
+    """/readyz: the database answers; each source's breaker state; the Redis bus's state when set."""
 
     def __init__(self, app: App) -> None:
         self._app = app
@@ -77,7 +78,10 @@ class StoredReadiness:
         except FinsignalError:
             database = "unreachable"
         sources = {h.source: h.breaker for h in self._app.market.health()}
-        return {"database": database, "sources": sources}
+        report: dict[str, Any] = {"database": database, "sources": sources}
+        if isinstance(self._app.bus, RedisEventBus):  # issue 20: "degraded" while Redis is down
+            report["redis"] = self._app.bus.stats()
+        return report
 
 
 class CachedResolver:
@@ -174,7 +178,7 @@ def _secrets(settings: Settings) -> list[str]:
         settings.alphavantage_key,
         settings.webhook_secret,
     )
-    return [x.get_secret_value() for x in found if x is not None]
+    return [x.get_secret_value() for x in found if x is not None] + settings.secret_values()
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
