@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     api_max_intraday_days: int = Field(default=31, ge=1)  # longest range of 1m/5m/15m bars per request
     # --- issue 20: scale-out over Redis (unset: everything stays in-process) ---------------------
     redis_url: str = ""  # redis://[:password@]host:6379/0 or rediss://
-    redis_consumer: str = ""  # this process's consumer group (stable across restarts); "" = host:role
+    redis_consumer: str = ""  # a durable consumer group that resumes after restarts; "" = per process
     redis_stream_maxlen: int = Field(default=100_000, ge=100)  # XADD MAXLEN ~ per event stream
     redis_buffer_max: int = Field(default=10_000, ge=1)  # events held in memory while Redis is down
     redis_quote_ttl_s: float = Field(default=3600.0, gt=0)  # hot tier: latest quote per instrument

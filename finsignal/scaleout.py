@@ -4,6 +4,7 @@ hot tier behind the quote cache; without it, the in-process bus and cache exactl
 from __future__ import annotations
 
 import logging
+import os
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,9 +26,12 @@ class Wiring:
     hot: RedisQuoteTier | None = None
 
 
-def consumer_name(settings: Settings) -> str:
-    """FINSIGNAL_REDIS_CONSUMER, else 'host:role' (stable across restarts of the same deployment)."""
-    return settings.redis_consumer.strip() or f"{socket.gethostname()}:{settings.role}"
+def consumer_name(settings: Settings) -> tuple[str, bool]:
+    """(group, ephemeral): FINSIGNAL_REDIS_CONSUMER names a durable group that resumes after a restart
+    (the bot, the collector); unset, each process gets its own 'host:pid' group, removed when it stops
+    (API workers: every worker sees every event, and a restarted one has nothing to catch up)."""
+    named = settings.redis_consumer.strip()
+    return (named, False) if named else (f"{socket.gethostname()}:{os.getpid()}", True)
 
 
 @asynccontextmanager
@@ -35,12 +39,13 @@ async def open_scaleout(settings: Settings) -> AsyncIterator[Wiring]:
     if not settings.redis_url:
         yield Wiring(LocalEventBus())
         return
-    consumer = consumer_name(settings)
+    consumer, ephemeral = consumer_name(settings)
     bus = RedisEventBus(
         connect(settings.redis_url),
         consumer=consumer,
         maxlen=settings.redis_stream_maxlen,
         buffer_max=settings.redis_buffer_max,
+        ephemeral=ephemeral,
     )
     hot_client = connect(settings.redis_url)
     hot = RedisQuoteTier(hot_client, ttl_s=settings.redis_quote_ttl_s)

@@ -4,7 +4,9 @@
   event for one stream per kind (`finsignal:events:quote`, `...:signal`), written by a background task
   with `XADD ... MAXLEN ~ redis_stream_maxlen`. While Redis is down the queue holds up to
   `buffer_max` events (the oldest dropped beyond, counted); they are written when Redis returns.
-- Each process reads every stream through its own consumer group (`consumer`, stable across restarts):
+- Each process reads every stream through its own consumer group (`consumer`, stable across restarts;
+  an `ephemeral` group, for a process that has nothing to resume such as an API worker, is destroyed
+  at `close()`):
   `XREADGROUP` from the group's pending entries first, then new ones, `XACK` after local delivery, so a
   consumer that restarts resumes after its last acknowledged event. Its own events are skipped (already
   delivered); every event carries a unique id so a re-published one is delivered once.
@@ -49,14 +51,11 @@ class RedisEventBus:
         kinds: Sequence[str] = KINDS,
         prefix: str = "finsignal:events:",
         block_ms: int = 1000,
+        ephemeral: bool = False,
     ) -> None:
         self._client, self._consumer, self._maxlen = client, consumer, maxlen
-        self._buffer_max, self._kinds, self._prefix, self._block_ms = (
-            buffer_max,
-            tuple(kinds),
-            prefix,
-            block_ms,
-        )
+        self._buffer_max, self._kinds, self._prefix = buffer_max, tuple(kinds), prefix
+        self._block_ms, self._ephemeral = block_ms, ephemeral
         self._local = LocalEventBus()
         self._origin = uuid.uuid4().hex[:12]
         self._seq = itertools.count(1)
@@ -141,6 +140,10 @@ class RedisEventBus:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
+        if self._ephemeral:  # a per-process group (API workers): nothing to resume, so nothing left behind
+            with contextlib.suppress(*_DOWN, rexc.ResponseError):
+                for kind in self._kinds:
+                    await self._client.xgroup_destroy(self._stream(kind), self._consumer)
         await self._client.aclose()
 
     # ---- writing -------------------------------------------------------------------------------

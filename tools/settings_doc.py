@@ -210,7 +210,7 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ),
             (
                 "redis_consumer",
-                "this process's consumer group on the event streams; keep it stable across restarts (resume from the last acknowledged event) and distinct per process; empty = host name and role",
+                "a durable consumer group on the event streams for this process (the bot, the collector): stable across restarts, it resumes after the last acknowledged event; one name per process. Empty (API workers) = a group per process (host:pid), removed when it stops",
             ),
             ("redis_stream_maxlen", "approximate length each event stream is trimmed to (XADD MAXLEN ~)"),
             (

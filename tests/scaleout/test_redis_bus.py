@@ -176,3 +176,19 @@ async def test_the_buffer_is_bounded_while_redis_is_down(
         await inbox.wait_for(50, timeout_s=40)
         await asyncio.sleep(0.3)
         assert inbox.numbers() == list(range(30, 80))  # the newest 50 survive
+
+
+async def test_an_ephemeral_group_is_removed_at_close_and_a_named_one_is_kept(
+    redis_server: RedisTestServer,
+) -> None:
+    async with running_bus(redis_server.url, "bot"):
+        pass
+    bus = RedisEventBus(connect(redis_server.url), consumer="host:1234", ephemeral=True)
+    await bus.start()
+    await bus.close()
+    client = connect(redis_server.url)
+    try:
+        groups = await client.xinfo_groups("finsignal:events:signal")
+    finally:
+        await client.aclose()
+    assert [g["name"] for g in groups] == ["bot"]
