@@ -166,7 +166,7 @@ class RedisEventBus:
                         stream = self._stream(topic.partition(":")[0])
                         pipe.xadd(stream, fields, maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
                     await pipe.execute()
-            except _DOWN as exc:
+            except (*_DOWN, rexc.ResponseError) as exc:  # down, or refusing writes (maxmemory): keep them
                 self._writer_state(False, exc)
                 await asyncio.sleep(backoff.next())
                 continue
@@ -215,10 +215,12 @@ class RedisEventBus:
                 while True:
                     await self._drain(pending=False)
             except rexc.ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise
-                logger.warning("redis consumer group %s is gone (data lost?): recreating it", self._consumer)
-                start_id = "0"
+                if "NOGROUP" in str(exc):
+                    logger.warning("redis consumer group %s gone (data lost?): recreating it", self._consumer)
+                    start_id = "0"
+                    continue
+                self._reader_state(False, exc)  # e.g. a server refusing commands: retried, never fatal
+                await asyncio.sleep(backoff.next())
             except _DOWN as exc:
                 self._reader_state(False, exc)
                 await asyncio.sleep(backoff.next())

@@ -192,3 +192,28 @@ async def test_an_ephemeral_group_is_removed_at_close_and_a_named_one_is_kept(
     finally:
         await client.aclose()
     assert [g["name"] for g in groups] == ["bot"]
+
+
+async def test_writes_refused_by_a_full_server_are_kept_and_written_later(
+    redis_server: RedisTestServer,
+) -> None:
+    admin = connect(redis_server.url)
+    try:
+        async with (
+            running_bus(redis_server.url, "collector") as producer,
+            running_bus(redis_server.url, "api-1") as consumer,
+        ):
+            inbox = Inbox()
+            consumer.subscribe(["signal:X"], inbox)
+            await admin.config_set("maxmemory-policy", "noeviction")
+            await admin.config_set("maxmemory", "1")  # every write now fails with OOM
+            for n in range(10):
+                producer.publish("signal:X", {"n": n})
+            await until(lambda: producer.stats()["state"] == "degraded")
+            assert producer.stats()["buffered"] == 10
+            await admin.config_set("maxmemory", "0")
+            await inbox.wait_for(10)
+            assert inbox.numbers() == list(range(10))
+    finally:
+        await admin.config_set("maxmemory", "0")
+        await admin.aclose()
