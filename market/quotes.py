@@ -39,6 +39,7 @@ class QuoteCache:
     watched: set[str] = field(default_factory=set)
     bus: EventBus | None = None  # each new quote is published as `quote:SYMBOL` (issue 19)
     hot: HotQuotes | None = None  # the Redis hot tier behind this L1 (issue 20)
+    invalidations: dict[str, int] = field(default_factory=dict)  # per symbol, to spot one during a read
 
     def get(self, symbol: str) -> CachedQuote | None:
         return self.quotes.get(symbol)
@@ -52,8 +53,9 @@ class QuoteCache:
         """L1, else the hot tier (its answer kept in L1 until a newer quote is announced)."""
         cached = self.quotes.get(symbol)
         if cached is None and self.hot is not None:
+            seen = self.invalidations.get(symbol, 0)
             cached = await self.hot.get(symbol)
-            if cached is not None:
+            if cached is not None and self.invalidations.get(symbol, 0) == seen:  # else it may be older
                 self.quotes[symbol] = cached
         return cached
 
@@ -66,6 +68,7 @@ class QuoteCache:
     def invalidate(self, symbol: str) -> None:
         """Drop the L1 copy (another process published a newer quote)."""
         self.quotes.pop(symbol, None)
+        self.invalidations[symbol] = self.invalidations.get(symbol, 0) + 1
 
     def invalidate_history(self, symbol: str) -> None:
         self.closes.pop(symbol, None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +15,11 @@ import pytest
 import redis
 
 from core.settings import Settings
+from core.types import Quote
 from finsignal.container import open_app
 from finsignal.webapi import build_asgi_app
 from market.bus import LocalEventBus
+from market.quotes import CachedQuote, QuoteCache
 from market.redis_bus import RedisEventBus
 from tests.api.conftest import READ_KEY, seed
 from tests.fakes.fake_sources import FakeSources
@@ -123,3 +125,33 @@ async def test_redis_down_degrades_without_crashing_and_readyz_says_so(
             async with asyncio.timeout(30):
                 while (await client.get("/readyz")).json()["status"] != "ready":  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
+
+
+class _GatedTier:
+    """A hot tier whose read waits on a gate, to invalidate the symbol while the read is in flight."""
+
+    def __init__(self, cached: CachedQuote) -> None:
+        self.cached, self.gate, self.reads = cached, asyncio.Event(), 0
+
+    async def get(self, symbol: str) -> CachedQuote | None:
+        self.reads += 1
+        await self.gate.wait()
+        return self.cached
+
+    async def put(self, cached: CachedQuote) -> None:
+        self.cached = cached
+
+
+async def test_a_read_overtaken_by_an_invalidation_is_not_kept_in_l1() -> None:
+    now = datetime.now(UTC)
+    tier = _GatedTier(CachedQuote(Quote("SPY", 100.0, now, "yahoo"), now))
+    cache = QuoteCache(hot=tier)
+    read = asyncio.create_task(cache.lookup("SPY"))
+    await asyncio.sleep(0)
+    cache.invalidate("SPY")  # a newer quote was announced while the GET was on the wire
+    tier.gate.set()
+    assert (await read) is not None  # this caller still gets an answer...
+    assert cache.get("SPY") is None  # ...but L1 does not keep what may be the older quote
+    await cache.lookup("SPY")
+    assert cache.get("SPY") is not None  # an undisturbed read is kept
+    assert tier.reads == 2
