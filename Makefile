@@ -43,6 +43,15 @@ test-deps:
 	else \
 		echo "!!! MariaDB server not available (not root or no apt-get): MariaDB tests will be SKIPPED (a failure under CI=true)"; \
 	fi
+	@# issue 20: the Redis event bus and hot tier are tested against a real redis-server
+	@if command -v redis-server >/dev/null 2>&1; then \
+		echo "Redis server: present"; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Redis server: installing from Debian packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; \
+	else \
+		echo "!!! Redis server not available (not root or no apt-get): Redis tests will be SKIPPED (a failure under CI=true)"; \
+	fi
 	@# the dashboard's browser test (issue 19): Debian's chromium and its WebDriver
 	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
 		echo "Chromium + chromedriver: present"; \

@@ -185,6 +185,13 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0)
     llm_mode: Literal["fallback", "always"] = "fallback"  # model only when the interpreter cannot answer
 
+    # --- issue 20: scale-out over Redis (unset: everything stays in-process) ---------------------
+    redis_url: str = ""  # redis://[:password@]host:6379/0 or rediss://
+    redis_consumer: str = ""  # a durable consumer group that resumes after restarts; "" = per process
+    redis_stream_maxlen: int = Field(default=100_000, ge=100)  # XADD MAXLEN ~ per event stream
+    redis_buffer_max: int = Field(default=10_000, ge=1)  # events held in memory while Redis is down
+    redis_quote_ttl_s: float = Field(default=3600.0, gt=0)  # hot tier: latest quote per instrument
+
     @field_validator(
         "admin_ids",
         "briefing_times",
@@ -219,7 +226,7 @@ class Settings(BaseSettings):
         """Every outside system's URL (fields named *_url, the database's aside) is http(s)://host."""
         for name in type(self).model_fields:
             value = getattr(self, name)
-            if name in _DB_URLS or not name.endswith("_url") or not isinstance(value, str):
+            if name in _NOT_HTTP or not name.endswith("_url") or not isinstance(value, str):
                 continue
             if value == "" and name in _OPTIONAL_URLS:
                 continue
@@ -236,6 +243,14 @@ class Settings(BaseSettings):
         if self.rsi_oversold >= self.rsi_overbought:
             raise ValueError("FINSIGNAL_RSI_OVERSOLD must be below FINSIGNAL_RSI_OVERBOUGHT")
         return self
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if value.strip() and (parts.scheme not in ("redis", "rediss") or not parts.hostname):
+            raise ValueError("expected redis://[:password@]host:6379/0 or rediss://... (or leave it empty)")
+        return value.strip()
 
     @field_validator("briefing_times")
     @classmethod
@@ -273,7 +288,9 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """The unwrapped value of every secret setting (for the log filter that masks them)."""
         values = (getattr(self, name) for name in type(self).model_fields)
-        return [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+        out = [v.get_secret_value() for v in values if isinstance(v, SecretStr) and v.get_secret_value()]
+        redis_password = urlsplit(self.redis_url).password if self.redis_url else None
+        return [*out, redis_password] if redis_password else out
 
     @property
     def telegram_enabled(self) -> bool:
@@ -292,8 +309,8 @@ _DB_SCHEMES = {
 _DB_EXPECTED = (
     "a SQLAlchemy URL: sqlite+aiosqlite:///path/to/file.db or mysql+aiomysql://user:password@host:3306/dbname"
 )
-_DB_URLS = ("database_url", "ask_database_url")  # database URLs, not http(s)
 _OPTIONAL_URLS = {"webhook_url", "llm_base_url", "ask_database_url"}
+_NOT_HTTP = {"database_url", "ask_database_url", "redis_url"}  # checked by their own validators
 
 
 def _check_http_url(value: str) -> None:

@@ -15,8 +15,10 @@ from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
 from finsignal.ask import build_ask_service
+from finsignal.scaleout import open_scaleout
 from market import MarketData
 from market.bus import LocalEventBus
+from market.redis_bus import RedisEventBus
 from news import NewsService
 from storage import Database
 
@@ -62,13 +64,25 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     """Open the database (migrating it) and the services; close everything on exit."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database_url, migrate=True, echo=settings.database_echo)
-    bus = LocalEventBus()
-    market = MarketData(settings, db.repos, clock=clock, bus=bus)
-    news = NewsService(settings, db.repos, clock=clock)
-    try:
-        async with AsyncExitStack() as stack:
-            ask = build_ask_service(settings, db.repos, db.dialect, stack)
-            yield App(settings, db, db.repos, market, news, clock, bus=bus, ask=ask)
-    finally:
-        await market.close()
-        await db.close()
+    async with open_scaleout(settings) as wiring:  # Redis streams + hot tier, or in-process (issue 20)
+        bus = wiring.bus
+        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot)
+        if isinstance(bus, RedisEventBus):  # another process's newer quote drops this process's L1 copy
+            bus.on_remote("quote", lambda topic, _: market.forget_quote(topic.partition(":")[2]))
+        news = NewsService(settings, db.repos, clock=clock)
+        try:
+            async with AsyncExitStack() as stack:  # issue 23: the questions' read-only connection
+                ask = build_ask_service(settings, db.repos, db.dialect, stack)
+                yield App(
+                    settings=settings,
+                    db=db,
+                    repos=db.repos,
+                    market=market,
+                    news=news,
+                    clock=clock,
+                    bus=bus,
+                    ask=ask,
+                )
+        finally:
+            await market.close()
+            await db.close()

@@ -28,6 +28,7 @@ from core.types import Instrument, Interval
 from finsignal.container import App, open_app
 from fundflow.digest import FlowsDigests
 from market import MarketData, resolver
+from market.redis_bus import RedisEventBus
 from signals import compute_history, signal_config
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class StoredIndicatorSeries:
 
 
 class StoredReadiness:
-    """/readyz: the database answers; each source's breaker state."""
+    """/readyz: the database answers; each source's breaker state; the Redis bus's state when set."""
 
     def __init__(self, app: App) -> None:
         self._app = app
@@ -92,6 +93,8 @@ class StoredReadiness:
         report: dict[str, Any] = {"database": database, "sources": sources}
         if faults := storage_faults.current():
             report["storage_faults"] = faults
+        if isinstance(self._app.bus, RedisEventBus):  # issue 20: "degraded" while Redis is down
+            report["redis"] = self._app.bus.stats()
         return report
 
 

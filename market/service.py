@@ -25,7 +25,7 @@ from market.csv_import import ImportOutcome, parse_csv
 from market.guard import SourceGuard
 from market.indicators import indicators
 from market.pipeline import Pipeline, Progress, merge_bars
-from market.quotes import QuoteCache
+from market.quotes import HotQuotes, QuoteCache
 from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource, kis
 from market.validate import validate_bars
 
@@ -57,6 +57,7 @@ class MarketData:
         transport: httpx.AsyncBaseTransport | None = None,
         sources: Mapping[str, PriceSource] | None = None,
         bus: EventBus | None = None,
+        hot: HotQuotes | None = None,
     ) -> None:
         self.settings = settings
         self.repos = repos
@@ -81,7 +82,7 @@ class MarketData:
         built.update(sources or {})
         self.sources: dict[str, PriceSource] = built
         self._pipeline = Pipeline(settings, repos, self.clock, built)
-        self._cache = QuoteCache(bus=bus)
+        self._cache = QuoteCache(bus=bus, hot=hot)  # hot: the Redis tier behind the L1 (issue 20)
         self._tasks: set[asyncio.Task[None]] = set()
         self._batch = asyncio.Semaphore(settings.market_batch_concurrency)
 
@@ -243,7 +244,7 @@ class MarketData:
     async def quote(self, inst: Instrument) -> tuple[Quote, float]:
         """(quote, age in seconds since it came from its source). Watched instruments are served from
         the cache even when stale (refreshed in the background); others are fetched when stale."""
-        cached = self._cache.get(inst.symbol)
+        cached = await self._cache.lookup(inst.symbol)
         now = self.clock.now()
         if cached is not None:
             age = (now - cached.fetched_at).total_seconds()
@@ -254,6 +255,10 @@ class MarketData:
                 return cached.quote, age
         quote = await self._fetch_quote(inst)
         return quote, 0.0
+
+    def forget_quote(self, symbol: str) -> None:
+        """Drop the in-process copy of `symbol`'s quote (another process announced a newer one)."""
+        self._cache.invalidate(symbol)
 
     async def refresh_quotes(self, instruments: Iterable[Instrument]) -> int:
         """Refresh and keep warm the quotes of watched instruments; returns how many refreshed."""
@@ -364,7 +369,7 @@ class MarketData:
             high_52w=quote.high_52w or (max(b.high * b.adj_factor for b in year) if year else None),
             low_52w=quote.low_52w or (min(b.low * b.adj_factor for b in year) if year else None),
         )
-        self._cache.put(quote, self.clock.now())
+        await self._cache.store(quote, self.clock.now())
         return quote
 
     async def _recent(self, inst: Instrument) -> tuple[list[float], list[Bar]]:

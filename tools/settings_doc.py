@@ -283,6 +283,25 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ),
         ],
     ),
+    (
+        "Scale-out over Redis (issue 20; unset = everything in-process)",
+        [
+            (
+                "redis_url",
+                "redis://[:password@]host:6379/0 or rediss://; empty keeps the in-process bus and cache. Run Redis with appendonly yes so a restart loses no event",
+            ),
+            (
+                "redis_consumer",
+                "a durable consumer group on the event streams for this process (the bot, the collector): stable across restarts, it resumes after the last acknowledged event; one name per process. Empty (API workers) = a group per process (host:pid), removed when it stops",
+            ),
+            ("redis_stream_maxlen", "approximate length each event stream is trimmed to (XADD MAXLEN ~)"),
+            (
+                "redis_buffer_max",
+                "events held in memory while Redis is down, re-published when it returns (oldest dropped beyond, counted and logged)",
+            ),
+            ("redis_quote_ttl_s", "seconds the latest quote per instrument lives in the Redis hot tier"),
+        ],
+    ),
 ]
 
 

@@ -24,7 +24,8 @@ async def readyz(services: Services) -> JSONResponse:
     """200 when the database answers, else 503; source breakers are listed either way."""
     report: dict[str, Any] = dict(await services.readiness.check())
     ready = report.get("database") == "ok"
-    report["status"] = "ready" if ready else "not ready"
+    degraded = report.get("redis", {}).get("state") == "degraded"  # issue 20: served without Redis
+    report["status"] = "not ready" if not ready else "degraded" if degraded else "ready"
     return JSONResponse(report, status_code=200 if ready else 503)
 
 

@@ -1,4 +1,6 @@
-"""`finsignal status` names a database that answers reads but refuses writes; --check fails."""
+"""`finsignal status` names a database that answers reads but refuses writes. (`status --check`, the
+container health check, only asks whether the database answers and is migrated, with the driver alone:
+it stays fast; `/readyz` and `status` are where a storage fault shows.)"""
 
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ def test_status_names_the_storage_fault(env: object, fault: str, capsys: pytest.
         report = json.loads(capsys.readouterr().out)
         assert report["database"]["storage"] == fault
         assert report["database"]["ok"] is False
-        assert main(["status", "--check"]) != 0
     capsys.readouterr()
     assert main(["status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["database"]["storage"] == "ok"

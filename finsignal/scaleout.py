@@ -1,0 +1,62 @@
+"""Scale-out wiring (issue 20): with FINSIGNAL_REDIS_URL, the event bus on Redis Streams and the Redis
+hot tier behind the quote cache; without it, the in-process bus and cache exactly as before."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from core.ports import EventBus
+from core.settings import Settings
+from market.bus import LocalEventBus
+from market.hot_quotes import RedisQuoteTier
+from market.redis_bus import RedisEventBus
+from market.redis_conn import connect, mask
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Wiring:
+    bus: EventBus
+    hot: RedisQuoteTier | None = None
+
+
+def consumer_name(settings: Settings) -> tuple[str, bool]:
+    """(group, ephemeral): FINSIGNAL_REDIS_CONSUMER names a durable group that resumes after a restart
+    (the bot, the collector); unset, each process gets its own 'host:pid' group, removed when it stops
+    (API workers: every worker sees every event, and a restarted one has nothing to catch up)."""
+    named = settings.redis_consumer.strip()
+    return (named, False) if named else (f"{socket.gethostname()}:{os.getpid()}", True)
+
+
+@asynccontextmanager
+async def open_scaleout(settings: Settings) -> AsyncIterator[Wiring]:
+    if not settings.redis_url:
+        yield Wiring(LocalEventBus())
+        return
+    consumer, ephemeral = consumer_name(settings)
+    bus = RedisEventBus(
+        connect(settings.redis_url),
+        consumer=consumer,
+        maxlen=settings.redis_stream_maxlen,
+        buffer_max=settings.redis_buffer_max,
+        ephemeral=ephemeral,
+    )
+    hot_client = connect(settings.redis_url)
+    hot = RedisQuoteTier(hot_client, ttl_s=settings.redis_quote_ttl_s)
+    await bus.start()
+    logger.info(
+        "scale-out on redis %s: event streams (consumer %s) and hot quote tier",
+        mask(settings.redis_url),
+        consumer,
+    )
+    try:
+        yield Wiring(bus, hot)
+    finally:
+        await bus.close()
+        await hot_client.aclose()

@@ -1,0 +1,277 @@
+"""`core.ports.EventBus` on Redis Streams, for several processes (issue 20).
+
+- `publish` delivers to this process's subscribers at once (as `LocalEventBus` does) and queues the
+  event for one stream per kind (`finsignal:events:quote`, `...:signal`), written by a background task
+  with `XADD ... MAXLEN ~ redis_stream_maxlen`. While Redis is down the queue holds up to
+  `buffer_max` events (the oldest dropped beyond, counted); they are written when Redis returns.
+- Each process reads every stream through its own consumer group (`consumer`, stable across restarts;
+  an `ephemeral` group, for a process that has nothing to resume such as an API worker, is destroyed
+  at `close()`):
+  `XREADGROUP` from the group's pending entries first, then new ones, `XACK` after local delivery, so a
+  consumer that restarts resumes after its last acknowledged event. Its own events are skipped (already
+  delivered); every event carries a unique id so a re-published one is delivered once.
+- Connection failures never escape: both tasks back off (0.1 s doubling to 5 s) and log once per change
+  of state. `connected` and `stats()` feed /readyz.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from redis import exceptions as rexc
+from redis.asyncio import Redis
+
+from market.bus import Deliver, LocalEventBus
+from market.redis_conn import Backoff, mask_url
+
+logger = logging.getLogger(__name__)
+KINDS = ("quote", "signal")
+_DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
+_SEEN = 50_000  # event ids remembered to drop a re-published duplicate
+
+
+class RedisEventBus:
+    """Construct, `await start()`, use as an EventBus, `await close()` (flushes what it can)."""
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        consumer: str,
+        maxlen: int = 100_000,
+        buffer_max: int = 10_000,
+        kinds: Sequence[str] = KINDS,
+        prefix: str = "finsignal:events:",
+        block_ms: int = 1000,
+        ephemeral: bool = False,
+    ) -> None:
+        self._client, self._consumer, self._maxlen = client, consumer, maxlen
+        self._buffer_max, self._kinds, self._prefix = buffer_max, tuple(kinds), prefix
+        self._block_ms, self._ephemeral = block_ms, ephemeral
+        self._local = LocalEventBus()
+        self._origin = uuid.uuid4().hex[:12]
+        self._seq = itertools.count(1)
+        self._outbox: deque[tuple[int, str, dict[str, str]]] = deque()
+        self._wake = asyncio.Event()
+        self._empty = asyncio.Event()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._remote: list[tuple[str, Deliver]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._writer_up = self._reader_up = True
+        self._drop_logged = False  # one warning per outage that overflows the buffer
+        self.written = self.received = self.dropped = 0
+        self.where = mask_url(client)
+
+    # ---- the EventBus port ---------------------------------------------------------------------
+
+    def publish(self, topic: str, message: dict[str, object]) -> None:
+        self._local.publish(topic, message)
+        seq = next(self._seq)
+        fields = {"topic": topic, "data": json.dumps(message, default=str), "uid": f"{self._origin}-{seq}"}
+        if len(self._outbox) >= self._buffer_max:
+            self._outbox.popleft()
+            if not self._drop_logged:
+                self._drop_logged = True
+                logger.warning("redis event buffer full (%d): dropping the oldest events", self._buffer_max)
+            self.dropped += 1
+        self._outbox.append((seq, topic, fields))
+        self._empty.clear()
+        self._wake.set()
+
+    def subscribe(self, topics: Iterable[str], deliver: Deliver) -> int:
+        return self._local.subscribe(topics, deliver)
+
+    def unsubscribe(self, subscription: int) -> None:
+        self._local.unsubscribe(subscription)
+
+    def subscribers(self, topic: str) -> int:
+        return self._local.subscribers(topic)
+
+    def on_remote(self, kind: str, callback: Callable[[str, dict[str, object]], None]) -> None:
+        """Also call `callback(topic, message)` for each event of `kind` from another process (before
+        local subscribers: the L1 quote cache drops its copy there)."""
+        self._remote.append((kind, callback))
+
+    # ---- state ---------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._writer_up and self._reader_up
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "state": "ok" if self.connected else "degraded",
+            "buffered": len(self._outbox),
+            "written": self.written,
+            "received": self.received,
+            "dropped": self.dropped,
+        }
+
+    async def start(self) -> None:
+        """Create the consumer groups now when Redis answers (events published from here on are this
+        process's to read), then run the writer and the reader; never fails on an outage."""
+        try:
+            await self._ensure_groups("$")
+        except _DOWN as exc:
+            self._reader_state(False, exc)
+        self._tasks = [
+            asyncio.create_task(self._write_loop(), name="redis-bus-writer"),
+            asyncio.create_task(self._read_loop(), name="redis-bus-reader"),
+        ]
+
+    async def close(self, flush_s: float = 2.0) -> None:
+        """Write what is buffered (up to `flush_s` seconds), stop both tasks, close the client."""
+        if self._outbox and self._writer_up and self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._empty.wait(), flush_s)
+        if self._outbox:
+            logger.warning("redis event bus closing with %d events not written", len(self._outbox))
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        if self._ephemeral:  # a per-process group (API workers): nothing to resume, so nothing left behind
+            with contextlib.suppress(*_DOWN, rexc.ResponseError):
+                for kind in self._kinds:
+                    await self._client.xgroup_destroy(self._stream(kind), self._consumer)
+        await self._client.aclose()
+
+    # ---- writing -------------------------------------------------------------------------------
+
+    def _stream(self, kind: str) -> str:
+        return f"{self._prefix}{kind}"
+
+    async def _write_loop(self) -> None:
+        backoff = Backoff()
+        while True:
+            if not self._outbox:
+                self._empty.set()
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = list(itertools.islice(self._outbox, 0, 500))
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for _, topic, fields in batch:
+                        stream = self._stream(topic.partition(":")[0])
+                        pipe.xadd(stream, fields, maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
+                    await pipe.execute()
+            except (*_DOWN, rexc.ResponseError) as exc:  # down, or refusing writes (maxmemory): keep them
+                self._writer_state(False, exc)
+                await asyncio.sleep(backoff.next())
+                continue
+            last = batch[-1][0]
+            while self._outbox and self._outbox[0][0] <= last:  # the buffer may have dropped some meanwhile
+                self._outbox.popleft()
+            self.written += len(batch)
+            backoff.reset()
+            self._writer_state(True)
+
+    def _writer_state(self, up: bool, exc: BaseException | None = None) -> None:
+        if up == self._writer_up:
+            return
+        self._writer_up = up
+        if up:
+            self._drop_logged = False
+            logger.warning(
+                "redis %s is back: writing events again (%d dropped while down)", self.where, self.dropped
+            )
+        else:
+            logger.warning(
+                "redis %s unreachable (%s): buffering events (at most %d)", self.where, exc, self._buffer_max
+            )
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    async def _ensure_groups(self, start_id: str) -> None:
+        for kind in self._kinds:
+            try:
+                await self._client.xgroup_create(
+                    self._stream(kind), self._consumer, id=start_id, mkstream=True
+                )
+            except rexc.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def _read_loop(self) -> None:
+        backoff = Backoff()
+        start_id = "$"  # a new group starts at the end; a group lost with Redis's data restarts at "0"
+        while True:
+            try:
+                await self._ensure_groups(start_id)
+                await self._drain(pending=True)
+                self._reader_state(True)
+                backoff.reset()
+                while True:
+                    await self._drain(pending=False)
+            except rexc.ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    logger.warning("redis consumer group %s gone (data lost?): recreating it", self._consumer)
+                    start_id = "0"
+                    continue
+                self._reader_state(False, exc)  # e.g. a server refusing commands: retried, never fatal
+                await asyncio.sleep(backoff.next())
+            except _DOWN as exc:
+                self._reader_state(False, exc)
+                await asyncio.sleep(backoff.next())
+
+    async def _drain(self, *, pending: bool) -> None:
+        """Pending (delivered, unacknowledged) entries until none are left; else one blocking read."""
+        streams: dict[Any, Any] = {self._stream(kind): "0" if pending else ">" for kind in self._kinds}
+        while True:
+            reply: Any = await self._client.xreadgroup(
+                self._consumer, self._consumer, streams, count=500, block=None if pending else self._block_ms
+            )  # type: ignore[arg-type]
+            got = 0
+            for stream, entries in reply or []:
+                for _, fields in entries:
+                    self._deliver(fields)
+                if entries:
+                    await self._client.xack(stream, self._consumer, *[entry_id for entry_id, _ in entries])
+                got += len(entries)
+            if not pending or got == 0:
+                return
+
+    def _deliver(self, fields: dict[str, str] | None) -> None:
+        if not fields or "topic" not in fields:
+            return  # trimmed away while pending
+        uid = fields.get("uid", "")
+        if uid.startswith(self._origin) or uid in self._seen:
+            return
+        self._seen[uid] = None
+        if len(self._seen) > _SEEN:
+            self._seen.popitem(last=False)
+        topic = fields["topic"]
+        try:
+            message = json.loads(fields["data"])
+        except (KeyError, ValueError):
+            logger.warning("redis event on %s is not JSON: skipped", topic)
+            return
+        self.received += 1
+        kind = topic.partition(":")[0]
+        for wanted, callback in self._remote:
+            if wanted == kind:
+                try:
+                    callback(topic, message)
+                except Exception:
+                    logger.exception("redis event hook failed on %s", topic)
+        self._local.publish(topic, message)
+
+    def _reader_state(self, up: bool, exc: BaseException | None = None) -> None:
+        if up == self._reader_up:
+            return
+        self._reader_up = up
+        if up:
+            logger.warning("redis %s is back: consumer %s reading events again", self.where, self._consumer)
+        else:
+            logger.warning("redis %s unreachable (%s): consumer %s retrying", self.where, exc, self._consumer)
