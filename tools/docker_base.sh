@@ -19,7 +19,9 @@ libs=ca-certificates,tzdata,libssl3,libsqlite3-0,libffi8,zlib1g,libbz2-1.0,liblz
 debootstrap --variant=minbase --include="$libs" bookworm "$root" "$mirror" >/dev/null
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 # trust what this host trusts (a TLS-inspecting proxy's CA, say), and let pip use that store, not its own
-cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+fi
 
 # CPython: the interpreter and standard library only (not the packages installed into it)
 tar -C "$prefix" -cf - \
