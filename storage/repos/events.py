@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -196,6 +197,10 @@ def _outbox_params(message: OutboxMessage, now: datetime, markups: dict[int, Enc
     }
 
 
+def _without_photo(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "photo"}
+
+
 class SqlOutboxRepo(Repo):
     async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
         """Insert messages, skipping dedup_keys already present (exactly-once fan-out)."""
@@ -207,9 +212,15 @@ class SqlOutboxRepo(Repo):
         inserted = 0
         async with self._sessions.begin() as session:
             conn = await session.connection()
-            for chunk in chunked(params, 500):
-                result = await conn.execute(stmt, list(chunk))
-                inserted += max(result.rowcount, 0)
+            # Rows without a photo leave the column out: on MySQL the photo goes through UNHEX(%s),
+            # and aiomysql turns an executemany into multi-row INSERTs only when VALUES holds plain
+            # placeholders; with UNHEX it sent one INSERT per row (10,370 round trips for one bar).
+            # Consecutive runs keep the input order (ids order a chat's messages).
+            for has_photo, run in itertools.groupby(params, key=lambda p: p["photo"] is not None):
+                batch = [p if has_photo else _without_photo(p) for p in run]
+                for chunk in chunked(batch, 500):
+                    result = await conn.execute(stmt, list(chunk))
+                    inserted += max(result.rowcount, 0)
         return inserted
 
     async def claim_pending(self, now: datetime, limit: int = 100) -> list[OutboxMessage]:
