@@ -1,8 +1,11 @@
 # finsignal image: one image runs the bot (`run`), the backtester (`backtest ...`) or any other command.
 # Build: docker build -t finsignal .      Run: docker run --env-file .env finsignal run
+# BASE_IMAGE: any Python 3.12 on Debian bookworm; where no registry is reachable, a local one made by
+# tools/docker_base.sh (`make docker-check` does that, builds and starts the image).
+ARG BASE_IMAGE=python:3.12-slim-bookworm
 
 # --- build stage: dependencies first (cached layer), then the source ------------------------------
-FROM python:3.12-slim-bookworm AS build
+FROM ${BASE_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
@@ -18,13 +21,15 @@ COPY news ./news
 COPY storage ./storage
 COPY scheduler ./scheduler
 COPY bot ./bot
+COPY api ./api
+COPY fundflow ./fundflow
 COPY finsignal ./finsignal
 COPY api ./api
 COPY fundflow ./fundflow
 RUN pip install --no-deps .
 
 # --- runtime stage: the virtualenv only, as a non-root user ----------------------------------------
-FROM python:3.12-slim-bookworm
+FROM ${BASE_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     MPLBACKEND=Agg \

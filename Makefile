@@ -11,12 +11,13 @@ STAMP := $(VENV)/.installed-stamp
 BASE_PYTHON ?= $(firstword $(shell command -v python$(PYTHON_VERSION) 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION)) /usr/bin/python$(PYTHON_VERSION))
 PYTEST_ARGS ?=
 
-.PHONY: help install test-deps lint test run chat bench clean docker
+.PHONY: help install test-deps lint test run chat bench clean docker docker-check
 
 help:
 	@echo "make test   - install everything and run quality gates + tests (SQLite and MariaDB)"
 	@echo "make run    - install if needed and start finsignal (console mode without a token)"
 	@echo "make bench  - run the benchmark scripts in bench/"
+	@echo "make docker-check - build the image (local Debian base if needed) and start it: status, /help"
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	@test -x "$(BASE_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found (looked on PATH and in ~/.pyenv/versions). Install it, or pass BASE_PYTHON=/path/to/python$(PYTHON_VERSION)." >&2; exit 1; }
@@ -97,6 +98,22 @@ bench: install
 lock:
 	$(UV) pip compile --python $(PY) --quiet --extra dev --universal -o requirements-dev.lock pyproject.toml
 	$(UV) pip compile --python $(PY) --quiet -o requirements.lock pyproject.toml
+
+# The image built and started (not part of `make test`: it reaches Debian's mirror and PyPI, which no
+# test may). Host networking only: a daemon run as `dockerd --bridge=none --iptables=false`.
+# DOCKER_BASE is made by tools/docker_base.sh when absent (no registry needed); BASE_IMAGE=python:3.12-slim-bookworm
+# otherwise. A named volume holds the container's database for the two runs.
+DOCKER_BASE ?= finsignal-base:bookworm
+docker-check: install
+	@command -v docker >/dev/null || { echo "docker not found: apt-get install docker.io, then dockerd --bridge=none --iptables=false"; exit 1; }
+	@docker image inspect $(DOCKER_BASE) >/dev/null 2>&1 || tools/docker_base.sh $(DOCKER_BASE) $(PY)
+	docker build --network host --build-arg BASE_IMAGE=$(DOCKER_BASE) -t finsignal:check .
+	docker volume rm -f finsignal-check >/dev/null
+	docker run --rm --network host -v finsignal-check:/data finsignal:check db upgrade
+	docker run --rm --network host -v finsignal-check:/data finsignal:check status --check
+	printf '/help\n' | docker run --rm -i --network host -v finsignal-check:/data finsignal:check chat | grep -q '/watch SYMBOL'
+	docker volume rm -f finsignal-check >/dev/null
+	@echo "image finsignal:check built on $(DOCKER_BASE): status --check and a console /help passed"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -6,6 +6,7 @@ Secrets are `SecretStr`: their repr is '**********' and they are only unwrapped 
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -234,8 +235,16 @@ class Settings(BaseSettings):
                 _check_http_url(value)
             except ValueError as exc:
                 raise ValueError(f"FINSIGNAL_{name.upper()}: {exc}") from None
-        if self.data_dir.exists() and not self.data_dir.is_dir():
-            raise ValueError(f"FINSIGNAL_DATA_DIR: {self.data_dir} exists and is not a directory")
+        for name in type(self).model_fields:  # every directory setting (data_dir, fundflow_dir, ...)
+            path = getattr(self, name)
+            if name.endswith("_dir") and isinstance(path, Path) and path.exists() and not path.is_dir():
+                raise ValueError(f"FINSIGNAL_{name.upper()}: {path} exists and is not a directory")
+        for origin in self.api_cors_origins:
+            if origin != "*":
+                try:
+                    _check_http_url(origin)
+                except ValueError as exc:
+                    raise ValueError(f"FINSIGNAL_API_CORS_ORIGINS: {exc}") from None
         if self.sma_fast >= self.sma_slow:
             raise ValueError(
                 f"FINSIGNAL_SMA_FAST ({self.sma_fast}) must be below FINSIGNAL_SMA_SLOW ({self.sma_slow})"
@@ -251,6 +260,31 @@ class Settings(BaseSettings):
         if value.strip() and (parts.scheme not in ("redis", "rediss") or not parts.hostname):
             raise ValueError("expected redis://[:password@]host:6379/0 or rediss://... (or leave it empty)")
         return value.strip()
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        """A Bot API token is `<bot id>:<secret>` (as @BotFather gives it); the value is never echoed."""
+        if value is not None and value.get_secret_value() and not _TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("expected the token @BotFather gives, such as 123456789:AAF-xyz")
+        return value
+
+    @field_validator(
+        "webhook_secret",
+        "krx_auth_key",
+        "alphavantage_key",
+        "fred_key",
+        "oilprice_key",
+        "kis_app_key",
+        "kis_app_secret",
+        "llm_api_key",
+    )
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        """Keys are single tokens: a space, quote or line break inside is a pasting mistake."""
+        if value is not None and not _KEY.fullmatch(value.get_secret_value()):
+            raise ValueError("expected a key of letters, digits and -_.~+/=: only (no spaces or quotes)")
+        return value
 
     @field_validator("briefing_times")
     @classmethod
@@ -311,6 +345,8 @@ _DB_EXPECTED = (
 )
 _OPTIONAL_URLS = {"webhook_url", "llm_base_url", "ask_database_url"}
 _NOT_HTTP = {"database_url", "ask_database_url", "redis_url"}  # checked by their own validators
+_TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_KEY = re.compile(r"[A-Za-z0-9_.~+/=:-]*")
 
 
 def _check_http_url(value: str) -> None:

@@ -41,7 +41,7 @@ def _commands() -> dict[str, Command]:
 
 
 async def _ask_command(args: argparse.Namespace, settings: Settings) -> int:
-    from finsignal.ask import cmd_ask
+    from finsignal.ask_cli import cmd_ask
 
     return await cmd_ask(args, settings)
 
@@ -150,7 +150,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         sub.add_parser("api", help=_HEAVY_HELP["api"])
         sub.add_parser("apikey", help=_HEAVY_HELP["apikey"])
     if full("ask"):
-        from finsignal.ask import add_arguments as add_ask_arguments
+        from finsignal.ask_cli import add_arguments as add_ask_arguments
 
         add_ask_arguments(sub)
     else:

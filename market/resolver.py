@@ -18,7 +18,6 @@ from importlib import resources
 from core.errors import SymbolError
 from core.ports import Repositories
 from core.types import Instrument, Market
-from market.vintage import current_front
 
 MAX_LEN = 20
 _SYNTAX = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=&]{0,19}$")
@@ -132,6 +131,17 @@ def by_pattern(symbol: str) -> Instrument | None:
     if _US.match(symbol):
         return make_instrument(symbol, Market.US)
     return None
+
+
+def front_key(alias: str) -> str:
+    return f"front:{alias}"
+
+
+async def current_front(repos: Repositories, alias: str) -> str | None:
+    """The vintage `alias` follows now (as the daily roll in `market.vintage` last recorded it), or None
+    before the first record."""
+    raw = await repos.state.get_state(front_key(alias))
+    return raw.decode() if raw else None
 
 
 async def front_vintage(repos: Repositories, prefix: str, now: datetime, *, recorded: bool = True) -> str:

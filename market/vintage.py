@@ -20,14 +20,11 @@ from datetime import datetime
 
 from core.ports import Repositories
 from core.types import Market
+from market.resolver import current_front, front_key, front_vintage, make_instrument
 
 logger = logging.getLogger(__name__)
 
 FRONT_ALIASES = ("KAU", "KCU")
-
-
-def _front_key(alias: str) -> str:
-    return f"front:{alias}"
 
 
 def _follow_key(alias: str) -> str:
@@ -42,12 +39,6 @@ class Roll:
     old: str
     new: str
     chats: tuple[int, ...]
-
-
-async def current_front(repos: Repositories, alias: str) -> str | None:
-    """The vintage `alias` follows now (as last recorded), or None before the first record."""
-    raw = await repos.state.get_state(_front_key(alias))
-    return raw.decode() if raw else None
 
 
 async def _followers(repos: Repositories, alias: str) -> list[int]:
@@ -65,7 +56,7 @@ async def follow(repos: Repositories, chat_id: int, alias: str, vintage: str) ->
     if chat_id not in chats:
         await _put_followers(repos, alias, [*chats, chat_id])
     if await current_front(repos, alias) is None:
-        await repos.state.put_state(_front_key(alias), vintage.encode())
+        await repos.state.put_state(front_key(alias), vintage.encode())
 
 
 async def unfollow(repos: Repositories, chat_id: int, symbol: str) -> None:
@@ -89,15 +80,13 @@ async def followed(repos: Repositories, chat_id: int) -> dict[str, str]:
 
 async def roll_fronts(repos: Repositories, now: datetime) -> list[Roll]:
     """Find each alias's front vintage again; move followers' watches when it changed."""
-    from market.resolver import front_vintage, make_instrument  # resolver imports this module
-
     rolls: list[Roll] = []
     for alias in FRONT_ALIASES:
         new = await front_vintage(repos, alias, now, recorded=False)
         old = await current_front(repos, alias)
         if old == new:
             continue
-        await repos.state.put_state(_front_key(alias), new.encode())
+        await repos.state.put_state(front_key(alias), new.encode())
         if old is None:
             continue  # the first record: nobody followed anything else before
         if await repos.instruments.get_instrument(new) is None:

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from apscheduler.triggers.date import DateTrigger
 
+from scheduler.host import FollowupHost
 from scheduler.jobs import JobDef, JobKind, missed_bar_jobs
-
-if TYPE_CHECKING:
-    from scheduler.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
 
 def run_once(
-    rt: Runtime, job_id: str, kind: JobKind, symbols: list[str] | None, delay: timedelta
+    rt: FollowupHost, job_id: str, kind: JobKind, symbols: list[str] | None, delay: timedelta
 ) -> datetime:
     """Schedule one run of `job_id` for `symbols` after `delay` (replacing a pending one)."""
     assert rt._scheduler is not None
@@ -39,7 +36,7 @@ def run_once(
 LEASE_RETRIES = 20  # in a row, per job, then the job waits for its next regular run
 
 
-def retry_when_free(rt: Runtime, job: JobDef, job_id: str, symbols: list[str] | None) -> None:
+def retry_when_free(rt: FollowupHost, job: JobDef, job_id: str, symbols: list[str] | None) -> None:
     """A run skipped for a lease held elsewhere (or a storage fault) is tried again shortly: the
     holder releases the lease when its run ends, so the next try normally runs."""
     if rt._scheduler is None or not rt._accepting:
@@ -57,11 +54,11 @@ def retry_when_free(rt: Runtime, job: JobDef, job_id: str, symbols: list[str] | 
     logger.info("job %s: tried again at %s", job_id, when.isoformat())
 
 
-def lease_taken(rt: Runtime, job_id: str) -> None:
+def lease_taken(rt: FollowupHost, job_id: str) -> None:
     rt._lease_retries.pop(job_id.split(":")[0], None)
 
 
-def schedule_retry(rt: Runtime, job: JobDef, failed: list[str]) -> None:
+def schedule_retry(rt: FollowupHost, job: JobDef, failed: list[str]) -> None:
     """Run `job` again for the `failed` instruments later, up to `finalise_retries` times in a row."""
     key = job.id
     if not failed:
@@ -77,7 +74,7 @@ def schedule_retry(rt: Runtime, job: JobDef, failed: list[str]) -> None:
     logger.info("job %s: %d failed instruments retried at %s", job.id, len(failed), when.isoformat())
 
 
-def rate_soon(rt: Runtime, symbols: list[str], job_id: str) -> datetime | None:
+def rate_soon(rt: FollowupHost, symbols: list[str], job_id: str) -> datetime | None:
     """A `rate_signals` run for `symbols` shortly, merged with one still pending under `job_id`
     (it rates only what is due, loading missing history first). None: no scheduler runs here."""
     if rt._scheduler is None or not rt._accepting or not symbols:
@@ -90,7 +87,7 @@ def rate_soon(rt: Runtime, symbols: list[str], job_id: str) -> datetime | None:
     return run_once(rt, job_id, JobKind.RATE_SIGNALS, todo, delay)
 
 
-async def chain_ratings(rt: Runtime, job: JobDef, symbols: list[str]) -> None:
+async def chain_ratings(rt: FollowupHost, job: JobDef, symbols: list[str]) -> None:
     """Watched symbols that just got bars but have no rating yet are rated shortly (not at 05:00)."""
     if rt._scheduler is None or not rt._accepting or not symbols:
         return
@@ -104,7 +101,7 @@ async def chain_ratings(rt: Runtime, job: JobDef, symbols: list[str]) -> None:
         logger.info("job %s: %d unrated symbols rated at %s", job.id, len(todo), when.isoformat())
 
 
-async def catch_up(rt: Runtime) -> list[str]:
+async def catch_up(rt: FollowupHost) -> list[str]:
     """Bring forward bar jobs whose last due time passed while no scheduler ran them (within
     `catch_up_hours`), e.g. a restart after a market's close, then `rate_signals` (it only
     rates what is missing or stale). Returns the job ids brought forward."""

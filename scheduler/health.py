@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import statistics
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import psutil
 
 from core import storage_faults
 from core.types import JobRun, SourceHealth
-
-if TYPE_CHECKING:
-    from scheduler.runtime import Runtime
+from scheduler.host import RuntimeView
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ def source_row(h: SourceHealth) -> dict[str, Any]:
     }
 
 
-def _pipeline(rt: Runtime) -> dict[str, Any]:
+def _pipeline(rt: RuntimeView) -> dict[str, Any]:
     lat = list(rt.pipeline.latencies)
     return {
         "symbols": len(rt.pipeline.last_ts),
@@ -70,7 +68,7 @@ def _pipeline(rt: Runtime) -> dict[str, Any]:
     }
 
 
-def _jobs(rt: Runtime, runs: dict[str, JobRun]) -> list[dict[str, Any]]:
+def _jobs(rt: RuntimeView, runs: dict[str, JobRun]) -> list[dict[str, Any]]:
     rows = []
     for job_id in sorted(set(rt.jobs) | set(runs)):
         run = runs.get(job_id)
@@ -91,7 +89,7 @@ def _jobs(rt: Runtime, runs: dict[str, JobRun]) -> list[dict[str, Any]]:
     return rows
 
 
-def _sources(rt: Runtime) -> list[dict[str, Any]]:
+def _sources(rt: RuntimeView) -> list[dict[str, Any]]:
     try:
         return [source_row(h) for h in rt.market.health()]
     except Exception:
@@ -99,7 +97,7 @@ def _sources(rt: Runtime) -> list[dict[str, Any]]:
         return []
 
 
-def status(rt: Runtime) -> dict[str, Any]:
+def status(rt: RuntimeView) -> dict[str, Any]:
     """What this process knows without the database."""
     return {
         "owner": rt.owner_id,
@@ -112,7 +110,7 @@ def status(rt: Runtime) -> dict[str, Any]:
     }
 
 
-async def health_report(rt: Runtime) -> dict[str, Any]:
+async def health_report(rt: RuntimeView) -> dict[str, Any]:
     """`status` merged with the database: job runs recorded by any owner, outbox depth."""
     report = status(rt)
     runs: dict[str, JobRun] = {}

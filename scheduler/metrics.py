@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING
 
 from scheduler.health import prometheus_text
-
-if TYPE_CHECKING:
-    from scheduler.runtime import Runtime
+from scheduler.host import HealthReporter
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +15,7 @@ logger = logging.getLogger(__name__)
 class MetricsServer:
     """Plain asyncio HTTP/1.0 server: /metrics (Prometheus text), /health (JSON). Local only by default."""
 
-    def __init__(self, runtime: Runtime, host: str, port: int) -> None:
+    def __init__(self, runtime: HealthReporter, host: str, port: int) -> None:
         self._rt = runtime
         self.host, self.port = host, port
         self._server: asyncio.Server | None = None

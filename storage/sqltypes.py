@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -94,15 +95,27 @@ class StrList(TypeDecorator[tuple[str, ...]]):
         return f",{','.join(items)}," if items else ""
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, ...]:
-        if not value:
-            return ()
-        return tuple(part for part in value.split(",") if part)
+        return _split_list(value) if value else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_list(value: str) -> tuple[str, ...]:
+    """',a,b,' -> ('a', 'b'); cached: the same few lists come back for thousands of rows."""
+    return tuple(part for part in value.split(",") if part)
 
 
 def list_pattern(item: str) -> str:
     """The LIKE pattern that finds `item` in a StrList column."""
     escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%,{escaped},%"
+
+
+class EncodedJSON(str):
+    """Text `encode_json` made: JSONText stores it as it is (a batch encodes a shared value once)."""
+
+
+def encode_json(value: Any) -> EncodedJSON:
+    return EncodedJSON(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
 
 
 class JSONText(TypeDecorator[Any]):
@@ -117,9 +130,9 @@ class JSONText(TypeDecorator[Any]):
         return dialect.type_descriptor(Text())
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        if value is None or isinstance(value, EncodedJSON):
+            return value
+        return encode_json(value)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:

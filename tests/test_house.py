@@ -6,6 +6,7 @@ import ast
 import re
 import sys
 import tomllib
+from graphlib import CycleError, TopologicalSorter
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -50,3 +51,49 @@ def test_every_third_party_import_of_the_product_is_a_declared_dependency() -> N
             if not dists & declared:
                 undeclared.append(f"{package} imports {name} ({', '.join(sorted(dists))})")
     assert not undeclared, "imported but not in [project] dependencies: " + "; ".join(undeclared)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Each of our modules -> our modules it imports, anywhere in it (`if TYPE_CHECKING:` too).
+    `from package import name` imports the submodule `name` when there is one, else the package."""
+    paths = {
+        _module_name(p): p
+        for package in OURS
+        for p in (ROOT / package).rglob("*.py")
+        if not ("migrations" in p.parts and "versions" in p.parts)
+    }
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        found: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*up, base] if base else up)
+                names = [f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base for a in node.names]
+            for name in names:
+                while name and name not in paths:
+                    name = name.rpartition(".")[0]
+                if name and name != module:
+                    found.add(name)
+        graph[module] = found
+    return graph
+
+
+def test_no_import_cycle_among_our_modules_not_even_through_type_hints() -> None:
+    graph = _import_graph()
+    assert "scheduler.health" in graph["scheduler.runtime"]  # the walk sees `from scheduler import health`
+    try:
+        tuple(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, select, update
@@ -33,19 +33,31 @@ def _stored(signals: Iterable[SignalType]) -> tuple[str, ...]:
     return tuple(sorted(str(s) for s in signals))
 
 
+# stored value -> member by dict lookup (an Enum call costs more; the fan-out converts every watcher)
+_KINDS = {m.value: m for m in ChatKind}
+_TIERS = {m.value: m for m in Tier}
+_LANGUAGES = {m.value: m for m in Language}
+_QUIET_MODES = {m.value: m for m in QuietMode}
+
+
+def _member[E](members: dict[str, E], enum: Callable[[str], E], value: str) -> E:
+    found = members.get(value)
+    return enum(value) if found is None else found  # unknown: the Enum's own ValueError
+
+
 def to_chat(row: ChatRow) -> Chat:
     return Chat(
         chat_id=row.chat_id,
-        kind=ChatKind(row.kind),
+        kind=_member(_KINDS, ChatKind, row.kind),
         title=row.title,
-        tier=Tier(row.tier),
-        language=Language(row.language),
+        tier=_member(_TIERS, Tier, row.tier),
+        language=_member(_LANGUAGES, Language, row.language),
         timezone=row.timezone,
         active=row.active,
         silent=row.silent,
         quiet_start=row.quiet_start,
         quiet_end=row.quiet_end,
-        quiet_mode=QuietMode(row.quiet_mode),
+        quiet_mode=_member(_QUIET_MODES, QuietMode, row.quiet_mode),
         signals=_signals(row.signals),
         news_alerts=row.news_alerts,
     )

@@ -114,6 +114,6 @@ def test_every_secret_setting_reaches_the_log_filter(monkeypatch: pytest.MonkeyP
     secret_fields = [name for name, field in Settings.model_fields.items() if is_secret(field.annotation)]
     assert "telegram_token" in secret_fields
     for name in secret_fields:
-        monkeypatch.setenv(f"FINSIGNAL_{name.upper()}", f"value-of-{name}")
+        monkeypatch.setenv(f"FINSIGNAL_{name.upper()}", f"1:value-of-{name}")  # of a token's form too
     values = load_settings().secret_values()
-    assert sorted(values) == sorted(f"value-of-{name}" for name in secret_fields)
+    assert sorted(values) == sorted(f"1:value-of-{name}" for name in secret_fields)

@@ -99,6 +99,10 @@ def test_invalid_setting_exits_2_with_one_line(
         ("FINSIGNAL_DATA_DIR", "README.md", "not a directory"),  # a path
         ("FINSIGNAL_WEBHOOK_PORT", "70000", "65535"),  # a number out of range
         ("FINSIGNAL_TELEGRAM_MODE", "push", "polling"),  # a choice
+        ("FINSIGNAL_TELEGRAM_TOKEN", "AAF-no-bot-id", "123456789:"),  # a key of a known form
+        ("FINSIGNAL_FRED_KEY", "abc def", "no spaces"),  # a key pasted with a space
+        ("FINSIGNAL_FUNDFLOW_DIR", "README.md", "not a directory"),  # another path
+        ("FINSIGNAL_API_CORS_ORIGINS", "dashboard.example", "http(s) URL"),  # a list of origins
     ],
 )
 def test_each_kind_of_bad_setting_is_one_line_naming_it_and_exit_2(
@@ -117,6 +121,8 @@ def test_each_kind_of_bad_setting_is_one_line_naming_it_and_exit_2(
     assert err.startswith(f"finsignal: configuration error: {variable} is invalid")
     assert expected in err
     assert "Traceback" not in err
+    if variable.endswith(("_TOKEN", "_KEY")):
+        assert value not in err  # a secret is never echoed, not even a malformed one
 
 
 def test_status_on_a_new_database_says_how_to_create_it(

@@ -86,6 +86,14 @@ async def test_message_round_trip_every_field(repos: Repositories) -> None:
     assert stored == replace(original, id=stored.id)
 
 
+async def test_a_batch_mixing_photos_and_text_keeps_its_order_and_photos(repos: Repositories) -> None:
+    photo = b"\x89PNG" * 100
+    batch = [msg(7, "a"), msg(7, "b", photo=photo), msg(7, "c"), msg(7, "d"), msg(7, "e", photo=photo)]
+    assert await repos.outbox.enqueue(batch) == 5
+    stored = await repos.outbox.claim_pending(datetime.now(UTC))
+    assert [(m.dedup_key, m.photo) for m in stored] == [(m.dedup_key, m.photo) for m in batch]
+
+
 async def test_claim_pending_respects_not_before_and_order(repos: Repositories) -> None:
     now = datetime(2025, 6, 2, 12, tzinfo=UTC)
     await repos.outbox.enqueue(
