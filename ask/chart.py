@@ -32,9 +32,9 @@ _COLUMN_KO = {
     "foreign_value": "외국인",
     "institution_value": "기관",
     "individual_value": "개인",
-    "foreign_net_value": "외국인 순매수 (원)",
-    "institution_net_value": "기관 순매수 (원)",
-    "individual_net_value": "개인 순매수 (원)",
+    "foreign_net_value": "외국인 순매수 (억원)",
+    "institution_net_value": "기관 순매수 (억원)",
+    "individual_net_value": "개인 순매수 (억원)",
 }
 _COLUMN_EN = {
     "change_pct": "Change (%)",
@@ -44,11 +44,16 @@ _COLUMN_EN = {
     "foreign_value": "Foreigners",
     "institution_value": "Institutions",
     "individual_value": "Individuals",
-    "foreign_net_value": "Foreigners' net buying (KRW)",
-    "institution_net_value": "Institutions' net buying (KRW)",
-    "individual_net_value": "Individuals' net buying (KRW)",
+    "foreign_net_value": "Foreigners' net buying (KRW bn)",
+    "institution_net_value": "Institutions' net buying (KRW bn)",
+    "individual_net_value": "Individuals' net buying (KRW bn)",
 }
-_FLOW_UNIT = {"en": "Net buying (KRW)", "ko": "순매수 (원)"}
+_FLOW_UNIT = {"en": "Net buying (KRW bn)", "ko": "순매수 (억원)"}
+_KRW_SCALE = {"en": 1e9, "ko": 1e8}  # KRW amounts drawn in billions (en) or 억원 (ko), as the sentence says
+
+
+def _scale(column: str, lang: str) -> float:
+    return _KRW_SCALE[lang] if column.endswith("_value") else 1.0
 
 
 FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts/noto-cjk")
@@ -146,8 +151,9 @@ def _line(ax: Any, columns: Sequence[str], rows: Sequence[Sequence[object]], lan
     names = _COLUMN_KO if lang == "ko" else _COLUMN_EN
     colours = ("#1f6feb", "#cf222e", "#2da44e", "#8250df")
     for k, col in enumerate(cols):
-        label = names.get(columns[col], columns[col])
-        ax.plot(xs, [float(str(r[col] or 0)) for r in rows], color=colours[k % 4], lw=1.6, label=label)
+        label, scale = names.get(columns[col], columns[col]), _scale(columns[col], lang)
+        ys = [float(str(r[col] or 0)) / scale for r in rows]
+        ax.plot(xs, ys, color=colours[k % 4], lw=1.6, label=label)
     if len(cols) > 1:
         ax.legend(loc="best", fontsize=8)
         ax.axhline(0, color="#888888", lw=0.8)
@@ -179,7 +185,7 @@ def _bars(ax: object, columns: Sequence[str], rows: Sequence[Sequence[object]], 
     elif "t_stat" in columns:
         col = list(columns).index("t_stat")
     names = [_bar_name(columns, r, lang) for r in rows][::-1]
-    values = [float(str(r[col])) for r in rows][::-1]
+    values = [float(str(r[col])) / _scale(columns[col], lang) for r in rows][::-1]
     colours = ["#2da44e" if v >= 0 else "#cf222e" for v in values]
     ax.barh(names, values, color=colours)  # type: ignore[attr-defined]
     label = (_COLUMN_KO if lang == "ko" else _COLUMN_EN).get(columns[col], columns[col])
