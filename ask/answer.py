@@ -79,6 +79,8 @@ def sentence(plan: Plan, rows: Sequence[Sequence[object]], vocab: Vocabulary) ->
     span = _span(plan.period, plan.lang)
     name = vocab.display(plan.symbols[0], plan.lang) if plan.symbols else ""
     if not rows or (plan.shape in ("avg", "change") and rows[0][0] is None):
+        if plan.shape in ("flows", "flow_top"):
+            return _no_flows(name, span, ko)
         if plan.shape in ("signals",):
             sig = _signal_name(plan.options.get("signal"), plan.lang)
             return f"{span} {sig} 신호가 없습니다." if ko else f"No {sig + ' ' if sig else ''}signals {span}."
@@ -199,6 +201,58 @@ def _news(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str, ko
     return f"{span} 산업별 뉴스 건수: {parts}." if ko else f"News by industry {span}: {parts}."
 
 
+GROUPS = {
+    "foreign": ("foreigners", "외국인"),
+    "institution": ("institutions", "기관"),
+    "individual": ("individuals", "개인"),
+}
+
+
+def krw(value: object, ko: bool) -> str:
+    """Net KRW with its sign: 억원 (10^8) in Korean, KRW billions in English."""
+    v = float(str(value or 0))
+    return f"{v / 1e8:+,.1f}억원" if ko else f"KRW {v / 1e9:+,.2f}bn"
+
+
+def _no_flows(name: str, span: str, ko: bool) -> str:
+    if ko:
+        return (
+            (
+                f"{name} {span} 투자자별 수급 데이터가 없습니다. 수급은 장 마감 40분 뒤 KIS에서 관심종목의 "
+                "한국 주식만 받아 쌓습니다 (docs/korea.md)."
+            )
+            .replace("  ", " ")
+            .strip()
+        )
+    return (
+        f"No investor flows {('for ' + name + ' ') if name else ''}{span}. Flows come from KIS 40 minutes "
+        "after the KRX close, for watched Korean stocks only (see docs/korea.md)."
+    )
+
+
+def _flows(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str, ko: bool) -> str:
+    totals = [sum(float(str(r[i] or 0)) for r in rows) for i in (1, 2, 3)]
+    f, inst, ind = (krw(t, ko) for t in totals)
+    if ko:
+        return f"{name}의 {span} 외국인 순매수 합계는 {f}입니다 (기관 {inst}, 개인 {ind}, {len(rows)}거래일)."
+    return (
+        f"Foreigners' net buying of {name} {span} totalled {f} "
+        f"(institutions {inst}, individuals {ind}, {len(rows)} sessions)."
+    )
+
+
+def _flow_top(plan: Plan, rows: Sequence[Sequence[object]], name: str, span: str, ko: bool) -> str:
+    en_group, ko_group = GROUPS[plan.options.get("group", "foreign")]
+    items = ", ".join(f"{i}. {r[0]} {krw(r[1], ko)}" for i, r in enumerate(rows, 1))
+    if plan.options.get("direction") != "asc":
+        if ko:
+            return f"{span} {ko_group} 순매수 상위 {len(rows)}: {items}."
+        return f"Top {len(rows)} by {en_group}' net buying {span}: {items}."
+    if ko:  # a selling ranking: lowest net buying first, amounts still as net buying (minus = sold)
+        return f"{span} {ko_group} 순매도 상위 {len(rows)} (순매수 금액, 음수 = 순매도): {items}."
+    return f"Top {len(rows)} by {en_group}' net selling {span} (net buying shown; minus = sold): {items}."
+
+
 def industry_label(key: str, lang: str) -> str:
     from news.taxonomy import default_taxonomy
 
@@ -219,4 +273,6 @@ _BUILDERS = {
     "signals": _signals,
     "ratings": _ratings,
     "news": _news,
+    "flows": _flows,
+    "flow_top": _flow_top,
 }

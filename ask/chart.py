@@ -1,6 +1,6 @@
 """The chart of an answer, chosen from the result's shape, as PNG bytes (matplotlib, Agg).
 
-- a time column and one number (history, a model's series): one line;
+- a time column and numbers (history, a model's series, investor flows): a line per number column;
 - symbol, time, number (compare): several lines, each indexed to 100 at its first day;
 - a text column and a number (top, news, ratings): horizontal bars;
 - anything else (one value, no rows): no chart.
@@ -10,6 +10,7 @@ Dates on the x axis are KST calendar dates; Korean labels use a CJK font when on
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
@@ -28,13 +29,31 @@ _COLUMN_KO = {
     "total_volume": "거래량",
     "news_count": "뉴스 건수",
     "t_stat": "t 통계량",
+    "foreign_value": "외국인",
+    "institution_value": "기관",
+    "individual_value": "개인",
+    "foreign_net_value": "외국인 순매수 (억원)",
+    "institution_net_value": "기관 순매수 (억원)",
+    "individual_net_value": "개인 순매수 (억원)",
 }
 _COLUMN_EN = {
     "change_pct": "Change (%)",
     "total_volume": "Volume",
     "news_count": "News items",
     "t_stat": "t-statistic",
+    "foreign_value": "Foreigners",
+    "institution_value": "Institutions",
+    "individual_value": "Individuals",
+    "foreign_net_value": "Foreigners' net buying (KRW bn)",
+    "institution_net_value": "Institutions' net buying (KRW bn)",
+    "individual_net_value": "Individuals' net buying (KRW bn)",
 }
+_FLOW_UNIT = {"en": "Net buying (KRW bn)", "ko": "순매수 (억원)"}
+_KRW_SCALE = {"en": 1e9, "ko": 1e8}  # KRW amounts drawn in billions (en) or 억원 (ko), as the sentence says
+
+
+def _scale(column: str, lang: str) -> float:
+    return _KRW_SCALE[lang] if column.endswith("_value") else 1.0
 
 
 FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts/noto-cjk")
@@ -61,6 +80,14 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _is_time(value: object) -> bool:
+    """A timestamp, or a DATE column's ISO text (investor flows' `day`)."""
+    return isinstance(value, datetime) or (isinstance(value, str) and _DAY.match(value) is not None)
+
+
 def chart_kind(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str | None:
     """'line', 'lines', 'bars' or None, from the result alone."""
     if len(rows) < 2 or len(columns) < 2:
@@ -73,7 +100,7 @@ def chart_kind(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str 
         and isinstance(first[0], str)
     ):
         return "lines"
-    if isinstance(first[0], datetime) and any(_is_number(v) for v in first[1:]):
+    if _is_time(first[0]) and any(_is_number(v) for v in first[1:]):
         return "line"
     if isinstance(first[0], str) and any(_is_number(v) for v in first[1:]):
         return "bars"
@@ -97,10 +124,7 @@ def render(plan: Plan, columns: Sequence[str], rows: Sequence[Sequence[object]],
         fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
         try:
             if kind == "line":
-                col = next(i for i, v in enumerate(rows[0]) if i > 0 and _is_number(v))
-                xs: Any = [_kst(r[0]) for r in rows]
-                ax.plot(xs, [float(str(r[col])) for r in rows], color="#1f6feb", lw=1.6)
-                ax.set_ylabel(labels["close"] if columns[col] == "close" else columns[col])
+                _line(ax, columns, rows, lang)
                 ax.set_xlabel(labels["date"])
             elif kind == "lines":
                 _lines(ax, rows)
@@ -120,7 +144,27 @@ def render(plan: Plan, columns: Sequence[str], rows: Sequence[Sequence[object]],
             plt.close(fig)
 
 
+def _line(ax: Any, columns: Sequence[str], rows: Sequence[Sequence[object]], lang: str) -> None:
+    """One line per numeric column (investor flows: foreigners, institutions, individuals)."""
+    cols = [i for i, v in enumerate(rows[0]) if i > 0 and _is_number(v)]
+    xs: Any = [_kst(r[0]) for r in rows]
+    names = _COLUMN_KO if lang == "ko" else _COLUMN_EN
+    colours = ("#1f6feb", "#cf222e", "#2da44e", "#8250df")
+    for k, col in enumerate(cols):
+        label, scale = names.get(columns[col], columns[col]), _scale(columns[col], lang)
+        ys = [float(str(r[col] or 0)) / scale for r in rows]
+        ax.plot(xs, ys, color=colours[k % 4], lw=1.6, label=label)
+    if len(cols) > 1:
+        ax.legend(loc="best", fontsize=8)
+        ax.axhline(0, color="#888888", lw=0.8)
+    first = columns[cols[0]]
+    unit = _FLOW_UNIT[lang] if first.endswith("_value") else None
+    ax.set_ylabel(unit or (_LABELS[lang]["close"] if first == "close" else names.get(first, first)))
+
+
 def _kst(ts: object) -> datetime:
+    if isinstance(ts, str):
+        return datetime.fromisoformat(ts)  # a KST calendar day already
     assert isinstance(ts, datetime)
     return ts.astimezone(KST).replace(tzinfo=None)
 
@@ -141,7 +185,7 @@ def _bars(ax: object, columns: Sequence[str], rows: Sequence[Sequence[object]], 
     elif "t_stat" in columns:
         col = list(columns).index("t_stat")
     names = [_bar_name(columns, r, lang) for r in rows][::-1]
-    values = [float(str(r[col])) for r in rows][::-1]
+    values = [float(str(r[col])) / _scale(columns[col], lang) for r in rows][::-1]
     colours = ["#2da44e" if v >= 0 else "#cf222e" for v in values]
     ax.barh(names, values, color=colours)  # type: ignore[attr-defined]
     label = (_COLUMN_KO if lang == "ko" else _COLUMN_EN).get(columns[col], columns[col])

@@ -1,7 +1,8 @@
 """The offline interpreter: a question in Korean or English -> a `Plan` (shape + SQL) or `NotUnderstood`.
 
 Pure and deterministic. Shapes: history, max, min, avg, change (one instrument), compare (two or more),
-top (instruments ranked by change or volume), signals, ratings, news (counts by industry). The SQL is
+top (instruments ranked by change or volume), signals, ratings, news (counts by industry), flows (one
+stock's daily net buying by investor group) and flow_top (stocks ranked by a group's net buying). The SQL is
 written in SQLite's dialect for the allow-listed schema; `ask.guard` checks it like any other SQL and
 transpiles it for MySQL/MariaDB.
 """
@@ -18,6 +19,8 @@ from ask.periods import Period, months_back, parse_period
 from ask.sqlbuild import (
     change_sql,
     compare_sql,
+    flow_top_sql,
+    flows_sql,
     history_sql,
     news_sql,
     ratings_sql,
@@ -38,6 +41,8 @@ DEFAULT_MONTHS = {
     "top": 1,
     "signals": 12,
     "news": 1,
+    "flows": 1,
+    "flow_top": 1,
 }
 EXAMPLES = {
     "en": "e.g. “Apple close over the last 3 months”, “top 5 by change this year”, "
@@ -98,12 +103,12 @@ def interpret(
     text = rest.lower()
     if period is not None:
         text = text.replace(period.matched, " ")
-    if _has(W.FLOWS, text):
-        return NotUnderstood(_msg(lang, "flows"), lang)
     if unknown and not symbols:
         return NotUnderstood(_msg(lang, "unknown", ", ".join(unknown)), lang)
     watch = _has(W.WATCHLIST, text)
     scope = tuple(symbols) or (tuple(watchlist) if watch else ())
+    if _has(W.FLOWS, text):
+        return _flows(text, lang, symbols, scope, period or _default("flows", today))
     kind = _signal(text)
 
     def span(shape: str) -> Period:
@@ -137,6 +142,23 @@ def _top(text: str, lang: str, scope: tuple[str, ...], period: Period) -> Plan:
     return Plan("top", top_sql(scope, metric, direction, n, period), lang, scope, period, opts)
 
 
+def _flows(text: str, lang: str, symbols: Sequence[str], scope: tuple[str, ...], period: Period) -> Plan:
+    """One stock's daily net buying by investor group, or stocks ranked by one group's net buying."""
+    if len(symbols) == 1:
+        return Plan("flows", flows_sql(symbols[0], period), lang, (symbols[0],), period)
+    group = (
+        "institution"
+        if _has(W.INSTITUTION, text)
+        else "individual"
+        if _has(W.INDIVIDUAL, text) and not _has(r"외국인|foreign", text)
+        else "foreign"
+    )
+    direction = "asc" if _has(W.NET_SELL, text) else "desc"
+    n = _count(text)
+    opts = {"group": group, "direction": direction, "n": str(n)}
+    return Plan("flow_top", flow_top_sql(scope, group, direction, n, period), lang, scope, period, opts)
+
+
 def _single(symbol: str, text: str, lang: str, period: Period) -> Plan:
     for shape, pattern in (("avg", W.AVG), ("max", W.MAX), ("min", W.MIN)):
         if _has(pattern, text):
@@ -157,14 +179,10 @@ def _default(shape: str, today: date) -> Period:
 def _msg(lang: str, what: str, detail: str = "") -> str:
     texts = {
         "en": {
-            "flows": "Investor flows are not stored in the database yet, so I cannot answer that; "
-            "`finsignal fundflow report` shows fund flows.",
             "unknown": f"I do not know the instrument {detail}.",
             "nothing": "I did not understand which instrument or which ranking you mean.",
         },
         "ko": {
-            "flows": "투자자별 수급 데이터는 아직 데이터베이스에 없어 답할 수 없습니다. "
-            "자금 흐름은 `finsignal fundflow report`로 볼 수 있습니다.",
             "unknown": f"종목 {detail}을(를) 찾지 못했습니다.",
             "nothing": "어떤 종목이나 순위를 묻는지 이해하지 못했습니다.",
         },

@@ -122,9 +122,13 @@ def _last_n_en(m: re.Match[str], today: date) -> tuple[date, date]:
     return _back(today, n, _UNIT_EN[m.group(2)]), today
 
 
-@_rule(r"(?:지난|최근|과거)\s*(\d+)\s*(개월|주일|일|주|달|년)")
+_WORDS_KO = {"한": 1, "두": 2, "세": 3, "네": 4, "여섯": 6}
+
+
+@_rule(r"(?:지난|최근|과거)\s*(\d+|한|두|세|네|여섯)\s*(개월|주일|일|주|달|년)")
 def _last_n_ko(m: re.Match[str], today: date) -> tuple[date, date]:
-    return _back(today, int(m.group(1)), _UNIT_KO[m.group(2)]), today
+    n = int(m.group(1)) if m.group(1).isdigit() else _WORDS_KO[m.group(1)]
+    return _back(today, n, _UNIT_KO[m.group(2)]), today
 
 
 @_rule(r"(\d{4})\s*년\s*(\d{1,2})\s*월|in\s+(" + _MONTH_RE + r")\s+(\d{4})")

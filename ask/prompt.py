@@ -39,6 +39,12 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
         "SELECT source, COUNT(*) AS news_count FROM news_items WHERE industries LIKE '%,semiconductors,%' "
         "GROUP BY source ORDER BY news_count DESC",
     ),
+    (
+        "Stocks foreigners bought most in November 2026",
+        "SELECT symbol, SUM(foreign_value) AS foreign_net_value FROM investor_flows "
+        "WHERE day >= '2026-11-01' AND day < '2026-12-01' "
+        "GROUP BY symbol ORDER BY foreign_net_value DESC LIMIT 5",
+    ),
 )
 
 

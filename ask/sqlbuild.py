@@ -109,3 +109,31 @@ def news_sql(period: Period) -> str:
     ]
     union = " UNION ALL ".join(parts)
     return f"SELECT industry, news_count FROM ({union}) AS t ORDER BY news_count DESC, industry"
+
+
+FLOW_GROUPS = ("foreign", "institution", "individual")
+
+
+def _day_span(period: Period) -> str:
+    """Inclusive KST calendar days over the DATE column `day` (ISO text compares the same in SQLite)."""
+    end = period.end + timedelta(days=1)
+    return f"day >= {_lit(period.start.isoformat())} AND day < {_lit(end.isoformat())}"
+
+
+def flows_sql(symbol: str, period: Period) -> str:
+    """One stock's daily net buying (KRW) by foreigners, institutions and individuals."""
+    return (
+        "SELECT day, foreign_value, institution_value, individual_value FROM investor_flows "
+        f"WHERE symbol = {_lit(symbol)} AND {_day_span(period)} ORDER BY day"
+    )
+
+
+def flow_top_sql(scope: Sequence[str], group: str, direction: str, n: int, period: Period) -> str:
+    """Stocks ranked by one group's summed net buying (KRW) over the period."""
+    assert group in FLOW_GROUPS, group
+    where = _day_span(period) + (f" AND symbol IN {_in(scope)}" if scope else "")
+    order = "DESC" if direction == "desc" else "ASC"
+    return (
+        f"SELECT symbol, SUM({group}_value) AS {group}_net_value, COUNT(*) AS days FROM investor_flows "
+        f"WHERE {where} GROUP BY symbol ORDER BY {group}_net_value {order}, symbol LIMIT {n}"
+    )

@@ -1,5 +1,6 @@
 """Deterministic fixture data for the ask tests and bench/ask.py: instruments, daily bars, signals,
-ratings, news and a few private rows (chats, watches, outbox, API keys) that questions must never read.
+ratings, news, investor flows and a few private rows (chats, watches, outbox, API keys) that questions
+must never read.
 
 Prices are seeded random walks; `TODAY` is the KST date the labelled questions are asked on.
 """
@@ -10,7 +11,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from core.ports import Repositories
-from core.types import Bar, Instrument, Interval, NewsItem, Rating, SignalEvent, SignalType
+from core.types import Bar, Instrument, Interval, InvestorFlow, NewsItem, Rating, SignalEvent, SignalType
 from market.resolver import by_pattern
 
 TODAY = date(2026, 12, 7)  # a Monday; the last bar is Friday 2026-12-04
@@ -19,6 +20,8 @@ SYMBOLS = ("AAPL", "MSFT", "NVDA", "TSLA", "005930.KS", "000660.KS", "KAU25", "K
 START_SHORT = date(2024, 1, 1)
 START_LONG = date(2009, 1, 1)
 WATCHLIST = ("AAPL", "005930.KS", "KAU25")
+FLOW_SYMBOLS = ("005930.KS", "000660.KS", "035420.KS", "373220.KS")  # the last two: flows only
+FLOW_START = date(2026, 8, 3)
 
 
 def instruments() -> list[Instrument]:
@@ -124,6 +127,23 @@ def news() -> list[NewsItem]:
     return out
 
 
+def flows() -> list[InvestorFlow]:
+    """Daily net buying by investor group (KRW, rounded to the million as KIS gives it) since FLOW_START;
+    the three groups roughly cancel out, as they do on the exchange."""
+    rng = random.Random(17)
+    out = []
+    for symbol in FLOW_SYMBOLS:
+        close = {"005930.KS": 60000.0, "000660.KS": 120000.0, "035420.KS": 200000.0}.get(symbol, 350000.0)
+        bias = rng.uniform(-4e9, 4e9)
+        for d in _days(FLOW_START, TODAY - timedelta(days=3)):
+            foreign = round((bias + rng.gauss(0, 2e10)) / 1e6) * 1e6
+            institution = round(rng.gauss(0, 1.2e10) / 1e6) * 1e6
+            individual = -(foreign + institution) + round(rng.gauss(0, 1e9) / 1e6) * 1e6
+            qty = [round(v / close) for v in (individual, foreign, institution)]
+            out.append(InvestorFlow(symbol, d, close, *qty, individual, foreign, institution, "fixture"))
+    return out
+
+
 async def load(repos: Repositories) -> dict[str, list[Bar]]:
     """Store everything; returns the bars by symbol (the tests' oracle works on these)."""
     await repos.instruments.upsert_instruments(instruments())
@@ -133,6 +153,7 @@ async def load(repos: Repositories) -> dict[str, list[Bar]]:
     await repos.events.add_events(events(all_bars))
     await repos.ratings.upsert_ratings(ratings())
     await repos.news.add_news(news())
+    await repos.flows.upsert_flows(flows())
     return all_bars
 
 

@@ -3,7 +3,7 @@ reports their accuracy separately (the honest figure). Same format and periods a
 
 from __future__ import annotations
 
-from tests.ask.labelled import D10, LM, LW, M3, M6, MAR, TM, W2, Y25, L, Label, Y
+from tests.ask.labelled import D10, LM, LW, M1, M3, M6, MAR, TM, W2, Y25, L, Label, Y
 
 HOLDOUT: list[Label] = [
     L("What did Tesla close at over the past six months?", "history", "TSLA", M6),
@@ -34,6 +34,6 @@ HOLDOUT: list[Label] = [
     L("골든크로스 등급", "ratings", "", ("", ""), "10 golden_cross"),
     L("how many news items per industry this year", "news", "", Y),
     L("이번 달 산업별 기사 수", "news", "", TM),
-    L("기관 수급 삼성전자", "refuse", "", ("", "")),
+    L("기관 수급 삼성전자", "flows", "005930.KS", M1),  # was "refuse" before flows were stored
     L("tell me a joke", "refuse", "", ("", "")),
 ]

@@ -17,6 +17,7 @@ BARS: dict[str, list[Bar]] = {s: F.bars(s) for s in F.SYMBOLS}
 EVENTS = F.events(BARS)
 RATINGS = F.ratings()
 NEWS = F.news()
+FLOWS = F.flows()
 
 
 def front_kau() -> str:
@@ -174,6 +175,42 @@ def _news(label: Label, answer: Answer, symbols: list[str]) -> str | None:
     return None if got == want else f"got {got}, expected {want}"
 
 
+def _flow_days(symbol: str, label: Label) -> list[Any]:
+    start, end = date.fromisoformat(label.start), date.fromisoformat(label.end)
+    return [f for f in FLOWS if f.symbol == symbol and start <= f.day <= end]
+
+
+def _flows(label: Label, answer: Answer, symbols: list[str]) -> str | None:
+    want = [
+        (f.day.isoformat(), f.foreign_value, f.institution_value, f.individual_value)
+        for f in _flow_days(symbols[0], label)
+    ]
+    got = [tuple(r) for r in answer.rows]
+    if len(got) != len(want):
+        return f"{len(got)} days, expected {len(want)}"
+    for g, w in zip(got, want, strict=True):
+        if str(g[0])[:10] != w[0] or any(not _close(a, b, 1e-9) for a, b in zip(g[1:], w[1:], strict=True)):
+            return f"got {g}, expected {w}"
+    return None
+
+
+def _flow_top(label: Label, answer: Answer, symbols: list[str]) -> str | None:
+    group, direction, n = label.options.split()
+    figures: dict[str, float] = {}
+    for s in symbols or list(F.FLOW_SYMBOLS):
+        days = _flow_days(s, label)
+        if days:
+            figures[s] = sum(getattr(f, f"{group}_value") for f in days)
+    sign = -1 if direction == "desc" else 1
+    want = sorted(figures, key=lambda s: (sign * figures[s], s))[: int(n)]
+    got = [r[0] for r in answer.rows]
+    if got != want or any(not _close(r[1], figures[str(r[0])], 1e-9) for r in answer.rows):
+        return f"got {got}, expected {want}"
+    if answer.plan is None or answer.plan.options.get("group") != group:
+        return f"group {answer.plan.options if answer.plan else None}"
+    return None
+
+
 _CHECKS = {
     "history": _history,
     "max": _extreme,
@@ -185,4 +222,6 @@ _CHECKS = {
     "signals": _signals,
     "ratings": _ratings,
     "news": _news,
+    "flows": _flows,
+    "flow_top": _flow_top,
 }

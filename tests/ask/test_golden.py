@@ -84,4 +84,7 @@ def test_chart_kind_follows_the_result_shape() -> None:
     assert chart_kind(("symbol", "ts", "close"), [("A", t, 1.0), ("B", t, 2.0)]) == "lines"
     assert chart_kind(("industry", "news_count"), [("banks", 3), ("autos", 1)]) == "bars"
     assert chart_kind(("avg_close", "days"), [(1.0, 3)]) is None
+    flows = [("2026-12-01", 1e9, -2e9, 1e9), ("2026-12-02", -3e9, 1e9, 2e9)]
+    assert chart_kind(("day", "foreign_value", "institution_value", "individual_value"), flows) == "line"
+    assert chart_kind(("symbol", "foreign_net_value", "days"), [("A", 1e9, 3), ("B", -1e9, 3)]) == "bars"
     assert chart_kind(("ts", "close"), []) is None

@@ -27,6 +27,8 @@ def test_the_set_is_large_and_covers_every_shape() -> None:
         "signals",
         "ratings",
         "news",
+        "flows",
+        "flow_top",
     }
     assert any("가" <= ch <= "힣" for label in LABELS for ch in label.question)
 

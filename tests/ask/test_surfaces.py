@@ -54,8 +54,15 @@ def test_cli_says_what_it_did_not_understand_and_exits_2(
 ) -> None:
     assert main(["ask", "what should I buy?"]) == 2
     assert "e.g. “Apple close over the last 3 months”" in capsys.readouterr().out
-    assert main(["ask", "삼성전자 외국인 순매수"]) == 2
-    assert "수급" in capsys.readouterr().out
+    assert main(["ask", "XYZQ 외국인 순매수"]) == 2
+    assert "XYZQ" in capsys.readouterr().out
+
+
+def test_cli_answers_an_investor_flow_question(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ask", "삼성전자 외국인 순매수 지난 한 달"]) == 0
+    out = capsys.readouterr().out
+    assert "외국인 순매수 합계는 -66.0억원입니다" in out
+    assert "FROM investor_flows" in out
 
 
 @pytest.fixture
