@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -18,24 +18,22 @@ _LOOKBACK = timedelta(days=14)  # calendar days that surely hold the last 5 sess
 
 async def session_bars(bars: BarRepo, symbol: str, interval: Interval, sessions: int, tz: str) -> list[Bar]:
     """Bars of the last `sessions` sessions (a session: one trading day in the market's zone `tz`),
-    oldest first; empty when none are stored at `interval` nor at 1 minute."""
-    found = await _last_sessions(bars, symbol, interval, sessions, tz)
-    if found or interval is Interval.M1:
-        return found
-    minute = await _last_sessions(bars, symbol, Interval.M1, sessions, tz)
+    oldest first. A session's stored `interval` bars are used as they are; a session that has only 1m
+    bars (the live job stores 1m) gets them resampled. Empty when neither is stored."""
     zone = ZoneInfo(tz)
-    return [
-        bar
-        for _, day in groupby(minute, key=lambda b: b.ts.astimezone(zone).date())
-        for bar in resample(list(day), interval)
-    ]
+    by_day = _by_session(await _recent(bars, symbol, interval, sessions), zone)
+    if interval is not Interval.M1:
+        for day, minute in _by_session(await _recent(bars, symbol, Interval.M1, sessions), zone).items():
+            by_day.setdefault(day, resample(minute, interval))
+    return [b for day in sorted(by_day)[-sessions:] for b in by_day[day]]
 
 
-async def _last_sessions(bars: BarRepo, symbol: str, interval: Interval, sessions: int, tz: str) -> list[Bar]:
+async def _recent(bars: BarRepo, symbol: str, interval: Interval, sessions: int) -> list[Bar]:
     last = await bars.last_bar(symbol, interval)
     if last is None:
         return []
-    stored = await bars.list_bars(symbol, interval, start=last.ts - _LOOKBACK * sessions)
-    zone = ZoneInfo(tz)
-    days = sorted({b.ts.astimezone(zone).date() for b in stored})[-sessions:]
-    return [b for b in stored if b.ts.astimezone(zone).date() >= days[0]]
+    return await bars.list_bars(symbol, interval, start=last.ts - _LOOKBACK * sessions)
+
+
+def _by_session(bars: list[Bar], zone: ZoneInfo) -> dict[date, list[Bar]]:
+    return {day: list(group) for day, group in groupby(bars, key=lambda b: b.ts.astimezone(zone).date())}

@@ -120,9 +120,16 @@ async def test_bars_built_from_minutes_per_session(sqlite_repos: Repositories) -
     assert len(five) == 5 * 27
     minutes = await session_bars(sqlite_repos.bars, "005930.KS", Interval.M1, 1, "Asia/Seoul")
     assert len(minutes) == 381
-    stored = resample(minute_bars(SESSIONS[-1]), Interval.M5)[:10]  # stored 5m bars win over 1m
+    stored = resample(minute_bars(SESSIONS[-1]), Interval.M5)[:10]  # a session's stored 5m bars win
     await sqlite_repos.bars.upsert_bars(stored)
     assert await session_bars(sqlite_repos.bars, "005930.KS", Interval.M5, 1, "Asia/Seoul") == stored
+    older = resample(minute_bars(SESSIONS[0]), Interval.M15)  # an old 15m backfill, newer 1m bars
+    await sqlite_repos.bars.upsert_bars(older)
+    two = await session_bars(sqlite_repos.bars, "005930.KS", Interval.M15, 2, "Asia/Seoul")
+    assert {b.ts.date() for b in two} == set(SESSIONS[-2:])
+    week = await session_bars(sqlite_repos.bars, "005930.KS", Interval.M15, 7, "Asia/Seoul")
+    assert week[:27] == older
+    assert len(week) == 7 * 27
 
 
 async def reply(repos: Repositories, lang: Language, *args: str) -> tuple[str, bytes | None]:
