@@ -81,7 +81,7 @@ class _Candles:
     ends: NDArray[np.int64]
 
 
-def _candles(shown: Sequence[Bar], weekly: bool) -> _Candles:
+def candles(shown: Sequence[Bar], weekly: bool) -> _Candles:
     f = np.array([b.adj_factor for b in shown])
     o, h = np.array([b.open for b in shown]) * f, np.array([b.high for b in shown]) * f
     lo, c = np.array([b.low for b in shown]) * f, np.array([b.close for b in shown]) * f
@@ -123,7 +123,7 @@ def build_chart(
     first = next((i for i, b in enumerate(bars) if b.ts >= since), 0)
     shown = bars[first:]
     weekly = len(shown) > WEEKLY_AFTER
-    cd = _candles(shown, weekly)
+    cd = candles(shown, weekly)
     x = np.arange(len(cd.dates))
     fig = Figure(figsize=(10, 6.5), dpi=110)
     price_ax = fig.add_axes((0.09, 0.34, 0.88, 0.50))
@@ -138,7 +138,9 @@ def build_chart(
     price_ax.plot(x, slow, color="#fb8c00", linewidth=1.1, label=sma_names.format(n=windows[1]))
     _markers(price_ax, shown, cd, events, lang)
     vol_ax.bar(x, cd.v, color=colors, width=width)
-    _axes_text(fig, price_ax, vol_ax, cd, lang, title, currency, city, tz, weekly)
+    kind = _TEXT[lang]["weekly" if weekly else "daily"]
+    xlabel = f"{kind} · {_TEXT[lang]['dates'].format(city=city, tz=tz)}"
+    axes_text(fig, price_ax, vol_ax, lang, title, currency, xlabel, _month_ticks(cd.dates, lang))
     return fig
 
 
@@ -171,9 +173,9 @@ def _markers(
         )
 
 
-def _axes_text(
-    fig: Figure, price_ax: Axes, vol_ax: Axes, cd: _Candles, lang: Language, title: str, currency: str,
-    city: str, tz: str, weekly: bool,
+def axes_text(
+    fig: Figure, price_ax: Axes, vol_ax: Axes, lang: Language, title: str, currency: str, xlabel: str,
+    xticks: tuple[list[int], list[str]],
 ) -> None:  # fmt: skip
     words = _TEXT[lang]
     fig.suptitle(title, x=0.09, y=0.975, ha="left", fontsize=13, fontweight="bold")
@@ -186,14 +188,14 @@ def _axes_text(
     vol_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: volume_text(lang, v) if v else "0"))
     vol_ax.yaxis.get_offset_text().set_visible(False)
     vol_ax.locator_params(axis="y", nbins=3)
-    kind = words["weekly" if weekly else "daily"]
-    vol_ax.set_xlabel(f"{kind} · {words['dates'].format(city=city, tz=tz)}", fontsize=9)
-    ticks, labels = _month_ticks(cd.dates, lang)
-    vol_ax.set_xticks(ticks, labels, fontsize=9)
+    vol_ax.set_xlabel(xlabel, fontsize=9)
+    vol_ax.set_xticks(*xticks, fontsize=9)
     price_ax.tick_params(labelbottom=False)
     price_ax.grid(alpha=0.3)
     vol_ax.grid(alpha=0.3, axis="y")
     price_ax.margins(x=0.01)
+    if not price_ax.get_legend_handles_labels()[1]:
+        return
     price_ax.legend(
         loc="lower left", bbox_to_anchor=(0.0, 1.01), ncols=5, fontsize=9, frameon=False, borderaxespad=0.0
     )
@@ -215,7 +217,7 @@ def _month_ticks(dates: Sequence[datetime], lang: Language) -> tuple[list[int], 
 
 
 @functools.cache
-def _font_family() -> tuple[str, ...]:
+def font_family() -> tuple[str, ...]:
     """Installed fonts of `_FONTS`, a CJK one first; fonts installed after matplotlib built its font
     cache (fonts-noto-cjk from `make test-deps` or the Dockerfile) are added here."""
     from matplotlib import font_manager
@@ -230,7 +232,7 @@ def _font_family() -> tuple[str, ...]:
 
 
 def has_korean_font() -> bool:
-    return _font_family()[0] != "DejaVu Sans"
+    return font_family()[0] != "DejaVu Sans"
 
 
 def render_chart(
@@ -250,7 +252,7 @@ def render_chart(
     here unless given as `smas`; only bars from `since` are drawn)."""
     if lang is Language.KO and not has_korean_font():
         lang = Language.EN  # English labels rather than empty boxes (install fonts-noto-cjk)
-    with rc_context({"font.family": list(_font_family()), "axes.unicode_minus": False}):
+    with rc_context({"font.family": list(font_family()), "axes.unicode_minus": False}):
         fig = build_chart(
             bars,
             events,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 
-from bot import views
+from bot import intraday, views
 from bot.i18n import signal_name, t
 from bot.services import BotServices
 from bot.views import MAX_ARG, Reply, esc
@@ -261,9 +261,15 @@ async def cmd_signals(env: Env, req: Request) -> Reply:
     return views.render_signals(req.lang, inst, snapshot, events, ratings)
 
 
+CHART_USAGE = "/chart SYMBOL [3m|6m|1y|5y] · /chart SYMBOL 1d|5d 1m|5m|15m"
+
+
 async def cmd_chart(env: Env, req: Request) -> Reply:
+    words = [a.lower() for a in req.args[1:]]
+    if len(words) == 2 and words[0] in intraday.SPANS and words[1] in intraday.INTERVALS:
+        return await chart_intraday(env, req, words[0], words[1])
     if not 1 <= len(req.args) <= 2 or (len(req.args) == 2 and req.args[1].lower() not in PERIODS):
-        return views.usage(req.lang, "/chart SYMBOL [3m|6m|1y|5y]")
+        return views.usage(req.lang, CHART_USAGE)
     period = req.args[1].lower() if len(req.args) == 2 else "6m"
     inst = await resolve(env, req, req.args[0])
     if isinstance(inst, Reply):
@@ -298,6 +304,41 @@ async def cmd_chart(env: Env, req: Request) -> Reply:
         f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {t(req.lang, 'period_' + period)}",
         photo=png,
         extra={"filename": f"{inst.symbol}-{period}-{stamp}"},
+    )
+
+
+async def chart_intraday(env: Env, req: Request, span: str, interval: str) -> Reply:
+    """`/chart SYMBOL 1d|5d 1m|5m|15m`: the last session(s) of stored intraday bars."""
+    inst = await resolve(env, req, req.args[0])
+    if isinstance(inst, Reply):
+        return inst
+    ivl = intraday.INTERVALS[interval]
+    bars = await intraday.session_bars(
+        env.services.repos.bars, inst.symbol, ivl, intraday.SPANS[span], inst.timezone
+    )
+    if not bars:
+        return Reply(t(req.lang, "no_intraday", symbol=esc(inst.symbol), interval=interval))
+    from bot.chart_intraday import render_intraday_chart  # matplotlib is heavy: import on first use
+
+    minutes = int(interval.removesuffix("m"))
+    what = f"{t(req.lang, 'period_' + span)} · {t(req.lang, 'minute_candles', n=minutes)}"
+    png = await asyncio.to_thread(
+        partial(
+            render_intraday_chart,
+            lang=req.lang,
+            currency=inst.currency,
+            city=CITY_NAMES[req.lang.value][inst.market],
+            tz=inst.timezone,
+        ),
+        bars,
+        t(req.lang, "chart_title", symbol=inst.symbol, name=inst.name, period=what),
+        minutes,
+    )
+    stamp = f"{env.clock.now():%Y%m%d-%H%M%S}"
+    return Reply(
+        f"<b>{esc(inst.symbol)}</b> {esc(inst.name)} · {what}",
+        photo=png,
+        extra={"filename": f"{inst.symbol}-{span}-{interval}-{stamp}"},
     )
 
 

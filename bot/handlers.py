@@ -277,7 +277,7 @@ async def cmd_signals(update: Update, context: BotContext) -> None:
 
 
 async def cmd_chart(update: Update, context: BotContext) -> None:
-    """/chart SYMBOL [3m|6m|1y|5y]."""
+    """/chart SYMBOL [3m|6m|1y|5y] or /chart SYMBOL 1d|5d 1m|5m|15m."""
     await run_command(update, context, "chart")
 
 

@@ -19,6 +19,7 @@ _EN: dict[str, str] = {
         "/watchlist (or /list) - your watched symbols\n"
         "/signals SYMBOL - indicator state, recent signals, ratings\n"
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
+        "/chart SYMBOL 1d|5d 1m|5m|15m - intraday candles of the last session or 5 sessions\n"
         "/news [SYMBOL|industry] - latest headlines\n"
         "/settings - signal types, quiet hours, silent delivery, news alerts\n"
         "/lang ko|en - language\n"
@@ -119,6 +120,15 @@ _EN: dict[str, str] = {
     "period_6m": "6 months",
     "period_1y": "1 year",
     "period_5y": "5 years",
+    "period_1d": "last session",
+    "period_5d": "last 5 sessions",
+    "minute_candles": "{n}-minute candles",
+    "no_intraday": (
+        "No intraday bars stored for <b>{symbol}</b> yet. They come from KIS (Korean stocks): set "
+        "FINSIGNAL_KIS_APP_KEY and FINSIGNAL_KIS_APP_SECRET, then run "
+        "<code>finsignal fetch {symbol} --interval {interval} --days 5</code>; "
+        "the live minute job keeps them up to date during the session."
+    ),
 }
 
 _KO: dict[str, str] = {
@@ -135,6 +145,7 @@ _KO: dict[str, str] = {
         "/watchlist (또는 /list) - 관심 종목\n"
         "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
+        "/chart 종목 1d|5d 1m|5m|15m - 최근 1거래일·5거래일 분봉 차트\n"
         "/news [종목|업종] - 최신 뉴스\n"
         "/settings - 신호 종류, 방해 금지 시간, 무음 전송, 뉴스 알림\n"
         "/lang ko|en - 언어\n"
@@ -234,6 +245,15 @@ _KO: dict[str, str] = {
     "period_6m": "6개월",
     "period_1y": "1년",
     "period_5y": "5년",
+    "period_1d": "최근 1거래일",
+    "period_5d": "최근 5거래일",
+    "minute_candles": "{n}분봉",
+    "no_intraday": (
+        "<b>{symbol}</b>의 분봉이 아직 저장되어 있지 않습니다. 분봉은 KIS(국내 주식)에서 받습니다: "
+        "FINSIGNAL_KIS_APP_KEY 와 FINSIGNAL_KIS_APP_SECRET 을 설정한 뒤 "
+        "<code>finsignal fetch {symbol} --interval {interval} --days 5</code> 를 실행하세요. "
+        "장중에는 분봉 수집 작업이 계속 채웁니다."
+    ),
 }
 
 _TEXTS = {Language.EN: _EN, Language.KO: _KO}
