@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 LEASE = "outbox-sender"
+HANDOVER_S = 1.0  # Telegram counts messages per second: a new holder waits that long before sending
 AFTER_CRASH = ("resend", "skip")
 
 
@@ -99,6 +100,7 @@ class Sender:
         self._migrated: dict[int, int] = {}  # rows claimed before a migration still carry the old id
         self._lease_owner = lease_owner
         self._lease_ttl_s = lease_ttl_s
+        self._holding = False  # held the sender lease at the last check
         self._resend = after_crash == "resend"
         self.owner = f"{lease_owner or 'sender'}#{secrets.token_hex(4)}"  # this run's claims
         self._rl_args = NO_RETRY if bot.rate_limiter is not None else None
@@ -151,7 +153,13 @@ class Sender:
         if self._lease_owner is None:
             return True
         now = self._clock.now()
-        return await self._repos.state.try_lease(LEASE, self._lease_owner, now, self._lease_ttl_s)
+        held = await self._repos.state.try_lease(LEASE, self._lease_owner, now, self._lease_ttl_s)
+        if held and not self._holding:
+            # Taking over (or starting after a restart): the sender before us may have used Telegram's
+            # one-second window just now, and our rate window knows nothing of it. Let it pass first.
+            await asyncio.sleep(HANDOVER_S)
+        self._holding = held
+        return held
 
     async def _recover(self) -> None:
         """Rows left claimed by senders that are gone: ours from before a restart at once, others'
