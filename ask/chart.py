@@ -13,11 +13,11 @@ import io
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from ask.answer import industry_label
 from ask.interpret import Plan
+from core import fonts
 from core.timeutil import KST
 
 _LABELS = {
@@ -54,26 +54,6 @@ _KRW_SCALE = {"en": 1e9, "ko": 1e8}  # KRW amounts drawn in billions (en) or 억
 
 def _scale(column: str, lang: str) -> float:
     return _KRW_SCALE[lang] if column.endswith("_value") else 1.0
-
-
-FONT_DIRS = ("/usr/share/fonts/opentype/noto", "/usr/share/fonts/truetype/noto", "/usr/share/fonts/noto-cjk")
-
-
-@cache
-def korean_font() -> str | None:
-    """A CJK font matplotlib can use. Debian's fonts-noto-cjk ships .ttc files, which matplotlib's
-    scan skips: they are added by path."""
-    from pathlib import Path
-
-    from matplotlib import font_manager
-
-    for folder in FONT_DIRS:
-        for path in sorted(Path(folder).glob("NotoSansCJK*-Regular.tt[cf]")) if Path(folder).is_dir() else ():
-            font_manager.fontManager.addfont(str(path))
-    for name in ("Noto Sans CJK KR", "Noto Sans CJK JP", "NanumGothic", "Noto Sans KR", "UnDotum"):
-        if any(f.name == name for f in font_manager.fontManager.ttflist):
-            return name
-    return None
 
 
 def _is_number(value: object) -> bool:
@@ -117,9 +97,12 @@ def render(plan: Plan, columns: Sequence[str], rows: Sequence[Sequence[object]],
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lang = plan.lang if plan.lang == "en" or korean_font() else "en"
+    lang = plan.lang if plan.lang == "en" or fonts.korean_font() else "en"
     labels = _LABELS[lang]
-    style: Any = {"font.family": [korean_font() or "DejaVu Sans", "DejaVu Sans"], "axes.unicode_minus": False}
+    style: Any = {
+        "font.family": [fonts.korean_font() or "DejaVu Sans", "DejaVu Sans"],
+        "axes.unicode_minus": False,
+    }
     with plt.rc_context(style):
         fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
         try:

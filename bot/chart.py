@@ -5,7 +5,6 @@ past about a year, one marker shape per signal type."""
 
 from __future__ import annotations
 
-import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from numpy.typing import NDArray
 
 from bot.i18n import signal_name
 from bot.views import volume_text
+from core.fonts import korean_font
 from core.labels import SIGNAL_MARKERS, price_decimals
 from core.settings import Settings
 from core.types import Bar, Language, SignalEvent, SignalType
@@ -28,7 +28,6 @@ from signals import SignalConfig, compute_history, signal_config
 UP, DOWN = "#26a69a", "#ef5350"
 MARKER_COLORS = {s: color for s, (_, color) in SIGNAL_MARKERS.items()}
 WEEKLY_AFTER = 300  # more daily bars than this (about 14 months) are drawn as weekly candles
-_FONTS = ("Noto Sans CJK KR", "Noto Sans CJK JP", "Noto Sans CJK SC", "NanumGothic", "DejaVu Sans")
 _TEXT = {
     Language.EN: {"price": "Price ({currency})", "volume": "Volume", "daily": "Daily candles",
                   "weekly": "Weekly candles", "dates": "session dates, {city} time ({tz})"},
@@ -216,19 +215,10 @@ def _month_ticks(dates: Sequence[datetime], lang: Language) -> tuple[list[int], 
     return picked, [dates[i].strftime(fmt) for i in picked]
 
 
-@functools.cache
 def font_family() -> tuple[str, ...]:
-    """Installed fonts of `_FONTS`, a CJK one first; fonts installed after matplotlib built its font
-    cache (fonts-noto-cjk from `make test-deps` or the Dockerfile) are added here."""
-    from matplotlib import font_manager
-
-    known = {f.name for f in font_manager.fontManager.ttflist}
-    if not known & set(_FONTS[:-1]):
-        for path in font_manager.findSystemFonts():
-            if "CJK" in path and "Sans" in path and "Mono" not in path:
-                font_manager.fontManager.addfont(path)
-        known = {f.name for f in font_manager.fontManager.ttflist}
-    return tuple(f for f in _FONTS if f in known) or ("DejaVu Sans",)
+    """The fonts charts ask for: the Korean one (`core.fonts`) first when installed."""
+    name = korean_font()
+    return (name, "DejaVu Sans") if name else ("DejaVu Sans",)
 
 
 def has_korean_font() -> bool:

@@ -7,8 +7,6 @@ billions in English), the totals, the foreign buying streak, and a bar chart of 
 from __future__ import annotations
 
 import asyncio
-import functools
-import glob
 import io
 import unicodedata
 from collections.abc import Sequence
@@ -16,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.commands import Env, Request, resolve
 from bot.views import Reply, esc, usage
+from core.fonts import korean_font
 from core.types import InvestorFlow, Language, Market
 
 DAYS = 20
@@ -110,17 +109,6 @@ def render_text(name: str, symbol: str, flows: Sequence[InvestorFlow], lang: Lan
     return f"<b>{esc(name)}</b> {esc(symbol)}\n{title}\n<pre>{esc(chr(10).join(lines), 4000)}</pre>{note}"
 
 
-@functools.cache
-def _korean_font() -> None:
-    """Noto Sans CJK (Debian's fonts-noto-cjk, installed by `make test-deps` and the Dockerfile) registered
-    by path: matplotlib's font cache may predate the font's installation."""
-    from matplotlib import font_manager, rcParams
-
-    for path in sorted(glob.glob("/usr/share/fonts/**/NotoSansCJK-*.ttc", recursive=True)):
-        font_manager.fontManager.addfont(path)
-    rcParams["font.family"] = ["Noto Sans CJK KR", "DejaVu Sans"]
-
-
 def render_chart(name: str, flows: Sequence[InvestorFlow], lang: Language) -> bytes:
     """Grouped bars per session (foreign, institutions, retail), in the reply's unit."""
     import matplotlib
@@ -129,7 +117,7 @@ def render_chart(name: str, flows: Sequence[InvestorFlow], lang: Language) -> by
     from matplotlib import pyplot as plt
 
     tx, unit = _TEXT[lang], _unit(lang)
-    _korean_font()
+    plt.rcParams["font.family"] = [korean_font() or "DejaVu Sans", "DejaVu Sans"]
     fig, ax = plt.subplots(figsize=(9, 4.2), dpi=110)
     width = 0.27
     keys = ("foreign_value", "institution_value", "individual_value")

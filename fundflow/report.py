@@ -23,6 +23,7 @@ from matplotlib.dates import date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from core.fonts import korean_font
 from fundflow import analysis
 
 logger = logging.getLogger(__name__)
@@ -227,7 +228,7 @@ CHART_TITLES: dict[Lang, tuple[str, str, str, str]] = {
 def render_chart(summary: Summary, path: Path | BinaryIO, lang: Lang = "en") -> Figure:
     """Stacked shares (left) and the correlation heatmap (right); saved to `path` (a file path or a
     binary stream) as PNG. Korean labels need a CJK font (fonts-noto-cjk); without one, English."""
-    font = _korean_font() if lang == "ko" else None
+    font = korean_font() if lang == "ko" else None
     if lang == "ko" and font is None:
         logger.warning("no Korean font installed (fonts-noto-cjk): the chart is drawn in English")
         lang = "en"  # English labels rather than empty boxes
@@ -298,19 +299,3 @@ def _mark_rotations(ax: Axes, rotations: list[analysis.Rotation], names: dict[st
             fontsize=8,
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
         )
-
-
-def _korean_font() -> str | None:
-    from matplotlib import font_manager
-
-    wanted = ("NanumGothic", "Noto Sans CJK KR", "Noto Sans KR", "UnDotum", "Malgun Gothic")
-    for attempt in range(2):
-        known = {f.name for f in font_manager.fontManager.ttflist}
-        for name in wanted:
-            if name in known:
-                return name
-        if attempt == 0:  # installed after matplotlib cached its font list: add the files
-            for path in font_manager.findSystemFonts():
-                if any(k in Path(path).name for k in ("NotoSansCJK", "NanumGothic")):
-                    font_manager.fontManager.addfont(path)
-    return None
