@@ -128,6 +128,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         per_chat_interval_s: float = 1.0,
         default_retries: int = 2,
         group_period_s: float = 60.0,
+        paid_per_s: float | None = None,
     ) -> None:
         self._inner = AIORateLimiter(
             overall_max_rate=int(overall_per_s) + 1,
@@ -137,6 +138,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             max_retries=0,
         )
         self._overall = SlidingWindow(int(overall_per_s), 1.0)
+        self._paid = None if paid_per_s is None else SlidingWindow(int(paid_per_s), 1.0)
         self._group_per_min = int(group_per_min)
         self._group_period_s = group_period_s
         self._groups: dict[int | str, SlidingWindow] = {}
@@ -150,8 +152,8 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         return self._groups.setdefault(chat_id, SlidingWindow(self._group_per_min, self._group_period_s))
 
     @contextlib.asynccontextmanager
-    async def _pace(self, endpoint: str, chat_id: object) -> AsyncIterator[None]:
-        """Hold the per-chat, per-group and overall slots around one call."""
+    async def _pace(self, endpoint: str, chat_id: object, paid: bool = False) -> AsyncIterator[None]:
+        """Hold the per-chat, per-group and overall (free or paid) slots around one call."""
         async with contextlib.AsyncExitStack() as stack:
             if chat_id is not None:
                 key: int | str = chat_id if isinstance(chat_id, int) else str(chat_id)
@@ -159,7 +161,10 @@ class ChatRateLimiter(BaseRateLimiter[int]):
                     await stack.enter_async_context(self._chats.slot(key))
                     if isinstance(key, str) or key < 0:
                         await stack.enter_async_context(self._group(key).slot())
-                await stack.enter_async_context(self._overall.slot())
+                if not (paid and self._paid is not None):
+                    await stack.enter_async_context(self._overall.slot())
+                if self._paid is not None:
+                    await stack.enter_async_context(self._paid.slot())
             yield
 
     async def initialize(self) -> None:
@@ -180,7 +185,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         retries = self._default_retries if rate_limit_args is None else max(0, rate_limit_args)
         for attempt in range(retries + 1):
             try:
-                async with self._pace(endpoint, data.get("chat_id")):
+                async with self._pace(endpoint, data.get("chat_id"), bool(data.get("allow_paid_broadcast"))):
                     return await self._inner.process_request(callback, args, kwargs, endpoint, data, None)
             except RetryAfter as exc:
                 if attempt == retries:
