@@ -123,7 +123,7 @@ class Served:
     violations: int
 
 
-async def full_stack(db: Database, n: int, free_seconds: float) -> None:
+async def full_stack(db: Database, n: int, free_seconds: float, concurrency: int | None = None) -> None:
     premium_n = n // 10
     free_n = n - premium_n
     parent, child = multiprocessing.Pipe()
@@ -138,7 +138,10 @@ async def full_stack(db: Database, n: int, free_seconds: float) -> None:
     await tgbot.initialize()
     await enqueue(db, 2_000_001, n, 10)
     trips = RoundTrips(db)
-    sender = Sender(tgbot, db.repos, idle_s=0.05, **paid_sender_options(settings))
+    options = paid_sender_options(settings)
+    if concurrency:
+        options["concurrency"] = concurrency
+    sender = Sender(tgbot, db.repos, idle_s=0.05, **options)
     stop = asyncio.Event()
     c0, t0 = cpu_s(), time.monotonic()
     task = asyncio.create_task(sender.run(stop))
@@ -157,7 +160,8 @@ async def full_stack(db: Database, n: int, free_seconds: float) -> None:
     premium_s = paid[-1] - t0
     print(
         f"(p) {n:,} subscribers, {premium_n:,} premium with paid broadcast: last premium recipient "
-        f"{premium_s:.2f}s after the outbox write against the bound {premium_n / PAID_LIMIT:.2f}s "
+        f"{premium_s:.2f}s after the outbox write ({options['concurrency']} sends in flight at most) "
+        f"against the bound {premium_n / PAID_LIMIT:.2f}s "
         f"({premium_s / (premium_n / PAID_LIMIT):.2f}x); {c_paid / premium_n * 1e6:.0f} us CPU and "
         f"{trips_paid / premium_n:.3f} database round trips per message in this process (sender + PTB + "
         f"httpx + SQLite; the fake server runs in its own)"
@@ -175,6 +179,6 @@ async def full_stack(db: Database, n: int, free_seconds: float) -> None:
     print(f"    429 answers: {got.refused}   limit violations: {got.violations}")
 
 
-async def scale_bench(db: Database, n: int, free_seconds: float) -> None:
+async def scale_bench(db: Database, n: int, free_seconds: float, concurrency: int | None = None) -> None:
     await sender_cost(db, n)
-    await full_stack(db, n, free_seconds)
+    await full_stack(db, n, free_seconds, concurrency)
