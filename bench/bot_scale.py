@@ -14,6 +14,7 @@ measured in the same run.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import multiprocessing
 import multiprocessing.connection
 import resource
@@ -176,7 +177,8 @@ async def full_stack(db: Database, n: int, free_seconds: float, concurrency: int
             f"{implied:,.0f}s against the bound {premium_n / PAID_LIMIT + free_n / FREE_LIMIT:,.0f}s "
             f"({implied / (premium_n / PAID_LIMIT + free_n / FREE_LIMIT):.3f}x)"
         )
-    print(f"    429 answers: {got.refused}   limit violations: {got.violations}")
+    peak = max(bisect.bisect_left(paid, t + 1.0) - k for k, t in enumerate(paid))
+    print(f"    most paid sends in any 1 s: {peak}   429s: {got.refused}   violations: {got.violations}")
 
 
 async def scale_bench(db: Database, n: int, free_seconds: float, concurrency: int | None = None) -> None:
