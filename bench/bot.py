@@ -1,6 +1,7 @@
 """Bot benchmarks through the real python-telegram-bot stack and the fake Bot API server (~1 minute).
 
     .venv/bin/python bench/bot.py [--price-requests 200] [--deliveries 600] [--faults]
+    .venv/bin/python bench/bot.py --subscribers 50000 [--free-seconds 20]
 
 (a) /price latency: an update pushed into the fake server's long poll -> the bot's sendMessage reply
     accepted by the server (p50, p99), quote answered from a warm in-memory cache, chats in SQLite.
@@ -9,6 +10,9 @@
 (b) sustained alert delivery: N alerts to N chats drained from the SQLite outbox by the Sender
     against the fake server enforcing Telegram's 30 messages/s (1/s per chat). Goal: >= 95% of the
     limit with zero 429s.
+--subscribers N: delivery to N subscribers only (bench/bot_scale.py): the sender's own CPU and database
+    round trips per message, and the full stack with paid broadcast for premium chats against the
+    rate-limit bound (`--free-seconds` of the free backlog).
 --faults: (c) only, under injected per-chat 429s, 403s, 5xx and a read-only database, against the
     same-run no-fault rate (bench/bot_faults.py).
 """
@@ -130,10 +134,18 @@ async def main() -> None:
     parser.add_argument("--price-requests", type=int, default=200)
     parser.add_argument("--deliveries", type=int, default=600)
     parser.add_argument("--faults", action="store_true", help="delivery under injected faults only")
+    parser.add_argument("--subscribers", type=int, default=0, help="delivery to N subscribers only")
+    parser.add_argument("--free-seconds", type=float, default=20.0, help="with --subscribers")
+    parser.add_argument("--concurrency", type=int, default=0, help="with --subscribers: sends in flight")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(f"sqlite+aiosqlite:///{tmp}/bench.db", migrate=True)
         try:
+            if args.subscribers:
+                from bot_scale import scale_bench
+
+                await scale_bench(db, args.subscribers, args.free_seconds, args.concurrency or None)
+                return
             if args.faults:
                 from bot_faults import faults_bench
 

@@ -27,6 +27,7 @@ from bot.delivery import Sender
 from bot.dispatch import COMMANDS, MENU_EN, MENU_KO
 from bot.handlers import BotApp, BotContext, BotData, make_env
 from bot.ratelimit import ChatRateLimiter, CommandLimiter
+from bot.sender import paid_sender_options
 from bot.services import BotServices
 from core.errors import ConfigError
 from core.instance import instance_id
@@ -94,7 +95,10 @@ def build_application(
         )
     protect_token(settings.telegram_token.get_secret_value())  # the token is in every request URL
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
-    limiter = rate_limiter or ChatRateLimiter(overall_per_s=settings.send_rate_per_second)
+    limiter = rate_limiter or ChatRateLimiter(
+        overall_per_s=settings.send_rate_per_second,
+        paid_per_s=settings.paid_rate_per_second if settings.paid_broadcast else None,
+    )
     stop_sender = asyncio.Event()
 
     async def post_init(app: BotApp) -> None:
@@ -104,6 +108,7 @@ def build_application(
                 "lease_owner": instance_id(settings.instance_id, settings.data_dir, settings.role),
                 "lease_ttl_s": settings.sender_lease_ttl_s,
                 "after_crash": settings.after_crash,
+                **paid_sender_options(settings),
                 **(sender_options or {}),
             }
             sender = Sender(app.bot, services.repos, clock=clock, **options)

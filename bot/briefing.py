@@ -72,6 +72,7 @@ class Briefer:
                 text=texts[lang],
                 kind="briefing",
                 thread_id=thread,
+                premium=True,  # briefings go to premium chats and the premium channel only
             )
             for chat_id, lang, thread in recipients
         ]

@@ -31,6 +31,7 @@ from core.types import (
     Rating,
     SignalEvent,
     SignalType,
+    Tier,
 )
 
 logger = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class OutboxNotifier:
                         silent=chat.silent,
                         reply_markup=markup,
                         not_before=hold,
+                        premium=chat.tier is Tier.PREMIUM,
                     )
                 )
         return out

@@ -81,6 +81,7 @@ class QualityReport:
     factor_filled: int = 0
     price_repaired: int = 0
     outlier_repaired: int = 0
+    second_source: int = 0  # outliers replaced by another source's bar (market pipeline)
     gaps: list[tuple[datetime, datetime]] = field(default_factory=list)
     details: list[str] = field(default_factory=list)  # "2020-03-02: outlier held out", first 20
 
@@ -90,7 +91,8 @@ class QualityReport:
 
     @property
     def repaired(self) -> int:
-        return self.ohlc_repaired + self.factor_filled + self.price_repaired + self.outlier_repaired
+        return (self.ohlc_repaired + self.factor_filled + self.price_repaired + self.outlier_repaired
+                + self.second_source)  # fmt: skip
 
     def note(self, ts: datetime | int, what: str) -> None:
         if len(self.details) < 20:
@@ -103,7 +105,7 @@ class QualityReport:
             "repaired": self.repaired, "duplicates": self.duplicates, "invalid": self.invalid,
             "outliers": self.outliers, "ohlc_repaired": self.ohlc_repaired,
             "factor_filled": self.factor_filled, "price_repaired": self.price_repaired,
-            "outlier_repaired": self.outlier_repaired,
+            "outlier_repaired": self.outlier_repaired, "second_source": self.second_source,
             "gaps": [[a.date().isoformat(), b.date().isoformat()] for a, b in self.gaps],
             "details": list(self.details),
         }  # fmt: skip
@@ -113,7 +115,8 @@ class QualityReport:
         parts = []
         if self.repaired:
             kinds = [(self.ohlc_repaired, "OHLC"), (self.factor_filled, "adj. factor"),
-                     (self.price_repaired, "price"), (self.outlier_repaired, "outlier")]  # fmt: skip
+                     (self.price_repaired, "price"), (self.outlier_repaired, "outlier"),
+                     (self.second_source, "from a second source")]  # fmt: skip
             parts.append(f"{self.repaired} repaired ({', '.join(f'{n} {k}' for n, k in kinds if n)})")
         if self.excluded:
             kinds = [(self.duplicates, "duplicate"), (self.invalid, "invalid"), (self.outliers, "outlier")]

@@ -167,6 +167,10 @@ class Settings(BaseSettings):
     after_crash: Literal["resend", "skip"] = "resend"  # rows in flight at a crash: at-least/at-most once
     lookup_timeout_s: float = Field(default=8.0, gt=0)  # a $SYMBOL lookup answers "unavailable" after this
 
+    # --- issue 25: delivery at 50,000 subscribers -------------------------------------------------
+    paid_broadcast: bool = False  # premium chats' messages sent with allow_paid_broadcast (billed in Stars)
+    paid_rate_per_second: float = Field(default=1000.0, gt=0, le=1000)  # rate of paid sends (Telegram: 1000)
+
     # --- issue 19: the Market Data API ----------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)

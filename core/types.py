@@ -275,6 +275,7 @@ class OutboxMessage:
     photo: bytes | None = None
     thread_id: int | None = None
     not_before: datetime | None = None
+    premium: bool = False  # a premium chat's: claimed first under a backlog; paid broadcast if enabled
     id: int | None = None
     status: DeliveryStatus = DeliveryStatus.PENDING
     attempts: int = 0

@@ -17,6 +17,7 @@ from bot.flows_briefing import FlowsBriefer
 from bot.handlers import BotApp
 from bot.news_alerts import NewsAlerter
 from core.ports import NewsPublisher, Notifier
+from core.quality import quality_rules
 from core.settings import Settings
 from core.types import Market
 from finsignal.ask import news_translator
@@ -64,7 +65,7 @@ def build_runtime(
         app.repos,
         market=app.market,
         notifier=BusNotifier(notifier, app.bus),  # new events also go to the API's stream (issue 19)
-        engine_factory=lambda: SignalEngine(config),
+        engine_factory=lambda: SignalEngine(config, rules=quality_rules(app.settings)),
         briefer=briefer,
         news=AlertingNews(app.news, news_publisher) if news_publisher is not None else app.news,
         history=app.market,  # rate_signals loads the missing years of history before rating

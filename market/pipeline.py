@@ -27,7 +27,7 @@ from market.errors import NoDataError
 from market.resample import resample
 from market.resolver import by_pattern, make_instrument
 from market.sources.base import FetchResult, Source
-from market.validate import validate_bars
+from market.validate import OUTLIER, Checked, validate_bars
 
 logger = logging.getLogger(__name__)
 
@@ -225,14 +225,20 @@ class Pipeline:
             )
             prev_close = before[-1].adj_close if before else None
         market = inst.market
-        checked = validate_bars(
-            bars,
-            now=self.clock.now(),
-            today=self.today(inst),
-            outlier_pct=self.settings.outlier_pct,
-            prev_close=prev_close,
-            is_trading_day=lambda d: is_trading_day(market, d) if market != Market.OTHER else None,
-        )
+
+        def validate(given: Sequence[Bar]) -> Checked:
+            return validate_bars(
+                given,
+                now=self.clock.now(),
+                today=self.today(inst),
+                outlier_pct=self.settings.outlier_pct,
+                prev_close=prev_close,
+                is_trading_day=lambda d: is_trading_day(market, d) if market != Market.OTHER else None,
+            )
+
+        checked = validate(bars)
+        if interval == Interval.D1 and checked.report.outliers:
+            checked = await self._second_opinion(inst, source, bars, checked, validate)
         new: list[Bar] = []
         if checked.kept:
             stored = await self.repos.bars.list_bars(
@@ -248,6 +254,48 @@ class Pipeline:
         if marks:
             await self._advance(inst.symbol, source, interval, max(marks))
         return new, len(checked.rejected)
+
+    async def _second_opinion(
+        self,
+        inst: Instrument,
+        source: str,
+        bars: list[Bar],
+        checked: Checked,
+        validate: Callable[[Sequence[Bar]], Checked],
+    ) -> Checked:
+        """Outliers the rule held out, asked of the next source of the route that has the same days:
+        a bar it gives that the rule then accepts replaces the outlier (flagged 'second_source', its
+        source named), counted in the report; otherwise the outlier stays held out."""
+        days = sorted({b.ts.date() for b in checked.kept if OUTLIER in b.flags.split(",")})
+        for name in (n for n in self.route(inst, Interval.D1) if n != source and n in self.sources):
+            try:
+                _, fetched = await self._fetch_from(name, inst, days[0], days[-1])
+            except SourceError as exc:
+                logger.info("%s: second source %s for outliers failed: %s", inst.symbol, name, exc)
+                continue
+            theirs = {b.ts.date(): b for b in fetched.bars if b.ts.date() in days}
+            if not theirs:
+                continue
+            swapped = [_swap(b, theirs.get(b.ts.date()), name) if b.ts.date() in days else b for b in bars]
+            again = validate(swapped)
+            fixed = sum(
+                1
+                for b in again.kept
+                if {"second_source", OUTLIER} & set(b.flags.split(",")) == {"second_source"}
+            )
+            if fixed:
+                again.report.second_source = fixed
+                logger.warning("%s: %d outlier bar(s) replaced from %s", inst.symbol, fixed, name)
+                return again
+        return checked
+
+    async def _fetch_from(
+        self, name: str, inst: Instrument, start: date, end: date
+    ) -> tuple[str, FetchResult]:
+        source = self.sources[name]
+        if isinstance(source, Source):
+            return name, await source.fetch(inst, Interval.D1, start, end)
+        return name, FetchResult(bars=await source.fetch_bars(inst, Interval.D1, start, end))
 
     async def _advance(self, symbol: str, source: str, interval: Interval, ts: datetime) -> None:
         cursor = await self.repos.cursors.get_cursor(symbol, source, interval)
@@ -313,3 +361,12 @@ def merge_bars(into: dict[str, list[Bar]], new: Mapping[str, list[Bar]]) -> None
         merged = {b.ts: b for b in into.get(symbol, [])}
         merged.update({b.ts: b for b in bars})
         into[symbol] = [merged[ts] for ts in sorted(merged)]
+
+
+def _swap(bar: Bar, other: Bar | None, name: str) -> Bar:
+    """`bar` with the prices of another source's bar of the same day (its adjustment factor kept)."""
+    if other is None:
+        return bar
+    flags = ",".join(f for f in (bar.flags, "second_source") if f)
+    return replace(bar, open=other.open, high=other.high, low=other.low, close=other.close,
+                   volume=other.volume or bar.volume, source=name, flags=flags)  # fmt: skip

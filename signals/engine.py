@@ -15,6 +15,7 @@ from signals import _kernel as K
 from signals import _live as L
 from signals import _state
 from signals._events import enabled_bits, from_us, make_events, to_us
+from signals._guard import HELD, LiveQuality, gap_rows, judge, suspect_log_move
 from signals._types import Arr, plain
 from signals.config import SignalConfig
 
@@ -45,13 +46,28 @@ class SignalEngine:
     finite and > 0, volume not finite and >= 0, naive timestamp, wrong interval); `on_bars` and
     `warm_up` skip such bars with a warning and go on with the rest. An event for
     (symbol, type, ts) is emitted at most once, also across corrections and dump/load.
+
+    New bars go through the one rule for bad bars (`rules`, `core.quality`) as warm-up and backtests
+    do (`signals._guard`): a units slip is divided back, an extreme move held out of the indicators,
+    and a bar after a gap longer than `rules.max_gap_days` restarts the symbol's warm-up. `quality`
+    counts what the rule did. The rule judges new bars only; a correction of the last bar (same
+    timestamp) is applied as given. `rules=None` turns the live rule off (bars already cleaned).
     """
 
     def __init__(
-        self, config: SignalConfig = _DEFAULT, interval: Interval = Interval.D1, capacity: int = 1024
+        self,
+        config: SignalConfig = _DEFAULT,
+        interval: Interval = Interval.D1,
+        capacity: int = 1024,
+        *,
+        rules: QualityRules | None = QualityRules(),
     ):
         self.config = config
         self.interval = Interval(interval)
+        self.rules = rules or QualityRules()
+        self._live = rules is not None  # None: bars come cleaned; the live rule is off
+        self.quality = LiveQuality()
+        self._suspect = suspect_log_move(self.rules)
         self._index: dict[str, int] = {}
         self._names: list[str] = []
         self._enabled = enabled_bits(config.enabled)
@@ -175,9 +191,9 @@ class SignalEngine:
     def _run(self, bars: Sequence[Bar], slots: list[int], emit: bool) -> list[SignalEvent]:
         n = len(bars)
         stamps: dict[datetime, tuple[int, datetime]] = {}  # bars of one round share their ts
-        ts = np.empty(n, dtype=np.int64)
-        close = np.empty(n, dtype=np.float64)
-        volume = np.empty(n, dtype=np.float64)
+        ts: Arr = np.empty(n, dtype=np.int64)
+        close: Arr = np.empty(n, dtype=np.float64)
+        volume: Arr = np.empty(n, dtype=np.float64)
         last: datetime | None = None
         us = 0
         for k, b in enumerate(bars):
@@ -190,6 +206,12 @@ class SignalEngine:
             ts[k] = us
             close[k] = b.close * b.adj_factor
             volume[k] = b.volume
+        if emit and n and self._live:
+            keep = self._live_rule(bars, slots, ts, close)
+            if keep is not None:
+                bars = [bars[k] for k in keep.tolist()]
+                slots = [slots[k] for k in keep.tolist()]
+                ts, close, volume = ts[keep], close[keep], volume[keep]
         res = self.on_arrays(np.asarray(slots, dtype=np.int64), ts, close, volume, emit=emit)
         events: list[SignalEvent] = []
         if not emit:
@@ -204,6 +226,43 @@ class SignalEngine:
             events.extend(make_events(b.symbol, self.interval, stamps[b.ts][1], int(res.bits[k]),
                                       c, fa, sl, r, va, v, vb))  # fmt: skip
         return events
+
+    def _live_rule(self, bars: Sequence[Bar], slots: list[int], ts: Arr, close: Arr) -> Arr | None:
+        """The bad-bar rule on new bars (see `signals._guard`): repairs `close` in place, resets the
+        state of symbols after a long gap; the rows to feed, or None for all of them."""
+        idx = np.asarray(slots, dtype=np.int64)
+        state = self._st[0, idx]
+        last_ts = self._last_ts[idx]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            move = np.abs(np.log(close / state["close"]))
+        suspects = np.flatnonzero((state["n"] > 0) & (ts > last_ts) & (move > self._suspect))
+        held: list[int] = []
+        for k in suspects.tolist():
+            i = slots[k]
+            before = [self._st[1, i]["close"]] if self._st[0, i]["n"] > 1 else []
+            got = judge(bars[k].symbol, np.array([*before, self._st[0, i]["close"]]), close[k], self.rules)
+            day = bars[k].ts.date().isoformat()
+            if got == HELD:
+                held.append(k)
+                self.quality.held_out += 1
+                self.quality.details.append(f"{bars[k].symbol} {day}: outlier held out (close {close[k]:g})")
+            elif got != close[k]:
+                self.quality.repaired += 1
+                self.quality.details.append(f"{bars[k].symbol} {day}: close {close[k]:g} repaired to {got:g}")
+                close[k] = got
+        for k in gap_rows(last_ts, ts, L.TS_NONE, self.rules).tolist():
+            if k in held:
+                continue
+            self._reset(slots[k])
+            self.quality.gaps += 1
+            self.quality.details.append(f"{bars[k].symbol} {bars[k].ts.date()}: long gap, warm-up restarts")
+        for k in held:
+            logger.warning("signals: %s bar at %s held out: outlier", bars[k].symbol, bars[k].ts.isoformat())
+        if not held:
+            return None
+        keep = np.ones(len(bars), dtype=bool)
+        keep[held] = False
+        return np.flatnonzero(keep)
 
     def on_bar(self, bar: Bar) -> list[SignalEvent]:
         """One confirmed bar (or a correction of the last one). Raises ValueError if invalid."""
@@ -226,7 +285,7 @@ class SignalEngine:
             raise ValueError("on_bars takes at most one bar per symbol; use on_bar for a sequence")
         return self._run(good, slots, emit=True)
 
-    def warm_up(self, symbol: str, bars: Sequence[Bar], *, rules: QualityRules = QualityRules()) -> None:
+    def warm_up(self, symbol: str, bars: Sequence[Bar], *, rules: QualityRules | None = None) -> None:
         """Cold start of `symbol` from stored bars (any order).
 
         The bars first go through the one rule for bad bars (`core.quality`, the same as backtests
@@ -245,7 +304,7 @@ class SignalEngine:
                 )
             else:
                 good.append(bar)
-        cleaned = clean_bars(good, rules, symbol=symbol)
+        cleaned = clean_bars(good, rules or self.rules, symbol=symbol)
         if cleaned.report.excluded or cleaned.report.repaired or cleaned.gap_rows:
             logger.warning("signals: warm-up of %s: %s", symbol, cleaned.report.summary())
         use = cleaned.bars[cleaned.gap_rows[-1] :] if cleaned.gap_rows else cleaned.bars

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -139,6 +140,7 @@ class OutboxRow(Base):
         Index(None, "status", "not_before"),
         Index(None, "chat_id", "status"),
         Index(None, "claimed_by"),
+        Index("ix_outbox_status_premium_id", "status", "premium", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -162,6 +164,7 @@ class OutboxRow(Base):
     )
     claimed_by: Mapped[str | None] = mapped_column(String(100))  # pending + claimed = in flight
     claimed_at: Mapped[datetime | None]
+    premium: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # claimed first
     sending_at: Mapped[datetime | None]  # the send started: after a crash, in flight (resend or skip)
 
 

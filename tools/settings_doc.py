@@ -246,6 +246,17 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "Delivery at scale (issue 25)",
+        [
+            (
+                "paid_broadcast",
+                "send premium chats' alerts and briefings with `allow_paid_broadcast` (Telegram: up to "
+                "1,000 messages/s, 0.1 Star per message above the free 30/s, from the bot's balance)",
+            ),
+            ("paid_rate_per_second", "rate limit of paid sends when `paid_broadcast` is on (at most 1000)"),
+        ],
+    ),
+    (
         "Market Data API (issue 19)",
         [
             ("api_host", "address `finsignal api` listens on"),

@@ -156,6 +156,9 @@ def _dedup_key(key: str) -> str:
     return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
+_CLAIM_ORDER = (OutboxRow.premium.desc(), OutboxRow.id)
+
+
 def _to_message(row: OutboxRow) -> OutboxMessage:
     return OutboxMessage(
         chat_id=row.chat_id,
@@ -168,6 +171,7 @@ def _to_message(row: OutboxRow) -> OutboxMessage:
         photo=row.photo,
         thread_id=row.thread_id,
         not_before=row.not_before,
+        premium=row.premium,
         id=row.id,
         status=DeliveryStatus(row.status),
         attempts=row.attempts,
@@ -199,6 +203,7 @@ def _outbox_params(message: OutboxMessage, now: datetime, markups: dict[int, Enc
         "sent_at": None,
         "message_id": message.message_id,
         "event_id": message.event_id,
+        "premium": message.premium,
     }
 
 
@@ -234,7 +239,8 @@ class SqlOutboxRepo(Repo):
     async def claim_pending(
         self, now: datetime, limit: int = 100, *, owner: str | None = None
     ) -> list[OutboxMessage]:
-        """Pending messages whose not_before has passed and that no sender has in flight, oldest first.
+        """Pending messages whose not_before has passed and that no sender has in flight: premium
+        chats' first, then oldest first (under a backlog premium alerts do not wait behind free ones).
 
         With `owner`, the rows are claimed for it in the same transaction (`claimed_by`, `claimed_at`):
         in flight, so no later round of any sender takes them until they are marked or
@@ -246,12 +252,12 @@ class SqlOutboxRepo(Repo):
             OutboxRow.claimed_by.is_(None),
         )
         if owner is None:
-            query = select(OutboxRow).where(*due).order_by(OutboxRow.id).limit(limit)
+            query = select(OutboxRow).where(*due).order_by(*_CLAIM_ORDER).limit(limit)
             async with self._sessions() as session:
                 return [_to_message(row) for row in await session.scalars(query)]
         async with self._sessions.begin() as session:
             ids = list(
-                await session.scalars(select(OutboxRow.id).where(*due).order_by(OutboxRow.id).limit(limit))
+                await session.scalars(select(OutboxRow.id).where(*due).order_by(*_CLAIM_ORDER).limit(limit))
             )
             if not ids:
                 return []
@@ -262,7 +268,7 @@ class SqlOutboxRepo(Repo):
                 .execution_options(synchronize_session=False)
             )
             query = select(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.claimed_by == owner)
-            return [_to_message(row) for row in await session.scalars(query.order_by(OutboxRow.id))]
+            return [_to_message(row) for row in await session.scalars(query.order_by(*_CLAIM_ORDER))]
 
     async def mark_sending(self, message_ids: Sequence[int], now: datetime) -> None:
         """The sends of these claimed rows start now: from here on, a crash leaves them in flight."""

@@ -4,7 +4,9 @@ Serves getMe, getUpdates (long polling; push updates with `push_*`), sendMessage
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, setMyCommands, getMyCommands,
 deleteWebhook, getChatMember and friends. Records every request (`requests`) and every accepted
 message (`sent`). Enforces Telegram's limits on sends -- at most `overall_per_s` in any 1 s window,
-one message per `per_chat_interval_s` per chat, `group_per_min` per group/channel in any 60 s --
+one message per `per_chat_interval_s` per chat, `group_per_min` per group/channel in any 60 s;
+a send with `allow_paid_broadcast` is not counted against `overall_per_s` but against `paid_per_s`
+(1,000: Telegram's paid broadcast), which counts every send --
 by answering 429 with retry_after (each such refusal is also recorded in `violations`). Injects
 faults on demand (`inject`: 429, 403, migrate, drop the connection) and can treat chats as blocked.
 
@@ -95,6 +97,7 @@ class FakeTelegram:
 
     token: str = "123456:TEST-token"
     overall_per_s: float = 30
+    paid_per_s: float = 1000  # sends with allow_paid_broadcast (and all sends together) in any 1 s
     per_chat_interval_s: float = 1.0
     group_per_min: int = 20
     group_window_s: float = 60.0  # the group limit's window (scaled down in fast tests)
@@ -114,7 +117,8 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._new_update = asyncio.Event()
-        self._window: deque[float] = deque()
+        self._window: deque[float] = deque()  # free sends
+        self._all: deque[float] = deque()  # every send (the paid-broadcast limit)
         self._last_per_chat: dict[int, float] = {}
         self._group_windows: dict[int, deque[float]] = {}
         self._server: tornado.httpserver.HTTPServer | None = None
@@ -240,11 +244,14 @@ class FakeTelegram:
                 return fault
         return None
 
-    def _limit_error(self, chat_id: int, now: float) -> str | None:
-        while self._window and self._window[0] <= now - 1.0:
-            self._window.popleft()
-        if len(self._window) >= self.overall_per_s:
+    def _limit_error(self, chat_id: int, now: float, paid: bool = False) -> str | None:
+        for window in (self._window, self._all):
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+        if not paid and len(self._window) >= self.overall_per_s:
             return f"overall: {len(self._window) + 1} sends within 1 s"
+        if len(self._all) >= self.paid_per_s:
+            return f"paid broadcast: {len(self._all) + 1} sends within 1 s"
         last = self._last_per_chat.get(chat_id)
         if last is not None and now - last < self.per_chat_interval_s - self.tolerance_s:
             return f"chat {chat_id}: two sends {now - last:.3f} s apart"
@@ -256,8 +263,10 @@ class FakeTelegram:
                 return f"group {chat_id}: {len(win) + 1} sends within {self.group_window_s:g} s"
         return None
 
-    def _accept(self, chat_id: int, now: float) -> None:
-        self._window.append(now)
+    def _accept(self, chat_id: int, now: float, paid: bool = False) -> None:
+        if not paid:
+            self._window.append(now)
+        self._all.append(now)
         self._last_per_chat[chat_id] = now
         if chat_id < 0:
             self._group_windows.setdefault(chat_id, deque()).append(now)
@@ -267,11 +276,12 @@ class FakeTelegram:
         now = time.monotonic()
         if chat_id in self.blocked:
             return 403, error(403, "Forbidden: bot was blocked by the user")
-        problem = self._limit_error(chat_id, now)
+        paid = str(params.get("allow_paid_broadcast", "")).lower() == "true"
+        problem = self._limit_error(chat_id, now, paid)
         if problem is not None:
             self.violations.append(problem)
             return 429, error(429, "Too Many Requests: retry after 1", {"retry_after": 1})
-        self._accept(chat_id, now)
+        self._accept(chat_id, now, paid)
         message_id = next(self._message_ids)
         text = str(params.get("text") or params.get("caption") or "")
         record = Sent(method, chat_id, message_id, text, params, now)

@@ -1,0 +1,186 @@
+"""`bench/bot.py --subscribers N`: delivery of one alert to N subscribers, against the rate-limit bound
+measured in the same run.
+
+(s) the sender's own cost: N outbox rows drained by the `Sender` (paid-mode options) into a bot that
+    answers at once (no HTTP): CPU microseconds and database round trips per message, and the rate
+    that cost would allow against the 1,000/s paid bound.
+(p) the full stack with paid broadcast on: 10% of the N chats premium, sent with allow_paid_broadcast
+    through PTB and the rate limiter to the fake Bot API server (in its own process, Telegram's
+    limits: 30/s free, 1,000/s paid), then the free backlog for `--free-seconds`. Time from the outbox
+    write to the last premium recipient against premium/1000 s; the free rate against 30/s and the
+    time to the last free recipient it implies against free/30 s; this process's CPU per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import multiprocessing
+import multiprocessing.connection
+import resource
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import event
+from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.ratelimit import ChatRateLimiter
+from bot.sender import Sender, paid_sender_options
+from core.types import OutboxMessage
+from storage import Database
+from tests.bot.fakes import make_settings
+from tests.fakes.fake_telegram import FakeTelegram
+
+FREE_LIMIT = 30.0
+PAID_LIMIT = 1000.0
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class RoundTrips:
+    """Statements the database driver executes (an executemany counts once)."""
+
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        event.listen(db.engine.sync_engine, "before_cursor_execute", self._hit)
+
+    def _hit(self, *_: Any) -> None:
+        self.count += 1
+
+
+class InstantBot:
+    """Answers every send at once: what is left is the Sender's own work (and the database's)."""
+
+    rate_limiter = None
+
+    def __init__(self) -> None:
+        self.sent = 0
+        self.done = asyncio.Event()
+        self.target = 0
+
+    async def send_message(self, chat_id: int, *_: Any, **__: Any) -> Any:
+        self.sent += 1
+        if self.sent >= self.target:
+            self.done.set()
+        return SimpleNamespace(message_id=self.sent)
+
+    send_photo = send_message
+
+
+async def enqueue(db: Database, first: int, n: int, premium_every: int) -> None:
+    msgs = [
+        OutboxMessage(c, f"s:{c}", f"<b>KAU25</b> RSI oversold {c}", premium=(c - first) % premium_every == 0)
+        for c in range(first, first + n)
+    ]
+    await db.repos.outbox.enqueue(msgs)
+
+
+async def sender_cost(db: Database, n: int) -> float:
+    await enqueue(db, 1_000_001, n, 10)
+    trips = RoundTrips(db)
+    bot = InstantBot()
+    bot.target = n
+    options = paid_sender_options(make_settings(paid_broadcast=True))
+    sender = Sender(bot, db.repos, idle_s=0.01, **options)  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    c0, t0 = cpu_s(), time.perf_counter()
+    task = asyncio.create_task(sender.run(stop))
+    await bot.done.wait()
+    stop.set()
+    await task
+    cpu, wall = cpu_s() - c0, time.perf_counter() - t0
+    per_us = cpu / n * 1e6
+    print(
+        f"(s) sender's own cost, {n:,} messages: {per_us:.0f} us CPU and {trips.count / n:.3f} database "
+        f"round trips per message ({trips.count:,} in all), wall {wall:.1f}s = {n / wall:,.0f}/s; "
+        f"the CPU alone allows {1e6 / per_us:,.0f}/s against the {PAID_LIMIT:,.0f}/s paid bound: "
+        f"{'OK, not the bottleneck' if 1e6 / per_us > 2 * PAID_LIMIT else 'MISSED'}"
+    )
+    return per_us
+
+
+def _serve(conn: multiprocessing.connection.Connection) -> None:
+    async def main() -> None:
+        async with FakeTelegram(overall_per_s=FREE_LIMIT, paid_per_s=PAID_LIMIT) as tg:
+            conn.send((tg.token, tg.base_url))
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, conn.recv)  # "stop"
+            sent = [(s.at, s.chat_id, s.params.get("allow_paid_broadcast") == "true") for s in tg.sent]
+            conn.send((sent, tg.count_429(), len(tg.violations)))
+
+    asyncio.run(main())
+
+
+@dataclass
+class Served:
+    sent: list[tuple[float, int, bool]]
+    refused: int
+    violations: int
+
+
+async def full_stack(db: Database, n: int, free_seconds: float, concurrency: int | None = None) -> None:
+    premium_n = n // 10
+    free_n = n - premium_n
+    parent, child = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(child,), daemon=True)
+    server.start()
+    token, base_url = parent.recv()
+    settings = make_settings(paid_broadcast=True)
+    limiter = ChatRateLimiter(overall_per_s=FREE_LIMIT, paid_per_s=settings.paid_rate_per_second)
+    tgbot: ExtBot[int] = ExtBot(
+        token, base_url=base_url, rate_limiter=limiter, request=HTTPXRequest(connection_pool_size=256)
+    )
+    await tgbot.initialize()
+    await enqueue(db, 2_000_001, n, 10)
+    trips = RoundTrips(db)
+    options = paid_sender_options(settings)
+    if concurrency:
+        options["concurrency"] = concurrency
+    sender = Sender(tgbot, db.repos, idle_s=0.05, **options)
+    stop = asyncio.Event()
+    c0, t0 = cpu_s(), time.monotonic()
+    task = asyncio.create_task(sender.run(stop))
+    while sender.sent < premium_n:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+    c_paid, trips_paid = cpu_s() - c0, trips.count
+    await asyncio.sleep(free_seconds)
+    stop.set()
+    await task
+    await tgbot.shutdown()
+    parent.send("stop")
+    got = Served(*parent.recv())
+    server.join(10)
+    paid = sorted(at for at, _, p in got.sent if p)
+    free = sorted(at for at, _, p in got.sent if not p)
+    premium_s = paid[-1] - t0
+    print(
+        f"(p) {n:,} subscribers, {premium_n:,} premium with paid broadcast: last premium recipient "
+        f"{premium_s:.2f}s after the outbox write ({options['concurrency']} sends in flight at most) "
+        f"against the bound {premium_n / PAID_LIMIT:.2f}s "
+        f"({premium_s / (premium_n / PAID_LIMIT):.2f}x); {c_paid / premium_n * 1e6:.0f} us CPU and "
+        f"{trips_paid / premium_n:.3f} database round trips per message in this process (sender + PTB + "
+        f"httpx + SQLite; the fake server runs in its own)"
+    )
+    if len(free) > FREE_LIMIT + 1:
+        steady = (len(free) - 1 - FREE_LIMIT) / (free[-1] - free[int(FREE_LIMIT)])
+        left = free_n - len(free)
+        implied = (free[-1] - t0) + left / steady
+        print(
+            f"    free backlog: {len(free):,} of {free_n:,} in {free[-1] - t0:.1f}s, steady {steady:.1f}/s "
+            f"against {FREE_LIMIT:g}/s ({steady / FREE_LIMIT * 100:.1f}%); last free recipient at this rate "
+            f"{implied:,.0f}s against the bound {premium_n / PAID_LIMIT + free_n / FREE_LIMIT:,.0f}s "
+            f"({implied / (premium_n / PAID_LIMIT + free_n / FREE_LIMIT):.3f}x)"
+        )
+    peak = max(bisect.bisect_left(paid, t + 1.0) - k for k, t in enumerate(paid))
+    print(f"    most paid sends in any 1 s: {peak}   429s: {got.refused}   violations: {got.violations}")
+
+
+async def scale_bench(db: Database, n: int, free_seconds: float, concurrency: int | None = None) -> None:
+    await sender_cost(db, n)
+    await full_stack(db, n, free_seconds, concurrency)
