@@ -102,9 +102,13 @@ def study(
     close: Arr, entry: Arr, high: Arr, low: Arr, mask: Arr, first: Arr,
     horizons: Arr, direction: int, mu: Arr,
     o_count: Arr, o_excluded: Arr, o_hits: Arr, o_mean: Arr,
-    o_m2: Arr, o_median: Arr, o_baseline: Arr, o_worst: Arr,
+    o_m2: Arr, o_median: Arr, o_baseline: Arr, o_worst: Arr, o_dd_median: Arr, o_dd_worst: Arr,
 ) -> None:  # fmt: skip
-    """Per column j and horizon k: event count, excluded, hits, mean, M2, median, baseline, worst MAE.
+    """Per column j and horizon k: event count, excluded, hits, mean, M2, median, baseline, worst MAE,
+    and the median and worst of the events' maximum drawdowns over the holding period.
+
+    An event's drawdown at horizon h is the worst fall of the position's value, marked to the
+    closes of bars t+1..t+h, from its running peak (the entry value 1 included), floored at -1.
 
     `horizons` must be sorted ascending: one scan of each event's window serves every horizon.
     direction 0 means "the event bar's own move" (close[t] >= close[t-1] -> +1, else -1).
@@ -133,6 +137,7 @@ def study(
         if n_ev == 0:
             continue
         buf = np.empty((n_h, n_ev))
+        ddb = np.empty((n_h, n_ev))
         n[:] = 0
         excl[:] = 0
         hits[:] = 0
@@ -145,6 +150,8 @@ def study(
             c0 = entry[t, j]
             ext = np.inf if d > 0.0 else -np.inf
             u = t + 1
+            peak = 1.0
+            dd = 0.0
             for k in range(n_h):
                 h = horizons[k]
                 if t + h > n_bars - 1:
@@ -157,9 +164,14 @@ def study(
                 else:
                     ext = _window_max(high, j, u, t + h + 1, ext)
                     adverse = 1.0 - ext / c0
+                for v in range(u, t + h + 1):
+                    val = 1.0 + d * (close[v, j] / c0 - 1.0)
+                    peak = max(peak, val)
+                    dd = min(dd, val / peak - 1.0)
                 u = t + h + 1
                 s = d * (close[t + h, j] / c0 - 1.0)
                 buf[k, n[k]] = s
+                ddb[k, n[k]] = max(dd, -1.0)
                 n[k] += 1
                 total[k] += s
                 sum_d[k] += d
@@ -182,6 +194,11 @@ def study(
             o_median[k, j] = _median(buf[k], m)
             o_baseline[k, j] = mu[k, j] * (sum_d[k] / m)
             o_worst[k, j] = worst[k]
+            w = 0.0
+            for e in range(m):
+                w = min(w, ddb[k, e])
+            o_dd_worst[k, j] = w
+            o_dd_median[k, j] = _median(ddb[k], m)
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
