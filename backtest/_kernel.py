@@ -46,6 +46,28 @@ def _window_max(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
 
 
 @njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+def _drawdown(
+    close: Arr, j: int, lo: int, hi: int, c0: float, d: float, peak: float, ratio: float
+) -> tuple[float, float]:
+    """Advance a position's running peak and worst value/peak ratio over close[lo:hi, j].
+
+    In price units: a long is worth close, a short 2*c0 - close (the same ratios as 1 + d*(close/c0 - 1)).
+    Branch-free (a max, a division and a min per bar): faster than dividing only on a new worst.
+    """
+    if d > 0.0:
+        for u in range(lo, hi):
+            x = close[u, j]
+            peak = max(peak, x)
+            ratio = min(ratio, x / peak)
+    else:
+        for u in range(lo, hi):
+            x = 2.0 * c0 - close[u, j]
+            peak = max(peak, x)
+            ratio = min(ratio, x / peak)
+    return peak, ratio
+
+
+@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
 def _kth(a: Arr, m: int, kth: int) -> float:
     """The kth smallest of a[:m] (0-based) by quickselect, reordering a[:m] in place.
 
@@ -103,12 +125,14 @@ def study(
     horizons: Arr, direction: int, mu: Arr,
     o_count: Arr, o_excluded: Arr, o_hits: Arr, o_mean: Arr,
     o_m2: Arr, o_median: Arr, o_baseline: Arr, o_worst: Arr, o_dd_median: Arr, o_dd_worst: Arr,
+    risk: bool = True,
 ) -> None:  # fmt: skip
     """Per column j and horizon k: event count, excluded, hits, mean, M2, median, baseline, worst MAE,
     and the median and worst of the events' maximum drawdowns over the holding period.
 
     An event's drawdown at horizon h is the worst fall of the position's value, marked to the
     closes of bars t+1..t+h, from its running peak (the entry value 1 included), floored at -1.
+    `risk=False` skips the drawdowns (their outputs stay NaN).
 
     `horizons` must be sorted ascending: one scan of each event's window serves every horizon.
     direction 0 means "the event bar's own move" (close[t] >= close[t-1] -> +1, else -1).
@@ -150,8 +174,8 @@ def study(
             c0 = entry[t, j]
             ext = np.inf if d > 0.0 else -np.inf
             u = t + 1
-            peak = 1.0
-            dd = 0.0
+            peak = c0
+            ratio = 1.0
             for k in range(n_h):
                 h = horizons[k]
                 if t + h > n_bars - 1:
@@ -164,14 +188,12 @@ def study(
                 else:
                     ext = _window_max(high, j, u, t + h + 1, ext)
                     adverse = 1.0 - ext / c0
-                for v in range(u, t + h + 1):
-                    val = 1.0 + d * (close[v, j] / c0 - 1.0)
-                    peak = max(peak, val)
-                    dd = min(dd, val / peak - 1.0)
+                if risk:
+                    peak, ratio = _drawdown(close, j, u, t + h + 1, c0, d, peak, ratio)
                 u = t + h + 1
                 s = d * (close[t + h, j] / c0 - 1.0)
                 buf[k, n[k]] = s
-                ddb[k, n[k]] = max(dd, -1.0)
+                ddb[k, n[k]] = max(ratio - 1.0, -1.0)
                 n[k] += 1
                 total[k] += s
                 sum_d[k] += d
@@ -194,6 +216,8 @@ def study(
             o_median[k, j] = _median(buf[k], m)
             o_baseline[k, j] = mu[k, j] * (sum_d[k] / m)
             o_worst[k, j] = worst[k]
+            if not risk:
+                continue
             w = 0.0
             for e in range(m):
                 w = min(w, ddb[k, e])

@@ -130,6 +130,7 @@ def event_study(
     signals: Sequence[SignalType] | None = None,
     threads: int | None = None,
     entry: Arr | None = None,
+    risk: bool = True,
 ) -> StudyStats:
     """Statistics of every signal in `signals` (default: all keys of `events`) per instrument column.
 
@@ -138,6 +139,7 @@ def event_study(
     it are ignored). Horizons come out sorted and deduplicated. Column blocks run on `threads`
     threads (default: one per core; the numba kernels release the GIL). Fortran-ordered inputs
     avoid a copy. `entry` (default: `close`) is the price each forward return starts from.
+    `risk=False` leaves out the holding-period drawdowns (NaN), for pooled searches that do not use them.
     """
     hz = np.array(sorted({int(h) for h in horizons}), dtype=np.int64)
     if hz.size == 0 or hz.min() < 1:
@@ -154,7 +156,7 @@ def event_study(
     def block(j0: int, j1: int) -> StudyStats:
         cols = slice(j0, j1)
         return _block(c[:, cols], en[:, cols], h_[:, cols], lo[:, cols], [m[:, cols] for m in masks],
-                      fst[cols], hz, sigs)  # fmt: skip
+                      fst[cols], hz, sigs, risk)  # fmt: skip
 
     if k == 1:
         return block(0, n_inst)
@@ -164,7 +166,15 @@ def event_study(
 
 
 def _block(
-    c: Arr, en: Arr, h_: Arr, lo: Arr, masks: list[Arr], fst: Arr, hz: Arr, sigs: tuple[SignalType, ...]
+    c: Arr,
+    en: Arr,
+    h_: Arr,
+    lo: Arr,
+    masks: list[Arr],
+    fst: Arr,
+    hz: Arr,
+    sigs: tuple[SignalType, ...],
+    risk: bool = True,
 ) -> StudyStats:
     """All signals on columns of a block, `_COLS` columns at a time.
 
@@ -186,7 +196,9 @@ def _block(
         for si, sig in enumerate(sigs):
             part_i = [np.zeros((n_h, w), dtype=np.int64) for _ in range(3)]
             part_f = [np.full((n_h, w), np.nan) for _ in range(7)]
-            _kernel.study(cc, ee, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu, *part_i, *part_f)
+            _kernel.study(
+                cc, ee, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu, *part_i, *part_f, risk
+            )
             for full, part in zip(ints + floats, part_i + part_f, strict=True):
                 full[si, :, j0:j1] = part
     count, excluded, hits = ints
