@@ -20,7 +20,9 @@ def combos_path(json_out: Path) -> Path:
 
 
 def _p(x: float) -> str:
-    return f"{x:.3g}" if x < 1.0 else "-"
+    if x >= 1.0:
+        return "-"
+    return f"{x:.3g}" if x > 0.0 else "<1e-300"
 
 
 def combos_table(result: ComboResult) -> Table:
