@@ -23,9 +23,8 @@ COPY scheduler ./scheduler
 COPY bot ./bot
 COPY api ./api
 COPY fundflow ./fundflow
+COPY ask ./ask
 COPY finsignal ./finsignal
-COPY api ./api
-COPY fundflow ./fundflow
 RUN pip install --no-deps .
 
 # --- runtime stage: the virtualenv only, as a non-root user ----------------------------------------

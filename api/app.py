@@ -18,6 +18,7 @@ from api.hot import HotQuotes
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import dashboard, health, v1
 from api.services import ApiServices, Limits
+from api.wsframes import FrameTap
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[ApiServices]]
 
@@ -61,4 +62,5 @@ def create_app(open_services: ServicesFactory, *, limits: Limits | None = None) 
             expose_headers=["ETag", "Retry-After"],
         )
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(FrameTap)  # outermost: sees uvicorn's own send (api/wsframes.py)
     return app

@@ -15,7 +15,6 @@ from datetime import date, datetime
 
 from ask.answer import sentence, table_text
 from ask.chart import render, title_for
-from ask.guard import SqlRefused, guard
 from ask.interpret import EXAMPLES, NotUnderstood, Plan, interpret, language
 from ask.llm import ModelError, SqlModel
 from ask.vocabulary import Vocabulary
@@ -139,6 +138,8 @@ class AskService:
         return await self._run(question, plan, vocab, "model")
 
     async def _run(self, question: str, plan: Plan, vocab: Vocabulary, source: str) -> Answer:
+        from ask.guard import SqlRefused, guard  # sqlglot (12 MB) loads with the first question
+
         lang = plan.lang
         try:
             safe = guard(plan.sql, dialect=self.dialect, max_rows=self.max_rows)

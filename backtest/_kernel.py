@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numba import njit
 from numpy.typing import NDArray
+
+from signals._types import jit
 
 Arr = NDArray[Any]
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, error_model="python")
 def baseline(close: Arr, entry: Arr, first: Arr, horizons: Arr, out: Arr) -> None:
     """out[k, j]: mean of close[t+h]/entry[t] - 1 over rows first[j] <= t <= n-1-h (NaN if none).
 
@@ -28,7 +29,7 @@ def baseline(close: Arr, entry: Arr, first: Arr, horizons: Arr, out: Arr) -> Non
             out[k, j] = s / n if n > 0 else np.nan
 
 
-@njit(cache=True, nogil=True, fastmath=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, fastmath=True, error_model="python")
 def _window_min(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
     """min(start, a[lo:hi, j]); fastmath lets LLVM vectorise (windows hold no NaN)."""
     m = start
@@ -37,7 +38,7 @@ def _window_min(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
     return m
 
 
-@njit(cache=True, nogil=True, fastmath=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, fastmath=True, error_model="python")
 def _window_max(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
     m = start
     for u in range(lo, hi):
@@ -45,7 +46,7 @@ def _window_max(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
     return m
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, error_model="python")
 def _drawdown(
     close: Arr, j: int, lo: int, hi: int, c0: float, d: float, peak: float, ratio: float
 ) -> tuple[float, float]:
@@ -67,7 +68,7 @@ def _drawdown(
     return peak, ratio
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, error_model="python")
 def _kth(a: Arr, m: int, kth: int) -> float:
     """The kth smallest of a[:m] (0-based) by quickselect, reordering a[:m] in place.
 
@@ -104,7 +105,7 @@ def _kth(a: Arr, m: int, kth: int) -> float:
     return float(a[kth])
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, error_model="python")
 def _median(a: Arr, m: int) -> float:
     """Median of a[:m] (mean of the two middle values when m is even), reordering a[:m].
 
@@ -119,7 +120,7 @@ def _median(a: Arr, m: int) -> float:
     return 0.5 * (lo + hi)
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, error_model="python")
 def study(
     close: Arr, entry: Arr, high: Arr, low: Arr, mask: Arr, first: Arr,
     horizons: Arr, direction: int, mu: Arr,
@@ -225,7 +226,7 @@ def study(
             o_dd_median[k, j] = _median(ddb[k], m)
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, error_model="python")
 def simulate(
     open_: Arr, close: Arr, entries: Arr, directions: Arr, exits: Arr, has_exits: bool,
     start: int, hold: int, equity: Arr, in_pos: Arr,
@@ -273,7 +274,7 @@ def simulate(
     return trades, wins
 
 
-@njit(cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@jit(nogil=True, error_model="python")
 def curve_metrics(equity: Arr) -> tuple[float, float, float, float]:
     """(final value, mean and sample sd of daily returns, max drawdown) of a curve starting at 1.0."""
     m = equity.shape[0]

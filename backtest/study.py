@@ -196,9 +196,10 @@ def _block(
         for si, sig in enumerate(sigs):
             part_i = [np.zeros((n_h, w), dtype=np.int64) for _ in range(3)]
             part_f = [np.full((n_h, w), np.nan) for _ in range(7)]
-            _kernel.study(
-                cc, ee, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu, *part_i, *part_f, risk
-            )
+            ci, ei, hi = part_i
+            mf, m2f, medf, bf, wf, ddm, ddw = part_f
+            _kernel.study(cc, ee, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu,
+                          ci, ei, hi, mf, m2f, medf, bf, wf, ddm, ddw, risk)  # fmt: skip
             for full, part in zip(ints + floats, part_i + part_f, strict=True):
                 full[si, :, j0:j1] = part
     count, excluded, hits = ints

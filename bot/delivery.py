@@ -102,7 +102,8 @@ class OutboxNotifier:
         for event in watched:
             inst = instruments.get(event.symbol)
             rating = pick_rating(ratings.get((event.symbol, event.signal), ()), event.signal, self._horizon)
-            rendered: dict[tuple[Language, datetime], tuple[str, dict[str, Any] | None]] = {}
+            rendered: dict[Language, tuple[str, dict[str, Any] | None]] = {}  # the text is the same
+            # whenever it is sent (quiet hours only delay it): rendered once per language
             for chat, watch in watchers[event.symbol]:
                 if not chat.active or chat.kind is ChatKind.CONSOLE:
                     continue
@@ -114,11 +115,10 @@ class OutboxNotifier:
                 if hold is not None and chat.quiet_mode is QuietMode.DROP:
                     logger.debug("alert %s dropped for chat %s: quiet hours", event.key, chat.chat_id)
                     continue
-                sent_at = hold or now
-                text_markup = rendered.get((chat.language, sent_at))
+                text_markup = rendered.get(chat.language)
                 if text_markup is None:
                     reply = render_alert(chat.language, event, inst, rating)
-                    text_markup = rendered[(chat.language, sent_at)] = (
+                    text_markup = rendered[chat.language] = (
                         reply.text,
                         keyboard_json(reply.buttons),
                     )

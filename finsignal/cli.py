@@ -7,10 +7,11 @@ error; 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from core.errors import ConfigError, DatabaseUnavailableError, FinsignalError, UsageError
 
@@ -22,38 +23,31 @@ logger = logging.getLogger(__name__)
 Command = Callable[[argparse.Namespace, "Settings"], Coroutine[Any, Any, int]]
 
 
-def _commands() -> dict[str, Command]:
-    from finsignal import apikeys, commands
+# name -> (module, function): a command's module is imported only when that command runs, so `run`
+# does not carry the fund-flow report's matplotlib, DuckDB and pandas, nor `status` the bot.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("finsignal.commands", "cmd_run"),
+    "chat": ("finsignal.commands", "cmd_chat"),
+    "backtest": ("finsignal.commands", "cmd_backtest"),
+    "export-features": ("finsignal.commands", "cmd_export_features"),  # issue 24
+    "fetch": ("finsignal.commands", "cmd_fetch"),
+    "import-csv": ("finsignal.commands", "cmd_import_csv"),
+    "db": ("finsignal.commands", "cmd_db"),
+    "status": ("finsignal.commands", "cmd_status"),
+    "replay": ("finsignal.commands", "cmd_replay"),
+    "flows": ("fundflow.cli", "run"),  # issue 22
+    "fundflow": ("fundflow.cli", "run"),  # the first name, kept as an alias
+    "apikey": ("finsignal.apikeys", "cmd_apikey"),
+    "ask": ("finsignal.ask_cli", "cmd_ask"),  # issue 23
+}
 
-    return {
-        "run": commands.cmd_run,
-        "chat": commands.cmd_chat,
-        "backtest": commands.cmd_backtest,
-        "export-features": commands.cmd_export_features,  # issue 24
-        "fetch": commands.cmd_fetch,
-        "import-csv": commands.cmd_import_csv,
-        "db": commands.cmd_db,
-        "status": commands.cmd_status,
-        "replay": commands.cmd_replay,
-        **_fundflow_commands(),
-        "apikey": apikeys.cmd_apikey,
-        "ask": _ask_command,  # issue 23
-    }
 
-
-async def _ask_command(args: argparse.Namespace, settings: Settings) -> int:
-    from finsignal.ask_cli import cmd_ask
-
-    return await cmd_ask(args, settings)
+def _command(name: str) -> Command:
+    module, attr = _COMMANDS[name]
+    return cast(Command, getattr(importlib.import_module(module), attr))
 
 
 # --- fund-flow tracker (issue #22) ---------------------------------------------------------------
-def _fundflow_commands() -> dict[str, Command]:
-    from fundflow.cli import run
-
-    return {"flows": run, "fundflow": run}  # `fundflow`: the first name, kept as an alias
-
-
 def _add_fundflow_parser(sub: Any, full: bool = True) -> None:
     if not full:
         sub.add_parser("flows", aliases=["fundflow"], help="cross-market fund flows: collect, status, report")
@@ -217,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from finsignal.health import quick_check
 
             return 0 if quick_check(settings) else 1
-        return asyncio.run(_commands()[args.command](args, settings))
+        return asyncio.run(_command(args.command)(args, settings))
     except UsageError as exc:
         print(f"finsignal {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from core.flows import FlowsDigest
 from core.settings import Settings
 from core.timeutil import Clock
-from fundflow import query, service
-from fundflow.report import Lang, Summary, render_chart, summarise, to_json
-from fundflow.sentences import sentences
+
+if TYPE_CHECKING:
+    from fundflow.report import Lang
+
+# DuckDB, pandas and matplotlib (about 150 MB resident) load at the first digest or collection, not
+# when the bot starts: most processes never draw the fund-flow chart.
 
 Key = tuple[tuple[tuple[str, int], ...], str, bool]
 
@@ -31,11 +34,15 @@ class FlowsDigests:
         self._lock = asyncio.Lock()
 
     async def digest(self, lang: str, *, chart: bool = False) -> FlowsDigest:
-        code = cast(Lang, lang if lang in ("ko", "en") else "en")
+        code = cast("Lang", lang if lang in ("ko", "en") else "en")
         async with self._lock:  # one render at a time: matplotlib's pyplot is not thread-safe
             return await asyncio.to_thread(self._digest, code, chart)
 
     def _digest(self, lang: Lang, chart: bool) -> FlowsDigest:
+        from fundflow import query
+        from fundflow.report import Summary, render_chart, summarise, to_json
+        from fundflow.sentences import sentences
+
         stamp = tuple((p.name, p.stat().st_mtime_ns) for p in query.files(self._dir))
         key: Key = (stamp, lang, chart)
         hit = self._cache.get(key)
@@ -61,6 +68,8 @@ class MonthlyCollection:
         self._settings, self._clock = settings, clock
 
     async def collect_month(self) -> str:
+        from fundflow import service
+
         result = await service.collect(self._settings, self._clock, years=self._settings.fundflow_years)
         detail = (
             f"{sum(result.stored.values())} months in {len(result.stored)} series, "

@@ -1,15 +1,14 @@
-"""Exchange sessions per market (exchange_calendars), cached; unknown ranges fall back to weekdays."""
+"""Exchange sessions per market (exchange_calendars, through the shipped table in market.sessions),
+cached; unknown ranges fall back to weekdays."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from datetime import date, timedelta
-from typing import Any
-
-import exchange_calendars as xcals
 
 from core.types import Market
+from market.sessions import covered, from_exchange_calendars, sessions
 
 logger = logging.getLogger(__name__)
 
@@ -22,15 +21,15 @@ CALENDAR_BY_MARKET: dict[Market, str] = {
 
 
 @functools.cache
-def _calendar(code: str) -> Any:
-    return xcals.get_calendar(code)
-
-
-@functools.cache
 def _sessions(code: str) -> tuple[date, date, frozenset[date]]:
-    cal = _calendar(code)
-    days = frozenset(ts.date() for ts in cal.sessions)
-    return cal.first_session.date(), cal.last_session.date(), days
+    """(first day known, last day known, sessions): the shipped table while it reaches a year ahead,
+    else exchange_calendars' default span (twenty years back, one ahead)."""
+    today = date.today()
+    span = covered(code)
+    if span is not None and span[1] >= today + timedelta(days=365):
+        return span[0], span[1], frozenset(sessions(code, *span).days)
+    found = from_exchange_calendars(code, today - timedelta(days=20 * 365), today + timedelta(days=365))
+    return found.days[0], found.days[-1], frozenset(found.days)
 
 
 def is_trading_day(market: Market, day: date) -> bool | None:

@@ -1,4 +1,5 @@
-"""Market sessions from exchange_calendars (XNYS, XETR, XKRX), with per-market session overrides.
+"""Market sessions from exchange_calendars (XNYS, XETR, XKRX; read through the table in
+market.sessions), with per-market session overrides.
 
 A session is a pair of aware UTC datetimes (open, close) taken from the exchange's maintained calendar,
 so holidays, early closes and DST are the calendar's business. The KRX emissions market (KETS) trades on
@@ -16,9 +17,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-import exchange_calendars as xcals
-
 from core.types import Market
+from market.sessions import sessions
 
 CALENDAR_START = "2024-01-01"  # history older than this is never scheduled; keeps loading fast
 CALENDAR_DAYS_AHEAD = 730  # sessions known this far ahead of the process start
@@ -86,12 +86,8 @@ def parse_span(text: str) -> tuple[time, time]:
 def _sessions(calendar: str) -> tuple[list[date], list[datetime], list[datetime]]:
     """(session dates, opens, closes) of an exchange calendar, UTC, cached per process."""
     end = date.today() + timedelta(days=CALENDAR_DAYS_AHEAD)  # a trigger without sessions would end its job
-    cal = xcals.get_calendar(calendar, start=CALENDAR_START, end=end.isoformat())
-    sched = cal.schedule
-    days = [ts.date() for ts in sched.index]
-    opens = [ts.to_pydatetime().astimezone(UTC) for ts in sched["open"]]
-    closes = [ts.to_pydatetime().astimezone(UTC) for ts in sched["close"]]
-    return days, opens, closes
+    found = sessions(calendar, date.fromisoformat(CALENDAR_START), end)
+    return found.days, found.opens, found.closes
 
 
 class SessionCalendar:

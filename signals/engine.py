@@ -15,7 +15,7 @@ from signals import _kernel as K
 from signals import _live as L
 from signals import _state
 from signals._events import enabled_bits, from_us, make_events, to_us
-from signals._types import Arr
+from signals._types import Arr, plain
 from signals.config import SignalConfig
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class SignalEngine:
     # ---- state arrays -------------------------------------------------------------------------
     def _alloc(self, cap: int) -> None:
         cfg = self.config
-        size, vsize = K.ring_sizes(cfg.sma_fast, cfg.sma_slow, cfg.volume_window)
+        size, vsize = plain(K.ring_sizes)(cfg.sma_fast, cfg.sma_slow, cfg.volume_window)
         self._cring = np.zeros((size, cap), np.float64)
         self._vring = np.zeros((vsize, cap), np.float64)
         self._st = K.new_state(cap)

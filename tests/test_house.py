@@ -97,3 +97,13 @@ def test_no_import_cycle_among_our_modules_not_even_through_type_hints() -> None
         tuple(TopologicalSorter(graph).static_order())
     except CycleError as exc:
         raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def test_the_image_copies_every_package_the_product_installs() -> None:
+    """The Dockerfile copies packages one by one (a cached layer each); one left out builds an image
+    that fails at its first import (`ask` was, and `finsignal status` died with ModuleNotFoundError)."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, re.MULTILINE))
+    installed = {p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert installed - copied == set()
+    assert sorted(installed) == sorted(OURS)

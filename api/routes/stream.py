@@ -7,7 +7,12 @@ as updates happen and `{"type": "heartbeat", "ts": ...}` every `HEARTBEAT_S` sec
 
 Closes: 4401 no or bad key; 1009 message too large; 1008 unknown action or kind, or not JSON;
 1011 the database failed (try again);
-4008 the client reads too slowly (its queue of `QUEUE` messages filled up): the others never wait.
+4008 the client reads too slowly (its queue of `QUEUE` messages filled up, or `RAW_BUFFER` bytes of
+frames wait in its socket): the others never wait.
+
+Quotes and signals go out as frames encoded once per message and written straight to each client's
+socket (`api.wsframes`) while nothing else waits in that client's queue; replies, errors and
+heartbeats go through ASGI.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.deps import ApiState
+from api.wsframes import RawSocket, text_frame
 from core.errors import FinsignalError, SymbolError
 from core.timeutil import utcnow
 
@@ -33,23 +39,32 @@ MAX_SYMBOLS = 200
 QUEUE = 256
 HEARTBEAT_S = 15.0
 SLOW = 4008
+RAW_BUFFER = 256 * 1024  # bytes of unsent frames a client may have before it counts as too slow
 
 
 class _Encoded:
     """A published message encoded once for all its subscribers (the bus calls each in turn with
     the same object; it is held here, so its id cannot be reused while it is the last one)."""
 
-    last: tuple[object, str, str] | None = None
+    last: tuple[object, str, str, bytes] | None = None
+
+    @classmethod
+    def _get(cls, topic: str, message: dict[str, object]) -> tuple[object, str, str, bytes]:
+        last = cls.last
+        if last is not None and last[0] is message and last[1] == topic:
+            return last
+        kind, _, symbol = topic.partition(":")
+        text = json.dumps({"type": kind, "symbol": symbol, "data": message})
+        cls.last = last = (message, topic, text, text_frame(text.encode()))
+        return last
 
     @classmethod
     def of(cls, topic: str, message: dict[str, object]) -> str:
-        last = cls.last
-        if last is not None and last[0] is message and last[1] == topic:
-            return last[2]
-        kind, _, symbol = topic.partition(":")
-        text = json.dumps({"type": kind, "symbol": symbol, "data": message})
-        cls.last = (message, topic, text)
-        return text
+        return cls._get(topic, message)[2]
+
+    @classmethod
+    def frame(cls, topic: str, message: dict[str, object]) -> bytes:
+        return cls._get(topic, message)[3]
 
 
 class _Client:
@@ -58,15 +73,29 @@ class _Client:
         self.queue: asyncio.Queue[dict[str, Any] | str] = asyncio.Queue(QUEUE)
         self.subscriptions: dict[str, int] = {}  # topic -> bus subscription
         self.slow = False
+        self.raw = RawSocket.of(ws.scope)
 
     def deliver(self, topic: str, message: dict[str, object]) -> None:
+        raw = self.raw
+        if raw is not None and not self.slow and self.queue.empty():  # in order: nothing waits
+            if not raw.open:
+                return  # closing: the reader sees the disconnect
+            if raw.buffered > RAW_BUFFER:
+                self._too_slow()
+            else:
+                raw.write(_Encoded.frame(topic, message))
+            return
         try:
             self.queue.put_nowait(_Encoded.of(topic, message))
         except asyncio.QueueFull:
-            self.slow = True
-            self.queue = asyncio.Queue(1)  # the writer sees the flag at once
+            self._too_slow()
+
+    def _too_slow(self) -> None:
+        self.slow = True
+        idle, self.queue = self.queue, asyncio.Queue(1)  # the writer sees the flag at once
+        for queue in (self.queue, idle):  # `idle`: wakes a writer waiting on the old, empty queue
             with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait({"type": "_slow"})
+                queue.put_nowait({"type": "_slow"})
 
     def close_all(self) -> None:
         bus = self.state.services.bus

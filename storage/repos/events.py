@@ -222,8 +222,11 @@ class SqlOutboxRepo(Repo):
             # placeholders; with UNHEX it sent one INSERT per row (10,370 round trips for one bar).
             # Consecutive runs keep the input order (ids order a chat's messages).
             for has_photo, run in itertools.groupby(params, key=lambda p: p["photo"] is not None):
-                batch = [p if has_photo else _without_photo(p) for p in run]
-                for chunk in chunked(batch, 500):
+                if not has_photo:  # alerts: one prepared statement, bind processing per distinct value
+                    plain = [_without_photo(p) for p in run]
+                    inserted += await self._insert_ignore_many(conn, OutboxRow, plain)
+                    continue
+                for chunk in chunked(list(run), 500):
                     result = await conn.execute(stmt, list(chunk))
                     inserted += max(result.rowcount, 0)
         return inserted

@@ -120,14 +120,17 @@ async def test_bad_clients_are_closed_with_a_reason(server: tuple[str, Any]) -> 
 
 
 async def test_slow_client_dropped_others_served(server: tuple[str, Any]) -> None:
+    """A client that stops reading is closed once its unsent frames pass the limit (frames go straight
+    to its socket: api/wsframes.py); the others are served on."""
     url, app = server
     bus = app.state.api.services.bus
     async with connect(f"{url}?api_key={READ_KEY}") as slow, connect(f"{url}?api_key={READ_KEY}") as fast:
         for ws, symbol in ((slow, "MSFT"), (fast, "AAPL")):
             await ws.send(json.dumps({"action": "subscribe", "kinds": ["quote"], "symbols": [symbol]}))
             await _next(ws, "subscribed")
-        for i in range(300):  # more than a client's queue in one burst: its writer cannot keep up
-            bus.publish("quote:MSFT", {"price": float(i)})
+        pad = "x" * 65536  # 400 x 64 KiB: more than the socket buffers hold for a client that reads nothing
+        for i in range(400):
+            bus.publish("quote:MSFT", {"price": float(i), "pad": pad})
         assert (await _closed(slow))[0] == 4008
         assert bus.subscribers("quote:MSFT") == 0
         bus.publish("quote:AAPL", {"price": 42.0})
@@ -143,3 +146,19 @@ async def test_heartbeats_while_quiet(server: tuple[str, Any], monkeypatch: pyte
     stamps = [datetime.fromisoformat(b["ts"]) for b in beats]
     assert all(ts.utcoffset() is not None for ts in stamps)
     assert stamps[0] < stamps[1]
+
+
+async def test_frames_of_every_length_class_arrive_intact(server: tuple[str, Any]) -> None:
+    """Quotes go out as frames encoded once and written straight to the socket (api/wsframes.py): the
+    7-bit, 16-bit and 64-bit length forms must each parse in a standard client, in order."""
+    url, app = server
+    bus = app.state.api.services.bus
+    async with connect(f"{url}?api_key={READ_KEY}") as ws:
+        await ws.send(json.dumps({"action": "subscribe", "kinds": ["quote"], "symbols": ["AAPL"]}))
+        await _next(ws, "subscribed")
+        pads = ["", "y" * 100, "한" * 300, "z" * 70_000]
+        for i, pad in enumerate(pads):
+            bus.publish("quote:AAPL", {"price": float(i), "pad": pad})
+        got = [await _next(ws, "quote") for _ in pads]
+    want = [(float(i), pad) for i, pad in enumerate(pads)]
+    assert [(m["data"]["price"], m["data"]["pad"]) for m in got] == want
