@@ -159,6 +159,10 @@ class RatingOut(BaseModel):
     grade: str
     period_start: datetime
     period_end: datetime
+    sd_return: float | None = None
+    median_drawdown: float | None = None
+    worst_drawdown: float | None = None
+    return_risk: float | None = None
 
     @classmethod
     def of(cls, r: Rating) -> RatingOut:
@@ -174,6 +178,10 @@ class RatingOut(BaseModel):
             grade=r.grade,
             period_start=utc(r.period_start),
             period_end=utc(r.period_end),
+            sd_return=r.sd_return,
+            median_drawdown=r.median_drawdown,
+            worst_drawdown=r.worst_drawdown,
+            return_risk=r.return_risk,
         )
 
 

@@ -47,6 +47,28 @@ def _window_max(a: Arr, j: int, lo: int, hi: int, start: float) -> float:
 
 
 @jit(nogil=True, error_model="python")
+def _drawdown(
+    close: Arr, j: int, lo: int, hi: int, c0: float, d: float, peak: float, ratio: float
+) -> tuple[float, float]:
+    """Advance a position's running peak and worst value/peak ratio over close[lo:hi, j].
+
+    In price units: a long is worth close, a short 2*c0 - close (the same ratios as 1 + d*(close/c0 - 1)).
+    Branch-free (a max, a division and a min per bar): faster than dividing only on a new worst.
+    """
+    if d > 0.0:
+        for u in range(lo, hi):
+            x = close[u, j]
+            peak = max(peak, x)
+            ratio = min(ratio, x / peak)
+    else:
+        for u in range(lo, hi):
+            x = 2.0 * c0 - close[u, j]
+            peak = max(peak, x)
+            ratio = min(ratio, x / peak)
+    return peak, ratio
+
+
+@jit(nogil=True, error_model="python")
 def _kth(a: Arr, m: int, kth: int) -> float:
     """The kth smallest of a[:m] (0-based) by quickselect, reordering a[:m] in place.
 
@@ -103,9 +125,15 @@ def study(
     close: Arr, entry: Arr, high: Arr, low: Arr, mask: Arr, first: Arr,
     horizons: Arr, direction: int, mu: Arr,
     o_count: Arr, o_excluded: Arr, o_hits: Arr, o_mean: Arr,
-    o_m2: Arr, o_median: Arr, o_baseline: Arr, o_worst: Arr,
+    o_m2: Arr, o_median: Arr, o_baseline: Arr, o_worst: Arr, o_dd_median: Arr, o_dd_worst: Arr,
+    risk: bool = True,
 ) -> None:  # fmt: skip
-    """Per column j and horizon k: event count, excluded, hits, mean, M2, median, baseline, worst MAE.
+    """Per column j and horizon k: event count, excluded, hits, mean, M2, median, baseline, worst MAE,
+    and the median and worst of the events' maximum drawdowns over the holding period.
+
+    An event's drawdown at horizon h is the worst fall of the position's value, marked to the
+    closes of bars t+1..t+h, from its running peak (the entry value 1 included), floored at -1.
+    `risk=False` skips the drawdowns (their outputs stay NaN).
 
     `horizons` must be sorted ascending: one scan of each event's window serves every horizon.
     direction 0 means "the event bar's own move" (close[t] >= close[t-1] -> +1, else -1).
@@ -134,6 +162,7 @@ def study(
         if n_ev == 0:
             continue
         buf = np.empty((n_h, n_ev))
+        ddb = np.empty((n_h, n_ev))
         n[:] = 0
         excl[:] = 0
         hits[:] = 0
@@ -146,6 +175,8 @@ def study(
             c0 = entry[t, j]
             ext = np.inf if d > 0.0 else -np.inf
             u = t + 1
+            peak = c0
+            ratio = 1.0
             for k in range(n_h):
                 h = horizons[k]
                 if t + h > n_bars - 1:
@@ -158,9 +189,12 @@ def study(
                 else:
                     ext = _window_max(high, j, u, t + h + 1, ext)
                     adverse = 1.0 - ext / c0
+                if risk:
+                    peak, ratio = _drawdown(close, j, u, t + h + 1, c0, d, peak, ratio)
                 u = t + h + 1
                 s = d * (close[t + h, j] / c0 - 1.0)
                 buf[k, n[k]] = s
+                ddb[k, n[k]] = max(ratio - 1.0, -1.0)
                 n[k] += 1
                 total[k] += s
                 sum_d[k] += d
@@ -183,6 +217,13 @@ def study(
             o_median[k, j] = _median(buf[k], m)
             o_baseline[k, j] = mu[k, j] * (sum_d[k] / m)
             o_worst[k, j] = worst[k]
+            if not risk:
+                continue
+            w = 0.0
+            for e in range(m):
+                w = min(w, ddb[k, e])
+            o_dd_worst[k, j] = w
+            o_dd_median[k, j] = _median(ddb[k], m)
 
 
 @jit(nogil=True, error_model="python")

@@ -23,6 +23,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from backtest.chart import draw_chart
+from backtest.combos import run_combinations
+from backtest.combos_report import combos_path, print_combinations, write_combinations
 from backtest.data import build_panel
 from backtest.grid import GRID_HELP, GridResult, parse_grid, run_grid
 from backtest.rating import DEFAULT_MIN_COUNT
@@ -34,6 +36,7 @@ from core.errors import FinsignalError, SymbolError, UsageError
 from core.quality import QualityRules
 from core.types import Bar, Rating, SignalType
 from signals import SignalConfig
+from signals.combos import DEFAULT_WINDOW
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="forward returns from the next bar's open (default: what an alert's reader can get) or "
         "from the signal bar's close",
     )
+    parser.add_argument(
+        "--combinations",
+        action="store_true",
+        help="also rate pairs of signal types firing within --window bars of each other: found on the "
+        "first 70%% of each history, confirmed on the last 30%% (Benjamini-Hochberg across all pairs tried)",
+    )
+    parser.add_argument(
+        "--window", type=int, default=DEFAULT_WINDOW, help=f"--combinations: bars between the two signals "
+        f"(default {DEFAULT_WINDOW})",
+    )  # fmt: skip
     parser.add_argument(
         "--min-count",
         type=int,
@@ -236,6 +249,8 @@ async def _run(
     symbols = _symbols(args)
     if args.years < 1:
         raise UsageError(f"--years must be at least 1, got {args.years}")
+    if getattr(args, "window", DEFAULT_WINDOW) < 0:
+        raise UsageError(f"--window must be 0 or more bars, got {args.window}")
     if args.hold < 1 or args.min_count < 1:
         raise UsageError("--hold and --min-count must be at least 1")
     for path, option in ((args.json, "--json"), (args.csv, "--csv"), (args.chart, "--chart")):
@@ -286,6 +301,11 @@ async def _run(
         result: BacktestResult = await asyncio.to_thread(
             run_arrays, panel, opts, workers=workers, progress=lambda k: progress.advance(task, k)
         )
+        combos = None
+        if getattr(args, "combinations", False):
+            ctask = progress.add_task("combinations", total=None)
+            combos = await asyncio.to_thread(run_combinations, panel, opts, window=args.window)
+            progress.update(ctask, total=1, completed=1)
         grid_result = None
         if grid is not None:
             cells = 1
@@ -310,11 +330,18 @@ async def _run(
         if grid_result.warning:
             console.print(f"[bold yellow]warning:[/] {grid_result.warning}")
 
+    if combos is not None:
+        print_combinations(combos, console)
+
     try:  # files first: they are kept even if the database is down
         for path, write in ((args.json, write_json), (args.csv, write_csv)):
             if path is not None:
                 write(result, path)
                 console.print(f"wrote {path}")
+        if combos is not None and args.json is not None:
+            out_c = combos_path(args.json)
+            write_combinations(combos, out_c)
+            console.print(f"wrote {out_c}")
         if keep:
             for sym in result.symbols:
                 out = _chart_path(args.chart, sym, several)

@@ -198,7 +198,7 @@ def run_grid(
             mask_gaps(hist.events, panel.gaps, warmup=cfg.warmup, horizon=max(options.horizons))
         entry = entry_prices(panel.close, panel.open, options.basis)
         stats = event_study(panel.close, panel.high, panel.low, hist.events, first, options.horizons,
-                            signals=signals, entry=entry)  # fmt: skip
+                            signals=signals, entry=entry, risk=False)  # fmt: skip
         for si, sig in enumerate(signals):
             relevant = {n: v for n, v in params.items() if sig in AFFECTS[n]}
             for hi in range(len(options.horizons)):

@@ -31,7 +31,8 @@ def instrument_table(result: BacktestResult, symbol: str) -> Table:
         title=f"{symbol}  {result.period_start[j]:%Y-%m-%d} .. {result.period_end[j]:%Y-%m-%d} "
         f"({result.period_bars[j]} bars)",
         caption="returns direction-adjusted (positive = the signal was right); "
-        "excl = forward window past the data",
+        "excl = forward window past the data; DD = max drawdown within the holding period; "
+        "ret/risk = mean / |med DD|",
     )
     for col in (
         "signal",
@@ -45,6 +46,10 @@ def instrument_table(result: BacktestResult, symbol: str) -> Table:
         "excess",
         "t",
         "worst MAE",
+        "sd",
+        "med DD",
+        "worst DD",
+        "ret/risk",
         "grade",
     ):
         table.add_column(col, justify="left" if col in ("signal", "grade") else "right")
@@ -56,7 +61,8 @@ def instrument_table(result: BacktestResult, symbol: str) -> Table:
             rec["signal"], str(rec["horizon"]), str(rec["count"]), str(rec["excluded"]),
             "-" if rec["hit_rate"] is None else f"{rec['hit_rate'] * 100:.0f}%",
             pct(rec["mean_return"]), pct(rec["median_return"]), pct(rec["baseline_mean"]),
-            pct(rec["excess"]), num(rec["t_stat"]), pct(rec["worst_mae"]),
+            pct(rec["excess"]), num(rec["t_stat"]), pct(rec["worst_mae"]), pct(rec["sd_return"]),
+            pct(rec["median_drawdown"]), pct(rec["worst_drawdown"]), num(rec["return_risk"]),
             f"[{_GRADE_STYLE[g]}]{g}[/]",
         )  # fmt: skip
     return table

@@ -113,6 +113,10 @@ class BacktestResult:
             "excess": st.excess,
             "t_stat": st.t_stat,
             "worst_mae": st.worst_mae,
+            "sd_return": st.sd,
+            "median_drawdown": st.dd_median,
+            "worst_drawdown": st.dd_worst,
+            "return_risk": st.return_risk,
         }
         # (S, H, N) -> nested lists [j][si][hi] of Python numbers, NaN as None
         lists = {k: np.moveaxis(v, 2, 0).tolist() for k, v in cols.items()}
@@ -134,7 +138,8 @@ class BacktestResult:
                     for k, v in lists.items():
                         x = v[j][si][hi]
                         rec[k] = None if isinstance(x, float) and not math.isfinite(x) else x
-                    rec["grade"] = grade(rec["count"], rec["t_stat"], min_count=self.options.min_count)
+                    rec["grade"] = grade(rec["count"], rec["t_stat"], min_count=self.options.min_count,
+                                         return_risk=rec["return_risk"])  # fmt: skip
                     rec["note"] = NO_VOLUME if sig in VOLUME_SIGNALS and no_vol else ""
                     rec.update(period)
                     rec.update(data)
@@ -186,6 +191,10 @@ class BacktestResult:
                     excess=rec["excess"],
                     t_stat=rec["t_stat"],
                     worst_mae=rec["worst_mae"],
+                    sd_return=rec["sd_return"],
+                    median_drawdown=rec["median_drawdown"],
+                    worst_drawdown=rec["worst_drawdown"],
+                    return_risk=rec["return_risk"],
                     grade=rec["grade"],
                     period_start=self.period_start[j],
                     period_end=self.period_end[j],

@@ -18,6 +18,10 @@ Conventions (also in the README):
 - t-statistic of the excess: ``(mean(s) - baseline) / (std(s, ddof=1) / sqrt(n))``, the one-sample
   t of the event returns against the baseline taken as known; None when n < 2 or std == 0.
   Overlapping windows of clustered events make it optimistic: read it as a screen, not a p-value.
+- Risk: the max drawdown of an event is the worst fall of the position's value, marked to the
+  closes of bars t+1..t+h, from its running peak (entry value included); `dd_median` and
+  `dd_worst` are its median and minimum over the events, `sd` the standard deviation of the
+  adjusted returns, `return_risk` = mean / |dd_median|.
 - MAE (maximum adverse excursion) of an event: the worst move against the position within the
   window, from the lows (long) or highs (short) of bars t+1..t+h relative to entry[t], capped at
   0; `worst_mae` is the most negative over the events (a fraction, <= 0).
@@ -60,6 +64,20 @@ class StudyStats:
     median: Arr
     baseline: Arr
     worst_mae: Arr
+    dd_median: Arr  # median over the events of the max drawdown within the holding period (<= 0)
+    dd_worst: Arr  # the worst of those drawdowns (<= 0)
+
+    @property
+    def sd(self) -> Arr:
+        """Sample standard deviation (ddof 1) of the events' adjusted returns; NaN when n < 2."""
+        n = self.count.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count >= 2, np.sqrt(self.m2 / (n - 1.0)), np.nan)
+
+    @property
+    def return_risk(self) -> Arr:
+        """Return-to-risk: mean adjusted return / |median max drawdown|; NaN when that drawdown is 0."""
+        return return_to_risk(self.mean, self.dd_median)
 
     @property
     def hit_rate(self) -> Arr:
@@ -78,11 +96,18 @@ class StudyStats:
     def concat(parts: Sequence[StudyStats]) -> StudyStats:
         """Join studies of disjoint instrument sets (same signals and horizons) along the instruments."""
         first = parts[0]
-        arrays = {
-            name: np.concatenate([getattr(p, name) for p in parts], axis=2)
-            for name in ("count", "excluded", "hits", "mean", "m2", "median", "baseline", "worst_mae")
-        }
+        arrays = {name: np.concatenate([getattr(p, name) for p in parts], axis=2) for name in _FIELDS}
         return StudyStats(first.signals, first.horizons, **arrays)
+
+
+_FIELDS = ("count", "excluded", "hits", "mean", "m2", "median", "baseline", "worst_mae", "dd_median",
+           "dd_worst")  # fmt: skip
+
+
+def return_to_risk(mean: Arr, dd_median: Arr) -> Arr:
+    """mean / |dd_median| elementwise; NaN where the median drawdown is 0 or undefined."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(dd_median < 0, mean / np.abs(dd_median), np.nan)
 
 
 def t_statistic(count: Arr, mean: Arr, m2: Arr, baseline: Arr) -> Arr:
@@ -105,6 +130,7 @@ def event_study(
     signals: Sequence[SignalType] | None = None,
     threads: int | None = None,
     entry: Arr | None = None,
+    risk: bool = True,
 ) -> StudyStats:
     """Statistics of every signal in `signals` (default: all keys of `events`) per instrument column.
 
@@ -113,6 +139,7 @@ def event_study(
     it are ignored). Horizons come out sorted and deduplicated. Column blocks run on `threads`
     threads (default: one per core; the numba kernels release the GIL). Fortran-ordered inputs
     avoid a copy. `entry` (default: `close`) is the price each forward return starts from.
+    `risk=False` leaves out the holding-period drawdowns (NaN), for pooled searches that do not use them.
     """
     hz = np.array(sorted({int(h) for h in horizons}), dtype=np.int64)
     if hz.size == 0 or hz.min() < 1:
@@ -129,7 +156,7 @@ def event_study(
     def block(j0: int, j1: int) -> StudyStats:
         cols = slice(j0, j1)
         return _block(c[:, cols], en[:, cols], h_[:, cols], lo[:, cols], [m[:, cols] for m in masks],
-                      fst[cols], hz, sigs)  # fmt: skip
+                      fst[cols], hz, sigs, risk)  # fmt: skip
 
     if k == 1:
         return block(0, n_inst)
@@ -139,7 +166,15 @@ def event_study(
 
 
 def _block(
-    c: Arr, en: Arr, h_: Arr, lo: Arr, masks: list[Arr], fst: Arr, hz: Arr, sigs: tuple[SignalType, ...]
+    c: Arr,
+    en: Arr,
+    h_: Arr,
+    lo: Arr,
+    masks: list[Arr],
+    fst: Arr,
+    hz: Arr,
+    sigs: tuple[SignalType, ...],
+    risk: bool = True,
 ) -> StudyStats:
     """All signals on columns of a block, `_COLS` columns at a time.
 
@@ -150,7 +185,7 @@ def _block(
     n_h = hz.size
     shape = (len(sigs), n_h, n_inst)
     ints = [np.zeros(shape, dtype=np.int64) for _ in range(3)]
-    floats = [np.full(shape, np.nan) for _ in range(5)]
+    floats = [np.full(shape, np.nan) for _ in range(7)]
     for j0 in range(0, n_inst, _COLS):
         j1 = min(n_inst, j0 + _COLS)
         w = j1 - j0
@@ -160,12 +195,14 @@ def _block(
         _kernel.baseline(cc, ee, ff, hz, mu)
         for si, sig in enumerate(sigs):
             part_i = [np.zeros((n_h, w), dtype=np.int64) for _ in range(3)]
-            part_f = [np.full((n_h, w), np.nan) for _ in range(5)]
-            _kernel.study(cc, ee, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu, *part_i, *part_f)
+            part_f = [np.full((n_h, w), np.nan) for _ in range(7)]
+            ci, ei, hi = part_i
+            mf, m2f, medf, bf, wf, ddm, ddw = part_f
+            _kernel.study(cc, ee, hh, ll, masks[si][:, j0:j1], ff, hz, sig.direction, mu,
+                          ci, ei, hi, mf, m2f, medf, bf, wf, ddm, ddw, risk)  # fmt: skip
             for full, part in zip(ints + floats, part_i + part_f, strict=True):
                 full[si, :, j0:j1] = part
     count, excluded, hits = ints
-    mean, m2, median, baseline, worst = floats
-    return StudyStats(
-        sigs, tuple(int(x) for x in hz), count, excluded, hits, mean, m2, median, baseline, worst
-    )
+    mean, m2, median, baseline, worst, dd_median, dd_worst = floats
+    return StudyStats(sigs, tuple(int(x) for x in hz), count, excluded, hits, mean, m2, median, baseline,
+                      worst, dd_median, dd_worst)  # fmt: skip

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/backtest.py [--instruments 5000] [--ref-instruments 500] [--bars 2520]
                                        [--runs 3] [--no-reference] [--source-imports]
+                                       [--combo-instruments 500] [--only-combinations]
 
 Work measured (both sides): indicators (SMA 50/200, RSI 14, 20-bar volume average), the seven
 signal types' events, and per (signal, horizon, instrument) the event count, hit rate, mean,
@@ -113,6 +114,59 @@ def run_vectorbt(d: dict[str, NDArray[Any]]) -> tuple[float, int]:
     return time.perf_counter() - t0, count
 
 
+def _best(fn: Any, runs: int = 3) -> float:
+    """Best of `runs` calls, in CPU seconds of this process (both cores counted): on a shared, loaded
+    machine wall time mostly measures the other processes."""
+    times = []
+    for _ in range(runs):
+        t = time.process_time()
+        fn()
+        times.append(time.process_time() - t)
+    return min(times)
+
+
+def bench_risk_and_combinations(n_inst: int, n_bars: int) -> None:
+    """Issue 24: the cost of the risk figures in the study, and the combinations run, on `n_inst`
+    instruments; the reference is the plain single-signal study on the same data in this run."""
+    from backtest.combos import study_combinations
+    from backtest.study import event_study
+    from core.types import SignalType
+    from signals import SignalConfig, compute_history
+
+    d = synthetic(n_inst, n_bars, seed=7)
+    first = np.full(n_inst, SignalConfig().warmup - 1)
+    hist = compute_history(d["close"], d["volume"], SignalConfig())
+    ev = hist.events
+    entry = np.full_like(d["close"], np.nan)
+    entry[:-1] = d["open"][1:]
+    entry = np.asfortranarray(entry)
+
+    def study(risk: bool) -> None:
+        event_study(d["close"], d["high"], d["low"], ev, first, HORIZONS, entry=entry, risk=risk)
+
+    def combos() -> None:
+        h = compute_history(d["close"], d["volume"], SignalConfig())
+        r = study_combinations(
+            d["close"], entry, h.events, first, HORIZONS, signals=tuple(SignalType), window=5
+        )
+        combos.tried = r.tried  # type: ignore[attr-defined]
+
+    study(True)
+    study(False)
+    with_risk, without = _best(lambda: study(True)), _best(lambda: study(False))
+    t_hist = _best(lambda: compute_history(d["close"], d["volume"], SignalConfig()))
+    print(f"risk figures ({n_inst} x {n_bars}, 7 signals x 3 horizons, warm, best of 3, CPU s): study with "
+          f"drawdowns {with_risk:.2f} s, without {without:.2f} s: +{with_risk - without:.2f} s "
+          f"({(with_risk / without - 1) * 100:+.0f}%)")  # fmt: skip
+    combos()
+    t_c = _best(combos, 2)
+    tried = combos.tried  # type: ignore[attr-defined]
+    print(f"combinations ({n_inst} x {n_bars}, {tried} pair x horizon tried, window 5, CPU s): {t_c:.2f} s "
+          f"incl. indicators; reference in this run: single-signal backtest (indicators {t_hist:.2f} + study "
+          f"{with_risk:.2f}) {t_hist + with_risk:.2f} s")  # fmt: skip
+    print(f"goal: combinations over {n_inst} instruments under 30 s: {'met' if t_c < 30 else 'NOT met'}")
+
+
 def child(a: argparse.Namespace) -> None:
     """One fresh process: import, numba start-up, first and second call; timings as JSON on stdout."""
     w0, c0 = time.perf_counter(), time.process_time()
@@ -161,6 +215,8 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=3, help="fresh processes for the first-call figures")
     p.add_argument("--no-reference", action="store_true", help="skip vectorbt (keeps the run short)")
     p.add_argument("--source-imports", action="store_true", help="fresh processes without bytecode cache")
+    p.add_argument("--combo-instruments", type=int, default=500, help="risk figures and combinations run")
+    p.add_argument("--only-combinations", action="store_true", help="run only the issue-24 part")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
@@ -168,6 +224,9 @@ def main() -> None:
         return
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+    if a.only_combinations:
+        bench_risk_and_combinations(a.combo_instruments, a.bars)
+        return
     pyc = "off (--source-imports: every import compiles from source, as with PYTHONDONTWRITEBYTECODE=1)"
     if not a.source_imports:
         pyc = "on (var/bench-pycache, as in an installed package; --source-imports to turn it off)"
@@ -219,6 +278,7 @@ def main() -> None:
         )
         ratio = v2 / (h3 + s3)
         print(f"ratio, same {a.ref_instruments} instruments, warm (vectorbt / finsignal): {ratio:.1f}x")
+    bench_risk_and_combinations(a.combo_instruments, a.bars)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 

@@ -322,6 +322,10 @@ class Rating:
     excluded: int = 0  # occurrences whose forward window ran past the data
     params: Mapping[str, Any] = field(default_factory=dict)
     run_at: datetime | None = None
+    sd_return: float | None = None  # standard deviation (ddof 1) of the events' adjusted returns
+    median_drawdown: float | None = None  # median max drawdown within the holding period (<= 0)
+    worst_drawdown: float | None = None  # worst max drawdown within the holding period (<= 0)
+    return_risk: float | None = None  # mean_return / |median_drawdown|
 
     @property
     def history_years(self) -> float:

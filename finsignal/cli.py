@@ -29,6 +29,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("finsignal.commands", "cmd_run"),
     "chat": ("finsignal.commands", "cmd_chat"),
     "backtest": ("finsignal.commands", "cmd_backtest"),
+    "export-features": ("finsignal.commands", "cmd_export_features"),  # issue 24
     "fetch": ("finsignal.commands", "cmd_fetch"),
     "import-csv": ("finsignal.commands", "cmd_import_csv"),
     "db": ("finsignal.commands", "cmd_db"),
@@ -67,6 +68,7 @@ def _add_fundflow_parser(sub: Any, full: bool = True) -> None:
 # defines their arguments only when that command is the one run, so `finsignal --help` imports none.
 _HEAVY_HELP = {
     "backtest": "rate every signal type on history (admin)",
+    "export-features": "write per-bar indicators, signal flags and forward-return targets as Parquet",
     "api": "serve the Market Data API and the dashboard (uvicorn)",
     "apikey": "API keys: create, list, revoke",
     "ask": "ask in plain words (Korean or English): SQL, a table and a chart",
@@ -98,6 +100,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         from backtest.cli import add_arguments as add_backtest_arguments
 
         add_backtest_arguments(bt)
+
+    ef = sub.add_parser("export-features", help=_HEAVY_HELP["export-features"])
+    if full("export-features"):
+        from backtest.features_cli import add_arguments as add_features_arguments
+
+        add_features_arguments(ef)
 
     fetch = sub.add_parser("fetch", help="load price history for symbols into the database")
     fetch.add_argument("symbols", nargs="+", metavar="SYMBOL")

@@ -73,6 +73,15 @@ async def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         )  # fmt: skip
 
 
+async def cmd_export_features(args: argparse.Namespace, settings: Settings) -> int:
+    from backtest.features_cli import run_command
+
+    async with open_app(settings) as app:
+        return await run_command(
+            args, load_history=app.load_history, console=_console(), quality=quality_rules(settings)
+        )
+
+
 async def cmd_fetch(args: argparse.Namespace, settings: Settings) -> int:
     console = _console()
     async with open_app(settings) as app:

@@ -209,6 +209,10 @@ class RatingRow(Base):
     excess: Mapped[float | None] = mapped_column(Double)
     t_stat: Mapped[float | None] = mapped_column(Double)
     worst_mae: Mapped[float | None] = mapped_column(Double)
+    sd_return: Mapped[float | None] = mapped_column(Double)
+    median_drawdown: Mapped[float | None] = mapped_column(Double)
+    worst_drawdown: Mapped[float | None] = mapped_column(Double)
+    return_risk: Mapped[float | None] = mapped_column(Double)
     grade: Mapped[str] = mapped_column(String(32))
     excluded: Mapped[int] = mapped_column(Integer, default=0)
     params: Mapped[dict[str, Any]]

@@ -66,7 +66,8 @@ async def seed(db: Database) -> list[Bar]:
                         {"sma50": 101.0, "sma200": 100.0}, 1.0)  # fmt: skip
     await repos.events.add_events([event])
     rating = Rating("AAPL", SignalType.GOLDEN_CROSS, 20, 12, 0.64, 0.02, 0.015, 0.01, 0.01, 2.1, -0.05,
-                    "B", bars[0].ts, t0)  # fmt: skip
+                    "B", bars[0].ts, t0, sd_return=0.04, median_drawdown=-0.03, worst_drawdown=-0.09,
+                    return_risk=0.67)  # fmt: skip
     await repos.ratings.upsert_ratings([rating])
     news = NewsItem("https://example.com/a", "Apple beats estimates", "test", t0, symbols=("AAPL",),
                     industries=("tech",))  # fmt: skip

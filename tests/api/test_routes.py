@@ -196,6 +196,9 @@ async def test_signals_ratings_news(api: ApiEnv) -> None:
     rat = (await api.client.get("/v1/ratings/AAPL", headers=H)).json()
     assert rat["ratings"][0]["grade"] == "B"
     assert rat["ratings"][0]["horizon"] == 20
+    keys = ("sd_return", "median_drawdown", "worst_drawdown", "return_risk")
+    risk = {k: rat["ratings"][0][k] for k in keys}
+    assert risk == {"sd_return": 0.04, "median_drawdown": -0.03, "worst_drawdown": -0.09, "return_risk": 0.67}
     news = (await api.client.get("/v1/news", params={"symbol": "AAPL"}, headers=H)).json()
     assert news[0]["title"] == "Apple beats estimates"
     later = (await api.client.get("/v1/news", params={"since": "2030-01-01T00:00:00Z"}, headers=H)).json()

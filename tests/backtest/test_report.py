@@ -27,15 +27,17 @@ def test_render_text_english(result: BacktestResult) -> None:
     assert any(
         line.startswith("- RSI oversold: 20-day hit rate 63% over 8y (n=27), grade ") for line in lines
     )
+    assert "- SMA 200 breakout: 20-day hit rate 67% over 8y (n=15), grade C, median drawdown -4.3%" in lines
     assert lines[-1].startswith("best strategy ")
     assert "(buy & hold +185%)" in lines[-1]
-    assert len(text) < 600  # short enough for a chat reply
+    assert len(text) < 700  # short enough for a chat reply (600 before the risk figures of issue 24)
 
 
 def test_render_text_korean(result: BacktestResult) -> None:
     text = render_text(result, "GOOG", "ko")
     assert text.startswith("GOOG 백테스트 2005-06-06~2013-03-01")
     assert "- 골든 크로스: 20일 기준: 데이터 부족 (최근 8년, n=5)" in text
+    assert "- 200일선 상향 돌파: 20일 적중률 67% (최근 8년, n=15), 등급 C, 최대낙폭 중앙값 -4.3%" in text
     assert "매수 후 보유 +185%" in text
 
 

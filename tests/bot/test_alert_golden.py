@@ -141,6 +141,23 @@ def test_alert_in_won_with_rating_line_and_own_windows() -> None:
     assert en[3] == "20-day hit rate 64% over 10y (n=11), grade B"
 
 
+def test_alert_rating_line_with_risk_figures() -> None:
+    """A rating from a backtest with risk figures (issue 24) names the median drawdown, both languages."""
+    rating = Rating(
+        "KAU25", SignalType.VOLUME_SPIKE, 20, 11, 0.64, 0.01, 0.01, 0.0, 0.01, 2.1, -0.05, "C",
+        datetime(2016, 12, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC),
+        sd_return=0.05, median_drawdown=-0.042, worst_drawdown=-0.18, return_risk=0.24,
+    )  # fmt: skip
+    event = SignalEvent(
+        "KAU25", SignalType.VOLUME_SPIKE, Interval.D1, SESSION, 9150.0,
+        {"volume": 123_456.0, "vol_base": 40_000.0}, 3.1,
+    )  # fmt: skip
+    ko = to_plain(render_alert(Language.KO, event, KAU, rating).text).split("\n")
+    assert ko[3] == "20일 적중률 64% (최근 10년, n=11), 등급 C, 최대낙폭 중앙값 -4.2%"
+    en = to_plain(render_alert(Language.EN, event, KAU, rating).text).split("\n")
+    assert en[3] == "20-day hit rate 64% over 10y (n=11), grade C, median drawdown -4.2%"
+
+
 def test_intraday_bar_is_labelled_by_its_end() -> None:
     event = SignalEvent(
         "FCO2.DE", SignalType.RSI_OVERSOLD, Interval.M5, datetime(2026, 11, 30, 14, 0, tzinfo=UTC),

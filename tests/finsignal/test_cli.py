@@ -50,6 +50,7 @@ def _goog_csv(path: Path) -> Path:
         ["run"],
         ["chat"],
         ["backtest"],
+        ["export-features"],
         ["fetch"],
         ["import-csv"],
         ["db"],
@@ -182,7 +183,17 @@ def test_import_backtest_replay_on_real_history(
     rows = records["records"] if isinstance(records, dict) else records
     assert {r["horizon"] for r in rows} == {5, 20}
     assert {r["symbol"] for r in rows} == {"GOOG"}
+    assert all("median_drawdown" in r for r in rows)
     capsys.readouterr()
+
+    # issue 24: combinations and the training-data export from the stored history
+    combos_json = tmp_path / "c.json"
+    assert main(["backtest", "GOOG", "--horizons", "5,20", "--combinations", "--json", str(combos_json)]) == 0
+    assert "tried" in capsys.readouterr().out
+    assert json.loads((tmp_path / "c-combinations.json").read_text(encoding="utf-8"))["tried"] > 0
+    assert main(["export-features", "GOOG", "--out", str(tmp_path), "--horizons", "5"]) == 0
+    assert "GOOG.parquet (2148 bars" in capsys.readouterr().out
+    assert (tmp_path / "GOOG.parquet").stat().st_size > 0
 
     # the ratings are stored and the replay renders alerts carrying them
     assert main(["replay", "GOOG", "--from", "2012-01-01", "--to", "2013-12-31"]) == 0
