@@ -132,8 +132,9 @@ class WatchRepo(Protocol):
         """`list_watchers` for many symbols at once; symbols nobody (active) watches are absent."""
         ...
 
-    async def list_watched_symbols(self) -> list[str]:
-        """Every symbol at least one active chat watches."""
+    async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
+        """Every symbol at least one active chat watches (on the timeframe `interval`, if given;
+        for the daily timeframe, every watched symbol: its daily bars are kept whatever the watch)."""
         ...
 
 
