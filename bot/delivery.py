@@ -25,6 +25,7 @@ from core.timeutil import Clock, SystemClock
 from core.types import (
     Chat,
     ChatKind,
+    Interval,
     Language,
     OutboxMessage,
     QuietMode,
@@ -56,6 +57,12 @@ def quiet_until(chat: Chat, now: datetime) -> datetime | None:
     if until <= local:
         until += timedelta(days=1)
     return until.astimezone(UTC)
+
+
+def rating_key(event: SignalEvent) -> str:
+    """Where the event's track record is kept: daily ratings under the symbol, ratings on minute bars
+    under 'SYMBOL@5m' (see `scheduler.intraday`)."""
+    return event.symbol if event.interval == Interval.D1 else f"{event.symbol}@{event.interval}"
 
 
 class OutboxNotifier:
@@ -91,7 +98,7 @@ class OutboxNotifier:
         instruments = await repos.instruments.get_instruments({e.symbol for e in watched})
         by_signal: dict[SignalType, set[str]] = defaultdict(set)
         for e in watched:
-            by_signal[e.signal].add(e.symbol)
+            by_signal[e.signal].add(rating_key(e))
         ratings: dict[tuple[str, SignalType], list[Rating]] = {}
         for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
             found = await repos.ratings.list_ratings_many(signal_symbols, [signal])
@@ -101,12 +108,14 @@ class OutboxNotifier:
         out: list[OutboxMessage] = []
         for event in watched:
             inst = instruments.get(event.symbol)
-            rating = pick_rating(ratings.get((event.symbol, event.signal), ()), event.signal, self._horizon)
+            rating = pick_rating(
+                ratings.get((rating_key(event), event.signal), ()), event.signal, self._horizon
+            )
             rendered: dict[tuple[Language, datetime], tuple[str, dict[str, Any] | None]] = {}
             for chat, watch in watchers[event.symbol]:
                 if not chat.active or chat.kind is ChatKind.CONSOLE:
                     continue
-                if event.signal not in chat.signals or not watch.wants(event.signal):
+                if event.signal not in chat.signals or not watch.wants(event.signal, event.interval):
                     continue
                 if chat.chat_id not in holds:
                     holds[chat.chat_id] = quiet_until(chat, now)

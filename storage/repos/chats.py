@@ -23,8 +23,8 @@ from core.types import (
     Watch,
 )
 from storage.models import ChatRow, OutboxRow, WatchRow
-from storage.sqltypes import list_pattern
 from storage.repos.base import Repo, chunked, table_of
+from storage.sqltypes import list_pattern
 
 _KNOWN = {s.value: s for s in SignalType}
 
@@ -280,6 +280,8 @@ class SqlWatchRepo(Repo):
             .order_by(WatchRow.symbol)
         )
         if interval is not None and interval is not Interval.D1:  # rows from before timeframes: daily
-            query = query.where(type_coerce(WatchRow.intervals, Text).like(list_pattern(interval.value), escape="\\"))
+            query = query.where(
+                type_coerce(WatchRow.intervals, Text).like(list_pattern(interval.value), escape="\\")
+            )
         async with self._sessions() as session:
             return list(await session.scalars(query))
