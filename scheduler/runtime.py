@@ -24,6 +24,7 @@ from market.vintage import Roll, roll_fronts
 from scheduler import followups, health
 from scheduler.calendars import MarketSpec, missing_exam_year, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
+from scheduler.intraday import IntradaySignals
 from scheduler.jobs import MINUTE_TAIL, JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
@@ -108,6 +109,9 @@ class Runtime:
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
         self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
+        self.intraday = IntradaySignals(
+            repos, notifier, signal_config(settings), make_engine_factory, warmup=settings.warmup_bars
+        )
         self.rater = SignalRater(
             settings, repos, self.clock, history=history, on_loaded=self._evaluate_loaded
         )
@@ -210,6 +214,7 @@ class Runtime:
             await self.pipeline.save()
         except Exception:
             logger.exception("could not save the signal engine state at shutdown")
+        await self.intraday.save()
         await self.release_leases()
         logger.info("scheduler stopped")
 
@@ -388,7 +393,10 @@ class Runtime:
             raise JobSkipped("no Korean stocks to follow")
         result = await self.market.update(order, interval=Interval.M1)
         new = sum(len(b) for b in result.new_bars.values())
-        return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed"
+        session = calendar.session_of(now)
+        evaluated = await self.intraday.on_minutes(result.new_bars, now, session[2] if session else None)
+        signals = "".join(f", {iv}: {r.bars} bars {len(r.new_events)} signals" for iv, r in evaluated.items())
+        return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed{signals}"
 
     async def _collect_depth(self) -> str:
         """After the KRX close: investor flows of the watched Korean stocks, holdings of the kept ETFs."""

@@ -95,6 +95,7 @@ class FakeKis:
         self.calls: Counter[str] = Counter()  # tr_id -> answered calls
         self.failures: deque[tuple[str, str]] = deque()  # (tr_id or "*", kind: malformed|5xx)
         self.down_after: int | None = None  # answer 5xx to every quotation call after this many
+        self.paths: dict[tuple[str, date], list[dict[str, str]]] = {}  # constructed sessions (newest first)
         self._window: deque[float] = deque()
         self._last_issue = -1e9
         self._lock = threading.Lock()
@@ -242,8 +243,12 @@ class FakeKis:
     def _ok(self, **parts: Any) -> dict[str, Any]:
         return {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상처리 되었습니다.", **parts}
 
+    def rows(self, code: str, day: date) -> list[dict[str, str]]:
+        """A session's minute rows, newest first: a constructed path if one was set, else the walk."""
+        return self.paths.get((code, day)) or minute_rows(code, day)
+
     def _minutes(self, code: str, day: date, before: str, page: int) -> list[dict[str, str]]:
-        rows = minute_rows(code, day) if self._trading(day) else []
+        rows = self.rows(code, day) if self._trading(day) else []
         return [r for r in rows if r["stck_cntg_hour"] <= before][:page]
 
     def _past_minutes(self, q: dict[str, str], _cont: str) -> tuple[int, Any, dict[str, str]]:
@@ -264,7 +269,7 @@ class FakeKis:
         rows = []
         while day >= lo and len(rows) < 100:
             if self._trading(day):
-                m = minute_rows(q["FID_INPUT_ISCD"], day)
+                m = self.rows(q["FID_INPUT_ISCD"], day)
                 c = float(m[0]["stck_prpr"]) * factor
                 rows.append({
                     "stck_bsop_date": day.strftime("%Y%m%d"), "stck_clpr": f"{c:g}",
@@ -278,7 +283,7 @@ class FakeKis:
 
     def _price(self, q: dict[str, str], _cont: str) -> tuple[int, Any, dict[str, str]]:
         day = self.now().astimezone(KST).date()
-        rows = minute_rows(q["FID_INPUT_ISCD"], day)
+        rows = self.rows(q["FID_INPUT_ISCD"], day)
         out = {"stck_prpr": rows[0]["stck_prpr"], "prdy_vrss": "-500", "prdy_ctrt": "-0.6",
                "acml_vol": "123456", "stck_oprc": rows[-1]["stck_oprc"], "stck_hgpr": rows[0]["stck_hgpr"],
                "stck_lwpr": rows[0]["stck_lwpr"], "temp_stop_yn": "N"}  # fmt: skip
