@@ -42,7 +42,8 @@ async def test_korean_replies_name_the_timeframe(harness: Harness) -> None:
     await harness.say(603, "/start", language_code="ko")
     repos = harness.app.bot_data.env.services.repos  # type: ignore[union-attr]
     chat = await repos.chats.get_chat(603)
-    assert chat is not None and chat.language is Language.KO
+    assert chat is not None
+    assert chat.language is Language.KO
     [added] = await harness.say(603, "/watch 005930.KS 5m")
     assert added.text.startswith("<b>005930.KS</b> (Samsung Electronics) 5분봉 감시 시작:")
     [bad] = await harness.say(603, "/watch 005930.KS 2h")
