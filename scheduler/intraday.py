@@ -93,7 +93,7 @@ class IntradaySignals:
             feed = {s: b for s, b in built[iv].items() if s in watched and b}
             if not feed:
                 continue
-            await self._rate(list(feed), iv, now)
+            await self.rate(list(feed), iv, now)
             results[iv] = await pipeline.process(feed)
         return results
 
@@ -124,7 +124,7 @@ class IntradaySignals:
             await self.repos.bars.upsert_bars(coarse)
         return out
 
-    async def _rate(self, symbols: list[str], interval: Interval, now: datetime) -> None:
+    async def rate(self, symbols: list[str], interval: Interval, now: datetime) -> None:
         """Rate (symbol, interval) once a day from its stored bars, when there are enough of them."""
         today = now.date()
         for symbol in symbols:
