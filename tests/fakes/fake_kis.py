@@ -95,7 +95,8 @@ class FakeKis:
         self.calls: Counter[str] = Counter()  # tr_id -> answered calls
         self.failures: deque[tuple[str, str]] = deque()  # (tr_id or "*", kind: malformed|5xx)
         self.down_after: int | None = None  # answer 5xx to every quotation call after this many
-        self.paths: dict[tuple[str, date], list[dict[str, str]]] = {}  # constructed sessions (newest first)
+        self.paths: dict[tuple[str, date], list[dict[str, str]]] = {}
+        self.approval_keys = 0  # constructed sessions (newest first)
         self._window: deque[float] = deque()
         self._last_issue = -1e9
         self._lock = threading.Lock()
@@ -156,6 +157,12 @@ class FakeKis:
             status, payload, headers = 200, stats, {}
         elif url.path == "/oauth2/tokenP":
             status, payload, headers = self._token(body or b"{}")
+        elif url.path == "/oauth2/Approval":  # the WebSocket approval key (field `secretkey`)
+            sent = json.loads(body or b"{}")
+            ok = sent.get("appkey") == APP_KEY and sent.get("secretkey") == APP_SECRET
+            self.approval_keys += 1 if ok else 0
+            status, headers = (200, {}) if ok else (403, {})
+            payload = {"approval_key": f"approval-{self.approval_keys}"} if ok else {"error_code": "EGW00103"}
         else:
             status, payload, headers = self._quote(req, url.path, query)
         data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
