@@ -14,8 +14,8 @@ _EN: dict[str, str] = {
     "help": (
         "<b>Commands</b>\n"
         "/price SYMBOL - last price, change, ranges, SMA 200, RSI\n"
-        "/watch SYMBOL [signals] - get alerts for a symbol\n"
-        "/unwatch SYMBOL - stop alerts for a symbol\n"
+        "/watch SYMBOL [1m|5m|15m] [signals] - get alerts for a symbol (daily bars unless a timeframe)\n"
+        "/unwatch SYMBOL [1m|5m|15m|1d] - stop alerts for a symbol (or one timeframe)\n"
         "/watchlist (or /list) - your watched symbols\n"
         "/signals SYMBOL - indicator state, recent signals, ratings\n"
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
@@ -158,8 +158,8 @@ _KO: dict[str, str] = {
     "help": (
         "<b>명령어</b>\n"
         "/price 종목 - 현재가, 등락, 범위, 200일선, RSI\n"
-        "/watch 종목 [신호] - 종목 알림 받기\n"
-        "/unwatch 종목 - 알림 해제\n"
+        "/watch 종목 [1m|5m|15m] [신호] - 종목 알림 받기 (주기를 주지 않으면 일봉)\n"
+        "/unwatch 종목 [1m|5m|15m|1d] - 알림 해제 (한 주기만도 가능)\n"
         "/watchlist (또는 /list) - 관심 종목\n"
         "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
