@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from backtest import run_backtest
 from core.errors import DataError, UsageError
@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 INTERVALS = (Interval.M1, Interval.M5, Interval.M15)
 HORIZON_BARS = 12  # forward window of an intraday rating, in bars (an hour of 5-minute bars)
 _TICK = timedelta(microseconds=1)
+_KEEP = timedelta(minutes=30)
+_ROUND_GAP = timedelta(minutes=3)  # a longer pause between rounds (another scheduler ran them): re-read
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def rating_symbol(symbol: str, interval: Interval) -> str:
@@ -81,6 +84,9 @@ class IntradaySignals:
         # enough bars to warm the slowest average and see a forward window after it, several times over
         self.min_rating_bars = min_rating_bars or config.sma_slow + 5 * HORIZON_BARS
         self._rated: dict[tuple[str, Interval], date] = {}
+        self._recent: dict[str, dict[datetime, Bar]] = {}  # symbol -> the last half hour of 1m bars
+        self._complete_since: dict[str, datetime] = {}  # from when `_recent` holds every stored 1m bar
+        self._last_round: datetime | None = None
 
     async def on_minutes(
         self, new_1m: Mapping[str, Sequence[Bar]], now: datetime, close: datetime | None
@@ -103,19 +109,29 @@ class IntradaySignals:
         """Closed 1m bars as they are; closed 5m/15m buckets rebuilt from the stored 1m bars and stored."""
         out: dict[Interval, dict[str, list[Bar]]] = {iv: {} for iv in INTERVALS}
         coarse: list[Bar] = []
+        if self._last_round is None or now - self._last_round > _ROUND_GAP:  # rounds missed: forget
+            self._recent.clear()
+            self._complete_since.clear()
+        self._last_round = now
         for symbol, bars in new_1m.items():
             ones = [b for b in bars if b.interval == Interval.M1]
             if not ones:
                 continue
             out[Interval.M1][symbol] = sorted(ones, key=lambda b: b.ts)
+            self._remember(symbol, out[Interval.M1][symbol])
             for iv in (Interval.M5, Interval.M15):
                 starts = closed_buckets(ones, iv, now, close)
                 if not starts:
                     continue
                 step = timedelta(minutes=MINUTES[iv])
-                stored = await self.repos.bars.list_bars(
-                    symbol, Interval.M1, start=starts[0], end=starts[-1] + step - _TICK
-                )
+                if starts[0] >= self._complete_since.get(symbol, _NEVER):  # all handed to us: no query
+                    stored = [
+                        b for ts, b in self._recent[symbol].items() if starts[0] <= ts < starts[-1] + step
+                    ]
+                else:
+                    stored = await self.repos.bars.list_bars(
+                        symbol, Interval.M1, start=starts[0], end=starts[-1] + step - _TICK
+                    )
                 wanted = set(starts)
                 made = [b for b in resample(stored, iv) if b.ts in wanted]
                 out[iv][symbol] = made
@@ -123,6 +139,18 @@ class IntradaySignals:
         if coarse:
             await self.repos.bars.upsert_bars(coarse)
         return out
+
+    def _remember(self, symbol: str, ones: list[Bar]) -> None:
+        """Keep the last half hour of the 1m bars handed over. The updater hands every bar stored after
+        the first one it handed, so from there on the buckets are built without reading storage."""
+        recent = self._recent.setdefault(symbol, {})
+        self._complete_since.setdefault(symbol, ones[0].ts)
+        for b in ones:
+            recent[b.ts] = b
+        cutoff = ones[-1].ts - _KEEP
+        for ts in [t for t in recent if t < cutoff]:
+            del recent[ts]
+        self._complete_since[symbol] = max(self._complete_since[symbol], cutoff)
 
     async def rate(self, symbols: list[str], interval: Interval, now: datetime) -> None:
         """Rate (symbol, interval) once a day from its stored bars, when there are enough of them."""

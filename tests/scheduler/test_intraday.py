@@ -4,6 +4,7 @@ that carries the one of its own timeframe."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.delivery import OutboxNotifier
@@ -92,3 +93,51 @@ async def test_minute_ratings_are_kept_apart_and_reach_the_alert(sqlite_repos: R
     [daily_message] = await OutboxNotifier(repos).messages_for(daily_event)
     assert daily_message.chat_id == 8
     assert "grade A" in daily_message.text
+
+
+async def test_buckets_built_round_by_round_equal_the_stored_minutes_resampled(
+    sqlite_repos: Repositories,
+) -> None:
+    """Rounds a minute apart build buckets from the bars handed over (no storage read); rounds further
+    apart read storage. Both give the stored minutes resampled, the late-arriving first minutes included."""
+    from market.resample import resample
+
+    repos = sqlite_repos
+    rng = random.Random(3)
+    minutes = []
+    p = 100.0
+    for k in range(40):
+        c = p * (1 + rng.gauss(0, 0.002))
+        minutes.append(
+            Bar(
+                "005930.KS",
+                Interval.M1,
+                KST_0900 + timedelta(minutes=k),
+                p,
+                max(p, c),
+                min(p, c),
+                c,
+                rng.randint(1, 99),
+            )
+        )
+        p = c
+    await repos.bars.upsert_bars(minutes[:7])  # stored before this process started
+    intraday = IntradaySignals(repos, OutboxNotifier(repos), SignalConfig(), engine_factory)
+    for k in range(7, 40):  # one round a minute, each handing over the minute that closed
+        await repos.bars.upsert_bars([minutes[k]])
+        await intraday.on_minutes(
+            {"005930.KS": [minutes[k]]}, minutes[k].ts + timedelta(minutes=1, seconds=5), CLOSE
+        )
+    for iv in (Interval.M5, Interval.M15):  # every bucket touched by a handed minute, once it closed
+        step = timedelta(minutes=5 if iv == Interval.M5 else 15)
+        closed = minutes[-1].ts + timedelta(minutes=1)
+        expected = [b for b in resample(minutes, iv) if b.ts + step > minutes[7].ts and b.ts + step <= closed]
+        assert await repos.bars.list_bars("005930.KS", iv) == expected
+    later = [
+        replace(minutes[-1], ts=minutes[-1].ts + timedelta(minutes=k), close=90.0) for k in (5, 6, 7, 8, 9)
+    ]
+    await repos.bars.upsert_bars(later)
+    await intraday.on_minutes({"005930.KS": later}, later[-1].ts + timedelta(minutes=1), CLOSE)  # 5 min later
+    [last] = (await repos.bars.list_bars("005930.KS", Interval.M5))[-1:]
+    assert last.ts == KST_0900 + timedelta(minutes=40)  # 09:40-09:44: only 09:44 traded; 09:45 not closed
+    assert (last.open, last.close, last.volume) == (later[0].open, 90.0, later[0].volume)
