@@ -19,13 +19,12 @@ from telegram import LinkPreviewOptions
 
 from bot.sender import Outcome, Sender
 from bot.views import keyboard_json, pick_rating
-from bot.views_alert import render_alert
+from bot.views_alert import rating_key, render_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
 from core.types import (
     Chat,
     ChatKind,
-    Interval,
     Language,
     OutboxMessage,
     QuietMode,
@@ -57,12 +56,6 @@ def quiet_until(chat: Chat, now: datetime) -> datetime | None:
     if until <= local:
         until += timedelta(days=1)
     return until.astimezone(UTC)
-
-
-def rating_key(event: SignalEvent) -> str:
-    """Where the event's track record is kept: daily ratings under the symbol, ratings on minute bars
-    under 'SYMBOL@5m' (see `scheduler.intraday`)."""
-    return event.symbol if event.interval == Interval.D1 else f"{event.symbol}@{event.interval}"
 
 
 class OutboxNotifier:

@@ -31,6 +31,12 @@ def timeframe(lang: Language, interval: Interval | str) -> str:
     return t(lang, "timeframe", n=n) if n else t(lang, "daily")
 
 
+def rating_key(event: SignalEvent) -> str:
+    """Where the event's track record is kept: daily ratings under the symbol, ratings on minute bars
+    under 'SYMBOL@5m' (see `scheduler.intraday`)."""
+    return event.symbol if event.interval == Interval.D1 else f"{event.symbol}@{event.interval}"
+
+
 def intraday_rating_line(lang: Language, interval: Interval, rating: Rating | None) -> str:
     """The track record of a signal on minute bars (horizons in bars), or an honest 'no rating yet'."""
     tf = timeframe(lang, interval)
