@@ -96,11 +96,14 @@ def render_alert(
 ) -> Reply:
     """The alert for one event in one chat, with mute/unwatch buttons."""
     currency = inst.currency if inst else ""
+    name = signal_name(lang, event.signal)
+    if event.interval in _MINUTES:  # '200일선' is a daily term: on minute bars the average counts bars
+        name = name.replace("일선", "봉선")
     title = t(
         lang,
         "alert_title",
         arrow=_ARROW[event.signal.direction],
-        signal=esc(signal_name(lang, event.signal)),
+        signal=esc(name),
         symbol=esc(event.symbol),
         name=esc(inst.name if inst and inst.name != event.symbol else ""),
     )

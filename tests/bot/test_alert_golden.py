@@ -205,3 +205,19 @@ def test_intraday_alert_names_its_timeframe(lang: Language, signal: SignalType) 
         to_plain(render_alert(lang, event, SAMSUNG, rating).text).split("\n")
         == INTRADAY_GOLDEN[(lang, signal)]
     )
+
+
+def test_a_minute_bar_breakout_is_not_called_a_200_day_line_in_korean() -> None:
+    when = datetime(2026, 11, 30, 1, 15, tzinfo=UTC)
+    event = SignalEvent(
+        "005930.KS", SignalType.BREAKOUT_200, Interval.M5, when, 72350.0, {"sma_slow": 70120.0}, 3.18
+    )
+    ko = to_plain(render_alert(Language.KO, event, SAMSUNG, None).text).split("\n")
+    assert ko[:3] == [
+        "▲ 005930.KS 삼성전자 · 200봉선 상향 돌파 · 5분봉",
+        "종가 72,350 KRW · 2026-11-30 10:20 KST",
+        "종가가 200봉 이동평균(70,120) 위로 마감: +3.18%",
+    ]
+    en = to_plain(render_alert(Language.EN, event, SAMSUNG, None).text).split("\n")
+    assert en[0] == "▲ SMA 200 breakout · 005930.KS 삼성전자 · 5-minute bars"
+    assert en[2] == "Closed above the 200-bar average (70,120): +3.18%"
