@@ -87,6 +87,7 @@ class IntradaySignals:
         self._recent: dict[str, dict[datetime, Bar]] = {}  # symbol -> the last half hour of 1m bars
         self._complete_since: dict[str, datetime] = {}  # from when `_recent` holds every stored 1m bar
         self._last_round: datetime | None = None
+        self._behind: set[Interval] = set()  # timeframes whose last evaluation failed
 
     async def on_minutes(
         self, new_1m: Mapping[str, Sequence[Bar]], now: datetime, close: datetime | None
@@ -99,8 +100,15 @@ class IntradaySignals:
             feed = {s: b for s, b in built[iv].items() if s in watched and b}
             if not feed:
                 continue
-            await self.rate(list(feed), iv, now)
-            results[iv] = await pipeline.process(feed)
+            try:
+                if iv in self._behind:  # a failed round's bars are stored: evaluate them first
+                    await pipeline.catch_up(sorted(watched))
+                    self._behind.discard(iv)
+                await self.rate(list(feed), iv, now)
+                results[iv] = await pipeline.process(feed)
+            except Exception:  # one timeframe must not stop the others, nor the minute collection
+                logger.exception("%s signals failed this round; caught up with the next", iv)
+                self._behind.add(iv)
         return results
 
     async def _build(

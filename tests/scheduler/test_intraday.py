@@ -24,6 +24,7 @@ from core.types import (
 from scheduler.engines import engine_factory
 from scheduler.intraday import IntradaySignals, closed_buckets
 from signals import SignalConfig
+from tests.scheduler.fakes import RecordingNotifier
 
 KST_0900 = datetime(2026, 11, 23, 0, 0, tzinfo=UTC)  # 09:00 KST
 CLOSE = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # 15:30 KST
@@ -141,3 +142,28 @@ async def test_buckets_built_round_by_round_equal_the_stored_minutes_resampled(
     [last] = (await repos.bars.list_bars("005930.KS", Interval.M5))[-1:]
     assert last.ts == KST_0900 + timedelta(minutes=40)  # 09:40-09:44: only 09:44 traded; 09:45 not closed
     assert (last.open, last.close, last.volume) == (later[0].open, 90.0, later[0].volume)
+
+
+async def test_a_failed_round_is_caught_up_by_the_next(sqlite_repos: Repositories) -> None:
+    repos = sqlite_repos
+    await repos.chats.upsert_chat(Chat(1, ChatKind.PRIVATE))
+    await repos.watches.upsert_watch(Watch(1, "A.KS", intervals=frozenset({Interval.M1})))
+    notifier = RecordingNotifier(repos, fail_times=1)
+    intraday = IntradaySignals(repos, notifier, SignalConfig(), engine_factory)
+
+    def bar(k: int, volume: float) -> Bar:
+        return Bar("A.KS", Interval.M1, KST_0900 + timedelta(minutes=k), 100, 101, 99, 100 + k % 3, volume)
+
+    quiet = [bar(k, 100) for k in range(30)]
+    await repos.bars.upsert_bars(quiet)
+    await intraday.on_minutes({"A.KS": quiet}, quiet[-1].ts + timedelta(minutes=1), CLOSE)
+    spike = bar(30, 10_000)
+    await repos.bars.upsert_bars([spike])
+    failed = await intraday.on_minutes({"A.KS": [spike]}, spike.ts + timedelta(minutes=1), CLOSE)
+    assert Interval.M1 not in failed  # delivery was down: logged, the round goes on
+    assert notifier.published == []
+    after = bar(31, 100)
+    await repos.bars.upsert_bars([after])
+    await intraday.on_minutes({"A.KS": [after]}, after.ts + timedelta(minutes=1), CLOSE)
+    spikes = [e for e in notifier.published if e.signal is SignalType.VOLUME_SPIKE]
+    assert [(e.ts, e.interval) for e in spikes] == [(spike.ts, Interval.M1)]
