@@ -39,7 +39,7 @@ _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def rating_symbol(symbol: str, interval: Interval) -> str:
-    """The ratings-table key of a symbol's track record on minute bars (see `bot.delivery.rating_key`)."""
+    """The ratings-table key of a symbol's track record on minute bars (see `bot.views_alert.rating_key`)."""
     return f"{symbol}@{interval}"
 
 
