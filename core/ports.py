@@ -144,9 +144,14 @@ class EventRepo(Protocol):
         ...
 
     async def list_events(
-        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+        self,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        *,
+        interval: Interval | None = None,
     ) -> list[SignalEvent]:
-        """Newest first."""
+        """Newest first; only events on `interval` bars when given."""
         ...
 
 
