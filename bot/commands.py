@@ -289,7 +289,7 @@ async def cmd_signals(env: Env, req: Request) -> Reply:
         return inst
     svc = env.services
     snapshot = await svc.indicators.snapshot(inst.symbol)
-    events = await svc.repos.events.list_events(inst.symbol, limit=10)
+    events = await svc.repos.events.list_events(inst.symbol, limit=10, interval=Interval.D1)  # daily view
     ratings = await svc.repos.ratings.list_ratings(inst.symbol)
     return views.render_signals(req.lang, inst, snapshot, events, ratings)
 
