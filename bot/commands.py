@@ -312,7 +312,9 @@ async def cmd_chart(env: Env, req: Request) -> Reply:
     if not bars:
         return Reply(t(req.lang, "no_data", symbol=esc(inst.symbol)))
     since = bars[-1].ts - timedelta(days=days)  # the period ends at the latest bar (markets close)
-    stored = await env.services.repos.events.list_events(inst.symbol, since=since, limit=200)
+    stored = await env.services.repos.events.list_events(
+        inst.symbol, since=since, limit=200, interval=Interval.D1
+    )
     from bot.chart import chart_data, render_chart  # matplotlib is heavy: import on first use
 
     data = await asyncio.to_thread(chart_data, bars, env.settings, stored)
