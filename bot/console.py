@@ -15,7 +15,7 @@ from bot.dispatch import COMMANDS, split_command
 from bot.i18n import t
 from bot.services import BotServices
 from bot.views import Reply
-from bot.views_alert import render_alert
+from bot.views_alert import rating_key, render_alert
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Chat, ChatKind, Language, SignalEvent
@@ -146,10 +146,14 @@ class ConsoleNotifier:
         printed = 0
         for event in events:
             watch = watches.get(event.symbol)
-            if watch is None or not watch.wants(event.signal) or event.signal not in chat.signals:
+            if (
+                watch is None
+                or not watch.wants(event.signal, event.interval)
+                or event.signal not in chat.signals
+            ):
                 continue
             inst = await self._repos.instruments.get_instrument(event.symbol)
-            ratings = await self._repos.ratings.list_ratings(event.symbol)
+            ratings = await self._repos.ratings.list_ratings(rating_key(event))
             rating = views.pick_rating(ratings, event.signal)
             reply = render_alert(chat.language, event, inst, rating)
             self._stdout.write("\n" + views.to_plain(reply.text) + "\n")

@@ -19,7 +19,7 @@ from telegram import LinkPreviewOptions
 
 from bot.sender import Outcome, Sender
 from bot.views import keyboard_json, pick_rating
-from bot.views_alert import render_alert
+from bot.views_alert import rating_key, render_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
 from core.types import (
@@ -92,7 +92,7 @@ class OutboxNotifier:
         instruments = await repos.instruments.get_instruments({e.symbol for e in watched})
         by_signal: dict[SignalType, set[str]] = defaultdict(set)
         for e in watched:
-            by_signal[e.signal].add(e.symbol)
+            by_signal[e.signal].add(rating_key(e))
         ratings: dict[tuple[str, SignalType], list[Rating]] = {}
         for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
             found = await repos.ratings.list_ratings_many(signal_symbols, [signal])
@@ -102,13 +102,15 @@ class OutboxNotifier:
         out: list[OutboxMessage] = []
         for event in watched:
             inst = instruments.get(event.symbol)
-            rating = pick_rating(ratings.get((event.symbol, event.signal), ()), event.signal, self._horizon)
+            rating = pick_rating(
+                ratings.get((rating_key(event), event.signal), ()), event.signal, self._horizon
+            )
             rendered: dict[Language, tuple[str, dict[str, Any] | None]] = {}  # the text is the same
             # whenever it is sent (quiet hours only delay it): rendered once per language
             for chat, watch in watchers[event.symbol]:
                 if not chat.active or chat.kind is ChatKind.CONSOLE:
                     continue
-                if event.signal not in chat.signals or not watch.wants(event.signal):
+                if event.signal not in chat.signals or not watch.wants(event.signal, event.interval):
                     continue
                 if chat.chat_id not in holds:
                     holds[chat.chat_id] = quiet_until(chat, now)

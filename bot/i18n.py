@@ -14,8 +14,8 @@ _EN: dict[str, str] = {
     "help": (
         "<b>Commands</b>\n"
         "/price SYMBOL - last price, change, ranges, SMA 200, RSI\n"
-        "/watch SYMBOL [signals] - get alerts for a symbol\n"
-        "/unwatch SYMBOL - stop alerts for a symbol\n"
+        "/watch SYMBOL [1m|5m|15m] [signals] - get alerts for a symbol (daily bars unless a timeframe)\n"
+        "/unwatch SYMBOL [1m|5m|15m|1d] - stop alerts for a symbol (or one timeframe)\n"
         "/watchlist (or /list) - your watched symbols\n"
         "/signals SYMBOL - indicator state, recent signals, ratings\n"
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
@@ -129,6 +129,24 @@ _EN: dict[str, str] = {
         "<code>finsignal fetch {symbol} --interval {interval} --days 5</code>; "
         "the live minute job keeps them up to date during the session."
     ),
+    "timeframe": "{n}-minute bars",
+    "why_breakout_bars": "Closed above the {n}-bar average ({sma}): {diff}",
+    "why_breakdown_bars": "Closed below the {n}-bar average ({sma}): {diff}",
+    "why_golden_bars": "{f}-bar average ({fast}) crossed above the {s}-bar average ({slow}): {diff}",
+    "why_death_bars": "{f}-bar average ({fast}) crossed below the {s}-bar average ({slow}): {diff}",
+    "why_volume_bars": "Volume {volume}, {multiple}× its {n}-bar average ({avg})",
+    "intraday_rating": "{h}-bar hit rate {pct}% on {tf} (n={n}), grade {grade}",
+    "intraday_rating_none": "No rating yet on {tf}: too little stored history to backtest",
+    "watch_added_tf": "Watching <b>{symbol}</b> ({name}) on {tf} for: {signals}.",
+    "unwatched_tf": "Stopped watching <b>{symbol}</b> on {tf}.",
+    "not_watching_tf": "You are not watching <b>{symbol}</b> on {tf}.",
+    "bad_timeframe": (
+        "Unknown timeframe <code>{tf}</code>. Use 1m, 5m or 15m (minute bars), or 1d (daily, the default)."
+    ),
+    "intraday_krx_only": (
+        "Minute-bar signals are for Korean stocks only; <b>{symbol}</b> can be watched on daily bars."
+    ),
+    "daily": "daily",
 }
 
 _KO: dict[str, str] = {
@@ -140,8 +158,8 @@ _KO: dict[str, str] = {
     "help": (
         "<b>명령어</b>\n"
         "/price 종목 - 현재가, 등락, 범위, 200일선, RSI\n"
-        "/watch 종목 [신호] - 종목 알림 받기\n"
-        "/unwatch 종목 - 알림 해제\n"
+        "/watch 종목 [1m|5m|15m] [신호] - 종목 알림 받기 (주기를 주지 않으면 일봉)\n"
+        "/unwatch 종목 [1m|5m|15m|1d] - 알림 해제 (한 주기만도 가능)\n"
         "/watchlist (또는 /list) - 관심 종목\n"
         "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
@@ -254,6 +272,20 @@ _KO: dict[str, str] = {
         "<code>finsignal fetch {symbol} --interval {interval} --days 5</code> 를 실행하세요. "
         "장중에는 분봉 수집 작업이 계속 채웁니다."
     ),
+    "timeframe": "{n}분봉",
+    "why_breakout_bars": "종가가 {n}봉 이동평균({sma}) 위로 마감: {diff}",
+    "why_breakdown_bars": "종가가 {n}봉 이동평균({sma}) 아래로 마감: {diff}",
+    "why_golden_bars": "{f}봉 이동평균({fast})이 {s}봉 이동평균({slow})을 상향 돌파: {diff}",
+    "why_death_bars": "{f}봉 이동평균({fast})이 {s}봉 이동평균({slow})을 하향 돌파: {diff}",
+    "why_volume_bars": "거래량 {volume}, {n}봉 평균({avg})의 {multiple}배",
+    "intraday_rating": "{tf} {h}봉 적중률 {pct}% (n={n}), 등급 {grade}",
+    "intraday_rating_none": "{tf} 등급 아직 없음: 백테스트할 저장 이력이 부족합니다",
+    "watch_added_tf": "<b>{symbol}</b> ({name}) {tf} 감시 시작: {signals}.",
+    "unwatched_tf": "<b>{symbol}</b> {tf} 감시를 중단했습니다.",
+    "not_watching_tf": "<b>{symbol}</b>은(는) {tf} 관심 종목이 아닙니다.",
+    "bad_timeframe": "알 수 없는 주기 <code>{tf}</code>. 1m, 5m, 15m(분봉) 또는 1d(일봉, 기본값)를 쓰세요.",
+    "intraday_krx_only": "분봉 신호는 한국 주식만 됩니다. <b>{symbol}</b>은(는) 일봉으로 감시할 수 있습니다.",
+    "daily": "일봉",
 }
 
 _TEXTS = {Language.EN: _EN, Language.KO: _KO}

@@ -230,6 +230,12 @@ def pick_rating(ratings: Iterable[Rating], signal: SignalType, horizon: int = 20
     return matching[0] if matching else None
 
 
+def timeframe_list(lang: Language, intervals: frozenset[Interval]) -> str:
+    """'1d, 5m' (daily first): a watch's timeframes in the watchlist."""
+    order = (Interval.D1, Interval.M1, Interval.M5, Interval.M15)
+    return ", ".join(str(i) for i in order if i in intervals)
+
+
 def render_watchlist(
     lang: Language, watches: Sequence[Watch], limit: int, follows: Mapping[str, str] | None = None
 ) -> Reply:
@@ -241,7 +247,8 @@ def render_watchlist(
     for w in watches:
         muted = f" ({t(lang, 'muted_label')}: {signal_list(lang, w.muted)})" if w.muted else ""
         alias = f" ({esc((follows or {})[w.symbol])})" if w.symbol in (follows or {}) else ""
-        lines.append(f"• <b>{esc(w.symbol)}</b>{alias}: {signal_list(lang, w.signals)}{muted}")
+        tf = "" if w.intervals == {Interval.D1} else f" [{timeframe_list(lang, w.intervals)}]"
+        lines.append(f"• <b>{esc(w.symbol)}</b>{alias}{tf}: {signal_list(lang, w.signals)}{muted}")
         toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all", symbol=w.symbol)
         rows.append(
             (

@@ -18,9 +18,32 @@ from bot.views import (
     rating_line,
     volume_text,
 )
-from core.types import Instrument, Language, Rating, SignalEvent, SignalType
+from core.types import Instrument, Interval, Language, Rating, SignalEvent, SignalType
 
 _ARROW = {1: "▲", -1: "▼", 0: "●"}
+_MINUTES = {Interval.M1: 1, Interval.M5: 5, Interval.M15: 15}
+_MINUTES_BY_NAME = {str(k): v for k, v in _MINUTES.items()}
+
+
+def timeframe(lang: Language, interval: Interval | str) -> str:
+    """'5-minute bars' / '5분봉' for an intraday interval, 'daily' / '일봉' otherwise."""
+    n = _MINUTES_BY_NAME.get(str(interval))
+    return t(lang, "timeframe", n=n) if n else t(lang, "daily")
+
+
+def rating_key(event: SignalEvent) -> str:
+    """Where the event's track record is kept: daily ratings under the symbol, ratings on minute bars
+    under 'SYMBOL@5m' (see `scheduler.intraday`)."""
+    return event.symbol if event.interval == Interval.D1 else f"{event.symbol}@{event.interval}"
+
+
+def intraday_rating_line(lang: Language, interval: Interval, rating: Rating | None) -> str:
+    """The track record of a signal on minute bars (horizons in bars), or an honest 'no rating yet'."""
+    tf = timeframe(lang, interval)
+    if rating is None or rating.hit_rate is None or rating.grade == "insufficient data":
+        return t(lang, "intraday_rating_none", tf=tf)
+    return t(lang, "intraday_rating", h=rating.horizon, pct=round(rating.hit_rate * 100), tf=tf,
+             n=rating.count, grade=rating.grade)  # fmt: skip
 
 
 def _pct(a: float, b: float) -> str:
@@ -32,15 +55,18 @@ def explain(lang: Language, event: SignalEvent, currency: str, w: Windows) -> st
     v: Mapping[str, float] = event.values
     fast, slow, rsi = v.get("sma_fast"), v.get("sma_slow"), v.get("rsi")
     s = event.signal
+    bars = "_bars" if event.interval in _MINUTES else ""  # windows count bars, not days
 
     def p(x: float) -> str:
         return money(x, currency, unit=False)
 
     if s in (SignalType.BREAKOUT_200, SignalType.BREAKDOWN_200) and slow:
         key = "why_breakout" if s is SignalType.BREAKOUT_200 else "why_breakdown"
+        key += bars
         return t(lang, key, n=w.sma_slow, sma=p(slow), diff=_pct(event.close, slow))
     if s in (SignalType.GOLDEN_CROSS, SignalType.DEATH_CROSS) and fast and slow:
         key = "why_golden" if s is SignalType.GOLDEN_CROSS else "why_death"
+        key += bars
         return t(lang, key, f=w.sma_fast, s=w.sma_slow, fast=p(fast), slow=p(slow), diff=_pct(fast, slow))
     if s in (SignalType.RSI_OVERBOUGHT, SignalType.RSI_OVERSOLD) and rsi is not None:
         over = s is SignalType.RSI_OVERBOUGHT
@@ -51,7 +77,7 @@ def explain(lang: Language, event: SignalEvent, currency: str, w: Windows) -> st
     if s is SignalType.VOLUME_SPIKE and volume is not None and base:
         return t(
             lang,
-            "why_volume",
+            "why_volume" + bars,
             volume=volume_text(lang, volume),
             multiple=f"{volume / base:.1f}",
             n=w.volume_window,
@@ -70,20 +96,29 @@ def render_alert(
 ) -> Reply:
     """The alert for one event in one chat, with mute/unwatch buttons."""
     currency = inst.currency if inst else ""
+    name = signal_name(lang, event.signal)
+    if event.interval in _MINUTES:  # '200일선' is a daily term: on minute bars the average counts bars
+        name = name.replace("일선", "봉선")
     title = t(
         lang,
         "alert_title",
         arrow=_ARROW[event.signal.direction],
-        signal=esc(signal_name(lang, event.signal)),
+        signal=esc(name),
         symbol=esc(event.symbol),
         name=esc(inst.name if inst and inst.name != event.symbol else ""),
     )
     when = bar_time(lang, event.ts, event.interval, inst)
-    lines = [title.replace("  ", " ").rstrip(), f"{t(lang, 'close')} {money(event.close, currency)} · {when}"]
+    title = title.replace("  ", " ").rstrip()
+    intraday = event.interval in _MINUTES
+    if intraday:  # the timeframe is named: a 5-minute golden cross is not a daily one
+        title += f" · <b>{timeframe(lang, event.interval)}</b>"
+    lines = [title, f"{t(lang, 'close')} {money(event.close, currency)} · {when}"]
     why = explain(lang, event, currency, windows)
     if why:
         lines.append(esc(why, 300))
-    if rating is not None:
+    if intraday:
+        lines.append(esc(intraday_rating_line(lang, Interval(event.interval), rating), 300))
+    elif rating is not None:
         lines.append(rating_line(lang, rating))
     buttons: Buttons = (
         (

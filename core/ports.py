@@ -132,8 +132,9 @@ class WatchRepo(Protocol):
         """`list_watchers` for many symbols at once; symbols nobody (active) watches are absent."""
         ...
 
-    async def list_watched_symbols(self) -> list[str]:
-        """Every symbol at least one active chat watches."""
+    async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
+        """Every symbol at least one active chat watches (on the timeframe `interval`, if given;
+        for the daily timeframe, every watched symbol: its daily bars are kept whatever the watch)."""
         ...
 
 
@@ -143,9 +144,14 @@ class EventRepo(Protocol):
         ...
 
     async def list_events(
-        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+        self,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        *,
+        interval: Interval | None = None,
     ) -> list[SignalEvent]:
-        """Newest first."""
+        """Newest first; only events on `interval` bars when given."""
         ...
 
 

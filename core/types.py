@@ -243,15 +243,17 @@ class Chat:
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    """A chat watching an instrument for a set of signal types (`muted` ones are skipped)."""
+    """A chat watching an instrument for a set of signal types (`muted` ones are skipped), on the
+    timeframes in `intervals` (daily bars unless the chat asked for 1m/5m/15m)."""
 
     chat_id: int
     symbol: str
     signals: frozenset[SignalType] = ALL_SIGNALS
     muted: frozenset[SignalType] = frozenset()
+    intervals: frozenset[Interval] = frozenset({Interval.D1})
 
-    def wants(self, signal: SignalType) -> bool:
-        return signal in self.signals and signal not in self.muted
+    def wants(self, signal: SignalType, interval: Interval = Interval.D1) -> bool:
+        return signal in self.signals and signal not in self.muted and interval in self.intervals
 
 
 class DeliveryStatus(StrEnum):

@@ -189,6 +189,6 @@ def _print_status(console: Console, report: dict[str, Any]) -> None:
         for row in rows:
             table.add_row(*(str(v) for v in row.values()))
         console.print(table)
-    for key in ("outbox_pending", "instruments", "watched_symbols", "chats", "process"):
+    for key in ("outbox_pending", "instruments", "watched_symbols", "chats", "minute_check", "process"):
         if key in report:
             console.print(f"[bold]{key}[/bold] {report[key]}")

@@ -38,6 +38,7 @@ class JobKind(StrEnum):
     UPDATE_MINUTE_BARS = "update_minute_bars"
     COLLECT_KRX_DEPTH = "collect_krx_depth"
     COLLECT_FLOWS = "collect_flows"  # issue 22: monthly fund-flow collection
+    CHECK_MINUTE_BARS = "check_minute_bars"  # issue 21: the day's minute bars against the daily bar
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,15 @@ def plan_jobs(
                 SessionIntervalTrigger(
                     session_calendar(krx), timedelta(minutes=1), offset=stagger / 2, tail=MINUTE_TAIL
                 ),
+                Market.KRX,
+            )
+        )
+    if krx is not None and settings.kis_app_key is not None:  # after the daily bar is in (finalise_bars)
+        jobs.append(
+            JobDef(
+                f"{JobKind.CHECK_MINUTE_BARS}.{Market.KRX}",
+                JobKind.CHECK_MINUTE_BARS,
+                SessionAnchorTrigger(session_calendar(krx), "finalise", offset=delay + timedelta(minutes=15)),
                 Market.KRX,
             )
         )

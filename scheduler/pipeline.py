@@ -230,7 +230,9 @@ class SignalPipeline:
             by_symbol[e.symbol].add(e.key)
         for symbol, keys in by_symbol.items():
             since = min(e.ts for e in old if e.symbol == symbol)
-            stored = await self._repos.events.list_events(symbol, since=since, limit=max(50, 4 * len(keys)))
+            stored = await self._repos.events.list_events(
+                symbol, since=since, limit=max(50, 4 * len(keys)), interval=self.interval
+            )  # this engine's timeframe only: minute-bar events of the symbol must not crowd its own out
             found.extend(e for e in stored if e.key in keys)
         return found
 

@@ -21,9 +21,10 @@ from core.storage_faults import FaultState
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, Interval, JobRun, Market, OutboxMessage
 from market.vintage import Roll, roll_fronts
-from scheduler import followups, health
+from scheduler import followups, health, minute_check
 from scheduler.calendars import MarketSpec, missing_exam_year, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
+from scheduler.intraday import IntradaySignals
 from scheduler.jobs import MINUTE_TAIL, JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
@@ -108,6 +109,9 @@ class Runtime:
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
         self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
+        self.intraday = IntradaySignals(
+            repos, notifier, signal_config(settings), make_engine_factory, warmup=settings.warmup_bars
+        )
         self.rater = SignalRater(
             settings, repos, self.clock, history=history, on_loaded=self._evaluate_loaded
         )
@@ -210,6 +214,7 @@ class Runtime:
             await self.pipeline.save()
         except Exception:
             logger.exception("could not save the signal engine state at shutdown")
+        await self.intraday.save()
         await self.release_leases()
         logger.info("scheduler stopped")
 
@@ -330,6 +335,8 @@ class Runtime:
             return await self._update_minutes(job)
         if job.kind is JobKind.COLLECT_KRX_DEPTH:
             return await self._collect_depth()
+        if job.kind is JobKind.CHECK_MINUTE_BARS:
+            return await self._check_minutes(job)
         if job.kind is JobKind.COLLECT_FLOWS and self.flows is not None:
             return await self.flows.collect_month()
         raise JobSkipped(f"nothing to do for {job.kind}")
@@ -388,7 +395,24 @@ class Runtime:
             raise JobSkipped("no Korean stocks to follow")
         result = await self.market.update(order, interval=Interval.M1)
         new = sum(len(b) for b in result.new_bars.values())
-        return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed"
+        session = calendar.session_of(now)
+        evaluated = await self.intraday.on_minutes(result.new_bars, now, session[2] if session else None)
+        signals = "".join(f", {iv}: {r.bars} bars {len(r.new_events)} signals" for iv, r in evaluated.items())
+        return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed{signals}"
+
+    async def _check_minutes(self, job: JobDef) -> str:
+        """The last session's minute bars of the followed Korean stocks against their daily bars."""
+        assert job.market is not None
+        session = session_calendar(self.specs[job.market]).session_of(self.clock.now())
+        if session is None or self.clock.now() < session[2]:
+            raise JobSkipped(f"{job.market} session not closed yet")
+        watched = set(await self.repos.watches.list_watched_symbols())
+        stocks = [i.symbol for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX]
+        symbols = sorted({*(s for s in stocks if s in watched), *(i.symbol for i in self.universe)})
+        day, opens, closes = session
+        s = await minute_check.check_session(self.repos, symbols, day, opens, closes)
+        checked, mismatched, missing = s["checked"], s["mismatched"], s["no_daily_bar"]
+        return f"{day}: {checked} checked, {mismatched} mismatched, {missing} without daily bar"
 
     async def _collect_depth(self) -> str:
         """After the KRX close: investor flows of the watched Korean stocks, holdings of the kept ETFs."""

@@ -114,6 +114,7 @@ class WatchRow(Base):
     symbol: Mapped[str] = mapped_column(String(SYMBOL))
     signals: Mapped[tuple[str, ...]] = mapped_column(StrList())
     muted: Mapped[tuple[str, ...]] = mapped_column(StrList())
+    intervals: Mapped[tuple[str, ...]] = mapped_column(StrList(), default=("1d",))
     created_at: Mapped[datetime]
 
 

@@ -6,14 +6,25 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, Text, delete, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from core.errors import StorageError
 from core.timeutil import utcnow
-from core.types import Chat, ChatKind, DeliveryStatus, Language, QuietMode, SignalType, Tier, Watch
+from core.types import (
+    Chat,
+    ChatKind,
+    DeliveryStatus,
+    Interval,
+    Language,
+    QuietMode,
+    SignalType,
+    Tier,
+    Watch,
+)
 from storage.models import ChatRow, OutboxRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
+from storage.sqltypes import list_pattern
 
 _KNOWN = {s.value: s for s in SignalType}
 
@@ -27,6 +38,17 @@ def _signals(values: Iterable[str]) -> frozenset[SignalType]:
     """Known signal types only: a value dropped from the code must not break reading old rows.
     (Cached: a few distinct sets are read back thousands of times in an alert fan-out.)"""
     return _signal_set(tuple(values))
+
+
+_INTERVALS = {m.value: m for m in Interval}
+_DAILY = frozenset({Interval.D1})
+
+
+@functools.lru_cache(maxsize=64)
+def _intervals(values: tuple[str, ...] | None) -> frozenset[Interval]:
+    """The watch's timeframes; a row from before timeframes existed (empty) watches daily bars."""
+    found = frozenset(_INTERVALS[v] for v in values or () if v in _INTERVALS)
+    return found or _DAILY
 
 
 def _stored(signals: Iterable[SignalType]) -> tuple[str, ...]:
@@ -65,7 +87,11 @@ def to_chat(row: ChatRow) -> Chat:
 
 def to_watch(row: WatchRow) -> Watch:
     return Watch(
-        chat_id=row.chat_id, symbol=row.symbol, signals=_signals(row.signals), muted=_signals(row.muted)
+        chat_id=row.chat_id,
+        symbol=row.symbol,
+        signals=_signals(row.signals),
+        muted=_signals(row.muted),
+        intervals=_intervals(row.intervals),
     )
 
 
@@ -181,9 +207,10 @@ class SqlWatchRepo(Repo):
             "symbol": watch.symbol,
             "signals": _stored(watch.signals),
             "muted": _stored(watch.muted),
+            "intervals": tuple(sorted(str(i) for i in watch.intervals)),
             "created_at": utcnow(),
         }
-        stmt = self._upsert(WatchRow, ["chat_id", "symbol"], ["signals", "muted"])
+        stmt = self._upsert(WatchRow, ["chat_id", "symbol"], ["signals", "muted", "intervals"])
         try:
             async with self._sessions.begin() as session:
                 await session.execute(stmt, params)
@@ -221,6 +248,7 @@ class SqlWatchRepo(Repo):
             WatchRow.symbol.label("watch_symbol"),
             WatchRow.signals.label("watch_signals"),
             WatchRow.muted.label("watch_muted"),
+            WatchRow.intervals.label("watch_intervals"),
             *(c for c in table_of(ChatRow).c if c.name not in ("created_at", "updated_at")),
         ]
         found: dict[str, list[tuple[Chat, Watch]]] = {}
@@ -235,15 +263,15 @@ class SqlWatchRepo(Repo):
                 )
                 row: Any
                 for row in await session.execute(query):
-                    chat_id, symbol, signals, muted = row[0], row[1], row[2], row[3]
+                    chat_id, symbol, signals, muted, intervals = row[0], row[1], row[2], row[3], row[4]
                     chat = chats.get(chat_id)
                     if chat is None:
                         chat = chats[chat_id] = to_chat(row)
-                    watch = Watch(chat_id, symbol, _signals(signals), _signals(muted))
+                    watch = Watch(chat_id, symbol, _signals(signals), _signals(muted), _intervals(intervals))
                     found.setdefault(symbol, []).append((chat, watch))
         return found
 
-    async def list_watched_symbols(self) -> list[str]:
+    async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
         query = (
             select(WatchRow.symbol)
             .join(ChatRow, WatchRow.chat_id == ChatRow.chat_id)
@@ -251,5 +279,9 @@ class SqlWatchRepo(Repo):
             .distinct()
             .order_by(WatchRow.symbol)
         )
+        if interval is not None and interval is not Interval.D1:  # rows from before timeframes: daily
+            query = query.where(
+                type_coerce(WatchRow.intervals, Text).like(list_pattern(interval.value), escape="\\")
+            )
         async with self._sessions() as session:
             return list(await session.scalars(query))

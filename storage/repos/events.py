@@ -138,9 +138,16 @@ class SqlEventRepo(Repo):
         return created
 
     async def list_events(
-        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+        self,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        *,
+        interval: Interval | None = None,
     ) -> list[SignalEvent]:
         query = select(SignalEventRow).order_by(SignalEventRow.ts.desc(), SignalEventRow.id.desc())
+        if interval is not None:
+            query = query.where(SignalEventRow.interval == interval.value)
         if symbol is not None:
             query = query.where(SignalEventRow.symbol == symbol)
         if since is not None:

@@ -165,3 +165,76 @@ def test_intraday_bar_is_labelled_by_its_end() -> None:
     )  # fmt: skip
     line = to_plain(render_alert(Language.EN, event, FCO2, None).text).split("\n")[1]
     assert line == "Close 64.05 EUR · 2026-11-30 15:05 Frankfurt · 11-30 23:05 KST"
+
+
+SAMSUNG = Instrument("005930.KS", "삼성전자", Market.KRX, "KRW", "Asia/Seoul")
+INTRADAY_RATING = Rating(
+    "005930.KS@15m", SignalType.GOLDEN_CROSS, 12, 31, 0.61, 0.002, 0.001, 0.0, 0.001, 2.3, -0.01, "B",
+    datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC),
+)  # fmt: skip
+INTRADAY_GOLDEN = {
+    (Language.EN, SignalType.GOLDEN_CROSS): [
+        "▲ Golden cross · 005930.KS 삼성전자 · 15-minute bars",
+        "Close 71,100 KRW · 2026-11-30 10:30 KST",
+        "50-bar average (70,400) crossed above the 200-bar average (70,310): +0.13%",
+        "12-bar hit rate 61% on 15-minute bars (n=31), grade B",
+    ],
+    (Language.EN, SignalType.VOLUME_SPIKE): [
+        "● Volume spike · 005930.KS 삼성전자 · 15-minute bars",
+        "Close 72,350 KRW · 2026-11-30 10:30 KST",
+        "Volume 2.4M, 3.0× its 20-bar average (810K)",
+        "No rating yet on 15-minute bars: too little stored history to backtest",
+    ],
+    (Language.KO, SignalType.GOLDEN_CROSS): [
+        "▲ 005930.KS 삼성전자 · 골든 크로스 · 15분봉",
+        "종가 71,100 KRW · 2026-11-30 10:30 KST",
+        "50봉 이동평균(70,400)이 200봉 이동평균(70,310)을 상향 돌파: +0.13%",
+        "15분봉 12봉 적중률 61% (n=31), 등급 B",
+    ],
+    (Language.KO, SignalType.VOLUME_SPIKE): [
+        "● 005930.KS 삼성전자 · 거래량 급증 · 15분봉",
+        "종가 72,350 KRW · 2026-11-30 10:30 KST",
+        "거래량 243만, 20봉 평균(81만)의 3.0배",
+        "15분봉 등급 아직 없음: 백테스트할 저장 이력이 부족합니다",
+    ],
+}
+
+
+@pytest.mark.parametrize(("lang", "signal"), list(INTRADAY_GOLDEN))
+def test_intraday_alert_names_its_timeframe(lang: Language, signal: SignalType) -> None:
+    """A 15-minute alert says so in its title, counts its windows in bars and carries the rating on
+    15-minute bars, or says plainly that there is none yet."""
+    close, extra = CASES[signal]
+    values = {
+        k: v * 1000 if k in ("close", "sma_fast", "sma_slow") else v for k, v in {**BASE, **extra}.items()
+    }
+    event = SignalEvent(
+        "005930.KS",
+        signal,
+        Interval.M15,
+        datetime(2026, 11, 30, 1, 15, tzinfo=UTC),
+        close * 1000,
+        values,
+        1.0,
+    )
+    rating = INTRADAY_RATING if signal is SignalType.GOLDEN_CROSS else None
+    assert (
+        to_plain(render_alert(lang, event, SAMSUNG, rating).text).split("\n")
+        == INTRADAY_GOLDEN[(lang, signal)]
+    )
+
+
+def test_a_minute_bar_breakout_is_not_called_a_200_day_line_in_korean() -> None:
+    when = datetime(2026, 11, 30, 1, 15, tzinfo=UTC)
+    event = SignalEvent(
+        "005930.KS", SignalType.BREAKOUT_200, Interval.M5, when, 72350.0, {"sma_slow": 70120.0}, 3.18
+    )
+    ko = to_plain(render_alert(Language.KO, event, SAMSUNG, None).text).split("\n")
+    assert ko[:3] == [
+        "▲ 005930.KS 삼성전자 · 200봉선 상향 돌파 · 5분봉",
+        "종가 72,350 KRW · 2026-11-30 10:20 KST",
+        "종가가 200봉 이동평균(70,120) 위로 마감: +3.18%",
+    ]
+    en = to_plain(render_alert(Language.EN, event, SAMSUNG, None).text).split("\n")
+    assert en[0] == "▲ SMA 200 breakout · 005930.KS 삼성전자 · 5-minute bars"
+    assert en[2] == "Closed above the 200-bar average (70,120): +3.18%"
