@@ -14,6 +14,7 @@ from core.ports import EventBus, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
+from finsignal.archive import tier_bars
 from finsignal.ask import build_ask_service
 from finsignal.scaleout import open_scaleout
 from market import MarketData
@@ -64,6 +65,7 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     """Open the database (migrating it) and the services; close everything on exit."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database_url, migrate=True, echo=settings.database_echo)
+    tier_bars(db, settings)  # issue 20: bars archived to Parquet stay readable through repos.bars
     async with open_scaleout(settings) as wiring:  # Redis streams + hot tier, or in-process (issue 20)
         bus = wiring.bus
         market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot)

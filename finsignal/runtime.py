@@ -19,6 +19,7 @@ from bot.news_alerts import NewsAlerter
 from core.ports import NewsPublisher, Notifier
 from core.settings import Settings
 from core.types import Market
+from finsignal.archive import archive_job
 from finsignal.ask import news_translator
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
@@ -77,6 +78,7 @@ def build_runtime(
             if c.strip()
         ],
         flows=MonthlyCollection(app.settings, app.clock),  # issue 22: collect_flows on the 1st
+        archiver=archive_job(app),  # issue 20: None unless FINSIGNAL_COLD_ARCHIVE_OLDER_THAN is set
     )
 
 
