@@ -1,0 +1,232 @@
+"""The Redis hot tier beyond quotes (issue 20): recent intraday bars, investor flows, indicator
+summaries. One small L1 per process in front (`L1`), emptied key by key by `hot:<kind>:<symbol>`
+events on the bus, so a read usually costs no network round trip.
+
+Redis layout (TTL per kind, from settings):
+- `finsignal:bars:<symbol>:<interval>`: a sorted set of JSON bars scored by epoch seconds, holding every
+  bar from `...:since` on (the window: the last `redis_bars_hours` hours; trimmed at each write);
+- `finsignal:flows:<symbol>`: JSON list of the latest sessions of net buying (oldest first);
+- `finsignal:ind:<symbol>`: JSON of the latest indicator values.
+
+Redis errors never escape: a failed read is a miss (the caller asks the database), a failed write
+is logged once per outage.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from typing import Any
+
+from redis import exceptions as rexc
+from redis.asyncio import Redis
+
+from core.types import Bar, Interval, InvestorFlow
+from market.redis_conn import mask_url
+
+logger = logging.getLogger(__name__)
+_DOWN = (rexc.RedisError, OSError)
+PREFIX = "finsignal:"
+
+
+class L1:
+    """Per-process copies by key. `invalidate` bumps the key's generation, so a Redis read that was
+    in flight when a newer value was announced is answered but not kept."""
+
+    def __init__(self, max_keys: int = 50_000) -> None:
+        self._values: dict[str, Any] = {}
+        self._gen: dict[str, int] = {}
+        self._max = max_keys
+        self.hits = self.misses = 0
+
+    def get(self, key: str) -> Any:
+        value = self._values.get(key)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def generation(self, key: str) -> int:
+        return self._gen.get(key, 0)
+
+    def keep(self, key: str, value: Any, generation: int) -> None:
+        if self._gen.get(key, 0) != generation:
+            return
+        if len(self._values) >= self._max:
+            self._values.clear()
+        self._values[key] = value
+
+    def invalidate(self, key: str) -> None:
+        self._values.pop(key, None)
+        self._gen[key] = self._gen.get(key, 0) + 1
+
+
+class HotTier:
+    """JSON values and bar windows in Redis with per-kind TTLs, behind an L1."""
+
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        bars_ttl_s: float,
+        bars_hours: float,
+        flows_ttl_s: float,
+        indicators_ttl_s: float,
+        publish: Callable[[str, dict[str, object]], None] | None = None,
+    ) -> None:
+        self._client, self._publish = client, publish
+        self.bars_window_s = bars_hours * 3600.0
+        self._ttl_ms = {
+            "bars": int(bars_ttl_s * 1000),
+            "flows": int(flows_ttl_s * 1000),
+            "ind": int(indicators_ttl_s * 1000),
+        }
+        self.l1 = L1()
+        self._dirty: set[str] = set()  # windows a failed write left incomplete: deleted when Redis answers
+        self.up = True
+        self.errors = 0
+
+    # ---- invalidation ------------------------------------------------------------------------
+
+    def on_event(self, topic: str, _message: dict[str, object]) -> None:
+        """`hot:<kind>:<symbol>[:<interval>]` from another process: drop the L1 copy."""
+        self.l1.invalidate(PREFIX + topic.partition(":")[2])
+
+    def _announce(self, name: str) -> None:
+        self.l1.invalidate(PREFIX + name)
+        if self._publish is not None:
+            self._publish(f"hot:{name}", {})
+
+    # ---- JSON values (flows, indicators) -----------------------------------------------------
+
+    async def get_json(self, name: str) -> Any:
+        key = PREFIX + name
+        cached = self.l1.get(key)
+        if cached is not None:
+            return cached
+        gen = self.l1.generation(key)
+        raw = await self._call(self._client.get(key))
+        if raw is None:
+            return None
+        value = json.loads(raw)
+        self.l1.keep(key, value, gen)
+        return value
+
+    async def put_json(self, kind: str, name: str, value: Any) -> None:
+        await self._call(self._client.set(PREFIX + name, json.dumps(value), px=self._ttl_ms[kind]))
+        self._announce(name)
+
+    async def drop(self, names: Sequence[str]) -> None:
+        if names:
+            await self._call(self._client.delete(*[PREFIX + n for n in names]))
+            for name in names:
+                self._announce(name)
+
+    # ---- bar windows -------------------------------------------------------------------------
+
+    async def bar_window(self, symbol: str, interval: Interval) -> tuple[datetime, list[Bar]] | None:
+        """(since, every bar from since on, oldest first), or None when Redis holds no window."""
+        name = f"bars:{symbol}:{interval}"
+        key = PREFIX + name
+        cached = self.l1.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        gen = self.l1.generation(key)
+        async with self._client.pipeline(transaction=True) as pipe:
+            pipe.get(key + ":since")
+            pipe.zrange(key, 0, -1)
+            got = await self._call(pipe.execute())
+        if got is None or got[0] is None:
+            return None
+        window = (datetime.fromtimestamp(float(got[0]), UTC), [_bar(raw) for raw in got[1]])
+        self.l1.keep(key, window, gen)
+        return window
+
+    async def put_bars(
+        self,
+        symbol: str,
+        interval: Interval,
+        bars: Sequence[Bar],
+        now: datetime,
+        seed: Callable[[datetime], Awaitable[list[Bar]]],
+    ) -> None:
+        """Add or replace `bars` in the window, trim it to the last `bars_hours` hours; a symbol with no
+        window yet is first seeded with the stored bars of those hours (`seed(since)`)."""
+        key = PREFIX + f"bars:{symbol}:{interval}"
+        if self._dirty:
+            stale = [*self._dirty, *[k + ":since" for k in self._dirty]]
+            if await self._call(self._client.delete(*stale)) is not None:
+                self._dirty.clear()
+        cutoff = now.timestamp() - self.bars_window_s
+        since_raw = await self._call(self._client.get(key + ":since"))
+        if since_raw is None:
+            if not self.up:
+                self._dirty.add(key)
+                return
+            bars = [*await seed(datetime.fromtimestamp(cutoff, UTC)), *bars]
+            since = cutoff
+        else:
+            since = max(float(since_raw), cutoff)
+        fresh = {b.ts.timestamp(): b for b in bars if b.ts.timestamp() >= since}
+        ttl = self._ttl_ms["bars"]
+        async with self._client.pipeline(transaction=True) as pipe:
+            for score in fresh:
+                pipe.zremrangebyscore(key, score, score)
+            if fresh:
+                pipe.zadd(key, {_json_bar(bar): score for score, bar in fresh.items()})
+            pipe.zremrangebyscore(key, "-inf", f"({since}")
+            pipe.set(key + ":since", repr(since), px=ttl)
+            pipe.pexpire(key, ttl)
+            if await self._call(pipe.execute()) is None:
+                self._dirty.add(key)  # the window may now lack these bars: it must not be trusted
+                return
+        self._announce(f"bars:{symbol}:{interval}")
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    async def _call(self, pending: Awaitable[Any]) -> Any:
+        try:
+            result = await pending
+        except _DOWN as exc:
+            self._state(False, exc)
+            return None
+        self._state(True)
+        return result
+
+    def _state(self, up: bool, exc: BaseException | None = None) -> None:
+        if not up:
+            self.errors += 1
+        if up == self.up:
+            return
+        self.up = up
+        where = mask_url(self._client)
+        if up:
+            logger.warning("hot tier: redis %s is back", where)
+        else:
+            logger.warning("hot tier: redis %s unreachable (%s): reading from the database", where, exc)
+
+
+def _json_bar(bar: Bar) -> str:
+    data = asdict(bar)
+    data["ts"] = bar.ts.astimezone(UTC).isoformat()
+    data["interval"] = str(bar.interval)
+    return json.dumps(data)
+
+
+def _bar(raw: str | bytes) -> Bar:
+    data = json.loads(raw)
+    data["ts"] = datetime.fromisoformat(data["ts"])
+    data["interval"] = Interval(data["interval"])
+    return Bar(**data)
+
+
+def flows_json(flows: Sequence[InvestorFlow]) -> list[dict[str, Any]]:
+    return [{**asdict(f), "day": f.day.isoformat()} for f in flows]
+
+
+def flows_of(data: list[dict[str, Any]]) -> list[InvestorFlow]:
+    return [InvestorFlow(**{**item, "day": date.fromisoformat(item["day"])}) for item in data]
