@@ -8,19 +8,15 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from core.errors import UsageError
 from core.settings import Settings, parse_age
-from core.timeutil import utcnow
+from core.timeutil import Clock, utcnow
 from storage import Database
 from storage.archive import ArchiveReport, archive_bars
 from storage.cold import ColdBarStore
 from storage.repos.archive import SqlArchiveRepo
 from storage.tiered import TieredBarRepo
-
-if TYPE_CHECKING:
-    from finsignal.container import App
 
 
 def tier_bars(db: Database, settings: Settings) -> None:
@@ -37,14 +33,14 @@ async def archive_older_than(
     return await archive_bars(repo, ColdBarStore(settings.cold_dir), cutoff=now - age)
 
 
-def archive_job(app: App) -> Callable[[], Awaitable[str]] | None:
+def archive_job(db: Database, settings: Settings, clock: Clock) -> Callable[[], Awaitable[str]] | None:
     """The scheduler's archive_bars job, when FINSIGNAL_COLD_ARCHIVE_OLDER_THAN is set."""
-    if not app.settings.cold_archive_older_than:
+    if not settings.cold_archive_older_than:
         return None
-    age = parse_age(app.settings.cold_archive_older_than)
+    age = parse_age(settings.cold_archive_older_than)
 
     async def job() -> str:
-        return describe(await archive_older_than(app.db, app.settings, age, app.clock.now()))
+        return describe(await archive_older_than(db, settings, age, clock.now()))
 
     return job
 

@@ -78,7 +78,7 @@ def build_runtime(
             if c.strip()
         ],
         flows=MonthlyCollection(app.settings, app.clock),  # issue 22: collect_flows on the 1st
-        archiver=archive_job(app),  # issue 20: None unless FINSIGNAL_COLD_ARCHIVE_OLDER_THAN is set
+        archiver=archive_job(app.db, app.settings, app.clock),  # issue 20: None unless it is set
     )
 
 

@@ -19,10 +19,11 @@ from backtest import run_backtest
 from backtest.report import render_text
 from core.settings import Settings
 from core.types import Bar, Interval, Market
-from finsignal.archive import archive_older_than
+from finsignal.archive import archive_job, archive_older_than
 from finsignal.container import open_app
 from finsignal.webapi import build_asgi_app
 from market.resolver import make_instrument
+from scheduler.jobs import JobKind, plan_jobs
 from storage.tiered import TieredBarRepo
 from tests.fakes.fake_sources import FakeSources
 from tests.fakes.source_payloads import daily_rows
@@ -142,3 +143,26 @@ async def test_the_archive_command(tmp_path: Path) -> None:
     assert again.stdout.startswith("0 months, 0 bars archived")
     async with open_app(settings) as app:
         assert await app.repos.bars.list_bars("AAPL") == bars()
+
+
+async def test_the_daily_archive_job(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fs.db'}"
+    off = Settings(database_url=url, cold_dir=tmp_path / "cold")
+    on = Settings(database_url=url, cold_dir=tmp_path / "cold", cold_archive_older_than="400d")
+    assert JobKind.ARCHIVE_BARS not in {j.kind for j in plan_jobs(off)}
+    [job] = [j for j in plan_jobs(on, with_archive=True) if j.kind is JobKind.ARCHIVE_BARS]
+    assert job.trigger.get_next_fire_time(None, datetime(2026, 3, 2, 12, tzinfo=UTC)) == datetime(
+        2026, 3, 2, 20, 40, tzinfo=UTC
+    )
+    async with open_app(on) as app:
+        assert archive_job(app.db, off, app.clock) is None
+        await app.repos.instruments.upsert_instruments([make_instrument("AAPL", Market.US)])
+        await app.repos.bars.upsert_bars(bars())
+        run = archive_job(app.db, on, Clock())
+        assert run is not None
+        assert (await run()).startswith("16 months, ")  # Jan 2023 .. Apr 2024: ended 400 days before
+
+
+class Clock:
+    def now(self) -> datetime:
+        return datetime(2025, 6, 15, 12, tzinfo=UTC)
