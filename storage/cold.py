@@ -96,6 +96,7 @@ class ColdBarStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._months: dict[str, tuple[int, list[Month]]] = {}  # market -> (dir mtime, sorted months)
+        self._footers: dict[Path, tuple[tuple[int, int], list[tuple[str, str] | None]]] = {}
 
     def path(self, market: str, month: Month) -> Path:
         return self.root / market / f"{month[0]:04d}-{month[1]:02d}.parquet"
@@ -134,15 +135,38 @@ class ColdBarStore:
     ) -> list[Bar]:
         """`symbol`'s bars of `interval` in the given months, within [start, end], oldest first."""
         out: list[Bar] = []
-        wanted = [("symbol", "=", symbol), ("interval", "=", str(interval))]
         for month in sorted(months):
-            table = pq.read_table(self.path(market, month), schema=SCHEMA, filters=wanted)
+            table = self._series(self.path(market, month), symbol, str(interval))
+            if table is None:
+                continue
             if start is not None:
                 table = table.filter(pc.greater_equal(table["ts"], pa.scalar(start, SCHEMA.field("ts").type)))
             if end is not None:
                 table = table.filter(pc.less_equal(table["ts"], pa.scalar(end, SCHEMA.field("ts").type)))
             out.extend(to_bars(table))
         return out
+
+    def _series(self, path: Path, symbol: str, interval: str) -> pa.Table | None:
+        """The rows of one series in one file: only the row groups whose statistics may hold it are
+        read (the file's footer is parsed once per version of the file)."""
+        stat = path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._footers.get(path)
+        if cached is None or cached[0] != stamp:
+            meta = pq.read_metadata(path)
+            groups = []
+            for i in range(meta.num_row_groups):
+                col = meta.row_group(i).column(0).statistics  # symbol: the files are sorted by it
+                groups.append((str(col.min), str(col.max)) if col is not None and col.has_min_max else None)
+            cached = self._footers[path] = (stamp, groups)
+            if len(self._footers) > 4096:
+                self._footers.clear()
+        wanted = [i for i, mm in enumerate(cached[1]) if mm is None or mm[0] <= symbol <= mm[1]]
+        if not wanted:
+            return None
+        table = pq.ParquetFile(path).read_row_groups(wanted)
+        mask = pc.and_(pc.equal(table["symbol"], symbol), pc.equal(table["interval"], interval))
+        return table.filter(mask)
 
     def write_month(self, market: str, month: Month, bars: Iterable[Bar], *, verify: bool = True) -> Path:
         """Replace the month's file atomically with `bars`; returns its path. With `verify`, the
@@ -157,7 +181,7 @@ class ColdBarStore:
                 pq.write_table(table, handle, compression="zstd", row_group_size=ROW_GROUP)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if verify and to_bars(pq.read_table(tmp, schema=SCHEMA)) != to_bars(table):
+            if verify and not pq.read_table(tmp, schema=SCHEMA).equals(table):
                 raise ColdWriteError(f"{tmp}: read back differs from what was written")
             os.replace(tmp, path)
         finally:

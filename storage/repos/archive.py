@@ -7,17 +7,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 
 from core.errors import StorageError
-from core.types import Bar
+from core.types import Bar, Interval
 from storage.models import BarRow, InstrumentRow
 from storage.repos.base import Repo
 from storage.repos.market import _BAR_SELECT, _to_bar
 
 
 def _of_market(market: str) -> Any:
-    return BarRow.symbol.in_(select(InstrumentRow.symbol).where(InstrumentRow.market == market))
+    """The market's bars; naming every interval lets a time range use the (symbol, interval, ts) key."""
+    return and_(
+        BarRow.symbol.in_(select(InstrumentRow.symbol).where(InstrumentRow.market == market)),
+        BarRow.interval.in_([str(i) for i in Interval]),
+    )
 
 
 class SqlArchiveRepo(Repo):
