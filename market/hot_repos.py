@@ -62,18 +62,12 @@ class HotBarRepo:
     ) -> list[Bar]:
         if interval != Interval.D1 and (start is not None or limit is not None):
             window = await self.hot.bar_window(symbol, interval)
-            if window is not None:
-                since, bars = window
-                if start is None or start >= since:
-                    got = [
-                        b for b in bars if (start is None or b.ts >= start) and (end is None or b.ts <= end)
-                    ]
-                    if limit is None:
-                        self.hot_reads += 1
-                        return got
-                    if start is not None or len(got) >= limit:
-                        self.hot_reads += 1
-                        return got[-limit:] if limit > 0 else []
+            if window is not None and (start is None or start >= window.since):
+                got = window.between(start, end, last=limit)
+                # from `start` on the window is complete; without it, it must hold `limit` bars
+                if start is not None or (limit is not None and len(got) >= limit):
+                    self.hot_reads += 1
+                    return got
         return await self.inner.list_bars(symbol, interval, start, end, limit)
 
     async def last_bar(self, symbol: str, interval: Interval = Interval.D1) -> Bar | None:

@@ -14,6 +14,7 @@ is logged once per outage.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -30,6 +31,17 @@ from market.redis_conn import mask_url
 logger = logging.getLogger(__name__)
 _DOWN = (rexc.RedisError, OSError)
 PREFIX = "finsignal:"
+
+
+# The window in one bulk reply ("since\nmember\nscore\n..."): redis-py parses a reply of 2N items
+# in Python, about 25 times slower than splitting one string (bench/hot_tier.py).
+_WINDOW = """
+local since = redis.call('GET', KEYS[2])
+if not since then return false end
+local items = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+table.insert(items, 1, since)
+return table.concat(items, '\\n')
+"""
 
 
 class L1:
@@ -86,6 +98,7 @@ class HotTier:
             "ind": int(indicators_ttl_s * 1000),
         }
         self.l1 = L1()
+        self._window_script = client.register_script(_WINDOW)
         self._dirty: set[str] = set()  # windows a failed write left incomplete: deleted when Redis answers
         self.up = True
         self.errors = 0
@@ -128,21 +141,21 @@ class HotTier:
 
     # ---- bar windows -------------------------------------------------------------------------
 
-    async def bar_window(self, symbol: str, interval: Interval) -> tuple[datetime, list[Bar]] | None:
-        """(since, every bar from since on, oldest first), or None when Redis holds no window."""
+    async def bar_window(self, symbol: str, interval: Interval) -> BarWindow | None:
+        """Every bar from the window's `since` on, or None when Redis holds no window."""
         name = f"bars:{symbol}:{interval}"
         key = PREFIX + name
         cached = self.l1.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
         gen = self.l1.generation(key)
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.get(key + ":since")
-            pipe.zrange(key, 0, -1)
-            got = await self._call(pipe.execute())
-        if got is None or got[0] is None:
+        raw = await self._call(self._window_script(keys=[key, key + ":since"]))
+        if not raw:
             return None
-        window = (datetime.fromtimestamp(float(got[0]), UTC), [_bar(raw) for raw in got[1]])
+        parts = (raw.decode() if isinstance(raw, bytes) else str(raw)).split("\n")
+        window = BarWindow(
+            symbol, float(parts[0]), list(zip(parts[1::2], map(float, parts[2::2]), strict=True))
+        )
         self.l1.keep(key, window, gen)
         return window
 
@@ -177,7 +190,7 @@ class HotTier:
             for score in fresh:
                 pipe.zremrangebyscore(key, score, score)
             if fresh:
-                pipe.zadd(key, {_json_bar(bar): score for score, bar in fresh.items()})
+                pipe.zadd(key, {_encode_bar(bar): score for score, bar in fresh.items()})
             pipe.zremrangebyscore(key, "-inf", f"({since}")
             pipe.set(key + ":since", repr(since), px=ttl)
             pipe.pexpire(key, ttl)
@@ -210,18 +223,44 @@ class HotTier:
             logger.warning("hot tier: redis %s unreachable (%s): reading from the database", where, exc)
 
 
-def _json_bar(bar: Bar) -> str:
-    data = asdict(bar)
-    data["ts"] = bar.ts.astimezone(UTC).isoformat()
-    data["interval"] = str(bar.interval)
-    return json.dumps(data)
+class BarWindow:
+    """A symbol's window as Redis returned it (members and scores, oldest first); bars are decoded
+    only when a read asks for them, once each."""
+
+    def __init__(self, symbol: str, since: float, members: Sequence[tuple[Any, float]]) -> None:
+        self.symbol, self.since_s = symbol, since
+        self.since = datetime.fromtimestamp(since, UTC)
+        self._raw = [raw for raw, _ in members]
+        self._scores = [float(score) for _, score in members]
+        self._bars: list[Bar | None] = [None] * len(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def between(self, start: datetime | None, end: datetime | None, *, last: int | None = None) -> list[Bar]:
+        """The bars with start <= ts <= end, oldest first; with `last`, only the latest `last` of them."""
+        lo = 0 if start is None else bisect.bisect_left(self._scores, start.timestamp())
+        hi = len(self._scores) if end is None else bisect.bisect_right(self._scores, end.timestamp())
+        if last is not None:
+            lo = max(lo, hi - last) if last > 0 else hi
+        return [self._bar(i) for i in range(lo, hi)]
+
+    def _bar(self, i: int) -> Bar:
+        bar = self._bars[i]
+        if bar is None:
+            bar = self._bars[i] = _decode_bar(self.symbol, self._raw[i])
+        return bar
 
 
-def _bar(raw: str | bytes) -> Bar:
-    data = json.loads(raw)
-    data["ts"] = datetime.fromisoformat(data["ts"])
-    data["interval"] = Interval(data["interval"])
-    return Bar(**data)
+def _encode_bar(bar: Bar) -> str:
+    ts = bar.ts.astimezone(UTC).isoformat()
+    return json.dumps([ts, str(bar.interval), bar.open, bar.high, bar.low, bar.close, bar.volume,
+                       bar.adj_factor, bar.source, bar.flags])  # fmt: skip
+
+
+def _decode_bar(symbol: str, raw: str | bytes) -> Bar:
+    ts, interval, o, h, lo, c, v, adj, source, flags = json.loads(raw)
+    return Bar(symbol, Interval(interval), datetime.fromisoformat(ts), o, h, lo, c, v, adj, source, flags)
 
 
 def flows_json(flows: Sequence[InvestorFlow]) -> list[dict[str, Any]]:
