@@ -145,6 +145,8 @@ class HotTier:
         """Every bar from the window's `since` on, or None when Redis holds no window."""
         name = f"bars:{symbol}:{interval}"
         key = PREFIX + name
+        if key in self._dirty:  # this process failed to write it: the database answers until rebuilt
+            return None
         cached = self.l1.get(key)
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -173,6 +175,8 @@ class HotTier:
         if self._dirty:
             stale = [*self._dirty, *[k + ":since" for k in self._dirty]]
             if await self._call(self._client.delete(*stale)) is not None:
+                for name in self._dirty:
+                    self._announce(name.removeprefix(PREFIX))
                 self._dirty.clear()
         cutoff = now.timestamp() - self.bars_window_s
         since_raw = await self._call(self._client.get(key + ":since"))
