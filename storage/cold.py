@@ -96,10 +96,22 @@ class ColdBarStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._months: dict[str, tuple[int, list[Month]]] = {}  # market -> (dir mtime, sorted months)
+        self._markets: tuple[int, list[str]] | None = None
         self._footers: dict[Path, tuple[tuple[int, int], list[tuple[str, str] | None]]] = {}
 
     def path(self, market: str, month: Month) -> Path:
         return self.root / market / f"{month[0]:04d}-{month[1]:02d}.parquet"
+
+    def markets(self) -> list[str]:
+        """The markets with a directory under the root (cached until the root changes): empty when
+        nothing was ever archived, so a reader skips the cold tier at the cost of one `stat`."""
+        try:
+            stamp = self.root.stat().st_mtime_ns
+        except FileNotFoundError:
+            return []
+        if self._markets is None or self._markets[0] != stamp:
+            self._markets = (stamp, sorted(e.name for e in os.scandir(self.root) if e.is_dir()))
+        return self._markets[1]
 
     def months(self, market: str) -> list[Month]:
         """The archived months of `market`, oldest first (cached until its directory changes)."""

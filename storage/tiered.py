@@ -59,6 +59,8 @@ class TieredBarRepo:
         end: datetime | None = None,
         limit: int | None = None,
     ) -> list[Bar]:
+        if not self.cold.markets():  # nothing archived: the database alone, no instrument lookup
+            return await self.hot.list_bars(symbol, interval, start, end, limit)
         market = await self._market(symbol)
         months = self.cold.months(market) if market is not None else []
         lo = month_of(start) if start is not None else None
