@@ -7,7 +7,7 @@ Secrets are `SecretStr`: their repr is '**********' and they are only unwrapped 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -29,6 +29,18 @@ def _split(value: object) -> object:
     if isinstance(value, int):
         return [value]
     return value
+
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$")
+_AGE_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25}
+
+
+def parse_age(text: str) -> timedelta:
+    """'400d', '8w', '18m' (months), '2y' -> a timedelta; ValueError with the accepted forms otherwise."""
+    match = _AGE.match(text.lower())
+    if match is None or int(match.group(1)) <= 0:
+        raise ValueError(f"expected an age like 400d, 8w, 18m or 2y, got {text!r}")
+    return timedelta(days=int(match.group(1)) * _AGE_DAYS[match.group(2)])
 
 
 class Settings(BaseSettings):
@@ -196,6 +208,19 @@ class Settings(BaseSettings):
     redis_stream_maxlen: int = Field(default=100_000, ge=100)  # XADD MAXLEN ~ per event stream
     redis_buffer_max: int = Field(default=10_000, ge=1)  # events held in memory while Redis is down
     redis_quote_ttl_s: float = Field(default=3600.0, gt=0)  # hot tier: latest quote per instrument
+    redis_bars_ttl_s: float = Field(default=6 * 3600.0, gt=0)  # hot tier: recent minute bars per symbol
+    redis_bars_hours: float = Field(default=6.0, gt=0, le=72)  # hot tier: hours of minute bars kept
+    redis_flows_ttl_s: float = Field(default=24 * 3600.0, gt=0)  # hot tier: today's investor flows
+    redis_indicators_ttl_s: float = Field(default=24 * 3600.0, gt=0)  # hot tier: latest indicator state
+    cold_dir: Path = Path("var/cold")  # cold tier: monthly Parquet files of archived bars
+    cold_archive_older_than: str = ""  # e.g. 2y, 18m, 400d: the daily archive job; "" = no job
+
+    @field_validator("cold_archive_older_than")
+    @classmethod
+    def _cold_age(cls, value: str) -> str:
+        if value.strip():
+            parse_age(value)
+        return value.strip()
 
     @field_validator(
         "admin_ids",

@@ -39,6 +39,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "fundflow": ("fundflow.cli", "run"),  # the first name, kept as an alias
     "apikey": ("finsignal.apikeys", "cmd_apikey"),
     "ask": ("finsignal.ask_cli", "cmd_ask"),  # issue 23
+    "archive": ("finsignal.archive", "cmd_archive"),  # issue 20
 }
 
 
@@ -144,6 +145,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=float, default=0.0, help="bars per second (0 = as fast as possible)")
     replay.add_argument("--telegram", type=int, metavar="CHAT_ID", help="send the alerts to this chat")
     _add_fundflow_parser(sub, full("flows") or full("fundflow"))
+    arc = sub.add_parser("archive", help="move bars older than an age to monthly Parquet files (cold tier)")
+    arc.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 400d, 18m, 2y (whole months)")
+    arc.add_argument("--json", action="store_true", help="print the report as JSON")
     if full("api") or full("apikey"):
         from finsignal.apikeys import add_arguments as add_api_arguments
 

@@ -20,6 +20,7 @@ from core.ports import NewsPublisher, Notifier
 from core.quality import quality_rules
 from core.settings import Settings
 from core.types import Market
+from finsignal.archive import archive_job
 from finsignal.ask import news_translator
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
@@ -78,6 +79,7 @@ def build_runtime(
             if c.strip()
         ],
         flows=MonthlyCollection(app.settings, app.clock),  # issue 22: collect_flows on the 1st
+        archiver=archive_job(app.db, app.settings, app.clock),  # issue 20: None unless it is set
     )
 
 

@@ -14,7 +14,8 @@ from core.ports import EventBus
 from core.settings import Settings
 from market.bus import LocalEventBus
 from market.hot_quotes import RedisQuoteTier
-from market.redis_bus import RedisEventBus
+from market.hot_tier import HotTier
+from market.redis_bus import KINDS, RedisEventBus
 from market.redis_conn import connect, mask
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 class Wiring:
     bus: EventBus
     hot: RedisQuoteTier | None = None
+    tier: HotTier | None = None  # bars, flows, indicator summaries (market/hot_tier.py)
 
 
 def consumer_name(settings: Settings) -> tuple[str, bool]:
@@ -46,9 +48,19 @@ async def open_scaleout(settings: Settings) -> AsyncIterator[Wiring]:
         maxlen=settings.redis_stream_maxlen,
         buffer_max=settings.redis_buffer_max,
         ephemeral=ephemeral,
+        kinds=(*KINDS, "hot"),  # hot:<kind>:<symbol>: another process wrote the hot tier (drop L1)
     )
     hot_client = connect(settings.redis_url)
     hot = RedisQuoteTier(hot_client, ttl_s=settings.redis_quote_ttl_s)
+    tier = HotTier(
+        hot_client,
+        bars_ttl_s=settings.redis_bars_ttl_s,
+        bars_hours=settings.redis_bars_hours,
+        flows_ttl_s=settings.redis_flows_ttl_s,
+        indicators_ttl_s=settings.redis_indicators_ttl_s,
+        publish=bus.publish,
+    )
+    bus.on_remote("hot", tier.on_event)
     await bus.start()
     logger.info(
         "scale-out on redis %s: event streams (consumer %s) and hot quote tier",
@@ -56,7 +68,7 @@ async def open_scaleout(settings: Settings) -> AsyncIterator[Wiring]:
         consumer,
     )
     try:
-        yield Wiring(bus, hot)
+        yield Wiring(bus, hot, tier)
     finally:
         await bus.close()
         await hot_client.aclose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,7 @@ class Runtime:
         depth: DepthPort | None = None,
         etfs: Sequence[Instrument] = (),
         flows: FlowsCollector | None = None,
+        archiver: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -89,6 +90,7 @@ class Runtime:
         self.news = news
         self.history = history
         self.flows = flows
+        self.archiver = archiver  # issue 20: the archive_bars job
         self.clock: Clock = clock or SystemClock()
         self.owner_id = owner_id or instance_id(settings.instance_id, settings.data_dir, "scheduler")
         self.specs = dict(specs) if specs is not None else market_specs(settings)
@@ -104,6 +106,7 @@ class Runtime:
                     with_news=news is not None,
                     with_briefings=briefer is not None,
                     with_flows=flows is not None,
+                    with_archive=archiver is not None,
                 )
             }
         except ValueError as exc:
@@ -339,6 +342,8 @@ class Runtime:
             return await self._check_minutes(job)
         if job.kind is JobKind.COLLECT_FLOWS and self.flows is not None:
             return await self.flows.collect_month()
+        if job.kind is JobKind.ARCHIVE_BARS and self.archiver is not None:
+            return await self.archiver()
         raise JobSkipped(f"nothing to do for {job.kind}")
 
     async def roll_fronts(self) -> list[Roll]:

@@ -311,6 +311,21 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "events held in memory while Redis is down, re-published when it returns (oldest dropped beyond, counted and logged)",
             ),
             ("redis_quote_ttl_s", "seconds the latest quote per instrument lives in the Redis hot tier"),
+            ("redis_bars_ttl_s", "seconds a symbol's recent minute bars live in the Redis hot tier"),
+            ("redis_bars_hours", "hours of minute bars per symbol kept in the Redis hot tier"),
+            ("redis_flows_ttl_s", "seconds a symbol's investor flows of the day live in the Redis hot tier"),
+            (
+                "redis_indicators_ttl_s",
+                "seconds a symbol's latest indicator state (SMA 50/200, RSI) lives in the Redis hot tier",
+            ),
+            (
+                "cold_dir",
+                "cold tier: monthly Parquet files of archived bars, one per market and month (shared by every process that reads bars)",
+            ),
+            (
+                "cold_archive_older_than",
+                "age (400d, 18m, 2y) past which whole months of bars move to the cold tier, daily; empty: only `finsignal archive`",
+            ),
         ],
     ),
 ]
