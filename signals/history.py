@@ -110,7 +110,8 @@ class HistoryResult:
     def _extra_strength(self) -> dict[SignalType, Arr]:
         c, up, lo, hi, lw = self.close, self.bb_upper, self.bb_lower, self.high_52w, self.low_52w
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = {s: band_strength(s, c, up, lo, hi, lw) for s in TYPES[EXTRA_FIRST:] if s not in PATTERNS}
+            out = {s: band_strength(s, c, up, lo, hi, lw) for s in TYPES[EXTRA_FIRST : EXTRA_FIRST + 5]
+                   if s is not SignalType.BB_SQUEEZE_BREAKOUT}  # fmt: skip
             out[SignalType.BB_SQUEEZE_BREAKOUT] = np.where(c > up, (c / up - 1.0) * 100.0, (c / lo - 1.0) * 100.0)
             target = np.full(c.shape, np.nan)
             flat = target.reshape(-1, 1) if target.ndim == 1 else target
