@@ -3,12 +3,15 @@ no look-ahead (bar by bar and on every prefix), live equals batch, real-history 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 import pytest
 
 from core.types import SignalEvent, SignalType
 from signals import SignalConfig, SignalEngine, compute_history
 from tests.signals.helpers import bars, stamps, walk
+from tests.signals.test_real_data import DATA, load
 
 S = SignalType
 PATTERNS = (S.HEAD_AND_SHOULDERS, S.INVERSE_HEAD_AND_SHOULDERS, S.DOUBLE_TOP, S.DOUBLE_BOTTOM)
@@ -158,3 +161,38 @@ def test_bar_by_bar_live_equals_batch() -> None:
     batch = found(close)
     assert len(batch) >= 5
     assert live == batch
+
+
+SPY = next(iter(sorted(DATA.glob("us_lean/lean_SPY_*.csv"))), None) if DATA.is_dir() else None
+
+# Checked by eye on /chart renderings (candles, swing points, neckline, target) of SPY adjusted
+# closes: the mid-2009 head and shoulders (which then failed: SPY rallied through its target
+# area), the summer-2010 inverse head and shoulders and the August/September 2015 double bottom.
+REAL_CASES = [
+    (S.HEAD_AND_SHOULDERS, "2009-07-07",
+     ["2009-05-08", "2009-05-15", "2009-06-12", "2009-06-22", "2009-06-29"], 71.09, 66.70),
+    (S.INVERSE_HEAD_AND_SHOULDERS, "2010-09-20",
+     ["2010-06-07", "2010-06-18", "2010-07-02", "2010-08-09", "2010-08-26"], 92.20, 100.15),
+    (S.DOUBLE_BOTTOM, "2015-10-07", ["2015-08-25", "2015-09-16", "2015-09-28"], 179.12, 190.67),
+]  # fmt: skip
+
+
+@pytest.mark.skipif(SPY is None, reason="no real histories in ../shared/data")
+@pytest.mark.parametrize(("signal", "day", "swings", "neck", "target"), REAL_CASES, ids=[c[1] for c in REAL_CASES])
+def test_real_spy_patterns(signal: SignalType, day: str, swings: list[str], neck: float, target: float) -> None:
+    assert SPY is not None
+    close, _, ts = load(SPY)
+    events = [e for e in found_on(close, ts) if e.signal is signal and e.ts.date().isoformat() == day]
+    assert len(events) == 1
+    v = events[0].values
+    got = [datetime.fromtimestamp(v[f"p{j}_t"], UTC).date().isoformat() for j in range(1, len(swings) + 1)]
+    assert got == swings
+    assert v["neckline"] == pytest.approx(neck, abs=0.01)
+    assert v["target"] == pytest.approx(target, abs=0.01)
+    # and not a bar earlier: the history cut the day before does not hold it
+    cut = next(k for k, t in enumerate(ts) if t.date().isoformat() == day)
+    assert not [e for e in found_on(close[:cut], ts[:cut]) if e.signal is signal and e.ts >= ts[cut - 30]]
+
+
+def found_on(close: np.ndarray, ts: list[datetime]) -> list[SignalEvent]:
+    return [e for e in compute_history(close, np.ones_like(close)).to_events(["SPY"], ts) if e.signal in PATTERNS]
