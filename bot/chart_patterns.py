@@ -23,7 +23,9 @@ PATTERNS = frozenset(
 _TARGET = {"en": "target", "ko": "목표가"}
 
 
-def draw_patterns(ax: Axes, shown: Sequence[Bar], ends: Any, events: Sequence[SignalEvent], lang: str) -> None:
+def draw_patterns(
+    ax: Axes, shown: Sequence[Bar], ends: Any, events: Sequence[SignalEvent], lang: str
+) -> None:
     """Geometry of every pattern event whose swing points are all on the chart (`ends[i]` is the last
     daily row of candle i, so weekly candles place points on their week)."""
     row = {b.ts.timestamp(): i for i, b in enumerate(shown)}

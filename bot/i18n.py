@@ -97,12 +97,20 @@ _EN: dict[str, str] = {
     "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
     "why_bb_upper": "Closed above the upper Bollinger band ({n}, {k}σ) at {band}: {diff}",
     "why_bb_lower": "Closed below the lower Bollinger band ({n}, {k}σ) at {band}: {diff}",
-    "why_bb_squeeze_up": "Bands at their narrowest in {m} bars, then a close above the upper band ({band}): {diff}",
-    "why_bb_squeeze_down": "Bands at their narrowest in {m} bars, then a close below the lower band ({band}): {diff}",
+    "why_bb_squeeze_up": (
+        "Bands at their narrowest in {m} bars, then a close above the upper band ({band}): {diff}"
+    ),
+    "why_bb_squeeze_down": (
+        "Bands at their narrowest in {m} bars, then a close below the lower band ({band}): {diff}"
+    ),
     "why_high_52w": "Closed above the 52-week high ({level}): {diff}",
     "why_low_52w": "Closed below the 52-week low ({level}): {diff}",
-    "why_pattern_top": "Closed below the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})",
-    "why_pattern_bottom": "Closed above the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})",
+    "why_pattern_top": (
+        "Closed below the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})"
+    ),
+    "why_pattern_bottom": (
+        "Closed above the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})"
+    ),
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
     "btn_mute_all": "Mute {symbol}",

@@ -113,7 +113,9 @@ def extra_enabled_bits(enabled: frozenset[SignalType]) -> int:
     return enabled_bits(enabled) >> EXTRA_FIRST
 
 
-def band_strength(signal: SignalType, close: float, upper: float, lower: float, high: float, low: float) -> float:
+def band_strength(
+    signal: SignalType, close: float, upper: float, lower: float, high: float, low: float
+) -> float:
     """% beyond the band (the squeeze breakout: signed, above the upper band positive) or beyond
     the prior 52-week extreme."""
     if signal is SignalType.BB_UPPER_BREAK or (signal is SignalType.BB_SQUEEZE_BREAKOUT and close > upper):

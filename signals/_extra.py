@@ -26,7 +26,8 @@ PatternParams = tuple[int, float, float, int, int]
 def _bar(bs: Arr, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: float,
          bprm: BandParams, pprm: PatternParams, enabled: int) -> tuple[int, int, float, float, float, float,
                                                                       float, float]:  # fmt: skip
-    """Both steps for one bar: (bits, pattern kind, middle, upper, lower, bandwidth, prior high, prior low)."""
+    """Both steps for one bar: (bits, pattern kind, middle, upper, lower, bandwidth, prior high,
+    prior low)."""
     bits, mid, up, lo, bw, hi, lw = B.step(bs, ring, bwr, i, c, bprm, enabled)
     kind = P.step(ps, c, ts, pprm)
     if kind and (enabled >> (4 + kind)) & 1:

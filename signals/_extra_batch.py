@@ -32,8 +32,8 @@ class ExtraArrays:
 
 def run(c2: Arr, cfg: SignalConfig, enabled: int, k: int) -> ExtraArrays:
     """The extra kernel over all columns of (already validated) closes, on `k` threads."""
-    n_bars, n_inst = c2.shape
-    outs = tuple(_memory.empty(c2.shape) for _ in range(6)) + (_memory.empty(c2.shape, np.uint16),)
+    n_inst = c2.shape[1]
+    outs = (*(_memory.empty(c2.shape) for _ in range(6)), _memory.empty(c2.shape, np.uint16))
     spans = list(pairwise(np.linspace(0, n_inst, k + 1).astype(int).tolist()))
     if k == 1:
         found = [_columns(c2, 0, n_inst, cfg, enabled, outs)]
@@ -42,7 +42,8 @@ def run(c2: Arr, cfg: SignalConfig, enabled: int, k: int) -> ExtraArrays:
             found = list(pool.map(lambda s: _columns(c2, s[0], s[1], cfg, enabled, outs), spans))
     ev = np.concatenate(found) if found else np.empty((0, _extra.EV_COLS))
     ev = ev[np.lexsort((ev[:, 1], ev[:, 0]))]
-    return ExtraArrays(*outs, patterns=ev)
+    mid, up, lo, bw, hi, lw, bits = outs
+    return ExtraArrays(mid, up, lo, bw, hi, lw, bits, patterns=ev)
 
 
 def _columns(c2: Arr, a: int, b: int, cfg: SignalConfig, enabled: int, outs: tuple[Arr, ...]) -> Arr:
@@ -61,13 +62,15 @@ def _columns(c2: Arr, a: int, b: int, cfg: SignalConfig, enabled: int, outs: tup
         cap = max(16, n_bars * width // 256)
         while True:
             ev = np.empty((cap, _extra.EV_COLS))
-            got = int(_extra.history(buf, cfg.band_params, cfg.pattern_params, enabled, *tmp, ev))
+            mid, up, lo, bw, hi, lw, bits = tmp
+            got = int(_extra.history(buf, cfg.band_params, cfg.pattern_params, enabled,
+                                     mid, up, lo, bw, hi, lw, bits, ev))  # fmt: skip
             if got <= cap:
                 break
             cap = got
         for o, t in zip(outs, tmp, strict=True):
             o[:, j0:j1] = t[:, :w]
-        ev = ev[:got]
-        ev[:, 1] += j0
-        found.append(ev)
+        rows = ev[:got]
+        rows[:, 1] += j0
+        found.append(rows)
     return np.concatenate(found) if found else np.empty((0, _extra.EV_COLS))

@@ -8,8 +8,9 @@ scale. The last five swing points are kept. When a swing point is confirmed, the
 five are tested for a pattern; a pattern found is *pending*, and it is reported on the first
 close through its neckline (a top: below it; a bottom: above it) before the next swing point is
 confirmed and within `max_bars` bars of its first swing point. Its swing points must span at
-least `min_bars` bars (first to last): a handful of days is noise, not a formation. Nothing about a bar is used
-before that bar has closed, so live and batch see the same events on the same bars.
+least `min_bars` bars (first to last): a handful of days is noise, not a formation. Nothing
+about a bar is used before that bar has closed, so live and batch see the same events on the
+same bars.
 
 - double top: swing high H1, low L, high H2 with |H1 - H2| <= tol (log units); neckline the
   close at L (flat); target neckline - (max(H1, H2) - neckline).
@@ -44,6 +45,7 @@ F_PTYPE = 34  # type of the newest swing point: +1 high, -1 low
 NF = 35
 NPIV = 5
 
+# pattern kinds: head-and-shoulders family <= IHS, tops odd
 HS = 1  # head_and_shoulders
 IHS = 2  # inverse_head_and_shoulders
 DTOP = 3  # double_top
@@ -83,10 +85,9 @@ def _classify(s: Arr, sign: float, tol: float, min_bars: int) -> int:
     t2, rs = sign * s[F_PLOG + 3], sign * s[F_PLOG + 4]
     span5 = s[F_PN + 4] - s[F_PN]
     span3 = s[F_PN + 4] - s[F_PN + 2]
-    if npiv >= 5 and span5 >= min_bars:
-        if (head - max(ls, rs) > tol and abs(ls - rs) <= tol
-                and min(ls, rs) > max(t1, t2)):  # fmt: skip
-            return HS if sign > 0 else IHS
+    shoulders = head - max(ls, rs) > tol and abs(ls - rs) <= tol and min(ls, rs) > max(t1, t2)
+    if npiv >= 5 and span5 >= min_bars and shoulders:
+        return HS if sign > 0 else IHS
     if npiv >= 3 and span3 >= min_bars and abs(head - rs) <= tol:
         return DTOP if sign > 0 else DBOT
     return 0
@@ -95,11 +96,11 @@ def _classify(s: Arr, sign: float, tol: float, min_bars: int) -> int:
 @jit(inline="always")
 def neckline(s: Arr, kind: int, n: float) -> float:
     """The neckline's price at bar number `n` for a pending pattern of `kind`."""
-    if kind == DTOP or kind == DBOT:
-        return s[F_PPRICE + 3]
+    if kind > IHS:  # double top / bottom: flat
+        return float(s[F_PPRICE + 3])
     p1, p2 = s[F_PPRICE + 1], s[F_PPRICE + 3]
     n1, n2 = s[F_PN + 1], s[F_PN + 3]
-    return p1 + (p2 - p1) * (n - n1) / (n2 - n1)
+    return float(p1 + (p2 - p1) * (n - n1) / (n2 - n1))
 
 
 @jit(inline="always")
@@ -107,10 +108,10 @@ def geometry(s: Arr, kind: int) -> tuple[float, float, float]:
     """(neckline at the pattern's first swing point, neckline at the confirming bar, measured-move
     target) of a pattern just reported (its swing points are still the newest in `s`)."""
     n = s[F_N]
-    first = s[F_PN + (0 if kind == HS or kind == IHS else 2)]
+    first = s[F_PN + (0 if kind <= IHS else 2)]
     start = neckline(s, kind, first)
     now = neckline(s, kind, n)
-    if kind == HS or kind == IHS:
+    if kind <= IHS:
         height = s[F_PPRICE + 2] - neckline(s, kind, s[F_PN + 2])
     else:
         a, b = s[F_PPRICE + 2], s[F_PPRICE + 4]
@@ -163,12 +164,12 @@ def step(s: Arr, c: float, ts: float, prm: tuple[int, float, float, int, int]) -
     kind = int(s[F_PEND])
     if kind == 0:
         return 0
-    first = s[F_PN + (0 if kind == HS or kind == IHS else 2)]
+    first = s[F_PN + (0 if kind <= IHS else 2)]
     if n - first > max_bars:
         s[F_PEND] = 0.0
         return 0
     neck = neckline(s, kind, n)
-    top = kind == HS or kind == DTOP
+    top = kind % 2 == 1  # HS and DTOP are odd
     if (c < neck) if top else (c > neck):
         s[F_PEND] = 0.0
         return kind

@@ -11,6 +11,21 @@ from core.types import ALL_SIGNALS, SignalType
 MAX_WINDOW = 16_383  # longest period: the engine's counters are uint16 and count up to 4 windows
 
 
+_WINDOWS = (
+    "sma_fast",
+    "sma_slow",
+    "rsi_period",
+    "volume_window",
+    "bb_period",
+    "bb_squeeze_window",
+    "bb_squeeze_within",
+    "high_low_window",
+    "pattern_period",
+    "pattern_max_bars",
+    "pattern_min_bars",
+)
+
+
 class SignalConfigError(UsageError, ValueError):
     """A configuration that makes no sense (a usage error; also a ValueError for older callers)."""
 
@@ -46,8 +61,7 @@ class SignalConfig:
     pattern_min_bars: int = 15
 
     def __post_init__(self) -> None:
-        for name in ("sma_fast", "sma_slow", "rsi_period", "volume_window", "bb_period", "bb_squeeze_window",
-                     "bb_squeeze_within", "high_low_window", "pattern_period", "pattern_max_bars", "pattern_min_bars"):  # fmt: skip
+        for name in _WINDOWS:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WINDOW:
                 raise SignalConfigError(
@@ -69,7 +83,9 @@ class SignalConfig:
             raise SignalConfigError(f"SignalConfig.volume_multiple must be > 0, got {self.volume_multiple}")
         for name in ("bb_stddev", "pattern_swing", "pattern_tolerance"):
             if not 0.0 < getattr(self, name) < float("inf"):
-                raise SignalConfigError(f"SignalConfig.{name} must be a positive number, got {getattr(self, name)!r}")
+                raise SignalConfigError(
+                    f"SignalConfig.{name} must be a positive number, got {getattr(self, name)!r}"
+                )
         if not 0.0 <= self.rsi_flat <= 100.0:
             raise SignalConfigError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
         unknown = [s for s in self.enabled if not isinstance(s, SignalType)]

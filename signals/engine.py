@@ -17,7 +17,15 @@ from signals import _kernel as K
 from signals import _live as L
 from signals import _patterns as XP
 from signals import _state
-from signals._events import enabled_bits, extra_enabled_bits, from_us, make_events, make_extra_events, pattern_values, to_us
+from signals._events import (
+    enabled_bits,
+    extra_enabled_bits,
+    from_us,
+    make_events,
+    make_extra_events,
+    pattern_values,
+    to_us,
+)
 from signals._types import Arr
 from signals.config import SignalConfig
 
@@ -92,7 +100,9 @@ class SignalEngine:
         self._xseen = np.zeros(cap, np.uint16)
 
     _ARRAYS = ("_cring", "_vring", "_st", "_last_ts", "_seen", "_xring", "_bwring", "_bst", "_pst", "_xseen")
-    _BY_COLUMN = frozenset({"_cring", "_vring", "_st", "_xring", "_bwring", "_bst", "_pst"})  # instrument on axis 1
+    _BY_COLUMN = frozenset(
+        {"_cring", "_vring", "_st", "_xring", "_bwring", "_bst", "_pst"}
+    )  # instrument on axis 1
 
     def _grow(self, need: int) -> None:
         cap = self._last_ts.shape[0]
@@ -226,17 +236,19 @@ class SignalEngine:
             at = stamps[b.ts][1]
             events.extend(make_events(b.symbol, self.interval, at, int(res.bits[k]), c, fa, sl, r, va, v, vb))
             if res.xbits[k]:
-                events.extend(self._extra_events(b.symbol, at, slots[k], c, int(res.xbits[k]), res.patterns[k]))
+                events.extend(
+                    self._extra_events(b.symbol, at, slots[k], c, int(res.xbits[k]), res.patterns[k])
+                )
         return events
 
     def _extra_events(self, symbol: str, at: datetime, slot: int, close: float, xbits: int,
                       geo: Arr) -> list[SignalEvent]:  # fmt: skip
-        bands = tuple(float(x) for x in X.last_values(self._bst, slot, self.config.band_params))
+        mid, up, lo, bw, hi, lw = (float(x) for x in X.last_values(self._bst, slot, self.config.band_params))
         g = None
         if geo[2]:
             g = pattern_values(int(geo[2]), [from_us(int(t)) for t in geo[3:8]], geo[8:13].tolist(),
                                float(geo[13]), float(geo[14]), float(geo[15]))  # fmt: skip
-        return make_extra_events(symbol, self.interval, at, xbits, close, bands, g)  # type: ignore[arg-type]
+        return make_extra_events(symbol, self.interval, at, xbits, close, (mid, up, lo, bw, hi, lw), g)
 
     def on_bar(self, bar: Bar) -> list[SignalEvent]:
         """One confirmed bar (or a correction of the last one). Raises ValueError if invalid."""

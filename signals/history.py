@@ -20,7 +20,6 @@ from signals._events import (
     PATTERNS,
     TYPES,
     as_datetimes,
-    band_strength,
     enabled_bits,
     extra_enabled_bits,
     make_events,
@@ -108,11 +107,15 @@ class HistoryResult:
         }
 
     def _extra_strength(self) -> dict[SignalType, Arr]:
-        c, up, lo, hi, lw = self.close, self.bb_upper, self.bb_lower, self.high_52w, self.low_52w
+        c, up, lo = self.close, self.bb_upper, self.bb_lower
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = {s: band_strength(s, c, up, lo, hi, lw) for s in TYPES[EXTRA_FIRST : EXTRA_FIRST + 5]
-                   if s is not SignalType.BB_SQUEEZE_BREAKOUT}  # fmt: skip
-            out[SignalType.BB_SQUEEZE_BREAKOUT] = np.where(c > up, (c / up - 1.0) * 100.0, (c / lo - 1.0) * 100.0)
+            out: dict[SignalType, Arr] = {
+                SignalType.BB_UPPER_BREAK: (c / up - 1.0) * 100.0,
+                SignalType.BB_LOWER_BREAK: (c / lo - 1.0) * 100.0,
+                SignalType.BB_SQUEEZE_BREAKOUT: np.where(c > up, c / up - 1.0, c / lo - 1.0) * 100.0,
+                SignalType.HIGH_52W: (c / self.high_52w - 1.0) * 100.0,
+                SignalType.LOW_52W: (c / self.low_52w - 1.0) * 100.0,
+            }
             target = np.full(c.shape, np.nan)
             flat = target.reshape(-1, 1) if target.ndim == 1 else target
             ev = self.patterns
@@ -173,9 +176,18 @@ class HistoryResult:
             if r is not None:
                 g = pattern_values(int(r[2]), [stamps[int(x)] for x in r[3:8]], r[8:13].tolist(),
                                    float(r[13]), float(r[14]), float(r[15]))  # fmt: skip
-            bands = (cols[0][t, j], cols[1][t, j], cols[2][t, j], cols[3][t, j], cols[4][t, j], cols[5][t, j])
-            out.extend(make_extra_events(symbols[j], interval, stamps[t], int(xb[t, j]), float(shown2[t, j]),
-                                         tuple(float(x) for x in bands), g))  # type: ignore[arg-type]
+            mid, up, lo, bw, hi, lw = (float(a[t, j]) for a in cols)
+            out.extend(
+                make_extra_events(
+                    symbols[j],
+                    interval,
+                    stamps[t],
+                    int(xb[t, j]),
+                    float(shown2[t, j]),
+                    (mid, up, lo, bw, hi, lw),
+                    g,
+                )
+            )  # type: ignore[arg-type]
         return out
 
 
@@ -260,8 +272,8 @@ def compute_history(
         )
     fast, slow, rsi, vavg = (o.reshape(shape) for o in (fast, slow, rsi, vavg))
     x = _extra_batch.run(c2, cfg, extra_enabled_bits(cfg.enabled), k)
-    mid, up, lo, bw, hi, lw, xbits = (o.reshape(shape) for o in (x.bb_mid, x.bb_upper, x.bb_lower,
-                                                              x.bb_width, x.high_52w, x.low_52w, x.bits))  # fmt: skip
+    xs = (x.bb_mid, x.bb_upper, x.bb_lower, x.bb_width, x.high_52w, x.low_52w, x.bits)
+    mid, up, lo, bw, hi, lw, xbits = (o.reshape(shape) for o in xs)
     return HistoryResult(
         close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg,
         bits=bits.reshape(shape), bb_mid=mid, bb_upper=up, bb_lower=lo, bb_width=bw, high_52w=hi,

@@ -127,7 +127,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("bb_period", "Bollinger band period (TA-Lib BBANDS, SMA middle, population deviation)"),
             ("bb_stddev", "Bollinger band width in standard deviations"),
             ("bb_squeeze_window", "a squeeze: the narrowest bandwidth of this many bars"),
-            ("bb_squeeze_within", "bb_squeeze_breakout: a close outside the band within this many bars of a squeeze"),
+            (
+                "bb_squeeze_within",
+                "bb_squeeze_breakout: a close outside the band within this many bars of a squeeze",
+            ),
             ("high_low_window", "bars in the high_52w / low_52w window (252 trading days)"),
             ("pattern_swing", "chart patterns: a swing point needs a reversal of this many volatility units"),
             ("pattern_tolerance", "chart patterns: equal tops/shoulders within this fraction of the swing"),

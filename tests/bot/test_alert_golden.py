@@ -14,6 +14,7 @@ FCO2 = Instrument("FCO2.DE", "SparkChange Physical Carbon EUA ETC", Market.XETRA
 KAU = Instrument("KAU25", "Korean Allowance Unit 25", Market.KETS, "KRW", "Asia/Seoul")
 SESSION = datetime(2026, 11, 30, tzinfo=UTC)  # daily bar of the 2026-11-30 session
 
+
 def _t(day: str) -> float:
     return datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()
 
@@ -25,9 +26,11 @@ PATTERN_IHS = {"close": 72.35, "p1": 66.0, "p1_t": _t("2026-08-03"), "p2": 70.9,
                "p3": 63.2, "p3_t": _t("2026-09-21"), "p4": 71.1, "p4_t": _t("2026-10-19"), "p5": 66.3,
                "p5_t": _t("2026-11-09"), "neck_start": 70.8, "neckline": 71.22, "target": 79.14}  # fmt: skip
 PATTERN_DT = {"close": 68.40, "p1": 74.6, "p1_t": _t("2026-09-21"), "p2": 69.5, "p2_t": _t("2026-10-19"),
-              "p3": 74.4, "p3_t": _t("2026-11-09"), "neck_start": 69.5, "neckline": 69.5, "target": 64.4}  # fmt: skip
+              "p3": 74.4, "p3_t": _t("2026-11-09"), "neck_start": 69.5, "neckline": 69.5,
+              "target": 64.4}  # fmt: skip
 PATTERN_DB = {"close": 72.35, "p1": 63.2, "p1_t": _t("2026-09-21"), "p2": 71.1, "p2_t": _t("2026-10-19"),
-              "p3": 63.5, "p3_t": _t("2026-11-09"), "neck_start": 71.1, "neckline": 71.1, "target": 79.0}  # fmt: skip
+              "p3": 63.5, "p3_t": _t("2026-11-09"), "neck_start": 71.1, "neckline": 71.1,
+              "target": 79.0}  # fmt: skip
 BASE = {"close": 72.35, "sma_fast": 70.40, "sma_slow": 70.12, "rsi": 58.3, "vol_avg": 900_000.0}
 CASES: dict[SignalType, tuple[float, dict[str, float]]] = {
     SignalType.BREAKOUT_200: (72.35, {}),
@@ -38,7 +41,10 @@ CASES: dict[SignalType, tuple[float, dict[str, float]]] = {
     SignalType.RSI_OVERSOLD: (64.05, {"close": 64.05, "rsi": 27.8}),
     SignalType.VOLUME_SPIKE: (72.35, {"volume": 2_430_000.0, "vol_base": 810_000.0}),
     SignalType.BB_UPPER_BREAK: (72.35, {"bb_mid": 69.50, "bb_upper": 71.90, "bb_lower": 67.10}),
-    SignalType.BB_LOWER_BREAK: (66.80, {"close": 66.80, "bb_mid": 69.50, "bb_upper": 71.90, "bb_lower": 67.10}),
+    SignalType.BB_LOWER_BREAK: (
+        66.80,
+        {"close": 66.80, "bb_mid": 69.50, "bb_upper": 71.90, "bb_lower": 67.10},
+    ),
     SignalType.BB_SQUEEZE_BREAKOUT: (72.35, {"bb_mid": 71.20, "bb_upper": 72.01, "bb_lower": 70.39}),
     SignalType.HIGH_52W: (72.35, {"high_52w": 71.80, "low_52w": 52.10}),
     SignalType.LOW_52W: (51.90, {"close": 51.90, "high_52w": 71.80, "low_52w": 52.10}),
@@ -218,7 +224,6 @@ EXTRA_GOLDEN = {
     ),
 }
 GOLDEN.update(EXTRA_GOLDEN)
-
 
 
 def _event(signal: SignalType) -> SignalEvent:

@@ -57,7 +57,13 @@ def test_head_and_shoulders_on_its_neckline_break_with_geometry() -> None:
     assert bar_of(e) == want  # the first close through the neckline, not a bar earlier or later
     v = e.values
     assert [v[f"p{j}"] for j in range(1, 6)] == [close[20], close[36], close[56], close[76], close[96]]
-    assert [round((v[f"p{j}_t"] - stamps(1)[0].timestamp()) / 86400) for j in range(1, 6)] == [20, 36, 56, 76, 96]
+    assert [round((v[f"p{j}_t"] - stamps(1)[0].timestamp()) / 86400) for j in range(1, 6)] == [
+        20,
+        36,
+        56,
+        76,
+        96,
+    ]
     assert v["neckline"] == pytest.approx(neck(want), rel=1e-12)
     assert v["neck_start"] == pytest.approx(neck(20), rel=1e-12)
     assert v["target"] == pytest.approx(neck(want) - (close[56] - neck(56)), rel=1e-12)
@@ -88,10 +94,10 @@ def test_double_top_and_bottom() -> None:
     "anchors",
     [
         # head and shoulders whose price turns back up above the neckline: never confirmed
-        HS[:-1] + ((110, 104.0), (140, 125.0)),
+        (*HS[:-1], (110, 104.0), (140, 125.0)),
         # right shoulder far higher than the left: not a head and shoulders, and too far below the
         # head for a double top
-        HS[:5] + ((96, 116.0), (130, 90.0)),
+        (*HS[:5], (96, 116.0), (130, 90.0)),
         # two tops 6% apart: not a double top
         ((0, 100.0), (30, 120.0), (50, 105.0), (70, 113.0), (110, 95.0)),
         # a double top squeezed into 8 bars: below pattern_min_bars
@@ -108,12 +114,21 @@ def test_near_misses_do_not_match(anchors: tuple[tuple[int, float], ...]) -> Non
 @pytest.mark.parametrize(
     ("anchors", "cfg", "want"),
     [
-        (((0, 100.0), (30, 120.0), (50, 105.0), (70, 113.0), (110, 95.0)), SignalConfig(pattern_tolerance=8.0),
-         S.DOUBLE_TOP),
-        (((0, 100.0), (30, 120.0), (34, 112.0), (38, 120.1), (70, 95.0)), SignalConfig(pattern_min_bars=5),
-         S.DOUBLE_TOP),
-        (((0, 100.0), (30, 120.0), (150, 105.0), (290, 120.2), (292, 112.0), (300, 110.0), (330, 90.0)),
-         SignalConfig(pattern_max_bars=400), S.DOUBLE_TOP),
+        (
+            ((0, 100.0), (30, 120.0), (50, 105.0), (70, 113.0), (110, 95.0)),
+            SignalConfig(pattern_tolerance=8.0),
+            S.DOUBLE_TOP,
+        ),
+        (
+            ((0, 100.0), (30, 120.0), (34, 112.0), (38, 120.1), (70, 95.0)),
+            SignalConfig(pattern_min_bars=5),
+            S.DOUBLE_TOP,
+        ),
+        (
+            ((0, 100.0), (30, 120.0), (150, 105.0), (290, 120.2), (292, 112.0), (300, 110.0), (330, 90.0)),
+            SignalConfig(pattern_max_bars=400),
+            S.DOUBLE_TOP,
+        ),
     ],
     ids=["uneven-tops", "too-narrow", "too-slow"],
 )
@@ -178,8 +193,12 @@ REAL_CASES = [
 
 
 @pytest.mark.skipif(SPY is None, reason="no real histories in ../shared/data")
-@pytest.mark.parametrize(("signal", "day", "swings", "neck", "target"), REAL_CASES, ids=[c[1] for c in REAL_CASES])
-def test_real_spy_patterns(signal: SignalType, day: str, swings: list[str], neck: float, target: float) -> None:
+@pytest.mark.parametrize(
+    ("signal", "day", "swings", "neck", "target"), REAL_CASES, ids=[c[1] for c in REAL_CASES]
+)
+def test_real_spy_patterns(
+    signal: SignalType, day: str, swings: list[str], neck: float, target: float
+) -> None:
     assert SPY is not None
     close, _, ts = load(SPY)
     events = [e for e in found_on(close, ts) if e.signal is signal and e.ts.date().isoformat() == day]
@@ -195,4 +214,6 @@ def test_real_spy_patterns(signal: SignalType, day: str, swings: list[str], neck
 
 
 def found_on(close: np.ndarray, ts: list[datetime]) -> list[SignalEvent]:
-    return [e for e in compute_history(close, np.ones_like(close)).to_events(["SPY"], ts) if e.signal in PATTERNS]
+    return [
+        e for e in compute_history(close, np.ones_like(close)).to_events(["SPY"], ts) if e.signal in PATTERNS
+    ]
