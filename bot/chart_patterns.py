@@ -49,6 +49,6 @@ def draw_patterns(
         span = max(3, (x_end - xs[0]) // 3)
         ax.plot([x_end, x_end + span], [v["target"], v["target"]], color=color, linewidth=1.2, linestyle=":",
                 zorder=4)  # fmt: skip
-        ax.annotate(_TARGET.get(lang, "target"), (x_end + span, v["target"]), fontsize=8, color=color,
-                    xytext=(2, 0), textcoords="offset points", va="center")  # fmt: skip
+        ax.annotate(f"{_TARGET.get(lang, 'target')} {v['target']:,.2f}", (x_end, v["target"]), fontsize=8,
+                    color=color, xytext=(0, 3), textcoords="offset points", va="bottom")  # fmt: skip
         ax.update_datalim([(x_end + span, v["target"])])
