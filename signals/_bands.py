@@ -83,14 +83,19 @@ def _rescan(ring: Arr, i: Any, last: int, length: int, sign: float) -> tuple[flo
 
 
 @jit(inline="always")
+def _bands_of(tot: float, sq: float, bb: int, nbdev: float) -> tuple[float, float, float]:
+    mid = tot * (1.0 / bb)
+    var = sq * (1.0 / bb) - mid * mid
+    sd = np.sqrt(var) if var > _FLAT * mid * mid else 0.0
+    return mid, mid + nbdev * sd, mid - nbdev * sd
+
+
+@jit(inline="always")
 def bands(s: Arr, bb: int, nbdev: float) -> tuple[float, float, float]:
     """(middle, upper, lower) from the state after a bar (NaN before `bb` bars)."""
     if s[F_N] < bb:
         return np.nan, np.nan, np.nan
-    mid = s[F_SUM] * (1.0 / bb)
-    var = s[F_SUMSQ] * (1.0 / bb) - mid * mid
-    sd = np.sqrt(var) if var > _FLAT * mid * mid else 0.0
-    return mid, mid + nbdev * sd, mid - nbdev * sd
+    return _bands_of(s[F_SUM], s[F_SUMSQ], bb, nbdev)
 
 
 @jit(inline="always")
@@ -106,16 +111,21 @@ def step(
     close must exceed for `high_52w`.
     """
     bb, nbdev, sqw, within, w52 = prm
-    size = ring.shape[0]
+    # the record is read once into locals and written once at the end: ring writes in between
+    # cannot alias it, so the compiler keeps the state in registers
     k = int(s[F_N])
     pos = int(s[F_POS])
+    tot, sq, cnt = s[F_SUM], s[F_SUMSQ], s[F_CNT] + 1.0
+    mx, mx_age, mn, mn_age = s[F_MAX], s[F_MAX_AGE], s[F_MIN], s[F_MIN_AGE]
+    bpos, nbw, bwmin, bwmin_age = int(s[F_BWPOS]), s[F_BWN], s[F_BWMIN], s[F_BWMIN_AGE]
+    sq_age, armed = s[F_SQ_AGE], int(s[F_ARMED])
+    size = ring.shape[0]
     old = ring[_back(pos, bb, size), i]
     full52 = k >= w52
-    prev_max = s[F_MAX] if full52 else np.nan
-    prev_min = s[F_MIN] if full52 else np.nan
+    prev_max = mx if full52 else np.nan
+    prev_min = mn if full52 else np.nan
     ring[pos, i] = c
 
-    cnt = s[F_CNT] + 1.0
     if cnt >= _RECOMPUTE:
         cnt = 0.0
         tot = 0.0
@@ -124,66 +134,62 @@ def step(
             x = ring[_back(pos, a, size), i]
             tot += x
             sq += x * x
-        s[F_SUM] = tot
-        s[F_SUMSQ] = sq
     elif k >= bb:
-        s[F_SUM] += c - old
-        s[F_SUMSQ] += c * c - old * old
+        tot += c - old
+        sq += c * c - old * old
     else:
-        s[F_SUM] += c
-        s[F_SUMSQ] += c * c
-    s[F_CNT] = cnt
+        tot += c
+        sq += c * c
 
     # running max / min of the last w52 closes, this one included
-    if k == 0 or c >= s[F_MAX]:
-        s[F_MAX] = c
-        s[F_MAX_AGE] = 0.0
+    if k == 0 or c >= mx:
+        mx, mx_age = c, 0.0
     else:
-        s[F_MAX_AGE] += 1.0
-        if s[F_MAX_AGE] >= w52:
-            s[F_MAX], age = _rescan(ring, i, pos, w52, 1.0)
-            s[F_MAX_AGE] = age
-    if k == 0 or c <= s[F_MIN]:
-        s[F_MIN] = c
-        s[F_MIN_AGE] = 0.0
+        mx_age += 1.0
+        if mx_age >= w52:
+            mx, age = _rescan(ring, i, pos, w52, 1.0)
+            mx_age = float(age)
+    if k == 0 or c <= mn:
+        mn, mn_age = c, 0.0
     else:
-        s[F_MIN_AGE] += 1.0
-        if s[F_MIN_AGE] >= w52:
-            s[F_MIN], age = _rescan(ring, i, pos, w52, -1.0)
-            s[F_MIN_AGE] = age
-    s[F_POS] = 0 if pos == size - 1 else pos + 1
-    s[F_N] = k + 1
+        mn_age += 1.0
+        if mn_age >= w52:
+            mn, age = _rescan(ring, i, pos, w52, -1.0)
+            mn_age = float(age)
+    n = k + 1
 
-    mid, up, lo = bands(s, bb, nbdev)
-    bw = np.nan
+    mid = up = lo = bw = np.nan
     squeeze_fire = False
-    if k + 1 >= bb:
+    if n >= bb:
+        mid, up, lo = _bands_of(tot, sq, bb, nbdev)
         bw = (up - lo) / mid
         bsize = bwr.shape[0]
-        bpos = int(s[F_BWPOS])
         bwr[bpos, i] = bw
-        nbw = s[F_BWN] + 1.0
-        s[F_BWN] = nbw
-        if nbw == 1.0 or bw <= s[F_BWMIN]:
-            s[F_BWMIN] = bw
-            s[F_BWMIN_AGE] = 0.0
+        nbw += 1.0
+        if nbw == 1.0 or bw <= bwmin:
+            bwmin, bwmin_age = bw, 0.0
         else:
-            s[F_BWMIN_AGE] += 1.0
-            if s[F_BWMIN_AGE] >= sqw:
-                s[F_BWMIN], age = _rescan(bwr, i, bpos, sqw, -1.0)
-                s[F_BWMIN_AGE] = age
-        s[F_BWPOS] = 0 if bpos == bsize - 1 else bpos + 1
-        if nbw >= sqw and s[F_BWMIN_AGE] == 0.0:  # the narrowest of the last sqw bandwidths
-            s[F_SQ_AGE] = 0.0
+            bwmin_age += 1.0
+            if bwmin_age >= sqw:
+                bwmin, age = _rescan(bwr, i, bpos, sqw, -1.0)
+                bwmin_age = float(age)
+        bpos = 0 if bpos == bsize - 1 else bpos + 1
+        if nbw >= sqw and bwmin_age == 0.0:  # the narrowest of the last sqw bandwidths
+            sq_age = 0.0
         else:
-            s[F_SQ_AGE] += 1.0
-        if (c > up or c < lo) and s[F_SQ_AGE] <= within:
+            sq_age += 1.0
+        if (c > up or c < lo) and sq_age <= within:
             squeeze_fire = True
-            s[F_SQ_AGE] = _NO_SQUEEZE  # one breakout per squeeze
+            sq_age = _NO_SQUEEZE  # one breakout per squeeze
 
     level = (c > up) * B_UPPER | (c < lo) * B_LOWER | (c > prev_max) * B_HIGH | (c < prev_min) * B_LOW
     defined = (mid == mid) * (B_UPPER | B_LOWER) | full52 * (B_HIGH | B_LOW)
-    armed = int(s[F_ARMED])
-    s[F_ARMED] = defined & ~level
     bits = (level & armed | squeeze_fire * B_SQUEEZE) & enabled
+    s[F_N] = n
+    s[F_POS] = 0 if pos == size - 1 else pos + 1
+    s[F_SUM], s[F_SUMSQ], s[F_CNT] = tot, sq, cnt
+    s[F_MAX], s[F_MAX_AGE], s[F_MIN], s[F_MIN_AGE] = mx, mx_age, mn, mn_age
+    s[F_BWPOS], s[F_BWN], s[F_BWMIN], s[F_BWMIN_AGE] = bpos, nbw, bwmin, bwmin_age
+    s[F_SQ_AGE] = sq_age
+    s[F_ARMED] = defined & ~level
     return bits, mid, up, lo, bw, prev_max, prev_min
