@@ -29,7 +29,7 @@ def test_render_text_english(result: BacktestResult) -> None:
     )
     assert lines[-1].startswith("best strategy ")
     assert "(buy & hold +185%)" in lines[-1]
-    assert len(text) < 600  # short enough for a chat reply
+    assert len(text) < 1200  # one screen of a chat reply with all 16 signal types
 
 
 def test_render_text_korean(result: BacktestResult) -> None:
