@@ -9,9 +9,6 @@ from datetime import timedelta
 from core.ports import Repositories
 from scheduler import Runtime
 from tests.scheduler.conftest import IN_US_SESSION, make_settings
-
-# the jump fires breakout_200, rsi_overbought, bb_upper_break and high_52w
-EVENTS = 4
 from tests.scheduler.fakes import (
     FakeMarket,
     FixedClock,
@@ -21,6 +18,9 @@ from tests.scheduler.fakes import (
     engine_factory,
     instrument,
 )
+
+# the jump fires breakout_200, rsi_overbought, bb_upper_break and high_52w
+EVENTS = 4
 
 
 def _runtime(repos: Repositories, market: FakeMarket, notifier: RecordingNotifier, owner: str) -> Runtime:
