@@ -35,6 +35,18 @@ SIGNAL_ALIASES: dict[str, frozenset[SignalType]] = {
     "death": frozenset({SignalType.DEATH_CROSS}),
     "rsi": frozenset({SignalType.RSI_OVERBOUGHT, SignalType.RSI_OVERSOLD}),
     "volume": frozenset({SignalType.VOLUME_SPIKE}),
+    "bollinger": frozenset(
+        {SignalType.BB_UPPER_BREAK, SignalType.BB_LOWER_BREAK, SignalType.BB_SQUEEZE_BREAKOUT}
+    ),
+    "52w": frozenset({SignalType.HIGH_52W, SignalType.LOW_52W}),
+    "patterns": frozenset(
+        {
+            SignalType.HEAD_AND_SHOULDERS,
+            SignalType.INVERSE_HEAD_AND_SHOULDERS,
+            SignalType.DOUBLE_TOP,
+            SignalType.DOUBLE_BOTTOM,
+        }
+    ),
 }
 
 

@@ -95,6 +95,22 @@ _EN: dict[str, str] = {
     "why_overbought": "RSI {n} at {rsi}, above {level} (overbought)",
     "why_oversold": "RSI {n} at {rsi}, below {level} (oversold)",
     "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
+    "why_bb_upper": "Closed above the upper Bollinger band ({n}, {k}σ) at {band}: {diff}",
+    "why_bb_lower": "Closed below the lower Bollinger band ({n}, {k}σ) at {band}: {diff}",
+    "why_bb_squeeze_up": (
+        "Bands at their narrowest in {m} bars, then a close above the upper band ({band}): {diff}"
+    ),
+    "why_bb_squeeze_down": (
+        "Bands at their narrowest in {m} bars, then a close below the lower band ({band}): {diff}"
+    ),
+    "why_high_52w": "Closed above the 52-week high ({level}): {diff}",
+    "why_low_52w": "Closed below the 52-week low ({level}): {diff}",
+    "why_pattern_top": (
+        "Closed below the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})"
+    ),
+    "why_pattern_bottom": (
+        "Closed above the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})"
+    ),
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
     "btn_mute_all": "Mute {symbol}",
@@ -238,6 +254,14 @@ _KO: dict[str, str] = {
     "why_overbought": "RSI {n}: {rsi}, {level} 이상 (과매수)",
     "why_oversold": "RSI {n}: {rsi}, {level} 이하 (과매도)",
     "why_volume": "거래량 {volume}, {n}일 평균({avg})의 {multiple}배",
+    "why_bb_upper": "종가가 볼린저 밴드({n}일, {k}σ) 상단({band}) 위로 마감: {diff}",
+    "why_bb_lower": "종가가 볼린저 밴드({n}일, {k}σ) 하단({band}) 아래로 마감: {diff}",
+    "why_bb_squeeze_up": "밴드 폭이 {m}일 중 최저, 이어서 종가가 상단({band}) 위로 마감: {diff}",
+    "why_bb_squeeze_down": "밴드 폭이 {m}일 중 최저, 이어서 종가가 하단({band}) 아래로 마감: {diff}",
+    "why_high_52w": "종가가 52주 최고가({level}) 위로 마감: {diff}",
+    "why_low_52w": "종가가 52주 최저가({level}) 아래로 마감: {diff}",
+    "why_pattern_top": "종가가 넥라인({neck}) 아래로 마감, 패턴 {start}~{end} · 목표가 {target} ({diff})",
+    "why_pattern_bottom": "종가가 넥라인({neck}) 위로 마감, 패턴 {start}~{end} · 목표가 {target} ({diff})",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",
     "btn_mute_all": "{symbol} 알림 끄기",

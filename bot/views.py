@@ -134,6 +134,9 @@ class Windows:
     volume_window: int = 20
     rsi_overbought: float = 70.0
     rsi_oversold: float = 30.0
+    bb_period: int = 20
+    bb_stddev: float = 2.0
+    bb_squeeze_window: int = 125
 
     @classmethod
     def of(cls, settings: object) -> Windows:

@@ -3,7 +3,8 @@ that explain it under human names, the track record in one line, the bar's time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 from bot.i18n import signal_name, t
 from bot.views import (
@@ -73,6 +74,8 @@ def explain(lang: Language, event: SignalEvent, currency: str, w: Windows) -> st
         level = w.rsi_overbought if over else w.rsi_oversold
         key = "why_overbought" if over else "why_oversold"
         return t(lang, key, n=w.rsi_period, rsi=f"{rsi:.1f}", level=f"{level:g}")
+    if s in _EXTRA:
+        return _explain_extra(lang, event, p, w)
     volume, base = v.get("volume"), v.get("vol_base")
     if s is SignalType.VOLUME_SPIKE and volume is not None and base:
         return t(
@@ -83,6 +86,39 @@ def explain(lang: Language, event: SignalEvent, currency: str, w: Windows) -> st
             n=w.volume_window,
             avg=volume_text(lang, base),
         )
+    return ""
+
+
+_EXTRA = frozenset(list(SignalType)[7:])
+_TOPS = frozenset({SignalType.HEAD_AND_SHOULDERS, SignalType.DOUBLE_TOP})
+_BOTTOMS = frozenset({SignalType.INVERSE_HEAD_AND_SHOULDERS, SignalType.DOUBLE_BOTTOM})
+
+
+def _day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
+
+
+def _explain_extra(lang: Language, event: SignalEvent, p: Callable[[float], str], w: Windows) -> str:
+    """Why a Bollinger, 52-week or chart-pattern signal fired."""
+    v, s, c = event.values, event.signal, event.close
+    up, lo = v.get("bb_upper"), v.get("bb_lower")
+    if s in (SignalType.BB_UPPER_BREAK, SignalType.BB_LOWER_BREAK) and up and lo:
+        band = up if s is SignalType.BB_UPPER_BREAK else lo
+        key = "why_bb_upper" if s is SignalType.BB_UPPER_BREAK else "why_bb_lower"
+        return t(lang, key, n=w.bb_period, k=f"{w.bb_stddev:g}", band=p(band), diff=_pct(c, band))
+    if s is SignalType.BB_SQUEEZE_BREAKOUT and up and lo:
+        band, key = (up, "why_bb_squeeze_up") if c > up else (lo, "why_bb_squeeze_down")
+        return t(lang, key, m=w.bb_squeeze_window, band=p(band), diff=_pct(c, band))
+    level = v.get("high_52w" if s is SignalType.HIGH_52W else "low_52w")
+    if s in (SignalType.HIGH_52W, SignalType.LOW_52W) and level:
+        key = "why_high_52w" if s is SignalType.HIGH_52W else "why_low_52w"
+        return t(lang, key, level=p(level), diff=_pct(c, level))
+    neck, target, first = v.get("neckline"), v.get("target"), v.get("p1_t")
+    last = v.get("p5_t", v.get("p3_t"))
+    if (s in _TOPS or s in _BOTTOMS) and neck and target and first and last:
+        key = "why_pattern_top" if s in _TOPS else "why_pattern_bottom"
+        return t(lang, key, neck=p(neck), start=_day(first), end=_day(last), target=p(target),
+                 diff=_pct(target, c))  # fmt: skip
     return ""
 
 

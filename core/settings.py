@@ -143,6 +143,14 @@ class Settings(BaseSettings):
     rsi_oversold: float = Field(default=30.0, gt=0, lt=100)
     volume_window: int = Field(default=20, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
     volume_multiple: float = Field(default=2.0, gt=0)
+    bb_period: int = Field(default=20, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
+    bb_stddev: float = Field(default=2.0, gt=0)
+    bb_squeeze_window: int = Field(default=125, ge=2, le=16_383)
+    bb_squeeze_within: int = Field(default=10, ge=1, le=16_383)
+    high_low_window: int = Field(default=252, ge=2, le=16_383)
+    pattern_swing: float = Field(default=3.0, gt=0)
+    pattern_tolerance: float = Field(default=0.5, gt=0)
+    pattern_max_bars: int = Field(default=250, ge=10, le=16_383)
     backtest_years: int = Field(default=10, ge=1)
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
 

@@ -39,6 +39,15 @@ class SignalType(StrEnum):
     RSI_OVERBOUGHT = "rsi_overbought"
     RSI_OVERSOLD = "rsi_oversold"
     VOLUME_SPIKE = "volume_spike"
+    BB_UPPER_BREAK = "bb_upper_break"
+    BB_LOWER_BREAK = "bb_lower_break"
+    BB_SQUEEZE_BREAKOUT = "bb_squeeze_breakout"
+    HIGH_52W = "high_52w"
+    LOW_52W = "low_52w"
+    HEAD_AND_SHOULDERS = "head_and_shoulders"
+    INVERSE_HEAD_AND_SHOULDERS = "inverse_head_and_shoulders"
+    DOUBLE_TOP = "double_top"
+    DOUBLE_BOTTOM = "double_bottom"
 
     @property
     def direction(self) -> int:
@@ -60,6 +69,15 @@ _DIRECTION = {
     SignalType.RSI_OVERBOUGHT: -1,
     SignalType.RSI_OVERSOLD: 1,
     SignalType.VOLUME_SPIKE: 0,
+    SignalType.BB_UPPER_BREAK: 1,  # read as momentum, like a breakout
+    SignalType.BB_LOWER_BREAK: -1,
+    SignalType.BB_SQUEEZE_BREAKOUT: 0,  # either side: the event's strength carries the sign
+    SignalType.HIGH_52W: 1,
+    SignalType.LOW_52W: -1,
+    SignalType.HEAD_AND_SHOULDERS: -1,
+    SignalType.INVERSE_HEAD_AND_SHOULDERS: 1,
+    SignalType.DOUBLE_TOP: -1,
+    SignalType.DOUBLE_BOTTOM: 1,
 }
 _OPPOSITE = {
     SignalType.BREAKOUT_200: SignalType.BREAKDOWN_200,
@@ -68,6 +86,14 @@ _OPPOSITE = {
     SignalType.DEATH_CROSS: SignalType.GOLDEN_CROSS,
     SignalType.RSI_OVERBOUGHT: SignalType.RSI_OVERSOLD,
     SignalType.RSI_OVERSOLD: SignalType.RSI_OVERBOUGHT,
+    SignalType.BB_UPPER_BREAK: SignalType.BB_LOWER_BREAK,
+    SignalType.BB_LOWER_BREAK: SignalType.BB_UPPER_BREAK,
+    SignalType.HIGH_52W: SignalType.LOW_52W,
+    SignalType.LOW_52W: SignalType.HIGH_52W,
+    SignalType.HEAD_AND_SHOULDERS: SignalType.INVERSE_HEAD_AND_SHOULDERS,
+    SignalType.INVERSE_HEAD_AND_SHOULDERS: SignalType.HEAD_AND_SHOULDERS,
+    SignalType.DOUBLE_TOP: SignalType.DOUBLE_BOTTOM,
+    SignalType.DOUBLE_BOTTOM: SignalType.DOUBLE_TOP,
 }
 
 ALL_SIGNALS: frozenset[SignalType] = frozenset(SignalType)
