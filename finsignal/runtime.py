@@ -30,6 +30,7 @@ from market.universe import krx_universe
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine, signal_config
+from signals.user_alerts import Margins
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,16 @@ async def run_service(settings: Settings, *, role: str) -> int:
                 runtime.rate_soon(symbol)
 
         services = build_bot_services(app, health, rate_soon)
-        notifier = OutboxNotifier(app.repos, clock=app.clock)
+        notifier = OutboxNotifier(
+            app.repos,
+            clock=app.clock,
+            digest=settings.alert_delivery == "digest",  # issue 24
+            margins=Margins(
+                settings.user_alert_rearm_pct,
+                settings.user_alert_rearm_move_points,
+                settings.user_alert_rearm_rsi_points,
+            ),
+        )
         briefer = FlowsBriefer(services, settings, clock=app.clock)  # issue 22: + monthly flows section
         alerter = NewsAlerter(
             app.repos,

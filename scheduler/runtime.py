@@ -29,7 +29,9 @@ from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
 from scheduler.ports import BrieferPort, DepthPort, EnginePort, HistoryPort, MarketPort, NewsPort
 from scheduler.ratings import SignalRater
+from scheduler.user_alerts import UserAlertWatcher, publish_close
 from signals import signal_config
+from signals.user_alerts import Margins
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +109,18 @@ class Runtime:
             }
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
-        self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
+        self.alerts = UserAlertWatcher(
+            repos,
+            Margins(
+                settings.user_alert_rearm_pct,
+                settings.user_alert_rearm_move_points,
+                settings.user_alert_rearm_rsi_points,
+            ),
+            warmup=settings.warmup_bars,
+        )
+        self.pipeline = SignalPipeline(
+            repos, notifier, factory, warmup=settings.warmup_bars, alerts=self.alerts
+        )
         self.rater = SignalRater(
             settings, repos, self.clock, history=history, on_loaded=self._evaluate_loaded
         )
@@ -388,6 +401,10 @@ class Runtime:
             raise JobSkipped("no Korean stocks to follow")
         result = await self.market.update(order, interval=Interval.M1)
         new = sum(len(b) for b in result.new_bars.values())
+        minute_bars = {s: list(b) for s, b in result.new_bars.items() if b}
+        if minute_bars:  # chats' own alerts intraday (issue 24)
+            notifier = self.notifier
+            await self.alerts.deliver(minute_bars, lambda hits: publish_close(notifier, [], hits))
         return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed"
 
     async def _collect_depth(self) -> str:
