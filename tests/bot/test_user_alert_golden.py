@@ -117,7 +117,11 @@ def test_alert_list_golden() -> None:
         "2. 005930.KS moves 3% or more in a day (waiting to re-arm)",
         "3. 005930.KS RSI 14 at or below 30",
     ]
-    assert [row[0] for row in en.buttons] == [("Delete 1", "ad|3"), ("Delete 2", "ad|9"), ("Delete 3", "ad|11")]
+    assert [row[0] for row in en.buttons] == [
+        ("Delete 1", "ad|3"),
+        ("Delete 2", "ad|9"),
+        ("Delete 3", "ad|11"),
+    ]
     ko = render_alerts(Language.KO, alerts, 20, {"005930.KS": "KRW"})
     assert to_plain(ko.text).split("\n") == [
         "내 알림 (3/20)",
