@@ -48,7 +48,9 @@ async def test_fires_once_per_crossing_and_rearms_past_the_margin(repos: Reposit
         await watcher.deliver({"005930.KS": [bar]}, sent)
     assert [(h.ts.day, h.close) for h in sent.hits] == [(3, 80_100), (8, 80_000)]
     [stored] = await repos.user_alerts.list_alerts(42)
-    assert stored.id == above.id and not stored.armed and stored.fired_at is not None
+    assert stored.id == above.id
+    assert not stored.armed
+    assert stored.fired_at is not None
 
 
 async def test_one_batch_is_stepped_bar_by_bar(repos: Repositories) -> None:
@@ -73,7 +75,8 @@ async def test_daily_move_intraday_against_the_previous_close(repos: Repositorie
     sent = Recorder()
     await UserAlertWatcher(repos, Margins()).deliver({"005930.KS": minutes}, sent)
     [hit] = sent.hits
-    assert hit.interval is Interval.M1 and hit.close == 74_200
+    assert hit.interval is Interval.M1
+    assert hit.close == 74_200
     assert abs(hit.value - (74_200 / 72_000 - 1) * 100) < 1e-9  # against 11-03, not today's daily bar
 
 
@@ -118,10 +121,13 @@ async def test_limit_per_chat_and_same_alert_twice(repos: Repositories) -> None:
     await setup(repos)
     first = await repos.user_alerts.add_alert(UserAlert(42, "005930.KS", AlertRule.ABOVE, 1.5), limit=2)
     again = await repos.user_alerts.add_alert(UserAlert(42, "005930.KS", AlertRule.ABOVE, 1.5), limit=2)
-    assert first is not None and again is not None and again.id == first.id
+    assert first is not None
+    assert again is not None
+    assert again.id == first.id
     assert await repos.user_alerts.add_alert(UserAlert(42, "005930.KS", AlertRule.MOVE, 2), limit=2)
     assert await repos.user_alerts.add_alert(UserAlert(42, "005930.KS", AlertRule.MOVE, 3), limit=2) is None
-    assert first.id is not None and await repos.user_alerts.delete_alert(42, first.id)
+    assert first.id is not None
+    assert await repos.user_alerts.delete_alert(42, first.id)
     assert not await repos.user_alerts.delete_alert(43, first.id)
     assert [a.level for a in await repos.user_alerts.list_alerts(42)] == [2]
     await repos.chats.set_active(42, False)
