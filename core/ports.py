@@ -306,6 +306,10 @@ class UserAlertRepo(Protocol):
         """Every alert on one of `symbols`, of active chats."""
         ...
 
+    async def list_symbols(self) -> list[str]:
+        """The symbols with at least one alert of an active chat (their prices are kept fresh)."""
+        ...
+
     async def delete_alert(self, chat_id: int, alert_id: int) -> bool: ...
     async def set_armed(self, changes: Sequence[tuple[int, bool]], now: datetime) -> None:
         """Arm (True) or disarm after firing (False, `fired_at` = now) alerts by id."""

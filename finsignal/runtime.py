@@ -72,6 +72,7 @@ def build_runtime(
         clock=app.clock,
         universe=krx_universe() if app.settings.kis_app_key is not None else (),
         depth=app.market,
+        quotes=app.market,  # issue 24: own alerts on quote updates where no minute bars are kept
         etfs=[
             make_instrument(f"{c.strip()}.KS", Market.KRX)
             for c in app.settings.kis_etfs.split(",")

@@ -27,9 +27,17 @@ from scheduler.engines import engine_factory as make_engine_factory
 from scheduler.jobs import MINUTE_TAIL, JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
-from scheduler.ports import BrieferPort, DepthPort, EnginePort, HistoryPort, MarketPort, NewsPort
+from scheduler.ports import (
+    BrieferPort,
+    DepthPort,
+    EnginePort,
+    HistoryPort,
+    MarketPort,
+    NewsPort,
+    QuotePort,
+)
 from scheduler.ratings import SignalRater
-from scheduler.user_alerts import UserAlertWatcher, publish_close
+from scheduler.user_alerts import UserAlertWatcher, publish_close, quote_bar
 from signals import signal_config
 from signals.user_alerts import Margins
 
@@ -73,6 +81,7 @@ class Runtime:
         depth: DepthPort | None = None,
         etfs: Sequence[Instrument] = (),
         flows: FlowsCollector | None = None,
+        quotes: QuotePort | None = None,
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -96,6 +105,7 @@ class Runtime:
         self.universe = list(universe)  # Korean stocks whose minute bars are collected besides the watched
         self.depth = depth
         self.etfs = list(etfs)
+        self.quotes = quotes  # own alerts on refreshed quotes where no minute bars are collected
         try:
             self.jobs: dict[str, JobDef] = {
                 j.id: j
@@ -376,12 +386,14 @@ class Runtime:
         is_open = session_calendar(self.specs[job.market]).is_open(self.clock.now())
         if job.kind is JobKind.UPDATE_PRICES and not is_open:
             raise JobSkipped(f"{job.market} session closed")
-        watched = set(await self.repos.watches.list_watched_symbols())
+        watched = await self._followed()
         instruments = [i for i in await self.instruments_of(job.market) if i.symbol in watched]
         if not instruments:
             raise JobSkipped(f"no watched {job.market} instruments")
         await self.market.refresh_quotes(instruments)  # intraday quotes: watched instruments only
         await self._persist_source_health()
+        if job.kind is JobKind.UPDATE_PRICES:
+            await self._alerts_on_quotes(job.market, instruments)
         return f"{len(instruments)} quotes"
 
     async def _update_minutes(self, job: JobDef) -> str:
@@ -392,7 +404,7 @@ class Runtime:
         now = self.clock.now()
         if not (calendar.is_open(now) or calendar.is_open(now - MINUTE_TAIL)):
             raise JobSkipped(f"{job.market} session closed")
-        watched = set(await self.repos.watches.list_watched_symbols())
+        watched = await self._followed()
         stocks = [i for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX]
         first = [i for i in stocks if i.symbol in watched]
         known = {i.symbol for i in first}
@@ -406,6 +418,30 @@ class Runtime:
             notifier = self.notifier
             await self.alerts.deliver(minute_bars, lambda hits: publish_close(notifier, [], hits))
         return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed"
+
+    async def _alerts_on_quotes(self, market: Market, instruments: list[Instrument]) -> None:
+        """Own alerts (issue 24) on the quotes just refreshed, for markets whose minute bars are not
+        collected (those are checked on the minute bars instead)."""
+        if self.quotes is None or f"{JobKind.UPDATE_MINUTE_BARS}.{market}" in self.jobs:
+            return
+        alerted = set(await self.repos.user_alerts.list_symbols())
+        bars: dict[str, list[Bar]] = {}
+        for inst in instruments:
+            if inst.symbol in alerted:
+                try:
+                    quote, _age = await self.quotes.quote(inst)
+                except Exception as exc:  # one quote must not stop the others
+                    logger.warning("quote of %s for own alerts: %s", inst.symbol, exc)
+                    continue
+                bars[inst.symbol] = [quote_bar(quote)]
+        if bars:
+            notifier = self.notifier
+            await self.alerts.deliver(bars, lambda hits: publish_close(notifier, [], hits))
+
+    async def _followed(self) -> set[str]:
+        """Symbols someone follows: watched, or with an own alert (issue 24)."""
+        watched = set(await self.repos.watches.list_watched_symbols())
+        return watched | set(await self.repos.user_alerts.list_symbols())
 
     async def _collect_depth(self) -> str:
         """After the KRX close: investor flows of the watched Korean stocks, holdings of the kept ETFs."""

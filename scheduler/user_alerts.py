@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.ports import CloseNotifier, Notifier, Repositories
-from core.types import AlertHit, AlertRule, Bar, Interval, SignalEvent, UserAlert
+from core.types import AlertHit, AlertRule, Bar, Interval, Quote, SignalEvent, UserAlert
 from market.indicators import rsi
 from signals.user_alerts import Margins, daily_move, step
 
@@ -36,6 +36,14 @@ async def publish_close(notifier: Notifier, events: Sequence[SignalEvent], hits:
     if hits:
         logger.warning("%d user alerts not delivered: the notifier cannot deliver them", len(hits))
     return await notifier.publish(events) if events else 0
+
+
+def quote_bar(quote: Quote) -> Bar:
+    """A refreshed quote as the minute bar it falls in (markets without stored minute bars): own
+    alerts then treat it like an intraday bar, one check per minute at most."""
+    ts = quote.ts.replace(second=0, microsecond=0)
+    p = quote.price
+    return Bar(quote.symbol, Interval.M1, ts, p, p, p, p, 0.0, source=f"quote:{quote.source}")
 
 
 class UserAlertWatcher:

@@ -78,6 +78,17 @@ class SqlUserAlertRepo(Repo):
                 out.extend(_alert(r) for r in await session.scalars(query))
         return out
 
+    async def list_symbols(self) -> list[str]:
+        query = (
+            select(UserAlertRow.symbol)
+            .join(ChatRow, ChatRow.chat_id == UserAlertRow.chat_id)
+            .where(ChatRow.active.is_(True))
+            .distinct()
+            .order_by(UserAlertRow.symbol)
+        )
+        async with self._sessions() as session:
+            return list(await session.scalars(query))
+
     async def delete_alert(self, chat_id: int, alert_id: int) -> bool:
         stmt = delete(UserAlertRow).where(UserAlertRow.chat_id == chat_id, UserAlertRow.id == alert_id)
         async with self._sessions.begin() as session:

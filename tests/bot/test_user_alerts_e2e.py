@@ -109,7 +109,8 @@ async def test_alert_commands_list_and_delete(running: Running) -> None:
     answer = r.tg.calls("answerCallbackQuery")[0].params["text"]
     assert answer == "Alert deleted: KAU26 at or below 9,000 KRW."
     edited = r.tg.calls("editMessageText")[0].params["text"]
-    assert edited.startswith("<b>Your alerts</b> (3/4)") and "KAU26" not in edited
+    assert edited.startswith("<b>Your alerts</b> (3/4)")
+    assert "KAU26" not in edited
     assert [a.symbol for a in await r.repos.user_alerts.list_alerts(CHAT)] == ["005930.KS", "AAPL", "AAPL"]
 
     r.tg.push_callback(CHAT, buttons[1]["callback_data"], message_id=listing.message_id)  # pressed twice
