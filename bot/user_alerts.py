@@ -15,16 +15,11 @@ from bot.views import MAX_ARG, Reply, esc
 from bot.views_user_alert import describe, rearm_text, render_alerts
 from core.errors import FinsignalError
 from core.types import AlertRule, Instrument, Quote, UserAlert
-from signals.user_alerts import Margins, reached
+from signals.user_alerts import margins, reached
 
 logger = logging.getLogger(__name__)
 
 USAGE = "/alert SYMBOL above|below PRICE · /alert SYMBOL move N% · /alert SYMBOL rsi above|below N"
-
-
-def margins(env: Env) -> Margins:
-    s = env.settings
-    return Margins(s.user_alert_rearm_pct, s.user_alert_rearm_move_points, s.user_alert_rearm_rsi_points)
 
 
 def _number(word: str) -> float | None:
@@ -112,7 +107,7 @@ async def cmd_alert(env: Env, req: Request) -> Reply:
                 "alert_set_waiting",
                 what=what,
                 now=now,
-                rearm=rearm_text(alert, margins(env), inst.currency),
+                rearm=rearm_text(alert, margins(env.settings), inst.currency),
             )
         )
     return Reply(t(req.lang, "alert_set", what=what))

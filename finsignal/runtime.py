@@ -30,7 +30,7 @@ from market.universe import krx_universe
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine, signal_config
-from signals.user_alerts import Margins
+from signals.user_alerts import margins
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +102,7 @@ async def run_service(settings: Settings, *, role: str) -> int:
             app.repos,
             clock=app.clock,
             digest=settings.alert_delivery == "digest",  # issue 24
-            margins=Margins(
-                settings.user_alert_rearm_pct,
-                settings.user_alert_rearm_move_points,
-                settings.user_alert_rearm_rsi_points,
-            ),
+            margins=margins(settings),
         )
         briefer = FlowsBriefer(services, settings, clock=app.clock)  # issue 22: + monthly flows section
         alerter = NewsAlerter(
@@ -161,7 +157,9 @@ async def run_console(settings: Settings, *, with_scheduler: bool) -> int:
 
         services = build_bot_services(app, health, rate_soon)
         if with_scheduler:
-            runtime = build_runtime(app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock))
+            runtime = build_runtime(
+                app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock, margins=margins(settings))
+            )
             runtime.start()
             _freeze_startup_objects()
         chat = ConsoleChat(services, settings, stdin=sys.stdin, stdout=sys.stdout, clock=app.clock)

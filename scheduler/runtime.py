@@ -39,7 +39,7 @@ from scheduler.ports import (
 from scheduler.ratings import SignalRater
 from scheduler.user_alerts import UserAlertWatcher, publish_close, quote_bar
 from signals import signal_config
-from signals.user_alerts import Margins
+from signals.user_alerts import margins
 
 logger = logging.getLogger(__name__)
 
@@ -119,15 +119,7 @@ class Runtime:
             }
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
-        self.alerts = UserAlertWatcher(
-            repos,
-            Margins(
-                settings.user_alert_rearm_pct,
-                settings.user_alert_rearm_move_points,
-                settings.user_alert_rearm_rsi_points,
-            ),
-            warmup=settings.warmup_bars,
-        )
+        self.alerts = UserAlertWatcher(repos, margins(settings), warmup=settings.warmup_bars)
         self.pipeline = SignalPipeline(
             repos, notifier, factory, warmup=settings.warmup_bars, alerts=self.alerts
         )

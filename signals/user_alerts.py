@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.settings import Settings
 from core.types import AlertRule, UserAlert
 
 
@@ -20,6 +21,15 @@ class Margins:
     price_pct: float = 0.5
     move_points: float = 0.5
     rsi_points: float = 2.0
+
+
+def margins(settings: Settings) -> Margins:
+    """The re-arm margins from the FINSIGNAL_USER_ALERT_REARM_* settings."""
+    return Margins(
+        settings.user_alert_rearm_pct,
+        settings.user_alert_rearm_move_points,
+        settings.user_alert_rearm_rsi_points,
+    )
 
 
 def reached(rule: AlertRule, level: float, value: float) -> bool:

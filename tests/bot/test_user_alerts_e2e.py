@@ -185,3 +185,26 @@ async def test_one_close_reaches_the_chat_as_one_digest(running: Running) -> Non
     assert again.enqueued == 0
     await r.repos.watches.upsert_watch(Watch(CHAT, "005930.KS"))
     assert await r.repos.outbox.count_pending() == 0
+
+
+async def test_console_sets_and_prints_own_alerts(sqlite_repos: Repositories) -> None:
+    import io
+
+    from bot.console import CONSOLE_CHAT_ID, ConsoleChat, ConsoleNotifier
+
+    services = make_services(sqlite_repos, resolver=RealResolver(sqlite_repos))
+    out = io.StringIO()
+    lines = "/alert 005930 above 80000\n/alerts\n/quit\n"
+    await ConsoleChat(
+        services, make_settings(token=""), stdin=io.StringIO(lines), stdout=out, prompt=""
+    ).run()
+    assert "Alert set: 005930.KS at or above 80,000 KRW." in out.getvalue()
+    assert "1. 005930.KS at or above 80,000 KRW" in out.getvalue()
+    [alert] = await sqlite_repos.user_alerts.list_alerts(CONSOLE_CHAT_ID)
+    hits, _ = await UserAlertWatcher(sqlite_repos, Margins()).check(
+        {"005930.KS": [Bar("005930.KS", Interval.D1, datetime(2026, 11, 20, tzinfo=UTC), 1, 1, 1, 80_100, 1)]}
+    )
+    printed = io.StringIO()
+    assert await ConsoleNotifier(services, stdout=printed).publish_close([], hits) == 1
+    assert printed.getvalue().split("\n")[1] == "🎯 Your alert · 005930.KS at or above 80,000 KRW"
+    assert hits[0].alert == alert
