@@ -132,3 +132,13 @@ async def test_limit_per_chat_and_same_alert_twice(repos: Repositories) -> None:
     assert [a.level for a in await repos.user_alerts.list_alerts(42)] == [2]
     await repos.chats.set_active(42, False)
     assert await repos.user_alerts.list_for_symbols(["005930.KS"]) == []
+
+
+async def test_alerts_follow_a_migrated_group(repos: Repositories) -> None:
+    await repos.chats.upsert_chat(Chat(-5, ChatKind.GROUP))
+    await repos.chats.upsert_chat(Chat(-1005, ChatKind.SUPERGROUP))
+    for chat_id, level in ((-5, 1.0), (-5, 2.0), (-1005, 2.0)):
+        await repos.user_alerts.add_alert(UserAlert(chat_id, "AAPL", AlertRule.ABOVE, level), limit=20)
+    await repos.chats.migrate_chat(-5, -1005)
+    assert await repos.user_alerts.list_alerts(-5) == []
+    assert sorted(a.level for a in await repos.user_alerts.list_alerts(-1005)) == [1.0, 2.0]
