@@ -15,10 +15,11 @@ chats in English and Korean, some in quiet hours, with instrument names and back
 `live_close` (issue 24: the same as the runtime wires it now, chats' own alerts checked in the same
 pass and a chat's alerts of one close folded into one digest; `--kinds outbox_notifier,live_close`
 shows what that costs), and `batch` (the same events, one unrendered row per (event, chat) in one
-enqueue: a floor for the notifier). Goal: < 500 ms. References measured in the same run: the same number of outbox-sized rows
-inserted with plain sqlite3 executemany (a floor for the database part; on MariaDB also a plain
-PyMySQL executemany, which the driver sends as multi-row INSERTs), and the engine's per-bar
-`on_bar` loop against its vectorised `on_bars`. The machine's load average is printed with the figures.
+enqueue: a floor for the notifier). Goal: < 500 ms. References measured in the same run: the same
+number of outbox-sized rows inserted with plain sqlite3 executemany (a floor for the database part;
+on MariaDB also a plain PyMySQL executemany, which the driver sends as multi-row INSERTs), and the
+engine's per-bar `on_bar` loop against its vectorised `on_bars`. The machine's load average is
+printed with the figures.
 With `--gc-freeze` the objects alive before each timed run are moved out of the collector's reach
 (gc.freeze(), as a long-running process can do after start-up): full collections over the large
 heap are a visible share of the run-to-run jitter.

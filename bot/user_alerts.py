@@ -19,6 +19,7 @@ from signals.user_alerts import margins, reached
 
 logger = logging.getLogger(__name__)
 
+MAX_LEVEL = 1e11  # the level column is NUMERIC(20, 8)
 USAGE = "/alert SYMBOL above|below PRICE · /alert SYMBOL move N% · /alert SYMBOL rsi above|below N"
 
 
@@ -27,7 +28,7 @@ def _number(word: str) -> float | None:
         value = float(word.replace(",", "").removesuffix("%"))
     except ValueError:
         return None
-    return value if math.isfinite(value) and value > 0 else None
+    return value if math.isfinite(value) and 0 < value < MAX_LEVEL else None
 
 
 def parse_rule(args: tuple[str, ...]) -> tuple[AlertRule, str] | None:
@@ -48,6 +49,15 @@ def _current(rule: AlertRule, quote: Quote) -> float | None:
     if rule is AlertRule.MOVE:
         return quote.change_pct
     return quote.rsi14
+
+
+def _shown(rule: AlertRule, value: float, currency: str) -> str:
+    """The current value as a reply shows it: a price, a move, an RSI."""
+    if rule in (AlertRule.ABOVE, AlertRule.BELOW):
+        return views.money(value, currency)
+    if rule is AlertRule.MOVE:
+        return f"{value:+.2f}%"
+    return f"RSI {value:.1f}"
 
 
 async def _latest(env: Env, inst: Instrument) -> Quote | None:
@@ -96,11 +106,7 @@ async def cmd_alert(env: Env, req: Request) -> Reply:
     if env.services.followups is not None:
         env.services.followups.watched(inst.symbol)  # daily history for moves and RSI follows shortly
     if waiting and now_value is not None:
-        now = (
-            views.money(now_value, inst.currency)
-            if rule in (AlertRule.ABOVE, AlertRule.BELOW)
-            else f"{now_value:.1f}"
-        )
+        now = _shown(rule, now_value, inst.currency)
         return Reply(
             t(
                 req.lang,

@@ -123,8 +123,15 @@ async def test_alert_in_korean_and_group_rules(running: Running) -> None:
     r = running
     ko = await r.ask("/alert 005930 move 5%", chat_id=2002, language_code="ko")
     assert ko.text == "알림을 설정했습니다: <b>005930.KS</b> 하루 5% 이상 변동."
+    moved = await r.ask("/alert AAPL move 1%", chat_id=2002, language_code="ko")  # the quote: +2.04%
+    assert moved.text == (
+        "알림을 설정했습니다: <b>AAPL</b> 하루 1% 이상 변동.\n"
+        "이미 그 위치에 있습니다 (+2.04%): 0.5%을(를) 되돌아 넘은 뒤 다시 도달하면 알립니다."
+    )
+    huge = await r.ask("/alert AAPL above 1e12", chat_id=2002, language_code="ko")
+    assert huge.text == "기준값은 양수여야 합니다: <code>1e12</code>."
     listing = await r.ask("/alerts", chat_id=2002, language_code="ko")
-    assert listing.text.split("\n")[0] == "<b>내 알림</b> (1/4)"
+    assert listing.text.split("\n")[0] == "<b>내 알림</b> (2/4)"
     refused = await r.ask("/alert AAPL above 1", chat_id=-5005, user_id=77, chat_type="supergroup")
     assert refused.text == "Only the group's administrators can change its watchlist."
     assert await r.repos.user_alerts.list_alerts(-5005) == []
