@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import i18n_alerts
 from core.labels import signal_label
 from core.types import Language, SignalType
 
@@ -21,6 +22,7 @@ _EN: dict[str, str] = {
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
         "/chart SYMBOL 1d|5d 1m|5m|15m - intraday candles of the last session or 5 sessions\n"
         "/news [SYMBOL|industry] - latest headlines\n"
+        "/alert SYMBOL above|below PRICE, move N%, rsi above|below N - your own alerts; /alerts lists them\n"
         "/settings - signal types, quiet hours, silent delivery, news alerts\n"
         "/lang ko|en - language\n"
         "In a private chat you can also write $FCO2.DE in any message."
@@ -181,6 +183,7 @@ _KO: dict[str, str] = {
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
         "/chart 종목 1d|5d 1m|5m|15m - 최근 1거래일·5거래일 분봉 차트\n"
         "/news [종목|업종] - 최신 뉴스\n"
+        "/alert 종목 above|below 가격, move N%, rsi above|below N - 내 알림; /alerts 목록\n"
         "/settings - 신호 종류, 방해 금지 시간, 무음 전송, 뉴스 알림\n"
         "/lang ko|en - 언어\n"
         "개인 채팅에서는 메시지 안에 $FCO2.DE 처럼 써도 됩니다."
@@ -312,6 +315,8 @@ _KO: dict[str, str] = {
     "daily": "일봉",
 }
 
+_EN.update(i18n_alerts.EN)  # issue 24: own alerts and digests
+_KO.update(i18n_alerts.KO)
 _TEXTS = {Language.EN: _EN, Language.KO: _KO}
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from core.types import (
+    AlertHit,
     ApiKey,
     Bar,
     Chat,
@@ -28,6 +29,7 @@ from core.types import (
     SignalEvent,
     SignalType,
     SourceHealth,
+    UserAlert,
     Watch,
 )
 
@@ -58,6 +60,16 @@ class Notifier(Protocol):
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
         """Hand new events to delivery; returns the number of messages enqueued."""
+        ...
+
+
+@runtime_checkable
+class CloseNotifier(Protocol):
+    """A `Notifier` that also delivers chats' own alerts (issue 24) together with the signal events of
+    the same bar close, so that a chat can get them as one digest."""
+
+    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+        """Hand new events and user-alert hits of one bar close to delivery; messages enqueued."""
         ...
 
 
@@ -194,6 +206,9 @@ class OutboxRepo(Protocol):
         ...
 
     async def count_pending(self) -> int: ...
+    async def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Those of `keys` already enqueued (as given, however long)."""
+        ...
 
 
 class NewsRepo(Protocol):
@@ -284,6 +299,29 @@ class EtfHoldingRepo(Protocol):
         ...
 
 
+class UserAlertRepo(Protocol):
+    """Chats' own alerts (issue 24)."""
+
+    async def add_alert(self, alert: UserAlert, *, limit: int) -> UserAlert | None:
+        """Store `alert` (with its id); None when the chat already has `limit` alerts. The same rule
+        and level on the same symbol twice returns the stored one."""
+        ...
+
+    async def list_alerts(self, chat_id: int) -> list[UserAlert]: ...
+    async def list_for_symbols(self, symbols: Iterable[str]) -> list[UserAlert]:
+        """Every alert on one of `symbols`, of active chats."""
+        ...
+
+    async def list_symbols(self) -> list[str]:
+        """The symbols with at least one alert of an active chat (their prices are kept fresh)."""
+        ...
+
+    async def delete_alert(self, chat_id: int, alert_id: int) -> bool: ...
+    async def set_armed(self, changes: Sequence[tuple[int, bool]], now: datetime) -> None:
+        """Arm (True) or disarm after firing (False, `fired_at` = now) alerts by id."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -302,6 +340,7 @@ class Repositories:
     apikeys: ApiKeyRepo
     flows: InvestorFlowRepo
     etfs: EtfHoldingRepo
+    user_alerts: UserAlertRepo
 
 
 WEEKLY_SLOT = "weekly"  # the briefing slot of the week's summary (daily slots are 'HH:MM' in KST)

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     briefing_times: StrList = Field(default_factory=lambda: ["08:00", "06:30"])  # KST, HH:MM
     watchlist_limit_free: int = Field(default=10, ge=1)
     watchlist_limit_premium: int = Field(default=50, ge=1)
+    user_alerts_per_chat: int = Field(default=20, ge=1)  # issue 24: /alert
+    user_alert_rearm_pct: float = Field(default=0.5, ge=0, le=50)  # price back by this % of the level
+    user_alert_rearm_move_points: float = Field(default=0.5, ge=0, le=50)  # move back under N - this
+    user_alert_rearm_rsi_points: float = Field(default=2.0, ge=0, le=50)  # RSI back by this many points
+    alert_delivery: Literal["digest", "single"] = "digest"  # several alerts of one close: one message
     command_rate_per_minute: int = Field(default=20, ge=1)
     send_rate_per_second: float = Field(default=30.0, gt=0)
     default_language: Literal["ko", "en"] = "en"

@@ -413,3 +413,44 @@ class ApiKey:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class AlertRule(StrEnum):
+    """What a chat's own alert (issue 24) watches: a price level, a daily move, an RSI level."""
+
+    ABOVE = "above"  # price at or above the level
+    BELOW = "below"  # price at or below the level
+    MOVE = "move"  # the day's move against the previous close at least `level` percent, either way
+    RSI_ABOVE = "rsi_above"  # RSI 14 of the daily closes at or above the level
+    RSI_BELOW = "rsi_below"
+
+
+@dataclass(frozen=True, slots=True)
+class UserAlert:
+    """One alert set by a chat (`/alert`). `armed`: fires at the next crossing; a fired alert is
+    re-armed once the value moves back past the level by the re-arm margin."""
+
+    chat_id: int
+    symbol: str
+    rule: AlertRule
+    level: float
+    armed: bool = True
+    created_at: datetime | None = None
+    fired_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertHit:
+    """A user alert that fired on one bar (daily close or intraday minute): the bar's time and close,
+    and the value compared with the level (price, move in percent, or RSI)."""
+
+    alert: UserAlert
+    ts: datetime
+    interval: Interval
+    close: float
+    value: float
+
+    @property
+    def key(self) -> str:
+        return f"ualert:{self.alert.id}:{self.ts.isoformat()}"

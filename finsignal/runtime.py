@@ -32,6 +32,7 @@ from market.universe import krx_universe
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine, signal_config
+from signals.user_alerts import margins
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def build_runtime(
         clock=app.clock,
         universe=krx_universe() if app.settings.kis_app_key is not None else (),
         depth=app.market,
+        quotes=app.market,  # issue 24: own alerts on quote updates where no minute bars are kept
         etfs=[
             make_instrument(f"{c.strip()}.KS", Market.KRX)
             for c in app.settings.kis_etfs.split(",")
@@ -99,7 +101,12 @@ async def run_service(settings: Settings, *, role: str) -> int:
                 runtime.rate_soon(symbol)
 
         services = build_bot_services(app, health, rate_soon)
-        notifier = OutboxNotifier(app.repos, clock=app.clock)
+        notifier = OutboxNotifier(
+            app.repos,
+            clock=app.clock,
+            digest=settings.alert_delivery == "digest",  # issue 24
+            margins=margins(settings),
+        )
         briefer = FlowsBriefer(services, settings, clock=app.clock)  # issue 22: + monthly flows section
         alerter = NewsAlerter(
             app.repos,
@@ -153,7 +160,9 @@ async def run_console(settings: Settings, *, with_scheduler: bool) -> int:
 
         services = build_bot_services(app, health, rate_soon)
         if with_scheduler:
-            runtime = build_runtime(app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock))
+            runtime = build_runtime(
+                app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock, margins=margins(settings))
+            )
             runtime.start()
             _freeze_startup_objects()
         chat = ConsoleChat(services, settings, stdin=sys.stdin, stdout=sys.stdout, clock=app.clock)

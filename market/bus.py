@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from core.ports import EventBus, Notifier
-from core.types import Quote, SignalEvent
+from core.ports import CloseNotifier, EventBus, Notifier
+from core.types import AlertHit, Quote, SignalEvent
 
 logger = logging.getLogger(__name__)
 Deliver = Callable[[str, dict[str, object]], None]
@@ -80,6 +80,14 @@ class BusNotifier:
         for event in events:
             self._bus.publish(f"signal:{event.symbol}", signal_message(event))
         return await self._inner.publish(events)
+
+    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+        """`core.ports.CloseNotifier`: events to the stream, events and user-alert hits to the inner one."""
+        for event in events:
+            self._bus.publish(f"signal:{event.symbol}", signal_message(event))
+        if isinstance(self._inner, CloseNotifier):
+            return await self._inner.publish_close(events, hits)
+        return await self._inner.publish(events) if events else 0
 
 
 def signal_message(event: SignalEvent) -> dict[str, object]:

@@ -22,6 +22,7 @@ from typing import Any
 from core.ports import Notifier, Repositories
 from core.types import Bar, Interval, SignalEvent
 from scheduler.ports import EnginePort
+from scheduler.user_alerts import UserAlertWatcher, publish_close
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,10 @@ class SignalPipeline:
         warmup: int = 400,
         state_key: str | None = None,
         persist: bool = True,
+        alerts: UserAlertWatcher | None = None,
     ) -> None:
         self._repos = repos
+        self.alerts = alerts  # chats' own alerts, checked on the same closes (issue 24)
         self._notifier = notifier
         self._factory = engine_factory
         self.interval = interval
@@ -165,8 +168,10 @@ class SignalPipeline:
     ) -> None:
         engine = self._require()
         groups: dict[datetime, list[Bar]] = defaultdict(list)
+        fed: dict[str, list[Bar]] = {}
         for symbol, bars in new_bars.items():
-            for bar in await self._fresh(engine, symbol, bars):
+            fed[symbol] = await self._fresh(engine, symbol, bars)
+            for bar in fed[symbol]:
                 groups[bar.ts].append(bar)
         t1 = time.perf_counter()
         events: list[SignalEvent] = []
@@ -185,7 +190,13 @@ class SignalPipeline:
         known = await self._stored_twins(events, new)
         to_publish = [*new, *known]
         result.new_events, result.republished = list(new), len(known)
-        result.enqueued = await self._notifier.publish(to_publish) if to_publish else 0
+        if self.alerts is not None and groups:
+            notifier = self._notifier
+            result.enqueued = await self.alerts.deliver(
+                fed, lambda hits: publish_close(notifier, to_publish, hits)
+            )
+        else:
+            result.enqueued = await self._notifier.publish(to_publish) if to_publish else 0
         t4 = time.perf_counter()
         result.latency_s = t4 - t0
         if result.bars:

@@ -28,9 +28,19 @@ from scheduler.intraday import IntradaySignals
 from scheduler.jobs import MINUTE_TAIL, JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
-from scheduler.ports import BrieferPort, DepthPort, EnginePort, HistoryPort, MarketPort, NewsPort
+from scheduler.ports import (
+    BrieferPort,
+    DepthPort,
+    EnginePort,
+    HistoryPort,
+    MarketPort,
+    NewsPort,
+    QuotePort,
+)
 from scheduler.ratings import SignalRater
+from scheduler.user_alerts import UserAlertWatcher, publish_close, quote_bar
 from signals import signal_config
+from signals.user_alerts import margins
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +83,7 @@ class Runtime:
         etfs: Sequence[Instrument] = (),
         flows: FlowsCollector | None = None,
         archiver: Callable[[], Awaitable[str]] | None = None,
+        quotes: QuotePort | None = None,
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -97,6 +108,7 @@ class Runtime:
         self.universe = list(universe)  # Korean stocks whose minute bars are collected besides the watched
         self.depth = depth
         self.etfs = list(etfs)
+        self.quotes = quotes  # own alerts on refreshed quotes where no minute bars are collected
         try:
             self.jobs: dict[str, JobDef] = {
                 j.id: j
@@ -111,7 +123,10 @@ class Runtime:
             }
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
-        self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
+        self.alerts = UserAlertWatcher(repos, margins(settings), warmup=settings.warmup_bars)
+        self.pipeline = SignalPipeline(
+            repos, notifier, factory, warmup=settings.warmup_bars, alerts=self.alerts
+        )
         self.intraday = IntradaySignals(
             repos, notifier, signal_config(settings), make_engine_factory, warmup=settings.warmup_bars
         )
@@ -375,12 +390,14 @@ class Runtime:
         is_open = session_calendar(self.specs[job.market]).is_open(self.clock.now())
         if job.kind is JobKind.UPDATE_PRICES and not is_open:
             raise JobSkipped(f"{job.market} session closed")
-        watched = set(await self.repos.watches.list_watched_symbols())
+        watched = await self._followed()
         instruments = [i for i in await self.instruments_of(job.market) if i.symbol in watched]
         if not instruments:
             raise JobSkipped(f"no watched {job.market} instruments")
         await self.market.refresh_quotes(instruments)  # intraday quotes: watched instruments only
         await self._persist_source_health()
+        if job.kind is JobKind.UPDATE_PRICES:
+            await self._alerts_on_quotes(job.market, instruments)
         return f"{len(instruments)} quotes"
 
     async def _update_minutes(self, job: JobDef) -> str:
@@ -391,7 +408,7 @@ class Runtime:
         now = self.clock.now()
         if not (calendar.is_open(now) or calendar.is_open(now - MINUTE_TAIL)):
             raise JobSkipped(f"{job.market} session closed")
-        watched = set(await self.repos.watches.list_watched_symbols())
+        watched = await self._followed()
         stocks = [i for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX]
         first = [i for i in stocks if i.symbol in watched]
         known = {i.symbol for i in first}
@@ -403,6 +420,10 @@ class Runtime:
         session = calendar.session_of(now)
         evaluated = await self.intraday.on_minutes(result.new_bars, now, session[2] if session else None)
         signals = "".join(f", {iv}: {r.bars} bars {len(r.new_events)} signals" for iv, r in evaluated.items())
+        minute_bars = {s: list(b) for s, b in result.new_bars.items() if b}
+        if minute_bars:  # chats' own alerts intraday (issue 24)
+            notifier = self.notifier
+            await self.alerts.deliver(minute_bars, lambda hits: publish_close(notifier, [], hits))
         return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed{signals}"
 
     async def _check_minutes(self, job: JobDef) -> str:
@@ -418,6 +439,30 @@ class Runtime:
         s = await minute_check.check_session(self.repos, symbols, day, opens, closes)
         checked, mismatched, missing = s["checked"], s["mismatched"], s["no_daily_bar"]
         return f"{day}: {checked} checked, {mismatched} mismatched, {missing} without daily bar"
+
+    async def _alerts_on_quotes(self, market: Market, instruments: list[Instrument]) -> None:
+        """Own alerts (issue 24) on the quotes just refreshed, for markets whose minute bars are not
+        collected (those are checked on the minute bars instead)."""
+        if self.quotes is None or f"{JobKind.UPDATE_MINUTE_BARS}.{market}" in self.jobs:
+            return
+        alerted = set(await self.repos.user_alerts.list_symbols())
+        bars: dict[str, list[Bar]] = {}
+        for inst in instruments:
+            if inst.symbol in alerted:
+                try:
+                    quote, _age = await self.quotes.quote(inst)
+                except Exception as exc:  # one quote must not stop the others
+                    logger.warning("quote of %s for own alerts: %s", inst.symbol, exc)
+                    continue
+                bars[inst.symbol] = [quote_bar(quote)]
+        if bars:
+            notifier = self.notifier
+            await self.alerts.deliver(bars, lambda hits: publish_close(notifier, [], hits))
+
+    async def _followed(self) -> set[str]:
+        """Symbols someone follows: watched, or with an own alert (issue 24)."""
+        watched = set(await self.repos.watches.list_watched_symbols())
+        return watched | set(await self.repos.user_alerts.list_symbols())
 
     async def _collect_depth(self) -> str:
         """After the KRX close: investor flows of the watched Korean stocks, holdings of the kept ETFs."""

@@ -51,6 +51,23 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("briefing_days", "days the briefings run (cron day_of_week, e.g. mon-fri)"),
             ("weekly_briefing", "the weekly briefing: day and KST time (e.g. sat 09:00), or off"),
             ("watchlist_limit_free", "most symbols a free chat may watch"),
+            ("user_alerts_per_chat", "most own alerts (`/alert`) a chat may set"),
+            (
+                "user_alert_rearm_pct",
+                "a fired price alert is re-armed once the price is back past the level by this percent of it",
+            ),
+            (
+                "user_alert_rearm_move_points",
+                "a fired `move N%` alert is re-armed once the day's move is back under N minus these points",
+            ),
+            (
+                "user_alert_rearm_rsi_points",
+                "a fired RSI alert is re-armed once RSI is back past the level by these points",
+            ),
+            (
+                "alert_delivery",
+                "digest: the alerts of one bar close reach a chat as one message; single: one message each",
+            ),
             ("watchlist_limit_premium", "most symbols a premium chat may watch"),
             (
                 "command_rate_per_minute",

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Text, delete, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import StorageError
 from core.timeutil import utcnow
@@ -22,7 +23,7 @@ from core.types import (
     Tier,
     Watch,
 )
-from storage.models import ChatRow, OutboxRow, WatchRow
+from storage.models import ChatRow, OutboxRow, UserAlertRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
 from storage.sqltypes import list_pattern
 
@@ -189,6 +190,7 @@ class SqlChatRepo(Repo):
                 .execution_options(synchronize_session=False)
             )
             await session.execute(delete(WatchRow).where(WatchRow.chat_id == old_id))
+            await _move_user_alerts(session, old_id, new_id)
             await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.chat_id == old_id, OutboxRow.status == str(DeliveryStatus.PENDING))
@@ -197,6 +199,17 @@ class SqlChatRepo(Repo):
             )
             old.active = False
             old.updated_at = now
+
+
+async def _move_user_alerts(session: AsyncSession, old_id: int, new_id: int) -> None:
+    """Own alerts (issue 24) follow a migrated chat; ones the new chat already has stay its own."""
+    cols = (UserAlertRow.symbol, UserAlertRow.rule, UserAlertRow.level)
+    taken = {tuple(r) for r in await session.execute(select(*cols).where(UserAlertRow.chat_id == new_id))}
+    for row in list(await session.scalars(select(UserAlertRow).where(UserAlertRow.chat_id == old_id))):
+        if (row.symbol, row.rule, row.level) in taken:
+            await session.delete(row)
+        else:
+            row.chat_id = new_id
 
 
 class SqlWatchRepo(Repo):

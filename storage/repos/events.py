@@ -436,3 +436,14 @@ class SqlOutboxRepo(Repo):
         query = select(func.count()).where(OutboxRow.status == str(DeliveryStatus.PENDING))
         async with self._sessions() as session:
             return int(await session.scalar(query) or 0)
+
+    async def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        wanted = {_dedup_key(k): k for k in keys}
+        found: set[str] = set()
+        async with self._sessions() as session:
+            for chunk in chunked(list(wanted), 500):
+                rows = await session.scalars(
+                    select(OutboxRow.dedup_key).where(OutboxRow.dedup_key.in_(chunk))
+                )
+                found.update(wanted[r] for r in rows)
+        return found
