@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
 
     # --- scheduler & runtime ----------------------------------------------------------------
-    role: Literal["all", "bot", "scheduler", "api"] = "all"
+    role: Literal["all", "bot", "scheduler", "api", "collector"] = "all"
     price_update_minutes: int = Field(default=5, ge=1)
     # after each close (US: before the 06:30 KST briefing)
     finalise_delay_minutes: int = Field(default=20, ge=0)
@@ -192,6 +192,7 @@ class Settings(BaseSettings):
     redis_stream_maxlen: int = Field(default=100_000, ge=100)  # XADD MAXLEN ~ per event stream
     redis_buffer_max: int = Field(default=10_000, ge=1)  # events held in memory while Redis is down
     redis_quote_ttl_s: float = Field(default=3600.0, gt=0)  # hot tier: latest quote per instrument
+    collector_lease_ttl_s: float = Field(default=15.0, gt=0)  # one active collector; a standby takes over
 
     @field_validator(
         "admin_ids",

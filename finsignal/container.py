@@ -15,7 +15,7 @@ from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
 from finsignal.ask import build_ask_service
-from finsignal.scaleout import open_scaleout
+from finsignal.scaleout import open_scaleout, outbox_sink
 from market import MarketData
 from market.bus import LocalEventBus
 from market.redis_bus import RedisEventBus
@@ -66,9 +66,14 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     db = await Database.open(settings.database_url, migrate=True, echo=settings.database_echo)
     async with open_scaleout(settings) as wiring:  # Redis streams + hot tier, or in-process (issue 20)
         bus = wiring.bus
-        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot)
+        # beside a collector (issue 20), API and bot processes never ask outside sources themselves
+        fetch = not (settings.redis_url and settings.role in ("api", "bot"))
+        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot, fetch=fetch)
         if isinstance(bus, RedisEventBus):  # another process's newer quote drops this process's L1 copy
             bus.on_remote("quote", lambda topic, _: market.forget_quote(topic.partition(":")[2]))
+            if settings.role == "bot":  # the collector's signal events into the outbox (idempotent)
+                bus.add_sink("signal", outbox_sink(db.repos, clock))
+            bus.start_reading()
         news = NewsService(settings, db.repos, clock=clock)
         try:
             async with AsyncExitStack() as stack:  # issue 23: the questions' read-only connection

@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.app import build_application, run_application
@@ -18,13 +18,15 @@ from bot.handlers import BotApp
 from bot.news_alerts import NewsAlerter
 from core.ports import NewsPublisher, Notifier
 from core.settings import Settings
-from core.types import Market
+from core.types import Market, SignalEvent
 from finsignal.ask import news_translator
+from finsignal.collector import JOBS_OWNER, run_collector
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
 from fundflow.digest import MonthlyCollection
 from market.bus import BusNotifier
+from market.redis_bus import RedisEventBus
 from market.resolver import make_instrument
 from market.universe import krx_universe
 from news import CrawlResult, NewsService
@@ -50,12 +52,21 @@ class AlertingNews:
         return result
 
 
+class NoDelivery:
+    """The collector's notifier beside Redis: events are stored and published on the signal stream
+    (`BusNotifier`); the bot process consumes them into the outbox."""
+
+    async def publish(self, events: Sequence[SignalEvent]) -> int:
+        return 0
+
+
 def build_runtime(
     app: App,
     notifier: Notifier,
     *,
     briefer: Briefer | None = None,
     news_publisher: NewsPublisher | None = None,
+    owner_id: str | None = None,
 ) -> Runtime:
     """The one scheduler, wired to market data, the signal engine, delivery, news and briefings."""
     config = signal_config(app.settings)
@@ -77,6 +88,7 @@ def build_runtime(
             if c.strip()
         ],
         flows=MonthlyCollection(app.settings, app.clock),  # issue 22: collect_flows on the 1st
+        owner_id=owner_id,
     )
 
 
@@ -104,6 +116,15 @@ async def run_service(settings: Settings, *, role: str) -> int:
             per_chat_per_hour=settings.news_alerts_per_hour,
             translations=news_translator(settings, app.repos),  # issue 23: None without a model
         )
+        if role == "collector":  # issue 20: the one process that asks sources, held by a lease
+            # beside Redis, signals go out as stream events and the bot's delivery enqueues them
+            signals_to: Notifier = NoDelivery() if isinstance(app.bus, RedisEventBus) else notifier
+            return await run_collector(
+                app,
+                lambda: build_runtime(
+                    app, signals_to, briefer=briefer, news_publisher=alerter, owner_id=JOBS_OWNER
+                ),
+            )
         runtime = build_runtime(app, notifier, briefer=briefer, news_publisher=alerter)
         if role == "scheduler":
             _freeze_startup_objects()
