@@ -9,10 +9,10 @@ A collector that finds its lease taken by another (it was paused longer than the
 scheduler and becomes a standby again. A database outage while holding the lease does not stop the
 collector (nobody else can take the lease meanwhile); the jobs meet the outage and retry as before.
 
-On taking over it fills the hot tier with the watched instruments' quotes (API and bot processes never
-fetch, so their reads are served from there) and starts the scheduler. All collectors share one owner
-name for the jobs' own leases, so a standby that takes over runs the jobs at once instead of waiting
-out the dead collector's job leases.
+The scheduler is built while waiting (a standby starts at once). On taking over the collector starts it
+and fills the hot tier with the watched instruments' quotes (API and bot processes never fetch, so their
+reads are served from there). All collectors share one owner name for the jobs' own leases, so a
+standby that takes over runs the jobs at once instead of waiting out the dead collector's job leases.
 """
 
 from __future__ import annotations
@@ -102,8 +102,12 @@ async def run_collector(app: App, make_runtime: Callable[[], Runtime]) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        while await lease.wait(stop):
-            runtime = make_runtime()
+        while True:
+            # built before taking the lease, off the loop (the market calendars take seconds): the loop
+            # keeps renewing, and a standby is ready to start the moment the lease is its own
+            runtime = await asyncio.to_thread(make_runtime)
+            if not await lease.wait(stop):
+                break
             runtime.start()
             filled = await fill_hot_tier(app)
             logger.info("collector: %d quotes in the hot tier, scheduler running", filled)
