@@ -16,7 +16,7 @@ from bot.delivery import OutboxNotifier
 from bot.flows_briefing import FlowsBriefer
 from bot.handlers import BotApp
 from bot.news_alerts import NewsAlerter
-from core.ports import NewsPublisher, Notifier
+from core.ports import EventBus, NewsPublisher, Notifier
 from core.settings import Settings
 from core.types import Market, SignalEvent
 from finsignal.ask import news_translator
@@ -25,7 +25,7 @@ from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
 from fundflow.digest import MonthlyCollection
-from market.bus import BusNotifier
+from market.bus import BusNotifier, news_message
 from market.redis_bus import RedisEventBus
 from market.resolver import make_instrument
 from market.universe import krx_universe
@@ -39,11 +39,14 @@ logger = logging.getLogger(__name__)
 class AlertingNews:
     """The news service as the scheduler sees it: every crawl also hands new items to the news alerter."""
 
-    def __init__(self, news: NewsService, publisher: NewsPublisher) -> None:
-        self._news, self._publisher = news, publisher
+    def __init__(self, news: NewsService, publisher: NewsPublisher, bus: EventBus | None = None) -> None:
+        self._news, self._publisher, self._bus = news, publisher, bus
 
     async def crawl(self, symbols: list[str], /) -> CrawlResult:
         result = await self._news.crawl(symbols)
+        if self._bus is not None:  # issue 20: each new, classified item as `news:SYMBOL` (or `news:*`)
+            for item in result.items:
+                self._bus.publish(f"news:{item.symbols[0] if item.symbols else '*'}", news_message(item))
         if result.items:  # only the newly stored items
             try:
                 await self._publisher.publish_news(result.items)
@@ -77,7 +80,7 @@ def build_runtime(
         notifier=BusNotifier(notifier, app.bus),  # new events also go to the API's stream (issue 19)
         engine_factory=lambda: SignalEngine(config),
         briefer=briefer,
-        news=AlertingNews(app.news, news_publisher) if news_publisher is not None else app.news,
+        news=AlertingNews(app.news, news_publisher, app.bus) if news_publisher is not None else app.news,
         history=app.market,  # rate_signals loads the missing years of history before rating
         clock=app.clock,
         universe=krx_universe() if app.settings.kis_app_key is not None else (),

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from core.ports import EventBus, Notifier
-from core.types import Interval, Quote, SignalEvent, SignalType
+from core.types import Interval, NewsItem, Quote, SignalEvent, SignalType
 
 logger = logging.getLogger(__name__)
 Deliver = Callable[[str, dict[str, object]], None]
@@ -80,6 +80,21 @@ class BusNotifier:
         for event in events:
             self._bus.publish(f"signal:{event.symbol}", signal_message(event))
         return await self._inner.publish(events)
+
+
+def news_message(item: NewsItem) -> dict[str, object]:
+    """A stored, classified headline as a JSON-ready message (topic `news:SYMBOL`, issue 20)."""
+    return {
+        "id": item.id,
+        "url": item.url,
+        "title": item.title,
+        "source": item.source,
+        "published": item.published.isoformat(),
+        "language": item.language,
+        "symbols": list(item.symbols),
+        "industries": list(item.industries),
+        "kind": item.kind,
+    }
 
 
 def signal_message(event: SignalEvent) -> dict[str, object]:

@@ -64,7 +64,7 @@ async def seed_world(db: Database, settings: Settings) -> Bar:
     return spike
 
 
-async def collect(ws: ClientConnection, kinds: set[str], timeout_s: float = 180.0) -> dict[str, Any]:
+async def collect(ws: ClientConnection, kinds: set[str], timeout_s: float = 240.0) -> dict[str, Any]:
     """The first message of each kind in `kinds`, whatever their order."""
     got: dict[str, Any] = {}
     async with asyncio.timeout(timeout_s):
@@ -82,6 +82,7 @@ async def subscribed(url: str) -> ClientConnection:
     return ws
 
 
+@pytest.mark.timeout(900)  # five Python processes: minutes on a busy machine, ~1.5 min on a quiet one
 async def test_one_collector_feeds_two_api_workers_and_the_bot_and_a_standby_takes_over_after_kill_9(
     redis_server: RedisTestServer, sqlite_db: Database, sqlite_url: str, fake: FakeSources, tmp_path: Path
 ) -> None:
@@ -135,7 +136,7 @@ async def test_one_collector_feeds_two_api_workers_and_the_bot_and_a_standby_tak
         # exactly one collector is active; the other waits, then takes over after kill -9
         active_name = _lease_holder(sqlite_url).partition(":")[0]
         active, standby = collectors[active_name], collectors[{"c1": "c2", "c2": "c1"}[active_name]]
-        await asyncio.to_thread(standby.wait_log, "on standby", 180.0)
+        await asyncio.to_thread(standby.wait_log, "on standby", 240.0)
         assert "is active" not in standby.text()
         active.kill9()
         killed = time.monotonic()
