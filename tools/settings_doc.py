@@ -131,7 +131,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Scheduler and runtime",
         [
-            ("role", "all | bot | scheduler: what `finsignal run` runs in this process (scale-out)"),
+            (
+                "role",
+                "all | bot | scheduler | api | collector: what `finsignal run` runs in this process "
+                "(scale-out; docs/scaleout.md)",
+            ),
             ("price_update_minutes", "intraday quote refresh interval during a market's session, minutes"),
             ("finalise_delay_minutes", "minutes after a market's close before the day's bars are fetched"),
             ("finalise_retry_minutes", "minutes between retries for instruments whose daily bar failed"),
@@ -300,6 +304,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "events held in memory while Redis is down, re-published when it returns (oldest dropped beyond, counted and logged)",
             ),
             ("redis_quote_ttl_s", "seconds the latest quote per instrument lives in the Redis hot tier"),
+            (
+                "collector_lease_ttl_s",
+                "seconds the active collector's lease lasts unrenewed: a standby takes over after it",
+            ),
         ],
     ),
 ]

@@ -51,7 +51,7 @@ class Proc:
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def wait_log(self, words: str, timeout_s: float = 60.0) -> float:
+    def wait_log(self, words: str, timeout_s: float = 240.0) -> float:
         """Seconds until `words` appear in the log."""
         t0 = time.monotonic()
         while words not in self.text():
@@ -91,7 +91,7 @@ def start_api(env: dict[str, str], log: Path) -> tuple[Proc, str]:
     port = free_port()
     proc = start(env, log, "run", "--role", "api", FINSIGNAL_API_PORT=str(port))
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300  # a busy machine starts Python processes slowly
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
