@@ -88,7 +88,7 @@ async def test_one_collector_feeds_two_api_workers_and_the_bot_and_a_standby_tak
 ) -> None:
     settings = load_settings(database_url=sqlite_url, redis_url=redis_server.url, role="bot")
     spike = await seed_world(sqlite_db, settings)
-    ttl = 5.0
+    ttl = 10.0  # longer than the event-loop stalls of a start-up on a busy machine
     env = base_env(sqlite_url, redis_server.url, fake, tmp_path / "var")
     env["FINSIGNAL_COLLECTOR_LEASE_TTL_S"] = str(ttl)
     procs: list[Proc] = []
