@@ -73,7 +73,8 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
             bus.on_remote("quote", lambda topic, _: market.forget_quote(topic.partition(":")[2]))
             if settings.role == "bot":  # the collector's signal events into the outbox (idempotent)
                 bus.add_sink("signal", outbox_sink(db.repos, clock))
-            bus.start_reading()
+            if settings.role != "collector":  # the collector publishes; it needs nobody's events
+                bus.start_reading()
         news = NewsService(settings, db.repos, clock=clock)
         try:
             async with AsyncExitStack() as stack:  # issue 23: the questions' read-only connection

@@ -138,10 +138,8 @@ class RedisEventBus:
         """Create the consumer groups now when Redis answers (events published from here on are this
         process's to read), then run the writer and (unless `read=False`: see `start_reading`) the
         reader; never fails on an outage."""
-        try:
+        with contextlib.suppress(*_DOWN):  # else the reader creates them when Redis answers
             await self._ensure_groups("$")
-        except _DOWN as exc:
-            self._reader_state(False, exc)
         self._tasks = [asyncio.create_task(self._write_loop(), name="redis-bus-writer")]
         if read:
             self.start_reading()
