@@ -160,7 +160,7 @@ class Settings(BaseSettings):
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
 
     # --- scheduler & runtime ----------------------------------------------------------------
-    role: Literal["all", "bot", "scheduler", "api"] = "all"
+    role: Literal["all", "bot", "scheduler", "api", "collector"] = "all"
     price_update_minutes: int = Field(default=5, ge=1)
     # after each close (US: before the 06:30 KST briefing)
     finalise_delay_minutes: int = Field(default=20, ge=0)
@@ -234,6 +234,8 @@ class Settings(BaseSettings):
         if value.strip():
             parse_age(value)
         return value.strip()
+
+    collector_lease_ttl_s: float = Field(default=15.0, gt=0)  # one active collector; a standby takes over
 
     @field_validator(
         "admin_ids",

@@ -91,7 +91,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot and the scheduler (console mode when no token is set)")
-    run.add_argument("--role", choices=["all", "bot", "scheduler", "api"], help="run only part (scale-out)")
+    run.add_argument(
+        "--role", choices=["all", "bot", "scheduler", "api", "collector"], help="run only part (scale-out)"
+    )
     run.add_argument("--console", action="store_true", help="force console mode even with a token")
 
     sub.add_parser("chat", help="console mode: type bot commands in the terminal, see replies and alerts")

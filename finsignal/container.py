@@ -16,7 +16,7 @@ from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
 from finsignal.archive import tier_bars
 from finsignal.ask import build_ask_service
-from finsignal.scaleout import open_scaleout
+from finsignal.scaleout import open_scaleout, outbox_sink
 from market import MarketData
 from market.bus import LocalEventBus
 from market.hot_repos import HotBarRepo, HotFlowRepo
@@ -77,9 +77,15 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                 bars=HotBarRepo(db.repos.bars, wiring.tier, clock),
                 flows=HotFlowRepo(db.repos.flows, wiring.tier),
             )
-        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot)
+        # beside a collector (issue 20), API and bot processes never ask outside sources themselves
+        fetch = not (settings.redis_url and settings.role in ("api", "bot"))
+        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot, fetch=fetch)
         if isinstance(bus, RedisEventBus):  # another process's newer quote drops this process's L1 copy
             bus.on_remote("quote", lambda topic, _: market.forget_quote(topic.partition(":")[2]))
+            if settings.role == "bot":  # the collector's signal events into the outbox (idempotent)
+                bus.add_sink("signal", outbox_sink(db.repos, clock))
+            if settings.role != "collector":  # the collector publishes; it needs nobody's events
+                bus.start_reading()
         news = NewsService(settings, db.repos, clock=clock)
         try:
             async with AsyncExitStack() as stack:  # issue 23: the questions' read-only connection

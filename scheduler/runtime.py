@@ -149,8 +149,8 @@ class Runtime:
     # ---------------------------------------------------------------- lifecycle
     @property
     def enabled(self) -> bool:
-        """False when this process runs only the bot (role=bot)."""
-        return self.settings.role in ("all", "scheduler")
+        """False when this process runs only the bot (role=bot) or the API."""
+        return self.settings.role in ("all", "scheduler", "collector")
 
     def start(self) -> None:
         """Create the scheduler on the running loop, add the jobs, warm the engine in the background."""

@@ -159,7 +159,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Scheduler and runtime",
         [
-            ("role", "all | bot | scheduler: what `finsignal run` runs in this process (scale-out)"),
+            (
+                "role",
+                "all | bot | scheduler | api | collector: what `finsignal run` runs in this process "
+                "(scale-out; docs/scaleout.md)",
+            ),
             ("price_update_minutes", "intraday quote refresh interval during a market's session, minutes"),
             ("finalise_delay_minutes", "minutes after a market's close before the day's bars are fetched"),
             ("finalise_retry_minutes", "minutes between retries for instruments whose daily bar failed"),
@@ -353,6 +357,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             (
                 "cold_archive_older_than",
                 "age (400d, 18m, 2y) past which whole months of bars move to the cold tier, daily; empty: only `finsignal archive`",
+            ),
+            (
+                "collector_lease_ttl_s",
+                "seconds the active collector's lease lasts unrenewed: a standby takes over after it",
             ),
         ],
     ),

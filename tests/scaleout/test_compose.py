@@ -14,7 +14,6 @@ from core.settings import Settings
 from finsignal.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-PENDING_ROLES = {"collector"}  # issue 20a adds `run --role collector`; drop this once merged
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +52,7 @@ def test_the_services_of_a_scaled_out_deployment(compose: dict[str, Any]) -> Non
 
 def test_each_command_is_one_the_cli_accepts() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-    known = role_choices() | PENDING_ROLES
+    known = role_choices()
     for name, service in finsignal_services(compose).items():
         command = list(service["command"])
         role = command[command.index("--role") + 1]
