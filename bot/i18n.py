@@ -95,6 +95,11 @@ _EN: dict[str, str] = {
     "why_overbought": "RSI {n} at {rsi}, above {level} (overbought)",
     "why_oversold": "RSI {n} at {rsi}, below {level} (oversold)",
     "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
+    "why_foreign_streak": "Foreigners net buyers {n} sessions in a row (today {foreign})",
+    "why_smart_money": "Foreigners {foreign} and institutions {inst} both net buyers",
+    "listing_delisted": "<b>{symbol}</b> {name} was delisted from KRX on {day}. "
+    "It is no longer collected and your watch has ended.",
+    "listing_halted": "⏸ Trading halted: no signals until trading resumes",
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
     "btn_mute_all": "Mute {symbol}",
@@ -220,6 +225,11 @@ _KO: dict[str, str] = {
     "why_overbought": "RSI {n}: {rsi}, {level} 이상 (과매수)",
     "why_oversold": "RSI {n}: {rsi}, {level} 이하 (과매도)",
     "why_volume": "거래량 {volume}, {n}일 평균({avg})의 {multiple}배",
+    "why_foreign_streak": "외국인 {n}거래일 연속 순매수 (오늘 {foreign})",
+    "why_smart_money": "외국인 {foreign}, 기관 {inst} 동반 순매수",
+    "listing_delisted": "<b>{symbol}</b> {name}이(가) {day}에 상장폐지되었습니다. "
+    "더 이상 수집하지 않으며 감시가 종료되었습니다.",
+    "listing_halted": "⏸ 거래정지: 거래가 재개될 때까지 신호 없음",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",
     "btn_mute_all": "{symbol} 알림 끄기",

@@ -57,7 +57,28 @@ def explain(lang: Language, event: SignalEvent, currency: str, w: Windows) -> st
             n=w.volume_window,
             avg=volume_text(lang, base),
         )
+    if s in (SignalType.FOREIGN_BUY_STREAK, SignalType.SMART_MONEY_BUY):
+        return _explain_flows(lang, event)
     return ""
+
+
+def krw(lang: Language, value: float) -> str:
+    """Signed net buying in 억원 (Korean) or KRW billions (English), as /investors shows it."""
+    if lang == Language.KO:
+        return f"{value / 1e8:+,.1f}억원"
+    return f"KRW {value / 1e9:+,.1f}bn"
+
+
+def _explain_flows(lang: Language, event: SignalEvent) -> str:
+    v = event.values
+    foreign, inst = v.get("foreign_value"), v.get("institution_value")
+    if foreign is None:
+        return ""
+    if event.signal is SignalType.FOREIGN_BUY_STREAK:
+        return t(lang, "why_foreign_streak", n=int(v.get("streak", event.strength)), foreign=krw(lang, foreign))
+    if inst is None:
+        return ""
+    return t(lang, "why_smart_money", foreign=krw(lang, foreign), inst=krw(lang, inst))
 
 
 def render_alert(

@@ -14,6 +14,8 @@ SIGNAL_NAMES: dict[str, dict[SignalType, str]] = {
         SignalType.RSI_OVERBOUGHT: "RSI overbought",
         SignalType.RSI_OVERSOLD: "RSI oversold",
         SignalType.VOLUME_SPIKE: "Volume spike",
+        SignalType.FOREIGN_BUY_STREAK: "Foreign buying streak",
+        SignalType.SMART_MONEY_BUY: "Smart money buying",
     },
     "ko": {
         SignalType.BREAKOUT_200: "200일선 상향 돌파",
@@ -23,6 +25,8 @@ SIGNAL_NAMES: dict[str, dict[SignalType, str]] = {
         SignalType.RSI_OVERBOUGHT: "RSI 과매수",
         SignalType.RSI_OVERSOLD: "RSI 과매도",
         SignalType.VOLUME_SPIKE: "거래량 급증",
+        SignalType.FOREIGN_BUY_STREAK: "외국인 연속 순매수",
+        SignalType.SMART_MONEY_BUY: "외국인·기관 동반 순매수",
     },
 }
 
@@ -87,4 +91,6 @@ SIGNAL_MARKERS: dict[SignalType, tuple[str, str]] = {
     SignalType.RSI_OVERBOUGHT: ("D", "#d81b60"),
     SignalType.RSI_OVERSOLD: ("d", "#00838f"),
     SignalType.VOLUME_SPIKE: ("o", "#616161"),
+    SignalType.FOREIGN_BUY_STREAK: ("P", "#1565c0"),
+    SignalType.SMART_MONEY_BUY: ("p", "#6a1b9a"),
 }

@@ -102,6 +102,10 @@ class Settings(BaseSettings):
     kis_rate_per_s: float | None = Field(default=None, gt=0)  # default: 19/s real, 2/s paper (KIS's limits)
     kis_token_min_gap_s: float = Field(default=61.0, ge=0)  # KIS issues at most one token a minute
     kis_etfs: str = "069500,102110,400570,400580"  # ETFs whose holdings are kept daily (comma-separated)
+    krx_data_base_url: str = "https://data.krx.co.kr"  # investor flows when KIS fails (8.1 of SOURCES.md)
+    krx_id: str | None = None  # data.krx.co.kr member login (needed since Dec 2025)
+    krx_pw: SecretStr | None = None
+    krx_listing_base_url: str = "https://raw.githubusercontent.com/FinanceData/fdr_krx_data_cache/refs/heads/master"
     fred_rate_per_s: float = Field(default=2.0, gt=0)  # FRED moved to about 2 req/s
     ecb_rate_per_s: float = Field(default=1.0, gt=0)  # no published limit: be polite
     binance_rate_per_s: float = Field(default=5.0, gt=0)  # klines weight 2 of 6,000/min
@@ -131,6 +135,7 @@ class Settings(BaseSettings):
     rsi_oversold: float = Field(default=30.0, gt=0, lt=100)
     volume_window: int = Field(default=20, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
     volume_multiple: float = Field(default=2.0, gt=0)
+    foreign_streak_days: int = Field(default=5, ge=2, le=60)  # foreign_buy_streak: net buying N sessions
     backtest_years: int = Field(default=10, ge=1)
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
 

@@ -39,6 +39,9 @@ class SignalType(StrEnum):
     RSI_OVERBOUGHT = "rsi_overbought"
     RSI_OVERSOLD = "rsi_oversold"
     VOLUME_SPIKE = "volume_spike"
+    # Investor-flow signals (issue 21): computed from the stored daily net buying of KRX stocks.
+    FOREIGN_BUY_STREAK = "foreign_buy_streak"
+    SMART_MONEY_BUY = "smart_money_buy"
 
     @property
     def direction(self) -> int:
@@ -60,6 +63,8 @@ _DIRECTION = {
     SignalType.RSI_OVERBOUGHT: -1,
     SignalType.RSI_OVERSOLD: 1,
     SignalType.VOLUME_SPIKE: 0,
+    SignalType.FOREIGN_BUY_STREAK: 1,
+    SignalType.SMART_MONEY_BUY: 1,
 }
 _OPPOSITE = {
     SignalType.BREAKOUT_200: SignalType.BREAKDOWN_200,
@@ -71,6 +76,10 @@ _OPPOSITE = {
 }
 
 ALL_SIGNALS: frozenset[SignalType] = frozenset(SignalType)
+# The signals of price and volume bars (the engine's kernel, one event bit each, in this order) and
+# the ones computed from investor flows.
+PRICE_SIGNALS: tuple[SignalType, ...] = tuple(SignalType)[:7]
+FLOW_SIGNALS: tuple[SignalType, ...] = (SignalType.FOREIGN_BUY_STREAK, SignalType.SMART_MONEY_BUY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ class SignalConfig:
     volume_multiple: float = 2.0
     enabled: frozenset[SignalType] = ALL_SIGNALS
     rsi_flat: float = 50.0
+    foreign_streak_days: int = 5  # foreign_buy_streak: foreign net buying this many sessions in a row
 
     def __post_init__(self) -> None:
         for name in ("sma_fast", "sma_slow", "rsi_period", "volume_window"):
@@ -58,6 +59,10 @@ class SignalConfig:
             raise SignalConfigError(f"SignalConfig.volume_multiple must be > 0, got {self.volume_multiple}")
         if not 0.0 <= self.rsi_flat <= 100.0:
             raise SignalConfigError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
+        if not isinstance(self.foreign_streak_days, int) or not 2 <= self.foreign_streak_days <= 60:
+            raise SignalConfigError(
+                f"SignalConfig.foreign_streak_days must be an integer in 2..60, got {self.foreign_streak_days!r}"
+            )
         unknown = [s for s in self.enabled if not isinstance(s, SignalType)]
         if unknown:
             raise SignalConfigError(f"SignalConfig.enabled holds non-SignalType values: {unknown!r}")
@@ -87,4 +92,5 @@ def signal_config(settings: Settings) -> SignalConfig:
         rsi_oversold=settings.rsi_oversold,
         volume_window=settings.volume_window,
         volume_multiple=settings.volume_multiple,
+        foreign_streak_days=settings.foreign_streak_days,
     )

@@ -148,3 +148,35 @@ def test_intraday_bar_is_labelled_by_its_end() -> None:
     )  # fmt: skip
     line = to_plain(render_alert(Language.EN, event, FCO2, None).text).split("\n")[1]
     assert line == "Close 64.05 EUR · 2026-11-30 15:05 Frankfurt · 11-30 23:05 KST"
+
+
+SAMSUNG = Instrument("005930.KS", "삼성전자", Market.KRX, "KRW", "Asia/Seoul")
+FLOWS = {"foreign_value": 152_340_000_000.0, "institution_value": 48_700_000_000.0, "streak": 5.0}
+FLOW_GOLDEN = {
+    (Language.EN, SignalType.FOREIGN_BUY_STREAK): [
+        "▲ Foreign buying streak · 005930.KS 삼성전자",
+        "Close 71,500 KRW · 2026-11-30 close 15:30 KST",
+        "Foreigners net buyers 5 sessions in a row (today KRW +152.3bn)",
+    ],
+    (Language.KO, SignalType.FOREIGN_BUY_STREAK): [
+        "▲ 005930.KS 삼성전자 · 외국인 연속 순매수",
+        "종가 71,500 KRW · 2026-11-30 마감 15:30 KST",
+        "외국인 5거래일 연속 순매수 (오늘 +1,523.4억원)",
+    ],
+    (Language.EN, SignalType.SMART_MONEY_BUY): [
+        "▲ Smart money buying · 005930.KS 삼성전자",
+        "Close 71,500 KRW · 2026-11-30 close 15:30 KST",
+        "Foreigners KRW +152.3bn and institutions KRW +48.7bn both net buyers",
+    ],
+    (Language.KO, SignalType.SMART_MONEY_BUY): [
+        "▲ 005930.KS 삼성전자 · 외국인·기관 동반 순매수",
+        "종가 71,500 KRW · 2026-11-30 마감 15:30 KST",
+        "외국인 +1,523.4억원, 기관 +487.0억원 동반 순매수",
+    ],
+}
+
+
+@pytest.mark.parametrize(("lang", "signal"), list(FLOW_GOLDEN))
+def test_flow_alert_golden_text(lang: Language, signal: SignalType) -> None:
+    event = SignalEvent("005930.KS", signal, Interval.D1, SESSION, 71_500.0, FLOWS, 5.0)
+    assert to_plain(render_alert(lang, event, SAMSUNG, None).text).split("\n") == FLOW_GOLDEN[(lang, signal)]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from backtesting.test import GOOG
 
-from core.types import Bar, Interval, SignalType
+from core.types import PRICE_SIGNALS, Bar, Interval, SignalType
 from signals import SignalConfig, SignalEngine, compute_history
 from tests.signals.helpers import T0, bars, current_state, key_order, stamps, walk
 
@@ -98,9 +98,9 @@ def test_event_contents() -> None:
             assert e.strength >= 2.0
             assert volume[t - 1] < 2.0 * np.mean(volume[t - 21 : t - 1])  # a fresh transition
         assert not any(np.isnan(v) for v in e.values.values())
-    assert seen == set(SignalType)
+    assert seen == set(PRICE_SIGNALS)
     # the masks agree with the events and strengths
-    for s in SignalType:
+    for s in PRICE_SIGNALS:
         assert int(res.events[s].sum()) == sum(e.signal is s for e in events)
         idx = np.flatnonzero(res.events[s])
         got = [e.strength for e in events if e.signal is s]
