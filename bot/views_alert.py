@@ -75,7 +75,8 @@ def _explain_flows(lang: Language, event: SignalEvent) -> str:
     if foreign is None:
         return ""
     if event.signal is SignalType.FOREIGN_BUY_STREAK:
-        return t(lang, "why_foreign_streak", n=int(v.get("streak", event.strength)), foreign=krw(lang, foreign))
+        run = int(v.get("streak", event.strength))
+        return t(lang, "why_foreign_streak", n=run, foreign=krw(lang, foreign))
     if inst is None:
         return ""
     return t(lang, "why_smart_money", foreign=krw(lang, foreign), inst=krw(lang, inst))

@@ -105,7 +105,9 @@ class Settings(BaseSettings):
     krx_data_base_url: str = "https://data.krx.co.kr"  # investor flows when KIS fails (8.1 of SOURCES.md)
     krx_id: str | None = None  # data.krx.co.kr member login (needed since Dec 2025)
     krx_pw: SecretStr | None = None
-    krx_listing_base_url: str = "https://raw.githubusercontent.com/FinanceData/fdr_krx_data_cache/refs/heads/master"
+    krx_listing_base_url: str = (
+        "https://raw.githubusercontent.com/FinanceData/fdr_krx_data_cache/refs/heads/master"
+    )
     fred_rate_per_s: float = Field(default=2.0, gt=0)  # FRED moved to about 2 req/s
     ecb_rate_per_s: float = Field(default=1.0, gt=0)  # no published limit: be polite
     binance_rate_per_s: float = Field(default=5.0, gt=0)  # klines weight 2 of 6,000/min

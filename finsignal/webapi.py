@@ -170,6 +170,7 @@ def backtest_runner(app: App) -> Callable[[Sequence[str], int], Awaitable[list[d
             horizons=tuple(settings.backtest_horizons),
             years=years,
             quality=quality_rules(settings),
+            flows=await app.load_flows(list(history)),
         )
         await app.save_ratings(result.ratings())
         return result.records()

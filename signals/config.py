@@ -61,7 +61,8 @@ class SignalConfig:
             raise SignalConfigError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
         if not isinstance(self.foreign_streak_days, int) or not 2 <= self.foreign_streak_days <= 60:
             raise SignalConfigError(
-                f"SignalConfig.foreign_streak_days must be an integer in 2..60, got {self.foreign_streak_days!r}"
+                "SignalConfig.foreign_streak_days must be an integer in 2..60, "
+                f"got {self.foreign_streak_days!r}"
             )
         unknown = [s for s in self.enabled if not isinstance(s, SignalType)]
         if unknown:

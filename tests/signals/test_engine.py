@@ -37,7 +37,7 @@ def test_goog_incremental_equals_batch_events_and_indicators() -> None:
             assert snap[name] == (None if np.isnan(want) else want)  # bit-identical
     batch = res.to_events(["GOOG"], GOOG.index.to_numpy())
     assert live == batch
-    assert {e.signal for e in batch} == set(SignalType)  # GOOG fires every family
+    assert {e.signal for e in batch} == set(PRICE_SIGNALS)  # GOOG fires every family
 
 
 def test_many_instruments_on_bars_equals_2d_batch() -> None:

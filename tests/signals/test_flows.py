@@ -57,16 +57,20 @@ def test_live_events_equal_the_batch_rule_on_the_last_session() -> None:
         got = {e.signal for e in flow_events(rows[:k], streak_days=4)}
         want = {s for s in (STREAK, SMART) if masks[s][k - 1]}
         assert got == want, k
-    assert masks[STREAK].any() and masks[SMART].any()
+    assert masks[STREAK].any()
+    assert masks[SMART].any()
 
 
 def test_live_event_carries_the_figures_people_read() -> None:
     rows = _flows([2e9, 3e9, 4e9], [1e9, -1e9, 5e8])
     (streak, smart) = flow_events(rows, streak_days=3)
     assert (streak.signal, smart.signal) == (STREAK, SMART)
-    assert streak.interval is Interval.D1 and streak.ts.date() == rows[-1].day
-    assert streak.strength == 3 and streak.values["streak"] == 3
-    assert smart.strength == 4.5e9 and smart.close == 70_002.0
+    assert streak.interval is Interval.D1
+    assert streak.ts.date() == rows[-1].day
+    assert streak.strength == 3
+    assert streak.values["streak"] == 3
+    assert smart.strength == 4.5e9
+    assert smart.close == 70_002.0
     only = flow_events(rows, streak_days=3, enabled=frozenset({SMART}))
     assert [e.signal for e in only] == [SMART]
     assert flow_events([], streak_days=3) == []
