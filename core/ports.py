@@ -21,6 +21,8 @@ from core.types import (
     Interval,
     InvestorFlow,
     JobRun,
+    Listing,
+    ListingStatus,
     NewsItem,
     OutboxMessage,
     Quote,
@@ -278,6 +280,20 @@ class EtfHoldingRepo(Protocol):
         ...
 
 
+class ListingRepo(Protocol):
+    """The KRX listing as last refreshed (issue 21): one row per stock code."""
+
+    async def upsert_listings(self, listings: Sequence[Listing]) -> int:
+        """Insert or replace by code; returns rows written."""
+        ...
+
+    async def list_listings(self, *, status: ListingStatus | None = None) -> list[Listing]:
+        """Every stock (or those with `status`), by code."""
+        ...
+
+    async def get_listing(self, code: str) -> Listing | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -296,6 +312,7 @@ class Repositories:
     apikeys: ApiKeyRepo
     flows: InvestorFlowRepo
     etfs: EtfHoldingRepo
+    listings: ListingRepo
 
 
 WEEKLY_SLOT = "weekly"  # the briefing slot of the week's summary (daily slots are 'HH:MM' in KST)

@@ -172,6 +172,29 @@ class InvestorFlow:
     source: str = ""
 
 
+class ListingStatus(StrEnum):
+    """Where a KRX stock stands on the exchange's listing (issue 21)."""
+
+    LISTED = "listed"
+    HALTED = "halted"  # trading suspended: no signals until it resumes
+    DELISTED = "delisted"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One KRX stock on the exchange's listing: `code` is the 6-character short code ('005930').
+
+    `since` is the day the status began (first seen listed, halted, or the delisting day)."""
+
+    code: str
+    name: str
+    market: str  # KOSPI / KOSDAQ / KONEX
+    status: ListingStatus
+    since: date
+    name_en: str = ""
+    reason: str = ""  # why delisted, as KRX words it
+
+
 @dataclass(frozen=True, slots=True)
 class EtfHolding:
     """One constituent of an ETF's portfolio on a day: `weight` in % of the fund, `value` in KRW."""

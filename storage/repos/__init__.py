@@ -10,6 +10,7 @@ from storage.repos.chats import SqlChatRepo, SqlWatchRepo
 from storage.repos.content import SqlNewsRepo, SqlRatingRepo
 from storage.repos.events import SqlEventRepo, SqlOutboxRepo
 from storage.repos.flows import SqlEtfHoldingRepo, SqlInvestorFlowRepo
+from storage.repos.listings import SqlListingRepo
 from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
 from storage.repos.system import SqlHealthRepo, SqlStateRepo
 
@@ -31,6 +32,7 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         apikeys=SqlApiKeyRepo(sessions, dialect),
         flows=SqlInvestorFlowRepo(sessions, dialect),
         etfs=SqlEtfHoldingRepo(sessions, dialect),
+        listings=SqlListingRepo(sessions, dialect),
     )
 
 
@@ -44,6 +46,7 @@ __all__ = [
     "SqlHealthRepo",
     "SqlInstrumentRepo",
     "SqlInvestorFlowRepo",
+    "SqlListingRepo",
     "SqlNewsRepo",
     "SqlOutboxRepo",
     "SqlRatingRepo",
