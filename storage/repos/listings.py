@@ -35,7 +35,7 @@ class SqlListingRepo(Repo):
                     status=x.status.value,
                     since=x.since,
                     reason=x.reason[:255],
-                )  # fmt: skip
+                )
                 for x in latest.values()
             )
         return len(latest)
