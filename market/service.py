@@ -24,9 +24,11 @@ from market.calendar import is_trading_day, trading_days
 from market.csv_import import ImportOutcome, parse_csv
 from market.guard import SourceGuard
 from market.indicators import indicators
+from market.listings import ListingKeeper
 from market.pipeline import Pipeline, Progress, merge_bars
 from market.quotes import HotQuotes, QuoteCache
 from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource, kis
+from market.sources.krx_listing import KrxListingSource
 from market.validate import validate_bars
 
 logger = logging.getLogger(__name__)
@@ -79,6 +81,13 @@ class MarketData:
             rate = settings.kis_rate_per_s or kis.default_rate(settings.kis_account_type)
             kis_guard = self._guard("kis", rate, None, even=True)
             built["kis"] = kis.KisSource(settings, self._client, kis_guard, self.clock)
+        listing_source = KrxListingSource(
+            settings, self._client, self._guard("krx_listing", settings.krx_rate_per_s, None), self.clock
+        )
+        kis_source = built.get("kis")
+        self.listings = ListingKeeper(  # the KRX listing and halts (issue 21)
+            repos, listing_source, kis_source if isinstance(kis_source, kis.KisSource) else None
+        )
         built.update(sources or {})
         self.sources: dict[str, PriceSource] = built
         self._pipeline = Pipeline(settings, repos, self.clock, built)

@@ -95,6 +95,7 @@ class FakeKis:
         self.calls: Counter[str] = Counter()  # tr_id -> answered calls
         self.failures: deque[tuple[str, str]] = deque()  # (tr_id or "*", kind: malformed|5xx)
         self.down_after: int | None = None  # answer 5xx to every quotation call after this many
+        self.halted: set[str] = set()  # codes whose current price says temp_stop_yn = "Y"
         self._window: deque[float] = deque()
         self._last_issue = -1e9
         self._lock = threading.Lock()
@@ -281,7 +282,8 @@ class FakeKis:
         rows = minute_rows(q["FID_INPUT_ISCD"], day)
         out = {"stck_prpr": rows[0]["stck_prpr"], "prdy_vrss": "-500", "prdy_ctrt": "-0.6",
                "acml_vol": "123456", "stck_oprc": rows[-1]["stck_oprc"], "stck_hgpr": rows[0]["stck_hgpr"],
-               "stck_lwpr": rows[0]["stck_lwpr"], "temp_stop_yn": "N"}  # fmt: skip
+               "stck_lwpr": rows[0]["stck_lwpr"],
+               "temp_stop_yn": "Y" if q["FID_INPUT_ISCD"] in self.halted else "N"}  # fmt: skip
         return 200, self._ok(output=out), {}
 
     def _etf(self, q: dict[str, str], _cont: str) -> tuple[int, Any, dict[str, str]]:
