@@ -97,8 +97,6 @@ _EN: dict[str, str] = {
     "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
     "why_foreign_streak": "Foreigners net buyers {n} sessions in a row (today {foreign})",
     "why_smart_money": "Foreigners {foreign} and institutions {inst} both net buyers",
-    "listing_delisted": "<b>{symbol}</b> {name} was delisted from KRX on {day}. "
-    "It is no longer collected and your watch has ended.",
     "listing_halted": "⏸ Trading halted: no signals until trading resumes",
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
@@ -227,8 +225,6 @@ _KO: dict[str, str] = {
     "why_volume": "거래량 {volume}, {n}일 평균({avg})의 {multiple}배",
     "why_foreign_streak": "외국인 {n}거래일 연속 순매수 (오늘 {foreign})",
     "why_smart_money": "외국인 {foreign}, 기관 {inst} 동반 순매수",
-    "listing_delisted": "<b>{symbol}</b> {name}이(가) {day}에 상장폐지되었습니다. "
-    "더 이상 수집하지 않으며 감시가 종료되었습니다.",
     "listing_halted": "⏸ 거래정지: 거래가 재개될 때까지 신호 없음",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",

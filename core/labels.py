@@ -82,6 +82,24 @@ def front_roll_notice(lang: str, alias: str, old: str, new: str) -> str:
     return FRONT_ROLL_NOTICE["ko" if lang == "ko" else "en"].format(alias=alias, old=old, new=new)
 
 
+# Told once to each chat that watched a KRX stock when it is delisted (the watch ends).
+DELISTED_NOTICE: dict[str, str] = {
+    "en": (
+        "<b>{symbol}</b> {name} was delisted from KRX on {day}. "
+        "It is no longer collected and your watch of it has ended."
+    ),
+    "ko": (
+        "<b>{symbol}</b> {name}이(가) {day}에 상장폐지되었습니다. "
+        "더 이상 수집하지 않으며 이 종목의 감시가 종료되었습니다."
+    ),
+}
+
+
+def delisted_notice(lang: str, symbol: str, name: str, day: str) -> str:
+    """'005930.KS … was delisted …' in the chat's language (`name` must be HTML-escaped by the caller)."""
+    return DELISTED_NOTICE["ko" if lang == "ko" else "en"].format(symbol=symbol, name=name, day=day)
+
+
 # One marker shape and colour per signal type, for every chart (the /chart candles and the backtest).
 SIGNAL_MARKERS: dict[SignalType, tuple[str, str]] = {
     SignalType.BREAKOUT_200: ("^", "#2e7d32"),

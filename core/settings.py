@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     krx_data_base_url: str = "https://data.krx.co.kr"  # investor flows when KIS fails (8.1 of SOURCES.md)
     krx_id: str | None = None  # data.krx.co.kr member login (needed since Dec 2025)
     krx_pw: SecretStr | None = None
+    krx_listings: bool = True  # refresh the KRX listing daily (new listings, delistings, halts)
+    krx_listings_time: str = "08:20"  # KST, Monday to Friday
     krx_listing_base_url: str = (
         "https://raw.githubusercontent.com/FinanceData/fdr_krx_data_cache/refs/heads/master"
     )
@@ -315,7 +317,8 @@ class Settings(BaseSettings):
         return f"{day} {int(hh):02d}:{int(mm):02d}"
 
     @field_validator(
-        "kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time", "fundflow_collect_time"
+        "kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time", "fundflow_collect_time",
+        "krx_listings_time",
     )
     @classmethod
     def _clock_times(cls, value: str) -> str:

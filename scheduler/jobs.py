@@ -38,6 +38,7 @@ class JobKind(StrEnum):
     UPDATE_MINUTE_BARS = "update_minute_bars"
     COLLECT_KRX_DEPTH = "collect_krx_depth"
     COLLECT_FLOWS = "collect_flows"  # issue 22: monthly fund-flow collection
+    REFRESH_LISTINGS = "refresh_listings"  # issue 21: the KRX listing (new, delisted, halted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,16 @@ def plan_jobs(
                 JobKind.COLLECT_KRX_DEPTH.value,
                 JobKind.COLLECT_KRX_DEPTH,
                 SessionAnchorTrigger(session_calendar(krx), "close", offset=timedelta(minutes=40)),
+                Market.KRX,
+            )
+        )
+    if krx is not None and settings.krx_listings:  # yesterday's listing file is out by the morning
+        at = parse_hhmm(settings.krx_listings_time)
+        jobs.append(
+            JobDef(
+                JobKind.REFRESH_LISTINGS.value,
+                JobKind.REFRESH_LISTINGS,
+                CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=KST),
                 Market.KRX,
             )
         )
