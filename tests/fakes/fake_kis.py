@@ -96,6 +96,8 @@ class FakeKis:
         self.failures: deque[tuple[str, str]] = deque()  # (tr_id or "*", kind: malformed|5xx)
         self.down_after: int | None = None  # answer 5xx to every quotation call after this many
         self.halted: set[str] = set()  # codes whose current price says temp_stop_yn = "Y"
+        # code -> K: foreigners and institutions net buy in the last K sessions and both sell before
+        self.net_buyers: dict[str, int] = {}
         self._window: deque[float] = deque()
         self._last_issue = -1e9
         self._lock = threading.Lock()
@@ -316,6 +318,10 @@ class FakeKis:
                 close = int(minute_rows(q["FID_INPUT_ISCD"], day)[0]["stck_prpr"])
                 row = {"stck_bsop_date": day.strftime("%Y%m%d"), "stck_clpr": str(close), "prdy_vrss": "0"}
                 net = {w: rng.randint(-50_000, 50_000) for w in ("frgn", "orgn")}
+                k = self.net_buyers.get(q["FID_INPUT_ISCD"])
+                if k is not None and len(rows) <= k:
+                    sign = 1 if len(rows) < k else -1
+                    net = {w: sign * (abs(v) + 1) for w, v in net.items()}
                 net["prsn"] = -net["frgn"] - net["orgn"]
                 for who, qty in net.items():
                     row[f"{who}_ntby_qty"] = str(qty)
