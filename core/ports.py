@@ -292,6 +292,9 @@ class ListingRepo(Protocol):
         ...
 
     async def get_listing(self, code: str) -> Listing | None: ...
+    async def find_listings(self, name: str) -> list[Listing]:
+        """Stocks whose Korean or English name is `name` (case-insensitive), listed ones first."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from datetime import date
 from core.errors import DataError
 from core.ports import Repositories
 from core.types import Instrument, Listing, ListingStatus, Market
+from market.resolver import CATALOGUE
 from market.sources import kis
 from market.sources.krx_listing import KrxListingSource
 
@@ -64,6 +65,15 @@ async def kis_halted(source: kis.KisSource, inst: Instrument) -> bool:
     return isinstance(out, dict) and str(out.get("temp_stop_yn", "")).upper() == "Y"
 
 
+def _english(code: str) -> str:
+    """The English name the catalogue knows for a KRX code (the listing file has only Korean names)."""
+    for board in ("KS", "KQ"):
+        entry = CATALOGUE.get(f"{code}.{board}")
+        if entry is not None and entry.name.isascii():
+            return entry.name
+    return ""
+
+
 class ListingKeeper:
     """Refreshes the stored listing from the day's file and the halts from KIS."""
 
@@ -87,7 +97,8 @@ class ListingKeeper:
         for code, r in fresh.items():
             old = known.get(code)
             if old is None or old.status is ListingStatus.DELISTED:
-                item = Listing(code, r.name, r.market, ListingStatus.LISTED, day, old.name_en if old else "")
+                name_en = old.name_en if old else _english(code)
+                item = Listing(code, r.name, r.market, ListingStatus.LISTED, day, name_en)
                 out.append(item)
                 if known:
                     changes.new.append(item)

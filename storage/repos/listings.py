@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select
 
 from core.types import Listing, ListingStatus
 from storage.models import ListingRow
@@ -51,3 +51,13 @@ class SqlListingRepo(Repo):
         async with self._sessions() as session:
             row = await session.get(ListingRow, code)
         return None if row is None else _listing(row)
+
+    async def find_listings(self, name: str) -> list[Listing]:
+        key = name.strip().lower()
+        stmt = select(ListingRow).where(
+            or_(func.lower(ListingRow.name) == key, func.lower(ListingRow.name_en) == key)
+        )
+        async with self._sessions() as session:
+            rows = [_listing(r) for r in await session.scalars(stmt)]
+        order = {ListingStatus.LISTED: 0, ListingStatus.HALTED: 1, ListingStatus.DELISTED: 2}
+        return sorted(rows, key=lambda x: (order[x.status], x.code))

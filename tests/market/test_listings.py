@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from core.errors import DataError, SourceError
+from core.errors import DataError, SourceError, SymbolError
 from core.ports import Repositories
 from core.types import ListingStatus, Market
 from market import MarketData
@@ -109,3 +109,24 @@ async def test_halts_come_from_kis_for_the_watched_stocks(
     changes = await lmd.listings.refresh([samsung, other])
     assert [(x.code, x.status) for x in changes.resumed] == [("005930", ListingStatus.LISTED)]
     assert await lmd.listings.halted_codes() == set()
+
+
+async def test_new_listings_resolve_by_code_and_korean_or_english_name(
+    lmd: MarketData, krx: FakeKrxData
+) -> None:
+    krx.set_listing(THURSDAY, [*BASE, SAMSUNG])
+    await lmd.listings.refresh()
+    with pytest.raises(SymbolError):
+        await lmd.resolve("새상장")
+    krx.set_listing(FRIDAY, [*BASE, SAMSUNG, ("0088M0", "새상장", "KOSDAQ"), ("123450", "신규전자", "KOSPI")])
+    await lmd.listings.refresh()
+    by_code = await lmd.resolve("0088m0")
+    assert (by_code.symbol, by_code.name, by_code.market) == ("0088M0.KQ", "새상장", Market.KRX)
+    assert (await lmd.resolve("새상장")).symbol == "0088M0.KQ"
+    assert (await lmd.resolve("123450")).symbol == "123450.KS"
+    assert (await lmd.resolve("신규전자")).symbol == "123450.KS"
+    assert (await lmd.resolve("samsung electronics")).symbol == "005930.KS"  # English name, any case
+    krx.set_listing(SATURDAY, [*BASE, SAMSUNG, ("123450", "신규전자", "KOSPI")])
+    await lmd.listings.refresh()
+    with pytest.raises(SymbolError):
+        await lmd.resolve("새상장")  # delisted: no longer offered by name

@@ -29,3 +29,12 @@ async def test_listings_upsert_list_and_status(repos: Repositories) -> None:
     assert got.reason == gone.reason[:255]
     assert await repos.listings.get_listing("999999") is None
     assert await repos.listings.upsert_listings([]) == 0
+
+
+async def test_find_listings_by_korean_or_english_name(repos: Repositories) -> None:
+    old = Listing("111110", "새상장", "KOSPI", ListingStatus.DELISTED, date(2020, 1, 2))
+    await repos.listings.upsert_listings([SAMSUNG, NEWCO, old])
+    assert await repos.listings.find_listings("삼성전자") == [SAMSUNG]
+    assert await repos.listings.find_listings(" SAMSUNG electronics ") == [SAMSUNG]
+    assert await repos.listings.find_listings("새상장") == [NEWCO, old]  # listed before delisted
+    assert await repos.listings.find_listings("없는회사") == []
