@@ -191,6 +191,7 @@ def build_api_services(app: App) -> ApiServices:
         bus=app.bus,
         investor_flows=app.market,
         flows=FlowsDigests(app.settings),  # issue 22
+        halts=app.market.listings,  # issue 21
     )
 
 

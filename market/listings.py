@@ -19,6 +19,7 @@ from datetime import date
 
 from core.errors import DataError
 from core.ports import Repositories
+from core.timeutil import Clock, SystemClock
 from core.types import Instrument, Listing, ListingStatus, Market
 from market.resolver import CATALOGUE
 from market.sources import kis
@@ -26,6 +27,7 @@ from market.sources.krx_listing import KrxListingSource
 
 logger = logging.getLogger(__name__)
 
+HALTS_TTL_S = 30.0
 MAX_SHRINK = 0.2  # a listing smaller than 80% of the stored one is taken for a broken file
 
 
@@ -77,10 +79,19 @@ def _english(code: str) -> str:
 class ListingKeeper:
     """Refreshes the stored listing from the day's file and the halts from KIS."""
 
-    def __init__(self, repos: Repositories, source: KrxListingSource, kis_source: kis.KisSource | None):
+    def __init__(
+        self,
+        repos: Repositories,
+        source: KrxListingSource,
+        kis_source: kis.KisSource | None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
         self._repos = repos
         self._source = source
         self._kis = kis_source
+        self._clock: Clock = clock or SystemClock()
+        self._halted: tuple[float, frozenset[str]] = (-1e18, frozenset())
 
     async def refresh(self, watched: Iterable[Instrument] = ()) -> ListingChanges:
         day, rows = await self._source.latest()
@@ -137,6 +148,19 @@ class ListingKeeper:
                 changes.resumed.append(item)
                 updates.append(item)
         await self._repos.listings.upsert_listings(updates)
+        self._halted = (-1e18, frozenset())  # read again on the next question
 
     async def halted_codes(self) -> set[str]:
         return {x.code for x in await self._repos.listings.list_listings(status=ListingStatus.HALTED)}
+
+    async def is_halted(self, inst: Instrument) -> bool:
+        """True when `inst` is a KRX stock marked halted (the halted codes are re-read every
+        `HALTS_TTL_S` seconds: quotes are served thousands of times a second)."""
+        if inst.market != Market.KRX:
+            return False
+        now = self._clock.now().timestamp()
+        at, codes = self._halted
+        if now - at > HALTS_TTL_S:
+            codes = frozenset(await self.halted_codes())
+            self._halted = (now, codes)
+        return code_of(inst.symbol) in codes

@@ -86,7 +86,10 @@ class MarketData:
         )
         kis_source = built.get("kis")
         self.listings = ListingKeeper(  # the KRX listing and halts (issue 21)
-            repos, listing_source, kis_source if isinstance(kis_source, kis.KisSource) else None
+            repos,
+            listing_source,
+            kis_source if isinstance(kis_source, kis.KisSource) else None,
+            clock=self.clock,
         )
         built.update(sources or {})
         self.sources: dict[str, PriceSource] = built
