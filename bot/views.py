@@ -191,7 +191,7 @@ def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float, *, ha
         f"{money(q.price, cur)}  {money(q.change, cur, unit=False, signed=True)} ({pct(q.change_pct)})",
     ]
     if halted:
-        lines.insert(1, t(lang, "listing_halted"))
+        lines.append(t(lang, "listing_halted"))
     if q.day_low is not None or q.day_high is not None:
         lines.append(f"{t(lang, 'day_range')} {money(q.day_low, cur, unit=False)} - {money(q.day_high, cur)}")
     if q.low_52w is not None or q.high_52w is not None:
