@@ -317,7 +317,11 @@ class Settings(BaseSettings):
         return f"{day} {int(hh):02d}:{int(mm):02d}"
 
     @field_validator(
-        "kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time", "fundflow_collect_time",
+        "kets_session",
+        "kets_finalise_time",
+        "eex_fetch_time",
+        "ratings_time",
+        "fundflow_collect_time",
         "krx_listings_time",
     )
     @classmethod

@@ -124,7 +124,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("rsi_oversold", "RSI level whose downward crossing is rsi_oversold"),
             ("volume_window", "bars in the average volume a spike is measured against"),
             ("volume_multiple", "volume at least this multiple of the average is a volume_spike"),
-            ("foreign_streak_days", "foreign_buy_streak fires when foreigners net buy this many sessions in a row"),
+            (
+                "foreign_streak_days",
+                "foreign_buy_streak fires when foreigners net buy this many sessions in a row",
+            ),
             ("backtest_years", "years of history the ratings are computed on"),
             ("backtest_horizons", "comma-separated forward horizons in trading days"),
         ],
