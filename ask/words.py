@@ -25,6 +25,8 @@ SIGNAL_NAMES = {
     SignalType.RSI_OVERBOUGHT: ("RSI overbought", "RSI 과매수"),
     SignalType.RSI_OVERSOLD: ("RSI oversold", "RSI 과매도"),
     SignalType.VOLUME_SPIKE: ("volume spike", "거래량 급증"),
+    SignalType.FOREIGN_BUY_STREAK: ("foreign buying streak", "외국인 연속 순매수"),
+    SignalType.SMART_MONEY_BUY: ("smart money buying", "외국인·기관 동반 순매수"),
 }
 
 SIGNAL_WORD = r"\bsignals?\b|\balerts?\b|신호|시그널|알림"
