@@ -11,16 +11,31 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import StorageError
 from core.timeutil import utcnow
-from core.types import Chat, ChatKind, DeliveryStatus, Language, QuietMode, SignalType, Tier, Watch
+from core.types import (
+    ALL_SIGNALS,
+    PRICE_SIGNALS,
+    Chat,
+    ChatKind,
+    DeliveryStatus,
+    Language,
+    QuietMode,
+    SignalType,
+    Tier,
+    Watch,
+)
 from storage.models import ChatRow, OutboxRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
 
 _KNOWN = {s.value: s for s in SignalType}
 
 
+_OLD_ALL = frozenset(PRICE_SIGNALS)  # "all" as stored before the flow signals existed (issue 21)
+
+
 @functools.lru_cache(maxsize=4096)
 def _signal_set(values: tuple[str, ...]) -> frozenset[SignalType]:
-    return frozenset(_KNOWN[v] for v in values if v in _KNOWN)
+    found = frozenset(_KNOWN[v] for v in values if v in _KNOWN)
+    return ALL_SIGNALS if found == _OLD_ALL else found
 
 
 def _signals(values: Iterable[str]) -> frozenset[SignalType]:

@@ -10,6 +10,8 @@ from core.errors import StorageError
 from core.ports import Repositories
 from core.timeutil import utcnow
 from core.types import (
+    ALL_SIGNALS,
+    PRICE_SIGNALS,
     Chat,
     ChatKind,
     Instrument,
@@ -186,3 +188,14 @@ async def test_list_watchers_many_matches_list_watchers(repos: Repositories) -> 
     expected = {s for n, s in enumerate(symbols) if n % 3 and 1 + n % 7 != 3}
     assert set(many) == expected
     assert await repos.watches.list_watchers_many([]) == {}
+
+
+async def test_all_seven_signals_stored_before_the_flow_signals_read_as_all(repos: Repositories) -> None:
+    await repos.chats.upsert_chat(Chat(77, ChatKind.PRIVATE, signals=frozenset(PRICE_SIGNALS)))
+    await repos.watches.upsert_watch(Watch(77, "005930.KS", signals=frozenset(PRICE_SIGNALS)))
+    await repos.watches.upsert_watch(Watch(77, "AAPL", signals=frozenset({SignalType.GOLDEN_CROSS})))
+    chat = await repos.chats.get_chat(77)
+    assert chat is not None
+    assert chat.signals == ALL_SIGNALS  # "all" when there were seven: the flow signals too
+    watches = {w.symbol: w.signals for w in await repos.watches.list_watches(77)}
+    assert watches == {"005930.KS": ALL_SIGNALS, "AAPL": frozenset({SignalType.GOLDEN_CROSS})}
