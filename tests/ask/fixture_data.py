@@ -11,7 +11,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 
 from core.ports import Repositories
-from core.types import Bar, Instrument, Interval, InvestorFlow, NewsItem, Rating, SignalEvent, SignalType
+from core.types import PRICE_SIGNALS, Bar, Instrument, Interval, InvestorFlow, NewsItem, Rating, SignalEvent
 from market.resolver import by_pattern
 
 TODAY = date(2026, 12, 7)  # a Monday; the last bar is Friday 2026-12-04
@@ -61,7 +61,7 @@ def bars(symbol: str) -> list[Bar]:
 
 def events(all_bars: dict[str, list[Bar]]) -> list[SignalEvent]:
     rng = random.Random(7)
-    kinds = list(SignalType)
+    kinds = list(PRICE_SIGNALS)  # the fixture predates the flow signals: its goldens stay put
     out = []
     for symbol, series in all_bars.items():
         recent = [b for b in series if b.ts.date() >= date(2025, 1, 1)]
@@ -76,7 +76,7 @@ def ratings() -> list[Rating]:
     out = []
     start, end = datetime(2016, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
     for symbol in SYMBOLS:
-        for kind in SignalType:
+        for kind in PRICE_SIGNALS:
             for horizon in (5, 20, 60):
                 t = round(rng.uniform(-2, 4), 3)
                 count = rng.randint(5, 60)
