@@ -8,10 +8,11 @@ import html
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from core.labels import delisted_notice
-from core.ports import Repositories
+from core.ports import Notifier, Repositories
+from core.settings import Settings
 from core.types import (
     FLOW_SIGNALS,
     Instrument,
@@ -22,12 +23,19 @@ from core.types import (
     SignalEvent,
 )
 from market.listings import code_of
+from scheduler.ports import DepthPort
 from signals.flows import flow_events
 
-if TYPE_CHECKING:
-    from scheduler.runtime import Runtime
-
 logger = logging.getLogger(__name__)
+
+
+class Runtime(Protocol):
+    """What these jobs use of `scheduler.runtime.Runtime`."""
+
+    settings: Settings
+    repos: Repositories
+    notifier: Notifier
+    depth: DepthPort | None
 
 
 async def halted_codes(repos: Repositories) -> set[str]:
