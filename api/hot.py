@@ -54,6 +54,8 @@ class HotQuotes:
             services = state.services
             inst = await services.resolver.resolve(symbol, verify=True)
             quote, age = await services.quotes.quote(inst)
+            halted = services.halts is not None and await services.halts.is_halted(inst)
         except (ApiError, FinsignalError):
             return None  # the route answers it, in the one error shape
-        return QuoteOut.of(quote, age, services.limits.quote_max_age_s).model_dump_json().encode()
+        out = QuoteOut.of(quote, age, services.limits.quote_max_age_s, halted=halted)
+        return out.model_dump_json().encode()

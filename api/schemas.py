@@ -54,9 +54,10 @@ class QuoteOut(BaseModel):
     source: str
     age_s: float
     stale: bool
+    halted: bool = False  # a KRX stock whose trading is suspended (no signals while halted)
 
     @classmethod
-    def of(cls, q: Quote, age_s: float, max_age_s: float) -> QuoteOut:
+    def of(cls, q: Quote, age_s: float, max_age_s: float, *, halted: bool = False) -> QuoteOut:
         return cls(
             symbol=q.symbol,
             price=q.price,
@@ -72,6 +73,7 @@ class QuoteOut(BaseModel):
             source=q.source,
             age_s=round(age_s, 3),
             stale=age_s > max_age_s,
+            halted=halted,
         )
 
 

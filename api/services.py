@@ -59,6 +59,12 @@ class InvestorFlows(Protocol):
         ...
 
 
+class Halts(Protocol):
+    async def is_halted(self, instrument: Instrument) -> bool:
+        """True when trading in a KRX stock is halted (`market.listings.ListingKeeper`)."""
+        ...
+
+
 class Asker(Protocol):
     """Questions in plain words (`ask.service.AskService`)."""
 
@@ -93,3 +99,4 @@ class ApiServices:
     investor_flows: InvestorFlows | None = None  # issue 21: GET /v1/investors
     flows: FlowsReader | None = None  # issue 22: GET /v1/flows
     ask: Asker | None = None  # issue 23: POST /v1/ask
+    halts: Halts | None = None  # issue 21: `halted` in quotes

@@ -72,7 +72,7 @@ CREATE TABLE bars (symbol VARCHAR(32), interval VARCHAR(8), ts DATETIME, open NU
 CREATE TABLE signal_events (id INTEGER PRIMARY KEY, symbol VARCHAR(32), interval VARCHAR(8),
   signal VARCHAR(32), ts DATETIME, close NUMERIC, strength DOUBLE);
   -- signal one of: breakout_200, breakdown_200, golden_cross, death_cross, rsi_overbought,
-  -- rsi_oversold, volume_spike
+  -- rsi_oversold, volume_spike, foreign_buy_streak, smart_money_buy
 CREATE TABLE ratings (symbol VARCHAR(32), signal VARCHAR(32), horizon INTEGER, count INTEGER,
   hit_rate DOUBLE, mean_return DOUBLE, median_return DOUBLE, baseline_mean DOUBLE, excess DOUBLE,
   t_stat DOUBLE, worst_mae DOUBLE, grade VARCHAR(32), period_start DATETIME, period_end DATETIME);

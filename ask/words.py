@@ -34,6 +34,8 @@ SIGNAL_NAMES = {
     SignalType.INVERSE_HEAD_AND_SHOULDERS: ("inverse head and shoulders", "역헤드 앤 숄더"),
     SignalType.DOUBLE_TOP: ("double top", "쌍봉"),
     SignalType.DOUBLE_BOTTOM: ("double bottom", "쌍바닥"),
+    SignalType.FOREIGN_BUY_STREAK: ("foreign buying streak", "외국인 연속 순매수"),
+    SignalType.SMART_MONEY_BUY: ("smart money buying", "외국인·기관 동반 순매수"),
 }
 
 SIGNAL_WORD = r"\bsignals?\b|\balerts?\b|신호|시그널|알림"

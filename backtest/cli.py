@@ -26,6 +26,7 @@ from backtest.chart import draw_chart
 from backtest.combos import run_combinations
 from backtest.combos_report import combos_path, print_combinations, write_combinations
 from backtest.data import build_panel
+from backtest.flows import join_flows
 from backtest.grid import GRID_HELP, GridResult, parse_grid, run_grid
 from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.report import instrument_table, num, pct, strategy_table, summary_table, write_csv, write_json
@@ -34,7 +35,7 @@ from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
 from backtest.tradable import BASES, DEFAULT_BASIS, NO_VOLUME
 from core.errors import FinsignalError, SymbolError, UsageError
 from core.quality import QualityRules
-from core.types import Bar, Rating, SignalType
+from core.types import PRICE_SIGNALS, Bar, InvestorFlow, Rating, SignalType
 from signals import SignalConfig
 from signals.combos import DEFAULT_WINDOW
 
@@ -42,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 LoadHistory = Callable[[Sequence[str], int], Awaitable[Mapping[str, Sequence[Bar]]]]
 SaveRatings = Callable[[Sequence[Rating]], Awaitable[None]]
+LoadFlows = Callable[[Sequence[str]], Awaitable[Mapping[str, Sequence[InvestorFlow]]]]
 MAX_TABLES = 20  # per-instrument tables and charts up to this many symbols; a summary above
 UNIVERSE_WORKERS_FROM = 300  # --workers 0 (auto) uses every core from this many symbols on
 
@@ -221,11 +223,12 @@ async def run_command(
     console: Console,
     config: SignalConfig | None = None,
     quality: QualityRules | None = None,
+    load_flows: LoadFlows | None = None,
 ) -> int:
     """Run `finsignal backtest`. Returns the exit status: 0 ok, 2 usage errors, 1 other failures."""
     try:
         return await _run(args, load_history, save_ratings, console, config or SignalConfig(),
-                          quality or QualityRules())  # fmt: skip
+                          quality or QualityRules(), load_flows)  # fmt: skip
     except UsageError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -242,6 +245,7 @@ async def _run(
     console: Console,
     config: SignalConfig,
     quality: QualityRules,
+    load_flows: LoadFlows | None = None,
 ) -> int:
     horizons = _horizons(args.horizons)
     signals = _signals(args.signals)
@@ -278,6 +282,10 @@ async def _run(
         raise UsageError("no symbol has enough usable history to backtest")
     if any(s in problems for s in panel.symbols):
         panel = panel.take([j for j, s in enumerate(panel.symbols) if s not in problems])
+    if load_flows is not None:  # investor flows of Korean stocks, for the flow signals
+        flows = await load_flows(list(panel.symbols))
+        if flows:
+            panel = join_flows(panel, flows)
 
     several = len(bars) > 1
     keep = args.chart is not None and len(bars) <= MAX_TABLES
@@ -287,7 +295,8 @@ async def _run(
         )
     workers = args.workers or ((os.cpu_count() or 1) if len(bars) >= UNIVERSE_WORKERS_FROM else 1)
     basis = getattr(args, "basis", DEFAULT_BASIS)
-    opts = Options(config, horizons, signals or tuple(SignalType), float(args.years), args.min_count,
+    every = tuple(SignalType) if panel.foreign is not None else PRICE_SIGNALS
+    opts = Options(config, horizons, signals or every, float(args.years), args.min_count,
                    args.hold, keep, basis)  # fmt: skip
 
     with Progress(

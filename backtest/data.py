@@ -48,6 +48,9 @@ class Panel:
     start: Arr
     quality: tuple[QualityReport, ...] = ()
     gaps: tuple[tuple[int, ...], ...] = field(default=())
+    # investor flows joined by `backtest.flows.join_flows` (foreign / institutional net buying, KRW)
+    foreign: Arr | None = None
+    institution: Arr | None = None
 
     @property
     def n_bars(self) -> int:
@@ -67,6 +70,8 @@ class Panel:
             close=cut(self.close), volume=cut(self.volume), start=self.start[idx] - first,
             quality=tuple(self.quality[i] for i in idx) if self.quality else (),
             gaps=tuple(tuple(r - first for r in self.gaps[i]) for i in idx) if self.gaps else (),
+            foreign=None if self.foreign is None else cut(self.foreign),
+            institution=None if self.institution is None else cut(self.institution),
         )  # fmt: skip
 
     def datetime_at(self, row: int, col: int) -> datetime:

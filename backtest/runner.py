@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from backtest.data import Panel, build_panel, us_to_datetime
+from backtest.flows import flow_masks, join_flows
 from backtest.rating import DEFAULT_MIN_COUNT
 from backtest.result import BacktestResult, Options, SymbolSeries
 from backtest.strategy import StrategyStats, buy_and_hold, simulate
@@ -21,7 +22,7 @@ from backtest.study import event_study
 from backtest.tradable import DEFAULT_BASIS, check_basis, entry_prices, mask_gaps, no_volume
 from core.errors import UsageError
 from core.quality import QualityRules
-from core.types import Bar, SignalType
+from core.types import FLOW_SIGNALS, PRICE_SIGNALS, Bar, InvestorFlow, SignalType
 from signals import SignalConfig, compute_history
 
 Arr = NDArray[Any]
@@ -99,7 +100,9 @@ def run_panel(panel: Panel, options: Options, run_at: datetime) -> BacktestResul
     """The whole computation for one panel (the unit of work of a worker process)."""
     cfg = options.config
     hist = compute_history(panel.close, panel.volume, cfg, threads=_threads)
-    events = hist.events
+    events = dict(hist.events)
+    if any(s in FLOW_SIGNALS for s in options.signals):
+        events.update(flow_masks(panel, streak_days=cfg.foreign_streak_days))
     if panel.gaps:
         mask_gaps(events, panel.gaps, warmup=cfg.warmup, horizon=max(options.horizons))
     first = first_rows(panel, cfg.warmup, options.years)
@@ -195,24 +198,30 @@ def run_backtest(
     run_at: datetime | None = None,
     basis: str = DEFAULT_BASIS,
     quality: QualityRules = QualityRules(),
+    flows: Mapping[str, Sequence[InvestorFlow]] | None = None,
 ) -> BacktestResult:
     """Event study, strategy view and grades of every symbol's history.
 
     Forward returns start from the next bar's open (`basis='next_open'`, what a person acting on
     an alert can get) or from the signal bar's close (`basis='close'`). Every history goes through
     the bad-bar rule of `core.quality` (`quality` holds its thresholds); the result's `quality`
-    says what it changed or held out.
+    says what it changed or held out. `flows` (investor net buying per symbol, loaded by the caller)
+    are joined to the bars by session date for the flow signals; without them those never fire.
 
     Bars before the last `years` years only warm up the indicators; the study period of a symbol
     starts at the later of (first bar + warm-up - 1) and (last bar - `years`). `workers` > 1 splits
     the symbols over that many processes. `progress(k)` is called as k more symbols are done.
     Raises UsageError for bad options or histories (see `check_histories`).
     """
+    if signals is None and not flows:
+        signals = PRICE_SIGNALS  # the flow signals need flows: without them they would never fire
     opts = _options(config, horizons, signals, years, min_count, hold, keep_series, basis)
     empty = [sym for sym, bars in bars_by_symbol.items() if not bars]
     if empty:
         raise UsageError("; ".join(f"{sym}: no bars in the requested period" for sym in empty))
     panel = build_panel(bars_by_symbol, rules=quality)
+    if flows:
+        panel = join_flows(panel, flows)
     problems = check_panel(panel, config=config, horizons=opts.horizons, years=years)
     if problems:
         raise UsageError("; ".join(problems.values()))

@@ -19,7 +19,19 @@ from core.errors import FinsignalError, SymbolError
 from core.labels import CITY_NAMES
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import ALL_SIGNALS, Chat, Instrument, Interval, Language, QuietMode, SignalType, Tier, Watch
+from core.types import (
+    ALL_SIGNALS,
+    Chat,
+    Instrument,
+    Interval,
+    Language,
+    ListingStatus,
+    Market,
+    QuietMode,
+    SignalType,
+    Tier,
+    Watch,
+)
 from market import vintage
 
 logger = logging.getLogger(__name__)
@@ -151,7 +163,11 @@ async def price_of(env: Env, req: Request, raw: str) -> Reply:
     except FinsignalError as exc:
         logger.warning("quote %s failed: %s", inst.symbol, exc)
         return Reply(t(req.lang, "quote_unavailable", symbol=esc(inst.symbol)))
-    return views.render_price(req.lang, inst, quote, age)
+    halted = False
+    if inst.market is Market.KRX:  # issue 21: a halted stock is marked
+        listing = await env.services.repos.listings.get_listing(inst.symbol.split(".", 1)[0])
+        halted = listing is not None and listing.status is ListingStatus.HALTED
+    return views.render_price(req.lang, inst, quote, age, halted=halted)
 
 
 async def bounded_price(env: Env, req: Request, raw: str) -> Reply:

@@ -113,6 +113,9 @@ _EN: dict[str, str] = {
     "why_pattern_bottom": (
         "Closed above the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})"
     ),
+    "why_foreign_streak": "Foreigners net buyers {n} sessions in a row (today {foreign})",
+    "why_smart_money": "Foreigners {foreign} and institutions {inst} both net buyers",
+    "listing_halted": "⏸ Trading halted: no signals until trading resumes",
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
     "btn_mute_all": "Mute {symbol}",
@@ -265,6 +268,9 @@ _KO: dict[str, str] = {
     "why_low_52w": "종가가 52주 최저가({level}) 아래로 마감: {diff}",
     "why_pattern_top": "종가가 넥라인({neck}) 아래로 마감, 패턴 {start}~{end} · 목표가 {target} ({diff})",
     "why_pattern_bottom": "종가가 넥라인({neck}) 위로 마감, 패턴 {start}~{end} · 목표가 {target} ({diff})",
+    "why_foreign_streak": "외국인 {n}거래일 연속 순매수 (오늘 {foreign})",
+    "why_smart_money": "외국인 {foreign}, 기관 {inst} 동반 순매수",
+    "listing_halted": "⏸ 거래정지: 거래가 재개될 때까지 신호 없음",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",
     "btn_mute_all": "{symbol} 알림 끄기",

@@ -186,13 +186,15 @@ def moment(lang: Language, ts: datetime, inst: Instrument | None) -> str:
     return f"{local:%Y-%m-%d %H:%M} {CITY_NAMES[lang.value][inst.market]} · {k:%m-%d %H:%M} KST"
 
 
-def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float) -> Reply:
-    """The /price answer."""
+def render_price(lang: Language, inst: Instrument, q: Quote, age_s: float, *, halted: bool = False) -> Reply:
+    """The /price answer (a halted KRX stock says so under the title)."""
     cur = inst.currency
     lines = [
         t(lang, "price_title", symbol=esc(inst.symbol), name=esc(inst.name)),
         f"{money(q.price, cur)}  {money(q.change, cur, unit=False, signed=True)} ({pct(q.change_pct)})",
     ]
+    if halted:
+        lines.append(t(lang, "listing_halted"))
     if q.day_low is not None or q.day_high is not None:
         lines.append(f"{t(lang, 'day_range')} {money(q.day_low, cur, unit=False)} - {money(q.day_high, cur)}")
     if q.low_52w is not None or q.high_52w is not None:

@@ -19,7 +19,7 @@ from bot.views import (
     rating_line,
     volume_text,
 )
-from core.types import Instrument, Interval, Language, Rating, SignalEvent, SignalType
+from core.types import PRICE_SIGNALS, Instrument, Interval, Language, Rating, SignalEvent, SignalType
 
 _ARROW = {1: "▲", -1: "▼", 0: "●"}
 _MINUTES = {Interval.M1: 1, Interval.M5: 5, Interval.M15: 15}
@@ -86,10 +86,12 @@ def explain(lang: Language, event: SignalEvent, currency: str, w: Windows) -> st
             n=w.volume_window,
             avg=volume_text(lang, base),
         )
+    if s in (SignalType.FOREIGN_BUY_STREAK, SignalType.SMART_MONEY_BUY):
+        return _explain_flows(lang, event)
     return ""
 
 
-_EXTRA = frozenset(list(SignalType)[7:])
+_EXTRA = frozenset(PRICE_SIGNALS[7:])  # Bollinger, 52-week, patterns
 _TOPS = frozenset({SignalType.HEAD_AND_SHOULDERS, SignalType.DOUBLE_TOP})
 _BOTTOMS = frozenset({SignalType.INVERSE_HEAD_AND_SHOULDERS, SignalType.DOUBLE_BOTTOM})
 
@@ -120,6 +122,26 @@ def _explain_extra(lang: Language, event: SignalEvent, p: Callable[[float], str]
         return t(lang, key, neck=p(neck), start=_day(first), end=_day(last), target=p(target),
                  diff=_pct(target, c))  # fmt: skip
     return ""
+
+
+def krw(lang: Language, value: float) -> str:
+    """Signed net buying in 억원 (Korean) or KRW billions (English), as /investors shows it."""
+    if lang == Language.KO:
+        return f"{value / 1e8:+,.1f}억원"
+    return f"KRW {value / 1e9:+,.1f}bn"
+
+
+def _explain_flows(lang: Language, event: SignalEvent) -> str:
+    v = event.values
+    foreign, inst = v.get("foreign_value"), v.get("institution_value")
+    if foreign is None:
+        return ""
+    if event.signal is SignalType.FOREIGN_BUY_STREAK:
+        run = int(v.get("streak", event.strength))
+        return t(lang, "why_foreign_streak", n=run, foreign=krw(lang, foreign))
+    if inst is None:
+        return ""
+    return t(lang, "why_smart_money", foreign=krw(lang, foreign), inst=krw(lang, inst))
 
 
 def render_alert(

@@ -23,6 +23,8 @@ SIGNAL_NAMES: dict[str, dict[SignalType, str]] = {
         SignalType.INVERSE_HEAD_AND_SHOULDERS: "Inverse head and shoulders",
         SignalType.DOUBLE_TOP: "Double top",
         SignalType.DOUBLE_BOTTOM: "Double bottom",
+        SignalType.FOREIGN_BUY_STREAK: "Foreign buying streak",
+        SignalType.SMART_MONEY_BUY: "Smart money buying",
     },
     "ko": {
         SignalType.BREAKOUT_200: "200일선 상향 돌파",
@@ -41,6 +43,8 @@ SIGNAL_NAMES: dict[str, dict[SignalType, str]] = {
         SignalType.INVERSE_HEAD_AND_SHOULDERS: "역헤드 앤 숄더",
         SignalType.DOUBLE_TOP: "쌍봉 (더블 톱)",
         SignalType.DOUBLE_BOTTOM: "쌍바닥 (더블 바텀)",
+        SignalType.FOREIGN_BUY_STREAK: "외국인 연속 순매수",
+        SignalType.SMART_MONEY_BUY: "외국인·기관 동반 순매수",
     },
 }
 
@@ -96,6 +100,24 @@ def front_roll_notice(lang: str, alias: str, old: str, new: str) -> str:
     return FRONT_ROLL_NOTICE["ko" if lang == "ko" else "en"].format(alias=alias, old=old, new=new)
 
 
+# Told once to each chat that watched a KRX stock when it is delisted (the watch ends).
+DELISTED_NOTICE: dict[str, str] = {
+    "en": (
+        "<b>{symbol}</b> {name} was delisted from KRX on {day}. "
+        "It is no longer collected and your watch of it has ended."
+    ),
+    "ko": (
+        "<b>{symbol}</b> {name}이(가) {day}에 상장폐지되었습니다. "
+        "더 이상 수집하지 않으며 이 종목의 감시가 종료되었습니다."
+    ),
+}
+
+
+def delisted_notice(lang: str, symbol: str, name: str, day: str) -> str:
+    """'005930.KS … was delisted …' in the chat's language (`name` must be HTML-escaped by the caller)."""
+    return DELISTED_NOTICE["ko" if lang == "ko" else "en"].format(symbol=symbol, name=name, day=day)
+
+
 # One marker shape and colour per signal type, for every chart (the /chart candles and the backtest).
 SIGNAL_MARKERS: dict[SignalType, tuple[str, str]] = {
     SignalType.BREAKOUT_200: ("^", "#2e7d32"),
@@ -114,4 +136,6 @@ SIGNAL_MARKERS: dict[SignalType, tuple[str, str]] = {
     SignalType.INVERSE_HEAD_AND_SHOULDERS: ("H", "#1b5e20"),
     SignalType.DOUBLE_TOP: ("$M$", "#ad1457"),  # the shape of the pattern
     SignalType.DOUBLE_BOTTOM: ("$W$", "#2e7d32"),
+    SignalType.FOREIGN_BUY_STREAK: ("P", "#1565c0"),
+    SignalType.SMART_MONEY_BUY: ("p", "#6a1b9a"),
 }

@@ -22,6 +22,8 @@ from core.types import (
     Interval,
     InvestorFlow,
     JobRun,
+    Listing,
+    ListingStatus,
     NewsItem,
     OutboxMessage,
     Quote,
@@ -322,6 +324,23 @@ class UserAlertRepo(Protocol):
         ...
 
 
+class ListingRepo(Protocol):
+    """The KRX listing as last refreshed (issue 21): one row per stock code."""
+
+    async def upsert_listings(self, listings: Sequence[Listing]) -> int:
+        """Insert or replace by code; returns rows written."""
+        ...
+
+    async def list_listings(self, *, status: ListingStatus | None = None) -> list[Listing]:
+        """Every stock (or those with `status`), by code."""
+        ...
+
+    async def get_listing(self, code: str) -> Listing | None: ...
+    async def find_listings(self, name: str) -> list[Listing]:
+        """Stocks whose Korean or English name is `name` (case-insensitive), listed ones first."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -341,6 +360,7 @@ class Repositories:
     flows: InvestorFlowRepo
     etfs: EtfHoldingRepo
     user_alerts: UserAlertRepo
+    listings: ListingRepo
 
 
 WEEKLY_SLOT = "weekly"  # the briefing slot of the week's summary (daily slots are 'HH:MM' in KST)

@@ -119,6 +119,14 @@ class Settings(BaseSettings):
     kis_rate_per_s: float | None = Field(default=None, gt=0)  # default: 19/s real, 2/s paper (KIS's limits)
     kis_token_min_gap_s: float = Field(default=61.0, ge=0)  # KIS issues at most one token a minute
     kis_etfs: str = "069500,102110,400570,400580"  # ETFs whose holdings are kept daily (comma-separated)
+    krx_data_base_url: str = "https://data.krx.co.kr"  # investor flows when KIS fails (8.1 of SOURCES.md)
+    krx_id: str | None = None  # data.krx.co.kr member login (needed since Dec 2025)
+    krx_pw: SecretStr | None = None
+    krx_listings: bool = True  # refresh the KRX listing daily (new listings, delistings, halts)
+    krx_listings_time: str = "08:20"  # KST, Monday to Friday
+    krx_listing_base_url: str = (
+        "https://raw.githubusercontent.com/FinanceData/fdr_krx_data_cache/refs/heads/master"
+    )
     fred_rate_per_s: float = Field(default=2.0, gt=0)  # FRED moved to about 2 req/s
     ecb_rate_per_s: float = Field(default=1.0, gt=0)  # no published limit: be polite
     binance_rate_per_s: float = Field(default=5.0, gt=0)  # klines weight 2 of 6,000/min
@@ -156,6 +164,7 @@ class Settings(BaseSettings):
     pattern_swing: float = Field(default=3.0, gt=0)
     pattern_tolerance: float = Field(default=0.5, gt=0)
     pattern_max_bars: int = Field(default=250, ge=10, le=16_383)
+    foreign_streak_days: int = Field(default=5, ge=2, le=60)  # foreign_buy_streak: net buying N sessions
     backtest_years: int = Field(default=10, ge=1)
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
 
@@ -352,7 +361,12 @@ class Settings(BaseSettings):
         return f"{day} {int(hh):02d}:{int(mm):02d}"
 
     @field_validator(
-        "kets_session", "kets_finalise_time", "eex_fetch_time", "ratings_time", "fundflow_collect_time"
+        "kets_session",
+        "kets_finalise_time",
+        "eex_fetch_time",
+        "ratings_time",
+        "fundflow_collect_time",
+        "krx_listings_time",
     )
     @classmethod
     def _clock_times(cls, value: str) -> str:

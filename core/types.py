@@ -48,6 +48,9 @@ class SignalType(StrEnum):
     INVERSE_HEAD_AND_SHOULDERS = "inverse_head_and_shoulders"
     DOUBLE_TOP = "double_top"
     DOUBLE_BOTTOM = "double_bottom"
+    # Investor-flow signals (issue 21): computed from the stored daily net buying of KRX stocks.
+    FOREIGN_BUY_STREAK = "foreign_buy_streak"
+    SMART_MONEY_BUY = "smart_money_buy"
 
     @property
     def direction(self) -> int:
@@ -78,6 +81,8 @@ _DIRECTION = {
     SignalType.INVERSE_HEAD_AND_SHOULDERS: 1,
     SignalType.DOUBLE_TOP: -1,
     SignalType.DOUBLE_BOTTOM: 1,
+    SignalType.FOREIGN_BUY_STREAK: 1,
+    SignalType.SMART_MONEY_BUY: 1,
 }
 _OPPOSITE = {
     SignalType.BREAKOUT_200: SignalType.BREAKDOWN_200,
@@ -97,6 +102,12 @@ _OPPOSITE = {
 }
 
 ALL_SIGNALS: frozenset[SignalType] = frozenset(SignalType)
+# The signals of price and volume bars (the engine's kernel, one event bit each, in this order) and
+# the ones computed from investor flows.
+FLOW_SIGNALS: tuple[SignalType, ...] = (SignalType.FOREIGN_BUY_STREAK, SignalType.SMART_MONEY_BUY)
+# every signal computed from bars (the engine's kernels: moving averages, RSI, volume, then Bollinger,
+# 52-week and patterns); the flow signals come from investor flows instead
+PRICE_SIGNALS: tuple[SignalType, ...] = tuple(s for s in SignalType if s not in FLOW_SIGNALS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +198,29 @@ class InvestorFlow:
     foreign_value: float
     institution_value: float
     source: str = ""
+
+
+class ListingStatus(StrEnum):
+    """Where a KRX stock stands on the exchange's listing (issue 21)."""
+
+    LISTED = "listed"
+    HALTED = "halted"  # trading suspended: no signals until it resumes
+    DELISTED = "delisted"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One KRX stock on the exchange's listing: `code` is the 6-character short code ('005930').
+
+    `since` is the day the status began (first seen listed, halted, or the delisting day)."""
+
+    code: str
+    name: str
+    market: str  # KOSPI / KOSDAQ / KONEX
+    status: ListingStatus
+    since: date
+    name_en: str = ""
+    reason: str = ""  # why delisted, as KRX words it
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ async def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     async with open_app(settings) as app:
         return await run_command(
             args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console(),
+            load_flows=app.load_flows,
             quality=quality_rules(settings),
         )  # fmt: skip
 

@@ -13,7 +13,7 @@ from core.errors import SymbolError
 from core.ports import EventBus, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Bar, Interval, Rating
+from core.types import Bar, Interval, InvestorFlow, Rating
 from finsignal.archive import tier_bars
 from finsignal.ask import build_ask_service
 from finsignal.scaleout import open_scaleout, outbox_sink
@@ -58,6 +58,11 @@ class App:
             start = last.ts - timedelta(days=int((years + 1) * 365.25) + 7)
             out[inst.symbol] = await self.repos.bars.list_bars(inst.symbol, Interval.D1, start=start)
         return out
+
+    async def load_flows(self, symbols: Sequence[str]) -> Mapping[str, Sequence[InvestorFlow]]:
+        """Stored investor flows of `symbols` (Korean stocks), for rating the flow signals."""
+        found = {s: await self.repos.flows.list_flows(s, limit=20_000) for s in symbols}
+        return {s: rows for s, rows in found.items() if rows}
 
     async def save_ratings(self, ratings: Sequence[Rating]) -> None:
         await self.repos.ratings.upsert_ratings(ratings)

@@ -86,6 +86,7 @@ class BacktestRunner:
             horizons=tuple(settings.backtest_horizons),
             years=settings.backtest_years,
             quality=quality_rules(settings),
+            flows=await self._app.load_flows(list(history)),
         )
         await self._app.save_ratings(result.ratings())
         return render_text(result, next(iter(history)), settings.default_language)

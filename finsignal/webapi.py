@@ -170,6 +170,7 @@ def backtest_runner(app: App) -> Callable[[Sequence[str], int], Awaitable[list[d
             horizons=tuple(settings.backtest_horizons),
             years=years,
             quality=quality_rules(settings),
+            flows=await app.load_flows(list(history)),
         )
         await app.save_ratings(result.ratings())
         return result.records()
@@ -190,6 +191,7 @@ def build_api_services(app: App) -> ApiServices:
         bus=app.bus,
         investor_flows=app.market,
         flows=FlowsDigests(app.settings),  # issue 22
+        halts=app.market.listings,  # issue 21
     )
 
 

@@ -17,13 +17,14 @@ from importlib import resources
 
 from core.errors import SymbolError
 from core.ports import Repositories
-from core.types import Instrument, Market
+from core.types import Instrument, ListingStatus, Market
 
 MAX_LEN = 20
 _SYNTAX = re.compile(r"^[A-Z0-9][A-Z0-9.\-^=&]{0,19}$")
 _VINTAGE = re.compile(r"^(KAU|KCU)(\d{2})$")
 _US = re.compile(r"^[A-Z]{1,5}([.-][A-Z]{1,2})?$")
 _KR_CODE = re.compile(r"^\d{6}$")
+_LISTED_CODE = re.compile(r"^\d[0-9A-Z]{5}$")  # KRX short codes (new ones hold a letter: 0088M0)
 _KR = re.compile(r"^(\d{6})\.(KS|KQ)$")
 _DE = re.compile(r"^([A-Z0-9]{1,8})\.DE$")
 
@@ -169,14 +170,44 @@ async def front_vintage(repos: Repositories, prefix: str, now: datetime, *, reco
 
 
 async def resolve(text: str, repos: Repositories, now: datetime) -> Instrument:
-    """Resolve user input to a canonical Instrument; SymbolError (with suggestions) otherwise."""
-    symbol = normalise(text)
+    """Resolve user input to a canonical Instrument; SymbolError (with suggestions) otherwise.
+
+    A KRX stock missing from the catalogue (a new listing) resolves through the stored KRX listing, by
+    its code or its Korean or English name."""
+    try:
+        symbol = normalise(text)
+    except SymbolError:
+        listed = await _listed(repos, text)
+        if listed is None:
+            raise
+        return listed
     if symbol in ("KAU", "KCU"):
         symbol = await front_vintage(repos, symbol, now)
     stored = await repos.instruments.get_instrument(symbol)
     if stored is not None:
         return stored
+    if _LISTED_CODE.match(symbol) and f"{symbol}.KS" not in CATALOGUE and f"{symbol}.KQ" not in CATALOGUE:
+        listed = await _listed(repos, symbol)
+        if listed is not None:
+            return await repos.instruments.get_instrument(listed.symbol) or listed
     found = by_pattern(symbol)
     if found is None:
-        raise SymbolError(symbol, "unknown symbol", _suggest(symbol))
+        listed = await _listed(repos, text)
+        if listed is None:
+            raise SymbolError(symbol, "unknown symbol", _suggest(symbol))
+        return listed
     return found
+
+
+async def _listed(repos: Repositories, text: str) -> Instrument | None:
+    """The listed (or halted) KRX stock whose code or Korean/English name is `text`, if any."""
+    if not isinstance(text, str) or not text.strip() or len(text) > 128:
+        return None
+    key = text.strip()
+    found = await repos.listings.get_listing(key.upper()) if _LISTED_CODE.match(key.upper()) else None
+    if found is None:
+        found = next(iter(await repos.listings.find_listings(key)), None)
+    if found is None or found.status is ListingStatus.DELISTED:
+        return None
+    board = "KS" if found.market == "KOSPI" else "KQ"
+    return make_instrument(f"{found.code}.{board}", Market.KRX, found.name)

@@ -24,9 +24,12 @@ from market.calendar import is_trading_day, trading_days
 from market.csv_import import ImportOutcome, parse_csv
 from market.guard import SourceGuard
 from market.indicators import indicators
+from market.listings import ListingKeeper
 from market.pipeline import Pipeline, Progress, merge_bars
 from market.quotes import HotQuotes, QuoteCache
 from market.sources import AlphaVantageSource, EexSource, KrxSource, Source, YahooSource, kis
+from market.sources.krx_flows import KrxFlowsSource
+from market.sources.krx_listing import KrxListingSource
 from market.validate import validate_bars
 
 logger = logging.getLogger(__name__)
@@ -83,6 +86,19 @@ class MarketData:
             rate = settings.kis_rate_per_s or kis.default_rate(settings.kis_account_type)
             kis_guard = self._guard("kis", rate, None, even=True)
             built["kis"] = kis.KisSource(settings, self._client, kis_guard, self.clock)
+        listing_source = KrxListingSource(
+            settings, self._client, self._guard("krx_listing", settings.krx_rate_per_s, None), self.clock
+        )
+        self._krx_flows = KrxFlowsSource(  # investor flows when KIS fails (issue 21)
+            settings, self._client, self._guard("krx_flows", settings.krx_rate_per_s, None), self.clock
+        )
+        kis_source = built.get("kis")
+        self.listings = ListingKeeper(  # the KRX listing and halts (issue 21)
+            repos,
+            listing_source,
+            kis_source if isinstance(kis_source, kis.KisSource) else None,
+            clock=self.clock,
+        )
         built.update(sources or {})
         self.sources: dict[str, PriceSource] = built if fetch else {}
         self._pipeline = Pipeline(settings, repos, self.clock, self.sources)
@@ -296,15 +312,25 @@ class MarketData:
         if inst.market != Market.KRX:
             raise SymbolError(inst.symbol, "investor flows exist for Korean stocks only")
         stored = await self.repos.flows.list_flows(inst.symbol, limit=days)
-        source = self.sources.get("kis")
-        if isinstance(source, kis.KisSource) and (not stored or stored[-1].day < self._last_session(inst)):
+        if stored and stored[-1].day >= self._last_session(inst):
+            return stored
+        for source in self._flow_sources():  # KIS, then KRX's public data
             try:
-                await self.repos.flows.upsert_flows(await source.investor_flows(inst))
+                fresh = await source.investor_flows(inst)
             except SourceError as exc:
-                logger.warning("investor flows of %s not refreshed: %s", inst.symbol, exc)
-            else:
-                stored = await self.repos.flows.list_flows(inst.symbol, limit=days)
+                logger.warning(
+                    "investor flows of %s not refreshed from %s: %s", inst.symbol, source.name, exc
+                )
+                continue
+            await self.repos.flows.upsert_flows(fresh)
+            return await self.repos.flows.list_flows(inst.symbol, limit=days)
         return stored
+
+    def _flow_sources(self) -> list[kis.KisSource | KrxFlowsSource]:
+        """KIS when configured, then KRX's public data when a KRX member ID is configured."""
+        found = self.sources.get("kis")
+        out: list[kis.KisSource | KrxFlowsSource] = [found] if isinstance(found, kis.KisSource) else []
+        return [*out, self._krx_flows] if self.settings.krx_id else out
 
     async def etf_holdings(self, etf: Instrument) -> tuple[list[EtfHolding], list[EtfHolding]]:
         """The latest stored snapshot of an ETF's portfolio and the one before it (largest first); today's

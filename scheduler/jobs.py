@@ -40,6 +40,7 @@ class JobKind(StrEnum):
     COLLECT_FLOWS = "collect_flows"  # issue 22: monthly fund-flow collection
     CHECK_MINUTE_BARS = "check_minute_bars"  # issue 21: the day's minute bars against the daily bar
     ARCHIVE_BARS = "archive_bars"  # issue 20: old months of bars to the cold tier (Parquet)
+    REFRESH_LISTINGS = "refresh_listings"  # issue 21: the KRX listing (new, delisted, halted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,16 @@ def plan_jobs(
                 JobKind.COLLECT_KRX_DEPTH.value,
                 JobKind.COLLECT_KRX_DEPTH,
                 SessionAnchorTrigger(session_calendar(krx), "close", offset=timedelta(minutes=40)),
+                Market.KRX,
+            )
+        )
+    if krx is not None and settings.krx_listings:  # yesterday's listing file is out by the morning
+        at = parse_hhmm(settings.krx_listings_time)
+        jobs.append(
+            JobDef(
+                JobKind.REFRESH_LISTINGS.value,
+                JobKind.REFRESH_LISTINGS,
+                CronTrigger(day_of_week="mon-fri", hour=at.hour, minute=at.minute, timezone=KST),
                 Market.KRX,
             )
         )

@@ -21,6 +21,7 @@ from typing import Any
 
 from core.ports import Notifier, Repositories
 from core.types import Bar, Interval, SignalEvent
+from scheduler.depth import drop_halted
 from scheduler.ports import EnginePort
 from scheduler.user_alerts import UserAlertWatcher, publish_close
 
@@ -183,6 +184,7 @@ class SignalPipeline:
             for bar in group:
                 self._last_ts[bar.symbol] = ts
             result.bars += len(group)
+        events = await drop_halted(self._repos, events)  # a halted stock raises no signal (issue 21)
         t2 = time.perf_counter()
         result.events = len(events)
         new = await self._repos.events.add_events(events) if events else []

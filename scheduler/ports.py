@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from core.types import Bar, Instrument, Interval, Quote, SignalEvent, SourceHealth
+from market.listings import ListingKeeper
 
 
 class UpdateResultLike(Protocol):
@@ -65,6 +66,11 @@ class DepthPort(Protocol):
 
     async def investor_flows(self, inst: Instrument, /, *, days: int = 20) -> object: ...
     async def etf_holdings(self, etf: Instrument, /) -> object: ...
+
+    @property
+    def listings(self) -> ListingKeeper:
+        """The KRX listing and halts (issue 21)."""
+        ...
 
 
 class QuotePort(Protocol):

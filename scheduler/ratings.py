@@ -21,7 +21,7 @@ from core.ports import Repositories
 from core.quality import quality_rules
 from core.settings import Settings
 from core.timeutil import Clock
-from core.types import Bar, Interval, SignalType
+from core.types import PRICE_SIGNALS, Bar, Interval, InvestorFlow
 from scheduler.ports import HistoryPort
 from signals import signal_config
 
@@ -86,7 +86,8 @@ class SignalRater:
         """True when a (signal, configured horizon) of `symbol` has no rating, or one that is older than
         `ratings_max_age_days` or computed with other signal parameters or years."""
         ratings = [r for r in await self.repos.ratings.list_ratings(symbol) if r.horizon in self.horizons]
-        if {(r.signal, r.horizon) for r in ratings} != {(s, h) for s in SignalType for h in self.horizons}:
+        rated = {(r.signal, r.horizon) for r in ratings}
+        if not rated >= {(s, h) for s in PRICE_SIGNALS for h in self.horizons}:  # flow ones: KRX only
             return True
         if any(r.params.get(k, v) != v for r in ratings for k, v in self.params.items()):
             return True
@@ -179,8 +180,15 @@ class SignalRater:
         if histories:
             await self._run(histories, now, result)
 
+    async def _flows(self, symbols: Iterable[str]) -> dict[str, list[InvestorFlow]]:
+        """Stored investor flows of `symbols` (Korean stocks have them), for the flow signals."""
+        span = round(self._span().days * 5 / 7) + 10  # sessions in the span, roughly
+        found = {sym: await self.repos.flows.list_flows(sym, limit=span) for sym in symbols}
+        return {sym: rows for sym, rows in found.items() if rows}
+
     async def _run(self, histories: dict[str, list[Bar]], now: datetime, result: RateResult) -> None:
         """Backtest `histories` in a worker thread and store the ratings; on failure retry one by one."""
+        flows = await self._flows(histories)
         try:
             res = await asyncio.to_thread(
                 run_backtest,
@@ -190,6 +198,7 @@ class SignalRater:
                 years=self.settings.backtest_years,
                 run_at=now,
                 quality=quality_rules(self.settings),
+                flows=flows,
             )
         except (UsageError, DataError, ValueError, ArithmeticError) as exc:
             if len(histories) > 1:

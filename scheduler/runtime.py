@@ -21,6 +21,7 @@ from core.storage_faults import FaultState
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, Interval, JobRun, Market, OutboxMessage
 from market.vintage import Roll, roll_fronts
+from scheduler import depth as krx_depth
 from scheduler import followups, health, minute_check
 from scheduler.calendars import MarketSpec, missing_exam_year, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
@@ -355,6 +356,8 @@ class Runtime:
             return await self._collect_depth()
         if job.kind is JobKind.CHECK_MINUTE_BARS:
             return await self._check_minutes(job)
+        if job.kind is JobKind.REFRESH_LISTINGS:
+            return await krx_depth.refresh_listings(self)
         if job.kind is JobKind.COLLECT_FLOWS and self.flows is not None:
             return await self.flows.collect_month()
         if job.kind is JobKind.ARCHIVE_BARS and self.archiver is not None:
@@ -409,7 +412,9 @@ class Runtime:
         if not (calendar.is_open(now) or calendar.is_open(now - MINUTE_TAIL)):
             raise JobSkipped(f"{job.market} session closed")
         watched = await self._followed()
-        stocks = [i for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX]
+        stocks = [
+            i for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX and i.active
+        ]
         first = [i for i in stocks if i.symbol in watched]
         known = {i.symbol for i in first}
         order = [*first, *(i for i in self.universe if i.symbol not in known)]
@@ -472,7 +477,7 @@ class Runtime:
         stocks = [
             i
             for i in await self.repos.instruments.list_instruments()
-            if i.market == Market.KRX and i.symbol in watched
+            if i.market == Market.KRX and i.symbol in watched and i.active
         ]
         failed = 0
         for inst in stocks:
@@ -481,13 +486,14 @@ class Runtime:
             except Exception as exc:  # one stock must not stop the others
                 failed += 1
                 logger.warning("investor flows of %s: %s", inst.symbol, exc)
+        fired = await krx_depth.fire_flow_signals(self, stocks)
         for etf in self.etfs:
             try:
                 await self.depth.etf_holdings(etf)
             except Exception as exc:
                 failed += 1
                 logger.warning("holdings of %s: %s", etf.symbol, exc)
-        return f"{len(stocks)} stocks, {len(self.etfs)} ETFs, {failed} failed"
+        return f"{len(stocks)} stocks, {len(self.etfs)} ETFs, {failed} failed, {fired} flow signals"
 
     async def _finalise(self, job: JobDef, symbols: list[str] | None) -> str:
         """Fetch new daily bars of a market, then evaluate signals on them (same chain)."""

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from core.types import Interval, SignalEvent, SignalType
+from core.types import PRICE_SIGNALS, Interval, SignalEvent, SignalType
 
-TYPES: tuple[SignalType, ...] = tuple(SignalType)  # bit b of the kernel <-> TYPES[b]
+TYPES: tuple[SignalType, ...] = PRICE_SIGNALS  # bit b of the kernel <-> TYPES[b]
 BIT: dict[SignalType, int] = {s: 1 << b for b, s in enumerate(TYPES)}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -19,7 +19,7 @@ _US = timedelta(microseconds=1)
 def enabled_bits(enabled: frozenset[SignalType]) -> int:
     bits = 0
     for s in enabled:
-        bits |= BIT[s]
+        bits |= BIT.get(s, 0)  # flow signals have no kernel bit
     return bits
 
 

@@ -59,6 +59,7 @@ class SignalConfig:
     pattern_tolerance: float = 0.5
     pattern_max_bars: int = 250
     pattern_min_bars: int = 15
+    foreign_streak_days: int = 5  # foreign_buy_streak: foreign net buying this many sessions in a row
 
     def __post_init__(self) -> None:
         for name in _WINDOWS:
@@ -88,6 +89,11 @@ class SignalConfig:
                 )
         if not 0.0 <= self.rsi_flat <= 100.0:
             raise SignalConfigError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
+        if not isinstance(self.foreign_streak_days, int) or not 2 <= self.foreign_streak_days <= 60:
+            raise SignalConfigError(
+                "SignalConfig.foreign_streak_days must be an integer in 2..60, "
+                f"got {self.foreign_streak_days!r}"
+            )
         unknown = [s for s in self.enabled if not isinstance(s, SignalType)]
         if unknown:
             raise SignalConfigError(f"SignalConfig.enabled holds non-SignalType values: {unknown!r}")
@@ -137,4 +143,5 @@ def signal_config(settings: Settings) -> SignalConfig:
         pattern_swing=settings.pattern_swing,
         pattern_tolerance=settings.pattern_tolerance,
         pattern_max_bars=settings.pattern_max_bars,
+        foreign_streak_days=settings.foreign_streak_days,
     )

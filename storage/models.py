@@ -330,3 +330,17 @@ class EtfHoldingRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     weight: Mapped[float] = mapped_column(factor_type())
     value: Mapped[float | None] = mapped_column(volume_type(), nullable=True)
+
+
+class ListingRow(Base):
+    """A KRX stock on the exchange's listing (issue 21): listed, halted or delisted since a day."""
+
+    __tablename__ = "krx_listings"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    name_en: Mapped[str] = mapped_column(String(128), default="")
+    market: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    since: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(255), default="")

@@ -152,6 +152,10 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("pattern_swing", "chart patterns: a swing point needs a reversal of this many volatility units"),
             ("pattern_tolerance", "chart patterns: equal tops/shoulders within this fraction of the swing"),
             ("pattern_max_bars", "chart patterns: from the first swing point to the neckline break, at most"),
+            (
+                "foreign_streak_days",
+                "foreign_buy_streak fires when foreigners net buy this many sessions in a row",
+            ),
             ("backtest_years", "years of history the ratings are computed on"),
             ("backtest_horizons", "comma-separated forward horizons in trading days"),
         ],
@@ -253,6 +257,12 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "kis_etfs",
                 "ETF codes whose holdings are kept daily (KODEX 200, TIGER 200, KODEX and SOL carbon ETFs)",
             ),
+            ("krx_data_base_url", "KRX public data (data.krx.co.kr): investor flows when KIS fails"),
+            ("krx_id", "data.krx.co.kr member ID (KRX asks for a login since December 2025)"),
+            ("krx_pw", "data.krx.co.kr password (secret)"),
+            ("krx_listings", "refresh the KRX listing daily: new listings, delistings, halts"),
+            ("krx_listings_time", "when the listing is refreshed (KST, Monday to Friday)"),
+            ("krx_listing_base_url", "where the per-day KRX listing CSV is read (FinanceDataReader's cache)"),
         ],
     ),
     (

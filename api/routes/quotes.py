@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query
 from api.deps import Key, Services
 from api.errors import ApiError
 from api.schemas import QuoteOut, QuotesOut
+from api.services import ApiServices
 from core.errors import FinsignalError, SymbolError
+from core.types import Instrument
 
 router = APIRouter(tags=["quotes"])
 MAX_SYMBOLS = 50
@@ -21,7 +23,7 @@ async def get_quote(symbol: str, services: Services, _key: Key) -> QuoteOut:
     """The latest quote: price, change vs previous close, day and 52-week range, source, staleness."""
     inst = await services.resolver.resolve(symbol, verify=True)
     quote, age = await services.quotes.quote(inst)
-    return QuoteOut.of(quote, age, services.limits.quote_max_age_s)
+    return QuoteOut.of(quote, age, services.limits.quote_max_age_s, halted=await _halted(services, inst))
 
 
 @router.get("/quotes", response_model=QuotesOut)
@@ -40,7 +42,7 @@ async def get_quotes(
     async def one(text: str) -> QuoteOut:
         inst = await services.resolver.resolve(text, verify=True)
         quote, age = await services.quotes.quote(inst)
-        return QuoteOut.of(quote, age, services.limits.quote_max_age_s)
+        return QuoteOut.of(quote, age, services.limits.quote_max_age_s, halted=await _halted(services, inst))
 
     outcomes = await asyncio.gather(*(one(s) for s in wanted), return_exceptions=True)
     quotes: list[QuoteOut] = []
@@ -59,3 +61,8 @@ async def get_quotes(
         else:
             raise outcome
     return QuotesOut(quotes=quotes, errors=errors)
+
+
+async def _halted(services: ApiServices, inst: Instrument) -> bool:
+    """Whether trading in `inst` is halted (KRX stocks; cached by the listing keeper)."""
+    return services.halts is not None and await services.halts.is_halted(inst)

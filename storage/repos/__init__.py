@@ -11,6 +11,7 @@ from storage.repos.chats import SqlChatRepo, SqlWatchRepo
 from storage.repos.content import SqlNewsRepo, SqlRatingRepo
 from storage.repos.events import SqlEventRepo, SqlOutboxRepo
 from storage.repos.flows import SqlEtfHoldingRepo, SqlInvestorFlowRepo
+from storage.repos.listings import SqlListingRepo
 from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
 from storage.repos.system import SqlHealthRepo, SqlStateRepo
 
@@ -33,6 +34,7 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         flows=SqlInvestorFlowRepo(sessions, dialect),
         etfs=SqlEtfHoldingRepo(sessions, dialect),
         user_alerts=SqlUserAlertRepo(sessions, dialect),
+        listings=SqlListingRepo(sessions, dialect),
     )
 
 
@@ -46,6 +48,7 @@ __all__ = [
     "SqlHealthRepo",
     "SqlInstrumentRepo",
     "SqlInvestorFlowRepo",
+    "SqlListingRepo",
     "SqlNewsRepo",
     "SqlOutboxRepo",
     "SqlRatingRepo",

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import StorageError
 from core.timeutil import utcnow
 from core.types import (
+    ALL_SIGNALS,
     Chat,
     ChatKind,
     DeliveryStatus,
@@ -30,9 +31,15 @@ from storage.sqltypes import list_pattern
 _KNOWN = {s.value: s for s in SignalType}
 
 
+# "all" as stored before the Bollinger, 52-week and pattern signals (issue 24) and the flow signals
+# (issue 21) existed: the seven original types; such a chat or watch wants every type today
+_OLD_ALL = frozenset(list(SignalType)[:7])
+
+
 @functools.lru_cache(maxsize=4096)
 def _signal_set(values: tuple[str, ...]) -> frozenset[SignalType]:
-    return frozenset(_KNOWN[v] for v in values if v in _KNOWN)
+    found = frozenset(_KNOWN[v] for v in values if v in _KNOWN)
+    return ALL_SIGNALS if found == _OLD_ALL else found
 
 
 def _signals(values: Iterable[str]) -> frozenset[SignalType]:

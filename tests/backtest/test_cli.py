@@ -17,7 +17,7 @@ from backtest import run_backtest
 from backtest.cli import add_arguments, run_command
 from backtest.rating import GRADES
 from core.errors import SymbolError
-from core.types import Bar, Rating, SignalType
+from core.types import PRICE_SIGNALS, Bar, Rating, SignalType
 
 REQUIRED = [
     "symbol",
@@ -78,7 +78,7 @@ async def test_end_to_end_writes_json_csv_png(goog_bars: list[Bar], tmp_path: Pa
     assert "saved 48 ratings" in text  # 16 signal types x 3 horizons
 
     records = json.loads(j.read_text())
-    assert len(records) == len(SignalType) * 3
+    assert len(records) == len(PRICE_SIGNALS) * 3
     assert all(set(REQUIRED) <= set(r) for r in records)
     assert {r["grade"] for r in records} <= set(GRADES)
     want = run_backtest({"GOOG": goog_bars}).records()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from backtest import run_backtest
-from core.types import Bar, SignalType
+from core.types import PRICE_SIGNALS, Bar, SignalType
 
 H = (5, 20, 60)
 FIRST = 200  # the first bar where every rule can fire: SMA 200 on this bar and the one before
@@ -118,7 +118,7 @@ def test_statistics_equal_plain_pandas(goog: pd.DataFrame, goog_bars: list[Bar],
     ref = reference_masks(goog)
     run = run_backtest({"GOOG": goog_bars}, horizons=H, years=10, basis=basis)
     records = {(r["signal"], r["horizon"]): r for r in run.records()}
-    assert len(records) == len(SignalType) * len(H)
+    assert len(records) == len(PRICE_SIGNALS) * len(H)
     for sig, mask in ref.items():
         for h in H:
             rec, want = records[(sig.value, h)], reference_stats(goog, mask, sig, h, basis)

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from backtest import BacktestResult, render_text, run_backtest
 from backtest.report import summary_table
-from core.types import Bar, SignalType
+from core.types import PRICE_SIGNALS, Bar, SignalType
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def test_render_text_english(result: BacktestResult) -> None:
     text = render_text(result, "GOOG")
     lines = text.splitlines()
     assert lines[0] == "GOOG backtest 2005-06-06..2013-03-01"
-    assert len(lines) == 1 + len(SignalType) + 1
+    assert len(lines) == 1 + len(PRICE_SIGNALS) + 1
     assert "- Golden cross: 20-day: insufficient data over 8y (n=5)" in lines
     assert any(
         line.startswith("- RSI oversold: 20-day hit rate 63% over 8y (n=27), grade ") for line in lines

@@ -325,6 +325,31 @@ INTRADAY_GOLDEN = {
 }
 
 
+FLOWS = {"foreign_value": 152_340_000_000.0, "institution_value": 48_700_000_000.0, "streak": 5.0}
+FLOW_GOLDEN = {
+    (Language.EN, SignalType.FOREIGN_BUY_STREAK): [
+        "▲ Foreign buying streak · 005930.KS 삼성전자",
+        "Close 71,500 KRW · 2026-11-30 close 15:30 KST",
+        "Foreigners net buyers 5 sessions in a row (today KRW +152.3bn)",
+    ],
+    (Language.KO, SignalType.FOREIGN_BUY_STREAK): [
+        "▲ 005930.KS 삼성전자 · 외국인 연속 순매수",
+        "종가 71,500 KRW · 2026-11-30 마감 15:30 KST",
+        "외국인 5거래일 연속 순매수 (오늘 +1,523.4억원)",
+    ],
+    (Language.EN, SignalType.SMART_MONEY_BUY): [
+        "▲ Smart money buying · 005930.KS 삼성전자",
+        "Close 71,500 KRW · 2026-11-30 close 15:30 KST",
+        "Foreigners KRW +152.3bn and institutions KRW +48.7bn both net buyers",
+    ],
+    (Language.KO, SignalType.SMART_MONEY_BUY): [
+        "▲ 005930.KS 삼성전자 · 외국인·기관 동반 순매수",
+        "종가 71,500 KRW · 2026-11-30 마감 15:30 KST",
+        "외국인 +1,523.4억원, 기관 +487.0억원 동반 순매수",
+    ],
+}
+
+
 @pytest.mark.parametrize(("lang", "signal"), list(INTRADAY_GOLDEN))
 def test_intraday_alert_names_its_timeframe(lang: Language, signal: SignalType) -> None:
     """A 15-minute alert says so in its title, counts its windows in bars and carries the rating on
@@ -363,3 +388,9 @@ def test_a_minute_bar_breakout_is_not_called_a_200_day_line_in_korean() -> None:
     en = to_plain(render_alert(Language.EN, event, SAMSUNG, None).text).split("\n")
     assert en[0] == "▲ SMA 200 breakout · 005930.KS 삼성전자 · 5-minute bars"
     assert en[2] == "Closed above the 200-bar average (70,120): +3.18%"
+
+
+@pytest.mark.parametrize(("lang", "signal"), list(FLOW_GOLDEN))
+def test_flow_alert_golden_text(lang: Language, signal: SignalType) -> None:
+    event = SignalEvent("005930.KS", signal, Interval.D1, SESSION, 71_500.0, FLOWS, 5.0)
+    assert to_plain(render_alert(lang, event, SAMSUNG, None).text).split("\n") == FLOW_GOLDEN[(lang, signal)]

@@ -76,3 +76,17 @@ def test_price_change_uses_the_markets_decimals() -> None:
     text = to_plain(render_price(Language.EN, inst, q, 0.0).text)
     assert "78,300 KRW  -500 (-0.63%)" in text
     assert "2026-11-20 close 15:30 KST" in text
+
+
+def test_a_halted_korean_stock_says_so_under_the_title() -> None:
+    samsung = Instrument("005930.KS", "삼성전자", Market.KRX, "KRW", "Asia/Seoul")
+    q = Quote("005930.KS", 71_500.0, TS, "kis", prev_close=72_000.0)
+    en = to_plain(render_price(Language.EN, samsung, q, 30.0, halted=True).text).split("\n")
+    ko = to_plain(render_price(Language.KO, samsung, q, 30.0, halted=True).text).split("\n")
+    assert en[:3] == [
+        en[0],
+        "71,500 KRW  -500 (-0.69%)",
+        "⏸ Trading halted: no signals until trading resumes",
+    ]
+    assert ko[2] == "⏸ 거래정지: 거래가 재개될 때까지 신호 없음"
+    assert "halted" not in to_plain(render_price(Language.EN, samsung, q, 30.0).text).lower()

@@ -97,6 +97,9 @@ class FakeKis:
         self.down_after: int | None = None  # answer 5xx to every quotation call after this many
         self.paths: dict[tuple[str, date], list[dict[str, str]]] = {}
         self.approval_keys = 0  # constructed sessions (newest first)
+        self.halted: set[str] = set()  # codes whose current price says temp_stop_yn = "Y"
+        # code -> K: foreigners and institutions net buy in the last K sessions and both sell before
+        self.net_buyers: dict[str, int] = {}
         self._window: deque[float] = deque()
         self._last_issue = -1e9
         self._lock = threading.Lock()
@@ -293,7 +296,8 @@ class FakeKis:
         rows = self.rows(q["FID_INPUT_ISCD"], day)
         out = {"stck_prpr": rows[0]["stck_prpr"], "prdy_vrss": "-500", "prdy_ctrt": "-0.6",
                "acml_vol": "123456", "stck_oprc": rows[-1]["stck_oprc"], "stck_hgpr": rows[0]["stck_hgpr"],
-               "stck_lwpr": rows[0]["stck_lwpr"], "temp_stop_yn": "N"}  # fmt: skip
+               "stck_lwpr": rows[0]["stck_lwpr"],
+               "temp_stop_yn": "Y" if q["FID_INPUT_ISCD"] in self.halted else "N"}  # fmt: skip
         return 200, self._ok(output=out), {}
 
     def _etf(self, q: dict[str, str], _cont: str) -> tuple[int, Any, dict[str, str]]:
@@ -326,6 +330,10 @@ class FakeKis:
                 close = int(minute_rows(q["FID_INPUT_ISCD"], day)[0]["stck_prpr"])
                 row = {"stck_bsop_date": day.strftime("%Y%m%d"), "stck_clpr": str(close), "prdy_vrss": "0"}
                 net = {w: rng.randint(-50_000, 50_000) for w in ("frgn", "orgn")}
+                k = self.net_buyers.get(q["FID_INPUT_ISCD"])
+                if k is not None and len(rows) <= k:
+                    sign = 1 if len(rows) < k else -1
+                    net = {w: sign * (abs(v) + 1) for w, v in net.items()}
                 net["prsn"] = -net["frgn"] - net["orgn"]
                 for who, qty in net.items():
                     row[f"{who}_ntby_qty"] = str(qty)

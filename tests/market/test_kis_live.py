@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from core.ports import Repositories
-from core.types import Chat, ChatKind, Interval, Market, Watch
+from core.types import Chat, ChatKind, Interval, Listing, ListingStatus, Market, Watch
 from market import MarketData
 from market.resolver import make_instrument
 from market.universe import krx_universe
@@ -132,9 +132,55 @@ async def test_after_the_close_flows_of_watched_stocks_and_etf_holdings_are_kept
         again = await rt.run_job("collect_krx_depth")
         await md.close()
     assert run.outcome == "ok", run.detail
-    assert run.detail == "1 stocks, 1 ETFs, 0 failed"
+    assert run.detail.startswith("1 stocks, 1 ETFs, 0 failed, ")
     assert again.outcome == "ok"
     assert len(await repos.flows.list_flows("005930.KS")) == 20
     snapshots = await repos.etfs.list_snapshots("069500.KS", count=5)
     assert [s[0].day for s in snapshots] == [MONDAY + timedelta(days=1), MONDAY]
     assert len(snapshots[0]) == 10  # the cash line is not a holding
+
+
+async def test_flow_signals_fire_after_the_flows_are_kept_and_only_once(
+    fake: FakeSources, sqlite_repos: Repositories
+) -> None:
+    repos = sqlite_repos
+    stocks = [make_instrument(s, Market.KRX) for s in ("005930.KS", "000660.KS", "035420.KS")]
+    await repos.instruments.upsert_instruments(stocks)
+    await repos.chats.upsert_chat(Chat(1, ChatKind.PRIVATE))
+    for inst in stocks:
+        await repos.watches.upsert_watch(Watch(1, inst.symbol))
+    clock = FakeClock(kst(MONDAY, 16, 10))
+    with FakeKis(rate_per_s=1000, now=clock.now) as kis:
+        kis.net_buyers = {"005930": 5, "000660": 1, "035420": 0}  # streak of 5 / fresh both / both sell
+        md, rt = build(fake, kis, repos, clock)
+        notifier = rt.notifier
+        assert isinstance(notifier, RecordingNotifier)
+        run = await rt.run_job("collect_krx_depth")
+        again = await rt.run_job("collect_krx_depth")
+        await md.close()
+    assert run.outcome == "ok", run.detail
+    assert run.detail.endswith("2 flow signals")
+    got = sorted((e.symbol, e.signal.value, e.ts.date()) for e in notifier.published)
+    friday = MONDAY - timedelta(days=3)  # flows of the session before (the stand-in's latest row)
+    assert got == [("000660.KS", "smart_money_buy", friday), ("005930.KS", "foreign_buy_streak", friday)]
+    assert again.detail.endswith("0 flow signals")  # stored events are not raised twice
+    assert len(notifier.published) == 2
+
+
+async def test_a_halted_stock_raises_no_flow_signal(fake: FakeSources, sqlite_repos: Repositories) -> None:
+    repos = sqlite_repos
+    samsung = make_instrument("005930.KS", Market.KRX)
+    await repos.instruments.upsert_instruments([samsung])
+    await repos.chats.upsert_chat(Chat(1, ChatKind.PRIVATE))
+    await repos.watches.upsert_watch(Watch(1, samsung.symbol))
+    await repos.listings.upsert_listings(
+        [Listing("005930", "삼성전자", "KOSPI", ListingStatus.HALTED, MONDAY)]
+    )
+    clock = FakeClock(kst(MONDAY, 16, 10))
+    with FakeKis(rate_per_s=1000, now=clock.now) as kis:
+        kis.net_buyers = {"005930": 5}
+        md, rt = build(fake, kis, repos, clock)
+        run = await rt.run_job("collect_krx_depth")
+        await md.close()
+    assert run.detail.endswith("0 flow signals")
+    assert await repos.events.list_events("005930.KS") == []

@@ -15,7 +15,7 @@ from core.errors import ConfigError
 from core.ports import Repositories
 from core.settings import load_settings
 from core.timeutil import KST
-from core.types import Bar, Chat, ChatKind, Instrument, Interval, Rating, SignalType, Watch
+from core.types import PRICE_SIGNALS, Bar, Chat, ChatKind, Instrument, Interval, Rating, Watch
 from scheduler import JobKind, Runtime, fire_times, plan_jobs, signal_config
 from tests.scheduler.conftest import make_settings
 from tests.scheduler.fakes import (
@@ -61,7 +61,7 @@ def old_ratings(
     p = {"sma_slow": 200, "years": 3.0, **params}
     return [
         Rating(symbol, s, h, 3, 0.5, 0.01, 0.01, 0.0, 0.01, 1.0, -0.05, "C", t, t, params=p, run_at=run_at)
-        for s in SignalType
+        for s in PRICE_SIGNALS
         for h in horizons
     ]
 
@@ -147,7 +147,7 @@ async def test_missing_and_stale_ratings_are_computed_fresh_ones_kept_short_ones
     assert "NOBARS" in run.detail
     assert "SHORT" in run.detail
     goog = await repos.ratings.list_ratings("GOOG")
-    assert {(r.signal, r.horizon) for r in goog} == {(s, h) for s in SignalType for h in (5, 20)}
+    assert {(r.signal, r.horizon) for r in goog} == {(s, h) for s in PRICE_SIGNALS for h in (5, 20)}
     assert {r.run_at for r in goog} == {NOW}
     assert {r.period_end for r in goog} == {datetime(2013, 3, 1, tzinfo=UTC)}  # ends at the last stored bar
     # the stored figures are the backtester's on the last 3 (+1 warm-up) years of stored bars
@@ -229,7 +229,7 @@ async def test_new_symbol_bars_chain_to_rating_and_start_up_catches_up(
     assert sorted(chained.kwargs["symbols"]) == ["IPO", "NEWCO"]
     await wait_for(lambda: "rate_signals:finalise_bars.us" in rt.runs)
     assert rt.runs["rate_signals:finalise_bars.us"].detail.startswith("1 rated, 1 skipped, 0 fresh")
-    assert len(await sqlite_repos.ratings.list_ratings("NEWCO")) == len(SignalType) * 2
+    assert len(await sqlite_repos.ratings.list_ratings("NEWCO")) == len(PRICE_SIGNALS) * 2
     # rated symbols do not chain again, nor do ones found too short (the daily run retries those)
     market.queued["NEWCO"] = [
         dataclasses.replace(goog_bars("NEWCO")[-1], ts=datetime(2013, 3, 4, tzinfo=UTC))
@@ -257,7 +257,7 @@ async def test_a_newly_watched_symbol_is_rated_within_seconds(
     assert job.kwargs["symbols"] == ["ALSO", "GOOG"]  # two /watch commands, one run
     await wait_for(lambda: "rate_signals:watch" in rt.runs)
     assert rt.runs["rate_signals:watch"].detail.startswith("2 rated"), rt.runs["rate_signals:watch"].detail
-    assert len(await sqlite_repos.ratings.list_ratings("GOOG")) == len(SignalType) * 2
+    assert len(await sqlite_repos.ratings.list_ratings("GOOG")) == len(PRICE_SIGNALS) * 2
 
 
 def test_rate_signals_is_planned_daily_at_the_kst_ratings_time() -> None:

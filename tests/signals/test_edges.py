@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import signals.history
-from core.types import Bar, Interval, SignalType
+from core.types import PRICE_SIGNALS, Bar, Interval, SignalType
 from signals import HistoryResult, SignalConfig, SignalEngine, compute_history
 from tests.signals.helpers import T0, bars, current_state, key_order, stamps, walk
 
@@ -162,7 +162,7 @@ def test_threads_give_identical_results_and_name_the_first_bad_cell(monkeypatch:
             many = compute_history(c, v, threads=threads)
             for name in ("sma_fast", "sma_slow", "rsi", "vol_avg", "bits"):
                 np.testing.assert_array_equal(getattr(one, name), getattr(many, name))
-            for sig in SignalType:
+            for sig in PRICE_SIGNALS:
                 np.testing.assert_array_equal(one.events[sig], many.events[sig])
     bad_c = close.copy()
     bad_c[300, 7] = 0.0  # in the last thread's block

@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.types import SignalType
+from core.types import PRICE_SIGNALS, SignalType
 from signals import SignalConfig, SignalEngine, compute_history
 from tests.signals.helpers import bars, current_state, stamps
 
@@ -77,7 +77,7 @@ def test_batch_and_live_equal_the_oracle_at_ties(px: list[int], vol: list[int]) 
     close = np.array(px, dtype=float)
     volume = np.array(vol[: len(px)], dtype=float)
     res = compute_history(close, volume, SMALL)
-    got = [(int(t), s) for t in range(len(px)) for s in SignalType if res.events[s][t]]
+    got = [(int(t), s) for t in range(len(px)) for s in PRICE_SIGNALS if res.events[s][t]]
     assert got == oracle(close.tolist(), volume.tolist(), SMALL)
     ts = stamps(len(px))
     engine = SignalEngine(SMALL, rules=None)  # raw arithmetic against the oracle: the bad-bar rule off

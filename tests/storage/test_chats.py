@@ -10,6 +10,7 @@ from core.errors import StorageError
 from core.ports import Repositories
 from core.timeutil import utcnow
 from core.types import (
+    ALL_SIGNALS,
     Chat,
     ChatKind,
     Instrument,
@@ -204,3 +205,15 @@ async def test_watch_timeframes_round_trip_and_select_watched_symbols(repos: Rep
     assert await repos.watches.list_watched_symbols(Interval.M15) == ["035420.KS"]
     assert await repos.watches.list_watched_symbols(Interval.M1) == []
     assert await repos.watches.list_watched_symbols() == ["000660.KS", "005930.KS", "035420.KS"]
+
+
+async def test_all_seven_signals_stored_before_the_flow_signals_read_as_all(repos: Repositories) -> None:
+    seven = frozenset(list(SignalType)[:7])  # "all" as stored before Bollinger, patterns and flows
+    await repos.chats.upsert_chat(Chat(77, ChatKind.PRIVATE, signals=seven))
+    await repos.watches.upsert_watch(Watch(77, "005930.KS", signals=seven))
+    await repos.watches.upsert_watch(Watch(77, "AAPL", signals=frozenset({SignalType.GOLDEN_CROSS})))
+    chat = await repos.chats.get_chat(77)
+    assert chat is not None
+    assert chat.signals == ALL_SIGNALS  # "all" when there were seven: the flow signals too
+    watches = {w.symbol: w.signals for w in await repos.watches.list_watches(77)}
+    assert watches == {"005930.KS": ALL_SIGNALS, "AAPL": frozenset({SignalType.GOLDEN_CROSS})}

@@ -1,0 +1,130 @@
+"""A real HTTP server on 127.0.0.1 playing KRX's public data as shared/SOURCES.md documents it:
+
+- section 9: the listing CSV per business day, `GET /data/listing/krx/{YYYY-MM-DD}.csv` with the columns
+  `Code, Name, Market, Dept, Close, ..., MarketId`; a day without a file answers 404;
+- section 8.1: `POST /comm/bldAttendant/getJsonData.cmd` (form `bld=dbms/MDC/STAT/standard/MDCSTAT02302`,
+  `isuCd` = ISIN, `strtDd`, `endDd`, `trdVolVal` 1 volume / 2 value, `askBid=3` net) answering
+  `{"output": [{"TRD_DD": "2026/12/04", "TRDVAL1".."TRDVAL4", "TRDVAL_TOT"}]}` with comma strings
+  (1 = institutions, 2 = other corporations, 3 = individuals, 4 = foreigners); `LOGOUT` with HTTP 400
+  when not logged in (`logged_in=False`).
+
+Failures are queued with `fail(kind, times)`: '5xx', '429', 'malformed' (cut-off body), 'html'.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+from collections import Counter
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+COLUMNS = ["Code", "Name", "Market", "Dept", "Close", "ChangeCode", "Changes", "ChagesRatio", "Open",
+           "High", "Low", "Volume", "Amount", "Marcap", "Stocks", "MarketId"]  # fmt: skip
+MARKET_IDS = {"KOSPI": "STK", "KOSDAQ": "KSQ", "KONEX": "KNX"}
+
+
+def listing_csv(rows: list[tuple[str, str, str]]) -> bytes:
+    """The CSV of (code, name, market) rows, the other columns filled as FDR's cache fills them."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for k, (code, name, market) in enumerate(rows):
+        writer.writerow([code, name, market, "", 10_000 + k, 1, 0, 0.0, 10_000, 10_100, 9_900, 1000,
+                         10_000_000, 10**11, 10**7, MARKET_IDS.get(market, "STK")])  # fmt: skip
+    return out.getvalue().encode("utf-8")
+
+
+class FakeKrxData:
+    def __init__(self) -> None:
+        self.listings: dict[date, bytes] = {}
+        self.flows: dict[str, list[dict[str, str]]] = {}  # ISIN -> rows of net value, newest first
+        self.logged_in = True
+        self.failures: list[str] = []
+        self.calls: Counter[str] = Counter()
+        self._server: ThreadingHTTPServer | None = None
+
+    def set_listing(self, day: date, rows: list[tuple[str, str, str]]) -> None:
+        self.listings[day] = listing_csv(rows)
+
+    def fail(self, kind: str, times: int = 1) -> None:
+        self.failures.extend([kind] * times)
+
+    def __enter__(self) -> FakeKrxData:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                fake._handle(self, None)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                fake._handle(self, self.rfile.read(length))
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def _handle(self, req: BaseHTTPRequestHandler, body: bytes | None) -> None:
+        path = urlparse(req.path).path
+        self.calls[path.rsplit("/", 1)[-1] if "listing" in path else path] += 1
+        status, data, ctype = self._answer(path, body)
+        req.send_response(status)
+        req.send_header("content-type", ctype)
+        req.send_header("content-length", str(len(data)))
+        req.end_headers()
+        req.wfile.write(data)
+
+    def _answer(self, path: str, body: bytes | None) -> tuple[int, bytes, str]:
+        if self.failures:
+            kind = self.failures.pop(0)
+            if kind == "5xx":
+                return 503, b"Service Unavailable", "text/plain"
+            if kind == "429":
+                return 429, b"Too Many Requests", "text/plain"
+            if kind == "html":
+                return 200, b"<!doctype html><html><body>maintenance</body></html>", "text/html"
+            if kind == "malformed":
+                return 200, b'{"output": [{"TRD_DD": "2026/12/0', "application/json"
+        if path.startswith("/data/listing/krx/") and path.endswith(".csv"):
+            day = date.fromisoformat(path.rsplit("/", 1)[-1][:-4])
+            data = self.listings.get(day)
+            return (404, b"404: Not Found", "text/plain") if data is None else (200, data, "text/csv")
+        if path == "/comm/bldAttendant/getJsonData.cmd":
+            return self._flows(parse_qs((body or b"").decode()))
+        return 404, b"404: Not Found", "text/plain"
+
+    def _flows(self, form: dict[str, list[str]]) -> tuple[int, bytes, str]:
+        if not self.logged_in:
+            return 400, b"LOGOUT", "text/html"
+        q = {k: v[0] for k, v in form.items()}
+        if q.get("bld") != "dbms/MDC/STAT/standard/MDCSTAT02302" or q.get("askBid") != "3":
+            return 200, json.dumps({"output": []}).encode(), "application/json"
+        rows = [
+            r for r in self.flows.get(q.get("isuCd", ""), [])
+            if q.get("strtDd", "") <= r["TRD_DD"].replace("/", "") <= q.get("endDd", "99999999")
+        ]  # fmt: skip
+        if q.get("trdVolVal") == "1":  # volumes: the fake's values / 1,000 (any consistent figure)
+            rows = [{k: (_scale(v) if k.startswith("TRDVAL") else v) for k, v in r.items()} for r in rows]
+        return 200, json.dumps({"output": rows}, ensure_ascii=False).encode(), "application/json"
+
+
+def _scale(text: str) -> str:
+    return f"{int(text.replace(',', '')) // 1000:,}"
