@@ -74,8 +74,9 @@ def feature_frames(
             cols[name] = getattr(panel, name)[rows, j]
         for name, arr in ind.items():
             cols[name] = arr[rows, j]
-        for sig in SignalType:
-            cols[f"{SIGNAL_PREFIX}{sig.value}"] = events[sig][rows, j]
+        for sig in SignalType:  # every type the bars produce (flow signals need stored flows)
+            if sig in events:
+                cols[f"{SIGNAL_PREFIX}{sig.value}"] = events[sig][rows, j]
         o, c = panel.open[rows, j], panel.close[rows, j]
         gap_rows = [g - s0 for g in (panel.gaps[j] if panel.gaps else ())]
         for h in sorted(set(horizons)):

@@ -17,7 +17,7 @@ from backtest.data import build_panel
 from backtest.features import feature_frames
 from backtest.features_cli import add_arguments, run_command
 from core.errors import SymbolError
-from core.types import Bar, SignalType
+from core.types import PRICE_SIGNALS, Bar
 
 
 async def export(histories: Mapping[str, Sequence[Bar]], *argv: str) -> tuple[int, str]:
@@ -53,7 +53,7 @@ def test_file_marks_targets_and_features(goog_file: Path, goog_bars: list[Bar]) 
     assert meta["targets"] == ["target_return_5", "target_return_20"]
     assert all(roles[t] == "target" for t in meta["targets"])
     assert not any(c.startswith("target_") for c in meta["features"])
-    assert {f"signal_{s.value}" for s in SignalType} <= set(meta["features"])
+    assert {f"signal_{s.value}" for s in PRICE_SIGNALS} <= set(meta["features"])  # flows: only with flows
     assert {"sma_fast", "sma_slow", "rsi", "vol_avg", "close"} <= set(meta["features"])
     assert meta["horizons"] == [5, 20]
     frame = pq.read_table(goog_file).to_pandas()
