@@ -10,36 +10,53 @@ sees the files another process (the collector's archive job) has just renamed in
 
 from __future__ import annotations
 
-import logging
+import functools
 import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from core.errors import StorageError
 from core.types import Bar, Interval
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-SCHEMA = pa.schema(
-    [
-        ("symbol", pa.string()),
-        ("interval", pa.string()),
-        ("ts", pa.timestamp("us", tz="UTC")),
-        ("open", pa.float64()),
-        ("high", pa.float64()),
-        ("low", pa.float64()),
-        ("close", pa.float64()),
-        ("volume", pa.float64()),
-        ("adj_factor", pa.float64()),
-        ("source", pa.string()),
-        ("flags", pa.string()),
-    ]
-)
+# pyarrow (about 35 MB resident) loads at the first read or write of an archived month: a process whose
+# bars were never archived (the default) never imports it.
+
+
+@functools.cache
+def _arrow() -> tuple[Any, Any, Any]:
+    """(pyarrow, pyarrow.compute, pyarrow.parquet), imported once, when first needed."""
+    import pyarrow
+    import pyarrow.compute
+    import pyarrow.parquet
+
+    return pyarrow, pyarrow.compute, pyarrow.parquet
+
+
+@functools.cache
+def schema() -> pa.Schema:
+    pa = _arrow()[0]
+    return pa.schema(
+        [
+            ("symbol", pa.string()),
+            ("interval", pa.string()),
+            ("ts", pa.timestamp("us", tz="UTC")),
+            ("open", pa.float64()),
+            ("high", pa.float64()),
+            ("low", pa.float64()),
+            ("close", pa.float64()),
+            ("volume", pa.float64()),
+            ("adj_factor", pa.float64()),
+            ("source", pa.string()),
+            ("flags", pa.string()),
+        ]
+    )
+
+
 ROW_GROUP = 8192
 Month = tuple[int, int]  # (year, month)
 
@@ -73,11 +90,11 @@ def to_table(bars: Iterable[Bar]) -> pa.Table:
         "source": [b.source for b in rows],
         "flags": [b.flags for b in rows],
     }
-    return pa.table(columns, schema=SCHEMA)
+    return _arrow()[0].table(columns, schema=schema())
 
 
 def to_bars(table: pa.Table) -> list[Bar]:
-    cols = [table.column(name).to_pylist() for name in SCHEMA.names]
+    cols = [table.column(name).to_pylist() for name in schema().names]
     cols[2] = [ts.replace(tzinfo=UTC) for ts in cols[2]]  # pyarrow gives ZoneInfo('UTC'); the house uses UTC
     return [
         Bar(symbol=s, interval=Interval(i), ts=t, open=o, high=h, low=lo, close=c, volume=v,
@@ -134,7 +151,7 @@ class ColdBarStore:
 
     def read_month(self, market: str, month: Month) -> list[Bar]:
         path = self.path(market, month)
-        return to_bars(pq.read_table(path, schema=SCHEMA)) if path.exists() else []
+        return to_bars(_arrow()[2].read_table(path, schema=schema())) if path.exists() else []
 
     def read(
         self,
@@ -146,21 +163,24 @@ class ColdBarStore:
         end: datetime | None = None,
     ) -> list[Bar]:
         """`symbol`'s bars of `interval` in the given months, within [start, end], oldest first."""
+        pa, pc, _ = _arrow()
+        ts_type = schema().field("ts").type
         out: list[Bar] = []
         for month in sorted(months):
             table = self._series(self.path(market, month), symbol, str(interval))
             if table is None:
                 continue
             if start is not None:
-                table = table.filter(pc.greater_equal(table["ts"], pa.scalar(start, SCHEMA.field("ts").type)))
+                table = table.filter(pc.greater_equal(table["ts"], pa.scalar(start, ts_type)))
             if end is not None:
-                table = table.filter(pc.less_equal(table["ts"], pa.scalar(end, SCHEMA.field("ts").type)))
+                table = table.filter(pc.less_equal(table["ts"], pa.scalar(end, ts_type)))
             out.extend(to_bars(table))
         return out
 
     def _series(self, path: Path, symbol: str, interval: str) -> pa.Table | None:
         """The rows of one series in one file: only the row groups whose statistics may hold it are
         read (the file's footer is parsed once per version of the file)."""
+        _, pc, pq = _arrow()
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size)
         cached = self._footers.get(path)
@@ -187,13 +207,14 @@ class ColdBarStore:
         path = self.path(market, month)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
+        pq = _arrow()[2]
         table = to_table(bars)
         try:
             with tmp.open("wb") as handle:
                 pq.write_table(table, handle, compression="zstd", row_group_size=ROW_GROUP)
                 handle.flush()
                 os.fsync(handle.fileno())
-            if verify and not pq.read_table(tmp, schema=SCHEMA).equals(table):
+            if verify and not pq.read_table(tmp, schema=schema()).equals(table):
                 raise ColdWriteError(f"{tmp}: read back differs from what was written")
             os.replace(tmp, path)
         finally:
