@@ -154,8 +154,10 @@ async def test_two_senders_with_a_lease_never_double_send(repos: Repositories) -
     async with FakeTelegram(overall_per_s=OVERALL) as tg:
         bot_a, bot_b = await new_bot(tg), await new_bot(tg)
         stop = asyncio.Event()
-        first = Sender(bot_a, repos, idle_s=0.05, lease_owner="a", lease_ttl_s=2)
-        second = Sender(bot_b, repos, idle_s=0.05, lease_owner="b", lease_ttl_s=2)
+        # 6 s: renewed every 2 s, the lease outlives the stalls of a loaded 2-core machine (at 2 s, "a"
+        # lost it to "b" while still alive: a legitimate handover, but not what this test is about)
+        first = Sender(bot_a, repos, idle_s=0.05, lease_owner="a", lease_ttl_s=6)
+        second = Sender(bot_b, repos, idle_s=0.05, lease_owner="b", lease_ttl_s=6)
         a = asyncio.create_task(first.run(stop))
         await tg.wait_for(lambda: len(tg.sent) >= 10)
         b = asyncio.create_task(second.run(stop))
