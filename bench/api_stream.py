@@ -1,8 +1,10 @@
 """WS /v1/stream fan-out (~1 minute): N subscribed clients (default 5,000, from 4 client processes),
 p50/p99 time from a quote published on the event bus to its arrival at each client. The server
 (uvicorn, one process) runs here; reference measured in the same run: the same with 100 clients.
+`--client raw` (default): the lean load generator of `bench/ws_rawclient.py`; `--client websockets`:
+the `websockets` library's client (its own cost per message sets much of the tail at 5,000).
 
-    .venv/bin/python bench/api_stream.py [--clients 5000] [--rounds 10]
+    .venv/bin/python bench/api_stream.py [--clients 5000] [--rounds 10] [--client raw|websockets]
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import argparse
 import asyncio
 import json
 import multiprocessing as mp
+import os
 import socket
 import sys
 import tempfile
@@ -28,6 +31,9 @@ from api.auth import hash_secret  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from finsignal.webapi import build_asgi_app  # noqa: E402
 from storage import Database  # noqa: E402
+
+sys.path.append(str(ROOT / "bench"))  # after the project: bench/api.py must not shadow the api package
+import ws_rawclient  # noqa: E402
 
 KEY = "fsk_bench-key-000000000000000000000"
 
@@ -71,11 +77,12 @@ def clients(url: str, n: int, rounds: int, ready: mp.Queue, out: mp.Queue) -> No
     asyncio.run(run())
 
 
-async def fanout(app: object, url: str, total: int, rounds: int, procs: int) -> str:
+async def fanout(app: object, url: str, total: int, rounds: int, procs: int, client: str = "raw") -> str:
     ready: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     out: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     share = max(total // procs, 1)
-    ps = [mp.Process(target=clients, args=(url, share, rounds, ready, out)) for _ in range(procs)]
+    target = ws_rawclient.run if client == "raw" else clients
+    ps = [mp.Process(target=target, args=(url, share, rounds, ready, out)) for _ in range(procs)]
     for p in ps:
         p.start()
     for _ in ps:
@@ -101,6 +108,7 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=5000)
     ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--client", choices=("raw", "websockets"), default="raw")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
@@ -118,8 +126,9 @@ async def main() -> None:
         while not server.started:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         ws_url = f"ws://127.0.0.1:{port}/v1/stream?api_key={KEY}"
-        print("reference", await fanout(app, ws_url, 100, args.rounds, 1), flush=True)
-        print("fan-out  ", await fanout(app, ws_url, args.clients, args.rounds, 4), flush=True)
+        print(f"client: {args.client}; load average {os.getloadavg()}", flush=True)
+        print("reference", await fanout(app, ws_url, 100, args.rounds, 1, args.client), flush=True)
+        print("fan-out  ", await fanout(app, ws_url, args.clients, args.rounds, 4, args.client), flush=True)
         server.should_exit = True
         await task
 
