@@ -46,6 +46,7 @@ B_LOW = 16
 
 _RECOMPUTE = 1024
 _NO_SQUEEZE = 1e18
+_NO_SQUEEZE_AGE = 10**18  # the same, as an int (exact in float64)
 _FLAT = 1e-13
 
 
@@ -98,27 +99,50 @@ def bands(s: Arr, bb: int, nbdev: float) -> tuple[float, float, float]:
     return _bands_of(s[F_SUM], s[F_SUMSQ], bb, nbdev)
 
 
+# The state as a tuple of scalars, in the order of the F_* fields (counters as ints): `step` takes
+# and returns it, so the batch loop keeps it in registers and the live path reads and writes a
+# record once per bar (`load` / `store`).
+BandState = tuple[int, int, float, float, int, float, int, float, int, int, int, float, int, int, int]
+
+
+@jit(inline="always")
+def start() -> BandState:
+    """The state of an instrument that has seen no bar (as `new_state`)."""
+    return (0, 0, 0.0, 0.0, 0, 0.0, 0, 0.0, 0, 0, 0, 0.0, 0, _NO_SQUEEZE_AGE, 0)
+
+
+@jit(inline="always")
+def load(s: Arr) -> BandState:
+    """The state held in record `s`."""
+    return (int(s[F_N]), int(s[F_POS]), s[F_SUM], s[F_SUMSQ], int(s[F_CNT]), s[F_MAX], int(s[F_MAX_AGE]),
+            s[F_MIN], int(s[F_MIN_AGE]), int(s[F_BWPOS]), int(s[F_BWN]), s[F_BWMIN], int(s[F_BWMIN_AGE]),
+            int(min(s[F_SQ_AGE], _NO_SQUEEZE)), int(s[F_ARMED]))  # fmt: skip
+
+
+@jit(inline="always")
+def store(s: Arr, st: BandState) -> None:
+    """Write state `st` into record `s`."""
+    s[F_N], s[F_POS], s[F_SUM], s[F_SUMSQ], s[F_CNT] = st[0], st[1], st[2], st[3], st[4]
+    s[F_MAX], s[F_MAX_AGE], s[F_MIN], s[F_MIN_AGE] = st[5], st[6], st[7], st[8]
+    s[F_BWPOS], s[F_BWN], s[F_BWMIN], s[F_BWMIN_AGE] = st[9], st[10], st[11], st[12]
+    s[F_SQ_AGE], s[F_ARMED] = st[13], st[14]
+
+
 @jit(inline="always")
 def step(
-    s: Arr, ring: Arr, bwr: Arr, i: Any, c: float,
+    ring: Arr, bwr: Arr, i: Any, c: float, st: BandState,
     prm: tuple[int, float, int, int, int], enabled: int,
-) -> tuple[int, float, float, float, float, float, float]:  # fmt: skip
-    """Advance state vector `s` (in place) by one valid close `c` of instrument `i`.
+) -> tuple[BandState, int, float, float, float, float, float, float]:  # fmt: skip
+    """Advance state `st` by one valid close `c` of instrument `i` (written into the rings).
 
-    `prm` = (bb period, deviations, squeeze window, squeeze within, w52). Returns (event bits,
-    middle, upper, lower, bandwidth, previous 52-week high, previous 52-week low): the highs and
-    lows are over the `w52` closes before this bar (NaN until there are that many), which this
-    close must exceed for `high_52w`.
+    `prm` = (bb period, deviations, squeeze window, squeeze within, w52). Returns (the new state,
+    event bits, middle, upper, lower, bandwidth, previous 52-week high, previous 52-week low): the
+    highs and lows are over the `w52` closes before this bar (NaN until there are that many),
+    which this close must exceed for `high_52w`.
     """
     bb, nbdev, sqw, within, w52 = prm
-    # the record is read once into locals and written once at the end: ring writes in between
-    # cannot alias it, so the compiler keeps the state in registers
-    k = int(s[F_N])
-    pos = int(s[F_POS])
-    tot, sq, cnt = s[F_SUM], s[F_SUMSQ], s[F_CNT] + 1.0
-    mx, mx_age, mn, mn_age = s[F_MAX], s[F_MAX_AGE], s[F_MIN], s[F_MIN_AGE]
-    bpos, nbw, bwmin, bwmin_age = int(s[F_BWPOS]), s[F_BWN], s[F_BWMIN], s[F_BWMIN_AGE]
-    sq_age, armed = s[F_SQ_AGE], int(s[F_ARMED])
+    k, pos, tot, sq, cnt, mx, mx_age, mn, mn_age, bpos, nbw, bwmin, bwmin_age, sq_age, armed = st
+    cnt += 1
     size = ring.shape[0]
     old = ring[_back(pos, bb, size), i]
     full52 = k >= w52
@@ -127,7 +151,7 @@ def step(
     ring[pos, i] = c
 
     if cnt >= _RECOMPUTE:
-        cnt = 0.0
+        cnt = 0
         tot = 0.0
         sq = 0.0
         for a in range(min(k + 1, bb)):
@@ -143,19 +167,17 @@ def step(
 
     # running max / min of the last w52 closes, this one included
     if k == 0 or c >= mx:
-        mx, mx_age = c, 0.0
+        mx, mx_age = c, 0
     else:
-        mx_age += 1.0
+        mx_age += 1
         if mx_age >= w52:
-            mx, age = _rescan(ring, i, pos, w52, 1.0)
-            mx_age = float(age)
+            mx, mx_age = _rescan(ring, i, pos, w52, 1.0)
     if k == 0 or c <= mn:
-        mn, mn_age = c, 0.0
+        mn, mn_age = c, 0
     else:
-        mn_age += 1.0
+        mn_age += 1
         if mn_age >= w52:
-            mn, age = _rescan(ring, i, pos, w52, -1.0)
-            mn_age = float(age)
+            mn, mn_age = _rescan(ring, i, pos, w52, -1.0)
     n = k + 1
 
     mid = up = lo = bw = np.nan
@@ -165,31 +187,26 @@ def step(
         bw = (up - lo) / mid
         bsize = bwr.shape[0]
         bwr[bpos, i] = bw
-        nbw += 1.0
-        if nbw == 1.0 or bw <= bwmin:
-            bwmin, bwmin_age = bw, 0.0
+        nbw += 1
+        if nbw == 1 or bw <= bwmin:
+            bwmin, bwmin_age = bw, 0
         else:
-            bwmin_age += 1.0
+            bwmin_age += 1
             if bwmin_age >= sqw:
-                bwmin, age = _rescan(bwr, i, bpos, sqw, -1.0)
-                bwmin_age = float(age)
+                bwmin, bwmin_age = _rescan(bwr, i, bpos, sqw, -1.0)
         bpos = 0 if bpos == bsize - 1 else bpos + 1
-        if nbw >= sqw and bwmin_age == 0.0:  # the narrowest of the last sqw bandwidths
-            sq_age = 0.0
-        else:
-            sq_age += 1.0
+        if nbw >= sqw and bwmin_age == 0:  # the narrowest of the last sqw bandwidths
+            sq_age = 0
+        elif sq_age < _NO_SQUEEZE_AGE:
+            sq_age += 1
         if (c > up or c < lo) and sq_age <= within:
             squeeze_fire = True
-            sq_age = _NO_SQUEEZE  # one breakout per squeeze
+            sq_age = _NO_SQUEEZE_AGE  # one breakout per squeeze
 
     level = (c > up) * B_UPPER | (c < lo) * B_LOWER | (c > prev_max) * B_HIGH | (c < prev_min) * B_LOW
     defined = (mid == mid) * (B_UPPER | B_LOWER) | full52 * (B_HIGH | B_LOW)
     bits = (level & armed | squeeze_fire * B_SQUEEZE) & enabled
-    s[F_N] = n
-    s[F_POS] = 0 if pos == size - 1 else pos + 1
-    s[F_SUM], s[F_SUMSQ], s[F_CNT] = tot, sq, cnt
-    s[F_MAX], s[F_MAX_AGE], s[F_MIN], s[F_MIN_AGE] = mx, mx_age, mn, mn_age
-    s[F_BWPOS], s[F_BWN], s[F_BWMIN], s[F_BWMIN_AGE] = bpos, nbw, bwmin, bwmin_age
-    s[F_SQ_AGE] = sq_age
-    s[F_ARMED] = defined & ~level
-    return bits, mid, up, lo, bw, prev_max, prev_min
+    pos = 0 if pos == size - 1 else pos + 1
+    arm = defined & ~level
+    out = (n, pos, tot, sq, cnt, mx, mx_age, mn, mn_age, bpos, nbw, bwmin, bwmin_age, sq_age, arm)
+    return out, bits, mid, up, lo, bw, prev_max, prev_min

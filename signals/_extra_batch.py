@@ -74,7 +74,9 @@ def _columns(c2: Arr, a: int, b: int, cfg: SignalConfig, enabled: int, outs: tup
             cc[:, 1] = np.nan
             dest = tuple(np.empty((n_bars, 2), dtype=o.dtype, order="F") for o in outs)
         while True:
-            got = int(_extra.history(cc, cfg.band_params, cfg.pattern_params, enabled, *dest, ev))
+            mid, up, lo_, bw, hi, lw, bits = dest
+            got = int(_extra.history(cc, cfg.band_params, cfg.pattern_params, enabled,
+                                     mid, up, lo_, bw, hi, lw, bits, ev))  # fmt: skip
             if got <= ev.shape[0]:
                 break
             ev = np.empty((got, _extra.EV_COLS))
