@@ -14,8 +14,7 @@ prices (van Herk / Gil-Werman blocks): every `w52` bars (a *boundary*) one backw
 window stores, for each of its closes, the maximum and minimum from that close to the boundary
 (`ring` rows `size..3*size`); between boundaries the state carries the running extremes of the
 closes since the boundary, and the window's extreme is the stored one of its oldest close combined
-with those. The squeeze window's lowest bandwidth likewise (`bwr` rows `bsize..2*bsize`).
-(Rescanning the window whenever its extreme left it read ~25 ring rows a bar on random walks: in
+with those. (Rescanning the window whenever its extreme left it read ~25 ring rows a bar on random walks: in
 a falling market the maximum is the window's oldest close, so it left on almost every bar.)
 Whether a bar is a boundary depends on the bar count only, not on the close, so a correction of
 the last bar, advanced again from the state before it, rewrites the same rows.
@@ -42,12 +41,11 @@ F_RMIN = 8
 F_BWPOS = 9  # next write index in the bandwidth ring
 F_BWN = 10  # bandwidths seen
 F_BWMIN = 11  # lowest bandwidth of the last squeeze-window bars (this one included)
-F_BWBAGE = 12  # bandwidths since the last boundary of their blocks (large: none yet)
+F_BWMIN_AGE = 12  # bandwidths since that one
 F_SQ_AGE = 13  # bars since the last squeeze (large: none pending)
 F_ARMED = 14  # rule bits this bar arms for the next one
 F_BAGE = 15  # bars since the last boundary (large: none yet)
-F_RBW = 16  # lowest bandwidth since that boundary (inf: none)
-NF = 17
+NF = 16
 
 # event bits (local order: SignalType BB_UPPER_BREAK .. LOW_52W)
 B_UPPER = 1
@@ -70,16 +68,14 @@ def new_state(rows: int) -> Arr:
     st[:, F_RMAX] = -np.inf
     st[:, F_RMIN] = np.inf
     st[:, F_BAGE] = _NO_BLOCK
-    st[:, F_BWBAGE] = _NO_BLOCK
-    st[:, F_RBW] = np.inf
     return st
 
 
 @jit()
 def ring_sizes(bb: int, w52: int, squeeze: int) -> tuple[int, int]:
     """Rows of the close ring (closes, then the block maxima and minima: 3 x one more than the
-    longer window) and of the bandwidth ring (bandwidths, then their block minima)."""
-    return 3 * (max(bb, w52) + 1), 2 * (squeeze + 1)
+    longer window) and of the bandwidth ring."""
+    return 3 * (max(bb, w52) + 1), squeeze + 1
 
 
 @jit(inline="always")
@@ -105,15 +101,18 @@ def _block(ring: Arr, i: Any, last: int, length: int, size: int) -> tuple[float,
 
 
 @jit(inline="always")
-def _block_min(ring: Arr, i: Any, last: int, length: int, size: int) -> float:
-    """`_block` for a minimum alone (rows size + j)."""
-    mn: float = ring[last, i]
-    j = last
-    for _ in range(length):
-        mn = min(mn, ring[j, i])
-        ring[size + j, i] = mn
-        j = size - 1 if j == 0 else j - 1
-    return mn
+def _rescan(ring: Arr, i: Any, last: int, length: int, sign: float) -> tuple[float, int]:
+    """Extreme (max for sign 1, min for sign -1) of the `length` entries ending at `last`, and its
+    age (0 = newest; the newest of equal extremes)."""
+    size = ring.shape[0]
+    best = ring[last, i]
+    age = 0
+    for a in range(1, length):
+        x = ring[_back(last, a, size), i]
+        if sign * x > sign * best:
+            best = x
+            age = a
+    return best, age
 
 
 @jit(inline="always")
@@ -136,23 +135,22 @@ def bands(s: Arr, bb: int, nbdev: float) -> tuple[float, float, float]:
 # and returns it, so the batch loop keeps it in registers and the live path reads and writes a
 # record once per bar (`load` / `store`).
 BandState = tuple[
-    int, int, float, float, int, float, float, float, float, int, int, float, int, int, int, int, float
+    int, int, float, float, int, float, float, float, float, int, int, float, int, int, int, int
 ]
 
 
 @jit(inline="always")
 def start() -> BandState:
     """The state of an instrument that has seen no bar (as `new_state`)."""
-    return (0, 0, 0.0, 0.0, 0, 0.0, -np.inf, 0.0, np.inf, 0, 0, 0.0, _NO_BLOCK, _NO_SQUEEZE_AGE, 0, _NO_BLOCK,
-            np.inf)  # fmt: skip
+    return (0, 0, 0.0, 0.0, 0, 0.0, -np.inf, 0.0, np.inf, 0, 0, 0.0, 0, _NO_SQUEEZE_AGE, 0, _NO_BLOCK)
 
 
 @jit(inline="always")
 def load(s: Arr) -> BandState:
     """The state held in record `s`."""
     return (int(s[F_N]), int(s[F_POS]), s[F_SUM], s[F_SUMSQ], int(s[F_CNT]), s[F_MAX], s[F_RMAX],
-            s[F_MIN], s[F_RMIN], int(s[F_BWPOS]), int(s[F_BWN]), s[F_BWMIN], int(s[F_BWBAGE]),
-            int(min(s[F_SQ_AGE], _NO_SQUEEZE)), int(s[F_ARMED]), int(s[F_BAGE]), s[F_RBW])  # fmt: skip
+            s[F_MIN], s[F_RMIN], int(s[F_BWPOS]), int(s[F_BWN]), s[F_BWMIN], int(s[F_BWMIN_AGE]),
+            int(min(s[F_SQ_AGE], _NO_SQUEEZE)), int(s[F_ARMED]), int(s[F_BAGE]))  # fmt: skip
 
 
 @jit(inline="always")
@@ -160,8 +158,8 @@ def store(s: Arr, st: BandState) -> None:
     """Write state `st` into record `s`."""
     s[F_N], s[F_POS], s[F_SUM], s[F_SUMSQ], s[F_CNT] = st[0], st[1], st[2], st[3], st[4]
     s[F_MAX], s[F_RMAX], s[F_MIN], s[F_RMIN] = st[5], st[6], st[7], st[8]
-    s[F_BWPOS], s[F_BWN], s[F_BWMIN], s[F_BWBAGE] = st[9], st[10], st[11], st[12]
-    s[F_SQ_AGE], s[F_ARMED], s[F_BAGE], s[F_RBW] = st[13], st[14], st[15], st[16]
+    s[F_BWPOS], s[F_BWN], s[F_BWMIN], s[F_BWMIN_AGE] = st[9], st[10], st[11], st[12]
+    s[F_SQ_AGE], s[F_ARMED], s[F_BAGE] = st[13], st[14], st[15]
 
 
 @jit(inline="always")
@@ -177,7 +175,7 @@ def step(
     which this close must exceed for `high_52w`.
     """
     bb, nbdev, sqw, within, w52 = prm
-    k, pos, tot, sq, cnt, mx, rmx, mn, rmn, bpos, nbw, bwmin, bwbage, sq_age, armed, bage, rbw = st
+    k, pos, tot, sq, cnt, mx, rmx, mn, rmn, bpos, nbw, bwmin, bwmin_age, sq_age, armed, bage = st
     cnt += 1
     size = ring.shape[0] // 3
     old = ring[_back(pos, bb, size), i]
@@ -222,22 +220,17 @@ def step(
     if n >= bb:
         mid, up, lo = _bands_of(tot, sq, bb, nbdev)
         bw = (up - lo) / mid
-        bsize = bwr.shape[0] // 2
+        bsize = bwr.shape[0]
         bwr[bpos, i] = bw
-        # lowest of the last sqw bandwidths, this one included: blocks, as the 52-week extremes
-        bwbage += 1
-        if nbw >= sqw - 1 and bwbage >= sqw:
-            bwbage = 0
-            rbw = np.inf
-            bwmin = _block_min(bwr, i, bpos, sqw, bsize)
-        else:
-            rbw = min(rbw, bw)
-            bwmin = rbw
-            if nbw >= sqw - 1:
-                bwmin = min(bwmin, bwr[bsize + _back(bpos, sqw - 1, bsize), i])
         nbw += 1
+        if nbw == 1 or bw <= bwmin:
+            bwmin, bwmin_age = bw, 0
+        else:
+            bwmin_age += 1
+            if bwmin_age >= sqw:
+                bwmin, bwmin_age = _rescan(bwr, i, bpos, sqw, -1.0)
         bpos = 0 if bpos == bsize - 1 else bpos + 1
-        if nbw >= sqw and bw <= bwmin:  # the narrowest of the last sqw bandwidths (ties count)
+        if nbw >= sqw and bwmin_age == 0:  # the narrowest of the last sqw bandwidths
             sq_age = 0
         elif sq_age < _NO_SQUEEZE_AGE:
             sq_age += 1
@@ -250,5 +243,5 @@ def step(
     bits = (level & armed | squeeze_fire * B_SQUEEZE) & enabled
     pos = 0 if pos == size - 1 else pos + 1
     arm = defined & ~level
-    out = (n, pos, tot, sq, cnt, mx, rmx, mn, rmn, bpos, nbw, bwmin, bwbage, sq_age, arm, bage, rbw)
+    out = (n, pos, tot, sq, cnt, mx, rmx, mn, rmn, bpos, nbw, bwmin, bwmin_age, sq_age, arm, bage)
     return out, bits, mid, up, lo, bw, prev_max, prev_min
