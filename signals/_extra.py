@@ -23,18 +23,18 @@ PatternParams = tuple[int, float, float, int, int]
 
 
 @jit(inline="always")
-def _bar(bs: Arr, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: float,
-         bprm: BandParams, pprm: PatternParams, enabled: int) -> tuple[int, int, float, float, float, float,
-                                                                      float, float]:  # fmt: skip
-    """Both steps for one bar: (bits, pattern kind, middle, upper, lower, bandwidth, prior high,
-    prior low)."""
-    bits, mid, up, lo, bw, hi, lw = B.step(bs, ring, bwr, i, c, bprm, enabled)
+def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: float,
+         bprm: BandParams, pprm: PatternParams, enabled: int
+         ) -> tuple[B.BandState, int, int, float, float, float, float, float, float]:  # fmt: skip
+    """Both steps for one bar: (band state after it, bits, pattern kind, middle, upper, lower,
+    bandwidth, prior high, prior low)."""
+    bs, bits, mid, up, lo, bw, hi, lw = B.step(ring, bwr, i, c, bs, bprm, enabled)
     kind = P.step(ps, c, ts, pprm)
     if kind and (enabled >> (4 + kind)) & 1:
         bits |= 1 << (4 + kind)
     else:
         kind = 0
-    return bits, kind, mid, up, lo, bw, hi, lw
+    return bs, bits, kind, mid, up, lo, bw, hi, lw
 
 
 @jit(nogil=True)
@@ -56,7 +56,7 @@ def history(
     found = 0
     cap = ev.shape[0]
     for col in range(n_inst):
-        bs = B.new_state(1)[0]
+        bs = B.start()
         ps = P.new_state(1)[0]
         for t in range(n_bars):
             c = close[t, col]
@@ -65,7 +65,8 @@ def history(
                 o_hi[t, col] = o_low[t, col] = nan
                 o_bits[t, col] = 0
                 continue
-            bits, kind, mid, up, lo, bw, hi, lw = _bar(bs, ring, bwr, ps, 0, c, float(t), bprm, pprm, enabled)
+            bs, bits, kind, mid, up, lo, bw, hi, lw = _bar(bs, ring, bwr, ps, 0, c, float(t), bprm, pprm,
+                                                           enabled)  # fmt: skip
             o_mid[t, col] = mid
             o_up[t, col] = up
             o_lo[t, col] = lo
@@ -119,8 +120,9 @@ def update(
             bst[0, i] = bst[1, i]
             pst[0, i] = pst[1, i]
             done = seen[i]
-        bits, kind, _m, _u, _l, _w, _h, _o = _bar(bst[0, i], ring, bwr, pst[0, i], i, close[k], float(ts[k]),
-                                                  bprm, pprm, enabled)  # fmt: skip
+        bs, bits, kind, _m, _u, _l, _w, _h, _o = _bar(B.load(bst[0, i]), ring, bwr, pst[0, i], i, close[k],
+                                                      float(ts[k]), bprm, pprm, enabled)  # fmt: skip
+        B.store(bst[0, i], bs)
         if kind:
             write_event(ev[k], pst[0, i], kind, 0.0, float(i))
         seen[i] = done | bits

@@ -47,30 +47,45 @@ def run(c2: Arr, cfg: SignalConfig, enabled: int, k: int) -> ExtraArrays:
 
 
 def _columns(c2: Arr, a: int, b: int, cfg: SignalConfig, enabled: int, outs: tuple[Arr, ...]) -> Arr:
-    """Columns a..b-1, chunk by chunk through F-ordered buffers at least two columns wide (one
-    compiled specialisation); pattern events with their absolute column."""
+    """Columns a..b-1, chunk by chunk: closes through an F-ordered buffer, outputs written in place
+    (the outputs are F-ordered); pattern events with their absolute column.
+
+    A chunk is at least two columns wide: a single column (n, 1) is C- as well as F-contiguous and
+    numba would compile a second specialisation for it (the last one is widened to the left, or
+    padded when the span holds a single column). The event buffer grows to the largest count seen,
+    so a chunk runs again only when it finds more patterns than any chunk before it.
+    """
     n_bars = c2.shape[0]
     width = max(2, min(b - a, _CHUNK_CELLS // max(1, n_bars)))
     buf = np.empty((n_bars, width), order="F")
-    tmp = tuple(np.empty((n_bars, width), dtype=o.dtype, order="F") for o in outs)
     found: list[Arr] = []
+    ev = np.empty((max(64, n_bars * width // 64), _extra.EV_COLS))
     for j0 in range(a, b, width):
         j1 = min(b, j0 + width)
-        w = j1 - j0
-        buf[:, :w] = c2[:, j0:j1]
-        buf[:, w:] = np.nan
-        cap = max(16, n_bars * width // 256)
+        lo = j0 if j1 - j0 >= 2 or j1 - a < 2 else j1 - 2  # widen a last single column to the left
+        w = j1 - lo
+        if w >= 2:
+            cc = buf[:, :w]
+            cc[...] = c2[:, lo:j1]
+            dest = tuple(o[:, lo:j1] for o in outs)
+        else:  # a span of one column: pad with a no-bar column
+            cc = buf[:, :2]
+            cc[:, 0] = c2[:, lo]
+            cc[:, 1] = np.nan
+            dest = tuple(np.empty((n_bars, 2), dtype=o.dtype, order="F") for o in outs)
         while True:
-            ev = np.empty((cap, _extra.EV_COLS))
-            mid, up, lo, bw, hi, lw, bits = tmp
-            got = int(_extra.history(buf, cfg.band_params, cfg.pattern_params, enabled,
-                                     mid, up, lo, bw, hi, lw, bits, ev))  # fmt: skip
-            if got <= cap:
+            mid, up, lo_, bw, hi, lw, bits = dest
+            got = int(_extra.history(cc, cfg.band_params, cfg.pattern_params, enabled,
+                                     mid, up, lo_, bw, hi, lw, bits, ev))  # fmt: skip
+            if got <= ev.shape[0]:
                 break
-            cap = got
-        for o, t in zip(outs, tmp, strict=True):
-            o[:, j0:j1] = t[:, :w]
-        rows = ev[:got]
-        rows[:, 1] += j0
+            ev = np.empty((got, _extra.EV_COLS))
+        if w < 2:
+            for o, t in zip(outs, dest, strict=True):
+                o[:, lo] = t[:, 0]
+        rows = ev[:got].copy()
+        rows[:, 1] += lo
+        if lo < j0:  # the widened column was done by the chunk before
+            rows = rows[rows[:, 1] >= j0]
         found.append(rows)
     return np.concatenate(found) if found else np.empty((0, _extra.EV_COLS))
