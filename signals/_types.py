@@ -10,6 +10,8 @@ sees real dispatchers when numba types it. Calls through a stand-in held elsewhe
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -43,6 +45,24 @@ class _Lazy:
         return self.dispatcher(*args, **kwargs)
 
 
+def cache_dir() -> str:
+    """Where numba keeps compiled kernels: `$NUMBA_CACHE_DIR` (the image sets it) or
+    `~/.cache/finsignal/numba`, then a directory named by a hash of every kernel source file.
+
+    numba checks a cached kernel against its own file's time stamp only: a kernel that inlines a
+    function from another file (the extra kernel inlines `_bands` and `_patterns`) would run stale
+    machine code after that other file changed. Keyed by the sources, a changed kernel file means a
+    fresh directory, and a fresh compile."""
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "finsignal", "numba"
+    )
+    digest = hashlib.sha256()
+    for name in sorted({lazy.py_func.__code__.co_filename for lazy in _registry}):
+        with open(name, "rb") as source:
+            digest.update(source.read())
+    return os.path.join(base, digest.hexdigest()[:16])
+
+
 def load() -> None:
     """Import numba and swap every registered stand-in for its dispatcher (idempotent, thread-safe)."""
     global _ready
@@ -51,7 +71,10 @@ def load() -> None:
     with _lock:
         if _ready:
             return
+        import numba
         from numba import njit
+
+        numba.config.CACHE_DIR = cache_dir()  # read when a dispatcher sets up its cache, below
 
         for lazy in _registry:
             lazy.dispatcher = njit(**lazy.opts)(lazy.py_func)
