@@ -16,6 +16,7 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -24,7 +25,7 @@ from rich.table import Table
 
 from backtest.chart import draw_chart
 from backtest.combos import run_combinations
-from backtest.combos_report import combos_path, print_combinations, write_combinations
+from backtest.combos_report import combo_study, combos_path, print_combinations, write_combinations
 from backtest.data import build_panel
 from backtest.grid import GRID_HELP, GridResult, parse_grid, run_grid
 from backtest.rating import DEFAULT_MIN_COUNT
@@ -32,6 +33,7 @@ from backtest.report import instrument_table, num, pct, strategy_table, summary_
 from backtest.result import BacktestResult, Options
 from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
 from backtest.tradable import BASES, DEFAULT_BASIS, NO_VOLUME
+from core.combostudy import ComboStudy
 from core.errors import FinsignalError, SymbolError, UsageError
 from core.quality import QualityRules
 from core.types import Bar, Rating, SignalType
@@ -42,6 +44,7 @@ logger = logging.getLogger(__name__)
 
 LoadHistory = Callable[[Sequence[str], int], Awaitable[Mapping[str, Sequence[Bar]]]]
 SaveRatings = Callable[[Sequence[Rating]], Awaitable[None]]
+SaveComboStudy = Callable[[ComboStudy], Awaitable[None]]
 MAX_TABLES = 20  # per-instrument tables and charts up to this many symbols; a summary above
 UNIVERSE_WORKERS_FROM = 300  # --workers 0 (auto) uses every core from this many symbols on
 
@@ -221,11 +224,12 @@ async def run_command(
     console: Console,
     config: SignalConfig | None = None,
     quality: QualityRules | None = None,
+    save_combos: SaveComboStudy | None = None,
 ) -> int:
     """Run `finsignal backtest`. Returns the exit status: 0 ok, 2 usage errors, 1 other failures."""
     try:
         return await _run(args, load_history, save_ratings, console, config or SignalConfig(),
-                          quality or QualityRules())  # fmt: skip
+                          quality or QualityRules(), save_combos)  # fmt: skip
     except UsageError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -242,6 +246,7 @@ async def _run(
     console: Console,
     config: SignalConfig,
     quality: QualityRules,
+    save_combos: SaveComboStudy | None = None,
 ) -> int:
     horizons = _horizons(args.horizons)
     signals = _signals(args.signals)
@@ -355,4 +360,8 @@ async def _run(
     ratings = result.ratings()
     await save_ratings(ratings)
     console.print(f"saved {len(ratings)} ratings for {len(result.symbols)} symbol(s)")
+    if combos is not None and save_combos is not None:  # what /watch accepts and the alerts rate
+        study = combo_study(combos, len(result.symbols), datetime.now(UTC))
+        await save_combos(study)
+        console.print(f"saved the combinations study: {len(study.confirmed)} confirmed")
     return code

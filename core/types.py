@@ -61,6 +61,7 @@ _DIRECTION = {
     SignalType.RSI_OVERSOLD: 1,
     SignalType.VOLUME_SPIKE: 0,
 }
+_BY_VALUE = {s.value: s for s in SignalType}
 _OPPOSITE = {
     SignalType.BREAKOUT_200: SignalType.BREAKDOWN_200,
     SignalType.BREAKDOWN_200: SignalType.BREAKOUT_200,
@@ -71,6 +72,22 @@ _OPPOSITE = {
 }
 
 ALL_SIGNALS: frozenset[SignalType] = frozenset(SignalType)
+COMBO_PREFIX = "combo:"
+
+
+def combo_name(first: SignalType, second: SignalType) -> str:
+    """`combo:A+B` (the caller orders A and B; `signals.combos.Combo` keeps registry order)."""
+    return f"{COMBO_PREFIX}{first.value}+{second.value}"
+
+
+def split_combo(name: str) -> tuple[SignalType, SignalType] | None:
+    """`combo:A+B` -> (A, B); None when `name` is not a combination of known signal types."""
+    if not name.startswith(COMBO_PREFIX):
+        return None
+    parts = name.removeprefix(COMBO_PREFIX).split("+")
+    if len(parts) != 2 or not all(p in _BY_VALUE for p in parts):
+        return None
+    return _BY_VALUE[parts[0]], _BY_VALUE[parts[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,10 +208,20 @@ class SignalEvent:
     values: Mapping[str, float]
     strength: float
     id: int | None = None
+    pair: SignalType | None = None  # set on a combination event: `signal` + `pair` (registry order)
+
+    @property
+    def name(self) -> str:
+        """What is stored and matched: the signal type, or `combo:A+B` for a combination."""
+        return str(self.signal) if self.pair is None else combo_name(self.signal, self.pair)
+
+    @property
+    def direction(self) -> int:
+        return self.signal.direction or (self.pair.direction if self.pair is not None else 0)
 
     @property
     def key(self) -> str:
-        return f"{self.symbol}|{self.interval}|{self.signal}|{self.ts.isoformat()}"
+        return f"{self.symbol}|{self.interval}|{self.name}|{self.ts.isoformat()}"
 
 
 class ChatKind(StrEnum):
@@ -249,9 +276,13 @@ class Watch:
     symbol: str
     signals: frozenset[SignalType] = ALL_SIGNALS
     muted: frozenset[SignalType] = frozenset()
+    combos: frozenset[str] = frozenset()  # watched combinations, `combo:A+B` (stored with the signals)
 
     def wants(self, signal: SignalType) -> bool:
         return signal in self.signals and signal not in self.muted
+
+    def wants_event(self, event: SignalEvent) -> bool:
+        return event.name in self.combos if event.pair is not None else self.wants(event.signal)
 
 
 class DeliveryStatus(StrEnum):

@@ -69,7 +69,7 @@ async def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     async with open_app(settings) as app:
         return await run_command(
             args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console(),
-            quality=quality_rules(settings),
+            quality=quality_rules(settings), save_combos=app.save_combo_study,
         )  # fmt: skip
 
 

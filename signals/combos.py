@@ -121,6 +121,28 @@ class ComboTracker:
                 out.append(c)
         return out
 
+    @property
+    def bar(self) -> int:
+        """Index of the last bar fed (-1 before the first)."""
+        return self._bar
+
+    def last(self, s: SignalType) -> int | None:
+        """Index of the last bar `s` fired on, None if never (since the tracker started)."""
+        return self._last.get(s)
+
+    def dump(self) -> dict[str, object]:
+        return {"bar": self._bar, "last": {str(k): v for k, v in self._last.items()}}
+
+    @staticmethod
+    def restore(data: dict[str, object], combos: tuple[Combo, ...], window: int) -> ComboTracker:
+        """Inverse of `dump` (types no longer in the registry are dropped)."""
+        last = data.get("last")
+        known = {s.value: s for s in SignalType}
+        out = ComboTracker(combos, window, int(str(data.get("bar", -1))))
+        if isinstance(last, dict):
+            out._last = {known[k]: int(v) for k, v in last.items() if k in known}
+        return out
+
     def _within(self, s: SignalType) -> bool:
         last = self._last.get(s)
         return last is not None and self._bar - last <= self.window

@@ -11,7 +11,17 @@ from sqlalchemy.exc import IntegrityError
 
 from core.errors import StorageError
 from core.timeutil import utcnow
-from core.types import Chat, ChatKind, DeliveryStatus, Language, QuietMode, SignalType, Tier, Watch
+from core.types import (
+    Chat,
+    ChatKind,
+    DeliveryStatus,
+    Language,
+    QuietMode,
+    SignalType,
+    Tier,
+    Watch,
+    split_combo,
+)
 from storage.models import ChatRow, OutboxRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
 
@@ -31,6 +41,16 @@ def _signals(values: Iterable[str]) -> frozenset[SignalType]:
 
 def _stored(signals: Iterable[SignalType]) -> tuple[str, ...]:
     return tuple(sorted(str(s) for s in signals))
+
+
+@functools.lru_cache(maxsize=4096)
+def _combo_set(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(v for v in values if split_combo(v) is not None)
+
+
+def _combos(values: Iterable[str]) -> frozenset[str]:
+    """Watched combinations (`combo:A+B`), stored in the watch's signals column beside the types."""
+    return _combo_set(tuple(values))
 
 
 # stored value -> member by dict lookup (an Enum call costs more; the fan-out converts every watcher)
@@ -65,7 +85,11 @@ def to_chat(row: ChatRow) -> Chat:
 
 def to_watch(row: WatchRow) -> Watch:
     return Watch(
-        chat_id=row.chat_id, symbol=row.symbol, signals=_signals(row.signals), muted=_signals(row.muted)
+        chat_id=row.chat_id,
+        symbol=row.symbol,
+        signals=_signals(row.signals),
+        muted=_signals(row.muted),
+        combos=_combos(row.signals),
     )
 
 
@@ -179,7 +203,7 @@ class SqlWatchRepo(Repo):
         params = {
             "chat_id": watch.chat_id,
             "symbol": watch.symbol,
-            "signals": _stored(watch.signals),
+            "signals": _stored(watch.signals) + tuple(sorted(watch.combos)),
             "muted": _stored(watch.muted),
             "created_at": utcnow(),
         }
@@ -239,7 +263,7 @@ class SqlWatchRepo(Repo):
                     chat = chats.get(chat_id)
                     if chat is None:
                         chat = chats[chat_id] = to_chat(row)
-                    watch = Watch(chat_id, symbol, _signals(signals), _signals(muted))
+                    watch = Watch(chat_id, symbol, _signals(signals), _signals(muted), _combos(signals))
                     found.setdefault(symbol, []).append((chat, watch))
         return found
 
