@@ -80,7 +80,8 @@ class ComboEngine:
     ) -> SignalEvent:
         now = {e.signal for e in mine}
         others = [s for s in (combo.first, combo.second) if s not in now]
-        apart = 0 if not others else tracker.bar - (tracker.last(others[0]) or tracker.bar)
+        last = tracker.last(others[0]) if others else None
+        apart = 0 if last is None else tracker.bar - last
         values: dict[str, float] = {}
         for e in mine:
             if e.signal in (combo.first, combo.second):
