@@ -15,6 +15,7 @@ from bot import intraday, views
 from bot.i18n import signal_name, t
 from bot.services import BotServices
 from bot.views import MAX_ARG, Reply, esc
+from bot.watch_combos import combo_args, combos_watched, confirmed_combos, with_combos
 from core.errors import FinsignalError, SymbolError
 from core.labels import CITY_NAMES
 from core.settings import Settings
@@ -160,12 +161,16 @@ async def cmd_dollar(env: Env, req: Request) -> Reply:
 
 async def cmd_watch(env: Env, req: Request) -> Reply:
     if not req.args:
-        return views.usage(req.lang, "/watch SYMBOL [signals, e.g. golden_cross,rsi]")
+        return views.usage(req.lang, "/watch SYMBOL [signals, e.g. golden_cross,rsi] [combo:A+B]")
     if not req.can_manage:
         return Reply(t(req.lang, "not_group_admin"))
-    signals = parse_signals(list(req.args[1:]))
+    words, combo_words = combo_args(req.args[1:])
+    signals = parse_signals(words)
     if isinstance(signals, str):
         return Reply(t(req.lang, "unknown_signal", name=esc(signals, MAX_ARG), known=_known_signals()))
+    combos = await confirmed_combos(env.services.repos, req.lang, combo_words)
+    if isinstance(combos, Reply):
+        return combos
     inst = await resolve(env, req, req.args[0], verify=True)
     if isinstance(inst, Reply):
         return inst
@@ -175,7 +180,9 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
     if inst.symbol not in {w.symbol for w in existing} and len(existing) >= limit:
         return Reply(t(req.lang, "watch_limit", limit=limit))
     await repos.instruments.upsert_instruments([inst])
-    await repos.watches.upsert_watch(Watch(req.chat.chat_id, inst.symbol, signals))
+    watch = with_combos(Watch(req.chat.chat_id, inst.symbol, signals), existing, combos, bool(words))
+    signals = watch.signals
+    await repos.watches.upsert_watch(watch)
     alias = req.args[0].strip().upper()
     if alias in vintage.FRONT_ALIASES:  # bare KAU/KCU: the watch moves with the front vintage
         await vintage.follow(repos, req.chat.chat_id, alias, inst.symbol)
@@ -190,6 +197,8 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
     )
     if alias in vintage.FRONT_ALIASES:
         text += "\n" + t(req.lang, "follows_front", alias=alias, symbol=esc(inst.symbol))
+    if watch.combos:
+        text += "\n" + combos_watched(req.lang, watch.combos)
     return Reply(text)
 
 

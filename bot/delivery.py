@@ -20,6 +20,7 @@ from telegram import LinkPreviewOptions
 from bot.sender import Outcome, Sender
 from bot.views import keyboard_json, pick_rating
 from bot.views_alert import render_alert
+from bot.views_combo import combo_study, render_combo_alert
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
 from core.types import (
@@ -97,6 +98,7 @@ class OutboxNotifier:
         for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
             found = await repos.ratings.list_ratings_many(signal_symbols, [signal])
             ratings.update(((symbol, signal), rs) for symbol, rs in found.items())
+        study = await combo_study(repos, watched)
         now = self._clock.now()
         holds: dict[int, datetime | None] = {}
         out: list[OutboxMessage] = []
@@ -108,7 +110,7 @@ class OutboxNotifier:
             for chat, watch in watchers[event.symbol]:
                 if not chat.active or chat.kind is ChatKind.CONSOLE:
                     continue
-                if event.signal not in chat.signals or not watch.wants(event.signal):
+                if not watch.wants_event(event) or (event.pair is None and event.signal not in chat.signals):
                     continue
                 if chat.chat_id not in holds:
                     holds[chat.chat_id] = quiet_until(chat, now)
@@ -118,7 +120,11 @@ class OutboxNotifier:
                     continue
                 text_markup = rendered.get(chat.language)
                 if text_markup is None:
-                    reply = render_alert(chat.language, event, inst, rating)
+                    reply = (
+                        render_alert(chat.language, event, inst, rating)
+                        if event.pair is None
+                        else render_combo_alert(chat.language, event, inst, study)
+                    )
                     text_markup = rendered[chat.language] = (
                         reply.text,
                         keyboard_json(reply.buttons),

@@ -4,7 +4,8 @@ Each closed bar goes through the signal engine; the types it fired on that bar a
 instrument's tracker (`signals.combos`, the rule the backtest's `--combinations` study uses), and
 every combination in `combos` that the bar completes is emitted as one more event:
 `SignalEvent(signal=A, pair=B)`, stored as `combo:A+B`. `values` carries `bars_apart` (how many bars
-before this one the other half fired, 0 when both fired now) and `window`; `strength` is `bars_apart`.
+before this one the other half fired, 0 when both fired now), `window` and `now` (1: A fired on
+this bar, 2: only B did); `strength` is `bars_apart`.
 
 The trackers remember the last bar each type fired on whatever `combos` holds, so the set can change
 (a new study confirms more) without losing what happened. Their state is saved with the engine's
@@ -87,6 +88,7 @@ class ComboEngine:
             if e.signal in (combo.first, combo.second):
                 values.update(e.values)
         values.update(bars_apart=float(apart), window=float(self.window))
+        values["now"] = 1.0 if combo.first in now else 2.0
         return SignalEvent(
             symbol=bar.symbol,
             signal=combo.first,
