@@ -18,7 +18,8 @@ _TEXT: dict[Language, dict[str, str]] = {
     Language.EN: {
         "title": "{arrow} <b>Combination: {pair}</b> · <b>{symbol}</b> {name}",
         "why_now": "{a} and {b} on the same bar.",
-        "why_apart": "{now} now, {earlier} {n} bar(s) earlier (within {window} bars).",
+        "why_apart": "{now} on this bar, {earlier} {n} bars earlier (within {window} bars).",
+        "why_apart_1": "{now} on this bar, {earlier} the bar before (within {window} bars).",
         "rating": "Study: confirmed out of sample, {excess} over the baseline in {horizon} days, "
         "{count} events (p {p}), pooled over {symbols} symbols.",
         "no_rating": "Study: no rating yet.",
@@ -35,8 +36,9 @@ _TEXT: dict[Language, dict[str, str]] = {
     },
     Language.KO: {
         "title": "{arrow} <b>{symbol}</b> {name} · <b>조합: {pair}</b>",
-        "why_now": "같은 봉에서 {a}와(과) {b}.",
-        "why_apart": "지금 {now}, {n}봉 전에 {earlier} ({window}봉 이내).",
+        "why_now": "같은 봉에서 {a} · {b} 동시 발생.",
+        "why_apart": "이번 봉에 {now}, {n}봉 전에 {earlier} ({window}봉 이내).",
+        "why_apart_1": "이번 봉에 {now}, 1봉 전에 {earlier} ({window}봉 이내).",
         "rating": "검증: 표본 외 확인, {horizon}일 기준 대비 {excess}, {count}건 (p {p}), "
         "{symbols}종목 합산.",
         "no_rating": "검증: 아직 평가 없음.",
@@ -104,7 +106,8 @@ def render_combo_alert(
         lines.append(esc(ct(lang, "why_now", a=a, b=b), 300))
     else:  # values['now']: which half fired on this bar (1 the first, 2 the second)
         now, earlier = (a, b) if int(event.values.get("now", 1)) == 1 else (b, a)
-        lines.append(esc(ct(lang, "why_apart", now=now, earlier=earlier, n=apart, window=window), 300))
+        key = "why_apart_1" if apart == 1 else "why_apart"
+        lines.append(esc(ct(lang, key, now=now, earlier=earlier, n=apart, window=window), 300))
     lines.append(esc(rating_text(lang, event.name, study), 300))
     buttons: Buttons = (((t(lang, "btn_unwatch", symbol=event.symbol), callback("u", event.symbol)),),)
     return Reply(fit(lines), buttons)

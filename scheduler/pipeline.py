@@ -238,9 +238,10 @@ class SignalPipeline:
         return found
 
     async def _refresh_combos(self, engine: EnginePort) -> None:
-        """Hand a combinations-aware engine the ones the last study confirmed (one small read)."""
+        """Hand a combinations-aware engine the ones the last study confirmed (one small read per
+        evaluation, so a new study takes effect at the next bar close)."""
         set_combos = getattr(engine, "set_combos", None)
-        if set_combos is None:
+        if set_combos is None or self.interval is not Interval.D1:  # the study rates daily bars
             return
         study = read_study(await self._repos.state.get_state(COMBO_STUDY_KEY))
         if study is None:
