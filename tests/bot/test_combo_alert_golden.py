@@ -21,12 +21,18 @@ STUDY = ComboStudy(
     finished=datetime(2026, 12, 1, tzinfo=UTC),
     confirmed=(ComboRating("combo:golden_cross+volume_spike", 20, 41, 0.0123, 0.0031, 57),),
 )
-APART = SignalEvent("FCO2.DE", SignalType.GOLDEN_CROSS, Interval.D1, SESSION, 71.10,
-                    {"bars_apart": 2.0, "window": 5.0, "now": 1.0}, 2.0, pair=SignalType.VOLUME_SPIKE)  # fmt: skip
-SAME_BAR = SignalEvent("FCO2.DE", SignalType.BREAKDOWN_200, Interval.D1, SESSION, 68.02,
-                       {"bars_apart": 0.0, "window": 5.0, "now": 1.0}, 0.0, pair=SignalType.VOLUME_SPIKE)  # fmt: skip
-EARLIER_FIRST = SignalEvent("FCO2.DE", SignalType.GOLDEN_CROSS, Interval.D1, SESSION, 71.10,
-                            {"bars_apart": 1.0, "window": 5.0, "now": 2.0}, 1.0, pair=SignalType.VOLUME_SPIKE)  # fmt: skip
+
+
+def _combo(signal: SignalType, close: float, apart: float, now: float) -> SignalEvent:
+    values = {"bars_apart": apart, "window": 5.0, "now": now}
+    return SignalEvent(
+        "FCO2.DE", signal, Interval.D1, SESSION, close, values, apart, pair=SignalType.VOLUME_SPIKE
+    )
+
+
+APART = _combo(SignalType.GOLDEN_CROSS, 71.10, 2.0, 1.0)
+SAME_BAR = _combo(SignalType.BREAKDOWN_200, 68.02, 0.0, 1.0)
+EARLIER_FIRST = _combo(SignalType.GOLDEN_CROSS, 71.10, 1.0, 2.0)  # the volume spike fired now
 WHEN_EN = "2026-11-30 close 17:30 Frankfurt · 12-01 01:30 KST"
 WHEN_KO = "2026-11-30 마감 17:30 프랑크푸르트 · 12-01 01:30 KST"
 TITLE_EN = "▲ Combination: Golden cross + Volume spike · FCO2.DE SparkChange Physical Carbon EUA ETC"
