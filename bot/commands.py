@@ -15,7 +15,7 @@ from bot import intraday, views
 from bot.i18n import signal_name, t
 from bot.services import BotServices
 from bot.views import MAX_ARG, Reply, esc
-from bot.watch_combos import combo_args, combos_watched, confirmed_combos, with_combos
+from bot.watch_combos import combo_args, combos_watched, confirmed_combos, with_combo_lines, with_combos
 from core.errors import FinsignalError, SymbolError
 from core.labels import CITY_NAMES
 from core.settings import Settings
@@ -254,7 +254,8 @@ async def toggle_mute_all(env: Env, req: Request, symbol: str) -> Reply:
 async def cmd_watchlist(env: Env, req: Request) -> Reply:
     watches = await env.services.repos.watches.list_watches(req.chat.chat_id)
     follows = await vintage.followed(env.services.repos, req.chat.chat_id)
-    return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat), follows)
+    reply = views.render_watchlist(req.lang, watches, watch_limit(env, req.chat), follows)
+    return with_combo_lines(req.lang, reply, watches)
 
 
 async def cmd_signals(env: Env, req: Request) -> Reply:

@@ -32,6 +32,7 @@ _TEXT: dict[Language, dict[str, str]] = {
         "bad": "Not a combination: <code>{name}</code> ({why}). Write it as "
         "<code>combo:golden_cross+volume_spike</code>.",
         "added": "Combinations watched: {names}.",
+        "listed": "Combinations: {items}.",
         "none": "none",
     },
     Language.KO: {
@@ -51,6 +52,7 @@ _TEXT: dict[Language, dict[str, str]] = {
         "bad": "조합이 아닙니다: <code>{name}</code> ({why}). "
         "<code>combo:golden_cross+volume_spike</code> 형식으로 쓰세요.",
         "added": "감시하는 조합: {names}.",
+        "listed": "조합: {items}.",
         "none": "없음",
     },
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from bot.views import MAX_ARG, Reply, esc
+from bot.views import MAX_ARG, Reply, esc, fit
 from bot.views_combo import ct, pair_label
 from core.combostudy import STATE_KEY, read_study
 from core.ports import Repositories
@@ -63,3 +63,11 @@ def with_combos(
 def combos_watched(lang: Language, names: Iterable[str]) -> str:
     shown = ", ".join(f"{esc(pair_label(lang, n))} (<code>{esc(n)}</code>)" for n in sorted(names))
     return ct(lang, "added", names=shown)
+
+
+def with_combo_lines(lang: Language, reply: Reply, watches: Iterable[Watch]) -> Reply:
+    """The /watchlist reply with one line naming each watch's combinations (none: unchanged)."""
+    items = [f"<b>{esc(w.symbol)}</b> {esc(pair_label(lang, n))}" for w in watches for n in sorted(w.combos)]
+    if not items:
+        return reply
+    return replace(reply, text=fit([reply.text, ct(lang, "listed", items="; ".join(items))]))

@@ -87,7 +87,10 @@ async def test_watched_combination_fires_through_the_pipeline_to_its_watcher(
     assert combo_alerts(2003) == []  # watches the breakout alone: no combination alert
     assert await running.repos.outbox.count_pending() == 0
 
-    # /watch again with a signal list keeps the combination
+    # /watch again with a signal list keeps the combination; /watchlist names it
     await running.ask(2002, "/watch FCO2.DE golden_cross")
     [watch] = await running.repos.watches.list_watches(2002)
     assert watch.combos == {NAME}
+    listed = await running.ask(2002, "/watchlist")
+    assert "Combinations: <b>FCO2.DE</b> SMA 200 breakout + Volume spike." in listed.text
+    assert "Combinations" not in (await running.ask(2003, "/watchlist")).text
