@@ -40,8 +40,8 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-noto-cjk=1:20220127+repack1-1 \
     && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 finsignal \
-    && mkdir -p /data \
-    && chown finsignal:finsignal /data
+    && mkdir -p /data /cold \
+    && chown finsignal:finsignal /data /cold
 COPY --from=build /opt/venv /opt/venv
 # numba kernels compiled into the image: a new container's first /price needs no compiling
 RUN python -m finsignal.warm && chown -R finsignal:finsignal /opt/numba-cache

@@ -25,6 +25,15 @@ SIGNAL_NAMES = {
     SignalType.RSI_OVERBOUGHT: ("RSI overbought", "RSI 과매수"),
     SignalType.RSI_OVERSOLD: ("RSI oversold", "RSI 과매도"),
     SignalType.VOLUME_SPIKE: ("volume spike", "거래량 급증"),
+    SignalType.BB_UPPER_BREAK: ("upper Bollinger band break", "볼린저 밴드 상단 돌파"),
+    SignalType.BB_LOWER_BREAK: ("lower Bollinger band break", "볼린저 밴드 하단 이탈"),
+    SignalType.BB_SQUEEZE_BREAKOUT: ("Bollinger squeeze breakout", "볼린저 스퀴즈 돌파"),
+    SignalType.HIGH_52W: ("new 52-week high", "52주 신고가"),
+    SignalType.LOW_52W: ("new 52-week low", "52주 신저가"),
+    SignalType.HEAD_AND_SHOULDERS: ("head and shoulders", "헤드 앤 숄더"),
+    SignalType.INVERSE_HEAD_AND_SHOULDERS: ("inverse head and shoulders", "역헤드 앤 숄더"),
+    SignalType.DOUBLE_TOP: ("double top", "쌍봉"),
+    SignalType.DOUBLE_BOTTOM: ("double bottom", "쌍바닥"),
 }
 
 SIGNAL_WORD = r"\bsignals?\b|\balerts?\b|신호|시그널|알림"

@@ -172,7 +172,7 @@ def add_handlers(app: BotApp) -> None:
     app.add_handler(  # issue 23: other plain text in private chats is a question
         MessageHandler(new & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, handlers.on_question)
     )
-    app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|wm|m|ns|na)\|"))
+    app.add_handler(CallbackQueryHandler(handlers.on_callback, pattern=r"^(u|wu|wm|m|ns|na|ad|ah)\|"))
     app.add_handler(CallbackQueryHandler(handlers.on_stale_callback))  # every button gets an answer
     app.add_handler(ChatMemberHandler(handlers.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_error_handler(handlers.on_error)

@@ -15,7 +15,7 @@ from core.errors import FinsignalError
 from core.ports import WEEKLY_SLOT
 from core.settings import Settings
 from core.timeutil import KST, Clock, SystemClock, fmt_kst
-from core.types import Bar, Instrument, Language, NewsItem, OutboxMessage, Rating, SignalEvent, Tier
+from core.types import Bar, Instrument, Interval, Language, NewsItem, OutboxMessage, Rating, SignalEvent, Tier
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,10 @@ class Briefer:
         symbols = (await self._repos.watches.list_watched_symbols())[:MAX_MARKETS]
         markets = [await self._line(sym) for sym in symbols if sym not in CARBON]
         carbon = [await self._line(sym) for sym in CARBON]
-        events = await self._repos.events.list_events(since=now - timedelta(hours=24), limit=20)
+        # daily signals only: minute-bar alerts went out as they fired and would crowd these out
+        events = await self._repos.events.list_events(
+            since=now - timedelta(hours=24), limit=20, interval=Interval.D1
+        )
         ratings: dict[str, list[Rating]] = {}
         for e in events:
             if e.symbol not in ratings:
@@ -102,7 +105,9 @@ class Briefer:
         symbols = (await self._repos.watches.list_watched_symbols())[:MAX_MARKETS]
         markets = [await self._week_line(sym) for sym in symbols if sym not in CARBON]
         carbon = [await self._week_line(sym) for sym in CARBON]
-        events = await self._repos.events.list_events(since=now - timedelta(days=7), limit=30)
+        events = await self._repos.events.list_events(
+            since=now - timedelta(days=7), limit=30, interval=Interval.D1
+        )
         events = sorted(events, key=lambda e: (e.ts, e.symbol))
         ratings: dict[str, list[Rating]] = {}
         since: dict[str, str] = {}

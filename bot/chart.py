@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # the OO API renders with Agg and is safe 
 from matplotlib.ticker import FuncFormatter
 from numpy.typing import NDArray
 
+from bot.chart_patterns import draw_patterns
 from bot.i18n import signal_name
 from bot.views import volume_text
 from core.fonts import korean_font
@@ -136,6 +137,7 @@ def build_chart(
     price_ax.plot(x, fast, color="#1e88e5", linewidth=1.1, label=sma_names.format(n=windows[0]))
     price_ax.plot(x, slow, color="#fb8c00", linewidth=1.1, label=sma_names.format(n=windows[1]))
     _markers(price_ax, shown, cd, events, lang)
+    draw_patterns(price_ax, shown, cd.ends, events, str(lang))
     vol_ax.bar(x, cd.v, color=colors, width=width)
     kind = _TEXT[lang]["weekly" if weekly else "daily"]
     xlabel = f"{kind} · {_TEXT[lang]['dates'].format(city=city, tz=tz)}"

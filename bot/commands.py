@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import partial
 
-from bot import intraday, views
+from bot import intraday, timeframes, views
 from bot.i18n import signal_name, t
 from bot.services import BotServices
 from bot.views import MAX_ARG, Reply, esc
@@ -20,7 +20,7 @@ from core.errors import FinsignalError, SymbolError
 from core.labels import CITY_NAMES
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import ALL_SIGNALS, Chat, Instrument, Language, QuietMode, SignalType, Tier, Watch
+from core.types import ALL_SIGNALS, Chat, Instrument, Interval, Language, QuietMode, SignalType, Tier, Watch
 from market import vintage
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,18 @@ SIGNAL_ALIASES: dict[str, frozenset[SignalType]] = {
     "death": frozenset({SignalType.DEATH_CROSS}),
     "rsi": frozenset({SignalType.RSI_OVERBOUGHT, SignalType.RSI_OVERSOLD}),
     "volume": frozenset({SignalType.VOLUME_SPIKE}),
+    "bollinger": frozenset(
+        {SignalType.BB_UPPER_BREAK, SignalType.BB_LOWER_BREAK, SignalType.BB_SQUEEZE_BREAKOUT}
+    ),
+    "52w": frozenset({SignalType.HIGH_52W, SignalType.LOW_52W}),
+    "patterns": frozenset(
+        {
+            SignalType.HEAD_AND_SHOULDERS,
+            SignalType.INVERSE_HEAD_AND_SHOULDERS,
+            SignalType.DOUBLE_TOP,
+            SignalType.DOUBLE_BOTTOM,
+        }
+    ),
 }
 
 
@@ -161,10 +173,16 @@ async def cmd_dollar(env: Env, req: Request) -> Reply:
 
 async def cmd_watch(env: Env, req: Request) -> Reply:
     if not req.args:
-        return views.usage(req.lang, "/watch SYMBOL [signals, e.g. golden_cross,rsi] [combo:A+B]")
+        return views.usage(
+            req.lang, "/watch SYMBOL [1m|5m|15m|1d] [signals, e.g. golden_cross,rsi] [combo:A+B]"
+        )
     if not req.can_manage:
         return Reply(t(req.lang, "not_group_admin"))
-    words, combo_words = combo_args(req.args[1:])
+    try:
+        interval, words = timeframes.split_timeframe(req.args[1:])
+    except timeframes.BadTimeframe as exc:
+        return Reply(timeframes.bad_timeframe(req.lang, str(exc)))
+    words, combo_words = combo_args(words)
     signals = parse_signals(words)
     if isinstance(signals, str):
         return Reply(t(req.lang, "unknown_signal", name=esc(signals, MAX_ARG), known=_known_signals()))
@@ -174,13 +192,20 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
     inst = await resolve(env, req, req.args[0], verify=True)
     if isinstance(inst, Reply):
         return inst
+    refused = timeframes.intraday_refused(req.lang, inst, interval) if interval else None
+    if refused:
+        return Reply(refused)
     repos = env.services.repos
     existing = await repos.watches.list_watches(req.chat.chat_id)
     limit = watch_limit(env, req.chat)
     if inst.symbol not in {w.symbol for w in existing} and len(existing) >= limit:
         return Reply(t(req.lang, "watch_limit", limit=limit))
     await repos.instruments.upsert_instruments([inst])
-    watch = with_combos(Watch(req.chat.chat_id, inst.symbol, signals), existing, combos, bool(words))
+    old = next((w for w in existing if w.symbol == inst.symbol), None)
+    watch = timeframes.with_timeframe(
+        old, Watch(req.chat.chat_id, inst.symbol, signals), interval or Interval.D1
+    )
+    watch = with_combos(watch, old, combos, bool(words))
     signals = watch.signals
     await repos.watches.upsert_watch(watch)
     alias = req.args[0].strip().upper()
@@ -190,10 +215,11 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
         env.services.followups.watched(inst.symbol)  # history and track record follow shortly
     text = t(
         req.lang,
-        "watch_added",
+        "watch_added" if watch.intervals == {Interval.D1} else "watch_added_tf",
         symbol=esc(inst.symbol),
         name=esc(inst.name),
         signals=views.signal_list(req.lang, signals),
+        tf=timeframes.label(req.lang, watch.intervals),
     )
     if alias in vintage.FRONT_ALIASES:
         text += "\n" + t(req.lang, "follows_front", alias=alias, symbol=esc(inst.symbol))
@@ -215,14 +241,35 @@ async def find_watched(env: Env, req: Request, raw: str) -> str | Reply:
 
 
 async def cmd_unwatch(env: Env, req: Request) -> Reply:
-    if len(req.args) != 1:
-        return views.usage(req.lang, "/unwatch SYMBOL")
+    if len(req.args) not in (1, 2):
+        return views.usage(req.lang, "/unwatch SYMBOL [1m|5m|15m|1d]")
     if not req.can_manage:
         return Reply(t(req.lang, "not_group_admin"))
+    try:
+        interval, rest = timeframes.split_timeframe(req.args[1:])
+    except timeframes.BadTimeframe as exc:
+        return Reply(timeframes.bad_timeframe(req.lang, str(exc)))
+    if rest:
+        return views.usage(req.lang, "/unwatch SYMBOL [1m|5m|15m|1d]")
     symbol = await find_watched(env, req, req.args[0])
     if isinstance(symbol, Reply):
         return symbol
+    if interval is not None:
+        return await unwatch_timeframe(env, req, symbol, interval)
     return await unwatch(env, req, symbol)
+
+
+async def unwatch_timeframe(env: Env, req: Request, symbol: str, interval: Interval) -> Reply:
+    """`/unwatch SYMBOL 15m`: stop that timeframe only; the watch goes when no timeframe is left."""
+    repos = env.services.repos
+    watch = next((w for w in await repos.watches.list_watches(req.chat.chat_id) if w.symbol == symbol), None)
+    tf = timeframes.label(req.lang, frozenset({interval}))
+    if watch is None or interval not in watch.intervals:
+        return Reply(t(req.lang, "not_watching_tf", symbol=esc(symbol, MAX_ARG), tf=tf))
+    if watch.intervals == {interval}:
+        return await unwatch(env, req, symbol)
+    await repos.watches.upsert_watch(replace(watch, intervals=watch.intervals - {interval}))
+    return Reply(t(req.lang, "unwatched_tf", symbol=esc(symbol, MAX_ARG), tf=tf))
 
 
 async def unwatch(env: Env, req: Request, symbol: str) -> Reply:
@@ -266,7 +313,7 @@ async def cmd_signals(env: Env, req: Request) -> Reply:
         return inst
     svc = env.services
     snapshot = await svc.indicators.snapshot(inst.symbol)
-    events = await svc.repos.events.list_events(inst.symbol, limit=10)
+    events = await svc.repos.events.list_events(inst.symbol, limit=10, interval=Interval.D1)  # daily view
     ratings = await svc.repos.ratings.list_ratings(inst.symbol)
     return views.render_signals(req.lang, inst, snapshot, events, ratings)
 
@@ -289,7 +336,9 @@ async def cmd_chart(env: Env, req: Request) -> Reply:
     if not bars:
         return Reply(t(req.lang, "no_data", symbol=esc(inst.symbol)))
     since = bars[-1].ts - timedelta(days=days)  # the period ends at the latest bar (markets close)
-    stored = await env.services.repos.events.list_events(inst.symbol, since=since, limit=200)
+    stored = await env.services.repos.events.list_events(
+        inst.symbol, since=since, limit=200, interval=Interval.D1
+    )
     from bot.chart import chart_data, render_chart  # matplotlib is heavy: import on first use
 
     data = await asyncio.to_thread(chart_data, bars, env.settings, stored)

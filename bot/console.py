@@ -15,10 +15,12 @@ from bot.dispatch import COMMANDS, split_command
 from bot.i18n import t
 from bot.services import BotServices
 from bot.views import Reply
-from bot.views_alert import render_alert
+from bot.views_alert import rating_key, render_alert
+from bot.views_user_alert import render_hit
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
-from core.types import Chat, ChatKind, Language, SignalEvent
+from core.types import AlertHit, Chat, ChatKind, Language, SignalEvent
+from signals.user_alerts import Margins
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +135,18 @@ class ConsoleChat:
 class ConsoleNotifier:
     """`core.ports.Notifier` for console mode: prints alerts for what the console chat watches."""
 
-    def __init__(self, services: BotServices, *, stdout: TextIO, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        services: BotServices,
+        *,
+        stdout: TextIO,
+        clock: Clock | None = None,
+        margins: Margins | None = None,
+    ) -> None:
         self._repos = services.repos
         self._stdout = stdout
         self._clock = clock or SystemClock()
+        self._margins = margins or Margins()
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
         chat = await self._repos.chats.get_chat(CONSOLE_CHAT_ID)
@@ -146,12 +156,30 @@ class ConsoleNotifier:
         printed = 0
         for event in events:
             watch = watches.get(event.symbol)
-            if watch is None or not watch.wants(event.signal) or event.signal not in chat.signals:
+            if (
+                watch is None
+                or not watch.wants(event.signal, event.interval)
+                or event.signal not in chat.signals
+            ):
                 continue
             inst = await self._repos.instruments.get_instrument(event.symbol)
-            ratings = await self._repos.ratings.list_ratings(event.symbol)
+            ratings = await self._repos.ratings.list_ratings(rating_key(event))
             rating = views.pick_rating(ratings, event.signal)
             reply = render_alert(chat.language, event, inst, rating)
+            self._stdout.write("\n" + views.to_plain(reply.text) + "\n")
+            printed += 1
+        self._stdout.flush()
+        return printed
+
+    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+        """`core.ports.CloseNotifier`: the events, then the console chat's own alerts (issue 24)."""
+        printed = await self.publish(events) if events else 0
+        chat = await self._repos.chats.get_chat(CONSOLE_CHAT_ID)
+        for hit in hits:
+            if chat is None or hit.alert.chat_id != CONSOLE_CHAT_ID:
+                continue
+            inst = await self._repos.instruments.get_instrument(hit.alert.symbol)
+            reply = render_hit(chat.language, hit, inst, self._margins)
             self._stdout.write("\n" + views.to_plain(reply.text) + "\n")
             printed += 1
         self._stdout.flush()

@@ -17,13 +17,16 @@ from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions
 
+from bot.digest import Planned, fold
 from bot.sender import Outcome, Sender
 from bot.views import keyboard_json, pick_rating
-from bot.views_alert import render_alert
+from bot.views_alert import rating_key, render_alert
 from bot.views_combo import combo_study, render_combo_alert
+from bot.views_user_alert import DigestItem, render_hit
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
 from core.types import (
+    AlertHit,
     Chat,
     ChatKind,
     Language,
@@ -34,6 +37,7 @@ from core.types import (
     SignalType,
     Tier,
 )
+from signals.user_alerts import Margins
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +68,23 @@ class OutboxNotifier:
     """`core.ports.Notifier`: one rendered outbox row per (event, watching chat).
 
     Batched: watchers, instruments and ratings are read once for all the events' symbols, the same
-    alert text is rendered once per (event, language, send time), and every row goes into one
+    alert text is rendered once per (event, language), and every row goes into one
     `enqueue` call (one transaction)."""
 
-    def __init__(self, repos: Repositories, *, clock: Clock | None = None, horizon: int = 20) -> None:
+    def __init__(
+        self,
+        repos: Repositories,
+        *,
+        clock: Clock | None = None,
+        horizon: int = 20,
+        digest: bool = True,
+        margins: Margins | None = None,
+    ) -> None:
         self._repos = repos
         self._clock = clock or SystemClock()
         self._horizon = horizon
+        self._digest = digest  # issue 24: the alerts of one close as one message per chat
+        self._margins = margins or Margins()
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
         messages = await self.messages_for_events(events)
@@ -83,6 +97,58 @@ class OutboxNotifier:
 
     async def messages_for_events(self, events: Sequence[SignalEvent]) -> list[OutboxMessage]:
         """The outbox rows for `events`, in event order and, per event, chat order."""
+        return [p.message for p in await self._plan_events(events)]
+
+    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+        """`core.ports.CloseNotifier`: signal events and chats' own alerts of one bar close; with
+        `digest`, a chat with two or more of them gets one message listing them (`bot.digest`)."""
+        planned = [*await self._plan_events(events), *await self._plan_hits(hits)]
+        if not planned:
+            return 0
+        if self._digest:
+            messages = await fold(self._repos.outbox, planned)
+        else:
+            messages = [p.message for p in planned]
+        enqueued = await self._repos.outbox.enqueue(messages) if messages else 0
+        logger.info(
+            "published %d events and %d own alerts, %d rows enqueued", len(events), len(hits), enqueued
+        )
+        return enqueued
+
+    async def _plan_hits(self, hits: Sequence[AlertHit]) -> list[Planned]:
+        """One row per fired own alert, to its chat (quiet hours as for signal alerts)."""
+        if not hits:
+            return []
+        repos = self._repos
+        instruments = await repos.instruments.get_instruments({h.alert.symbol for h in hits})
+        chats: dict[int, Chat | None] = {}
+        now = self._clock.now()
+        out: list[Planned] = []
+        for hit in hits:
+            cid = hit.alert.chat_id
+            if cid not in chats:
+                chats[cid] = await repos.chats.get_chat(cid)
+            chat = chats[cid]
+            if chat is None or not chat.active or chat.kind is ChatKind.CONSOLE:
+                continue
+            hold = quiet_until(chat, now)
+            if hold is not None and chat.quiet_mode is QuietMode.DROP:
+                continue
+            inst = instruments.get(hit.alert.symbol)
+            reply = render_hit(chat.language, hit, inst, self._margins)
+            message = OutboxMessage(
+                chat_id=cid,
+                dedup_key=hit.key,
+                text=reply.text,
+                kind="alert",
+                silent=chat.silent,
+                reply_markup=keyboard_json(reply.buttons),
+                not_before=hold,
+            )
+            out.append(Planned(message, DigestItem(inst, hit=hit), chat.language))
+        return out
+
+    async def _plan_events(self, events: Sequence[SignalEvent]) -> list[Planned]:
         if not events:
             return []
         repos = self._repos
@@ -93,7 +159,7 @@ class OutboxNotifier:
         instruments = await repos.instruments.get_instruments({e.symbol for e in watched})
         by_signal: dict[SignalType, set[str]] = defaultdict(set)
         for e in watched:
-            by_signal[e.signal].add(e.symbol)
+            by_signal[e.signal].add(rating_key(e))
         ratings: dict[tuple[str, SignalType], list[Rating]] = {}
         for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
             found = await repos.ratings.list_ratings_many(signal_symbols, [signal])
@@ -101,10 +167,12 @@ class OutboxNotifier:
         study = await combo_study(repos, watched)
         now = self._clock.now()
         holds: dict[int, datetime | None] = {}
-        out: list[OutboxMessage] = []
+        out: list[Planned] = []
         for event in watched:
             inst = instruments.get(event.symbol)
-            rating = pick_rating(ratings.get((event.symbol, event.signal), ()), event.signal, self._horizon)
+            rating = pick_rating(
+                ratings.get((rating_key(event), event.signal), ()), event.signal, self._horizon
+            )
             rendered: dict[Language, tuple[str, dict[str, Any] | None]] = {}  # the text is the same
             # whenever it is sent (quiet hours only delay it): rendered once per language
             for chat, watch in watchers[event.symbol]:
@@ -130,19 +198,19 @@ class OutboxNotifier:
                         keyboard_json(reply.buttons),
                     )
                 text, markup = text_markup
-                out.append(
-                    OutboxMessage(
-                        chat_id=chat.chat_id,
-                        dedup_key=f"alert:{event.key}:{chat.chat_id}",
-                        text=text,
-                        kind="alert",
-                        event_id=event.id,
-                        silent=chat.silent,
-                        reply_markup=markup,
-                        not_before=hold,
-                        premium=chat.tier is Tier.PREMIUM,
-                    )
+                message = OutboxMessage(
+                    chat_id=chat.chat_id,
+                    dedup_key=f"alert:{event.key}:{chat.chat_id}",
+                    text=text,
+                    kind="alert",
+                    event_id=event.id,
+                    silent=chat.silent,
+                    reply_markup=markup,
+                    not_before=hold,
+                    premium=chat.tier is Tier.PREMIUM,
                 )
+                item = DigestItem(inst, event=event, rating=rating, study=study if event.pair else None)
+                out.append(Planned(message, item, chat.language))
         return out
 
 

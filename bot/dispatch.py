@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import admin, asking, commands, etf, investors
+from bot import admin, asking, commands, etf, investors, user_alerts
 from bot.commands import Command
 
 
@@ -31,6 +31,8 @@ COMMANDS: dict[str, Spec] = {
     "investors": Spec(investors.cmd_investors),
     "etf": Spec(etf.cmd_etf),
     "settings": Spec(commands.cmd_settings, manage=True),
+    "alert": Spec(user_alerts.cmd_alert, manage=True),  # issue 24
+    "alerts": Spec(user_alerts.cmd_alerts),
     "ask": Spec(asking.cmd_ask),  # issue 23
     "backtest": Spec(admin.cmd_backtest, admin=True, menu=False),
     "status": Spec(admin.cmd_status, admin=True, menu=False),
@@ -51,6 +53,8 @@ MENU_EN: dict[str, str] = {
     "investors": "Who bought a Korean stock",
     "etf": "What a Korean ETF holds",
     "settings": "Signals, quiet hours, silent",
+    "alert": "Your own price, move or RSI alert",
+    "alerts": "Your own alerts",
     "ask": "Ask in plain words",
     "lang": "Language ko|en",
     "flows": "Cross-market fund flows",  # issue 22: handled by bot/flows.py
@@ -68,6 +72,8 @@ MENU_KO: dict[str, str] = {
     "investors": "투자자별 순매수 (국내 주식)",
     "etf": "ETF 구성 종목과 변화",
     "settings": "신호, 방해 금지, 무음",
+    "alert": "가격·변동률·RSI 알림 설정",
+    "alerts": "내 알림 목록",
     "ask": "자연어로 질문",
     "lang": "언어 ko|en",
     "flows": "시장 간 자금 흐름",  # issue 22: handled by bot/flows.py

@@ -19,7 +19,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, CallbackContext, ExtBot
 
-from bot import asking, auth, commands, views
+from bot import asking, auth, commands, user_alerts, views
 from bot.commands import Command, Env, Request
 from bot.dispatch import COMMANDS, split_command
 from bot.i18n import language_for, t
@@ -301,6 +301,16 @@ async def cmd_settings(update: Update, context: BotContext) -> None:
     await run_command(update, context, "settings")
 
 
+async def cmd_alert(update: Update, context: BotContext) -> None:
+    """/alert SYMBOL above|below PRICE, move N%, rsi above|below N (issue 24)."""
+    await run_command(update, context, "alert")
+
+
+async def cmd_alerts(update: Update, context: BotContext) -> None:
+    """/alerts: the chat's own alerts with delete buttons (issue 24)."""
+    await run_command(update, context, "alerts")
+
+
 async def cmd_backtest(update: Update, context: BotContext) -> None:
     """/backtest SYMBOL (admin)."""
     await run_command(update, context, "backtest")
@@ -381,12 +391,19 @@ async def on_callback(update: Update, context: BotContext) -> None:
         reply = await commands.mute(context.env, req, parts[1], SignalType(parts[2]))
     elif len(parts) == 2 and parts[0] in ("ns", "na") and parts[1] in ("on", "off"):
         reply = await commands.set_news_alerts(context.env, req, parts[1] == "on")
+    elif len(parts) == 2 and parts[0] in ("ad", "ah"):  # delete an own alert (issue 24)
+        reply = await user_alerts.delete(context.env, req, parts[1])
     if reply is None:  # data we never sent (stale or malformed): a short notice stops the spinner
         await query.answer(views.to_plain(t(chat.language, "stale_button"))[:190])
         return
     await query.answer(views.to_plain(reply.text)[:190])
     if parts[0] in ("wu", "wm"):
         listing = await commands.cmd_watchlist(context.env, req)
+        await query.edit_message_text(
+            listing.text, parse_mode=ParseMode.HTML, reply_markup=markup(listing.buttons)
+        )
+    elif parts[0] == "ad":  # the /alerts message: show what is left
+        listing = await user_alerts.listing(context.env, req)
         await query.edit_message_text(
             listing.text, parse_mode=ParseMode.HTML, reply_markup=markup(listing.buttons)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot import i18n_alerts
 from core.labels import signal_label
 from core.types import Language, SignalType
 
@@ -14,13 +15,14 @@ _EN: dict[str, str] = {
     "help": (
         "<b>Commands</b>\n"
         "/price SYMBOL - last price, change, ranges, SMA 200, RSI\n"
-        "/watch SYMBOL [signals] - get alerts for a symbol\n"
-        "/unwatch SYMBOL - stop alerts for a symbol\n"
+        "/watch SYMBOL [1m|5m|15m] [signals] - get alerts for a symbol (daily bars unless a timeframe)\n"
+        "/unwatch SYMBOL [1m|5m|15m|1d] - stop alerts for a symbol (or one timeframe)\n"
         "/watchlist (or /list) - your watched symbols\n"
         "/signals SYMBOL - indicator state, recent signals, ratings\n"
         "/chart SYMBOL [3m|6m|1y|5y] - candlestick chart\n"
         "/chart SYMBOL 1d|5d 1m|5m|15m - intraday candles of the last session or 5 sessions\n"
         "/news [SYMBOL|industry] - latest headlines\n"
+        "/alert SYMBOL above|below PRICE, move N%, rsi above|below N - your own alerts; /alerts lists them\n"
         "/settings - signal types, quiet hours, silent delivery, news alerts\n"
         "/lang ko|en - language\n"
         "In a private chat you can also write $FCO2.DE in any message."
@@ -95,6 +97,22 @@ _EN: dict[str, str] = {
     "why_overbought": "RSI {n} at {rsi}, above {level} (overbought)",
     "why_oversold": "RSI {n} at {rsi}, below {level} (oversold)",
     "why_volume": "Volume {volume}, {multiple}× its {n}-day average ({avg})",
+    "why_bb_upper": "Closed above the upper Bollinger band ({n}, {k}σ) at {band}: {diff}",
+    "why_bb_lower": "Closed below the lower Bollinger band ({n}, {k}σ) at {band}: {diff}",
+    "why_bb_squeeze_up": (
+        "Bands at their narrowest in {m} bars, then a close above the upper band ({band}): {diff}"
+    ),
+    "why_bb_squeeze_down": (
+        "Bands at their narrowest in {m} bars, then a close below the lower band ({band}): {diff}"
+    ),
+    "why_high_52w": "Closed above the 52-week high ({level}): {diff}",
+    "why_low_52w": "Closed below the 52-week low ({level}): {diff}",
+    "why_pattern_top": (
+        "Closed below the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})"
+    ),
+    "why_pattern_bottom": (
+        "Closed above the neckline ({neck}), pattern {start} to {end}; target {target} ({diff})"
+    ),
     "btn_unwatch": "Unwatch {symbol}",
     "btn_mute": "Mute {signal}",
     "btn_mute_all": "Mute {symbol}",
@@ -129,6 +147,24 @@ _EN: dict[str, str] = {
         "<code>finsignal fetch {symbol} --interval {interval} --days 5</code>; "
         "the live minute job keeps them up to date during the session."
     ),
+    "timeframe": "{n}-minute bars",
+    "why_breakout_bars": "Closed above the {n}-bar average ({sma}): {diff}",
+    "why_breakdown_bars": "Closed below the {n}-bar average ({sma}): {diff}",
+    "why_golden_bars": "{f}-bar average ({fast}) crossed above the {s}-bar average ({slow}): {diff}",
+    "why_death_bars": "{f}-bar average ({fast}) crossed below the {s}-bar average ({slow}): {diff}",
+    "why_volume_bars": "Volume {volume}, {multiple}× its {n}-bar average ({avg})",
+    "intraday_rating": "{h}-bar hit rate {pct}% on {tf} (n={n}), grade {grade}",
+    "intraday_rating_none": "No rating yet on {tf}: too little stored history to backtest",
+    "watch_added_tf": "Watching <b>{symbol}</b> ({name}) on {tf} for: {signals}.",
+    "unwatched_tf": "Stopped watching <b>{symbol}</b> on {tf}.",
+    "not_watching_tf": "You are not watching <b>{symbol}</b> on {tf}.",
+    "bad_timeframe": (
+        "Unknown timeframe <code>{tf}</code>. Use 1m, 5m or 15m (minute bars), or 1d (daily, the default)."
+    ),
+    "intraday_krx_only": (
+        "Minute-bar signals are for Korean stocks only; <b>{symbol}</b> can be watched on daily bars."
+    ),
+    "daily": "daily",
 }
 
 _KO: dict[str, str] = {
@@ -140,13 +176,14 @@ _KO: dict[str, str] = {
     "help": (
         "<b>명령어</b>\n"
         "/price 종목 - 현재가, 등락, 범위, 200일선, RSI\n"
-        "/watch 종목 [신호] - 종목 알림 받기\n"
-        "/unwatch 종목 - 알림 해제\n"
+        "/watch 종목 [1m|5m|15m] [신호] - 종목 알림 받기 (주기를 주지 않으면 일봉)\n"
+        "/unwatch 종목 [1m|5m|15m|1d] - 알림 해제 (한 주기만도 가능)\n"
         "/watchlist (또는 /list) - 관심 종목\n"
         "/signals 종목 - 지표 상태, 최근 신호, 백테스트 등급\n"
         "/chart 종목 [3m|6m|1y|5y] - 캔들 차트\n"
         "/chart 종목 1d|5d 1m|5m|15m - 최근 1거래일·5거래일 분봉 차트\n"
         "/news [종목|업종] - 최신 뉴스\n"
+        "/alert 종목 above|below 가격, move N%, rsi above|below N - 내 알림; /alerts 목록\n"
         "/settings - 신호 종류, 방해 금지 시간, 무음 전송, 뉴스 알림\n"
         "/lang ko|en - 언어\n"
         "개인 채팅에서는 메시지 안에 $FCO2.DE 처럼 써도 됩니다."
@@ -220,6 +257,14 @@ _KO: dict[str, str] = {
     "why_overbought": "RSI {n}: {rsi}, {level} 이상 (과매수)",
     "why_oversold": "RSI {n}: {rsi}, {level} 이하 (과매도)",
     "why_volume": "거래량 {volume}, {n}일 평균({avg})의 {multiple}배",
+    "why_bb_upper": "종가가 볼린저 밴드({n}일, {k}σ) 상단({band}) 위로 마감: {diff}",
+    "why_bb_lower": "종가가 볼린저 밴드({n}일, {k}σ) 하단({band}) 아래로 마감: {diff}",
+    "why_bb_squeeze_up": "밴드 폭이 {m}일 중 최저, 이어서 종가가 상단({band}) 위로 마감: {diff}",
+    "why_bb_squeeze_down": "밴드 폭이 {m}일 중 최저, 이어서 종가가 하단({band}) 아래로 마감: {diff}",
+    "why_high_52w": "종가가 52주 최고가({level}) 위로 마감: {diff}",
+    "why_low_52w": "종가가 52주 최저가({level}) 아래로 마감: {diff}",
+    "why_pattern_top": "종가가 넥라인({neck}) 아래로 마감, 패턴 {start}~{end} · 목표가 {target} ({diff})",
+    "why_pattern_bottom": "종가가 넥라인({neck}) 위로 마감, 패턴 {start}~{end} · 목표가 {target} ({diff})",
     "btn_unwatch": "{symbol} 감시 해제",
     "btn_mute": "{signal} 끄기",
     "btn_mute_all": "{symbol} 알림 끄기",
@@ -254,8 +299,24 @@ _KO: dict[str, str] = {
         "<code>finsignal fetch {symbol} --interval {interval} --days 5</code> 를 실행하세요. "
         "장중에는 분봉 수집 작업이 계속 채웁니다."
     ),
+    "timeframe": "{n}분봉",
+    "why_breakout_bars": "종가가 {n}봉 이동평균({sma}) 위로 마감: {diff}",
+    "why_breakdown_bars": "종가가 {n}봉 이동평균({sma}) 아래로 마감: {diff}",
+    "why_golden_bars": "{f}봉 이동평균({fast})이 {s}봉 이동평균({slow})을 상향 돌파: {diff}",
+    "why_death_bars": "{f}봉 이동평균({fast})이 {s}봉 이동평균({slow})을 하향 돌파: {diff}",
+    "why_volume_bars": "거래량 {volume}, {n}봉 평균({avg})의 {multiple}배",
+    "intraday_rating": "{tf} {h}봉 적중률 {pct}% (n={n}), 등급 {grade}",
+    "intraday_rating_none": "{tf} 등급 아직 없음: 백테스트할 저장 이력이 부족합니다",
+    "watch_added_tf": "<b>{symbol}</b> ({name}) {tf} 감시 시작: {signals}.",
+    "unwatched_tf": "<b>{symbol}</b> {tf} 감시를 중단했습니다.",
+    "not_watching_tf": "<b>{symbol}</b>은(는) {tf} 관심 종목이 아닙니다.",
+    "bad_timeframe": "알 수 없는 주기 <code>{tf}</code>. 1m, 5m, 15m(분봉) 또는 1d(일봉, 기본값)를 쓰세요.",
+    "intraday_krx_only": "분봉 신호는 한국 주식만 됩니다. <b>{symbol}</b>은(는) 일봉으로 감시할 수 있습니다.",
+    "daily": "일봉",
 }
 
+_EN.update(i18n_alerts.EN)  # issue 24: own alerts and digests
+_KO.update(i18n_alerts.KO)
 _TEXTS = {Language.EN: _EN, Language.KO: _KO}
 
 

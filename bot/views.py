@@ -134,6 +134,9 @@ class Windows:
     volume_window: int = 20
     rsi_overbought: float = 70.0
     rsi_oversold: float = 30.0
+    bb_period: int = 20
+    bb_stddev: float = 2.0
+    bb_squeeze_window: int = 125
 
     @classmethod
     def of(cls, settings: object) -> Windows:
@@ -230,6 +233,12 @@ def pick_rating(ratings: Iterable[Rating], signal: SignalType, horizon: int = 20
     return matching[0] if matching else None
 
 
+def timeframe_list(lang: Language, intervals: frozenset[Interval]) -> str:
+    """'1d, 5m' (daily first): a watch's timeframes in the watchlist."""
+    order = (Interval.D1, Interval.M1, Interval.M5, Interval.M15)
+    return ", ".join(str(i) for i in order if i in intervals)
+
+
 def render_watchlist(
     lang: Language, watches: Sequence[Watch], limit: int, follows: Mapping[str, str] | None = None
 ) -> Reply:
@@ -241,7 +250,8 @@ def render_watchlist(
     for w in watches:
         muted = f" ({t(lang, 'muted_label')}: {signal_list(lang, w.muted)})" if w.muted else ""
         alias = f" ({esc((follows or {})[w.symbol])})" if w.symbol in (follows or {}) else ""
-        lines.append(f"• <b>{esc(w.symbol)}</b>{alias}: {signal_list(lang, w.signals)}{muted}")
+        tf = "" if w.intervals == {Interval.D1} else f" [{timeframe_list(lang, w.intervals)}]"
+        lines.append(f"• <b>{esc(w.symbol)}</b>{alias}{tf}: {signal_list(lang, w.signals)}{muted}")
         toggle = t(lang, "btn_unmute_all" if w.muted >= w.signals else "btn_mute_all", symbol=w.symbol)
         rows.append(
             (

@@ -3,7 +3,8 @@ that explain it under human names, the track record in one line, the bar's time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 from bot.i18n import signal_name, t
 from bot.views import (
@@ -18,9 +19,32 @@ from bot.views import (
     rating_line,
     volume_text,
 )
-from core.types import Instrument, Language, Rating, SignalEvent, SignalType
+from core.types import Instrument, Interval, Language, Rating, SignalEvent, SignalType
 
 _ARROW = {1: "▲", -1: "▼", 0: "●"}
+_MINUTES = {Interval.M1: 1, Interval.M5: 5, Interval.M15: 15}
+_MINUTES_BY_NAME = {str(k): v for k, v in _MINUTES.items()}
+
+
+def timeframe(lang: Language, interval: Interval | str) -> str:
+    """'5-minute bars' / '5분봉' for an intraday interval, 'daily' / '일봉' otherwise."""
+    n = _MINUTES_BY_NAME.get(str(interval))
+    return t(lang, "timeframe", n=n) if n else t(lang, "daily")
+
+
+def rating_key(event: SignalEvent) -> str:
+    """Where the event's track record is kept: daily ratings under the symbol, ratings on minute bars
+    under 'SYMBOL@5m' (see `scheduler.intraday`)."""
+    return event.symbol if event.interval == Interval.D1 else f"{event.symbol}@{event.interval}"
+
+
+def intraday_rating_line(lang: Language, interval: Interval, rating: Rating | None) -> str:
+    """The track record of a signal on minute bars (horizons in bars), or an honest 'no rating yet'."""
+    tf = timeframe(lang, interval)
+    if rating is None or rating.hit_rate is None or rating.grade == "insufficient data":
+        return t(lang, "intraday_rating_none", tf=tf)
+    return t(lang, "intraday_rating", h=rating.horizon, pct=round(rating.hit_rate * 100), tf=tf,
+             n=rating.count, grade=rating.grade)  # fmt: skip
 
 
 def _pct(a: float, b: float) -> str:
@@ -32,31 +56,69 @@ def explain(lang: Language, event: SignalEvent, currency: str, w: Windows) -> st
     v: Mapping[str, float] = event.values
     fast, slow, rsi = v.get("sma_fast"), v.get("sma_slow"), v.get("rsi")
     s = event.signal
+    bars = "_bars" if event.interval in _MINUTES else ""  # windows count bars, not days
 
     def p(x: float) -> str:
         return money(x, currency, unit=False)
 
     if s in (SignalType.BREAKOUT_200, SignalType.BREAKDOWN_200) and slow:
         key = "why_breakout" if s is SignalType.BREAKOUT_200 else "why_breakdown"
+        key += bars
         return t(lang, key, n=w.sma_slow, sma=p(slow), diff=_pct(event.close, slow))
     if s in (SignalType.GOLDEN_CROSS, SignalType.DEATH_CROSS) and fast and slow:
         key = "why_golden" if s is SignalType.GOLDEN_CROSS else "why_death"
+        key += bars
         return t(lang, key, f=w.sma_fast, s=w.sma_slow, fast=p(fast), slow=p(slow), diff=_pct(fast, slow))
     if s in (SignalType.RSI_OVERBOUGHT, SignalType.RSI_OVERSOLD) and rsi is not None:
         over = s is SignalType.RSI_OVERBOUGHT
         level = w.rsi_overbought if over else w.rsi_oversold
         key = "why_overbought" if over else "why_oversold"
         return t(lang, key, n=w.rsi_period, rsi=f"{rsi:.1f}", level=f"{level:g}")
+    if s in _EXTRA:
+        return _explain_extra(lang, event, p, w)
     volume, base = v.get("volume"), v.get("vol_base")
     if s is SignalType.VOLUME_SPIKE and volume is not None and base:
         return t(
             lang,
-            "why_volume",
+            "why_volume" + bars,
             volume=volume_text(lang, volume),
             multiple=f"{volume / base:.1f}",
             n=w.volume_window,
             avg=volume_text(lang, base),
         )
+    return ""
+
+
+_EXTRA = frozenset(list(SignalType)[7:])
+_TOPS = frozenset({SignalType.HEAD_AND_SHOULDERS, SignalType.DOUBLE_TOP})
+_BOTTOMS = frozenset({SignalType.INVERSE_HEAD_AND_SHOULDERS, SignalType.DOUBLE_BOTTOM})
+
+
+def _day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).date().isoformat()
+
+
+def _explain_extra(lang: Language, event: SignalEvent, p: Callable[[float], str], w: Windows) -> str:
+    """Why a Bollinger, 52-week or chart-pattern signal fired."""
+    v, s, c = event.values, event.signal, event.close
+    up, lo = v.get("bb_upper"), v.get("bb_lower")
+    if s in (SignalType.BB_UPPER_BREAK, SignalType.BB_LOWER_BREAK) and up and lo:
+        band = up if s is SignalType.BB_UPPER_BREAK else lo
+        key = "why_bb_upper" if s is SignalType.BB_UPPER_BREAK else "why_bb_lower"
+        return t(lang, key, n=w.bb_period, k=f"{w.bb_stddev:g}", band=p(band), diff=_pct(c, band))
+    if s is SignalType.BB_SQUEEZE_BREAKOUT and up and lo:
+        band, key = (up, "why_bb_squeeze_up") if c > up else (lo, "why_bb_squeeze_down")
+        return t(lang, key, m=w.bb_squeeze_window, band=p(band), diff=_pct(c, band))
+    level = v.get("high_52w" if s is SignalType.HIGH_52W else "low_52w")
+    if s in (SignalType.HIGH_52W, SignalType.LOW_52W) and level:
+        key = "why_high_52w" if s is SignalType.HIGH_52W else "why_low_52w"
+        return t(lang, key, level=p(level), diff=_pct(c, level))
+    neck, target, first = v.get("neckline"), v.get("target"), v.get("p1_t")
+    last = v.get("p5_t", v.get("p3_t"))
+    if (s in _TOPS or s in _BOTTOMS) and neck and target and first and last:
+        key = "why_pattern_top" if s in _TOPS else "why_pattern_bottom"
+        return t(lang, key, neck=p(neck), start=_day(first), end=_day(last), target=p(target),
+                 diff=_pct(target, c))  # fmt: skip
     return ""
 
 
@@ -70,20 +132,29 @@ def render_alert(
 ) -> Reply:
     """The alert for one event in one chat, with mute/unwatch buttons."""
     currency = inst.currency if inst else ""
+    name = signal_name(lang, event.signal)
+    if event.interval in _MINUTES:  # '200일선' is a daily term: on minute bars the average counts bars
+        name = name.replace("일선", "봉선")
     title = t(
         lang,
         "alert_title",
         arrow=_ARROW[event.signal.direction],
-        signal=esc(signal_name(lang, event.signal)),
+        signal=esc(name),
         symbol=esc(event.symbol),
         name=esc(inst.name if inst and inst.name != event.symbol else ""),
     )
     when = bar_time(lang, event.ts, event.interval, inst)
-    lines = [title.replace("  ", " ").rstrip(), f"{t(lang, 'close')} {money(event.close, currency)} · {when}"]
+    title = title.replace("  ", " ").rstrip()
+    intraday = event.interval in _MINUTES
+    if intraday:  # the timeframe is named: a 5-minute golden cross is not a daily one
+        title += f" · <b>{timeframe(lang, event.interval)}</b>"
+    lines = [title, f"{t(lang, 'close')} {money(event.close, currency)} · {when}"]
     why = explain(lang, event, currency, windows)
     if why:
         lines.append(esc(why, 300))
-    if rating is not None:
+    if intraday:
+        lines.append(esc(intraday_rating_line(lang, Interval(event.interval), rating), 300))
+    elif rating is not None:
         lines.append(rating_line(lang, rating))
     buttons: Buttons = (
         (

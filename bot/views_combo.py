@@ -120,3 +120,14 @@ async def combo_study(repos: Repositories, events: Iterable[SignalEvent]) -> Com
     if not any(e.pair is not None for e in events):
         return None
     return read_study(await repos.state.get_state(STATE_KEY))
+
+
+def combo_digest_lines(
+    lang: Language, event: SignalEvent, currency: str, study: ComboStudy | None
+) -> list[str]:
+    """A combination's entry in a digest of one bar close: the pair, symbol and close; its rating."""
+    head = (
+        f"{_ARROW[event.direction]} <b>{esc(pair_label(lang, event.name))}</b> · "
+        f"<b>{esc(event.symbol)}</b> {money(event.close, currency)}"
+    )
+    return [head, f"    {esc(rating_text(lang, event.name, study), 300)}"]

@@ -47,16 +47,13 @@ async def confirmed_combos(
     return frozenset(names)
 
 
-def with_combos(
-    watch: Watch, existing: Iterable[Watch], combos: frozenset[str], named_signals: bool
-) -> Watch:
+def with_combos(watch: Watch, old: Watch | None, combos: frozenset[str], named_signals: bool) -> Watch:
     """The watch to store: earlier combinations kept; with only combinations named, the earlier
-    watch's signal types and mutes kept too."""
-    old = next((w for w in existing if w.symbol == watch.symbol), None)
+    watch's signal types and mutes kept too (its timeframes are `watch`'s)."""
     if old is None:
         return replace(watch, combos=combos)
     if combos and not named_signals:
-        return replace(old, combos=old.combos | combos)
+        return replace(watch, signals=old.signals, muted=old.muted, combos=old.combos | combos)
     return replace(watch, combos=old.combos | combos)
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
 from core.types import (
+    AlertHit,
     ApiKey,
     Bar,
     Chat,
@@ -28,6 +29,7 @@ from core.types import (
     SignalEvent,
     SignalType,
     SourceHealth,
+    UserAlert,
     Watch,
 )
 
@@ -58,6 +60,16 @@ class Notifier(Protocol):
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
         """Hand new events to delivery; returns the number of messages enqueued."""
+        ...
+
+
+@runtime_checkable
+class CloseNotifier(Protocol):
+    """A `Notifier` that also delivers chats' own alerts (issue 24) together with the signal events of
+    the same bar close, so that a chat can get them as one digest."""
+
+    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+        """Hand new events and user-alert hits of one bar close to delivery; messages enqueued."""
         ...
 
 
@@ -132,8 +144,9 @@ class WatchRepo(Protocol):
         """`list_watchers` for many symbols at once; symbols nobody (active) watches are absent."""
         ...
 
-    async def list_watched_symbols(self) -> list[str]:
-        """Every symbol at least one active chat watches."""
+    async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
+        """Every symbol at least one active chat watches (on the timeframe `interval`, if given;
+        for the daily timeframe, every watched symbol: its daily bars are kept whatever the watch)."""
         ...
 
 
@@ -143,9 +156,14 @@ class EventRepo(Protocol):
         ...
 
     async def list_events(
-        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+        self,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        *,
+        interval: Interval | None = None,
     ) -> list[SignalEvent]:
-        """Newest first."""
+        """Newest first; only events on `interval` bars when given."""
         ...
 
 
@@ -188,6 +206,9 @@ class OutboxRepo(Protocol):
         ...
 
     async def count_pending(self) -> int: ...
+    async def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Those of `keys` already enqueued (as given, however long)."""
+        ...
 
 
 class NewsRepo(Protocol):
@@ -278,6 +299,29 @@ class EtfHoldingRepo(Protocol):
         ...
 
 
+class UserAlertRepo(Protocol):
+    """Chats' own alerts (issue 24)."""
+
+    async def add_alert(self, alert: UserAlert, *, limit: int) -> UserAlert | None:
+        """Store `alert` (with its id); None when the chat already has `limit` alerts. The same rule
+        and level on the same symbol twice returns the stored one."""
+        ...
+
+    async def list_alerts(self, chat_id: int) -> list[UserAlert]: ...
+    async def list_for_symbols(self, symbols: Iterable[str]) -> list[UserAlert]:
+        """Every alert on one of `symbols`, of active chats."""
+        ...
+
+    async def list_symbols(self) -> list[str]:
+        """The symbols with at least one alert of an active chat (their prices are kept fresh)."""
+        ...
+
+    async def delete_alert(self, chat_id: int, alert_id: int) -> bool: ...
+    async def set_armed(self, changes: Sequence[tuple[int, bool]], now: datetime) -> None:
+        """Arm (True) or disarm after firing (False, `fired_at` = now) alerts by id."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """Every repository, as wired by the composition root."""
@@ -296,6 +340,7 @@ class Repositories:
     apikeys: ApiKeyRepo
     flows: InvestorFlowRepo
     etfs: EtfHoldingRepo
+    user_alerts: UserAlertRepo
 
 
 WEEKLY_SLOT = "weekly"  # the briefing slot of the week's summary (daily slots are 'HH:MM' in KST)

@@ -7,7 +7,7 @@ Secrets are `SecretStr`: their repr is '**********' and they are only unwrapped 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -29,6 +29,18 @@ def _split(value: object) -> object:
     if isinstance(value, int):
         return [value]
     return value
+
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$")
+_AGE_DAYS = {"d": 1.0, "w": 7.0, "m": 30.4375, "y": 365.25}
+
+
+def parse_age(text: str) -> timedelta:
+    """'400d', '8w', '18m' (months), '2y' -> a timedelta; ValueError with the accepted forms otherwise."""
+    match = _AGE.match(text.lower())
+    if match is None or int(match.group(1)) <= 0:
+        raise ValueError(f"expected an age like 400d, 8w, 18m or 2y, got {text!r}")
+    return timedelta(days=int(match.group(1)) * _AGE_DAYS[match.group(2)])
 
 
 class Settings(BaseSettings):
@@ -57,6 +69,11 @@ class Settings(BaseSettings):
     briefing_times: StrList = Field(default_factory=lambda: ["08:00", "06:30"])  # KST, HH:MM
     watchlist_limit_free: int = Field(default=10, ge=1)
     watchlist_limit_premium: int = Field(default=50, ge=1)
+    user_alerts_per_chat: int = Field(default=20, ge=1)  # issue 24: /alert
+    user_alert_rearm_pct: float = Field(default=0.5, ge=0, le=50)  # price back by this % of the level
+    user_alert_rearm_move_points: float = Field(default=0.5, ge=0, le=50)  # move back under N - this
+    user_alert_rearm_rsi_points: float = Field(default=2.0, ge=0, le=50)  # RSI back by this many points
+    alert_delivery: Literal["digest", "single"] = "digest"  # several alerts of one close: one message
     command_rate_per_minute: int = Field(default=20, ge=1)
     send_rate_per_second: float = Field(default=30.0, gt=0)
     default_language: Literal["ko", "en"] = "en"
@@ -131,11 +148,19 @@ class Settings(BaseSettings):
     rsi_oversold: float = Field(default=30.0, gt=0, lt=100)
     volume_window: int = Field(default=20, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
     volume_multiple: float = Field(default=2.0, gt=0)
+    bb_period: int = Field(default=20, ge=2, le=16_383)  # le: signals.config.MAX_WINDOW
+    bb_stddev: float = Field(default=2.0, gt=0)
+    bb_squeeze_window: int = Field(default=125, ge=2, le=16_383)
+    bb_squeeze_within: int = Field(default=10, ge=1, le=16_383)
+    high_low_window: int = Field(default=252, ge=2, le=16_383)
+    pattern_swing: float = Field(default=3.0, gt=0)
+    pattern_tolerance: float = Field(default=0.5, gt=0)
+    pattern_max_bars: int = Field(default=250, ge=10, le=16_383)
     backtest_years: int = Field(default=10, ge=1)
     backtest_horizons: IntList = Field(default_factory=lambda: [5, 20, 60])
 
     # --- scheduler & runtime ----------------------------------------------------------------
-    role: Literal["all", "bot", "scheduler", "api"] = "all"
+    role: Literal["all", "bot", "scheduler", "api", "collector"] = "all"
     price_update_minutes: int = Field(default=5, ge=1)
     # after each close (US: before the 06:30 KST briefing)
     finalise_delay_minutes: int = Field(default=20, ge=0)
@@ -196,6 +221,21 @@ class Settings(BaseSettings):
     redis_stream_maxlen: int = Field(default=100_000, ge=100)  # XADD MAXLEN ~ per event stream
     redis_buffer_max: int = Field(default=10_000, ge=1)  # events held in memory while Redis is down
     redis_quote_ttl_s: float = Field(default=3600.0, gt=0)  # hot tier: latest quote per instrument
+    redis_bars_ttl_s: float = Field(default=6 * 3600.0, gt=0)  # hot tier: recent minute bars per symbol
+    redis_bars_hours: float = Field(default=6.0, gt=0, le=72)  # hot tier: hours of minute bars kept
+    redis_flows_ttl_s: float = Field(default=24 * 3600.0, gt=0)  # hot tier: today's investor flows
+    redis_indicators_ttl_s: float = Field(default=24 * 3600.0, gt=0)  # hot tier: latest indicator state
+    cold_dir: Path = Path("var/cold")  # cold tier: monthly Parquet files of archived bars
+    cold_archive_older_than: str = ""  # e.g. 2y, 18m, 400d: the daily archive job; "" = no job
+
+    @field_validator("cold_archive_older_than")
+    @classmethod
+    def _cold_age(cls, value: str) -> str:
+        if value.strip():
+            parse_age(value)
+        return value.strip()
+
+    collector_lease_ttl_s: float = Field(default=15.0, gt=0)  # one active collector; a standby takes over
 
     @field_validator(
         "admin_ids",

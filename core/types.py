@@ -39,6 +39,15 @@ class SignalType(StrEnum):
     RSI_OVERBOUGHT = "rsi_overbought"
     RSI_OVERSOLD = "rsi_oversold"
     VOLUME_SPIKE = "volume_spike"
+    BB_UPPER_BREAK = "bb_upper_break"
+    BB_LOWER_BREAK = "bb_lower_break"
+    BB_SQUEEZE_BREAKOUT = "bb_squeeze_breakout"
+    HIGH_52W = "high_52w"
+    LOW_52W = "low_52w"
+    HEAD_AND_SHOULDERS = "head_and_shoulders"
+    INVERSE_HEAD_AND_SHOULDERS = "inverse_head_and_shoulders"
+    DOUBLE_TOP = "double_top"
+    DOUBLE_BOTTOM = "double_bottom"
 
     @property
     def direction(self) -> int:
@@ -60,6 +69,15 @@ _DIRECTION = {
     SignalType.RSI_OVERBOUGHT: -1,
     SignalType.RSI_OVERSOLD: 1,
     SignalType.VOLUME_SPIKE: 0,
+    SignalType.BB_UPPER_BREAK: 1,  # read as momentum, like a breakout
+    SignalType.BB_LOWER_BREAK: -1,
+    SignalType.BB_SQUEEZE_BREAKOUT: 0,  # either side: the event's strength carries the sign
+    SignalType.HIGH_52W: 1,
+    SignalType.LOW_52W: -1,
+    SignalType.HEAD_AND_SHOULDERS: -1,
+    SignalType.INVERSE_HEAD_AND_SHOULDERS: 1,
+    SignalType.DOUBLE_TOP: -1,
+    SignalType.DOUBLE_BOTTOM: 1,
 }
 _BY_VALUE = {s.value: s for s in SignalType}
 _OPPOSITE = {
@@ -69,6 +87,14 @@ _OPPOSITE = {
     SignalType.DEATH_CROSS: SignalType.GOLDEN_CROSS,
     SignalType.RSI_OVERBOUGHT: SignalType.RSI_OVERSOLD,
     SignalType.RSI_OVERSOLD: SignalType.RSI_OVERBOUGHT,
+    SignalType.BB_UPPER_BREAK: SignalType.BB_LOWER_BREAK,
+    SignalType.BB_LOWER_BREAK: SignalType.BB_UPPER_BREAK,
+    SignalType.HIGH_52W: SignalType.LOW_52W,
+    SignalType.LOW_52W: SignalType.HIGH_52W,
+    SignalType.HEAD_AND_SHOULDERS: SignalType.INVERSE_HEAD_AND_SHOULDERS,
+    SignalType.INVERSE_HEAD_AND_SHOULDERS: SignalType.HEAD_AND_SHOULDERS,
+    SignalType.DOUBLE_TOP: SignalType.DOUBLE_BOTTOM,
+    SignalType.DOUBLE_BOTTOM: SignalType.DOUBLE_TOP,
 }
 
 ALL_SIGNALS: frozenset[SignalType] = frozenset(SignalType)
@@ -270,19 +296,24 @@ class Chat:
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    """A chat watching an instrument for a set of signal types (`muted` ones are skipped)."""
+    """A chat watching an instrument for a set of signal types (`muted` ones are skipped), on the
+    timeframes in `intervals` (daily bars unless the chat asked for 1m/5m/15m)."""
 
     chat_id: int
     symbol: str
     signals: frozenset[SignalType] = ALL_SIGNALS
     muted: frozenset[SignalType] = frozenset()
+    intervals: frozenset[Interval] = frozenset({Interval.D1})
     combos: frozenset[str] = frozenset()  # watched combinations, `combo:A+B` (stored with the signals)
 
-    def wants(self, signal: SignalType) -> bool:
-        return signal in self.signals and signal not in self.muted
+    def wants(self, signal: SignalType, interval: Interval = Interval.D1) -> bool:
+        return signal in self.signals and signal not in self.muted and interval in self.intervals
 
     def wants_event(self, event: SignalEvent) -> bool:
-        return event.name in self.combos if event.pair is not None else self.wants(event.signal)
+        """Combinations (daily only) by name; single signals by type and timeframe."""
+        return (
+            event.name in self.combos if event.pair is not None else self.wants(event.signal, event.interval)
+        )
 
 
 class DeliveryStatus(StrEnum):
@@ -416,3 +447,44 @@ class ApiKey:
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class AlertRule(StrEnum):
+    """What a chat's own alert (issue 24) watches: a price level, a daily move, an RSI level."""
+
+    ABOVE = "above"  # price at or above the level
+    BELOW = "below"  # price at or below the level
+    MOVE = "move"  # the day's move against the previous close at least `level` percent, either way
+    RSI_ABOVE = "rsi_above"  # RSI 14 of the daily closes at or above the level
+    RSI_BELOW = "rsi_below"
+
+
+@dataclass(frozen=True, slots=True)
+class UserAlert:
+    """One alert set by a chat (`/alert`). `armed`: fires at the next crossing; a fired alert is
+    re-armed once the value moves back past the level by the re-arm margin."""
+
+    chat_id: int
+    symbol: str
+    rule: AlertRule
+    level: float
+    armed: bool = True
+    created_at: datetime | None = None
+    fired_at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertHit:
+    """A user alert that fired on one bar (daily close or intraday minute): the bar's time and close,
+    and the value compared with the level (price, move in percent, or RSI)."""
+
+    alert: UserAlert
+    ts: datetime
+    interval: Interval
+    close: float
+    value: float
+
+    @property
+    def key(self) -> str:
+        return f"ualert:{self.alert.id}:{self.ts.isoformat()}"

@@ -39,6 +39,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "fundflow": ("fundflow.cli", "run"),  # the first name, kept as an alias
     "apikey": ("finsignal.apikeys", "cmd_apikey"),
     "ask": ("finsignal.ask_cli", "cmd_ask"),  # issue 23
+    "archive": ("finsignal.archive", "cmd_archive"),  # issue 20
 }
 
 
@@ -90,7 +91,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the bot and the scheduler (console mode when no token is set)")
-    run.add_argument("--role", choices=["all", "bot", "scheduler", "api"], help="run only part (scale-out)")
+    run.add_argument(
+        "--role", choices=["all", "bot", "scheduler", "api", "collector"], help="run only part (scale-out)"
+    )
     run.add_argument("--console", action="store_true", help="force console mode even with a token")
 
     sub.add_parser("chat", help="console mode: type bot commands in the terminal, see replies and alerts")
@@ -144,6 +147,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=float, default=0.0, help="bars per second (0 = as fast as possible)")
     replay.add_argument("--telegram", type=int, metavar="CHAT_ID", help="send the alerts to this chat")
     _add_fundflow_parser(sub, full("flows") or full("fundflow"))
+    arc = sub.add_parser("archive", help="move bars older than an age to monthly Parquet files (cold tier)")
+    arc.add_argument("--older-than", required=True, metavar="AGE", help="e.g. 400d, 18m, 2y (whole months)")
+    arc.add_argument("--json", action="store_true", help="print the report as JSON")
     if full("api") or full("apikey"):
         from finsignal.apikeys import add_arguments as add_api_arguments
 

@@ -33,6 +33,9 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Bot + scheduler on one event loop; console mode when no token is configured."""
     from finsignal.runtime import run_console, run_service
 
+    role = args.role or settings.role
+    if role == "collector" and not args.console:  # no Telegram in the collector (issue 20)
+        return await run_service(settings, role=role)
     if args.console or not settings.telegram_enabled:
         log = _console_log(args)
         if not args.console:
@@ -41,7 +44,6 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 f"{mask(settings.database_url)}{log}. Type /help.[/yellow]"
             )
         return await run_console(settings, with_scheduler=True)
-    role = args.role or settings.role
     return await run_service(settings, role=role)
 
 
@@ -189,6 +191,6 @@ def _print_status(console: Console, report: dict[str, Any]) -> None:
         for row in rows:
             table.add_row(*(str(v) for v in row.values()))
         console.print(table)
-    for key in ("outbox_pending", "instruments", "watched_symbols", "chats", "process"):
+    for key in ("outbox_pending", "instruments", "watched_symbols", "chats", "minute_check", "process"):
         if key in report:
             console.print(f"[bold]{key}[/bold] {report[key]}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from ask.service import AskService
@@ -16,10 +16,13 @@ from core.ports import EventBus, Repositories
 from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Interval, Rating
+from finsignal.archive import tier_bars
 from finsignal.ask import build_ask_service
-from finsignal.scaleout import open_scaleout
+from finsignal.scaleout import open_scaleout, outbox_sink
 from market import MarketData
 from market.bus import LocalEventBus
+from market.hot_repos import HotBarRepo, HotFlowRepo
+from market.hot_tier import HotTier
 from market.redis_bus import RedisEventBus
 from news import NewsService
 from storage import Database
@@ -39,6 +42,7 @@ class App:
     clock: Clock
     bus: EventBus = field(default_factory=LocalEventBus)  # live quotes and signals (issue 19)
     ask: AskService | None = None  # questions in plain words (issue 23)
+    hot: HotTier | None = None  # issue 20: Redis hot tier of bars, flows, indicator summaries
 
     async def load_history(self, symbols: Sequence[str], years: int) -> Mapping[str, Sequence[Bar]]:
         """Daily bars for `symbols` over `years`, fetching what the database lacks. Raises SymbolError."""
@@ -69,11 +73,24 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
     """Open the database (migrating it) and the services; close everything on exit."""
     clock = clock or SystemClock()
     db = await Database.open(settings.database_url, migrate=True, echo=settings.database_echo)
+    tier_bars(db, settings)  # issue 20: bars archived to Parquet stay readable through repos.bars
     async with open_scaleout(settings) as wiring:  # Redis streams + hot tier, or in-process (issue 20)
         bus = wiring.bus
-        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot)
+        if wiring.tier is not None:  # issue 20: recent minute bars and flows from Redis, behind L1
+            db.repos = replace(
+                db.repos,
+                bars=HotBarRepo(db.repos.bars, wiring.tier, clock),
+                flows=HotFlowRepo(db.repos.flows, wiring.tier),
+            )
+        # beside a collector (issue 20), API and bot processes never ask outside sources themselves
+        fetch = not (settings.redis_url and settings.role in ("api", "bot"))
+        market = MarketData(settings, db.repos, clock=clock, bus=bus, hot=wiring.hot, fetch=fetch)
         if isinstance(bus, RedisEventBus):  # another process's newer quote drops this process's L1 copy
             bus.on_remote("quote", lambda topic, _: market.forget_quote(topic.partition(":")[2]))
+            if settings.role == "bot":  # the collector's signal events into the outbox (idempotent)
+                bus.add_sink("signal", outbox_sink(db.repos, clock))
+            if settings.role != "collector":  # the collector publishes; it needs nobody's events
+                bus.start_reading()
         news = NewsService(settings, db.repos, clock=clock)
         try:
             async with AsyncExitStack() as stack:  # issue 23: the questions' read-only connection
@@ -87,6 +104,7 @@ async def open_app(settings: Settings, *, clock: Clock | None = None) -> AsyncIt
                     clock=clock,
                     bus=bus,
                     ask=ask,
+                    hot=wiring.tier,
                 )
         finally:
             await market.close()

@@ -11,6 +11,7 @@ from core import storage_faults
 from core.errors import DatabaseUnavailableError
 from core.settings import Settings
 from core.timeutil import utcnow
+from scheduler.minute_check import last_check as last_minute_check
 
 NEW_DATABASE = (
     "the database is new (no tables yet): create it with `finsignal db upgrade` (`finsignal run` also does)"
@@ -78,6 +79,8 @@ async def collect_status(settings: Settings) -> dict[str, Any]:
         report["instruments"] = len(await repos.instruments.list_instruments())
         report["watched_symbols"] = len(await repos.watches.list_watched_symbols())
         report["chats"] = len(await repos.chats.list_chats())
+        if (check := await last_minute_check(repos)) is not None:
+            report["minute_check"] = check  # the last session's minute bars against the daily bars
     except DatabaseUnavailableError as exc:
         report["database"] = {"url": url, "ok": False, "error": str(exc)}
     finally:

@@ -6,7 +6,7 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.app import build_application, run_application
@@ -16,22 +16,26 @@ from bot.delivery import OutboxNotifier
 from bot.flows_briefing import FlowsBriefer
 from bot.handlers import BotApp
 from bot.news_alerts import NewsAlerter
-from core.ports import NewsPublisher, Notifier
+from core.ports import EventBus, NewsPublisher, Notifier
 from core.quality import quality_rules
 from core.settings import Settings
-from core.types import Market
+from core.types import Market, SignalEvent
+from finsignal.archive import archive_job
 from finsignal.ask import news_translator
+from finsignal.collector import JOBS_OWNER, run_collector
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
 from finsignal.services import build_bot_services
 from fundflow.digest import MonthlyCollection
-from market.bus import BusNotifier
+from market.bus import BusNotifier, news_message
+from market.redis_bus import RedisEventBus
 from market.resolver import make_instrument
 from market.universe import krx_universe
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine, signal_config
 from signals.combo_engine import ComboEngine
+from signals.user_alerts import margins
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +43,14 @@ logger = logging.getLogger(__name__)
 class AlertingNews:
     """The news service as the scheduler sees it: every crawl also hands new items to the news alerter."""
 
-    def __init__(self, news: NewsService, publisher: NewsPublisher) -> None:
-        self._news, self._publisher = news, publisher
+    def __init__(self, news: NewsService, publisher: NewsPublisher, bus: EventBus | None = None) -> None:
+        self._news, self._publisher, self._bus = news, publisher, bus
 
     async def crawl(self, symbols: list[str], /) -> CrawlResult:
         result = await self._news.crawl(symbols)
+        if self._bus is not None:  # issue 20: each new, classified item as `news:SYMBOL` (or `news:*`)
+            for item in result.items:
+                self._bus.publish(f"news:{item.symbols[0] if item.symbols else '*'}", news_message(item))
         if result.items:  # only the newly stored items
             try:
                 await self._publisher.publish_news(result.items)
@@ -52,12 +59,21 @@ class AlertingNews:
         return result
 
 
+class NoDelivery:
+    """The collector's notifier beside Redis: events are stored and published on the signal stream
+    (`BusNotifier`); the bot process consumes them into the outbox."""
+
+    async def publish(self, events: Sequence[SignalEvent]) -> int:
+        return 0
+
+
 def build_runtime(
     app: App,
     notifier: Notifier,
     *,
     briefer: Briefer | None = None,
     news_publisher: NewsPublisher | None = None,
+    owner_id: str | None = None,
 ) -> Runtime:
     """The one scheduler, wired to market data, the signal engine, delivery, news and briefings."""
     config = signal_config(app.settings)
@@ -68,17 +84,20 @@ def build_runtime(
         notifier=BusNotifier(notifier, app.bus),  # new events also go to the API's stream (issue 19)
         engine_factory=lambda: ComboEngine(SignalEngine(config, rules=quality_rules(app.settings))),
         briefer=briefer,
-        news=AlertingNews(app.news, news_publisher) if news_publisher is not None else app.news,
+        news=AlertingNews(app.news, news_publisher, app.bus) if news_publisher is not None else app.news,
         history=app.market,  # rate_signals loads the missing years of history before rating
         clock=app.clock,
         universe=krx_universe() if app.settings.kis_app_key is not None else (),
         depth=app.market,
+        quotes=app.market,  # issue 24: own alerts on quote updates where no minute bars are kept
         etfs=[
             make_instrument(f"{c.strip()}.KS", Market.KRX)
             for c in app.settings.kis_etfs.split(",")
             if c.strip()
         ],
         flows=MonthlyCollection(app.settings, app.clock),  # issue 22: collect_flows on the 1st
+        archiver=archive_job(app.db, app.settings, app.clock),  # issue 20: None unless it is set
+        owner_id=owner_id,
     )
 
 
@@ -98,7 +117,12 @@ async def run_service(settings: Settings, *, role: str) -> int:
                 runtime.rate_soon(symbol)
 
         services = build_bot_services(app, health, rate_soon)
-        notifier = OutboxNotifier(app.repos, clock=app.clock)
+        notifier = OutboxNotifier(
+            app.repos,
+            clock=app.clock,
+            digest=settings.alert_delivery == "digest",  # issue 24
+            margins=margins(settings),
+        )
         briefer = FlowsBriefer(services, settings, clock=app.clock)  # issue 22: + monthly flows section
         alerter = NewsAlerter(
             app.repos,
@@ -106,6 +130,15 @@ async def run_service(settings: Settings, *, role: str) -> int:
             per_chat_per_hour=settings.news_alerts_per_hour,
             translations=news_translator(settings, app.repos),  # issue 23: None without a model
         )
+        if role == "collector":  # issue 20: the one process that asks sources, held by a lease
+            # beside Redis, signals go out as stream events and the bot's delivery enqueues them
+            signals_to: Notifier = NoDelivery() if isinstance(app.bus, RedisEventBus) else notifier
+            return await run_collector(
+                app,
+                lambda: build_runtime(
+                    app, signals_to, briefer=briefer, news_publisher=alerter, owner_id=JOBS_OWNER
+                ),
+            )
         runtime = build_runtime(app, notifier, briefer=briefer, news_publisher=alerter)
         if role == "scheduler":
             _freeze_startup_objects()
@@ -152,7 +185,9 @@ async def run_console(settings: Settings, *, with_scheduler: bool) -> int:
 
         services = build_bot_services(app, health, rate_soon)
         if with_scheduler:
-            runtime = build_runtime(app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock))
+            runtime = build_runtime(
+                app, ConsoleNotifier(services, stdout=sys.stdout, clock=app.clock, margins=margins(settings))
+            )
             runtime.start()
             _freeze_startup_objects()
         chat = ConsoleChat(services, settings, stdin=sys.stdin, stdout=sys.stdout, clock=app.clock)

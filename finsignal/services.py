@@ -15,6 +15,7 @@ from core.quality import quality_rules
 from core.types import Bar, Interval
 from finsignal.container import App
 from fundflow.digest import FlowsDigests
+from market.hot_repos import HotIndicators
 from signals import compute_history, signal_config
 
 
@@ -46,6 +47,12 @@ class StoredIndicators:
             "volume": float(volume[-1]),
             f"vol_avg{cfg.volume_window}": last(res.vol_avg),
         }
+
+
+def hot_indicators(app: App) -> StoredIndicators | HotIndicators:
+    """Issue 20: with the Redis hot tier, the latest values are computed once per daily bar."""
+    stored = StoredIndicators(app)
+    return stored if app.hot is None else HotIndicators(stored.snapshot, app.hot)
 
 
 class StoredHistory:
@@ -113,7 +120,7 @@ def build_bot_services(
         repos=app.repos,
         resolver=app.market,
         quotes=app.market,
-        indicators=StoredIndicators(app),
+        indicators=hot_indicators(app),
         history=StoredHistory(app),
         backtests=BacktestRunner(app),
         news=app.news,

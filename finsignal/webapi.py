@@ -218,8 +218,11 @@ def asgi_app() -> FastAPI:
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     """Run uvicorn in the foreground until SIGTERM/SIGINT; `workers` processes share the port."""
+    import os
+
     import uvicorn
 
+    os.environ["FINSIGNAL_ROLE"] = "api"  # each worker loads its settings: an API process (issue 20)
     logger.info("finsignal api on http://%s:%d (%d worker(s))", host, port, workers)
     uvicorn.run(
         "finsignal.webapi:asgi_app",

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from core.ports import EventBus, Notifier
-from core.types import Quote, SignalEvent
+from core.ports import CloseNotifier, EventBus, Notifier
+from core.types import AlertHit, Interval, NewsItem, Quote, SignalEvent, SignalType
 
 logger = logging.getLogger(__name__)
 Deliver = Callable[[str, dict[str, object]], None]
@@ -81,6 +81,29 @@ class BusNotifier:
             self._bus.publish(f"signal:{event.symbol}", signal_message(event))
         return await self._inner.publish(events)
 
+    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+        """`core.ports.CloseNotifier`: events to the stream, events and user-alert hits to the inner one."""
+        for event in events:
+            self._bus.publish(f"signal:{event.symbol}", signal_message(event))
+        if isinstance(self._inner, CloseNotifier):
+            return await self._inner.publish_close(events, hits)
+        return await self._inner.publish(events) if events else 0
+
+
+def news_message(item: NewsItem) -> dict[str, object]:
+    """A stored, classified headline as a JSON-ready message (topic `news:SYMBOL`, issue 20)."""
+    return {
+        "id": item.id,
+        "url": item.url,
+        "title": item.title,
+        "source": item.source,
+        "published": item.published.isoformat(),
+        "language": item.language,
+        "symbols": list(item.symbols),
+        "industries": list(item.industries),
+        "kind": item.kind,
+    }
+
 
 def signal_message(event: SignalEvent) -> dict[str, object]:
     """A signal event as a JSON-ready message (topic `signal:SYMBOL`)."""
@@ -94,3 +117,22 @@ def signal_message(event: SignalEvent) -> dict[str, object]:
         "strength": event.strength,
         "values": dict(event.values),
     }
+
+
+def signal_event(message: Mapping[str, object]) -> SignalEvent:
+    """Inverse of `signal_message` (the bot's delivery reading the collector's events); raises
+    ValueError, KeyError or TypeError on a malformed message."""
+    values = message.get("values") or {}
+    if not isinstance(values, Mapping):
+        raise TypeError("values must be an object")
+    event_id = message.get("id")
+    return SignalEvent(
+        symbol=str(message["symbol"]),
+        signal=SignalType(str(message["signal"])),
+        interval=Interval(str(message["interval"])),
+        ts=datetime.fromisoformat(str(message["ts"])),
+        close=float(str(message["close"])),
+        values={str(k): float(str(v)) for k, v in values.items()},
+        strength=float(str(message["strength"])),
+        id=int(str(event_id)) if event_id is not None else None,
+    )

@@ -10,6 +10,9 @@
   `XREADGROUP` from the group's pending entries first, then new ones, `XACK` after local delivery, so a
   consumer that restarts resumes after its last acknowledged event. Its own events are skipped (already
   delivered); every event carries a unique id so a re-published one is delivered once.
+- A `sink` (`add_sink`, e.g. the bot's outbox) is awaited with each batch of its kind before the batch
+  is acknowledged; while it fails (the database is down) the batch is retried with back-off, never
+  acknowledged, so a crash or an outage loses nothing (the sink must be idempotent).
 - Connection failures never escape: both tasks back off (0.1 s doubling to 5 s) and log once per change
   of state. `connected` and `stats()` feed /readyz.
 """
@@ -23,7 +26,7 @@ import json
 import logging
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from redis import exceptions as rexc
@@ -33,7 +36,9 @@ from market.bus import Deliver, LocalEventBus
 from market.redis_conn import Backoff, mask_url
 
 logger = logging.getLogger(__name__)
-KINDS = ("quote", "signal")
+KINDS = ("quote", "bar", "signal", "news")
+Event = tuple[str, dict[str, object]]
+Sink = Callable[[list[Event]], Awaitable[None]]
 _DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
 _SEEN = 50_000  # event ids remembered to drop a re-published duplicate
 
@@ -64,6 +69,7 @@ class RedisEventBus:
         self._empty = asyncio.Event()
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._remote: list[tuple[str, Deliver]] = []
+        self._sinks: list[tuple[str, Sink]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._writer_up = self._reader_up = True
         self._drop_logged = False  # one warning per outage that overflows the buffer
@@ -77,7 +83,7 @@ class RedisEventBus:
         seq = next(self._seq)
         fields = {"topic": topic, "data": json.dumps(message, default=str), "uid": f"{self._origin}-{seq}"}
         if len(self._outbox) >= self._buffer_max:
-            self._outbox.popleft()
+            self._drop_one()
             if not self._drop_logged:
                 self._drop_logged = True
                 logger.warning("redis event buffer full (%d): dropping the oldest events", self._buffer_max)
@@ -85,6 +91,15 @@ class RedisEventBus:
         self._outbox.append((seq, topic, fields))
         self._empty.clear()
         self._wake.set()
+
+    def _drop_one(self) -> None:
+        """The oldest event that a newer one supersedes (a quote, a bar) goes first; a signal or a news
+        item only when nothing else is left."""
+        for i, (_, topic, _) in enumerate(self._outbox):
+            if not topic.startswith(("signal:", "news:")):
+                del self._outbox[i]
+                return
+        self._outbox.popleft()
 
     def subscribe(self, topics: Iterable[str], deliver: Deliver) -> int:
         return self._local.subscribe(topics, deliver)
@@ -99,6 +114,10 @@ class RedisEventBus:
         """Also call `callback(topic, message)` for each event of `kind` from another process (before
         local subscribers: the L1 quote cache drops its copy there)."""
         self._remote.append((kind, callback))
+
+    def add_sink(self, kind: str, sink: Sink) -> None:
+        """Await `sink(events)` for each batch of `kind` from other processes before acknowledging it."""
+        self._sinks.append((kind, sink))
 
     # ---- state ---------------------------------------------------------------------------------
 
@@ -115,17 +134,20 @@ class RedisEventBus:
             "dropped": self.dropped,
         }
 
-    async def start(self) -> None:
+    async def start(self, *, read: bool = True) -> None:
         """Create the consumer groups now when Redis answers (events published from here on are this
-        process's to read), then run the writer and the reader; never fails on an outage."""
-        try:
+        process's to read), then run the writer and (unless `read=False`: see `start_reading`) the
+        reader; never fails on an outage."""
+        with contextlib.suppress(*_DOWN):  # else the reader creates them when Redis answers
             await self._ensure_groups("$")
-        except _DOWN as exc:
-            self._reader_state(False, exc)
-        self._tasks = [
-            asyncio.create_task(self._write_loop(), name="redis-bus-writer"),
-            asyncio.create_task(self._read_loop(), name="redis-bus-reader"),
-        ]
+        self._tasks = [asyncio.create_task(self._write_loop(), name="redis-bus-writer")]
+        if read:
+            self.start_reading()
+
+    def start_reading(self) -> None:
+        """Start the reader (once): after the hooks and sinks that must see every event are added."""
+        if not any(t.get_name() == "redis-bus-reader" for t in self._tasks):
+            self._tasks.append(asyncio.create_task(self._read_loop(), name="redis-bus-reader"))
 
     async def close(self, flush_s: float = 2.0) -> None:
         """Write what is buffered (up to `flush_s` seconds), stop both tasks, close the client."""
@@ -234,20 +256,40 @@ class RedisEventBus:
             )  # type: ignore[arg-type]
             got = 0
             for stream, entries in reply or []:
-                for _, fields in entries:
-                    self._deliver(fields)
+                delivered = [e for e in (self._deliver(fields) for _, fields in entries) if e is not None]
+                if delivered and self._sinks:
+                    await self._sink(delivered)
                 if entries:
                     await self._client.xack(stream, self._consumer, *[entry_id for entry_id, _ in entries])
                 got += len(entries)
             if not pending or got == 0:
                 return
 
-    def _deliver(self, fields: dict[str, str] | None) -> None:
+    async def _sink(self, events: list[Event]) -> None:
+        """Hand `events` to the sinks of their kind; retried with back-off until every sink took them."""
+        backoff, failing = Backoff(), False
+        for kind, sink in self._sinks:
+            batch = [e for e in events if e[0].partition(":")[0] == kind]
+            while batch:
+                try:
+                    await sink(batch)
+                except Exception as exc:
+                    if not failing:
+                        logger.warning("redis event sink for %s failed (%s): retrying", kind, exc)
+                    failing = True
+                    await asyncio.sleep(backoff.next())
+                    continue
+                if failing:
+                    logger.warning("redis event sink for %s works again", kind)
+                    failing = False
+                break
+
+    def _deliver(self, fields: dict[str, str] | None) -> Event | None:
         if not fields or "topic" not in fields:
-            return  # trimmed away while pending
+            return None  # trimmed away while pending
         uid = fields.get("uid", "")
         if uid.startswith(self._origin) or uid in self._seen:
-            return
+            return None
         self._seen[uid] = None
         if len(self._seen) > _SEEN:
             self._seen.popitem(last=False)
@@ -256,7 +298,7 @@ class RedisEventBus:
             message = json.loads(fields["data"])
         except (KeyError, ValueError):
             logger.warning("redis event on %s is not JSON: skipped", topic)
-            return
+            return None
         self.received += 1
         kind = topic.partition(":")[0]
         for wanted, callback in self._remote:
@@ -266,6 +308,7 @@ class RedisEventBus:
                 except Exception:
                     logger.exception("redis event hook failed on %s", topic)
         self._local.publish(topic, message)
+        return topic, message
 
     def _reader_state(self, up: bool, exc: BaseException | None = None) -> None:
         if up == self._reader_up:

@@ -58,8 +58,12 @@ class MarketData:
         sources: Mapping[str, PriceSource] | None = None,
         bus: EventBus | None = None,
         hot: HotQuotes | None = None,
+        fetch: bool = True,
     ) -> None:
         self.settings = settings
+        # fetch=False (API and bot processes beside a collector, issue 20): no outside source is ever
+        # asked; quotes come from the hot tier (kept fresh by the collector) or the stored bars
+        self.fetch = fetch
         self.repos = repos
         self.clock: Clock = clock or SystemClock()
         logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs may carry an API key
@@ -80,8 +84,8 @@ class MarketData:
             kis_guard = self._guard("kis", rate, None, even=True)
             built["kis"] = kis.KisSource(settings, self._client, kis_guard, self.clock)
         built.update(sources or {})
-        self.sources: dict[str, PriceSource] = built
-        self._pipeline = Pipeline(settings, repos, self.clock, built)
+        self.sources: dict[str, PriceSource] = built if fetch else {}
+        self._pipeline = Pipeline(settings, repos, self.clock, self.sources)
         self._cache = QuoteCache(bus=bus, hot=hot)  # hot: the Redis tier behind the L1 (issue 20)
         self._tasks: set[asyncio.Task[None]] = set()
         self._batch = asyncio.Semaphore(settings.market_batch_concurrency)
@@ -248,7 +252,7 @@ class MarketData:
         now = self.clock.now()
         if cached is not None:
             age = (now - cached.fetched_at).total_seconds()
-            if age <= self.settings.quote_max_age_s:
+            if age <= self.settings.quote_max_age_s or not self.fetch:  # the collector refreshes it
                 return cached.quote, age
             if inst.symbol in self._cache.watched:
                 self._refresh_in_background(inst)
@@ -369,7 +373,8 @@ class MarketData:
             high_52w=quote.high_52w or (max(b.high * b.adj_factor for b in year) if year else None),
             low_52w=quote.low_52w or (min(b.low * b.adj_factor for b in year) if year else None),
         )
-        await self._cache.store(quote, self.clock.now())
+        if self.fetch:  # a process that does not fetch never announces a quote built from stored bars
+            await self._cache.store(quote, self.clock.now())
         return quote
 
     async def _recent(self, inst: Instrument) -> tuple[list[float], list[Bar]]:

@@ -12,6 +12,7 @@ import psutil
 from core import storage_faults
 from core.types import JobRun, SourceHealth
 from scheduler.host import RuntimeView
+from scheduler.minute_check import last_check
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,11 @@ async def health_report(rt: RuntimeView) -> dict[str, Any]:
         logger.exception("outbox depth unavailable")
         report["outbox_pending"] = None
     report.update(await storage_report(rt.repos.state))
+    try:
+        if (check := await last_check(rt.repos)) is not None:
+            report["minute_check"] = check
+    except Exception:
+        logger.exception("minute check summary unavailable")
     return report
 
 

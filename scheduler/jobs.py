@@ -38,6 +38,8 @@ class JobKind(StrEnum):
     UPDATE_MINUTE_BARS = "update_minute_bars"
     COLLECT_KRX_DEPTH = "collect_krx_depth"
     COLLECT_FLOWS = "collect_flows"  # issue 22: monthly fund-flow collection
+    CHECK_MINUTE_BARS = "check_minute_bars"  # issue 21: the day's minute bars against the daily bar
+    ARCHIVE_BARS = "archive_bars"  # issue 20: old months of bars to the cold tier (Parquet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ def plan_jobs(
     with_news: bool = True,
     with_briefings: bool = True,
     with_flows: bool = False,
+    with_archive: bool = False,
 ) -> list[JobDef]:
     """Every job with its trigger. Jobs of one kind are staggered by `job_stagger_seconds`."""
     specs = dict(specs) if specs is not None else market_specs(settings)
@@ -102,6 +105,15 @@ def plan_jobs(
                 SessionIntervalTrigger(
                     session_calendar(krx), timedelta(minutes=1), offset=stagger / 2, tail=MINUTE_TAIL
                 ),
+                Market.KRX,
+            )
+        )
+    if krx is not None and settings.kis_app_key is not None:  # after the daily bar is in (finalise_bars)
+        jobs.append(
+            JobDef(
+                f"{JobKind.CHECK_MINUTE_BARS}.{Market.KRX}",
+                JobKind.CHECK_MINUTE_BARS,
+                SessionAnchorTrigger(session_calendar(krx), "finalise", offset=delay + timedelta(minutes=15)),
                 Market.KRX,
             )
         )
@@ -174,6 +186,9 @@ def plan_jobs(
         at = parse_hhmm(settings.fundflow_collect_time)
         trigger = CronTrigger(day=1, hour=at.hour, minute=at.minute, timezone="UTC")
         jobs.append(JobDef(JobKind.COLLECT_FLOWS.value, JobKind.COLLECT_FLOWS, trigger))
+    if with_archive:  # issue 20: daily at 20:40 UTC (after the US close, before Seoul opens)
+        trigger = CronTrigger(hour=20, minute=40, timezone="UTC")
+        jobs.append(JobDef(JobKind.ARCHIVE_BARS.value, JobKind.ARCHIVE_BARS, trigger))
     return jobs
 
 

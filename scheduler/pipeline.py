@@ -24,6 +24,7 @@ from core.combostudy import read_study
 from core.ports import Notifier, Repositories
 from core.types import Bar, Interval, SignalEvent
 from scheduler.ports import EnginePort
+from scheduler.user_alerts import UserAlertWatcher, publish_close
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,10 @@ class SignalPipeline:
         warmup: int = 400,
         state_key: str | None = None,
         persist: bool = True,
+        alerts: UserAlertWatcher | None = None,
     ) -> None:
         self._repos = repos
+        self.alerts = alerts  # chats' own alerts, checked on the same closes (issue 24)
         self._notifier = notifier
         self._factory = engine_factory
         self.interval = interval
@@ -168,8 +171,10 @@ class SignalPipeline:
         engine = self._require()
         await self._refresh_combos(engine)
         groups: dict[datetime, list[Bar]] = defaultdict(list)
+        fed: dict[str, list[Bar]] = {}
         for symbol, bars in new_bars.items():
-            for bar in await self._fresh(engine, symbol, bars):
+            fed[symbol] = await self._fresh(engine, symbol, bars)
+            for bar in fed[symbol]:
                 groups[bar.ts].append(bar)
         t1 = time.perf_counter()
         events: list[SignalEvent] = []
@@ -188,7 +193,13 @@ class SignalPipeline:
         known = await self._stored_twins(events, new)
         to_publish = [*new, *known]
         result.new_events, result.republished = list(new), len(known)
-        result.enqueued = await self._notifier.publish(to_publish) if to_publish else 0
+        if self.alerts is not None and groups:
+            notifier = self._notifier
+            result.enqueued = await self.alerts.deliver(
+                fed, lambda hits: publish_close(notifier, to_publish, hits)
+            )
+        else:
+            result.enqueued = await self._notifier.publish(to_publish) if to_publish else 0
         t4 = time.perf_counter()
         result.latency_s = t4 - t0
         if result.bars:
@@ -233,7 +244,9 @@ class SignalPipeline:
             by_symbol[e.symbol].add(e.key)
         for symbol, keys in by_symbol.items():
             since = min(e.ts for e in old if e.symbol == symbol)
-            stored = await self._repos.events.list_events(symbol, since=since, limit=max(50, 4 * len(keys)))
+            stored = await self._repos.events.list_events(
+                symbol, since=since, limit=max(50, 4 * len(keys)), interval=self.interval
+            )  # this engine's timeframe only: minute-bar events of the symbol must not crowd its own out
             found.extend(e for e in stored if e.key in keys)
         return found
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from core.types import Bar, Instrument, Interval, SignalEvent, SourceHealth
+from core.types import Bar, Instrument, Interval, Quote, SignalEvent, SourceHealth
 
 
 class UpdateResultLike(Protocol):
@@ -65,3 +65,9 @@ class DepthPort(Protocol):
 
     async def investor_flows(self, inst: Instrument, /, *, days: int = 20) -> object: ...
     async def etf_holdings(self, etf: Instrument, /) -> object: ...
+
+
+class QuotePort(Protocol):
+    """The latest quote of an instrument, with its age in seconds: `market.MarketData.quote`."""
+
+    async def quote(self, inst: Instrument, /) -> tuple[Quote, float]: ...

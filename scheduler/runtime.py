@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,15 +21,26 @@ from core.storage_faults import FaultState
 from core.timeutil import Clock, SystemClock
 from core.types import Bar, Instrument, Interval, JobRun, Market, OutboxMessage
 from market.vintage import Roll, roll_fronts
-from scheduler import followups, health
+from scheduler import followups, health, minute_check
 from scheduler.calendars import MarketSpec, missing_exam_year, session_calendar
 from scheduler.engines import engine_factory as make_engine_factory
+from scheduler.intraday import IntradaySignals
 from scheduler.jobs import MINUTE_TAIL, JobDef, JobKind, market_specs, plan_jobs
 from scheduler.metrics import MetricsServer
 from scheduler.pipeline import EvalResult, SignalPipeline
-from scheduler.ports import BrieferPort, DepthPort, EnginePort, HistoryPort, MarketPort, NewsPort
+from scheduler.ports import (
+    BrieferPort,
+    DepthPort,
+    EnginePort,
+    HistoryPort,
+    MarketPort,
+    NewsPort,
+    QuotePort,
+)
 from scheduler.ratings import SignalRater
+from scheduler.user_alerts import UserAlertWatcher, publish_close, quote_bar
 from signals import signal_config
+from signals.user_alerts import margins
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +82,8 @@ class Runtime:
         depth: DepthPort | None = None,
         etfs: Sequence[Instrument] = (),
         flows: FlowsCollector | None = None,
+        archiver: Callable[[], Awaitable[str]] | None = None,
+        quotes: QuotePort | None = None,
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -88,12 +101,14 @@ class Runtime:
         self.news = news
         self.history = history
         self.flows = flows
+        self.archiver = archiver  # issue 20: the archive_bars job
         self.clock: Clock = clock or SystemClock()
         self.owner_id = owner_id or instance_id(settings.instance_id, settings.data_dir, "scheduler")
         self.specs = dict(specs) if specs is not None else market_specs(settings)
         self.universe = list(universe)  # Korean stocks whose minute bars are collected besides the watched
         self.depth = depth
         self.etfs = list(etfs)
+        self.quotes = quotes  # own alerts on refreshed quotes where no minute bars are collected
         try:
             self.jobs: dict[str, JobDef] = {
                 j.id: j
@@ -103,11 +118,18 @@ class Runtime:
                     with_news=news is not None,
                     with_briefings=briefer is not None,
                     with_flows=flows is not None,
+                    with_archive=archiver is not None,
                 )
             }
         except ValueError as exc:
             raise ConfigError(f"scheduler settings are invalid: {exc}") from None
-        self.pipeline = SignalPipeline(repos, notifier, factory, warmup=settings.warmup_bars)
+        self.alerts = UserAlertWatcher(repos, margins(settings), warmup=settings.warmup_bars)
+        self.pipeline = SignalPipeline(
+            repos, notifier, factory, warmup=settings.warmup_bars, alerts=self.alerts
+        )
+        self.intraday = IntradaySignals(
+            repos, notifier, signal_config(settings), make_engine_factory, warmup=settings.warmup_bars
+        )
         self.rater = SignalRater(
             settings, repos, self.clock, history=history, on_loaded=self._evaluate_loaded
         )
@@ -127,8 +149,8 @@ class Runtime:
     # ---------------------------------------------------------------- lifecycle
     @property
     def enabled(self) -> bool:
-        """False when this process runs only the bot (role=bot)."""
-        return self.settings.role in ("all", "scheduler")
+        """False when this process runs only the bot (role=bot) or the API."""
+        return self.settings.role in ("all", "scheduler", "collector")
 
     def start(self) -> None:
         """Create the scheduler on the running loop, add the jobs, warm the engine in the background."""
@@ -210,6 +232,7 @@ class Runtime:
             await self.pipeline.save()
         except Exception:
             logger.exception("could not save the signal engine state at shutdown")
+        await self.intraday.save()
         await self.release_leases()
         logger.info("scheduler stopped")
 
@@ -330,8 +353,12 @@ class Runtime:
             return await self._update_minutes(job)
         if job.kind is JobKind.COLLECT_KRX_DEPTH:
             return await self._collect_depth()
+        if job.kind is JobKind.CHECK_MINUTE_BARS:
+            return await self._check_minutes(job)
         if job.kind is JobKind.COLLECT_FLOWS and self.flows is not None:
             return await self.flows.collect_month()
+        if job.kind is JobKind.ARCHIVE_BARS and self.archiver is not None:
+            return await self.archiver()
         raise JobSkipped(f"nothing to do for {job.kind}")
 
     async def roll_fronts(self) -> list[Roll]:
@@ -363,12 +390,14 @@ class Runtime:
         is_open = session_calendar(self.specs[job.market]).is_open(self.clock.now())
         if job.kind is JobKind.UPDATE_PRICES and not is_open:
             raise JobSkipped(f"{job.market} session closed")
-        watched = set(await self.repos.watches.list_watched_symbols())
+        watched = await self._followed()
         instruments = [i for i in await self.instruments_of(job.market) if i.symbol in watched]
         if not instruments:
             raise JobSkipped(f"no watched {job.market} instruments")
         await self.market.refresh_quotes(instruments)  # intraday quotes: watched instruments only
         await self._persist_source_health()
+        if job.kind is JobKind.UPDATE_PRICES:
+            await self._alerts_on_quotes(job.market, instruments)
         return f"{len(instruments)} quotes"
 
     async def _update_minutes(self, job: JobDef) -> str:
@@ -379,7 +408,7 @@ class Runtime:
         now = self.clock.now()
         if not (calendar.is_open(now) or calendar.is_open(now - MINUTE_TAIL)):
             raise JobSkipped(f"{job.market} session closed")
-        watched = set(await self.repos.watches.list_watched_symbols())
+        watched = await self._followed()
         stocks = [i for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX]
         first = [i for i in stocks if i.symbol in watched]
         known = {i.symbol for i in first}
@@ -388,7 +417,52 @@ class Runtime:
             raise JobSkipped("no Korean stocks to follow")
         result = await self.market.update(order, interval=Interval.M1)
         new = sum(len(b) for b in result.new_bars.values())
-        return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed"
+        session = calendar.session_of(now)
+        evaluated = await self.intraday.on_minutes(result.new_bars, now, session[2] if session else None)
+        signals = "".join(f", {iv}: {r.bars} bars {len(r.new_events)} signals" for iv, r in evaluated.items())
+        minute_bars = {s: list(b) for s, b in result.new_bars.items() if b}
+        if minute_bars:  # chats' own alerts intraday (issue 24)
+            notifier = self.notifier
+            await self.alerts.deliver(minute_bars, lambda hits: publish_close(notifier, [], hits))
+        return f"{len(order)} symbols, {new} new minute bars, {len(result.failures)} failed{signals}"
+
+    async def _check_minutes(self, job: JobDef) -> str:
+        """The last session's minute bars of the followed Korean stocks against their daily bars."""
+        assert job.market is not None
+        session = session_calendar(self.specs[job.market]).session_of(self.clock.now())
+        if session is None or self.clock.now() < session[2]:
+            raise JobSkipped(f"{job.market} session not closed yet")
+        watched = set(await self.repos.watches.list_watched_symbols())
+        stocks = [i.symbol for i in await self.repos.instruments.list_instruments() if i.market == Market.KRX]
+        symbols = sorted({*(s for s in stocks if s in watched), *(i.symbol for i in self.universe)})
+        day, opens, closes = session
+        s = await minute_check.check_session(self.repos, symbols, day, opens, closes)
+        checked, mismatched, missing = s["checked"], s["mismatched"], s["no_daily_bar"]
+        return f"{day}: {checked} checked, {mismatched} mismatched, {missing} without daily bar"
+
+    async def _alerts_on_quotes(self, market: Market, instruments: list[Instrument]) -> None:
+        """Own alerts (issue 24) on the quotes just refreshed, for markets whose minute bars are not
+        collected (those are checked on the minute bars instead)."""
+        if self.quotes is None or f"{JobKind.UPDATE_MINUTE_BARS}.{market}" in self.jobs:
+            return
+        alerted = set(await self.repos.user_alerts.list_symbols())
+        bars: dict[str, list[Bar]] = {}
+        for inst in instruments:
+            if inst.symbol in alerted:
+                try:
+                    quote, _age = await self.quotes.quote(inst)
+                except Exception as exc:  # one quote must not stop the others
+                    logger.warning("quote of %s for own alerts: %s", inst.symbol, exc)
+                    continue
+                bars[inst.symbol] = [quote_bar(quote)]
+        if bars:
+            notifier = self.notifier
+            await self.alerts.deliver(bars, lambda hits: publish_close(notifier, [], hits))
+
+    async def _followed(self) -> set[str]:
+        """Symbols someone follows: watched, or with an own alert (issue 24)."""
+        watched = set(await self.repos.watches.list_watched_symbols())
+        return watched | set(await self.repos.user_alerts.list_symbols())
 
     async def _collect_depth(self) -> str:
         """After the KRX close: investor flows of the watched Korean stocks, holdings of the kept ETFs."""

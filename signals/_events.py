@@ -97,3 +97,67 @@ def as_datetimes(ts: object, n: int) -> list[datetime]:
     if len(out) != n:
         raise ValueError(f"got {len(out)} timestamps for {n} bars")
     return out
+
+
+EXTRA_FIRST = 7  # TYPES index of the first type of the Bollinger / 52-week / pattern kernel
+PATTERNS: tuple[SignalType, ...] = (
+    SignalType.HEAD_AND_SHOULDERS,
+    SignalType.INVERSE_HEAD_AND_SHOULDERS,
+    SignalType.DOUBLE_TOP,
+    SignalType.DOUBLE_BOTTOM,
+)
+
+
+def extra_enabled_bits(enabled: frozenset[SignalType]) -> int:
+    """The extra kernel's local bits of the enabled types."""
+    return enabled_bits(enabled) >> EXTRA_FIRST
+
+
+def band_strength(
+    signal: SignalType, close: float, upper: float, lower: float, high: float, low: float
+) -> float:
+    """% beyond the band (the squeeze breakout: signed, above the upper band positive) or beyond
+    the prior 52-week extreme."""
+    if signal is SignalType.BB_UPPER_BREAK or (signal is SignalType.BB_SQUEEZE_BREAKOUT and close > upper):
+        return (close / upper - 1.0) * 100.0
+    if signal in (SignalType.BB_LOWER_BREAK, SignalType.BB_SQUEEZE_BREAKOUT):
+        return (close / lower - 1.0) * 100.0
+    return (close / (high if signal is SignalType.HIGH_52W else low) - 1.0) * 100.0
+
+
+def pattern_values(kind: int, stamps: list[datetime], prices: list[float], neck_start: float, neckline: float,
+                   target: float) -> dict[str, float]:  # fmt: skip
+    """A pattern's geometry as event values: swing points p1.. (closes, p1_t.. epoch seconds) in
+    time order, the neckline at the first swing point and at the confirming bar, the target."""
+    first = 0 if kind <= 2 else 2  # head and shoulders: 5 swing points; double top/bottom: 3
+    out: dict[str, float] = {}
+    for j in range(first, 5):
+        out[f"p{j - first + 1}"] = float(prices[j])
+        out[f"p{j - first + 1}_t"] = stamps[j].timestamp()
+    out.update(neck_start=float(neck_start), neckline=float(neckline), target=float(target))
+    return out
+
+
+def make_extra_events(
+    symbol: str, interval: Interval, ts: datetime, bits: int, close: float,
+    bands: tuple[float, float, float, float, float, float], geometry: dict[str, float] | None,
+) -> list[SignalEvent]:  # fmt: skip
+    """Events of the extra kernel's local `bits` on one bar. `bands` = (middle, upper, lower,
+    bandwidth, prior 52-week high, prior 52-week low); `geometry` the pattern's values."""
+    out: list[SignalEvent] = []
+    mid, up, lo, bw, hi, lw = bands
+    raw = {"close": close, "bb_mid": mid, "bb_upper": up, "bb_lower": lo, "bb_width": bw,
+           "high_52w": hi, "low_52w": lw}  # fmt: skip
+    values = {k: float(v) for k, v in raw.items() if not math.isnan(v)}
+    for b in range(len(TYPES) - EXTRA_FIRST):
+        if not bits & (1 << b):
+            continue
+        signal = TYPES[EXTRA_FIRST + b]
+        if signal in PATTERNS and geometry is not None:
+            vals = {"close": float(close), **geometry}
+            strength = (geometry["target"] / close - 1.0) * 100.0
+        else:
+            vals = values
+            strength = band_strength(signal, close, up, lo, hi, lw)
+        out.append(SignalEvent(symbol, signal, interval, ts, float(close), vals, float(strength)))
+    return out

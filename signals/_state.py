@@ -13,7 +13,7 @@ from core.types import Interval, SignalType
 from signals._types import Arr
 from signals.config import SignalConfig
 
-FORMAT = "finsignal.signals.state/5"
+FORMAT = "finsignal.signals.state/6"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,21 @@ from core.types import ALL_SIGNALS, SignalType
 MAX_WINDOW = 16_383  # longest period: the engine's counters are uint16 and count up to 4 windows
 
 
+_WINDOWS = (
+    "sma_fast",
+    "sma_slow",
+    "rsi_period",
+    "volume_window",
+    "bb_period",
+    "bb_squeeze_window",
+    "bb_squeeze_within",
+    "high_low_window",
+    "pattern_period",
+    "pattern_max_bars",
+    "pattern_min_bars",
+)
+
+
 class SignalConfigError(UsageError, ValueError):
     """A configuration that makes no sense (a usage error; also a ValueError for older callers)."""
 
@@ -34,9 +49,19 @@ class SignalConfig:
     volume_multiple: float = 2.0
     enabled: frozenset[SignalType] = ALL_SIGNALS
     rsi_flat: float = 50.0
+    bb_period: int = 20
+    bb_stddev: float = 2.0
+    bb_squeeze_window: int = 125
+    bb_squeeze_within: int = 10
+    high_low_window: int = 252
+    pattern_period: int = 14
+    pattern_swing: float = 3.0
+    pattern_tolerance: float = 0.5
+    pattern_max_bars: int = 250
+    pattern_min_bars: int = 15
 
     def __post_init__(self) -> None:
-        for name in ("sma_fast", "sma_slow", "rsi_period", "volume_window"):
+        for name in _WINDOWS:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_WINDOW:
                 raise SignalConfigError(
@@ -56,12 +81,29 @@ class SignalConfig:
             )
         if not self.volume_multiple > 0.0:
             raise SignalConfigError(f"SignalConfig.volume_multiple must be > 0, got {self.volume_multiple}")
+        for name in ("bb_stddev", "pattern_swing", "pattern_tolerance"):
+            if not 0.0 < getattr(self, name) < float("inf"):
+                raise SignalConfigError(
+                    f"SignalConfig.{name} must be a positive number, got {getattr(self, name)!r}"
+                )
         if not 0.0 <= self.rsi_flat <= 100.0:
             raise SignalConfigError(f"SignalConfig.rsi_flat must be within 0..100, got {self.rsi_flat}")
         unknown = [s for s in self.enabled if not isinstance(s, SignalType)]
         if unknown:
             raise SignalConfigError(f"SignalConfig.enabled holds non-SignalType values: {unknown!r}")
         object.__setattr__(self, "enabled", frozenset(self.enabled))
+
+    @property
+    def band_params(self) -> tuple[int, float, int, int, int]:
+        """The Bollinger / 52-week kernel's parameters, in its order."""
+        return (self.bb_period, self.bb_stddev, self.bb_squeeze_window, self.bb_squeeze_within,
+                self.high_low_window)  # fmt: skip
+
+    @property
+    def pattern_params(self) -> tuple[int, float, float, int, int]:
+        """The pattern kernel's parameters, in its order."""
+        return (self.pattern_period, self.pattern_swing, self.pattern_tolerance, self.pattern_max_bars,
+                self.pattern_min_bars)  # fmt: skip
 
     @property
     def warmup(self) -> int:
@@ -87,4 +129,12 @@ def signal_config(settings: Settings) -> SignalConfig:
         rsi_oversold=settings.rsi_oversold,
         volume_window=settings.volume_window,
         volume_multiple=settings.volume_multiple,
+        bb_period=settings.bb_period,
+        bb_stddev=settings.bb_stddev,
+        bb_squeeze_window=settings.bb_squeeze_window,
+        bb_squeeze_within=settings.bb_squeeze_within,
+        high_low_window=settings.high_low_window,
+        pattern_swing=settings.pattern_swing,
+        pattern_tolerance=settings.pattern_tolerance,
+        pattern_max_bars=settings.pattern_max_bars,
     )

@@ -11,10 +11,21 @@ import numpy as np
 
 from core.quality import QualityRules, clean_bars
 from core.types import Bar, Interval, SignalEvent
+from signals import _bands as XB
+from signals import _extra as X
 from signals import _kernel as K
 from signals import _live as L
+from signals import _patterns as XP
 from signals import _state
-from signals._events import enabled_bits, from_us, make_events, to_us
+from signals._events import (
+    enabled_bits,
+    extra_enabled_bits,
+    from_us,
+    make_events,
+    make_extra_events,
+    pattern_values,
+    to_us,
+)
 from signals._guard import HELD, LiveQuality, gap_rows, judge, suspect_log_move
 from signals._types import Arr, plain
 from signals.config import SignalConfig
@@ -35,6 +46,8 @@ class ArrayUpdate:
 
     status: Arr
     bits: Arr
+    xbits: Arr  # bits of the Bollinger / 52-week / pattern rules (bit b <-> SignalType number 7 + b)
+    patterns: Arr  # per row: a fired pattern's geometry (`signals._extra.EV_COLS`, stamps in microseconds)
 
 
 class SignalEngine:
@@ -82,6 +95,7 @@ class SignalEngine:
             config.rsi_flat,
             self._enabled,
         )  # fmt: skip  (the kernel's parameters, in its order)
+        self._xenabled = extra_enabled_bits(config.enabled)
         self._alloc(max(1, capacity))
 
     # ---- state arrays -------------------------------------------------------------------------
@@ -94,9 +108,17 @@ class SignalEngine:
         self._last_ts = np.full(cap, L.TS_NONE, np.int64)
         self._seen = np.zeros(cap, np.uint8)
         self._last_ts[:] = L.TS_NONE
+        rsize, bsize = plain(XB.ring_sizes)(cfg.bb_period, cfg.high_low_window, cfg.bb_squeeze_window)
+        self._xring = np.zeros((rsize, cap), np.float64)
+        self._bwring = np.zeros((bsize, cap), np.float64)
+        self._bst = np.stack([plain(XB.new_state)(cap), plain(XB.new_state)(cap)])
+        self._pst = np.stack([plain(XP.new_state)(cap), plain(XP.new_state)(cap)])
+        self._xseen = np.zeros(cap, np.uint16)
 
-    _ARRAYS = ("_cring", "_vring", "_st", "_last_ts", "_seen")
-    _BY_COLUMN = frozenset({"_cring", "_vring", "_st"})  # instrument on axis 1
+    _ARRAYS = ("_cring", "_vring", "_st", "_last_ts", "_seen", "_xring", "_bwring", "_bst", "_pst", "_xseen")
+    _BY_COLUMN = frozenset(
+        {"_cring", "_vring", "_st", "_xring", "_bwring", "_bst", "_pst"}
+    )  # instrument on axis 1
 
     def _grow(self, need: int) -> None:
         cap = self._last_ts.shape[0]
@@ -139,6 +161,11 @@ class SignalEngine:
         self._st[0, i]["vpos"] = (vpos - bars) % self._vring.shape[0]
         self._last_ts[i] = L.TS_NONE
         self._seen[i] = 0
+        self._xring[:, i] = 0.0
+        self._bwring[:, i] = 0.0
+        self._bst[:, i] = plain(XB.new_state)(1)[0]
+        self._pst[:, i] = plain(XP.new_state)(1)[0]
+        self._xseen[i] = 0
 
     # ---- array core ---------------------------------------------------------------------------
     def on_arrays(self, slots: Arr, ts_us: Arr, close: Arr, volume: Arr,
@@ -163,7 +190,12 @@ class SignalEngine:
         )  # fmt: skip
         if bad >= 0:
             raise ValueError(f"slots must come from SignalEngine.slot(): got {int(slots[bad])} in row {bad}")
-        return ArrayUpdate(status, bits)
+        xbits = np.empty(slots.shape[0], dtype=np.uint16)
+        geo = np.zeros((slots.shape[0], X.EV_COLS))
+        cfg = self.config
+        X.update(self._bst, self._xring, self._bwring, self._pst, self._xseen, slots, ts_us, close, status,
+                 cfg.band_params, cfg.pattern_params, self._xenabled, emit, xbits, geo)  # fmt: skip
+        return ArrayUpdate(status, bits, xbits, geo)
 
     def values_of(self, slot: int) -> tuple[float, float, float, float, float, float, float]:
         """(close, sma_fast, sma_slow, rsi, vol_avg, volume, vol_base) after the last bar of `slot`."""
@@ -220,11 +252,15 @@ class SignalEngine:
             logger.info("signals: ignored %s bar of %s at %s: older than the last bar %s",
                         self.interval, bars[k].symbol, bars[k].ts.isoformat(),
                         from_us(int(self._last_ts[slots[k]])).isoformat())  # fmt: skip
-        for k in np.flatnonzero(res.bits).tolist():
+        for k in np.flatnonzero(res.bits | res.xbits).tolist():
             c, fa, sl, r, va, v, vb = self.values_of(slots[k])
             b = bars[k]
-            events.extend(make_events(b.symbol, self.interval, stamps[b.ts][1], int(res.bits[k]),
-                                      c, fa, sl, r, va, v, vb))  # fmt: skip
+            at = stamps[b.ts][1]
+            events.extend(make_events(b.symbol, self.interval, at, int(res.bits[k]), c, fa, sl, r, va, v, vb))
+            if res.xbits[k]:
+                events.extend(
+                    self._extra_events(b.symbol, at, slots[k], c, int(res.xbits[k]), res.patterns[k])
+                )
         return events
 
     def _live_rule(self, bars: Sequence[Bar], slots: list[int], ts: Arr, close: Arr) -> Arr | None:
@@ -263,6 +299,15 @@ class SignalEngine:
         keep = np.ones(len(bars), dtype=bool)
         keep[held] = False
         return np.flatnonzero(keep)
+
+    def _extra_events(self, symbol: str, at: datetime, slot: int, close: float, xbits: int,
+                      geo: Arr) -> list[SignalEvent]:  # fmt: skip
+        mid, up, lo, bw, hi, lw = (float(x) for x in X.last_values(self._bst, slot, self.config.band_params))
+        g = None
+        if geo[2]:
+            g = pattern_values(int(geo[2]), [from_us(int(t)) for t in geo[3:8]], geo[8:13].tolist(),
+                               float(geo[13]), float(geo[14]), float(geo[15]))  # fmt: skip
+        return make_extra_events(symbol, self.interval, at, xbits, close, (mid, up, lo, bw, hi, lw), g)
 
     def on_bar(self, bar: Bar) -> list[SignalEvent]:
         """One confirmed bar (or a correction of the last one). Raises ValueError if invalid."""
@@ -366,8 +411,8 @@ class SignalEngine:
             engine.slot(s)
         for name in cls._ARRAYS:
             target, arr = getattr(engine, name), saved.arrays[name.lstrip("_")]
-            if name in cls._BY_COLUMN:
-                target, arr = target.T, arr.T  # instrument first, like the others
+            if name in cls._BY_COLUMN:  # instrument first, like the others
+                target, arr = np.moveaxis(target, 1, 0), np.moveaxis(arr, 1, 0)
             if arr.shape[1:] != target.shape[1:] or arr.shape[0] != n or arr.dtype != target.dtype:
                 raise ValueError(
                     f"signals: saved state array {name} ({arr.shape}, {arr.dtype}) does not fit this engine"

@@ -13,8 +13,19 @@ from itertools import pairwise
 import numpy as np
 
 from core.types import Interval, SignalEvent, SignalType
-from signals import _kernel, _memory
-from signals._events import BIT, TYPES, as_datetimes, enabled_bits, make_events
+from signals import _extra_batch, _kernel, _memory
+from signals._events import (
+    BIT,
+    EXTRA_FIRST,
+    PATTERNS,
+    TYPES,
+    as_datetimes,
+    enabled_bits,
+    extra_enabled_bits,
+    make_events,
+    make_extra_events,
+    pattern_values,
+)
 from signals._types import Arr
 from signals.config import SignalConfig
 
@@ -29,7 +40,12 @@ class HistoryResult:
 
     Indicators are NaN during warm-up and on rows without a bar. `vol_avg` is the mean volume of
     the last `volume_window` bars including this one (TA-Lib SMA of volume); `vol_base` is the
-    previous bar's `vol_avg`, the baseline of this bar's volume-spike test.
+    previous bar's `vol_avg`, the baseline of this bar's volume-spike test. `bb_*` are TA-Lib's
+    BBANDS (middle, upper, lower) and the bandwidth (upper - lower) / middle; `high_52w` /
+    `low_52w` the highest / lowest close of the `high_low_window` bars BEFORE this one (a close
+    above it is a new 52-week high). `xbits` are the event bits of those rules and the chart
+    patterns (bit b <-> SignalType number 7 + b); `patterns` one row per pattern event with its
+    geometry (`signals._extra.EV_COLS`; swing-point stamps are row numbers).
     """
 
     close: Arr
@@ -39,6 +55,14 @@ class HistoryResult:
     rsi: Arr
     vol_avg: Arr
     bits: Arr  # uint8 event bits per bar (bit b <-> SignalType order)
+    bb_mid: Arr
+    bb_upper: Arr
+    bb_lower: Arr
+    bb_width: Arr
+    high_52w: Arr
+    low_52w: Arr
+    xbits: Arr  # uint16 event bits of the Bollinger, 52-week and pattern rules
+    patterns: Arr
     config: SignalConfig = field(default=_DEFAULT)
 
     @cached_property
@@ -51,10 +75,16 @@ class HistoryResult:
         """Boolean masks, True at the bar where an event fires (all False for disabled types)."""
         out: dict[SignalType, Arr] = {}
         tmp = _memory.empty(self.bits.shape, np.uint8)
-        for s in TYPES:
+        for s in TYPES[:EXTRA_FIRST]:
             mask = _memory.empty(self.bits.shape, np.bool_)
             np.bitwise_and(self.bits, np.uint8(BIT[s]), out=tmp)
             np.not_equal(tmp, 0, out=mask)
+            out[s] = mask
+        tmp16 = _memory.empty(self.xbits.shape, np.uint16)
+        for b, s in enumerate(TYPES[EXTRA_FIRST:]):
+            mask = _memory.empty(self.xbits.shape, np.bool_)
+            np.bitwise_and(self.xbits, np.uint16(1 << b), out=tmp16)
+            np.not_equal(tmp16, 0, out=mask)
             out[s] = mask
         return out
 
@@ -73,7 +103,26 @@ class HistoryResult:
             SignalType.RSI_OVERBOUGHT: self.rsi,
             SignalType.RSI_OVERSOLD: self.rsi,
             SignalType.VOLUME_SPIKE: multiple,
+            **self._extra_strength(),
         }
+
+    def _extra_strength(self) -> dict[SignalType, Arr]:
+        c, up, lo = self.close, self.bb_upper, self.bb_lower
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out: dict[SignalType, Arr] = {
+                SignalType.BB_UPPER_BREAK: (c / up - 1.0) * 100.0,
+                SignalType.BB_LOWER_BREAK: (c / lo - 1.0) * 100.0,
+                SignalType.BB_SQUEEZE_BREAKOUT: np.where(c > up, c / up - 1.0, c / lo - 1.0) * 100.0,
+                SignalType.HIGH_52W: (c / self.high_52w - 1.0) * 100.0,
+                SignalType.LOW_52W: (c / self.low_52w - 1.0) * 100.0,
+            }
+            target = np.full(c.shape, np.nan)
+            flat = target.reshape(-1, 1) if target.ndim == 1 else target
+            ev = self.patterns
+            flat[ev[:, 0].astype(np.intp), ev[:, 1].astype(np.intp)] = ev[:, 15]
+            for s in PATTERNS:
+                out[s] = (target / c - 1.0) * 100.0
+        return out
 
     def to_events(
         self,
@@ -106,6 +155,39 @@ class HistoryResult:
             out.extend(
                 make_events(symbols[j], interval, stamps[t], int(bits2[t, j]), c, fa, sl, r, va, v, vb)
             )
+        out.extend(self._extra_events(symbols, stamps, shown, interval))
+        order = {s: k for k, s in enumerate(TYPES)}
+        pos = {s: k for k, s in enumerate(symbols)}
+        out.sort(key=lambda e: (e.ts, pos[e.symbol], order[e.signal]))
+        return out
+
+    def _extra_events(self, symbols: Sequence[str], stamps: list[datetime], shown: Arr,
+                      interval: Interval) -> list[SignalEvent]:  # fmt: skip
+        xb = _as_2d(self.xbits)
+        shown2 = _as_2d(shown)
+        cols = [_as_2d(a) for a in (self.bb_mid, self.bb_upper, self.bb_lower, self.bb_width,
+                                    self.high_52w, self.low_52w)]  # fmt: skip
+        geo = {(int(r[0]), int(r[1])): r for r in self.patterns}
+        out: list[SignalEvent] = []
+        rows, inst = np.nonzero(xb)
+        for t, j in zip(rows.tolist(), inst.tolist(), strict=True):
+            r = geo.get((t, j))
+            g = None
+            if r is not None:
+                g = pattern_values(int(r[2]), [stamps[int(x)] for x in r[3:8]], r[8:13].tolist(),
+                                   float(r[13]), float(r[14]), float(r[15]))  # fmt: skip
+            mid, up, lo, bw, hi, lw = (float(a[t, j]) for a in cols)
+            out.extend(
+                make_extra_events(
+                    symbols[j],
+                    interval,
+                    stamps[t],
+                    int(xb[t, j]),
+                    float(shown2[t, j]),
+                    (mid, up, lo, bw, hi, lw),
+                    g,
+                )
+            )  # type: ignore[arg-type]
         return out
 
 
@@ -189,9 +271,13 @@ def compute_history(
             f"first bad bar at row {row}, column {col}: close={bad_c!r}, volume={bad_v!r}"
         )
     fast, slow, rsi, vavg = (o.reshape(shape) for o in (fast, slow, rsi, vavg))
+    x = _extra_batch.run(c2, cfg, extra_enabled_bits(cfg.enabled), k)
+    xs = (x.bb_mid, x.bb_upper, x.bb_lower, x.bb_width, x.high_52w, x.low_52w, x.bits)
+    mid, up, lo, bw, hi, lw, xbits = (o.reshape(shape) for o in xs)
     return HistoryResult(
         close=c, volume=v, sma_fast=fast, sma_slow=slow, rsi=rsi, vol_avg=vavg,
-        bits=bits.reshape(shape), config=cfg,
+        bits=bits.reshape(shape), bb_mid=mid, bb_upper=up, bb_lower=lo, bb_width=bw, high_52w=hi,
+        low_52w=lw, xbits=xbits, patterns=x.patterns, config=cfg,
     )  # fmt: skip
 
 

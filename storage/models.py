@@ -114,7 +114,24 @@ class WatchRow(Base):
     symbol: Mapped[str] = mapped_column(String(SYMBOL))
     signals: Mapped[tuple[str, ...]] = mapped_column(StrList())
     muted: Mapped[tuple[str, ...]] = mapped_column(StrList())
+    intervals: Mapped[tuple[str, ...]] = mapped_column(StrList(), default=("1d",))
     created_at: Mapped[datetime]
+
+
+class UserAlertRow(Base):
+    """A chat's own alert (issue 24): a price level, a daily move or an RSI level on one symbol."""
+
+    __tablename__ = "user_alerts"
+    __table_args__ = (UniqueConstraint("chat_id", "symbol", "rule", "level"), Index(None, "symbol"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("chats.chat_id", ondelete="CASCADE"))
+    symbol: Mapped[str] = mapped_column(String(SYMBOL))
+    rule: Mapped[str] = mapped_column(String(16))
+    level: Mapped[float] = mapped_column(price_type())
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
 
 
 class SignalEventRow(Base):

@@ -51,6 +51,23 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("briefing_days", "days the briefings run (cron day_of_week, e.g. mon-fri)"),
             ("weekly_briefing", "the weekly briefing: day and KST time (e.g. sat 09:00), or off"),
             ("watchlist_limit_free", "most symbols a free chat may watch"),
+            ("user_alerts_per_chat", "most own alerts (`/alert`) a chat may set"),
+            (
+                "user_alert_rearm_pct",
+                "a fired price alert is re-armed once the price is back past the level by this percent of it",
+            ),
+            (
+                "user_alert_rearm_move_points",
+                "a fired `move N%` alert is re-armed once the day's move is back under N minus these points",
+            ),
+            (
+                "user_alert_rearm_rsi_points",
+                "a fired RSI alert is re-armed once RSI is back past the level by these points",
+            ),
+            (
+                "alert_delivery",
+                "digest: the alerts of one bar close reach a chat as one message; single: one message each",
+            ),
             ("watchlist_limit_premium", "most symbols a premium chat may watch"),
             (
                 "command_rate_per_minute",
@@ -124,6 +141,17 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
             ("rsi_oversold", "RSI level whose downward crossing is rsi_oversold"),
             ("volume_window", "bars in the average volume a spike is measured against"),
             ("volume_multiple", "volume at least this multiple of the average is a volume_spike"),
+            ("bb_period", "Bollinger band period (TA-Lib BBANDS, SMA middle, population deviation)"),
+            ("bb_stddev", "Bollinger band width in standard deviations"),
+            ("bb_squeeze_window", "a squeeze: the narrowest bandwidth of this many bars"),
+            (
+                "bb_squeeze_within",
+                "bb_squeeze_breakout: a close outside the band within this many bars of a squeeze",
+            ),
+            ("high_low_window", "bars in the high_52w / low_52w window (252 trading days)"),
+            ("pattern_swing", "chart patterns: a swing point needs a reversal of this many volatility units"),
+            ("pattern_tolerance", "chart patterns: equal tops/shoulders within this fraction of the swing"),
+            ("pattern_max_bars", "chart patterns: from the first swing point to the neckline break, at most"),
             ("backtest_years", "years of history the ratings are computed on"),
             ("backtest_horizons", "comma-separated forward horizons in trading days"),
         ],
@@ -131,7 +159,11 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
     (
         "Scheduler and runtime",
         [
-            ("role", "all | bot | scheduler: what `finsignal run` runs in this process (scale-out)"),
+            (
+                "role",
+                "all | bot | scheduler | api | collector: what `finsignal run` runs in this process "
+                "(scale-out; docs/scaleout.md)",
+            ),
             ("price_update_minutes", "intraday quote refresh interval during a market's session, minutes"),
             ("finalise_delay_minutes", "minutes after a market's close before the day's bars are fetched"),
             ("finalise_retry_minutes", "minutes between retries for instruments whose daily bar failed"),
@@ -311,6 +343,25 @@ SECTIONS: list[tuple[str, list[tuple[str, str]]]] = [
                 "events held in memory while Redis is down, re-published when it returns (oldest dropped beyond, counted and logged)",
             ),
             ("redis_quote_ttl_s", "seconds the latest quote per instrument lives in the Redis hot tier"),
+            ("redis_bars_ttl_s", "seconds a symbol's recent minute bars live in the Redis hot tier"),
+            ("redis_bars_hours", "hours of minute bars per symbol kept in the Redis hot tier"),
+            ("redis_flows_ttl_s", "seconds a symbol's investor flows of the day live in the Redis hot tier"),
+            (
+                "redis_indicators_ttl_s",
+                "seconds a symbol's latest indicator state (SMA 50/200, RSI) lives in the Redis hot tier",
+            ),
+            (
+                "cold_dir",
+                "cold tier: monthly Parquet files of archived bars, one per market and month (shared by every process that reads bars)",
+            ),
+            (
+                "cold_archive_older_than",
+                "age (400d, 18m, 2y) past which whole months of bars move to the cold tier, daily; empty: only `finsignal archive`",
+            ),
+            (
+                "collector_lease_ttl_s",
+                "seconds the active collector's lease lasts unrenewed: a standby takes over after it",
+            ),
         ],
     ),
 ]

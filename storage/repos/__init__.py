@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.ports import Repositories
+from storage.repos.alerts import SqlUserAlertRepo
 from storage.repos.apikeys import SqlApiKeyRepo
 from storage.repos.chats import SqlChatRepo, SqlWatchRepo
 from storage.repos.content import SqlNewsRepo, SqlRatingRepo
@@ -31,6 +32,7 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         apikeys=SqlApiKeyRepo(sessions, dialect),
         flows=SqlInvestorFlowRepo(sessions, dialect),
         etfs=SqlEtfHoldingRepo(sessions, dialect),
+        user_alerts=SqlUserAlertRepo(sessions, dialect),
     )
 
 
@@ -48,6 +50,7 @@ __all__ = [
     "SqlOutboxRepo",
     "SqlRatingRepo",
     "SqlStateRepo",
+    "SqlUserAlertRepo",
     "SqlWatchRepo",
     "build_repositories",
 ]

@@ -6,8 +6,9 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, Text, delete, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import StorageError
 from core.timeutil import utcnow
@@ -15,6 +16,7 @@ from core.types import (
     Chat,
     ChatKind,
     DeliveryStatus,
+    Interval,
     Language,
     QuietMode,
     SignalType,
@@ -22,8 +24,9 @@ from core.types import (
     Watch,
     split_combo,
 )
-from storage.models import ChatRow, OutboxRow, WatchRow
+from storage.models import ChatRow, OutboxRow, UserAlertRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
+from storage.sqltypes import list_pattern
 
 _KNOWN = {s.value: s for s in SignalType}
 
@@ -37,6 +40,17 @@ def _signals(values: Iterable[str]) -> frozenset[SignalType]:
     """Known signal types only: a value dropped from the code must not break reading old rows.
     (Cached: a few distinct sets are read back thousands of times in an alert fan-out.)"""
     return _signal_set(tuple(values))
+
+
+_INTERVALS = {m.value: m for m in Interval}
+_DAILY = frozenset({Interval.D1})
+
+
+@functools.lru_cache(maxsize=64)
+def _intervals(values: tuple[str, ...] | None) -> frozenset[Interval]:
+    """The watch's timeframes; a row from before timeframes existed (empty) watches daily bars."""
+    found = frozenset(_INTERVALS[v] for v in values or () if v in _INTERVALS)
+    return found or _DAILY
 
 
 def _stored(signals: Iterable[SignalType]) -> tuple[str, ...]:
@@ -89,6 +103,7 @@ def to_watch(row: WatchRow) -> Watch:
         symbol=row.symbol,
         signals=_signals(row.signals),
         muted=_signals(row.muted),
+        intervals=_intervals(row.intervals),
         combos=_combos(row.signals),
     )
 
@@ -187,6 +202,7 @@ class SqlChatRepo(Repo):
                 .execution_options(synchronize_session=False)
             )
             await session.execute(delete(WatchRow).where(WatchRow.chat_id == old_id))
+            await _move_user_alerts(session, old_id, new_id)
             await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.chat_id == old_id, OutboxRow.status == str(DeliveryStatus.PENDING))
@@ -197,6 +213,17 @@ class SqlChatRepo(Repo):
             old.updated_at = now
 
 
+async def _move_user_alerts(session: AsyncSession, old_id: int, new_id: int) -> None:
+    """Own alerts (issue 24) follow a migrated chat; ones the new chat already has stay its own."""
+    cols = (UserAlertRow.symbol, UserAlertRow.rule, UserAlertRow.level)
+    taken = {tuple(r) for r in await session.execute(select(*cols).where(UserAlertRow.chat_id == new_id))}
+    for row in list(await session.scalars(select(UserAlertRow).where(UserAlertRow.chat_id == old_id))):
+        if (row.symbol, row.rule, row.level) in taken:
+            await session.delete(row)
+        else:
+            row.chat_id = new_id
+
+
 class SqlWatchRepo(Repo):
     async def upsert_watch(self, watch: Watch) -> None:
         """Create or replace the watch; the chat must exist (StorageError otherwise)."""
@@ -205,9 +232,10 @@ class SqlWatchRepo(Repo):
             "symbol": watch.symbol,
             "signals": _stored(watch.signals) + tuple(sorted(watch.combos)),
             "muted": _stored(watch.muted),
+            "intervals": tuple(sorted(str(i) for i in watch.intervals)),
             "created_at": utcnow(),
         }
-        stmt = self._upsert(WatchRow, ["chat_id", "symbol"], ["signals", "muted"])
+        stmt = self._upsert(WatchRow, ["chat_id", "symbol"], ["signals", "muted", "intervals"])
         try:
             async with self._sessions.begin() as session:
                 await session.execute(stmt, params)
@@ -245,6 +273,7 @@ class SqlWatchRepo(Repo):
             WatchRow.symbol.label("watch_symbol"),
             WatchRow.signals.label("watch_signals"),
             WatchRow.muted.label("watch_muted"),
+            WatchRow.intervals.label("watch_intervals"),
             *(c for c in table_of(ChatRow).c if c.name not in ("created_at", "updated_at")),
         ]
         found: dict[str, list[tuple[Chat, Watch]]] = {}
@@ -259,15 +288,22 @@ class SqlWatchRepo(Repo):
                 )
                 row: Any
                 for row in await session.execute(query):
-                    chat_id, symbol, signals, muted = row[0], row[1], row[2], row[3]
+                    chat_id, symbol, signals, muted, intervals = row[0], row[1], row[2], row[3], row[4]
                     chat = chats.get(chat_id)
                     if chat is None:
                         chat = chats[chat_id] = to_chat(row)
-                    watch = Watch(chat_id, symbol, _signals(signals), _signals(muted), _combos(signals))
+                    watch = Watch(
+                        chat_id,
+                        symbol,
+                        _signals(signals),
+                        _signals(muted),
+                        _intervals(intervals),
+                        _combos(signals),
+                    )
                     found.setdefault(symbol, []).append((chat, watch))
         return found
 
-    async def list_watched_symbols(self) -> list[str]:
+    async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
         query = (
             select(WatchRow.symbol)
             .join(ChatRow, WatchRow.chat_id == ChatRow.chat_id)
@@ -275,5 +311,9 @@ class SqlWatchRepo(Repo):
             .distinct()
             .order_by(WatchRow.symbol)
         )
+        if interval is not None and interval is not Interval.D1:  # rows from before timeframes: daily
+            query = query.where(
+                type_coerce(WatchRow.intervals, Text).like(list_pattern(interval.value), escape="\\")
+            )
         async with self._sessions() as session:
             return list(await session.scalars(query))

@@ -140,9 +140,16 @@ class SqlEventRepo(Repo):
         return created
 
     async def list_events(
-        self, symbol: str | None = None, since: datetime | None = None, limit: int = 50
+        self,
+        symbol: str | None = None,
+        since: datetime | None = None,
+        limit: int = 50,
+        *,
+        interval: Interval | None = None,
     ) -> list[SignalEvent]:
         query = select(SignalEventRow).order_by(SignalEventRow.ts.desc(), SignalEventRow.id.desc())
+        if interval is not None:
+            query = query.where(SignalEventRow.interval == interval.value)
         if symbol is not None:
             query = query.where(SignalEventRow.symbol == symbol)
         if since is not None:
@@ -431,3 +438,14 @@ class SqlOutboxRepo(Repo):
         query = select(func.count()).where(OutboxRow.status == str(DeliveryStatus.PENDING))
         async with self._sessions() as session:
             return int(await session.scalar(query) or 0)
+
+    async def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        wanted = {_dedup_key(k): k for k in keys}
+        found: set[str] = set()
+        async with self._sessions() as session:
+            for chunk in chunked(list(wanted), 500):
+                rows = await session.scalars(
+                    select(OutboxRow.dedup_key).where(OutboxRow.dedup_key.in_(chunk))
+                )
+                found.update(wanted[r] for r in rows)
+        return found

@@ -59,9 +59,14 @@ def bars(symbol: str) -> list[Bar]:
     return out
 
 
+# the seven types the fixture's random draws (and the golden answers) were made with; issue 24's
+# Bollinger, 52-week and pattern types are left out so that the draws stay the same
+KINDS = list(SignalType)[:7]
+
+
 def events(all_bars: dict[str, list[Bar]]) -> list[SignalEvent]:
     rng = random.Random(7)
-    kinds = list(SignalType)
+    kinds = KINDS
     out = []
     for symbol, series in all_bars.items():
         recent = [b for b in series if b.ts.date() >= date(2025, 1, 1)]
@@ -76,7 +81,7 @@ def ratings() -> list[Rating]:
     out = []
     start, end = datetime(2016, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
     for symbol in SYMBOLS:
-        for kind in SignalType:
+        for kind in KINDS:
             for horizon in (5, 20, 60):
                 t = round(rng.uniform(-2, 4), 3)
                 count = rng.randint(5, 60)

@@ -75,7 +75,7 @@ async def test_end_to_end_writes_json_csv_png(goog_bars: list[Bar], tmp_path: Pa
     assert store.loaded == [(("GOOG",), 10)]
     assert "golden_cross" in text
     assert "buy & hold" in text
-    assert "saved 21 ratings" in text
+    assert "saved 48 ratings" in text  # 16 signal types x 3 horizons
 
     records = json.loads(j.read_text())
     assert len(records) == len(SignalType) * 3
@@ -97,7 +97,7 @@ async def test_end_to_end_writes_json_csv_png(goog_bars: list[Bar], tmp_path: Pa
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 20_000  # two panels with lines and markers
 
-    assert len(store.saved) == 21
+    assert len(store.saved) == 48
     r = store.saved[0]
     assert (r.symbol, r.signal, r.horizon) == ("GOOG", SignalType.BREAKOUT_200, 5)
     assert r.params["horizons"] == [5, 20, 60]

@@ -97,6 +97,9 @@ def test_adj_factor_is_applied(goog_bars: list[Bar]) -> None:
     a, b = run_backtest({"GOOG": goog_bars}).records(), run_backtest({"GOOG": halved}).records()
     for ra, rb in zip(a, b, strict=True):
         assert ra["count"] == rb["count"]
+        if ra["mean_return"] is None:  # a type that never fired: none either way
+            assert rb["mean_return"] is None
+            continue
         assert ra["mean_return"] == pytest.approx(rb["mean_return"], rel=1e-9, abs=1e-15)
 
 

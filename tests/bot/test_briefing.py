@@ -133,3 +133,24 @@ async def test_weekly_briefing_golden_in_both_languages(sqlite_repos: Repositori
     assert rows[43].text == WEEKLY_EN
     assert rows[41].text == WEEKLY_KO
     assert rows[-100500].text == WEEKLY_EN  # the premium channel, in the default language
+
+
+async def test_the_briefing_lists_daily_signals_not_minute_bar_ones(sqlite_repos: Repositories) -> None:
+    repos = sqlite_repos
+    await repos.instruments.upsert_instruments([INSTRUMENTS["005930.KS"], INSTRUMENTS["FCO2.DE"]])
+    await repos.chats.upsert_chat(Chat(41, ChatKind.PRIVATE, tier=Tier.PREMIUM))
+    minute_events = [
+        SignalEvent(
+            "005930.KS", SignalType.VOLUME_SPIKE, Interval.M1, NOW - timedelta(minutes=k), 70, {}, 3.0
+        )
+        for k in range(1, 40)
+    ]  # a busy session on 1-minute bars: newer than the daily signal and more than a briefing lists
+    daily = SignalEvent(
+        "FCO2.DE", SignalType.GOLDEN_CROSS, Interval.D1, NOW - timedelta(hours=20), 71, {}, 0.2
+    )
+    await repos.events.add_events([daily, *minute_events])
+    briefer = Briefer(make_services(repos), make_settings(), clock=FakeClock())
+    assert await briefer.send_briefing("08:00") == 1
+    [row] = await repos.outbox.claim_pending(NOW + timedelta(days=1))
+    assert "Golden cross @ 71.00" in row.text
+    assert "Volume spike" not in row.text

@@ -95,6 +95,8 @@ class FakeKis:
         self.calls: Counter[str] = Counter()  # tr_id -> answered calls
         self.failures: deque[tuple[str, str]] = deque()  # (tr_id or "*", kind: malformed|5xx)
         self.down_after: int | None = None  # answer 5xx to every quotation call after this many
+        self.paths: dict[tuple[str, date], list[dict[str, str]]] = {}
+        self.approval_keys = 0  # constructed sessions (newest first)
         self._window: deque[float] = deque()
         self._last_issue = -1e9
         self._lock = threading.Lock()
@@ -155,6 +157,12 @@ class FakeKis:
             status, payload, headers = 200, stats, {}
         elif url.path == "/oauth2/tokenP":
             status, payload, headers = self._token(body or b"{}")
+        elif url.path == "/oauth2/Approval":  # the WebSocket approval key (field `secretkey`)
+            sent = json.loads(body or b"{}")
+            ok = sent.get("appkey") == APP_KEY and sent.get("secretkey") == APP_SECRET
+            self.approval_keys += 1 if ok else 0
+            status, headers = (200, {}) if ok else (403, {})
+            payload = {"approval_key": f"approval-{self.approval_keys}"} if ok else {"error_code": "EGW00103"}
         else:
             status, payload, headers = self._quote(req, url.path, query)
         data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
@@ -242,8 +250,12 @@ class FakeKis:
     def _ok(self, **parts: Any) -> dict[str, Any]:
         return {"rt_cd": "0", "msg_cd": "MCA00000", "msg1": "정상처리 되었습니다.", **parts}
 
+    def rows(self, code: str, day: date) -> list[dict[str, str]]:
+        """A session's minute rows, newest first: a constructed path if one was set, else the walk."""
+        return self.paths.get((code, day)) or minute_rows(code, day)
+
     def _minutes(self, code: str, day: date, before: str, page: int) -> list[dict[str, str]]:
-        rows = minute_rows(code, day) if self._trading(day) else []
+        rows = self.rows(code, day) if self._trading(day) else []
         return [r for r in rows if r["stck_cntg_hour"] <= before][:page]
 
     def _past_minutes(self, q: dict[str, str], _cont: str) -> tuple[int, Any, dict[str, str]]:
@@ -264,7 +276,7 @@ class FakeKis:
         rows = []
         while day >= lo and len(rows) < 100:
             if self._trading(day):
-                m = minute_rows(q["FID_INPUT_ISCD"], day)
+                m = self.rows(q["FID_INPUT_ISCD"], day)
                 c = float(m[0]["stck_prpr"]) * factor
                 rows.append({
                     "stck_bsop_date": day.strftime("%Y%m%d"), "stck_clpr": f"{c:g}",
@@ -278,7 +290,7 @@ class FakeKis:
 
     def _price(self, q: dict[str, str], _cont: str) -> tuple[int, Any, dict[str, str]]:
         day = self.now().astimezone(KST).date()
-        rows = minute_rows(q["FID_INPUT_ISCD"], day)
+        rows = self.rows(q["FID_INPUT_ISCD"], day)
         out = {"stck_prpr": rows[0]["stck_prpr"], "prdy_vrss": "-500", "prdy_ctrt": "-0.6",
                "acml_vol": "123456", "stck_oprc": rows[-1]["stck_oprc"], "stck_hgpr": rows[0]["stck_hgpr"],
                "stck_lwpr": rows[0]["stck_lwpr"], "temp_stop_yn": "N"}  # fmt: skip

@@ -60,3 +60,22 @@ async def test_alerter_failure_does_not_fail_the_crawl(caplog: pytest.LogCapture
     result = await AlertingNews(news, RecordingPublisher(fail=True)).crawl(["X"])  # type: ignore[arg-type]
     assert result.items == (ITEM,)
     assert "news alerts failed" in caplog.text
+
+
+async def test_new_items_are_published_as_news_events() -> None:
+    from dataclasses import replace
+
+    from market.bus import LocalEventBus
+
+    bus = LocalEventBus()
+    got: list[tuple[str, dict[str, object]]] = []
+    bus.subscribe(["news:005930.KS", "news:*"], lambda topic, message: got.append((topic, message)))
+    tagged = replace(ITEM, url="https://example.org/b", symbols=("005930.KS",), industries=("semis",))
+    news = StubNews(CrawlResult(items=(tagged, ITEM)))
+    await AlertingNews(news, RecordingPublisher(), bus).crawl(["005930.KS"])  # type: ignore[arg-type]
+    assert [(topic, m["url"]) for topic, m in got] == [
+        ("news:005930.KS", tagged.url),
+        ("news:*", ITEM.url),  # no symbol: the catch-all topic
+    ]
+    assert got[0][1]["industries"] == ["semis"]
+    assert got[0][1]["title"] == "Samsung beats"

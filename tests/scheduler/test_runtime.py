@@ -16,8 +16,16 @@ from storage import Database
 from tests.scheduler.conftest import RuntimeMaker, next_bar
 from tests.scheduler.fakes import FakeMarket, FixedClock, RecordingNotifier, instrument, wait_for
 
-# the jump from ~87 to 140 crosses the SMA 200 and pushes the RSI over 70
-CROSSING = [("AAA", SignalType.BREAKOUT_200), ("AAA", SignalType.RSI_OVERBOUGHT)]
+# the jump from ~87 to 140 crosses the SMA 200, pushes the RSI over 70, closes above the upper
+# Bollinger band and makes a new 52-week high
+CROSSING = [
+    ("AAA", SignalType.BB_UPPER_BREAK),
+    ("AAA", SignalType.BREAKOUT_200),
+    ("AAA", SignalType.HIGH_52W),
+    ("AAA", SignalType.RSI_OVERBOUGHT),
+]
+N_AAA = len(CROSSING)
+WITH_BBB = [*CROSSING, ("BBB", SignalType.BB_LOWER_BREAK)]  # BBB's drop to 80: below its lower band
 
 
 async def test_bar_crossing_sma200_alerts_once_within_one_scheduler_cycle(
@@ -28,19 +36,19 @@ async def test_bar_crossing_sma200_alerts_once_within_one_scheduler_cycle(
     rt.start()
     await rt.ready()
     market.queued["AAA"] = [next_bar(seeded, "AAA", 140.0)]
-    market.queued["BBB"] = [next_bar(seeded, "BBB", 80.0)]  # stays below: no event
+    market.queued["BBB"] = [next_bar(seeded, "BBB", 80.0)]  # stays below the SMA 200
     assert rt.scheduler is not None
     rt.scheduler.modify_job("finalise_bars.us", next_run_time=datetime.now(UTC))  # the scheduler fires it
     await wait_for(lambda: "finalise_bars.us" in rt.runs)  # recorded after its evaluate_signals.us
-    assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
+    assert sorted((e.symbol, e.signal) for e in notifier.published) == WITH_BBB
     assert all(e.id is not None for e in notifier.published)
-    assert await seeded.outbox.count_pending() == 2
+    assert await seeded.outbox.count_pending() == len(WITH_BBB)
     assert rt.runs["finalise_bars.us"].outcome == "ok"
     assert "bar->outbox" in rt.runs["evaluate_signals.us"].detail
     # the next cycle brings nothing new: nothing is published again
     await rt.run_job("finalise_bars.us")
-    assert len(notifier.published) == 2
-    assert await seeded.outbox.count_pending() == 2
+    assert len(notifier.published) == len(WITH_BBB)
+    assert await seeded.outbox.count_pending() == len(WITH_BBB)
 
 
 async def test_failing_instrument_does_not_hold_up_the_rest_and_is_retried(
@@ -147,13 +155,13 @@ async def test_restart_after_failed_delivery_delivers_once(
     second = make_runtime(market=FakeMarket(seeded), notifier=notifier, owner_id="x")
     await second.ready()
     assert sorted((e.symbol, e.signal) for e in notifier.published) == CROSSING
-    assert await seeded.outbox.count_pending() == 2
+    assert await seeded.outbox.count_pending() == len(CROSSING)
     await second.run_job("finalise_bars.us")
     third = make_runtime(market=FakeMarket(seeded), notifier=RecordingNotifier(seeded), owner_id="x")
     await third.ready()
-    assert len(notifier.published) == 2
-    assert await seeded.outbox.count_pending() == 2
-    assert len(await seeded.events.list_events("AAA")) == 2
+    assert len(notifier.published) == len(CROSSING)
+    assert await seeded.outbox.count_pending() == len(CROSSING)
+    assert len(await seeded.events.list_events("AAA")) == N_AAA
 
 
 async def test_stop_waits_for_the_running_job_and_saves_state(
@@ -231,7 +239,7 @@ async def test_health_report_has_jobs_sources_outbox_process(
     sources = {s["source"]: s for s in report["sources"]}
     assert sources["yahoo"]["success_rate"] == 0.9
     assert sources["krx"]["breaker"] == "open"
-    assert report["outbox_pending"] == 2
+    assert report["outbox_pending"] == len(CROSSING)
     assert report["pipeline"]["last_latency_ms"] is not None
     assert report["process"]["rss_mb"] > 10
     assert "cpu_percent" in report["process"]

@@ -13,6 +13,7 @@ from core.types import (
     Chat,
     ChatKind,
     Instrument,
+    Interval,
     Language,
     Market,
     OutboxMessage,
@@ -186,3 +187,20 @@ async def test_list_watchers_many_matches_list_watchers(repos: Repositories) -> 
     expected = {s for n, s in enumerate(symbols) if n % 3 and 1 + n % 7 != 3}
     assert set(many) == expected
     assert await repos.watches.list_watchers_many([]) == {}
+
+
+async def test_watch_timeframes_round_trip_and_select_watched_symbols(repos: Repositories) -> None:
+    await repos.chats.upsert_chat(Chat(41, ChatKind.PRIVATE))
+    await repos.chats.upsert_chat(Chat(42, ChatKind.PRIVATE))
+    await repos.watches.upsert_watch(Watch(41, "005930.KS", intervals=frozenset({Interval.M5, Interval.D1})))
+    await repos.watches.upsert_watch(Watch(42, "000660.KS"))  # daily, the default
+    await repos.watches.upsert_watch(Watch(42, "035420.KS", intervals=frozenset({Interval.M15})))
+    [w] = await repos.watches.list_watches(41)
+    assert w.intervals == {Interval.M5, Interval.D1}
+    assert (await repos.watches.list_watches(42))[0].intervals == {Interval.D1}
+    many = await repos.watches.list_watchers_many(["035420.KS"])
+    assert many["035420.KS"][0][1].intervals == {Interval.M15}
+    assert await repos.watches.list_watched_symbols(Interval.M5) == ["005930.KS"]
+    assert await repos.watches.list_watched_symbols(Interval.M15) == ["035420.KS"]
+    assert await repos.watches.list_watched_symbols(Interval.M1) == []
+    assert await repos.watches.list_watched_symbols() == ["000660.KS", "005930.KS", "035420.KS"]

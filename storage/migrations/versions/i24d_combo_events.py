@@ -3,7 +3,7 @@ so it widens from 32 to 64 characters (the longest pair of today's types is 29; 
 longer).
 
 Revision ID: i24d_combo_events
-Revises: i24c_rating_risk
+Revises: i24b_user_alerts
 Create Date: 2026-12-07
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "i24d_combo_events"
-down_revision: str | None = "i24c_rating_risk"
+down_revision: str | None = "i24b_user_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

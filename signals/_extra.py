@@ -1,0 +1,140 @@
+"""Batch and live loops for the Bollinger / 52-week rules (`_bands.step`) and the chart patterns
+(`_patterns.step`): both paths call the same two `step`s for every bar, so their values and
+events are identical, as for the moving-average rules of `_kernel`.
+
+Event bits here are local: bit b <-> `SignalType` number `FIRST + b` (BB_UPPER_BREAK ..
+DOUBLE_BOTTOM). A pattern of kind k (1..4) is bit `4 + k`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from signals import _bands as B
+from signals import _patterns as P
+from signals._types import Arr, jit
+
+FIRST = 7  # SignalType index of BB_UPPER_BREAK
+N_BITS = 9
+EV_COLS = 16  # row, column, kind, 5 swing stamps, 5 swing closes, neckline start, neckline, target
+
+BandParams = tuple[int, float, int, int, int]
+PatternParams = tuple[int, float, float, int, int]
+
+
+@jit(inline="always")
+def _bar(bs: Arr, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: float,
+         bprm: BandParams, pprm: PatternParams, enabled: int) -> tuple[int, int, float, float, float, float,
+                                                                      float, float]:  # fmt: skip
+    """Both steps for one bar: (bits, pattern kind, middle, upper, lower, bandwidth, prior high,
+    prior low)."""
+    bits, mid, up, lo, bw, hi, lw = B.step(bs, ring, bwr, i, c, bprm, enabled)
+    kind = P.step(ps, c, ts, pprm)
+    if kind and (enabled >> (4 + kind)) & 1:
+        bits |= 1 << (4 + kind)
+    else:
+        kind = 0
+    return bits, kind, mid, up, lo, bw, hi, lw
+
+
+@jit(nogil=True)
+def history(
+    close: Arr, bprm: BandParams, pprm: PatternParams, enabled: int,
+    o_mid: Arr, o_up: Arr, o_lo: Arr, o_bw: Arr, o_hi: Arr, o_low: Arr, o_bits: Arr, ev: Arr,
+) -> int:  # fmt: skip
+    """Batch path over a (n_bars, n_inst) column block of valid closes (NaN = no bar).
+
+    Pattern events go to the rows of `ev` (swing stamps are row indices); returns the number of
+    events, which may exceed `ev`'s rows (then only the first ones were written: call again
+    with more rows).
+    """
+    n_bars, n_inst = close.shape
+    rsize, bsize = B.ring_sizes(bprm[0], bprm[4], bprm[2])
+    ring = np.zeros((rsize, 1))
+    bwr = np.zeros((bsize, 1))
+    nan = np.nan
+    found = 0
+    cap = ev.shape[0]
+    for col in range(n_inst):
+        bs = B.new_state(1)[0]
+        ps = P.new_state(1)[0]
+        for t in range(n_bars):
+            c = close[t, col]
+            if np.isnan(c):
+                o_mid[t, col] = o_up[t, col] = o_lo[t, col] = o_bw[t, col] = nan
+                o_hi[t, col] = o_low[t, col] = nan
+                o_bits[t, col] = 0
+                continue
+            bits, kind, mid, up, lo, bw, hi, lw = _bar(bs, ring, bwr, ps, 0, c, float(t), bprm, pprm, enabled)
+            o_mid[t, col] = mid
+            o_up[t, col] = up
+            o_lo[t, col] = lo
+            o_bw[t, col] = bw
+            o_hi[t, col] = hi
+            o_low[t, col] = lw
+            o_bits[t, col] = bits
+            if kind:
+                if found < cap:
+                    write_event(ev[found], ps, kind, float(t), float(col))
+                found += 1
+    return found
+
+
+@jit(inline="always")
+def write_event(row: Arr, ps: Arr, kind: int, t: float, col: float) -> None:
+    """One pattern event's geometry from the pattern state right after its confirming bar."""
+    row[0] = t
+    row[1] = col
+    row[2] = kind
+    for j in range(P.NPIV):
+        row[3 + j] = ps[P.F_PTS + j]
+        row[8 + j] = ps[P.F_PPRICE + j]
+    start, now, target = P.geometry(ps, kind)
+    row[13] = start
+    row[14] = now
+    row[15] = target
+
+
+@jit()
+def update(
+    bst: Arr, ring: Arr, bwr: Arr, pst: Arr, seen: Arr, slots: Arr, ts: Arr, close: Arr, status: Arr,
+    bprm: BandParams, pprm: PatternParams, enabled: int, emit: bool, o_bits: Arr, ev: Arr,
+) -> None:  # fmt: skip
+    """Live path after `_live.update` decided each row's status (0 new bar, 1 correction of the
+    last bar, else skipped). `bst`/`pst` hold (after, before) the last bar: a new bar copies the
+    first to the second and advances it; a correction advances again from the second. `seen[i]`
+    holds the bits already emitted for the last bar (dedup across corrections). A fired pattern
+    leaves its geometry in `ev[k]`."""
+    for k in range(slots.shape[0]):
+        o_bits[k] = 0
+        st = status[k]
+        if st > 1:
+            continue
+        i = slots[k]
+        if st == 0:
+            bst[1, i] = bst[0, i]
+            pst[1, i] = pst[0, i]
+            done = 0
+        else:
+            bst[0, i] = bst[1, i]
+            pst[0, i] = pst[1, i]
+            done = seen[i]
+        bits, kind, _m, _u, _l, _w, _h, _o = _bar(bst[0, i], ring, bwr, pst[0, i], i, close[k], float(ts[k]),
+                                                  bprm, pprm, enabled)  # fmt: skip
+        if kind:
+            write_event(ev[k], pst[0, i], kind, 0.0, float(i))
+        seen[i] = done | bits
+        o_bits[k] = (bits & ~done) if emit else 0
+
+
+@jit()
+def last_values(bst: Arr, i: int, bprm: BandParams) -> tuple[float, float, float, float, float, float]:
+    """(middle, upper, lower, bandwidth, prior 52-week high, prior 52-week low) after row i's last bar:
+    the bands from its record, the prior extremes from the record before the last bar."""
+    s = bst[0, i]
+    b = bst[1, i]
+    mid, up, lo = B.bands(s, bprm[0], bprm[1])
+    full = b[B.F_N] >= bprm[4]
+    hi = b[B.F_MAX] if full else np.nan
+    lw = b[B.F_MIN] if full else np.nan
+    return mid, up, lo, (up - lo) / mid, hi, lw
