@@ -9,6 +9,7 @@ import pytest
 
 from bot.views import to_plain
 from bot.views_combo import render_combo_alert
+from bot.views_user_alert import DigestItem, render_digest
 from core.combostudy import ComboRating, ComboStudy
 from core.types import Instrument, Interval, Language, Market, SignalEvent, SignalType
 
@@ -77,3 +78,22 @@ def test_combination_alert_golden(
 
 def test_study_round_trips_through_its_stored_bytes() -> None:
     assert ComboStudy.from_bytes(STUDY.to_bytes()) == STUDY
+
+
+def test_combination_in_a_digest_carries_its_study_rating() -> None:
+    spike = SignalEvent("FCO2.DE", SignalType.VOLUME_SPIKE, Interval.D1, SESSION, 71.10, {}, 3.0)
+    items = [DigestItem(FCO2, event=spike), DigestItem(FCO2, event=APART, study=STUDY)]
+    en = to_plain(render_digest(Language.EN, items).text).split("\n")
+    assert en[1:] == [
+        "● Volume spike · FCO2.DE 71.10 EUR",
+        "    no track record yet",
+        "▲ Golden cross + Volume spike · FCO2.DE 71.10 EUR",
+        f"    {RATED_EN}",
+    ]
+    ko = to_plain(render_digest(Language.KO, [items[1], DigestItem(FCO2, event=SAME_BAR)]).text).split("\n")
+    assert ko[1:] == [
+        "▲ 골든 크로스 + 거래량 급증 · FCO2.DE 71.10 EUR",
+        f"    {RATED_KO}",
+        "▼ 200일선 하향 이탈 + 거래량 급증 · FCO2.DE 68.02 EUR",
+        "    검증: 아직 평가 없음.",
+    ]
