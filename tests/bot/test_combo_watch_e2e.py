@@ -8,10 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.delivery import OutboxNotifier
+from bot.views import to_plain
 from core.combostudy import STATE_KEY, ComboRating, ComboStudy
 from core.types import Bar
 from scheduler import SignalPipeline
 from scheduler.engines import engine_factory
+from scheduler.user_alerts import UserAlertWatcher
+from signals.user_alerts import Margins
 from tests.bot.test_e2e import Running, running  # noqa: F401  (the fixture)
 from tests.scheduler.fakes import crossing_closes, daily_bars
 
@@ -94,3 +97,26 @@ async def test_watched_combination_fires_through_the_pipeline_to_its_watcher(
     listed = await running.ask(2002, "/watchlist")
     assert "Combinations: <b>FCO2.DE</b> SMA 200 breakout + Volume spike." in listed.text
     assert "Combinations" not in (await running.ask(2003, "/watchlist")).text
+
+
+async def test_a_close_with_a_combination_and_other_alerts_is_one_digest(
+    running: Running,  # noqa: F811
+) -> None:
+    """The runtime's path: the pipeline with own alerts hands the close to `publish_close`, which
+    folds a chat's alerts of one close into one message; the combination's entry has its rating."""
+    await _store_study(running)
+    await running.ask(2004, f"/watch FCO2.DE breakout_200 {NAME}")
+    history, new = _bars()
+    await running.repos.bars.upsert_bars(history)
+    alerts = UserAlertWatcher(running.repos, Margins())
+    pipe = SignalPipeline(running.repos, OutboxNotifier(running.repos), engine_factory(), alerts=alerts)
+    await pipe.warm(["FCO2.DE"])
+    await running.repos.bars.upsert_bars(new)
+    await pipe.process({"FCO2.DE": new})
+    await running.tg.wait_for(lambda: any("alerts" in m.text for m in running.tg.sent_to(2004)))
+    [digest] = [m.text for m in running.tg.sent_to(2004) if "alerts" in m.text]
+    lines = to_plain(digest).split("\n")
+    assert lines[0].startswith("🔔 2 alerts · ")
+    assert "▲ SMA 200 breakout + Volume spike · FCO2.DE 140.00 EUR" in lines
+    assert any(line.strip().startswith("Study: confirmed out of sample, +1.23%") for line in lines)
+    assert not [m for m in running.tg.sent_to(2004) if "Combination:" in m.text]  # folded, not also alone
