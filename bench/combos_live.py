@@ -46,11 +46,12 @@ def _bars(m: int, n: int) -> list[list[Bar]]:
     ]
 
 
-def _engine(rows: list[list[Bar]], combos: bool) -> EnginePort:
+def _engine(rows: list[list[Bar]], combos: bool, pairs: int) -> EnginePort:
     inner = SignalEngine(SignalConfig())
     engine: EnginePort = ComboEngine(inner) if combos else inner
     if isinstance(engine, ComboEngine):
-        engine.set_combos(c.name for c in all_pairs(SignalType))
+        watched = all_pairs(SignalType)
+        engine.set_combos(c.name for c in (watched[:pairs] if pairs else watched))
     for j, bar in enumerate(rows[0]):
         engine.warm_up(bar.symbol, [rows[t][j] for t in range(WARM)])
     return engine
@@ -61,13 +62,14 @@ def main() -> None:
     ap.add_argument("--instruments", type=int, default=5000)
     ap.add_argument("--bars", type=int, default=60)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--pairs", type=int, default=0, help="watch only the first N pairs (0: all)")
     args = ap.parse_args()
     rows = _bars(args.instruments, WARM + args.bars)
     times: dict[bool, list[float]] = {False: [], True: []}
     combos_seen = 0
     for _ in range(args.rounds):
         for combos in (False, True):
-            engine = _engine(rows, combos)
+            engine = _engine(rows, combos, args.pairs)
             for t in range(WARM, len(rows)):
                 t0 = time.perf_counter()
                 events = engine.on_bars(rows[t])
@@ -76,7 +78,7 @@ def main() -> None:
     plain, with_combos = (statistics.median(times[k]) * 1e3 for k in (False, True))
     print(f"{args.instruments} instruments, {args.bars} closes x {args.rounds} rounds")
     print(f"signal engine alone     {plain:8.2f} ms per close (reference)")
-    pairs, per_round = len(all_pairs(SignalType)), combos_seen // args.rounds
+    pairs, per_round = args.pairs or len(all_pairs(SignalType)), combos_seen // args.rounds
     print(f"with combinations       {with_combos:8.2f} ms per close ({with_combos / plain:.2f}x), "
           f"{pairs} pairs, {per_round} combination events per round")  # fmt: skip
 

@@ -113,6 +113,8 @@ class ComboTracker:
     def on_bar(self, fired: Iterable[SignalType]) -> list[Combo]:
         self._bar += 1
         now = set(fired)
+        if not now:  # a combination fires only on a bar where one of its halves fires
+            return []
         for s in now:
             self._last[s] = self._bar
         out = []
