@@ -139,7 +139,7 @@ class SignalOut(BaseModel):
         return cls(
             id=e.id,
             symbol=e.symbol,
-            signal=str(e.signal),
+            signal=e.name,  # a type, or combo:A+B
             interval=str(e.interval),
             ts=ts,
             ts_kst=ts.astimezone(KST),

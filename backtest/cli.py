@@ -16,6 +16,7 @@ import logging
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -24,7 +25,7 @@ from rich.table import Table
 
 from backtest.chart import draw_chart
 from backtest.combos import run_combinations
-from backtest.combos_report import combos_path, print_combinations, write_combinations
+from backtest.combos_report import combo_study, combos_path, print_combinations, write_combinations
 from backtest.data import build_panel
 from backtest.flows import join_flows
 from backtest.grid import GRID_HELP, GridResult, parse_grid, run_grid
@@ -33,6 +34,7 @@ from backtest.report import instrument_table, num, pct, strategy_table, summary_
 from backtest.result import BacktestResult, Options
 from backtest.runner import DEFAULT_HOLD, check_panel, run_arrays
 from backtest.tradable import BASES, DEFAULT_BASIS, NO_VOLUME
+from core.combostudy import ComboStudy
 from core.errors import FinsignalError, SymbolError, UsageError
 from core.quality import QualityRules
 from core.types import PRICE_SIGNALS, Bar, InvestorFlow, Rating, SignalType
@@ -44,6 +46,7 @@ logger = logging.getLogger(__name__)
 LoadHistory = Callable[[Sequence[str], int], Awaitable[Mapping[str, Sequence[Bar]]]]
 SaveRatings = Callable[[Sequence[Rating]], Awaitable[None]]
 LoadFlows = Callable[[Sequence[str]], Awaitable[Mapping[str, Sequence[InvestorFlow]]]]
+SaveComboStudy = Callable[[ComboStudy], Awaitable[None]]
 MAX_TABLES = 20  # per-instrument tables and charts up to this many symbols; a summary above
 UNIVERSE_WORKERS_FROM = 300  # --workers 0 (auto) uses every core from this many symbols on
 
@@ -224,11 +227,12 @@ async def run_command(
     config: SignalConfig | None = None,
     quality: QualityRules | None = None,
     load_flows: LoadFlows | None = None,
+    save_combos: SaveComboStudy | None = None,
 ) -> int:
     """Run `finsignal backtest`. Returns the exit status: 0 ok, 2 usage errors, 1 other failures."""
     try:
         return await _run(args, load_history, save_ratings, console, config or SignalConfig(),
-                          quality or QualityRules(), load_flows)  # fmt: skip
+                          quality or QualityRules(), load_flows, save_combos)  # fmt: skip
     except UsageError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 2
@@ -246,6 +250,7 @@ async def _run(
     config: SignalConfig,
     quality: QualityRules,
     load_flows: LoadFlows | None = None,
+    save_combos: SaveComboStudy | None = None,
 ) -> int:
     horizons = _horizons(args.horizons)
     signals = _signals(args.signals)
@@ -364,4 +369,8 @@ async def _run(
     ratings = result.ratings()
     await save_ratings(ratings)
     console.print(f"saved {len(ratings)} ratings for {len(result.symbols)} symbol(s)")
+    if combos is not None and save_combos is not None:  # what /watch accepts and the alerts rate
+        study = combo_study(combos, len(result.symbols), datetime.now(UTC))
+        await save_combos(study)
+        console.print(f"saved the combinations study: {len(study.confirmed)} confirmed")
     return code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from backtest.combos import ComboResult, ComboRow
 from backtest.report import num, pct
+from core.combostudy import ComboRating, ComboStudy
 
 SHOWN = 20  # rows of the table beyond the discovered ones
 
@@ -84,3 +86,27 @@ def write_combinations(result: ComboResult, path: Path) -> None:
         "rows": [r.as_dict() for r in result.rows],
     }
     path.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def combo_study(result: ComboResult, symbols: int, finished: datetime) -> ComboStudy:
+    """What is stored for the bot and the live engine: each confirmed combination at its horizon of
+    lowest out-of-sample p (ties: the shorter horizon)."""
+    best: dict[str, ComboRow] = {}
+    for r in result.confirmed:
+        name = r.combo.name
+        old = best.get(name)
+        if old is None or (r.confirmation.p_value, r.horizon) < (old.confirmation.p_value, old.horizon):
+            best[name] = r
+    rated = tuple(
+        ComboRating(
+            name=name,
+            horizon=r.horizon,
+            count=r.confirmation.count,
+            excess=float(r.confirmation.excess or 0.0),
+            p_value=float(r.confirmation.p_value),
+            in_sample_count=r.discovery.count,
+        )
+        for name, r in sorted(best.items())
+    )
+    return ComboStudy(tried=result.tried, window=result.window, symbols=symbols, finished=finished,
+                      confirmed=rated)  # fmt: skip

@@ -15,6 +15,7 @@ from bot import intraday, timeframes, views
 from bot.i18n import signal_name, t
 from bot.services import BotServices
 from bot.views import MAX_ARG, Reply, esc
+from bot.watch_combos import combo_args, combos_watched, confirmed_combos, with_combo_lines, with_combos
 from core.errors import FinsignalError, SymbolError
 from core.labels import CITY_NAMES
 from core.settings import Settings
@@ -188,16 +189,22 @@ async def cmd_dollar(env: Env, req: Request) -> Reply:
 
 async def cmd_watch(env: Env, req: Request) -> Reply:
     if not req.args:
-        return views.usage(req.lang, "/watch SYMBOL [1m|5m|15m|1d] [signals, e.g. golden_cross,rsi]")
+        return views.usage(
+            req.lang, "/watch SYMBOL [1m|5m|15m|1d] [signals, e.g. golden_cross,rsi] [combo:A+B]"
+        )
     if not req.can_manage:
         return Reply(t(req.lang, "not_group_admin"))
     try:
         interval, words = timeframes.split_timeframe(req.args[1:])
     except timeframes.BadTimeframe as exc:
         return Reply(timeframes.bad_timeframe(req.lang, str(exc)))
+    words, combo_words = combo_args(words)
     signals = parse_signals(words)
     if isinstance(signals, str):
         return Reply(t(req.lang, "unknown_signal", name=esc(signals, MAX_ARG), known=_known_signals()))
+    combos = await confirmed_combos(env.services.repos, req.lang, combo_words)
+    if isinstance(combos, Reply):
+        return combos
     inst = await resolve(env, req, req.args[0], verify=True)
     if isinstance(inst, Reply):
         return inst
@@ -214,6 +221,8 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
     watch = timeframes.with_timeframe(
         old, Watch(req.chat.chat_id, inst.symbol, signals), interval or Interval.D1
     )
+    watch = with_combos(watch, old, combos, bool(words))
+    signals = watch.signals
     await repos.watches.upsert_watch(watch)
     alias = req.args[0].strip().upper()
     if alias in vintage.FRONT_ALIASES:  # bare KAU/KCU: the watch moves with the front vintage
@@ -230,6 +239,8 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
     )
     if alias in vintage.FRONT_ALIASES:
         text += "\n" + t(req.lang, "follows_front", alias=alias, symbol=esc(inst.symbol))
+    if watch.combos:
+        text += "\n" + combos_watched(req.lang, watch.combos)
     return Reply(text)
 
 
@@ -306,7 +317,8 @@ async def toggle_mute_all(env: Env, req: Request, symbol: str) -> Reply:
 async def cmd_watchlist(env: Env, req: Request) -> Reply:
     watches = await env.services.repos.watches.list_watches(req.chat.chat_id)
     follows = await vintage.followed(env.services.repos, req.chat.chat_id)
-    return views.render_watchlist(req.lang, watches, watch_limit(env, req.chat), follows)
+    reply = views.render_watchlist(req.lang, watches, watch_limit(env, req.chat), follows)
+    return with_combo_lines(req.lang, reply, watches)
 
 
 async def cmd_signals(env: Env, req: Request) -> Reply:

@@ -21,6 +21,7 @@ from bot.digest import Planned, fold
 from bot.sender import Outcome, Sender
 from bot.views import keyboard_json, pick_rating
 from bot.views_alert import rating_key, render_alert
+from bot.views_combo import combo_study, render_combo_alert
 from bot.views_user_alert import DigestItem, render_hit
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
@@ -163,6 +164,7 @@ class OutboxNotifier:
         for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
             found = await repos.ratings.list_ratings_many(signal_symbols, [signal])
             ratings.update(((symbol, signal), rs) for symbol, rs in found.items())
+        study = await combo_study(repos, watched)
         now = self._clock.now()
         holds: dict[int, datetime | None] = {}
         out: list[Planned] = []
@@ -176,7 +178,7 @@ class OutboxNotifier:
             for chat, watch in watchers[event.symbol]:
                 if not chat.active or chat.kind is ChatKind.CONSOLE:
                     continue
-                if event.signal not in chat.signals or not watch.wants(event.signal, event.interval):
+                if not watch.wants_event(event) or (event.pair is None and event.signal not in chat.signals):
                     continue
                 if chat.chat_id not in holds:
                     holds[chat.chat_id] = quiet_until(chat, now)
@@ -186,7 +188,11 @@ class OutboxNotifier:
                     continue
                 text_markup = rendered.get(chat.language)
                 if text_markup is None:
-                    reply = render_alert(chat.language, event, inst, rating)
+                    reply = (
+                        render_alert(chat.language, event, inst, rating)
+                        if event.pair is None
+                        else render_combo_alert(chat.language, event, inst, study)
+                    )
                     text_markup = rendered[chat.language] = (
                         reply.text,
                         keyboard_json(reply.buttons),
@@ -203,7 +209,8 @@ class OutboxNotifier:
                     not_before=hold,
                     premium=chat.tier is Tier.PREMIUM,
                 )
-                out.append(Planned(message, DigestItem(inst, event=event, rating=rating), chat.language))
+                item = DigestItem(inst, event=event, rating=rating, study=study if event.pair else None)
+                out.append(Planned(message, item, chat.language))
         return out
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from bot.i18n import signal_name, t
 from bot.views import Buttons, Reply, bar_time, callback, esc, fit, money, rating_line
+from bot.views_combo import combo_digest_lines
+from core.combostudy import ComboStudy
 from core.types import AlertHit, AlertRule, Instrument, Language, Rating, SignalEvent, UserAlert
 from signals.user_alerts import Margins, rearm_point
 
@@ -86,10 +88,13 @@ class DigestItem:
     event: SignalEvent | None = None
     rating: Rating | None = None
     hit: AlertHit | None = None
+    study: ComboStudy | None = None  # a combination event's rating comes from the combinations study
 
 
 def _item_lines(lang: Language, item: DigestItem) -> list[str]:
     currency = item.inst.currency if item.inst else ""
+    if item.event is not None and item.event.pair is not None:
+        return combo_digest_lines(lang, item.event, currency, item.study)
     if item.event is not None:
         e = item.event
         head = (

@@ -84,6 +84,7 @@ _DIRECTION = {
     SignalType.FOREIGN_BUY_STREAK: 1,
     SignalType.SMART_MONEY_BUY: 1,
 }
+_BY_VALUE = {s.value: s for s in SignalType}
 _OPPOSITE = {
     SignalType.BREAKOUT_200: SignalType.BREAKDOWN_200,
     SignalType.BREAKDOWN_200: SignalType.BREAKOUT_200,
@@ -102,12 +103,27 @@ _OPPOSITE = {
 }
 
 ALL_SIGNALS: frozenset[SignalType] = frozenset(SignalType)
-# The signals of price and volume bars (the engine's kernel, one event bit each, in this order) and
-# the ones computed from investor flows.
 FLOW_SIGNALS: tuple[SignalType, ...] = (SignalType.FOREIGN_BUY_STREAK, SignalType.SMART_MONEY_BUY)
 # every signal computed from bars (the engine's kernels: moving averages, RSI, volume, then Bollinger,
 # 52-week and patterns); the flow signals come from investor flows instead
 PRICE_SIGNALS: tuple[SignalType, ...] = tuple(s for s in SignalType if s not in FLOW_SIGNALS)
+
+COMBO_PREFIX = "combo:"
+
+
+def combo_name(first: SignalType, second: SignalType) -> str:
+    """`combo:A+B` (the caller orders A and B; `signals.combos.Combo` keeps registry order)."""
+    return f"{COMBO_PREFIX}{first.value}+{second.value}"
+
+
+def split_combo(name: str) -> tuple[SignalType, SignalType] | None:
+    """`combo:A+B` -> (A, B); None when `name` is not a combination of known signal types."""
+    if not name.startswith(COMBO_PREFIX):
+        return None
+    parts = name.removeprefix(COMBO_PREFIX).split("+")
+    if len(parts) != 2 or not all(p in _BY_VALUE for p in parts):
+        return None
+    return _BY_VALUE[parts[0]], _BY_VALUE[parts[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,10 +267,20 @@ class SignalEvent:
     values: Mapping[str, float]
     strength: float
     id: int | None = None
+    pair: SignalType | None = None  # set on a combination event: `signal` + `pair` (registry order)
+
+    @property
+    def name(self) -> str:
+        """What is stored and matched: the signal type, or `combo:A+B` for a combination."""
+        return str(self.signal) if self.pair is None else combo_name(self.signal, self.pair)
+
+    @property
+    def direction(self) -> int:
+        return self.signal.direction or (self.pair.direction if self.pair is not None else 0)
 
     @property
     def key(self) -> str:
-        return f"{self.symbol}|{self.interval}|{self.signal}|{self.ts.isoformat()}"
+        return f"{self.symbol}|{self.interval}|{self.name}|{self.ts.isoformat()}"
 
 
 class ChatKind(StrEnum):
@@ -311,9 +337,16 @@ class Watch:
     signals: frozenset[SignalType] = ALL_SIGNALS
     muted: frozenset[SignalType] = frozenset()
     intervals: frozenset[Interval] = frozenset({Interval.D1})
+    combos: frozenset[str] = frozenset()  # watched combinations, `combo:A+B` (stored with the signals)
 
     def wants(self, signal: SignalType, interval: Interval = Interval.D1) -> bool:
         return signal in self.signals and signal not in self.muted and interval in self.intervals
+
+    def wants_event(self, event: SignalEvent) -> bool:
+        """Combinations (daily only) by name; single signals by type and timeframe."""
+        return (
+            event.name in self.combos if event.pair is not None else self.wants(event.signal, event.interval)
+        )
 
 
 class DeliveryStatus(StrEnum):

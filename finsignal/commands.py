@@ -73,6 +73,7 @@ async def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             args, load_history=app.load_history, save_ratings=app.save_ratings, console=_console(),
             load_flows=app.load_flows,
             quality=quality_rules(settings),
+            save_combos=app.save_combo_study,
         )  # fmt: skip
 
 

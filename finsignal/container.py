@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from ask.service import AskService
+from core.combostudy import STATE_KEY as COMBO_STUDY_KEY
+from core.combostudy import ComboStudy
 from core.errors import SymbolError
 from core.ports import EventBus, Repositories
 from core.settings import Settings
@@ -66,6 +68,9 @@ class App:
 
     async def save_ratings(self, ratings: Sequence[Rating]) -> None:
         await self.repos.ratings.upsert_ratings(ratings)
+
+    async def save_combo_study(self, study: ComboStudy) -> None:
+        await self.repos.state.put_state(COMBO_STUDY_KEY, study.to_bytes())
 
 
 @asynccontextmanager

@@ -34,6 +34,7 @@ from market.universe import krx_universe
 from news import CrawlResult, NewsService
 from scheduler import Runtime, run_until_signalled
 from signals import SignalEngine, signal_config
+from signals.combo_engine import ComboEngine
 from signals.user_alerts import margins
 
 logger = logging.getLogger(__name__)
@@ -81,7 +82,7 @@ def build_runtime(
         app.repos,
         market=app.market,
         notifier=BusNotifier(notifier, app.bus),  # new events also go to the API's stream (issue 19)
-        engine_factory=lambda: SignalEngine(config, rules=quality_rules(app.settings)),
+        engine_factory=lambda: ComboEngine(SignalEngine(config, rules=quality_rules(app.settings))),
         briefer=briefer,
         news=AlertingNews(app.news, news_publisher, app.bus) if news_publisher is not None else app.news,
         history=app.market,  # rate_signals loads the missing years of history before rating

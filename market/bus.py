@@ -110,7 +110,7 @@ def signal_message(event: SignalEvent) -> dict[str, object]:
     return {
         "id": event.id,
         "symbol": event.symbol,
-        "signal": str(event.signal),
+        "signal": event.name,  # a type, or combo:A+B
         "interval": str(event.interval),
         "ts": event.ts.isoformat(),
         "close": event.close,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.combostudy import STATE_KEY as COMBO_STUDY_KEY
+from core.combostudy import read_study
 from core.ports import Notifier, Repositories
 from core.types import Bar, Interval, SignalEvent
 from scheduler.depth import drop_halted
@@ -168,6 +170,7 @@ class SignalPipeline:
         self, new_bars: Mapping[str, Sequence[Bar]], result: EvalResult, t0: float
     ) -> None:
         engine = self._require()
+        await self._refresh_combos(engine)
         groups: dict[datetime, list[Bar]] = defaultdict(list)
         fed: dict[str, list[Bar]] = {}
         for symbol, bars in new_bars.items():
@@ -248,6 +251,18 @@ class SignalPipeline:
             )  # this engine's timeframe only: minute-bar events of the symbol must not crowd its own out
             found.extend(e for e in stored if e.key in keys)
         return found
+
+    async def _refresh_combos(self, engine: EnginePort) -> None:
+        """Hand a combinations-aware engine the ones the last study confirmed (one small read per
+        evaluation, so a new study takes effect at the next bar close)."""
+        set_combos = getattr(engine, "set_combos", None)
+        if set_combos is None or self.interval is not Interval.D1:  # the study rates daily bars
+            return
+        study = read_study(await self._repos.state.get_state(COMBO_STUDY_KEY))
+        if study is None:
+            set_combos(())
+        else:
+            set_combos(study.names, study.window)
 
     def _require(self) -> EnginePort:
         if self._engine is None:

@@ -113,12 +113,36 @@ class ComboTracker:
     def on_bar(self, fired: Iterable[SignalType]) -> list[Combo]:
         self._bar += 1
         now = set(fired)
+        if not now:  # a combination fires only on a bar where one of its halves fires
+            return []
         for s in now:
             self._last[s] = self._bar
         out = []
         for c in self.combos:
             if (c.first in now and self._within(c.second)) or (c.second in now and self._within(c.first)):
                 out.append(c)
+        return out
+
+    @property
+    def bar(self) -> int:
+        """Index of the last bar fed (-1 before the first)."""
+        return self._bar
+
+    def last(self, s: SignalType) -> int | None:
+        """Index of the last bar `s` fired on, None if never (since the tracker started)."""
+        return self._last.get(s)
+
+    def dump(self) -> dict[str, object]:
+        return {"bar": self._bar, "last": {str(k): v for k, v in self._last.items()}}
+
+    @staticmethod
+    def restore(data: dict[str, object], combos: tuple[Combo, ...], window: int) -> ComboTracker:
+        """Inverse of `dump` (types no longer in the registry are dropped)."""
+        last = data.get("last")
+        known = {s.value: s for s in SignalType}
+        out = ComboTracker(combos, window, int(str(data.get("bar", -1))))
+        if isinstance(last, dict):
+            out._last = {known[k]: int(v) for k, v in last.items() if k in known}
         return out
 
     def _within(self, s: SignalType) -> bool:

@@ -141,7 +141,7 @@ class SignalEventRow(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     symbol: Mapped[str] = mapped_column(String(SYMBOL))
     interval: Mapped[str] = mapped_column(String(8))
-    signal: Mapped[str] = mapped_column(String(32))
+    signal: Mapped[str] = mapped_column(String(64))  # a type, or combo:A+B (i24d)
     ts: Mapped[datetime]
     close: Mapped[float] = mapped_column(price_type())
     strength: Mapped[float] = mapped_column(Double)

@@ -44,7 +44,7 @@ async def list_signals(
     fetch = limit if wanted is None else 500
     floor = None if since is None else ensure_utc(since)
     events = await services.repos.events.list_events(resolved, floor, fetch)
-    picked = [e for e in events if wanted is None or e.signal in wanted][:limit]
+    picked = [e for e in events if wanted is None or e.name in wanted][:limit]  # combo:A+B: not a type
     return [SignalOut.of(e) for e in picked]
 
 

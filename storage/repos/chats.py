@@ -23,6 +23,7 @@ from core.types import (
     SignalType,
     Tier,
     Watch,
+    split_combo,
 )
 from storage.models import ChatRow, OutboxRow, UserAlertRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
@@ -63,6 +64,16 @@ def _stored(signals: Iterable[SignalType]) -> tuple[str, ...]:
     return tuple(sorted(str(s) for s in signals))
 
 
+@functools.lru_cache(maxsize=4096)
+def _combo_set(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(v for v in values if split_combo(v) is not None)
+
+
+def _combos(values: Iterable[str]) -> frozenset[str]:
+    """Watched combinations (`combo:A+B`), stored in the watch's signals column beside the types."""
+    return _combo_set(tuple(values))
+
+
 # stored value -> member by dict lookup (an Enum call costs more; the fan-out converts every watcher)
 _KINDS = {m.value: m for m in ChatKind}
 _TIERS = {m.value: m for m in Tier}
@@ -100,6 +111,7 @@ def to_watch(row: WatchRow) -> Watch:
         signals=_signals(row.signals),
         muted=_signals(row.muted),
         intervals=_intervals(row.intervals),
+        combos=_combos(row.signals),
     )
 
 
@@ -225,7 +237,7 @@ class SqlWatchRepo(Repo):
         params = {
             "chat_id": watch.chat_id,
             "symbol": watch.symbol,
-            "signals": _stored(watch.signals),
+            "signals": _stored(watch.signals) + tuple(sorted(watch.combos)),
             "muted": _stored(watch.muted),
             "intervals": tuple(sorted(str(i) for i in watch.intervals)),
             "created_at": utcnow(),
@@ -287,7 +299,14 @@ class SqlWatchRepo(Repo):
                     chat = chats.get(chat_id)
                     if chat is None:
                         chat = chats[chat_id] = to_chat(row)
-                    watch = Watch(chat_id, symbol, _signals(signals), _signals(muted), _intervals(intervals))
+                    watch = Watch(
+                        chat_id,
+                        symbol,
+                        _signals(signals),
+                        _signals(muted),
+                        _intervals(intervals),
+                        _combos(signals),
+                    )
                     found.setdefault(symbol, []).append((chat, watch))
         return found
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 
 from core.timeutil import ensure_utc, utcnow
-from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
+from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType, split_combo
 from storage.models import KEY, OutboxRow, SignalEventRow
 from storage.repos.base import CHUNK, Repo, chunked
 from storage.sqltypes import EncodedJSON, encode_json
@@ -28,9 +28,11 @@ _UNCLAIMED: dict[str, Any] = {
 
 
 def _to_event(row: SignalEventRow) -> SignalEvent:
+    pair = split_combo(row.signal)
     return SignalEvent(
         symbol=row.symbol,
-        signal=SignalType(row.signal),
+        signal=SignalType(row.signal) if pair is None else pair[0],
+        pair=None if pair is None else pair[1],
         interval=Interval(row.interval),
         ts=row.ts,
         close=float(row.close),
@@ -45,7 +47,7 @@ class _Ambiguous(Exception):
 
 
 def _natural_key(event: SignalEvent) -> tuple[str, str, str, datetime]:
-    return event.symbol, str(event.interval), str(event.signal), ensure_utc(event.ts)
+    return event.symbol, str(event.interval), event.name, ensure_utc(event.ts)
 
 
 def _row_key(row: SignalEventRow) -> tuple[str, str, str, datetime]:
@@ -56,7 +58,7 @@ def _event_params(event: SignalEvent, now: datetime) -> dict[str, Any]:
     return {
         "symbol": event.symbol,
         "interval": str(event.interval),
-        "signal": str(event.signal),
+        "signal": event.name,
         "ts": event.ts,
         "close": event.close,
         "strength": event.strength,
@@ -129,7 +131,7 @@ class SqlEventRepo(Repo):
                     select(SignalEventRow).where(
                         SignalEventRow.symbol == event.symbol,
                         SignalEventRow.interval == str(event.interval),
-                        SignalEventRow.signal == str(event.signal),
+                        SignalEventRow.signal == event.name,
                         SignalEventRow.ts == event.ts,
                     )
                 )

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from rich.console import Console
 
+from backtest.cli import run_command
 from backtest.combos import benjamini_hochberg, t_sf
+from core.combostudy import ComboStudy
 from core.types import Bar, Interval, SignalType
 from signals import compute_history
 from signals.combos import Combo, ComboTracker, combo_mask
-from tests.backtest.test_cli import Store, run
+from tests.backtest.test_cli import Store, parse, run
 
 SIGNALS = "golden_cross,death_cross,volume_spike,rsi_overbought,rsi_oversold"
 PLANTED = "combo:golden_cross+volume_spike"
@@ -99,6 +103,40 @@ async def test_planted_pair_is_confirmed_and_noise_is_not(planted: Store, tmp_pa
     assert rows[(PLANTED, 5)]["confirmed"]
     assert rows[(PLANTED, 5)]["out_of_sample_count"] >= 10
     assert "confirmed" in text
+
+
+async def test_the_study_is_saved_for_the_bot_and_the_live_engine(planted: Store, tmp_path: Path) -> None:
+    saved: list[ComboStudy] = []
+
+    async def save(study: ComboStudy) -> None:
+        saved.append(study)
+
+    out = tmp_path / "r.json"
+    argv = (
+        *planted.histories,
+        "--signals",
+        SIGNALS,
+        "--horizons",
+        "5,20",
+        "--combinations",
+        "--json",
+        str(out),
+    )
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    code = await run_command(parse(*argv), load_history=planted.load, save_ratings=planted.save,
+                             console=console, save_combos=save)  # fmt: skip
+    assert code == 0
+    [study] = saved
+    doc = json.loads((tmp_path / "r-combinations.json").read_text())
+    assert (study.tried, study.window, study.symbols) == (doc["tried"], 5, len(planted.histories))
+    assert study.names == [PLANTED]
+    rating = study.rating(PLANTED)
+    assert rating is not None
+    row = next(r for r in doc["rows"] if r["combo"] == PLANTED and r["horizon"] == rating.horizon)
+    best = min(r["out_of_sample_p_value"] for r in doc["rows"] if r["combo"] == PLANTED and r["confirmed"])
+    assert (rating.count, rating.p_value, rating.excess) == (
+        row["out_of_sample_count"], best, row["out_of_sample_excess"])  # fmt: skip
+    assert ComboStudy.from_bytes(study.to_bytes()) == study
 
 
 async def test_noise_only_confirms_nothing(noise: Store, tmp_path: Path) -> None:

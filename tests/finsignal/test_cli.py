@@ -189,7 +189,9 @@ def test_import_backtest_replay_on_real_history(
     # issue 24: combinations and the training-data export from the stored history
     combos_json = tmp_path / "c.json"
     assert main(["backtest", "GOOG", "--horizons", "5,20", "--combinations", "--json", str(combos_json)]) == 0
-    assert "tried" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "tried" in out
+    assert "saved the combinations study:" in out  # what /watch SYMBOL combo:A+B accepts
     assert json.loads((tmp_path / "c-combinations.json").read_text(encoding="utf-8"))["tried"] > 0
     assert main(["export-features", "GOOG", "--out", str(tmp_path), "--horizons", "5"]) == 0
     assert "GOOG.parquet (2148 bars" in capsys.readouterr().out
