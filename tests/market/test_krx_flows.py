@@ -19,6 +19,7 @@ from tests.fakes.fake_sources import FakeSources
 from tests.market.conftest import FakeClock, make_settings
 
 SAMSUNG = make_instrument("005930.KS", Market.KRX)
+HYNIX = make_instrument("000660.KS", Market.KRX)
 FRIDAY = date(2026, 11, 20)  # the clock's last finished session
 
 
@@ -40,6 +41,7 @@ def krx_rows(days: int) -> list[dict[str, str]]:
 def krx() -> Iterator[FakeKrxData]:
     with FakeKrxData() as server:
         server.flows[isin("005930")] = krx_rows(40)
+        server.flows[isin("000660")] = krx_rows(40)
         yield server
 
 
@@ -94,3 +96,54 @@ async def test_without_a_krx_member_id_krx_is_never_asked(
     assert await md.investor_flows(SAMSUNG) == []
     await md.close()
     assert sum(krx.calls.values()) == 0
+
+
+def _member_settings(fake: FakeSources, krx: FakeKrxData, pw: str = "s3cret") -> object:
+    return make_settings(fake, krx_data_base_url=krx.url, krx_id="member", krx_pw=pw, market_retry_attempts=1)
+
+
+async def test_member_login_then_the_session_is_kept_and_renewed_once_when_it_ends(
+    fake: FakeSources, krx: FakeKrxData, sqlite_repos: Repositories, clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    krx.logged_in, krx.members = False, {"member": "s3cret"}
+    md = MarketData(_member_settings(fake, krx), sqlite_repos, clock=clock)  # type: ignore[arg-type]
+    with caplog.at_level("DEBUG"):
+        assert len(await md.investor_flows(SAMSUNG)) == 20
+        assert len(krx.logins) == 1  # one login for the two data calls (values, volumes)
+        assert {k: krx.logins[0][k] for k in ("mbrId", "pw")} == {"mbrId": "member", "pw": "s3cret"}
+        krx.expire_sessions()  # KRX ends the session early: LOGOUT, one new login, the call again
+        assert len(await md.investor_flows(HYNIX)) == 20
+        assert len(krx.logins) == 2
+    await md.close()
+    assert "s3cret" not in caplog.text
+
+
+async def test_a_duplicate_login_takes_the_session_over(
+    fake: FakeSources, krx: FakeKrxData, sqlite_repos: Repositories, clock: FakeClock
+) -> None:
+    krx.logged_in, krx.members, krx.duplicate = False, {"member": "s3cret"}, True
+    md = MarketData(_member_settings(fake, krx), sqlite_repos, clock=clock)  # type: ignore[arg-type]
+    assert len(await md.investor_flows(SAMSUNG)) == 20
+    await md.close()
+    assert [f.get("skipDup") for f in krx.logins] == [None, "Y"]  # CD011, then sent with skipDup=Y
+
+
+@pytest.mark.parametrize(
+    ("expired", "words"), [(False, "login refused (CD002)"), (True, "new member password")]
+)
+async def test_a_refused_login_is_named_and_not_repeated(
+    fake: FakeSources, krx: FakeKrxData, sqlite_repos: Repositories, clock: FakeClock,
+    expired: bool, words: str,
+) -> None:  # fmt: skip
+    krx.logged_in, krx.members = False, {"member": "other"}
+    if expired:
+        krx.members, krx.expired_pw = {"member": "s3cret"}, {"member"}
+    md = MarketData(_member_settings(fake, krx), sqlite_repos, clock=clock)  # type: ignore[arg-type]
+    assert await md.investor_flows(SAMSUNG) == []
+    health = {h.source: h for h in md.health()}
+    assert words in (health["krx_flows"].last_error or "")
+    assert await md.investor_flows(SAMSUNG) == []  # within the cool-down: no second login
+    await md.close()
+    assert len(krx.logins) == 1
+    assert krx.calls["/comm/bldAttendant/getJsonData.cmd"] == 0
