@@ -150,6 +150,13 @@ class RedisEventBus:
         self._replay_due, self._replay_after = True, -1
         self._wake.set()
 
+    async def mark(self) -> int | None:
+        """The highest signal event id the stream holds, as Redis has it (None: no mark, or down)."""
+        with contextlib.suppress(*_DOWN):
+            raw = await self._client.get(self._mark)
+            return None if raw is None else int(raw)
+        return None
+
     # ---- state ---------------------------------------------------------------------------------
 
     @property

@@ -137,15 +137,18 @@ async def test_a_bar_event_drops_another_process_l1_window(redis_server: RedisTe
         one = Bar("005930.KS", Interval.M1, IN_KRX_SESSION, 1, 1, 1, 1, 1)
         await client.zadd(key, {json.dumps([one.ts.isoformat(), "1m", 1, 1, 1, 1, 1, 1.0, "", 0]): t0})
         window = await tier.bar_window("005930.KS", Interval.M1)
-        assert window is not None and len(window) == 1
+        assert window is not None
+        assert len(window) == 1
         two = replace(one, ts=one.ts + timedelta(minutes=1))
         await client.zadd(key, {json.dumps([two.ts.isoformat(), "1m", 2, 2, 2, 2, 2, 1.0, "", 0]): t0 + 60})
         cached = await tier.bar_window("005930.KS", Interval.M1)
-        assert cached is not None and len(cached) == 1  # L1 still holds the old window
+        assert cached is not None
+        assert len(cached) == 1
         BarAnnouncer(writer_bus)([two])
         await until(lambda: reader_bus.received >= 1)
         fresh = await tier.bar_window("005930.KS", Interval.M1)
-        assert fresh is not None and len(fresh) == 2
+        assert fresh is not None
+        assert len(fresh) == 2
         assert fresh.between(None, None)[-1].close == 2
     finally:
         await writer_bus.close()
