@@ -28,6 +28,7 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -97,6 +98,7 @@ class RedisEventBus:
         self.where = mask_url(client)
         self._store: SignalStore | None = None
         self._replay_due, self._replay_after, self._replay_failing = False, -1, False
+        self._replay_next = 0.0  # when a replay the database refused is tried again
 
     # ---- the EventBus port ---------------------------------------------------------------------
 
@@ -215,7 +217,7 @@ class RedisEventBus:
     async def _write_loop(self) -> None:
         backoff = Backoff()
         while True:
-            if self._replay_due:
+            if self._replay_due and time.monotonic() >= self._replay_next:
                 try:
                     await self._replay()
                 except (*_DOWN, rexc.ResponseError) as exc:
@@ -290,6 +292,7 @@ class RedisEventBus:
         self._replay_due, self._replay_after, self._replay_failing = False, -1, False
 
     def _replay_failed(self, exc: BaseException) -> None:
+        self._replay_next = time.monotonic() + 5.0  # the database is down: writing goes on meanwhile
         if not self._replay_failing:
             logger.warning("stored signal events not re-read (%s): retrying", exc)
         self._replay_failing = True

@@ -6,6 +6,7 @@ events the stream missed, and the bot's outbox gets each exactly once; a further
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,14 +16,21 @@ import pytest
 from core.settings import load_settings
 from core.types import Chat, ChatKind, Market, Watch
 from finsignal.container import open_app
+from finsignal.runtime import NoDelivery
+from finsignal.scaleout import StoredSignals
+from market.bus import BusNotifier
+from market.redis_bus import RedisEventBus
+from market.redis_conn import connect as redis_connect
 from market.resolver import make_instrument
 from storage import Database
 from tests.api.conftest import START, closes
 from tests.fakes.fake_sources import FakeSources
 from tests.fakes.redis_server import RedisTestServer
 from tests.fakes.source_payloads import daily_rows
+from tests.scaleout.crashing_collector import events
 from tests.scaleout.processes import ROOT, Proc, base_env, start
 from tests.scaleout.test_bot_delivery import _wait_rows
+from tests.scaleout.test_redis_bus import until
 
 N = 6
 
@@ -85,3 +93,38 @@ async def test_signals_stored_while_redis_was_down_reach_the_outbox_once_after_a
     finally:
         for proc in procs:
             proc.stop()
+
+
+async def test_signals_the_buffer_dropped_during_an_outage_are_re_published_when_redis_returns(
+    redis_server: RedisTestServer, sqlite_db: Database
+) -> None:
+    repos = sqlite_db.repos
+    bus = RedisEventBus(redis_connect(redis_server.url), consumer="collector", buffer_max=3, block_ms=100)
+    bus.set_store(StoredSignals(repos))
+    await bus.start(read=False)
+    reader = redis_connect(redis_server.url)
+    try:
+        await until(lambda: bus.stats()["state"] == "ok")
+        async with asyncio.timeout(20):
+            while await bus.mark() is None:  # noqa: ASYNC110 (set by the writer task)
+                await asyncio.sleep(0.05)
+        redis_server.kill()
+        stored = await repos.events.add_events(events(8))
+        await BusNotifier(NoDelivery(), bus).publish(stored)
+        await until(lambda: not bus.connected)
+        assert bus.stats()["buffered"] == 3  # 5 signals dropped from the buffer
+        await asyncio.to_thread(redis_server.start)
+        want = sorted(e.id or 0 for e in stored)
+        async with asyncio.timeout(30):
+            while True:
+                entries = await reader.xrange("finsignal:events:signal")
+                ids = sorted(json.loads(f["data"])["id"] for _, f in entries)
+                if ids == want:
+                    break
+                assert len(ids) <= len(want), ids  # nothing twice
+                await asyncio.sleep(0.05)
+        assert bus.stats()["republished"] == 5
+        assert await bus.mark() == want[-1]
+    finally:
+        await bus.close()
+        await reader.aclose()
