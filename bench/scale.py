@@ -120,6 +120,8 @@ async def events(urls: list[str], redis_url: str, names: list[str], rate: int, s
     await bus.start(read=False)
     total = int(rate * seconds)
     expected = total * len(urls)
+    lags: list[float] = []
+    monitor = asyncio.create_task(loop_lag(lags))
     t0 = time.perf_counter()
     for n in range(total):
         due = t0 + n / rate
@@ -132,9 +134,9 @@ async def events(urls: list[str], redis_url: str, names: list[str], rate: int, s
         if any(t.done() for t in tasks):
             break
         await asyncio.sleep(0.05)
-    for task in tasks:
+    for task in (*tasks, monitor):
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*tasks, monitor, return_exceptions=True)
     await bus.close()
     latencies.sort()
     received = len(latencies)
@@ -143,6 +145,35 @@ async def events(urls: list[str], redis_url: str, names: list[str], rate: int, s
     print(f"events: {total / sent_s:,.0f} events/s published for {sent_s:.1f} s to {len(readies)} WebSocket "
           f"clients over {len(urls)} API workers; {received:,} of {expected:,} received")  # fmt: skip
     print(f"  collector -> redis -> worker -> client: p50 {p50:.1f} ms, p99 {p99:.1f} ms (goal p99 < 50 ms)")
+    await redis_leg(redis_url)
+    lags.sort()
+    lag50, lag99 = statistics.median(lags) * 1000, lags[int(len(lags) * 0.99)] * 1000
+    print(f"    bench process (publisher + clients) event-loop lag: p50 {lag50:.1f} ms, p99 {lag99:.1f} ms")
+
+
+async def loop_lag(lags: list[float]) -> None:
+    """How late a 5 ms sleep wakes in this process: a message that arrived waits as long to be read."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(0.005)
+        lags.append(time.perf_counter() - t - 0.005)
+
+
+async def redis_leg(redis_url: str) -> None:
+    """Where the time goes: each stream entry's id is Redis's clock (ms) when the XADD ran, so
+    entry id - `sent` is the collector -> Redis leg; the rest is worker + client (same host clock)."""
+    client = redis_connect(redis_url)
+    try:
+        entries = await client.xrange("finsignal:events:quote", count=1_000_000)
+    finally:
+        await client.aclose()
+    legs = sorted(
+        int(entry_id.split("-")[0]) / 1000 - json.loads(fields["data"])["sent"]
+        for entry_id, fields in entries
+    )
+    if legs:
+        p50, p99 = statistics.median(legs) * 1000, legs[int(len(legs) * 0.99)] * 1000
+        print(f"    of which collector -> redis (XADD, ms clock): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
 
 async def reads(url: str, names: list[str], seconds: float, concurrency: int) -> tuple[float, float, str]:

@@ -168,6 +168,10 @@ class EventRepo(Protocol):
         """Newest first; only events on `interval` bars when given."""
         ...
 
+    async def events_after(self, event_id: int, limit: int = 1000) -> list[SignalEvent]:
+        """Events stored after `event_id` (by id), oldest first."""
+        ...
+
 
 class OutboxRepo(Protocol):
     async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:

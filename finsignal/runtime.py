@@ -25,9 +25,10 @@ from finsignal.ask import news_translator
 from finsignal.collector import JOBS_OWNER, run_collector
 from finsignal.container import App, open_app
 from finsignal.health import collect_status
+from finsignal.scaleout import StoredSignals
 from finsignal.services import build_bot_services
 from fundflow.digest import MonthlyCollection
-from market.bus import BusNotifier, news_message
+from market.bus import BarAnnouncer, BusNotifier, news_message
 from market.redis_bus import RedisEventBus
 from market.resolver import make_instrument
 from market.universe import krx_universe
@@ -97,6 +98,7 @@ def build_runtime(
         ],
         flows=MonthlyCollection(app.settings, app.clock),  # issue 22: collect_flows on the 1st
         archiver=archive_job(app.db, app.settings, app.clock),  # issue 20: None unless it is set
+        bars_closed=BarAnnouncer(app.bus),  # issue 20: `bar:SYMBOL` events
         owner_id=owner_id,
     )
 
@@ -133,6 +135,8 @@ async def run_service(settings: Settings, *, role: str) -> int:
         if role == "collector":  # issue 20: the one process that asks sources, held by a lease
             # beside Redis, signals go out as stream events and the bot's delivery enqueues them
             signals_to: Notifier = NoDelivery() if isinstance(app.bus, RedisEventBus) else notifier
+            if isinstance(app.bus, RedisEventBus):  # stored signals the stream missed go out again
+                app.bus.set_store(StoredSignals(app.repos))
             return await run_collector(
                 app,
                 lambda: build_runtime(

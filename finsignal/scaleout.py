@@ -14,7 +14,7 @@ from bot.delivery import OutboxNotifier
 from core.ports import EventBus, Repositories
 from core.settings import Settings
 from core.timeutil import Clock
-from market.bus import LocalEventBus, signal_event
+from market.bus import LocalEventBus, signal_event, signal_message
 from market.hot_quotes import RedisQuoteTier
 from market.hot_tier import HotTier
 from market.redis_bus import KINDS, Event, RedisEventBus, Sink
@@ -64,6 +64,7 @@ async def open_scaleout(settings: Settings) -> AsyncIterator[Wiring]:
         publish=bus.publish,
     )
     bus.on_remote("hot", tier.on_event)
+    bus.on_remote("bar", tier.on_bar)  # a closed bar: the L1 window of its series is stale
     await bus.start(read=False)  # the composition root starts reading once its hooks are in place
     logger.info(
         "scale-out on redis %s: event streams (consumer %s) and hot quote tier",
@@ -94,3 +95,24 @@ def outbox_sink(repos: Repositories, clock: Clock) -> Sink:
             await notifier.publish(parsed)
 
     return sink
+
+
+class StoredSignals:
+    """`market.redis_bus.SignalStore` over the events repository: the collector re-publishes the
+    stored signal events the stream missed (a restart while Redis was down loses its buffer)."""
+
+    def __init__(self, repos: Repositories) -> None:
+        self._repos = repos
+
+    async def latest_id(self) -> int:
+        latest = 0
+        while batch := await self._repos.events.events_after(latest, 10_000):
+            latest = batch[-1].id or latest
+        return latest
+
+    async def events_after(self, event_id: int) -> list[Event]:
+        out: list[Event] = []
+        while batch := await self._repos.events.events_after(event_id, 1000):
+            out.extend((f"signal:{e.symbol}", signal_message(e)) for e in batch)
+            event_id = batch[-1].id or event_id + len(batch)
+        return out

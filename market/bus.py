@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from core.ports import CloseNotifier, EventBus, Notifier
-from core.types import AlertHit, Interval, NewsItem, Quote, SignalEvent, SignalType
+from core.types import AlertHit, Bar, Interval, NewsItem, Quote, SignalEvent, SignalType
 
 logger = logging.getLogger(__name__)
 Deliver = Callable[[str, dict[str, object]], None]
@@ -88,6 +88,37 @@ class BusNotifier:
         if isinstance(self._inner, CloseNotifier):
             return await self._inner.publish_close(events, hits)
         return await self._inner.publish(events) if events else 0
+
+
+def bar_message(bar: Bar) -> dict[str, object]:
+    """A closed, stored bar as a JSON-ready message (topic `bar:SYMBOL`, issue 20)."""
+    return {
+        "symbol": bar.symbol,
+        "interval": str(bar.interval),
+        "ts": bar.ts.isoformat(),
+        "open": bar.open,
+        "high": bar.high,
+        "low": bar.low,
+        "close": bar.close,
+        "volume": bar.volume,
+        "source": bar.source,
+    }
+
+
+class BarAnnouncer:
+    """Publishes each closed bar a collector stored as `bar:SYMBOL` (the scheduler's `bars_closed`); a
+    batch longer than `per_series` bars of one series (a back-fill) announces only its latest bars."""
+
+    def __init__(self, bus: EventBus, per_series: int = 60) -> None:
+        self._bus, self._per_series = bus, per_series
+
+    def __call__(self, bars: Sequence[Bar]) -> None:
+        series: dict[tuple[str, str], list[Bar]] = {}
+        for bar in bars:
+            series.setdefault((bar.symbol, str(bar.interval)), []).append(bar)
+        for (symbol, _), group in series.items():
+            for bar in sorted(group, key=lambda b: b.ts)[-self._per_series :]:
+                self._bus.publish(f"bar:{symbol}", bar_message(bar))
 
 
 def news_message(item: NewsItem) -> dict[str, object]:

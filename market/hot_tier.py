@@ -109,6 +109,14 @@ class HotTier:
         """`hot:<kind>:<symbol>[:<interval>]` from another process: drop the L1 copy."""
         self.l1.invalidate(PREFIX + topic.partition(":")[2])
 
+    def on_bar(self, topic: str, message: dict[str, object]) -> None:
+        """`bar:<symbol>` (a closed bar another process stored): drop the L1 window of its interval,
+        and the indicator summary on a daily bar."""
+        symbol, interval = topic.partition(":")[2], str(message.get("interval", ""))
+        self.l1.invalidate(f"{PREFIX}bars:{symbol}:{interval}")
+        if interval == "1d":
+            self.l1.invalidate(f"{PREFIX}ind:{symbol}")
+
     def _announce(self, name: str) -> None:
         self.l1.invalidate(PREFIX + name)
         if self._publish is not None:

@@ -13,6 +13,10 @@
 - A `sink` (`add_sink`, e.g. the bot's outbox) is awaited with each batch of its kind before the batch
   is acknowledged; while it fails (the database is down) the batch is retried with back-off, never
   acknowledged, so a crash or an outage loses nothing (the sink must be idempotent).
+- Signal events stored while Redis was unreachable are re-published from the database (`set_store`):
+  the stream's mark `finsignal:events:signal:published` holds the highest signal event id written;
+  on start and whenever Redis returns, the stored events above it that are not buffered here go out
+  first (a collector that restarted lost its buffer). At least once: the bot's outbox is idempotent.
 - Connection failures never escape: both tasks back off (0.1 s doubling to 5 s) and log once per change
   of state. `connected` and `stats()` feed /readyz.
 """
@@ -24,10 +28,11 @@ import contextlib
 import itertools
 import json
 import logging
+import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from redis import exceptions as rexc
 from redis.asyncio import Redis
@@ -41,6 +46,22 @@ Event = tuple[str, dict[str, object]]
 Sink = Callable[[list[Event]], Awaitable[None]]
 _DOWN = (rexc.ConnectionError, rexc.TimeoutError, OSError)
 _SEEN = 50_000  # event ids remembered to drop a re-published duplicate
+# the mark only grows: a re-published older event never lowers it
+_MAX = """local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > c then redis.call('SET', KEYS[1], ARGV[1]) end
+return 0"""
+
+
+class SignalStore(Protocol):
+    """Where the publisher's signal events are stored (the database), for re-publishing."""
+
+    async def latest_id(self) -> int:
+        """The highest stored event id (0 when none)."""
+        ...
+
+    async def events_after(self, event_id: int) -> list[Event]:
+        """(topic, message) of each stored event with a higher id, oldest first."""
+        ...
 
 
 class RedisEventBus:
@@ -64,7 +85,7 @@ class RedisEventBus:
         self._local = LocalEventBus()
         self._origin = uuid.uuid4().hex[:12]
         self._seq = itertools.count(1)
-        self._outbox: deque[tuple[int, str, dict[str, str]]] = deque()
+        self._outbox: deque[tuple[int, str, dict[str, str], int]] = deque()  # seq, topic, fields, signal id
         self._wake = asyncio.Event()
         self._empty = asyncio.Event()
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -73,8 +94,11 @@ class RedisEventBus:
         self._tasks: list[asyncio.Task[None]] = []
         self._writer_up = self._reader_up = True
         self._drop_logged = False  # one warning per outage that overflows the buffer
-        self.written = self.received = self.dropped = 0
+        self.written = self.received = self.dropped = self.republished = 0
         self.where = mask_url(client)
+        self._store: SignalStore | None = None
+        self._replay_due, self._replay_after, self._replay_failing = False, -1, False
+        self._replay_next = 0.0  # when a replay the database refused is tried again
 
     # ---- the EventBus port ---------------------------------------------------------------------
 
@@ -82,20 +106,23 @@ class RedisEventBus:
         self._local.publish(topic, message)
         seq = next(self._seq)
         fields = {"topic": topic, "data": json.dumps(message, default=str), "uid": f"{self._origin}-{seq}"}
+        self._enqueue(seq, topic, fields, _signal_id(topic, message))
+
+    def _enqueue(self, seq: int, topic: str, fields: dict[str, str], signal_id: int) -> None:
         if len(self._outbox) >= self._buffer_max:
             self._drop_one()
             if not self._drop_logged:
                 self._drop_logged = True
                 logger.warning("redis event buffer full (%d): dropping the oldest events", self._buffer_max)
             self.dropped += 1
-        self._outbox.append((seq, topic, fields))
+        self._outbox.append((seq, topic, fields, signal_id))
         self._empty.clear()
         self._wake.set()
 
     def _drop_one(self) -> None:
         """The oldest event that a newer one supersedes (a quote, a bar) goes first; a signal or a news
         item only when nothing else is left."""
-        for i, (_, topic, _) in enumerate(self._outbox):
+        for i, (_, topic, _, _) in enumerate(self._outbox):
             if not topic.startswith(("signal:", "news:")):
                 del self._outbox[i]
                 return
@@ -119,6 +146,19 @@ class RedisEventBus:
         """Await `sink(events)` for each batch of `kind` from other processes before acknowledging it."""
         self._sinks.append((kind, sink))
 
+    def set_store(self, store: SignalStore) -> None:
+        """Re-publish `store`'s signal events that Redis missed: now, and whenever Redis returns."""
+        self._store = store
+        self._replay_due, self._replay_after = True, -1
+        self._wake.set()
+
+    async def mark(self) -> int | None:
+        """The highest signal event id the stream holds, as Redis has it (None: no mark, or down)."""
+        with contextlib.suppress(*_DOWN):
+            raw = await self._client.get(self._mark)
+            return None if raw is None else int(raw)
+        return None
+
     # ---- state ---------------------------------------------------------------------------------
 
     @property
@@ -132,6 +172,7 @@ class RedisEventBus:
             "written": self.written,
             "received": self.received,
             "dropped": self.dropped,
+            "republished": self.republished,
         }
 
     async def start(self, *, read: bool = True) -> None:
@@ -176,17 +217,28 @@ class RedisEventBus:
     async def _write_loop(self) -> None:
         backoff = Backoff()
         while True:
+            if self._replay_due and time.monotonic() >= self._replay_next:
+                try:
+                    await self._replay()
+                except (*_DOWN, rexc.ResponseError) as exc:
+                    self._writer_state(False, exc)
+                    await asyncio.sleep(backoff.next())
+                    continue
             if not self._outbox:
                 self._empty.set()
                 self._wake.clear()
-                await self._wake.wait()
+                with contextlib.suppress(TimeoutError):  # a replay the database refused: tried again
+                    await asyncio.wait_for(self._wake.wait(), 5.0 if self._replay_due else None)
                 continue
             batch = list(itertools.islice(self._outbox, 0, 500))
+            mark = max(sid for *_, sid in batch)
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
-                    for _, topic, fields in batch:
+                    for _, topic, fields, _ in batch:
                         stream = self._stream(topic.partition(":")[0])
                         pipe.xadd(stream, fields, maxlen=self._maxlen, approximate=True)  # type: ignore[arg-type]
+                    if mark > 0:
+                        pipe.eval(_MAX, 1, self._mark, str(mark))
                     await pipe.execute()
             except (*_DOWN, rexc.ResponseError) as exc:  # down, or refusing writes (maxmemory): keep them
                 self._writer_state(False, exc)
@@ -199,10 +251,58 @@ class RedisEventBus:
             backoff.reset()
             self._writer_state(True)
 
+    @property
+    def _mark(self) -> str:
+        return self._stream("signal") + ":published"
+
+    async def _replay(self) -> None:
+        """The stored signal events above the stream's mark (as it was when Redis came back) that are
+        not buffered here go to the front of the buffer. A database error leaves it due (retried)."""
+        assert self._store is not None
+        if self._replay_after < 0:
+            raw = await self._client.get(self._mark)
+            if raw is None:  # a new stream (or Redis lost its data): from what is stored now on
+                try:
+                    latest = await self._store.latest_id()
+                except Exception as exc:
+                    self._replay_failed(exc)
+                    return
+                await self._client.set(self._mark, str(latest), nx=True)
+                self._replay_due = False
+                return
+            self._replay_after = int(raw)
+        try:
+            stored = await self._store.events_after(self._replay_after)
+        except Exception as exc:
+            self._replay_failed(exc)
+            return
+        buffered = {sid for *_, sid in self._outbox if sid}
+        missing = [(t, m) for t, m in stored if _signal_id(t, m) not in buffered]
+        first = self._outbox[0][0] if self._outbox else next(self._seq)
+        for n, (topic, message) in enumerate(reversed(missing), start=1):
+            data, uid = json.dumps(message, default=str), f"{self._origin}-r{first}-{n}"
+            fields = {"topic": topic, "data": data, "uid": uid}
+            self._outbox.appendleft((first - n, topic, fields, _signal_id(topic, message)))
+        if missing:
+            self._empty.clear()
+            self.republished += len(missing)
+            logger.warning("re-publishing %d stored signal events that redis missed", len(missing))
+        if self._replay_failing:
+            logger.warning("signal events re-read from the database again")
+        self._replay_due, self._replay_after, self._replay_failing = False, -1, False
+
+    def _replay_failed(self, exc: BaseException) -> None:
+        self._replay_next = time.monotonic() + 5.0  # the database is down: writing goes on meanwhile
+        if not self._replay_failing:
+            logger.warning("stored signal events not re-read (%s): retrying", exc)
+        self._replay_failing = True
+
     def _writer_state(self, up: bool, exc: BaseException | None = None) -> None:
         if up == self._writer_up:
             return
         self._writer_up = up
+        if not up and self._store is not None:  # what the buffer loses meanwhile is re-read on return
+            self._replay_due, self._replay_after = True, -1
         if up:
             self._drop_logged = False
             logger.warning(
@@ -318,3 +418,11 @@ class RedisEventBus:
             logger.warning("redis %s is back: consumer %s reading events again", self.where, self._consumer)
         else:
             logger.warning("redis %s unreachable (%s): consumer %s retrying", self.where, exc, self._consumer)
+
+
+def _signal_id(topic: str, message: dict[str, object]) -> int:
+    """A signal event's stored id (0 for other events or an unstored one)."""
+    if not topic.startswith("signal:"):
+        return 0
+    value = message.get("id")
+    return value if isinstance(value, int) and value > 0 else 0

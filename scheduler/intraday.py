@@ -88,6 +88,7 @@ class IntradaySignals:
         self._complete_since: dict[str, datetime] = {}  # from when `_recent` holds every stored 1m bar
         self._last_round: datetime | None = None
         self._behind: set[Interval] = set()  # timeframes whose last evaluation failed
+        self.closed: dict[str, list[Bar]] = {}  # the last round's closed, stored bars (1m, 5m, 15m)
 
     async def on_minutes(
         self, new_1m: Mapping[str, Sequence[Bar]], now: datetime, close: datetime | None
@@ -146,6 +147,7 @@ class IntradaySignals:
                 coarse.extend(made)
         if coarse:
             await self.repos.bars.upsert_bars(coarse)
+        self.closed = {s: [b for iv in INTERVALS for b in out[iv].get(s, [])] for s in new_1m}
         return out
 
     def _remember(self, symbol: str, ones: list[Bar]) -> None:

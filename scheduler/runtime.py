@@ -85,6 +85,7 @@ class Runtime:
         flows: FlowsCollector | None = None,
         archiver: Callable[[], Awaitable[str]] | None = None,
         quotes: QuotePort | None = None,
+        bars_closed: Callable[[Sequence[Bar]], None] | None = None,
     ) -> None:
         factory: Callable[[], EnginePort]
         if engine_factory is not None:
@@ -110,6 +111,7 @@ class Runtime:
         self.depth = depth
         self.etfs = list(etfs)
         self.quotes = quotes  # own alerts on refreshed quotes where no minute bars are collected
+        self.bars_closed = bars_closed  # issue 20: each closed, stored bar (the `bar` event stream)
         try:
             self.jobs: dict[str, JobDef] = {
                 j.id: j
@@ -424,6 +426,7 @@ class Runtime:
         new = sum(len(b) for b in result.new_bars.values())
         session = calendar.session_of(now)
         evaluated = await self.intraday.on_minutes(result.new_bars, now, session[2] if session else None)
+        self._announce_bars([b for bars in self.intraday.closed.values() for b in bars])
         signals = "".join(f", {iv}: {r.bars} bars {len(r.new_events)} signals" for iv, r in evaluated.items())
         minute_bars = {s: list(b) for s, b in result.new_bars.items() if b}
         if minute_bars:  # chats' own alerts intraday (issue 24)
@@ -507,6 +510,7 @@ class Runtime:
         result = await self.market.update(instruments)
         await self._persist_source_health()
         new_bars = {s: list(b) for s, b in result.new_bars.items() if b}
+        self._announce_bars([b for bars in new_bars.values() for b in bars])
         failures = dict(result.failures)
         for symbol, reason in failures.items():
             logger.warning("job %s: %s not updated (retried next run): %s", job.id, symbol, reason)
@@ -517,6 +521,13 @@ class Runtime:
         await followups.chain_ratings(self, job, list(new_bars))
         n_bars = sum(map(len, new_bars.values()))
         return f"{len(instruments)} instruments, {n_bars} new bars, {len(failures)} failed"
+
+    def _announce_bars(self, bars: Sequence[Bar]) -> None:
+        if self.bars_closed is not None and bars:
+            try:
+                self.bars_closed(bars)
+            except Exception:  # announcing never fails the job: the bars are stored
+                logger.exception("bar events failed for %d bars", len(bars))
 
     async def _evaluate(self, job: JobDef, new_bars: dict[str, list[Any]]) -> None:
         eval_id = f"{JobKind.EVALUATE_SIGNALS}.{job.market}"

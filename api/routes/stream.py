@@ -1,8 +1,9 @@
-"""WS /v1/stream: live quotes and signal events for the symbols a client names.
+"""WS /v1/stream: live quotes, signal events and closed bars for the symbols a client names.
 
 The client authenticates with `?api_key=` (browsers cannot set headers on a WebSocket) or X-API-Key,
 then sends `{"action": "subscribe", "kinds": ["quote", "signal"], "symbols": ["AAPL", "KAU"]}`
-(`"unsubscribe"` likewise). The server sends `{"type": "quote"|"signal", "symbol": ..., "data": {...}}`
+(`"unsubscribe"` likewise; `"bar"` is a kind too, not subscribed by default).
+The server sends `{"type": "quote"|"signal"|"bar", "symbol": ..., "data": {...}}`
 as updates happen and `{"type": "heartbeat", "ts": ...}` every `HEARTBEAT_S` seconds.
 
 Closes: 4401 no or bad key; 1009 message too large; 1008 unknown action or kind, or not JSON;
@@ -33,7 +34,7 @@ from core.timeutil import utcnow
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["stream"])
 UNAVAILABLE = 1011  # the database or a source failed: try again
-KINDS = {"quote", "signal"}
+KINDS = {"quote", "signal", "bar"}
 MAX_MESSAGE = 4096  # bytes a client may send at once
 MAX_SYMBOLS = 200
 QUEUE = 256
@@ -143,7 +144,7 @@ async def _handle(client: _Client, raw: str) -> str | None:
         return "1008:kinds and symbols must be lists"
     unknown = [k for k in kinds if k not in KINDS]
     if unknown:
-        return f"1008:unknown subscription kind {unknown[0]!r} (quote, signal)"
+        return f"1008:unknown subscription kind {unknown[0]!r} (quote, signal, bar)"
     services = client.state.services
     resolved: list[str] = []
     for text in symbols[:MAX_SYMBOLS]:

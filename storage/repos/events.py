@@ -157,6 +157,12 @@ class SqlEventRepo(Repo):
         async with self._sessions() as session:
             return [_to_event(row) for row in await session.scalars(query.limit(limit))]
 
+    async def events_after(self, event_id: int, limit: int = 1000) -> list[SignalEvent]:
+        """Events stored after `event_id` (by id), oldest first (issue 20: re-publishing)."""
+        query = select(SignalEventRow).where(SignalEventRow.id > event_id).order_by(SignalEventRow.id)
+        async with self._sessions() as session:
+            return [_to_event(row) for row in await session.scalars(query.limit(limit))]
+
 
 def _dedup_key(key: str) -> str:
     """Keys longer than the indexed column are replaced by their SHA-256 (still unique, stable)."""

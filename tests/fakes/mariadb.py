@@ -62,6 +62,7 @@ class MySQLTestServer:
         self.admin_url = admin_url
         self._process = process
         self._root = root
+        self.argv: list[str] = []  # the server's command line (kill() and restart(): issue 20)
 
     def _admin(self) -> pymysql.connections.Connection[pymysql.cursors.Cursor]:
         url = self.admin_url
@@ -116,6 +117,25 @@ class MySQLTestServer:
                 cur.execute(f"KILL {int(thread_id)}")
         return len(ids)
 
+    def kill(self) -> None:
+        """SIGKILL a server this object started, keeping its data (a crash); `restart()` brings it back."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=30)
+
+    def restart(self) -> None:
+        """Start a killed server again on the same port and data directory; returns once it answers."""
+        self._process = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                self.check()
+                return
+            except RuntimeError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
     def stop(self) -> None:
         """Stop a server this object started and remove its data directory."""
         if self._process is not None:
@@ -159,14 +179,13 @@ def start_mariadb() -> MySQLTestServer:
             f"mariadb-install-db failed: {exc} {detail.decode(errors='replace')[-500:]}"
         ) from exc
     port = _free_port()
-    process = subprocess.Popen(
-        [server, "--no-defaults", f"--datadir={datadir}", *as_root, "--bind-address=127.0.0.1",
+    argv = [server, "--no-defaults", f"--datadir={datadir}", *as_root, "--bind-address=127.0.0.1",
          f"--port={port}", f"--socket={sock}", f"--pid-file={root / 'mysqld.pid'}", f"--log-error={log}",
          "--skip-log-bin", "--skip-name-resolve", "--innodb-buffer-pool-size=64M",
          "--innodb-log-file-size=32M", "--innodb-flush-log-at-trx-commit=2", "--innodb-doublewrite=0",
-         "--character-set-server=utf8mb4", "--collation-server=utf8mb4_bin", "--max-connections=200"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+         "--character-set-server=utf8mb4", "--collation-server=utf8mb4_bin", "--max-connections=200",
+    ]  # fmt: skip
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     password = secrets.token_urlsafe(12)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -186,4 +205,6 @@ def start_mariadb() -> MySQLTestServer:
         cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{USER}'@'127.0.0.1' WITH GRANT OPTION")
     url = URL.create("mysql+aiomysql", USER, password, "127.0.0.1", port)
     logger.info("mariadb test server on 127.0.0.1:%s (datadir %s)", port, datadir)
-    return MySQLTestServer(url, process, root)
+    made = MySQLTestServer(url, process, root)
+    made.argv = argv
+    return made
