@@ -22,6 +22,7 @@ from core.settings import Settings
 from core.timeutil import Clock, SystemClock
 from core.types import (
     ALL_SIGNALS,
+    FLOW_SIGNALS,
     Chat,
     Instrument,
     Interval,
@@ -90,6 +91,26 @@ class Request:
 
 
 Command = Callable[[Env, Request], Awaitable[Reply]]
+
+
+def _can_fire(
+    signals: frozenset[SignalType], inst: Instrument, intervals: frozenset[Interval]
+) -> frozenset[SignalType]:
+    """The watched types that can fire for `inst`: the investor-flow signals only for a Korean stock
+    on daily bars (what a watch of "all" means elsewhere); as asked when nothing else is left."""
+    if inst.market is Market.KRX and Interval.D1 in intervals:
+        return signals
+    return (signals - frozenset(FLOW_SIGNALS)) or signals
+
+
+def _watched_types(
+    lang: Language, signals: frozenset[SignalType], inst: Instrument, intervals: frozenset[Interval]
+) -> str:
+    """The types a watch reply names: "every signal type (16)" for a watch of all of them."""
+    shown = _can_fire(signals, inst, intervals)
+    if signals == ALL_SIGNALS:
+        return t(lang, "all_types", n=len(shown))
+    return views.signal_list(lang, shown)
 
 
 def watch_limit(env: Env, chat: Chat) -> int:
@@ -234,7 +255,7 @@ async def cmd_watch(env: Env, req: Request) -> Reply:
         "watch_added" if watch.intervals == {Interval.D1} else "watch_added_tf",
         symbol=esc(inst.symbol),
         name=esc(inst.name),
-        signals=views.signal_list(req.lang, signals),
+        signals=_watched_types(req.lang, signals, inst, watch.intervals),
         tf=timeframes.label(req.lang, watch.intervals),
     )
     if alias in vintage.FRONT_ALIASES:

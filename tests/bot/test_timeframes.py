@@ -50,3 +50,17 @@ async def test_korean_replies_name_the_timeframe(harness: Harness) -> None:
     assert bad.text.startswith("알 수 없는 주기 <code>2h</code>.")
     [gone] = await harness.say(603, "/unwatch 005930.KS 5m")
     assert gone.text == "<b>005930.KS</b> 감시를 중단했습니다."
+
+
+async def test_a_watch_of_everything_says_so_and_counts_what_can_fire(harness: Harness) -> None:
+    """ "All" is not a wall of 18 names: the reply counts the types that can fire for that watch (the
+    investor-flow signals only for a Korean stock on daily bars)."""
+    [eu] = await harness.say(602, "/watch FCO2.DE")
+    assert eu.text.startswith("Watching <b>FCO2.DE</b>")
+    assert eu.text.endswith(" for: every signal type (16).")
+    [minutes] = await harness.say(603, "/watch 005930.KS 5m")
+    assert minutes.text.endswith("on 5-minute bars for: every signal type (16).")
+    [daily] = await harness.say(603, "/watch 005930.KS")
+    assert daily.text.endswith("on daily, 5-minute bars for: every signal type (18).")
+    [some] = await harness.say(602, "/watch FCO2.DE golden_cross foreign_buy_streak")
+    assert some.text.endswith("for: Golden cross.")  # a flow signal cannot fire for EU carbon
