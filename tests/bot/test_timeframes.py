@@ -64,3 +64,6 @@ async def test_a_watch_of_everything_says_so_and_counts_what_can_fire(harness: H
     assert daily.text.endswith("on daily, 5-minute bars for: every signal type (18).")
     [some] = await harness.say(602, "/watch FCO2.DE golden_cross foreign_buy_streak")
     assert some.text.endswith("for: Golden cross.")  # a flow signal cannot fire for EU carbon
+    await harness.say(604, "/lang ko")
+    [ko] = await harness.say(604, "/watch 005930.KS")
+    assert ko.text == "<b>005930.KS</b> (Samsung Electronics) 감시 시작: 모든 신호 (18종)."
