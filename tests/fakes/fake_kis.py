@@ -27,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
+from tests.fakes.local_http import LocalHttp
+
 KST = ZoneInfo("Asia/Seoul")
 APP_KEY = "test-kis-appkey"
 APP_SECRET = "test-kis-appsecret"
@@ -72,7 +74,9 @@ class _Server(ThreadingHTTPServer):
         pass  # clients hanging up are normal here
 
 
-class FakeKis:
+class FakeKis(LocalHttp):
+    server_class = _Server
+
     def __init__(
         self,
         *,
@@ -103,37 +107,8 @@ class FakeKis:
         self._window: deque[float] = deque()
         self._last_issue = -1e9
         self._lock = threading.Lock()
-        self._server: _Server | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
-
-    def __enter__(self) -> FakeKis:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake._handle(self, None)
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                fake._handle(self, self.rfile.read(length))
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def settings_overrides(self, **extra: Any) -> dict[str, Any]:
         return {"kis_base_url": self.url, "kis_app_key": APP_KEY, "kis_app_secret": APP_SECRET, **extra}

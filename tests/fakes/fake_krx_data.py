@@ -27,9 +27,10 @@ import threading
 from collections import Counter
 from datetime import date
 from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.local_http import LocalHttp
 
 COLUMNS = ["Code", "Name", "Market", "Dept", "Close", "ChangeCode", "Changes", "ChagesRatio", "Open",
            "High", "Low", "Volume", "Amount", "Marcap", "Stocks", "MarketId"]  # fmt: skip
@@ -47,7 +48,7 @@ def listing_csv(rows: list[tuple[str, str, str]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-class FakeKrxData:
+class FakeKrxData(LocalHttp):
     def __init__(self) -> None:
         self.listings: dict[date, bytes] = {}
         self.flows: dict[str, list[dict[str, str]]] = {}  # ISIN -> rows of net value, newest first
@@ -59,7 +60,6 @@ class FakeKrxData:
         self.logins: list[dict[str, str]] = []  # the login forms received
         self.failures: list[str] = []
         self.calls: Counter[str] = Counter()
-        self._server: ThreadingHTTPServer | None = None
         self._ids = itertools.count(1)
         self._sid = self._new_sid = ""  # the request's session, and one to hand out
         self._lock = threading.Lock()  # one request at a time
@@ -72,34 +72,6 @@ class FakeKrxData:
 
     def fail(self, kind: str, times: int = 1) -> None:
         self.failures.extend([kind] * times)
-
-    def __enter__(self) -> FakeKrxData:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                fake._handle(self, None)
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                fake._handle(self, self.rfile.read(length))
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def _handle(self, req: BaseHTTPRequestHandler, body: bytes | None) -> None:
         with self._lock:
