@@ -12,12 +12,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions
 
-from bot.digest import Planned, fold
+from bot.digest import EventPlan, Planned, fold
 from bot.sender import Outcome, Sender
 from bot.views import keyboard_json, pick_rating
 from bot.views_alert import rating_key, render_alert
@@ -29,10 +28,12 @@ from core.types import (
     AlertHit,
     Chat,
     ChatKind,
+    Fanout,
     Language,
     OutboxMessage,
     QuietMode,
     Rating,
+    Recipient,
     SignalEvent,
     SignalType,
     Tier,
@@ -87,8 +88,9 @@ class OutboxNotifier:
         self._margins = margins or Margins()
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
-        messages = await self.messages_for_events(events)
-        enqueued = await self._repos.outbox.enqueue(messages) if messages else 0
+        plans = await self._plan_events(events)
+        fanouts = [p.fanout for p in plans]
+        enqueued = await self._repos.outbox.enqueue_fanouts(fanouts) if fanouts else 0
         logger.info("published %d events, %d messages enqueued", len(events), enqueued)
         return enqueued
 
@@ -97,19 +99,20 @@ class OutboxNotifier:
 
     async def messages_for_events(self, events: Sequence[SignalEvent]) -> list[OutboxMessage]:
         """The outbox rows for `events`, in event order and, per event, chat order."""
-        return [p.message for p in await self._plan_events(events)]
+        return [m for p in await self._plan_events(events) for m in p.fanout.messages()]
 
     async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
         """`core.ports.CloseNotifier`: signal events and chats' own alerts of one bar close; with
         `digest`, a chat with two or more of them gets one message listing them (`bot.digest`)."""
-        planned = [*await self._plan_events(events), *await self._plan_hits(hits)]
-        if not planned:
+        plans = await self._plan_events(events)
+        planned = await self._plan_hits(hits)
+        if not plans and not planned:
             return 0
-        if self._digest:
-            messages = await fold(self._repos.outbox, planned)
+        if self._digest:  # chats with one alert this close keep their fan-out rows; the others fold
+            fanouts, messages = await fold(self._repos.outbox, plans, planned)
         else:
-            messages = [p.message for p in planned]
-        enqueued = await self._repos.outbox.enqueue(messages) if messages else 0
+            fanouts, messages = [p.fanout for p in plans], [p.message for p in planned]
+        enqueued = await self._repos.outbox.enqueue_fanouts(fanouts, messages)
         logger.info(
             "published %d events and %d own alerts, %d rows enqueued", len(events), len(hits), enqueued
         )
@@ -148,7 +151,8 @@ class OutboxNotifier:
             out.append(Planned(message, DigestItem(inst, hit=hit), chat.language))
         return out
 
-    async def _plan_events(self, events: Sequence[SignalEvent]) -> list[Planned]:
+    async def _plan_events(self, events: Sequence[SignalEvent]) -> list[EventPlan]:
+        """Per watched event, its alert rendered once per language and its recipients in chat order."""
         if not events:
             return []
         repos = self._repos
@@ -167,50 +171,46 @@ class OutboxNotifier:
         study = await combo_study(repos, watched)
         now = self._clock.now()
         holds: dict[int, datetime | None] = {}
-        out: list[Planned] = []
+        out: list[EventPlan] = []
         for event in watched:
             inst = instruments.get(event.symbol)
             rating = pick_rating(
                 ratings.get((rating_key(event), event.signal), ()), event.signal, self._horizon
             )
-            rendered: dict[Language, tuple[str, dict[str, Any] | None]] = {}  # the text is the same
-            # whenever it is sent (quiet hours only delay it): rendered once per language
+            # the text is the same whenever it is sent (quiet hours only delay it): once per language
+            versions: dict[Language, int] = {}
+            recipients: list[Recipient] = []
             for chat, watch in watchers[event.symbol]:
                 if not chat.active or chat.kind is ChatKind.CONSOLE:
                     continue
                 if not watch.wants_event(event) or (event.pair is None and event.signal not in chat.signals):
                     continue
-                if chat.chat_id not in holds:
-                    holds[chat.chat_id] = quiet_until(chat, now)
-                hold = holds[chat.chat_id]
+                cid = chat.chat_id
+                hold = holds[cid] if cid in holds else holds.setdefault(cid, quiet_until(chat, now))
                 if hold is not None and chat.quiet_mode is QuietMode.DROP:
-                    logger.debug("alert %s dropped for chat %s: quiet hours", event.key, chat.chat_id)
+                    logger.debug("alert %s dropped for chat %s: quiet hours", event.key, cid)
                     continue
-                text_markup = rendered.get(chat.language)
-                if text_markup is None:
-                    reply = (
-                        render_alert(chat.language, event, inst, rating)
-                        if event.pair is None
-                        else render_combo_alert(chat.language, event, inst, study)
-                    )
-                    text_markup = rendered[chat.language] = (
-                        reply.text,
-                        keyboard_json(reply.buttons),
-                    )
-                text, markup = text_markup
-                message = OutboxMessage(
-                    chat_id=chat.chat_id,
-                    dedup_key=f"alert:{event.key}:{chat.chat_id}",
-                    text=text,
-                    kind="alert",
-                    event_id=event.id,
-                    silent=chat.silent,
-                    reply_markup=markup,
-                    not_before=hold,
-                    premium=chat.tier is Tier.PREMIUM,
-                )
-                item = DigestItem(inst, event=event, rating=rating, study=study if event.pair else None)
-                out.append(Planned(message, item, chat.language))
+                version = versions.get(chat.language)
+                if version is None:
+                    version = versions[chat.language] = len(versions)
+                recipients.append((cid, version, chat.silent, hold, chat.tier is Tier.PREMIUM))
+            if not recipients:
+                continue
+            replies = [
+                render_alert(lang, event, inst, rating)
+                if event.pair is None
+                else render_combo_alert(lang, event, inst, study)
+                for lang in versions
+            ]
+            fanout = Fanout(
+                key=f"alert:{event.key}",
+                texts=tuple(r.text for r in replies),
+                markups=tuple(keyboard_json(r.buttons) for r in replies),
+                recipients=recipients,
+                event_id=event.id,
+            )
+            item = DigestItem(inst, event=event, rating=rating, study=study if event.pair else None)
+            out.append(EventPlan(fanout, item, tuple(versions)))
         return out
 
 

@@ -2,20 +2,37 @@
 
 Into the outbox exactly once still: the digest row's dedup_key is `digest:{chat}:{hash of the alerts'
 own keys}`, and each folded alert's own row (`alert:{event}:{chat}`, `ualert:{id}:{bar}`) goes in beside
-it in the same `enqueue` transaction as `skipped` ("in digest:..."), so publishing the same close again
-enqueues nothing new, and an alert already enqueued on its own is never repeated in a digest. The
-sender only ever sees ordinary pending rows: its in-flight states are untouched.
+it in the same transaction as `skipped` ("in digest"), so publishing the same close again enqueues
+nothing new, and an alert already enqueued on its own is never repeated in a digest. The sender only
+ever sees ordinary pending rows: its in-flight states are untouched.
+
+A chat with one alert in the close keeps its row in the event's fan-out (`core.types.Fanout`); only
+the chats with two or more are taken out and folded, so a close of thousands of chats stays a few
+fan-outs plus one digest per such chat, each digest text rendered once per (language, alerts).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.views_user_alert import DigestItem, render_digest
 from core.ports import OutboxRepo
-from core.types import DeliveryStatus, Language, OutboxMessage
+from core.types import DeliveryStatus, Fanout, Language, OutboxMessage, Recipient
+
+NOTE = "in digest"  # last_error of a folded alert's own (skipped) row
+
+
+@dataclass(frozen=True, slots=True)
+class EventPlan:
+    """A signal event's fan-out (one text per language, its recipients) and its digest entry;
+    `languages[v]` is the language of text version `v`."""
+
+    fanout: Fanout
+    item: DigestItem
+    languages: tuple[Language, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,42 +44,103 @@ class Planned:
     lang: Language
 
 
+# one alert of a chat: an event's fan-out with the chat's recipient entry, or an own alert's row
+_Entry = tuple[EventPlan, Recipient] | Planned
+
+
 def digest_key(chat_id: int, keys: Sequence[str]) -> str:
     h = hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:20]
     return f"digest:{chat_id}:{h}"
 
 
-async def fold(outbox: OutboxRepo, planned: Sequence[Planned]) -> list[OutboxMessage]:
-    """The rows to enqueue: per chat, one digest (plus its folded rows, skipped) when the chat has two
-    or more alerts not yet enqueued, else the one alert as it is."""
-    existing = await outbox.existing_keys([p.message.dedup_key for p in planned])
-    by_chat: dict[int, list[Planned]] = {}
-    for p in planned:
-        if p.message.dedup_key not in existing:
-            by_chat.setdefault(p.message.chat_id, []).append(p)
-    out: list[OutboxMessage] = []
-    for chat_id, mine in by_chat.items():
-        if len(mine) == 1:
-            out.append(mine[0].message)
-            continue
-        out += _digest(chat_id, mine)
-    return out
+def _key(entry: _Entry, chat_id: int) -> str:
+    return entry.message.dedup_key if isinstance(entry, Planned) else f"{entry[0].fanout.key}:{chat_id}"
 
 
-def _digest(chat_id: int, mine: Sequence[Planned]) -> list[OutboxMessage]:
-    key = digest_key(chat_id, [p.message.dedup_key for p in mine])
-    first = mine[0].message
-    reply = render_digest(mine[0].lang, [p.item for p in mine])
-    digest = OutboxMessage(
-        chat_id=chat_id,
-        dedup_key=key,
-        text=reply.text,
-        kind="alert",
-        silent=first.silent,
-        not_before=first.not_before,
-    )
-    folded = [
-        replace(p.message, status=DeliveryStatus.SKIPPED, last_error=f"in {key}", reply_markup=None)
-        for p in mine
+async def fold(
+    outbox: OutboxRepo, plans: Sequence[EventPlan], hits: Sequence[Planned]
+) -> tuple[list[Fanout], list[OutboxMessage]]:
+    """What to enqueue for one close: per chat, one digest (plus its folded rows, skipped) when the
+    chat has two or more alerts not yet enqueued, else its one alert as it is."""
+    counts = Counter(r[0] for p in plans for r in p.fanout.recipients)
+    counts.update(h.message.chat_id for h in hits)
+    many = {cid for cid, n in counts.items() if n > 1}
+    entries: dict[int, list[_Entry]] = {}
+    fanouts: list[Fanout] = []
+    for plan in plans:
+        keep = []
+        for r in plan.fanout.recipients:
+            if r[0] in many:
+                entries.setdefault(r[0], []).append((plan, r))
+            else:
+                keep.append(r)
+        if keep:
+            fanouts.append(replace(plan.fanout, recipients=keep))
+    messages: list[OutboxMessage] = []
+    for hit in hits:
+        if hit.message.chat_id in many:
+            entries.setdefault(hit.message.chat_id, []).append(hit)
+        else:
+            messages.append(hit.message)
+    if not entries:
+        return fanouts, messages
+    keys = {cid: [_key(e, cid) for e in mine] for cid, mine in entries.items()}
+    existing = await outbox.existing_keys([k for ks in keys.values() for k in ks])
+    alone: dict[int, tuple[EventPlan, list[Recipient]]] = {}
+    folded: dict[int, tuple[EventPlan, list[Recipient]]] = {}
+    texts: dict[tuple[Language, tuple[int, ...]], str] = {}
+    for cid, mine in entries.items():
+        fresh = [(e, k) for e, k in zip(mine, keys[cid], strict=True) if k not in existing]
+        if len(fresh) > 1:
+            messages.append(_digest(cid, fresh, texts))
+        for entry, _ in fresh:
+            if isinstance(entry, Planned):
+                messages.append(entry.message if len(fresh) == 1 else _skipped(entry.message))
+                continue
+            plan, r = entry
+            into = alone if len(fresh) == 1 else folded
+            into.setdefault(id(plan), (plan, []))[1].append(r)
+    fanouts += [replace(plan.fanout, recipients=rs) for plan, rs in alone.values()]
+    fanouts += [
+        replace(
+            plan.fanout,
+            recipients=rs,
+            markups=(None,) * len(plan.fanout.markups),
+            status=DeliveryStatus.SKIPPED,
+            note=NOTE,
+        )
+        for plan, rs in folded.values()
     ]
-    return [digest, *folded]
+    return fanouts, messages
+
+
+def _skipped(message: OutboxMessage) -> OutboxMessage:
+    return replace(message, status=DeliveryStatus.SKIPPED, last_error=NOTE, reply_markup=None)
+
+
+def _digest(
+    chat_id: int, fresh: Sequence[tuple[_Entry, str]], texts: dict[tuple[Language, tuple[int, ...]], str]
+) -> OutboxMessage:
+    """The digest row of one chat. `texts`: digests rendered so far, by language and items (the chats
+    watching the same instrument get the same digest: rendered once; the items live for the whole
+    fold, so their ids are stable)."""
+    first = fresh[0][0]
+    if isinstance(first, Planned):
+        message = first.message
+        lang, silent, hold, premium = first.lang, message.silent, message.not_before, message.premium
+    else:
+        plan, (_, version, silent, hold, premium) = first
+        lang = plan.languages[version]
+    items = [e.item if isinstance(e, Planned) else e[0].item for e, _ in fresh]
+    text = texts.get(seen := (lang, tuple(id(i) for i in items)))
+    if text is None:
+        text = texts[seen] = render_digest(lang, items).text
+    return OutboxMessage(
+        chat_id=chat_id,
+        dedup_key=digest_key(chat_id, [k for _, k in fresh]),
+        text=text,
+        kind="alert",
+        silent=silent,
+        not_before=hold,
+        premium=premium,
+    )

@@ -17,6 +17,7 @@ from core.types import (
     Bar,
     Chat,
     EtfHolding,
+    Fanout,
     FetchCursor,
     Instrument,
     Interval,
@@ -176,6 +177,11 @@ class EventRepo(Protocol):
 class OutboxRepo(Protocol):
     async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
         """Insert messages; a `dedup_key` already present is skipped. Returns the number inserted."""
+        ...
+
+    async def enqueue_fanouts(self, fanouts: Sequence[Fanout], messages: Sequence[OutboxMessage] = ()) -> int:
+        """`enqueue` of `messages` and every fan-out's rows (`Fanout.messages()`) in one transaction,
+        without a message object per row. Returns the number inserted."""
         ...
 
     async def claim_pending(

@@ -378,6 +378,45 @@ class OutboxMessage:
     message_id: int | None = None
 
 
+# (chat_id, version, silent, not_before, premium): `version` indexes the fan-out's texts and markups
+Recipient = tuple[int, int, bool, datetime | None, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Fanout:
+    """One alert rendered once per version (language) and sent to many chats: outbox rows that differ
+    only in their recipient, each keyed `{key}:{chat_id}`. The alert fan-out writes these instead of
+    one `OutboxMessage` per chat (tens of thousands at a bar close); `messages()` gives the same rows."""
+
+    key: str
+    texts: tuple[str, ...]
+    markups: tuple[Mapping[str, Any] | None, ...]
+    recipients: list[Recipient]
+    event_id: int | None = None
+    kind: str = "alert"
+    status: DeliveryStatus = DeliveryStatus.PENDING  # SKIPPED: rows that only record a fold (digests)
+    note: str = ""  # the rows' last_error
+
+    def messages(self) -> list[OutboxMessage]:
+        texts, markups, key = self.texts, self.markups, self.key
+        return [
+            OutboxMessage(
+                chat_id=cid,
+                dedup_key=f"{key}:{cid}",
+                text=texts[v],
+                kind=self.kind,
+                event_id=self.event_id,
+                silent=silent,
+                reply_markup=markups[v],
+                not_before=hold,
+                premium=premium,
+                status=self.status,
+                last_error=self.note,
+            )
+            for cid, v, silent, hold, premium in self.recipients
+        ]
+
+
 @dataclass(frozen=True, slots=True)
 class NewsItem:
     """A normalised headline. `url` is canonical (tracking parameters stripped) and unique."""

@@ -24,6 +24,7 @@ from core.combostudy import read_study
 from core.ports import Notifier, Repositories
 from core.types import Bar, Interval, SignalEvent
 from scheduler.depth import drop_halted
+from scheduler.gcpause import gc_paused
 from scheduler.ports import EnginePort
 from scheduler.user_alerts import UserAlertWatcher, publish_close
 
@@ -145,7 +146,8 @@ class SignalPipeline:
             if self._engine is None or await self._stale():
                 await self._restore()
             try:
-                await self._process_locked(new_bars, result, t0)
+                with gc_paused():
+                    await self._process_locked(new_bars, result, t0)
             except Exception:
                 logger.exception("evaluation failed; engine rolled back to its last saved state")
                 await self._rollback()

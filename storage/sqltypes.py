@@ -95,11 +95,11 @@ class StrList(TypeDecorator[tuple[str, ...]]):
         return f",{','.join(items)}," if items else ""
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[str, ...]:
-        return _split_list(value) if value else ()
+        return split_list(value) if value else ()
 
 
 @functools.lru_cache(maxsize=4096)
-def _split_list(value: str) -> tuple[str, ...]:
+def split_list(value: str) -> tuple[str, ...]:
     """',a,b,' -> ('a', 'b'); cached: the same few lists come back for thousands of rows."""
     return tuple(part for part in value.split(",") if part)
 

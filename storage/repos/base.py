@@ -7,11 +7,12 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Dialect, Table, type_coerce
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.types import NullType
 
 from core.errors import DatabaseUnavailableError, StorageError
 from storage.models import Base
@@ -95,47 +96,86 @@ class Repo:
     ) -> int:
         """`_insert_ignore` of many rows with the same keys, as driver-level executemany calls: the
         statement text is built once and each column's SQLAlchemy bind processing (dates, JSON) runs
-        once per distinct value, not once per cell; SQLite runs one prepared statement, aiomysql sends
-        multi-row INSERTs. For the alert fan-out, where per-cell parameter processing was most of the
-        time (bench/README.md). Rows inserted (existing keys skipped)."""
+        once per distinct value, not once per cell (`Binder`); SQLite runs one prepared statement,
+        aiomysql sends multi-row INSERTs. For the alert fan-out, where per-cell parameter processing
+        was most of the time (bench/README.md). Rows inserted (existing keys skipped)."""
         if not rows:
             return 0
-        table, dialect = table_of(model), conn.dialect
         names = list(rows[0])
-        prep = dialect.identifier_preparer
-        marker = "?" if dialect.paramstyle == "qmark" else "%s"
+        bind = Binder(table_of(model), conn.dialect)
+        tuples = [tuple(bind(n, v) for n, v in zip(names, row.values(), strict=True)) for row in rows]
+        return await self._insert_ignore_tuples(conn, model, names, tuples, chunk)
+
+    async def _insert_ignore_tuples(
+        self,
+        conn: AsyncConnection,
+        model: type[Base],
+        names: Sequence[str],
+        tuples: Sequence[tuple[Any, ...]],
+        chunk: int = 500,
+    ) -> int:
+        """Rows already bound for the driver (`Binder`), in `names` order, inserted with existing keys
+        skipped; rows inserted."""
+        prep = conn.dialect.identifier_preparer
+        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
         verb = "INSERT OR IGNORE" if self._dialect == "sqlite" else "INSERT IGNORE"
         sql = (
-            f"{verb} INTO {prep.format_table(table)} ({', '.join(prep.quote(n) for n in names)}) "
-            f"VALUES ({', '.join([marker] * len(names))})"
+            f"{verb} INTO {prep.format_table(table_of(model))} "
+            f"({', '.join(prep.quote(n) for n in names)}) VALUES ({', '.join([marker] * len(names))})"
         )
-        procs = [
-            (i, p)
-            for i, n in enumerate(names)
-            if (p := table.c[n].type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        ]
-        memos: list[dict[Any, Any]] = [{} for _ in procs]
-        tuples = []
-        for row in rows:
-            values = list(row.values())
-            for (i, proc), memo in zip(procs, memos, strict=True):
-                value = values[i]
-                if value is None:
-                    continue
-                try:
-                    done = memo.get(value, memo)
-                except TypeError:  # unhashable (a dict): processed as it is
-                    values[i] = proc(value)
-                    continue
-                if done is memo:
-                    done = memo[value] = proc(value)
-                values[i] = done
-            tuples.append(tuple(values))
         inserted = 0
         for part in chunked(tuples, chunk):
             result = await conn.exec_driver_sql(sql, list(part))
             inserted += max(result.rowcount, 0)
         return inserted
+
+
+class Binder:
+    """A column value as the driver takes it (SQLAlchemy's bind processing: dates, JSON, booleans),
+    computed once per distinct value of the column: batches repeat the same few values."""
+
+    def __init__(self, table: Table, dialect: Dialect) -> None:
+        self._procs: dict[str, Callable[[Any], Any] | None] = {
+            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.c
+        }
+        self._memo: dict[str, dict[Any, Any]] = {name: {} for name in self._procs}
+
+    def __call__(self, name: str, value: Any) -> Any:
+        proc = self._procs[name]
+        if proc is None or value is None:
+            return value
+        memo = self._memo[name]
+        try:
+            done = memo.get(value, memo)
+        except TypeError:  # unhashable (a dict): processed as it is
+            return proc(value)
+        if done is memo:
+            done = memo[value] = proc(value)
+        return done
+
+
+class Decoder:
+    """Columns selected raw (`columns`: no result processing by SQLAlchemy) and decoded as SQLAlchemy
+    would (dates, JSON, booleans), once per distinct stored value: a batch read of thousands of rows
+    repeats the same few dates and parameter sets."""
+
+    def __init__(self, columns: Sequence[Column[Any]], dialect: Dialect) -> None:
+        self.columns = [type_coerce(c, NullType()).label(c.name) for c in columns]
+        self._procs = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+        self._memos: list[dict[Any, Any]] = [{} for _ in columns]
+
+    def __call__(self, row: Sequence[Any]) -> list[Any]:
+        out = list(row)
+        for i, proc in enumerate(self._procs):
+            value = out[i]
+            if proc is None or value is None:
+                continue
+            memo = self._memos[i]
+            done = memo.get(value, memo)
+            if done is memo:
+                done = memo[value] = proc(value)
+            out[i] = done
+        return out
 
 
 def table_of(model: type[Base]) -> Table:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from sqlalchemy import ColumnElement, Text, delete, select, type_coerce, update
+from sqlalchemy import Text, delete, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +26,7 @@ from core.types import (
 )
 from storage.models import ChatRow, OutboxRow, UserAlertRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
-from storage.sqltypes import list_pattern
+from storage.sqltypes import list_pattern, split_list
 
 _KNOWN = {s.value: s for s in SignalType}
 
@@ -102,6 +101,54 @@ def to_chat(row: ChatRow) -> Chat:
         signals=_signals(row.signals),
         news_alerts=row.news_alerts,
     )
+
+
+def _chat_of(
+    chat_id: int,
+    kind: str,
+    title: str,
+    tier: str,
+    language: str,
+    timezone: str,
+    active: bool,
+    silent: bool,
+    quiet_start: int | None,
+    quiet_end: int | None,
+    quiet_mode: str,
+    signals: str | None,
+    news_alerts: bool,
+) -> Chat:
+    """`to_chat` from plain column values, the lists as stored (`list_watchers_many`)."""
+    return Chat(
+        chat_id,
+        _member(_KINDS, ChatKind, kind),
+        title,
+        _member(_TIERS, Tier, tier),
+        _member(_LANGUAGES, Language, language),
+        timezone,
+        active,
+        silent,
+        quiet_start,
+        quiet_end,
+        _member(_QUIET_MODES, QuietMode, quiet_mode),
+        _stored_signals(signals),
+        news_alerts,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_signals(text: str | None) -> frozenset[SignalType]:
+    return _signals(split_list(text) if text else ())
+
+
+@functools.lru_cache(maxsize=64)
+def _stored_intervals(text: str | None) -> frozenset[Interval]:
+    return _intervals(split_list(text) if text else None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_combos(text: str | None) -> frozenset[str]:
+    return _combos(split_list(text) if text else ())
 
 
 def to_watch(row: WatchRow) -> Watch:
@@ -273,16 +320,17 @@ class SqlWatchRepo(Repo):
             return [(to_chat(chat), to_watch(watch)) for chat, watch in result]
 
     async def list_watchers_many(self, symbols: Iterable[str]) -> dict[str, list[tuple[Chat, Watch]]]:
-        # Core rows, not ORM objects, and each chat converted once: this feeds the alert fan-out
-        # for thousands of watches at once.
-        columns: list[ColumnElement[Any]] = [
-            WatchRow.chat_id.label("watch_chat_id"),
-            WatchRow.symbol.label("watch_symbol"),
-            WatchRow.signals.label("watch_signals"),
-            WatchRow.muted.label("watch_muted"),
-            WatchRow.intervals.label("watch_intervals"),
-            *(c for c in table_of(ChatRow).c if c.name not in ("created_at", "updated_at")),
+        # Core rows in plain columns (lists as their stored text, decoded once per distinct value),
+        # each chat converted once: this feeds the alert fan-out for thousands of watches at once.
+        w, c = table_of(WatchRow).c, table_of(ChatRow).c
+        text = [
+            type_coerce(col, Text).label(f"{col.table.name}_{col.name}")
+            for col in (w.signals, w.muted, w.intervals, c.signals)
         ]
+        columns = (
+            w.symbol, *text[:3], c.chat_id, c.kind, c.title, c.tier, c.language, c.timezone, c.active,
+            c.silent, c.quiet_start, c.quiet_end, c.quiet_mode, text[3], c.news_alerts,
+        )  # fmt: skip
         found: dict[str, list[tuple[Chat, Watch]]] = {}
         chats: dict[int, Chat] = {}
         async with self._sessions() as session:
@@ -293,19 +341,17 @@ class SqlWatchRepo(Repo):
                     .where(WatchRow.symbol.in_(part), ChatRow.active.is_(True))
                     .order_by(WatchRow.symbol, ChatRow.chat_id)
                 )
-                row: Any
-                for row in await session.execute(query):
-                    chat_id, symbol, signals, muted, intervals = row[0], row[1], row[2], row[3], row[4]
+                for symbol, signals, muted, intervals, chat_id, *rest in await session.execute(query):
                     chat = chats.get(chat_id)
                     if chat is None:
-                        chat = chats[chat_id] = to_chat(row)
+                        chat = chats[chat_id] = _chat_of(chat_id, *rest)
                     watch = Watch(
                         chat_id,
                         symbol,
-                        _signals(signals),
-                        _signals(muted),
-                        _intervals(intervals),
-                        _combos(signals),
+                        _stored_signals(signals),
+                        _stored_signals(muted),
+                        _stored_intervals(intervals),
+                        _stored_combos(signals),
                     )
                     found.setdefault(symbol, []).append((chat, watch))
         return found

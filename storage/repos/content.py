@@ -11,7 +11,7 @@ from sqlalchemy import Text, or_, select, type_coerce
 from core.timeutil import utcnow
 from core.types import NewsItem, Rating, SignalType
 from storage.models import KEY, NewsRow, RatingRow
-from storage.repos.base import Repo, chunked, table_of
+from storage.repos.base import Decoder, Repo, chunked, table_of
 from storage.sqltypes import list_pattern
 
 
@@ -137,28 +137,35 @@ _RATING_FIELDS = (
 
 
 def _to_rating(row: RatingRow) -> Rating:
+    return _rating_of({c.name: getattr(row, c.name) for c in table_of(RatingRow).c})
+
+
+_SIGNALS = {s.value: s for s in SignalType}
+
+
+def _rating_of(v: dict[str, Any]) -> Rating:
     return Rating(
-        symbol=row.symbol,
-        signal=SignalType(row.signal),
-        horizon=row.horizon,
-        count=row.count,
-        hit_rate=row.hit_rate,
-        mean_return=row.mean_return,
-        median_return=row.median_return,
-        baseline_mean=row.baseline_mean,
-        excess=row.excess,
-        t_stat=row.t_stat,
-        worst_mae=row.worst_mae,
-        sd_return=row.sd_return,
-        median_drawdown=row.median_drawdown,
-        worst_drawdown=row.worst_drawdown,
-        return_risk=row.return_risk,
-        grade=row.grade,
-        period_start=row.period_start,
-        period_end=row.period_end,
-        excluded=row.excluded,
-        params=dict(row.params or {}),
-        run_at=row.run_at,
+        symbol=v["symbol"],
+        signal=_SIGNALS.get(v["signal"]) or SignalType(v["signal"]),
+        horizon=v["horizon"],
+        count=v["count"],
+        hit_rate=v["hit_rate"],
+        mean_return=v["mean_return"],
+        median_return=v["median_return"],
+        baseline_mean=v["baseline_mean"],
+        excess=v["excess"],
+        t_stat=v["t_stat"],
+        worst_mae=v["worst_mae"],
+        sd_return=v["sd_return"],
+        median_drawdown=v["median_drawdown"],
+        worst_drawdown=v["worst_drawdown"],
+        return_risk=v["return_risk"],
+        grade=v["grade"],
+        period_start=v["period_start"],
+        period_end=v["period_end"],
+        excluded=v["excluded"],
+        params=dict(v["params"] or {}),
+        run_at=v["run_at"],
     )
 
 
@@ -195,19 +202,24 @@ class SqlRatingRepo(Repo):
     async def list_ratings_many(
         self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
     ) -> dict[str, list[Rating]]:
-        # Core rows, not ORM objects: the alert fan-out reads these for thousands of symbols at once.
+        # Raw rows decoded once per distinct value: the alert fan-out reads these for thousands of
+        # symbols at once, and a backtest run's ratings share their dates and parameters.
         wanted = sorted(set(symbols))
         kinds = None if signals is None else sorted({str(s) for s in signals})
+        table = table_of(RatingRow)
         found: dict[str, list[Rating]] = {}
         async with self._sessions() as session:
+            conn = await session.connection()
+            decode = Decoder(list(table.c), conn.dialect)
+            names = [c.name for c in table.c]
             for part in chunked(wanted):
-                query = select(*table_of(RatingRow).c).where(RatingRow.symbol.in_(part))
+                query = select(*decode.columns).where(RatingRow.symbol.in_(part))
                 if kinds is not None:
                     query = query.where(RatingRow.signal.in_(kinds))
                 query = query.order_by(RatingRow.symbol, RatingRow.signal, RatingRow.horizon)
-                row: Any
-                for row in await session.execute(query):
-                    found.setdefault(row.symbol, []).append(_to_rating(row))
+                for raw in await conn.execute(query):
+                    values = dict(zip(names, decode(raw), strict=True))
+                    found.setdefault(values["symbol"], []).append(_rating_of(values))
         return found
 
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 from collections.abc import Sequence
@@ -10,11 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.timeutil import ensure_utc, utcnow
-from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType, split_combo
-from storage.models import KEY, OutboxRow, SignalEventRow
-from storage.repos.base import CHUNK, Repo, chunked
+from core.types import DeliveryStatus, Fanout, Interval, OutboxMessage, SignalEvent, SignalType, split_combo
+from storage.models import OutboxRow, SignalEventRow
+from storage.repos.base import CHUNK, Binder, Repo, chunked, table_of
+from storage.repos.fanout import COLUMNS, dedup_key, fanout_rows
 from storage.sqltypes import EncodedJSON, encode_json
 
 logger = logging.getLogger(__name__)
@@ -164,13 +165,6 @@ class SqlEventRepo(Repo):
             return [_to_event(row) for row in await session.scalars(query.limit(limit))]
 
 
-def _dedup_key(key: str) -> str:
-    """Keys longer than the indexed column are replaced by their SHA-256 (still unique, stable)."""
-    if len(key) <= KEY:
-        return key
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
-
-
 _CLAIM_ORDER = (OutboxRow.premium.desc(), OutboxRow.id)
 
 
@@ -202,7 +196,7 @@ def _outbox_params(message: OutboxMessage, now: datetime, markups: dict[int, Enc
     if markup is not None and (encoded := markups.get(id(markup))) is None:
         encoded = markups[id(markup)] = encode_json(markup)
     return {
-        "dedup_key": _dedup_key(message.dedup_key),
+        "dedup_key": dedup_key(message.dedup_key),
         "chat_id": message.chat_id,
         "kind": message.kind,
         "text": message.text,
@@ -229,26 +223,42 @@ def _without_photo(params: dict[str, Any]) -> dict[str, Any]:
 class SqlOutboxRepo(Repo):
     async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
         """Insert messages, skipping dedup_keys already present (exactly-once fan-out)."""
+        return await self.enqueue_fanouts((), messages)
+
+    async def enqueue_fanouts(self, fanouts: Sequence[Fanout], messages: Sequence[OutboxMessage] = ()) -> int:
+        """`enqueue` of `messages`, then each fan-out's rows as tuples (no message object per row),
+        in one transaction."""
         now = utcnow()
+        inserted = 0
+        async with self._sessions.begin() as session:
+            conn = await session.connection()
+            if messages:
+                inserted += await self._insert_messages(conn, messages, now)
+            if fanouts:
+                rows = fanout_rows(fanouts, now, Binder(table_of(OutboxRow), conn.dialect))
+                inserted += await self._insert_ignore_tuples(conn, OutboxRow, COLUMNS, rows, 5000)
+        return inserted
+
+    async def _insert_messages(
+        self, conn: AsyncConnection, messages: Sequence[OutboxMessage], now: datetime
+    ) -> int:
         markups: dict[int, EncodedJSON] = {}  # the messages hold the markups alive: ids stay unique
         rows = (_outbox_params(m, now, markups) for m in messages)
         params = list({p["dedup_key"]: p for p in rows}.values())
         stmt = self._insert_ignore(OutboxRow)
         inserted = 0
-        async with self._sessions.begin() as session:
-            conn = await session.connection()
-            # Rows without a photo leave the column out: on MySQL the photo goes through UNHEX(%s),
-            # and aiomysql turns an executemany into multi-row INSERTs only when VALUES holds plain
-            # placeholders; with UNHEX it sent one INSERT per row (10,370 round trips for one bar).
-            # Consecutive runs keep the input order (ids order a chat's messages).
-            for has_photo, run in itertools.groupby(params, key=lambda p: p["photo"] is not None):
-                if not has_photo:  # alerts: one prepared statement, bind processing per distinct value
-                    plain = [_without_photo(p) for p in run]
-                    inserted += await self._insert_ignore_many(conn, OutboxRow, plain)
-                    continue
-                for chunk in chunked(list(run), 500):
-                    result = await conn.execute(stmt, list(chunk))
-                    inserted += max(result.rowcount, 0)
+        # Rows without a photo leave the column out: on MySQL the photo goes through UNHEX(%s),
+        # and aiomysql turns an executemany into multi-row INSERTs only when VALUES holds plain
+        # placeholders; with UNHEX it sent one INSERT per row (10,370 round trips for one bar).
+        # Consecutive runs keep the input order (ids order a chat's messages).
+        for has_photo, run in itertools.groupby(params, key=lambda p: p["photo"] is not None):
+            if not has_photo:  # alerts: one prepared statement, bind processing per distinct value
+                plain = [_without_photo(p) for p in run]
+                inserted += await self._insert_ignore_many(conn, OutboxRow, plain)
+                continue
+            for chunk in chunked(list(run), 500):
+                result = await conn.execute(stmt, list(chunk))
+                inserted += max(result.rowcount, 0)
         return inserted
 
     async def claim_pending(
@@ -446,7 +456,7 @@ class SqlOutboxRepo(Repo):
             return int(await session.scalar(query) or 0)
 
     async def existing_keys(self, keys: Sequence[str]) -> set[str]:
-        wanted = {_dedup_key(k): k for k in keys}
+        wanted = {dedup_key(k): k for k in keys}
         found: set[str] = set()
         async with self._sessions() as session:
             for chunk in chunked(list(wanted), 500):

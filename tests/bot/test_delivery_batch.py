@@ -11,6 +11,7 @@ from core.ports import OutboxRepo, Repositories
 from core.types import (
     Chat,
     ChatKind,
+    Fanout,
     Interval,
     Language,
     OutboxMessage,
@@ -18,6 +19,7 @@ from core.types import (
     Rating,
     SignalEvent,
     SignalType,
+    Tier,
     Watch,
 )
 from tests.bot.fakes import INSTRUMENTS, NOW, FakeClock
@@ -35,7 +37,7 @@ def rating(symbol: str, signal: SignalType, horizon: int, hit: float) -> Rating:
 
 
 class CountingOutbox:
-    """The real outbox repo, counting `enqueue` calls."""
+    """The real outbox repo, counting `enqueue` and `enqueue_fanouts` calls (each one transaction)."""
 
     def __init__(self, inner: OutboxRepo) -> None:
         self._inner = inner
@@ -47,6 +49,10 @@ class CountingOutbox:
     async def enqueue(self, messages: Sequence[OutboxMessage]) -> int:
         self.calls += 1
         return await self._inner.enqueue(messages)
+
+    async def enqueue_fanouts(self, fanouts: Sequence[Fanout], messages: Sequence[OutboxMessage] = ()) -> int:
+        self.calls += 1
+        return await self._inner.enqueue_fanouts(fanouts, messages)
 
 
 async def setup(repos: Repositories) -> None:
@@ -135,3 +141,34 @@ async def test_no_watchers_no_enqueue(sqlite_repos: Repositories, clock: FakeClo
     assert await notifier.publish(events) == 0
     assert await notifier.publish([]) == 0
     assert outbox.calls == 0
+
+
+async def test_close_folds_only_the_chats_with_two_alerts(
+    sqlite_repos: Repositories, clock: FakeClock
+) -> None:
+    repos = sqlite_repos
+    await setup(repos)
+    await repos.chats.upsert_chat(Chat(9, ChatKind.PRIVATE, tier=Tier.PREMIUM))
+    for symbol in ("FCO2.DE", "KAU25"):
+        await repos.watches.upsert_watch(Watch(9, symbol))
+    events = await repos.events.add_events(
+        [ev("FCO2.DE", GOLDEN, 71.25), ev("KAU25", GOLDEN, 9050.0), ev("KAU25", SPIKE, 9050.0)]
+    )
+    notifier = OutboxNotifier(repos, clock=clock, digest=True)
+    assert await notifier.publish_close(events, []) > 0
+    assert await notifier.publish_close(events, []) == 0  # the same close again: nothing new
+    rows = await repos.outbox.claim_pending(NOW + timedelta(days=1), limit=100)
+    assert sorted(m.chat_id for m in rows) == [1, 2, 4, 8, 9]  # one message per chat
+    mine = {m.chat_id: m for m in rows}
+    assert mine[4].dedup_key == f"alert:{events[2].key}:4"  # one alert (spikes only): as it is
+    for chat in (1, 2, 8, 9):  # two or three alerts: one digest
+        assert mine[chat].dedup_key.startswith(f"digest:{chat}:"), chat
+    assert mine[9].premium
+    assert not mine[1].premium
+    assert mine[8].silent
+    assert mine[2].not_before == datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
+    assert mine[1].text.startswith("🔔 <b>3 alerts</b>")
+    assert mine[1].text.count("FCO2.DE") == 1
+    assert mine[9].text == mine[1].text  # same alerts, same language: the same digest
+    folded = [f"alert:{e.key}:{c}" for e in events for c in (1, 9)]
+    assert await repos.outbox.existing_keys(folded) == set(folded)  # recorded as skipped, not sent alone
