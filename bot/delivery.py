@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from telegram import LinkPreviewOptions
@@ -43,6 +44,7 @@ from signals.user_alerts import Margins
 logger = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_UNSET = datetime.min
 
 
 def quiet_until(chat: Chat, now: datetime) -> datetime | None:
@@ -156,7 +158,7 @@ class OutboxNotifier:
         if not events:
             return []
         repos = self._repos
-        watchers = await repos.watches.list_watchers_many({e.symbol for e in events})
+        watchers = await repos.watches.list_watcher_groups({e.symbol for e in events})
         watched = [e for e in events if watchers.get(e.symbol)]
         if not watched:
             return []
@@ -170,7 +172,7 @@ class OutboxNotifier:
             ratings.update(((symbol, signal), rs) for symbol, rs in found.items())
         study = await combo_study(repos, watched)
         now = self._clock.now()
-        holds: dict[int, datetime | None] = {}
+        holds: dict[int, datetime | None] = {}  # per group (its chats share timezone and hours)
         out: list[EventPlan] = []
         for event in watched:
             inst = instruments.get(event.symbol)
@@ -180,20 +182,23 @@ class OutboxNotifier:
             # the text is the same whenever it is sent (quiet hours only delay it): once per language
             versions: dict[Language, int] = {}
             recipients: list[Recipient] = []
-            for chat, watch in watchers[event.symbol]:
+            for group in watchers[event.symbol]:  # decided once per group of chats alike
+                chat, watch = group.chat, group.watch
                 if not chat.active or chat.kind is ChatKind.CONSOLE:
                     continue
                 if not watch.wants_event(event) or (event.pair is None and event.signal not in chat.signals):
                     continue
-                cid = chat.chat_id
-                hold = holds[cid] if cid in holds else holds.setdefault(cid, quiet_until(chat, now))
+                if (hold := holds.get(id(group), _UNSET)) is _UNSET:
+                    hold = holds[id(group)] = quiet_until(chat, now)
                 if hold is not None and chat.quiet_mode is QuietMode.DROP:
-                    logger.debug("alert %s dropped for chat %s: quiet hours", event.key, cid)
+                    logger.debug("alert %s dropped for %d chats: quiet hours", event.key, len(group.chat_ids))
                     continue
                 version = versions.get(chat.language)
                 if version is None:
                     version = versions[chat.language] = len(versions)
-                recipients.append((cid, version, chat.silent, hold, chat.tier is Tier.PREMIUM))
+                silent, premium = chat.silent, chat.tier is Tier.PREMIUM
+                recipients += [(cid, version, silent, hold, premium) for cid in group.chat_ids]
+            recipients.sort(key=itemgetter(0))  # chat order, as one row per chat would come
             if not recipients:
                 continue
             replies = [

@@ -34,6 +34,7 @@ from core.types import (
     SourceHealth,
     UserAlert,
     Watch,
+    WatcherGroup,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -145,6 +146,10 @@ class WatchRepo(Protocol):
 
     async def list_watchers_many(self, symbols: Iterable[str]) -> dict[str, list[tuple[Chat, Watch]]]:
         """`list_watchers` for many symbols at once; symbols nobody (active) watches are absent."""
+        ...
+
+    async def list_watcher_groups(self, symbols: Iterable[str]) -> dict[str, list[WatcherGroup]]:
+        """`list_watchers_many` with the chats that watch a symbol alike grouped (the alert fan-out)."""
         ...
 
     async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -82,6 +83,7 @@ def bar_end(ts: datetime, interval: str, market: Market, tz: str) -> datetime:
     return datetime.combine(u.date(), close, tzinfo=zone)
 
 
+@functools.lru_cache(maxsize=1024)  # a close renders thousands of alerts of the same few bar times
 def fmt_bar(ts: datetime, interval: str, market: Market, tz: str, *, city: str, close_word: str) -> str:
     """A bar's time for people: ``2026-11-30 close 16:00 New York · 12-01 06:00 KST`` (daily),
     ``2026-11-30 10:05 New York · 12-01 00:05 KST`` (intraday, by its end), ``2026-11-30 close 15:30

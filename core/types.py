@@ -349,6 +349,17 @@ class Watch:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class WatcherGroup:
+    """Chats watching one instrument the same way (chat settings and watch alike but for the chat's id
+    and title): the alert fan-out decides once per group, not once per chat. `chat` and `watch` are
+    the first member's; `chat_ids` in ascending order."""
+
+    chat: Chat
+    watch: Watch
+    chat_ids: list[int]
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Text, delete, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,7 @@ from core.types import (
     SignalType,
     Tier,
     Watch,
+    WatcherGroup,
     split_combo,
 )
 from storage.models import ChatRow, OutboxRow, UserAlertRow, WatchRow
@@ -133,6 +136,19 @@ def _chat_of(
         _member(_QUIET_MODES, QuietMode, quiet_mode),
         _stored_signals(signals),
         news_alerts,
+    )
+
+
+def _watch_of(
+    chat_id: int, symbol: str, signals: str | None, muted: str | None, intervals: str | None
+) -> Watch:
+    return Watch(
+        chat_id,
+        symbol,
+        _stored_signals(signals),
+        _stored_signals(muted),
+        _stored_intervals(intervals),
+        _stored_combos(signals),
     )
 
 
@@ -320,41 +336,56 @@ class SqlWatchRepo(Repo):
             return [(to_chat(chat), to_watch(watch)) for chat, watch in result]
 
     async def list_watchers_many(self, symbols: Iterable[str]) -> dict[str, list[tuple[Chat, Watch]]]:
-        # Core rows in plain columns (lists as their stored text, decoded once per distinct value),
-        # each chat converted once: this feeds the alert fan-out for thousands of watches at once.
+        found: dict[str, list[tuple[Chat, Watch]]] = {}
+        chats: dict[int, Chat] = {}
+        for symbol, chat_id, watch_cols, chat_cols in await self._watcher_rows(symbols):
+            chat = chats.get(chat_id)
+            if chat is None:
+                chat = chats[chat_id] = _chat_of(chat_id, *chat_cols)
+            found.setdefault(symbol, []).append((chat, _watch_of(chat_id, symbol, *watch_cols)))
+        return found
+
+    async def list_watcher_groups(self, symbols: Iterable[str]) -> dict[str, list[WatcherGroup]]:
+        # one dict lookup per row: the chats of a group share every stored setting but id and title
+        groups: dict[tuple[Any, ...], WatcherGroup] = {}
+        found: dict[str, list[WatcherGroup]] = {}
+        for symbol, chat_id, watch_cols, chat_cols in await self._watcher_rows(symbols):
+            key = (symbol, watch_cols, chat_cols[0], *chat_cols[2:])  # without the title
+            group = groups.get(key)
+            if group is None:
+                chat, watch = _chat_of(chat_id, *chat_cols), _watch_of(chat_id, symbol, *watch_cols)
+                group = groups[key] = WatcherGroup(chat, watch, [])
+                found.setdefault(symbol, []).append(group)
+            group.chat_ids.append(chat_id)
+        return found
+
+    async def _watcher_rows(
+        self, symbols: Iterable[str]
+    ) -> list[tuple[str, int, tuple[Any, ...], tuple[Any, ...]]]:
+        """(symbol, chat id, the watch's stored lists, the chat's other columns) of every active chat
+        watching `symbols`, by symbol and chat id: plain columns, lists as their stored text (decoded
+        once per distinct value), for the alert fan-out's thousands of watches at once."""
         w, c = table_of(WatchRow).c, table_of(ChatRow).c
         text = [
             type_coerce(col, Text).label(f"{col.table.name}_{col.name}")
             for col in (w.signals, w.muted, w.intervals, c.signals)
         ]
         columns = (
-            w.symbol, *text[:3], c.chat_id, c.kind, c.title, c.tier, c.language, c.timezone, c.active,
+            w.symbol, c.chat_id, *text[:3], c.kind, c.title, c.tier, c.language, c.timezone, c.active,
             c.silent, c.quiet_start, c.quiet_end, c.quiet_mode, text[3], c.news_alerts,
         )  # fmt: skip
-        found: dict[str, list[tuple[Chat, Watch]]] = {}
-        chats: dict[int, Chat] = {}
+        out: list[tuple[str, int, tuple[Any, ...], tuple[Any, ...]]] = []
         async with self._sessions() as session:
+            conn = await session.connection()  # Core rows: no ORM loading machinery per row
             for part in chunked(sorted(set(symbols))):
                 query = (
                     select(*columns)
                     .join(ChatRow, WatchRow.chat_id == ChatRow.chat_id)
                     .where(WatchRow.symbol.in_(part), ChatRow.active.is_(True))
-                    .order_by(WatchRow.symbol, ChatRow.chat_id)
-                )
-                for symbol, signals, muted, intervals, chat_id, *rest in await session.execute(query):
-                    chat = chats.get(chat_id)
-                    if chat is None:
-                        chat = chats[chat_id] = _chat_of(chat_id, *rest)
-                    watch = Watch(
-                        chat_id,
-                        symbol,
-                        _stored_signals(signals),
-                        _stored_signals(muted),
-                        _stored_intervals(intervals),
-                        _stored_combos(signals),
-                    )
-                    found.setdefault(symbol, []).append((chat, watch))
-        return found
+                )  # ordered here, not by a sort in the database
+                out += [(r[0], r[1], tuple(r[2:5]), tuple(r[5:])) for r in await conn.execute(query)]
+        out.sort(key=itemgetter(0, 1))
+        return out
 
     async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
         query = (

@@ -188,6 +188,17 @@ async def test_list_watchers_many_matches_list_watchers(repos: Repositories) -> 
     expected = {s for n, s in enumerate(symbols) if n % 3 and 1 + n % 7 != 3}
     assert set(many) == expected
     assert await repos.watches.list_watchers_many([]) == {}
+    # grouped for the alert fan-out: the same chats, each group's members alike but for id and title
+    groups = await repos.watches.list_watcher_groups([*symbols, "NOPE", "S0001"])
+    assert set(groups) == expected
+    for symbol, pairs in many.items():
+        flat = sorted((cid, g) for g in groups[symbol] for cid in g.chat_ids)
+        assert [cid for cid, _ in flat] == [c.chat_id for c, _ in pairs], symbol
+        for (_, g), (chat, watch) in zip(flat, pairs, strict=True):
+            assert replace(g.chat, chat_id=chat.chat_id, title=chat.title) == chat
+            assert replace(g.watch, chat_id=chat.chat_id) == watch
+    assert len(groups["S0001"]) == 2  # chat 5 mutes spikes there: not alike chat 2
+    assert await repos.watches.list_watcher_groups([]) == {}
 
 
 async def test_watch_timeframes_round_trip_and_select_watched_symbols(repos: Repositories) -> None:
