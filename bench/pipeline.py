@@ -388,7 +388,8 @@ async def bench_database(
         totals = ", ".join(f"{r['total'] * 1000:.0f}" for r in runs)
         print(f"\n[{target.kind} {kind}] median of {args.runs}: total {med['total'] * 1000:.0f} ms  "
               f"(goal < {GOAL_S * 1000:.0f} ms: {verdict}; runs: {totals} ms)")  # fmt: skip
-        print(f"  events {med['events']:.0f}, outbox rows {med['rows']:.0f}")
+        print(f"  events {med['events']:.0f}, outbox rows {med['rows']:.0f}; bar->outbox CPU of this process "
+              f"{med['cpu'] * 1000:.0f} ms (less sensitive than wall time to other load)")  # fmt: skip
         for k in ("prepare", "engine", "add_events", "publish"):
             print(f"  {k:<11} {med[k] * 1000:8.1f} ms")
         print(f"  (after: save_state {med['save_state'] * 1000:.1f} ms, not part of bar->outbox)")

@@ -140,14 +140,14 @@ class SignalPipeline:
 
     async def process(self, new_bars: Mapping[str, Sequence[Bar]]) -> EvalResult:
         """Feed new bars (in hand) through the engine, store events, hand new ones to the notifier."""
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         result = EvalResult()
         async with self._lock:
             if self._engine is None or await self._stale():
                 await self._restore()
             try:
                 with gc_paused():
-                    await self._process_locked(new_bars, result, t0)
+                    await self._process_locked(new_bars, result, t0, cpu0)
             except Exception:
                 logger.exception("evaluation failed; engine rolled back to its last saved state")
                 await self._rollback()
@@ -169,7 +169,7 @@ class SignalPipeline:
         return result
 
     async def _process_locked(
-        self, new_bars: Mapping[str, Sequence[Bar]], result: EvalResult, t0: float
+        self, new_bars: Mapping[str, Sequence[Bar]], result: EvalResult, t0: float, cpu0: float
     ) -> None:
         engine = self._require()
         await self._refresh_combos(engine)
@@ -204,7 +204,7 @@ class SignalPipeline:
             )
         else:
             result.enqueued = await self._notifier.publish(to_publish) if to_publish else 0
-        t4 = time.perf_counter()
+        t4, cpu4 = time.perf_counter(), time.process_time()
         result.latency_s = t4 - t0
         if result.bars:
             await self._save()
@@ -213,6 +213,7 @@ class SignalPipeline:
             "engine": t2 - t1,
             "add_events": t3 - t2,
             "publish": t4 - t3,
+            "cpu": cpu4 - cpu0,  # the process's CPU from bars in hand to the outbox (all its threads)
             "save_state": time.perf_counter() - t4,
         }
 

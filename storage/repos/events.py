@@ -6,6 +6,7 @@ import itertools
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.timeutil import ensure_utc, utcnow
 from core.types import DeliveryStatus, Fanout, Interval, OutboxMessage, SignalEvent, SignalType, split_combo
 from storage.models import OutboxRow, SignalEventRow
-from storage.repos.base import CHUNK, Binder, Repo, chunked, table_of
+from storage.repos.base import CHUNK, Binder, Decoder, Repo, chunked, table_of
 from storage.repos.fanout import COLUMNS, dedup_key, fanout_rows
 from storage.sqltypes import EncodedJSON, encode_json
 
@@ -28,7 +29,7 @@ _UNCLAIMED: dict[str, Any] = {
 }  # a marked row is no longer in flight
 
 
-def _to_event(row: SignalEventRow) -> SignalEvent:
+def _to_event(row: SignalEventRow | SimpleNamespace) -> SignalEvent:
     pair = split_combo(row.signal)
     return SignalEvent(
         symbol=row.symbol,
@@ -51,7 +52,7 @@ def _natural_key(event: SignalEvent) -> tuple[str, str, str, datetime]:
     return event.symbol, str(event.interval), event.name, ensure_utc(event.ts)
 
 
-def _row_key(row: SignalEventRow) -> tuple[str, str, str, datetime]:
+def _row_key(row: SignalEventRow | SimpleNamespace) -> tuple[str, str, str, datetime]:
     return row.symbol, row.interval, row.signal, ensure_utc(row.ts)
 
 
@@ -92,26 +93,27 @@ class SqlEventRepo(Repo):
 
     async def _add_set_based(self, events: list[SignalEvent]) -> list[SignalEvent]:
         now = utcnow()
-        stmt = self._insert_ignore(SignalEventRow)
-        found: dict[tuple[str, str, str, datetime], SignalEventRow] = {}
+        found: dict[tuple[str, str, str, datetime], SimpleNamespace] = {}
         async with self._sessions.begin() as session:
             conn = await session.connection()
-            inserted = 0
             # one key order for every writer: concurrent batches lock rows in the same order
             ordered = sorted(events, key=_natural_key)
-            for chunk in chunked([_event_params(e, now) for e in ordered], CHUNK):
-                result = await conn.execute(stmt, list(chunk))
-                inserted += max(result.rowcount, 0)
+            params = [_event_params(e, now) for e in ordered]
+            inserted = await self._insert_ignore_many(conn, SignalEventRow, params, CHUNK)
             if inserted == 0:
                 return []
             wanted = {_natural_key(e) for e in events}
+            table = table_of(SignalEventRow)
+            decode = Decoder(list(table.c), conn.dialect)  # Core rows, decoded once per distinct value
+            names = [c.name for c in table.c]
             for part in chunked(events, CHUNK):
-                query = select(SignalEventRow).where(
+                query = select(*decode.columns).where(
                     SignalEventRow.symbol.in_(sorted({e.symbol for e in part})),
                     SignalEventRow.ts.in_(sorted({e.ts for e in part})),
                     SignalEventRow.created_at == now,
                 )
-                for row in await session.scalars(query):
+                for raw in await conn.execute(query):
+                    row = SimpleNamespace(**dict(zip(names, decode(raw), strict=True)))
                     if (key := _row_key(row)) in wanted:
                         found[key] = row
             if len(found) != inserted:
