@@ -14,7 +14,7 @@ bot.delivery.OutboxNotifier.publish -> repos.outbox.enqueue, each instrument wat
 chats in English and Korean, some in quiet hours, with instrument names and backtest ratings stored),
 `live_close` (issue 24: the same as the runtime wires it now, chats' own alerts checked in the same
 pass and a chat's alerts of one close folded into one digest; `--kinds outbox_notifier,live_close`
-shows what that costs), and `batch` (the same events, one unrendered row per (event, chat) in one
+shows what that costs), and `batch` (the same events, one unrendered fan-out per event to its chats in one
 enqueue: a floor for the notifier). Goal: < 500 ms. References measured in the same run: the same
 number of outbox-sized rows inserted with plain sqlite3 executemany (a floor for the database part;
 on MariaDB also a plain PyMySQL executemany, which the driver sends as multi-row INSERTs), and the
@@ -54,10 +54,10 @@ from bot.delivery import OutboxNotifier  # noqa: E402
 from core.ports import Notifier, Repositories  # noqa: E402
 from core.types import (  # noqa: E402
     Bar,
+    Fanout,
     Instrument,
     Interval,
     Market,
-    OutboxMessage,
     Rating,
     SignalEvent,
     SignalType,
@@ -74,24 +74,25 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 class BatchNotifier:
-    """One row per (event, watching chat), all in one enqueue: the minimal outbox writer."""
+    """One unrendered fan-out per event to its watching chats, all in one enqueue: the minimal outbox
+    writer (no reads, no filters, no rendering), a floor for the notifier."""
 
     def __init__(self, repos: Repositories, watchers: dict[str, list[int]]) -> None:
         self.repos = repos
         self.watchers = watchers
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
-        msgs = [
-            OutboxMessage(
-                chat_id=c,
-                dedup_key=f"{c}|{e.key}",
-                text=f"{e.symbol} {e.signal} {e.close:.2f}",
+        fanouts = [
+            Fanout(
+                key=f"{e.key}",
+                texts=(f"{e.symbol} {e.signal} {e.close:.2f}",),
+                markups=(None,),
+                recipients=[(c, 0, False, None, False) for c in self.watchers.get(e.symbol, ())],
                 event_id=e.id,
             )
             for e in events
-            for c in self.watchers.get(e.symbol, ())
         ]
-        return await self.repos.outbox.enqueue(msgs)
+        return await self.repos.outbox.enqueue_fanouts(fanouts)
 
 
 def history(m: int, n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
