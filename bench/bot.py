@@ -137,6 +137,7 @@ async def main() -> None:
     parser.add_argument("--subscribers", type=int, default=0, help="delivery to N subscribers only")
     parser.add_argument("--free-seconds", type=float, default=20.0, help="with --subscribers")
     parser.add_argument("--concurrency", type=int, default=0, help="with --subscribers: sends in flight")
+    parser.add_argument("--http", choices=("aiohttp", "httpx"), default="aiohttp", help="with --subscribers")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(f"sqlite+aiosqlite:///{tmp}/bench.db", migrate=True)
@@ -144,7 +145,9 @@ async def main() -> None:
             if args.subscribers:
                 from bot_scale import scale_bench
 
-                await scale_bench(db, args.subscribers, args.free_seconds, args.concurrency or None)
+                await scale_bench(
+                    db, args.subscribers, args.free_seconds, args.concurrency or None, args.http
+                )
                 return
             if args.faults:
                 from bot_faults import faults_bench
