@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -109,7 +108,7 @@ class AiohttpRequest(BaseRequest):
                 return res.status, await res.read()
         except TimeoutError as exc:
             raise TimedOut(_describe(exc, url)) from None
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, ValueError) as exc:  # ValueError: a URL aiohttp cannot parse
             raise NetworkError(_describe(exc, url)) from None
 
 
@@ -125,9 +124,10 @@ def _part(value: Any) -> tuple[str | None, Any, str | None]:
 def _describe(exc: BaseException, url: str) -> str:
     """The exception's class and text with the URL's path (it holds the token) taken out."""
     text = str(exc)
-    parts = urlsplit(url)
-    for secret in (url, parts.path):
-        if secret:
+    rest = url.split("://", 1)[-1]  # not urlsplit: it raises on the malformed URLs that end up here
+    path = rest[rest.find("/") :] if "/" in rest else ""
+    for secret in (url, rest, path):
+        if len(secret) > 1:
             text = text.replace(secret, "<url>")
     return f"aiohttp.{type(exc).__name__}: {text}".rstrip(": ")
 

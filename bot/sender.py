@@ -137,6 +137,11 @@ class Sender:
         self._next_recovery = 0.0
         self.sent = 0
 
+    @property
+    def bot(self) -> ExtBot[int]:
+        """The bot it sends with (with paid broadcast on, its own: `bot.fastrequest.sender_bot`)."""
+        return self._bot
+
     # ------------------------------------------------------------------ the loop
     async def run(self, stop: asyncio.Event) -> None:
         """Drain until `stop` is set; then finish what is in flight and release the lease."""
