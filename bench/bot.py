@@ -1,7 +1,7 @@
 """Bot benchmarks through the real python-telegram-bot stack and the fake Bot API server (~1 minute).
 
     .venv/bin/python bench/bot.py [--price-requests 200] [--deliveries 600] [--faults]
-    .venv/bin/python bench/bot.py --subscribers 50000 [--free-seconds 20]
+    .venv/bin/python bench/bot.py --subscribers 50000 [--free-seconds 20] [--rtt-ms 0] [--http aiohttp]
 
 (a) /price latency: an update pushed into the fake server's long poll -> the bot's sendMessage reply
     accepted by the server (p50, p99), quote answered from a warm in-memory cache, chats in SQLite.
@@ -138,6 +138,9 @@ async def main() -> None:
     parser.add_argument("--free-seconds", type=float, default=20.0, help="with --subscribers")
     parser.add_argument("--concurrency", type=int, default=0, help="with --subscribers: sends in flight")
     parser.add_argument("--http", choices=("aiohttp", "httpx"), default="aiohttp", help="with --subscribers")
+    parser.add_argument(
+        "--rtt-ms", type=float, default=0.0, help="with --subscribers: round trip played by the fake server"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(f"sqlite+aiosqlite:///{tmp}/bench.db", migrate=True)
@@ -145,9 +148,7 @@ async def main() -> None:
             if args.subscribers:
                 from bot_scale import scale_bench
 
-                await scale_bench(
-                    db, args.subscribers, args.free_seconds, args.concurrency or None, args.http
-                )
+                await scale_bench(db, args)
                 return
             if args.faults:
                 from bot_faults import faults_bench

@@ -19,6 +19,7 @@ import asyncio
 import bisect
 import os
 import time
+from argparse import Namespace
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -122,12 +123,11 @@ def steady_rate(times: list[float]) -> float:
     return sum(1 for t in times if start <= t < start + whole) / whole
 
 
-async def full_stack(
-    db: Database, n: int, free_seconds: float, concurrency: int | None = None, http: str = "aiohttp"
-) -> None:
+async def full_stack(db: Database, args: Namespace) -> None:
+    n, http, concurrency = args.subscribers, args.http, args.concurrency
     premium_n = n // 10
     free_n = n - premium_n
-    server, parent = start_server()
+    server, parent = start_server(rtt_s=args.rtt_ms / 1000)
     token, base_url, _, _ = parent.recv()
     settings = make_settings(paid_broadcast=True)
     limiter = ChatRateLimiter(overall_per_s=FREE_LIMIT, paid_per_s=settings.paid_rate_per_second)
@@ -145,7 +145,7 @@ async def full_stack(
     while sender.sent < premium_n:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
     c_paid, trips_paid = cpu_s() - c0, trips.count
-    await asyncio.sleep(free_seconds)
+    await asyncio.sleep(args.free_seconds)
     stop.set()
     await task
     await tgbot.shutdown()
@@ -161,7 +161,7 @@ async def full_stack(
         f"({options['concurrency']} sends in flight at most) against the bound {premium_n / PAID_LIMIT:.2f}s "
         f"({premium_s / (premium_n / PAID_LIMIT):.2f}x); {c_paid / premium_n * 1e6:.0f} us CPU and "
         f"{trips_paid / premium_n:.3f} database round trips per message in this process (sender + PTB + "
-        f"{http} + SQLite; the fake server runs in its own)"
+        f"{http} + SQLite; the fake server runs in its own; round trip {args.rtt_ms:g} ms)"
     )
     steady = steady_rate(free) if free else float("nan")
     if steady > 0:
@@ -175,16 +175,21 @@ async def full_stack(
         )
     peak = max(bisect.bisect_left(paid, t + 1.0) - k for k, t in enumerate(paid))
     print(f"    most paid sends in any 1 s: {peak}   429s: {got.refused}   violations: {got.violations}")
+    per_s = [
+        bisect.bisect_left(paid, t0 + k + 1) - bisect.bisect_left(paid, t0 + k)
+        for k in range(int(premium_s) + 1)
+    ]
+    print(f"    paid sends in each second after the sender started: {per_s}")
 
 
-async def scale_bench(
-    db: Database, n: int, free_seconds: float, concurrency: int | None = None, http: str = "aiohttp"
-) -> None:
+async def scale_bench(db: Database, args: Namespace) -> None:
+    """`args`: subscribers, free_seconds, concurrency (0: the paid-mode default), http, rtt_ms."""
+    n = args.subscribers
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
-    await server_capacity(max(5000, n // 10))
-    in_flight = concurrency or paid_sender_options(make_settings(paid_broadcast=True))["concurrency"]
+    in_flight = args.concurrency or paid_sender_options(make_settings(paid_broadcast=True))["concurrency"]
+    await server_capacity(max(5000, n // 10), in_flight, args.rtt_ms / 1000)
     for client in ("aiohttp", "httpx"):
-        await client_alone(min(3000, max(1000, n // 10)), in_flight, client)
+        await client_alone(min(3000, max(1000, n // 10)), in_flight, client, args.rtt_ms / 1000)
     await sender_cost(db, n)
-    await full_stack(db, n, free_seconds, concurrency, http)
+    await full_stack(db, args)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after")
