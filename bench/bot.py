@@ -10,9 +10,11 @@
 (b) sustained alert delivery: N alerts to N chats drained from the SQLite outbox by the Sender
     against the fake server enforcing Telegram's 30 messages/s (1/s per chat). Goal: >= 95% of the
     limit with zero 429s.
---subscribers N: delivery to N subscribers only (bench/bot_scale.py): the sender's own CPU and database
-    round trips per message, and the full stack with paid broadcast for premium chats against the
-    rate-limit bound (`--free-seconds` of the free backlog).
+--subscribers N: delivery to N subscribers only (bench/bot_scale.py): the fake server's own capacity and
+    PTB alone over aiohttp and httpx as same-run references (bench/bot_clients.py), the sender's own CPU
+    and database round trips per message, and the full stack with paid broadcast for premium chats
+    against the rate-limit bound (`--free-seconds` of the free backlog; `--rtt-ms` of network round
+    trip played by the fake server; `--http httpx` for PTB's stock request in the sender).
 --faults: (c) only, under injected per-chat 429s, 403s, 5xx and a read-only database, against the
     same-run no-fault rate (bench/bot_faults.py).
 """
