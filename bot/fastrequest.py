@@ -27,10 +27,12 @@ from telegram.request import BaseRequest, RequestData
 logger = logging.getLogger(__name__)
 
 _DEFAULT = BaseRequest.DEFAULT_NONE
+_UNSET = type(_DEFAULT)  # PTB's DefaultValue: "not given, use the request's own"
 
 
 def _pick(value: Any, default: float | None) -> float | None:
-    return default if value is _DEFAULT else value  # type: ignore[no-any-return]
+    """A timeout PTB passed, or ours when it passed its "not given" marker (as HTTPXRequest does)."""
+    return default if isinstance(value, _UNSET) else value  # type: ignore[no-any-return]
 
 
 class AiohttpRequest(BaseRequest):

@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import socket
+import time
 import traceback
 from collections.abc import AsyncIterator
 
@@ -131,6 +132,14 @@ async def test_a_server_that_never_answers_is_a_timeout(caplog: pytest.LogCaptur
     try:
         with pytest.raises(TimedOut) as slow:
             await bot.send_message(5, "x")
+        await request.shutdown()
+        request = AiohttpRequest(2, read_timeout=5.0)
+        bot = ExtBot(token, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+        await request.initialize()
+        t0 = time.monotonic()
+        with pytest.raises(TimedOut):  # a timeout given with the call wins over the request's 5 s
+            await bot.send_message(5, "y", read_timeout=0.2)
+        assert time.monotonic() - t0 < 2.5
     finally:
         await request.shutdown()
         for writer in held:
