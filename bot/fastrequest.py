@@ -1,14 +1,16 @@
 """`AiohttpRequest`: python-telegram-bot's pluggable `BaseRequest` over aiohttp, for the outbox sender.
 
 Why: at the paid-broadcast rate (Telegram: up to 1,000 messages/s with `allow_paid_broadcast`) the
-stock `HTTPXRequest` spent 1.7-3.6 ms of CPU per message in httpx/httpcore (httpcore walks every
-connection of its pool, polling each idle socket, for every request it assigns), so one process
-topped out at 170-310 sends/s however many were in flight. aiohttp's connector hands a kept-alive
-connection out of a queue. `bench/bot.py --subscribers N` has the figures (bench/README.md, stop 34).
+stock `HTTPXRequest` spent 1.5-3.0 ms of CPU per send with 100 in flight on loopback, 6-6.7 ms at a
+50 ms round trip (httpcore walks every connection of its pool, polling each idle socket, for every
+request it assigns): 90-524 sends/s in one process. Over aiohttp, whose connector hands out a
+kept-alive connection from a queue: 0.3-0.5 ms, 780-3,300/s. `bench/bot.py --subscribers N` has the
+figures (bench/README.md, stop 34).
 
 What PTB does stays PTB's: `Bot.send_message` builds the request, `BaseRequest` turns the status
 and body into `RetryAfter`, `Forbidden`, `BadRequest`, `NetworkError`. This class only moves bytes:
-form-encoded parameters (multipart when files are uploaded), the same timeouts as `HTTPXRequest`
+form-encoded parameters (multipart when files are uploaded), certifi's CA bundle as httpx uses, the
+same timeouts as `HTTPXRequest`
 (aiohttp has no write timeout of its own: `write_timeout` bounds the whole request when given,
 together with the read timeout). Its own errors name the exception and never the URL, which
 carries the bot token.
@@ -17,9 +19,11 @@ carries the bot token.
 from __future__ import annotations
 
 import logging
+import ssl
 from typing import Any
 
 import aiohttp
+import certifi
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import BaseRateLimiter, ExtBot
 from telegram.request import BaseRequest, RequestData
@@ -65,7 +69,8 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit)
+            trust = ssl.create_default_context(cafile=certifi.where())  # what httpx trusts, too
+            connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit, ssl=trust)
             self._session = aiohttp.ClientSession(
                 connector=connector, headers={"User-Agent": self.USER_AGENT}, raise_for_status=False
             )
