@@ -1,7 +1,7 @@
 """Bot benchmarks through the real python-telegram-bot stack and the fake Bot API server (~1 minute).
 
     .venv/bin/python bench/bot.py [--price-requests 200] [--deliveries 600] [--faults]
-    .venv/bin/python bench/bot.py --subscribers 50000 [--free-seconds 20]
+    .venv/bin/python bench/bot.py --subscribers 50000 [--free-seconds 20] [--rtt-ms 0] [--http aiohttp]
 
 (a) /price latency: an update pushed into the fake server's long poll -> the bot's sendMessage reply
     accepted by the server (p50, p99), quote answered from a warm in-memory cache, chats in SQLite.
@@ -10,9 +10,11 @@
 (b) sustained alert delivery: N alerts to N chats drained from the SQLite outbox by the Sender
     against the fake server enforcing Telegram's 30 messages/s (1/s per chat). Goal: >= 95% of the
     limit with zero 429s.
---subscribers N: delivery to N subscribers only (bench/bot_scale.py): the sender's own CPU and database
-    round trips per message, and the full stack with paid broadcast for premium chats against the
-    rate-limit bound (`--free-seconds` of the free backlog).
+--subscribers N: delivery to N subscribers only (bench/bot_scale.py): the fake server's own capacity and
+    PTB alone over aiohttp and httpx as same-run references (bench/bot_clients.py), the sender's own CPU
+    and database round trips per message, and the full stack with paid broadcast for premium chats
+    against the rate-limit bound (`--free-seconds` of the free backlog; `--rtt-ms` of network round
+    trip played by the fake server; `--http httpx` for PTB's stock request in the sender).
 --faults: (c) only, under injected per-chat 429s, 403s, 5xx and a read-only database, against the
     same-run no-fault rate (bench/bot_faults.py).
 """
@@ -137,6 +139,10 @@ async def main() -> None:
     parser.add_argument("--subscribers", type=int, default=0, help="delivery to N subscribers only")
     parser.add_argument("--free-seconds", type=float, default=20.0, help="with --subscribers")
     parser.add_argument("--concurrency", type=int, default=0, help="with --subscribers: sends in flight")
+    parser.add_argument("--http", choices=("aiohttp", "httpx"), default="aiohttp", help="with --subscribers")
+    parser.add_argument(
+        "--rtt-ms", type=float, default=0.0, help="with --subscribers: round trip played by the fake server"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = await Database.open(f"sqlite+aiosqlite:///{tmp}/bench.db", migrate=True)
@@ -144,7 +150,7 @@ async def main() -> None:
             if args.subscribers:
                 from bot_scale import scale_bench
 
-                await scale_bench(db, args.subscribers, args.free_seconds, args.concurrency or None)
+                await scale_bench(db, args)
                 return
             if args.faults:
                 from bot_faults import faults_bench

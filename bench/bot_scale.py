@@ -1,11 +1,13 @@
 """`bench/bot.py --subscribers N`: delivery of one alert to N subscribers, against the rate-limit bound
-measured in the same run.
+measured in the same run. First the references (bench/bot_clients.py): (r) the fake Bot API server's
+own capacity, (q) python-telegram-bot alone over aiohttp and over httpx; then
 
 (s) the sender's own cost: N outbox rows drained by the `Sender` (paid-mode options) into a bot that
     answers at once (no HTTP): CPU microseconds and database round trips per message, and the rate
     that cost would allow against the 1,000/s paid bound.
 (p) the full stack with paid broadcast on: 10% of the N chats premium, sent with allow_paid_broadcast
-    through PTB and the rate limiter to the fake Bot API server (in its own process, Telegram's
+    through PTB (over aiohttp, as `bot.app` wires the sender with paid broadcast on; `--http httpx`
+    for PTB's stock request) and the rate limiter to the fake Bot API server (in its own process, Telegram's
     limits: 30/s free, 1,000/s paid), then the free backlog for `--free-seconds`. Time from the outbox
     write to the last premium recipient against premium/1000 s; the free rate against 30/s and the
     time to the last free recipient it implies against free/30 s; this process's CPU per message.
@@ -15,32 +17,24 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import multiprocessing
-import multiprocessing.connection
-import resource
+import os
 import time
+from argparse import Namespace
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
+from bot_clients import client_alone, make_request, server_capacity
+from bot_server import FREE_LIMIT, PAID_LIMIT, cpu_s, start_server
 from sqlalchemy import event
 from telegram.ext import ExtBot
-from telegram.request import HTTPXRequest
 
+from bot.fastrequest import sender_bot
 from bot.ratelimit import ChatRateLimiter
 from bot.sender import Sender, paid_sender_options
 from core.types import OutboxMessage
 from storage import Database
 from tests.bot.fakes import make_settings
-from tests.fakes.fake_telegram import FakeTelegram
-
-FREE_LIMIT = 30.0
-PAID_LIMIT = 1000.0
-
-
-def cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 class RoundTrips:
@@ -105,43 +99,45 @@ async def sender_cost(db: Database, n: int) -> float:
     return per_us
 
 
-def _serve(conn: multiprocessing.connection.Connection) -> None:
-    async def main() -> None:
-        async with FakeTelegram(overall_per_s=FREE_LIMIT, paid_per_s=PAID_LIMIT) as tg:
-            conn.send((tg.token, tg.base_url))
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(None, conn.recv)  # "stop"
-            sent = [(s.at, s.chat_id, s.params.get("allow_paid_broadcast") == "true") for s in tg.sent]
-            conn.send((sent, tg.count_429(), len(tg.violations)))
-
-    asyncio.run(main())
-
-
 @dataclass
 class Served:
     sent: list[tuple[float, int, bool]]
     refused: int
     violations: int
+    cpu: float
 
 
-async def full_stack(db: Database, n: int, free_seconds: float, concurrency: int | None = None) -> None:
+def make_bot(http: str, token: str, base_url: str, limiter: ChatRateLimiter, pool: int) -> ExtBot[int]:
+    """What `bot.app` gives the sender with paid broadcast on (aiohttp), or the application's bot."""
+    if http == "httpx":
+        return ExtBot(token, base_url=base_url, rate_limiter=limiter, request=make_request("httpx", 256))
+    return sender_bot(token, base_url, base_url.replace("/bot", "/file/bot"), limiter, pool=pool)
+
+
+def steady_rate(times: list[float]) -> float:
+    """Sends per second over the whole seconds after the first (the first holds the burst)."""
+    whole = int(times[-1] - times[0] - 1.0)
+    if whole < 1:
+        return float("nan")
+    start = times[0] + 1.0
+    return sum(1 for t in times if start <= t < start + whole) / whole
+
+
+async def full_stack(db: Database, args: Namespace) -> None:
+    n, http, concurrency = args.subscribers, args.http, args.concurrency
     premium_n = n // 10
     free_n = n - premium_n
-    parent, child = multiprocessing.Pipe()
-    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(child,), daemon=True)
-    server.start()
-    token, base_url = parent.recv()
+    server, parent = start_server(rtt_s=args.rtt_ms / 1000)
+    token, base_url, _, _ = parent.recv()
     settings = make_settings(paid_broadcast=True)
     limiter = ChatRateLimiter(overall_per_s=FREE_LIMIT, paid_per_s=settings.paid_rate_per_second)
-    tgbot: ExtBot[int] = ExtBot(
-        token, base_url=base_url, rate_limiter=limiter, request=HTTPXRequest(connection_pool_size=256)
-    )
-    await tgbot.initialize()
-    await enqueue(db, 2_000_001, n, 10)
-    trips = RoundTrips(db)
     options = paid_sender_options(settings)
     if concurrency:
         options["concurrency"] = concurrency
+    tgbot = make_bot(http, token, base_url, limiter, options["concurrency"])
+    await tgbot.initialize()
+    await enqueue(db, 2_000_001, n, 10)
+    trips = RoundTrips(db)
     sender = Sender(tgbot, db.repos, idle_s=0.05, **options)
     stop = asyncio.Event()
     c0, t0 = cpu_s(), time.monotonic()
@@ -149,7 +145,7 @@ async def full_stack(db: Database, n: int, free_seconds: float, concurrency: int
     while sender.sent < premium_n:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
     c_paid, trips_paid = cpu_s() - c0, trips.count
-    await asyncio.sleep(free_seconds)
+    await asyncio.sleep(args.free_seconds)
     stop.set()
     await task
     await tgbot.shutdown()
@@ -161,14 +157,14 @@ async def full_stack(db: Database, n: int, free_seconds: float, concurrency: int
     premium_s = paid[-1] - t0
     print(
         f"(p) {n:,} subscribers, {premium_n:,} premium with paid broadcast: last premium recipient "
-        f"{premium_s:.2f}s after the outbox write ({options['concurrency']} sends in flight at most) "
-        f"against the bound {premium_n / PAID_LIMIT:.2f}s "
+        f"{premium_s:.2f}s after the sender started, {paid[-1] - paid[0]:.2f}s after the first "
+        f"({options['concurrency']} sends in flight at most) against the bound {premium_n / PAID_LIMIT:.2f}s "
         f"({premium_s / (premium_n / PAID_LIMIT):.2f}x); {c_paid / premium_n * 1e6:.0f} us CPU and "
         f"{trips_paid / premium_n:.3f} database round trips per message in this process (sender + PTB + "
-        f"httpx + SQLite; the fake server runs in its own)"
+        f"{http} + SQLite; the fake server runs in its own; round trip {args.rtt_ms:g} ms)"
     )
-    if len(free) > FREE_LIMIT + 1:
-        steady = (len(free) - 1 - FREE_LIMIT) / (free[-1] - free[int(FREE_LIMIT)])
+    steady = steady_rate(free) if free else float("nan")
+    if steady > 0:
         left = free_n - len(free)
         implied = (free[-1] - t0) + left / steady
         print(
@@ -179,8 +175,21 @@ async def full_stack(db: Database, n: int, free_seconds: float, concurrency: int
         )
     peak = max(bisect.bisect_left(paid, t + 1.0) - k for k, t in enumerate(paid))
     print(f"    most paid sends in any 1 s: {peak}   429s: {got.refused}   violations: {got.violations}")
+    per_s = [
+        bisect.bisect_left(paid, t0 + k + 1) - bisect.bisect_left(paid, t0 + k)
+        for k in range(int(premium_s) + 1)
+    ]
+    print(f"    paid sends in each second after the sender started: {per_s}")
 
 
-async def scale_bench(db: Database, n: int, free_seconds: float, concurrency: int | None = None) -> None:
+async def scale_bench(db: Database, args: Namespace) -> None:
+    """`args`: subscribers, free_seconds, concurrency (0: the paid-mode default), http, rtt_ms."""
+    n = args.subscribers
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    in_flight = args.concurrency or paid_sender_options(make_settings(paid_broadcast=True))["concurrency"]
+    await server_capacity(max(5000, n // 10), in_flight, args.rtt_ms / 1000)
+    for client in ("aiohttp", "httpx"):
+        await client_alone(min(3000, max(1000, n // 10)), in_flight, client, args.rtt_ms / 1000)
     await sender_cost(db, n)
-    await full_stack(db, n, free_seconds, concurrency)
+    await full_stack(db, args)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} after")

@@ -17,6 +17,7 @@ from telegram.ext import (
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
@@ -25,6 +26,7 @@ from telegram.ext import (
 from bot import flows, handlers
 from bot.delivery import Sender
 from bot.dispatch import COMMANDS, MENU_EN, MENU_KO
+from bot.fastrequest import sender_bot
 from bot.handlers import BotApp, BotContext, BotData, make_env
 from bot.ratelimit import ChatRateLimiter, CommandLimiter
 from bot.sender import paid_sender_options
@@ -93,13 +95,15 @@ def build_application(
         raise ConfigError(
             "FINSIGNAL_TELEGRAM_TOKEN is not set: the bot needs a token (or use `finsignal chat`)"
         )
-    protect_token(settings.telegram_token.get_secret_value())  # the token is in every request URL
+    token = settings.telegram_token.get_secret_value()
+    protect_token(token)  # the token is in every request URL
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
     limiter = rate_limiter or ChatRateLimiter(
         overall_per_s=settings.send_rate_per_second,
         paid_per_s=settings.paid_rate_per_second if settings.paid_broadcast else None,
     )
     stop_sender = asyncio.Event()
+    own_bots: list[ExtBot[int]] = []  # the sender's own bot (paid broadcast), shut down after it stops
 
     async def post_init(app: BotApp) -> None:
         await set_menu(app)
@@ -111,7 +115,18 @@ def build_application(
                 **paid_sender_options(settings),
                 **(sender_options or {}),
             }
-            sender = Sender(app.bot, services.repos, clock=clock, **options)
+            bot = app.bot
+            if settings.paid_broadcast:  # its own bot over aiohttp: httpx cannot keep up with 1,000/s
+                bot = sender_bot(
+                    token,
+                    settings.telegram_base_url,
+                    settings.telegram_base_file_url,
+                    limiter,
+                    pool=options["concurrency"],
+                )
+                await bot.initialize()
+                own_bots.append(bot)
+            sender = Sender(bot, services.repos, clock=clock, **options)
             app.bot_data.sender = sender
             stop_sender.clear()
             app.bot_data.tasks.append(asyncio.create_task(sender.run(stop_sender), name="outbox-sender"))
@@ -126,6 +141,8 @@ def build_application(
             except Exception:
                 logger.exception("outbox sender did not stop cleanly")
         app.bot_data.tasks.clear()
+        while own_bots:
+            await own_bots.pop().shutdown()
 
     async def post_shutdown(app: BotApp) -> None:
         if on_shutdown is not None:
@@ -133,7 +150,7 @@ def build_application(
 
     app: BotApp = (
         Application.builder()
-        .token(settings.telegram_token.get_secret_value())
+        .token(token)
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_base_file_url)
         .context_types(context_types)

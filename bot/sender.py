@@ -65,7 +65,8 @@ def paid_sender_options(settings: Settings) -> dict[str, Any]:
     """Sender options for the operator's paid-broadcast setting: at up to 1,000 sends/s, 16 sends in
     flight would cap the rate at 16 per round trip (~160/s at Telegram's ~100 ms), and a 200-row round
     would last 0.2 s; both grow with the rate (0.1 s of sends in flight, a second's worth per claim).
-    Not more in flight than that: httpx scans its whole connection pool for every request."""
+    `bot.app` then gives the sender its own bot over aiohttp with that many connections
+    (`bot.fastrequest`: httpx scans its whole pool for every request and topped out at 170-750/s)."""
     if not settings.paid_broadcast:
         return {}
     rate = settings.paid_rate_per_second
@@ -136,6 +137,11 @@ class Sender:
         self._recovered_own = False
         self._next_recovery = 0.0
         self.sent = 0
+
+    @property
+    def bot(self) -> ExtBot[int]:
+        """The bot it sends with (with paid broadcast on, its own: `bot.fastrequest.sender_bot`)."""
+        return self._bot
 
     # ------------------------------------------------------------------ the loop
     async def run(self, stop: asyncio.Event) -> None:

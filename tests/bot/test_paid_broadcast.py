@@ -4,16 +4,22 @@ no 429 at Telegram's free limits. Real PTB over HTTP to the fake Bot API server,
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 
 import pytest
+from telegram.error import NetworkError
 from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
 
+from bot.app import build_application, run_application
 from bot.delivery import OutboxNotifier, Sender
+from bot.fastrequest import AiohttpRequest
 from bot.ratelimit import ChatRateLimiter
 from core.ports import Repositories
 from core.types import Chat, ChatKind, OutboxMessage, Tier
+from tests.bot.fakes import make_services, make_settings
 from tests.bot.test_delivery import EVENT, stored_event, watchers
 from tests.fakes.fake_telegram import FakeTelegram, Sent
 
@@ -165,3 +171,39 @@ async def test_paid_broadcast_goes_past_the_free_rate_without_a_429(sqlite_repos
     assert len(unpaid) == len(free)
     assert max(sum(1 for t in paid if a <= t < a + 1.0) for a in paid) > 30
     assert max(sum(1 for t in unpaid if a <= t < a + 1.0) for a in unpaid) <= 30
+
+
+async def test_the_application_sends_paid_alerts_over_its_own_aiohttp_bot(
+    sqlite_repos: Repositories, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With paid broadcast on, `build_application` gives the sender its own bot over aiohttp (the
+    application's bot keeps PTB's httpx for replies), sharing one rate limiter; it is shut down with the
+    sender. Premium alerts go paid, free ones not; no token in the logs."""
+    caplog.set_level(logging.DEBUG)
+    repos = sqlite_repos
+    premium, free = list(range(8201, 8241)), list(range(9201, 9206))
+    await add_chats(repos, premium, Tier.PREMIUM)
+    await add_chats(repos, free, Tier.FREE)
+    await repos.outbox.enqueue(rows(premium, premium=True) + rows(free, premium=False))
+    async with FakeTelegram(paid_per_s=300) as tg:
+        settings = make_settings(tg.base_url, token=tg.token, paid_broadcast=True, paid_rate_per_second=290)
+        app = build_application(settings, make_services(repos), sender_options={"idle_s": 0.05})
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_application(app, settings, stop, poll_timeout=1))
+        await tg.wait_for(lambda: len(tg.sent) == len(premium) + len(free), within=15)
+        sender = app.bot_data.sender
+        assert isinstance(sender.bot.request, AiohttpRequest)
+        assert isinstance(app.bot.request, HTTPXRequest)
+        tg.push_message(8201, "/start")  # a reply goes through the application's bot, same limiter
+        await tg.wait_for(lambda: len(tg.sent_to(8201)) == 2)
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        with pytest.raises(NetworkError, match="not initialized"):  # shut down with the sender
+            await sender.bot.send_message(8202, "after")
+    assert paid_flags(
+        [s for s in tg.sent if s.chat_id in premium and s.text.startswith("alert")]
+    ) == dict.fromkeys(premium, "true")
+    assert all(s.params.get("allow_paid_broadcast") is None for s in tg.sent if s.chat_id in free)
+    assert tg.count_429() == 0
+    assert tg.violations == []
+    assert tg.token.split(":")[1] not in caplog.text

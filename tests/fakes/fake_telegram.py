@@ -103,6 +103,7 @@ class FakeTelegram:
     group_window_s: float = 60.0  # the group limit's window (scaled down in fast tests)
     tolerance_s: float = 0.05  # network jitter allowed on the per-chat spacing
     max_hold_s: float = 0.5  # longest a getUpdates call is held open
+    rtt_s: float = 0.0  # network round trip played on sends: half before one is handled, half after
     requests: list[Recorded] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
@@ -372,9 +373,14 @@ class _Handler(tornado.web.RequestHandler):
 
     async def post(self, token: str, method: str) -> None:
         params = self._params()
+        delay = self.fake.rtt_s / 2 if method in SEND_METHODS else 0.0
+        if delay:
+            await asyncio.sleep(delay)
         record = Recorded(method, params, time.monotonic())
         self.fake.requests.append(record)
         answer = await self.fake.handle(token, method, params)
+        if delay:
+            await asyncio.sleep(delay)
         if answer is None:
             record.status = 0
             self.detach().close()  # drop the connection: the client sees a network error
