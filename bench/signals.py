@@ -2,12 +2,16 @@
 
     .venv/bin/python bench/signals.py [--instruments 5000] [--bars 2520]
 
-(a) one new bar for N instruments (all signal types): microseconds per instrument-update of the
-    engine's array core and of its Bar-object path, against talipp per-instrument objects
-    (SMA, SMA, RSI, volume SMA) for all N instruments, and pandas-ta recomputing the last 250
-    bars (timed on a sample of instruments and extrapolated). talipp is timed twice: with the
-    seven signal rules applied to its outputs (the core's work: same event bits, checked in the
-    run) and with its indicators alone. The core and talipp are each timed
+(a) one new bar for N instruments: microseconds per instrument-update of the engine's array
+    core and of its Bar-object path, against talipp per-instrument objects (SMA, SMA, RSI,
+    volume SMA, BB) for all N instruments, and pandas-ta recomputing the last 250 bars of the
+    four moving-average indicators (timed on a sample of instruments and extrapolated). talipp is
+    timed twice: with the twelve rules of every type but the chart patterns applied to its
+    outputs (52-week extremes and the squeeze's lowest bandwidth from deques, as a talipp user
+    would write them: the same event bits, checked in the run) and with its indicators alone.
+    Both sides leave the chart patterns out (the engine's config `SAME`; talipp's ZigZag is a
+    fixed percentage, not the engine's volatility-relative rule); one more synthetic run times
+    the engine with the patterns too, against the same reference. The core and talipp are each timed
     in three conditions, and compared within each: warm (back to back), evicted (a write over
     64 MiB, then the round's inputs built fresh: the state is in memory only) and live (after
     building one Bar object per instrument, the work a live round does first);
@@ -28,6 +32,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,10 +44,14 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 
-from core.types import Bar, Interval, SignalType  # noqa: E402
+from core.types import ALL_SIGNALS, Bar, Interval, SignalType  # noqa: E402
 from signals import SignalConfig, SignalEngine, compute_history  # noqa: E402
 
 CFG = SignalConfig()
+PATTERN_TYPES = frozenset(list(SignalType)[12:16])  # the four chart patterns
+# (a)'s comparison: every type but the chart patterns, on both sides (talipp has no pattern rule;
+# its ZigZag is percentage-based, not the engine's volatility-relative one); (d) times patterns
+SAME = SignalConfig(enabled=ALL_SIGNALS - PATTERN_TYPES)
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -111,15 +120,17 @@ def bench_update(
     refs: Refs | None = None,
     *,
     stored: bool = False,
+    cfg: SignalConfig = SAME,
 ) -> Refs:
     """Prints the figures; returns the references' times (see `Refs`), or reuses `refs`.
 
     The first `warm` rows reach the engine bar by bar through `on_arrays`, or with `stored`
-    through `warm_up` per instrument (the scheduler's cold start from stored bars).
+    through `warm_up` per instrument (the scheduler's cold start from stored bars). The engine
+    runs with `cfg`: by default `SAME`, the reference's work (every type but the chart patterns).
     """
     n, m = close.shape
     warm = min(260, n - 25)
-    engine = SignalEngine(CFG, Interval.D1, capacity=m)
+    engine = SignalEngine(cfg, Interval.D1, capacity=m)
     slots = np.array([engine.slot(f"S{j}") for j in range(m)], dtype=np.int64)
     t0 = datetime(2000, 1, 3, tzinfo=UTC)
 
@@ -157,7 +168,7 @@ def bench_update(
             times["bars"].append((time.perf_counter() - start) / s.size)
             fired += len(events)
             if q < TALIPP_ROUNDS:
-                for e in events:  # the seven rules talipp's outputs are checked against
+                for e in events:  # the twelve rules talipp's outputs are checked against
                     if e.signal in KINDS:
                         bits[q, int(e.symbol[1:])] |= 1 << KINDS.index(e.signal)
             continue
@@ -168,7 +179,7 @@ def bench_update(
         assert not res.status.any(), "every row must be a new bar"
         fired += int(np.count_nonzero(res.bits))
         if q < TALIPP_ROUNDS:
-            bits[q, ok] = res.bits
+            bits[q, ok] = res.bits | (res.xbits & 31).astype(np.int16) << 7
     assert all(
         engine.bars_seen(f"S{j}") == warm + 40 for j in range(0, m, 997) if not np.isnan(close[:, j]).any()
     )
@@ -192,20 +203,21 @@ def bench_update(
     else:
         again = " (from the run above)"
     per = "us/instrument-update"
-    print(f"(a) one new bar for {m} instruments [{label}], all signal types ({fired} events in 40 rounds)")
+    what = "all signal types" if cfg.enabled >= PATTERN_TYPES else "every signal type but the chart patterns"
+    print(f"(a) one new bar for {m} instruments [{label}], {what} ({fired} events in 40 rounds)")
     rows = [
         ("engine array core (on_arrays)", ours["warm"], "warm: back to back (median of 10)"),
         ("  after 64 MiB written", ours["evicted"], "evicted: state in memory only (median of 10)"),
         ("  after the Bar path round", ours["live"], "live: after building Bars and on_bars (median of 10)"),
         ("engine Bar path (on_bars)", ours["bars"], "Bar objects in, SignalEvents out (median of 10)"),
-        ("talipp + the 7 rules", refs.rules[0], f"warm: back to back (median of 5, all {m}){again}{agree}"),
+        ("talipp + the 12 rules", refs.rules[0], f"warm: back to back (median of 5, all {m}){again}{agree}"),
         ("  after 64 MiB written", refs.rules[1], f"evicted (median of 5){again}"),
         (
             "  after building Bars",
             refs.rules[2],
             f"live: after building {m} Bar objects (median of 5){again}",
         ),
-        ("talipp, indicators only", refs.plain[0], "warm: the 4 add() calls alone, no signal"),
+        ("talipp, indicators only", refs.plain[0], "warm: the 5 add() calls alone, no signal"),
         ("  after 64 MiB written", refs.plain[1], "evicted"),
         ("  after building Bars", refs.plain[2], "live"),
         (
@@ -219,11 +231,8 @@ def bench_update(
     conds = ("warm", "evicted", "live")
     for what, ref in (("talipp + rules / engine core", refs.rules), ("talipp indicators / core", refs.plain)):
         ratios = ", ".join(f"{ref[i] / ours[k]:.0f}x {k}" for i, k in enumerate(conds))
-        goal = (
-            " (same work, same condition; goal >= 300x)"
-            if ref is refs.rules
-            else " (less work than the core)"
-        )
+        same = "same work" if cfg == SAME else "the engine also finds chart patterns"
+        goal = f" ({same}, same condition; floor >= 100x)" if ref is refs.rules else " (less work)"
         print(f"    ratio {what:29s} {ratios}{goal}")
     print(f"    ratio talipp + rules / Bar path     {refs.rules[0] / ours['bars']:.1f}x")
     print(f"    ratio pandas-ta / engine core       {refs.pandas_ta / ours['warm']:.0f}x warm")
@@ -246,39 +255,122 @@ def staggered(
 
 
 TALIPP_ROUNDS = 30
-KINDS = list(SignalType)[:7]  # event bit k is KINDS[k] (the moving-average kernel's rules)
+KINDS = list(SignalType)[:12]  # event bit k is KINDS[k]: the 7 moving-average rules, then the 5 band rules
 OB, OS, MULT = CFG.rsi_overbought, CFG.rsi_oversold, CFG.volume_multiple
+BB_N, BB_K, SQW, WITHIN, W52 = CFG.band_params
 
 
 def _events(bits: np.ndarray) -> int:
-    return int(np.unpackbits(bits.astype(np.uint8)).sum())
+    return int(np.unpackbits(bits.astype(np.uint16).view(np.uint8)).sum())
+
+
+class Extra:
+    """One column's state for the Bollinger / squeeze / 52-week rules on talipp's BB outputs, as a
+    talipp user would write it (talipp has no rolling max/min of closes nor a rolling minimum of
+    bandwidths): monotonic deques of (bar number, value) for the 52-week highest and lowest close
+    and the lowest bandwidth, and the rules' bookkeeping."""
+
+    __slots__ = ("armed", "hq", "lq", "n", "nbw", "sq_age", "wq")
+
+    def __init__(self) -> None:
+        self.n = 0  # closes seen
+        self.hq: deque[tuple[int, float]] = deque()  # decreasing closes: the front is the window's max
+        self.lq: deque[tuple[int, float]] = deque()
+        self.nbw = 0  # bandwidths seen
+        self.wq: deque[tuple[int, float]] = deque()  # increasing bandwidths
+        self.sq_age: int | None = None  # bars since the last squeeze (None: none pending)
+        self.armed = 0  # bits 7..11 the last bar armed
+
+
+def _extra_level(e: Extra, x: float, val: Any) -> tuple[int, int, int]:
+    """The five band rules for close `x` and talipp's `BB` output `val` of this bar (None or a
+    `BBVal`), advancing `e`: (bits whose condition holds, bits defined and not holding, squeeze
+    breakout bit). Bits as the engine's (`KINDS`): upper 128, lower 256, squeeze 512, high 1024,
+    low 2048. The 52-week extremes are over the W52 closes before this bar."""
+    n, hq, lq = e.n, e.hq, e.lq
+    level = arm = fire = 0
+    if n >= W52:  # the W52 closes before this one: numbers n - W52 .. n - 1
+        while hq[0][0] < n - W52:
+            hq.popleft()
+        while lq[0][0] < n - W52:
+            lq.popleft()
+        hi, lo = hq[0][1], lq[0][1]
+        if x > hi:
+            level, arm = 1024, 2048
+        elif x < lo:
+            level, arm = 2048, 1024
+        else:
+            arm = 3072
+    while hq and hq[-1][1] <= x:
+        hq.pop()
+    hq.append((n, x))
+    while lq and lq[-1][1] >= x:
+        lq.pop()
+    lq.append((n, x))
+    e.n = n + 1
+    if val is None:
+        return level, arm, 0
+    up, lo = val.ub, val.lb
+    if x > up:
+        level |= 128
+        arm |= 256
+    elif x < lo:
+        level |= 256
+        arm |= 128
+    else:
+        arm |= 384
+    bw = (up - lo) / val.cb
+    k, wq = e.nbw, e.wq
+    while wq and wq[0][0] <= k - SQW:  # keep the SQW - 1 bandwidths before this one
+        wq.popleft()
+    squeeze = k + 1 >= SQW and bw <= wq[0][1]
+    while wq and wq[-1][1] >= bw:
+        wq.pop()
+    wq.append((k, bw))
+    e.nbw = k + 1
+    if squeeze:
+        e.sq_age = 0
+    elif e.sq_age is not None:
+        e.sq_age += 1
+    if (x > up or x < lo) and e.sq_age is not None and e.sq_age <= WITHIN:
+        fire = 512
+        e.sq_age = None  # one breakout per squeeze
+    return level, arm, fire
 
 
 def talipp_update(
     close: np.ndarray, volume: np.ndarray, warm: int, day: Callable[[int], datetime]
 ) -> tuple[Refs, np.ndarray]:
-    """talipp objects (SMA, SMA, RSI, volume SMA) for every column, timed per instrument-update
+    """talipp objects (SMA, SMA, RSI, volume SMA, BB) for every column, timed per instrument-update
     (microseconds; pandas-ta left NaN) two ways, rounds taking turns on the same objects:
-    - with the seven signal rules applied to talipp's outputs, as code built on talipp would:
-      the core's work, for the same event bits (returned per round, -1 in the other rounds);
-    - the four `add` calls alone; the rules' state is then brought up to date after the clock.
+    - with the twelve rules of `SAME` applied to talipp's outputs (`_level_arm`, `_extra_level`:
+      deques for the 52-week extremes and the squeeze's lowest bandwidth), as code built on talipp
+      would: the engine core's work, for the same event bits (returned per round, -1 in the other
+      rounds);
+    - the five `add` calls alone; the rules' state is then brought up to date after the clock.
 
     Each way in three conditions, five rounds each: warm (back to back), evicted (after a write
     over 64 MiB, more than the last-level cache, made before the round's inputs are built), live
     (after building one Bar object per instrument, as the engine's live rounds follow its Bar
     path). Rows without a bar (NaN) are skipped.
     """
-    from talipp.indicators import RSI, SMA
+    from talipp.indicators import BB, RSI, SMA
 
     m = close.shape[1]
     objs = []
+    extras = []
+    armed = []
     for j in range(m):
         ok = ~np.isnan(close[:warm, j])
         c, v = close[:warm, j][ok].tolist(), volume[:warm, j][ok].tolist()
-        objs.append(
-            (SMA(CFG.sma_fast, c), SMA(CFG.sma_slow, c), RSI(CFG.rsi_period, c), SMA(CFG.volume_window, v))
-        )
-    armed = [_armed_after(o, close[:warm, j], volume[:warm, j]) for j, o in enumerate(objs)]
+        o = (SMA(CFG.sma_fast, c), SMA(CFG.sma_slow, c), RSI(CFG.rsi_period, c), SMA(CFG.volume_window, v),
+             BB(BB_N, BB_K, c))  # fmt: skip
+        e = Extra()
+        for x, val in zip(c, o[4].output_values, strict=True):
+            _, e.armed, _ = _extra_level(e, x, val)
+        objs.append(o)
+        extras.append(e)
+        armed.append(_armed_after(o, close[:warm, j], volume[:warm, j]))
     evict = np.zeros(8 << 20)
     times = {rules: {"warm": [], "evicted": [], "live": []} for rules in (True, False)}
     fired = np.full((TALIPP_ROUNDS, m), -1, dtype=np.int16)  # -1: a round without the rules
@@ -293,13 +385,15 @@ def talipp_update(
             ok = ~np.isnan(close[t])
             bars = make_bars(np.flatnonzero(ok), close[t, ok], volume[t, ok], day(t))  # noqa: F841 (the work is the point)
         start = time.perf_counter()
-        out, n = talipp_round(objs, armed, row_c, row_v, rules=rules)
+        out, n = talipp_round(objs, extras, armed, row_c, row_v, rules=rules)
         times[rules][mode].append((time.perf_counter() - start) / max(1, n))
         if rules:
             fired[q] = out
         else:  # the rules' state, after the clock: what the last bar arms
             for j in np.flatnonzero(~np.isnan(close[t])).tolist():
                 armed[j] = _armed_after(objs[j], close[: t + 1, j], volume[: t + 1, j])
+                e = extras[j]
+                _, e.armed, _ = _extra_level(e, row_c[j], objs[j][4][-1])
 
     def med(rules: bool) -> tuple[float, float, float]:
         return tuple(statistics.median(v) * 1e6 for v in times[rules].values())  # type: ignore[return-value]
@@ -307,30 +401,31 @@ def talipp_update(
     return Refs(med(True), med(False), float("nan")), fired
 
 
-def _armed_after(objs: tuple[Any, Any, Any, Any], close: np.ndarray, volume: np.ndarray) -> int:
-    """The event bits that one column's last bar (the last non-NaN of `close`) arms, from its
-    talipp objects after that bar."""
+def _armed_after(objs: tuple[Any, ...], close: np.ndarray, volume: np.ndarray) -> int:
+    """The event bits of the seven moving-average rules that one column's last bar (the last
+    non-NaN of `close`) arms, from its talipp objects after that bar."""
     rows = np.flatnonzero(~np.isnan(close))
     if not rows.size:
         return 0
-    f, s, r, va = objs
+    f, s, r, va = objs[:4]
     base = va.output_values[-2] if len(va) > 1 else None
     return _level_arm(close[rows[-1]], f[-1], s[-1], r[-1], base, volume[rows[-1]])[1]
 
 
 def talipp_round(
-    objs: list[tuple[Any, Any, Any, Any]], armed: list[int], row_c: list[float], row_v: list[float],
-    *, rules: bool,
+    objs: list[tuple[Any, ...]], extras: list[Extra], armed: list[int], row_c: list[float],
+    row_v: list[float], *, rules: bool,
 ) -> tuple[list[int], int]:  # fmt: skip
     """One bar for every column with one (NaN close: none): (event bits per column, bars added).
 
-    With `rules`, the volume baseline is read before the bar is added, and `_level_arm` applied
-    to the outputs after: a bit fires where this bar's condition holds and the previous bar
-    armed it (`armed`, per column, updated here).
+    With `rules`, the volume baseline is read before the bar is added, and `_level_arm` and
+    `_extra_level` applied to the outputs after: a bit fires where this bar's condition holds and
+    the previous bar armed it (`armed` and `Extra.armed`, per column, updated here); the squeeze
+    breakout fires on its own rule.
     """
     out = [0] * len(objs)
     n = 0
-    for j, (f, s, r, va) in enumerate(objs):
+    for j, (f, s, r, va, b) in enumerate(objs):
         x = row_c[j]
         if x != x:  # no bar
             continue
@@ -343,11 +438,15 @@ def talipp_round(
         s.add(x)
         r.add(x)
         va.add(v)
+        b.add(x)
         if not rules:
             continue
         level, arm = _level_arm(x, f[-1], s[-1], r[-1], base, v)
-        out[j] = level & armed[j]
+        e = extras[j]
+        xlevel, xarm, squeeze = _extra_level(e, x, b[-1])
+        out[j] = level & armed[j] | xlevel & e.armed | squeeze
         armed[j] = arm
+        e.armed = xarm
     return out, n
 
 
@@ -537,6 +636,7 @@ def main() -> None:
           " on first call; later runs load the on-disk cache)")  # fmt: skip
     close, volume = synthetic(m, n)
     refs = bench_update(close, volume, "synthetic random walks")
+    bench_update(close, volume, "synthetic random walks, chart patterns too", refs, cfg=CFG)
     bench_update(*staggered(close, volume), "synthetic, staggered starts", refs)
     gappy = staggered(close, volume, missing=0.02)
     bench_update(*gappy, "synthetic, staggered starts, 2% of bars missing", refs)

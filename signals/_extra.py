@@ -16,6 +16,7 @@ from signals._types import Arr, jit
 
 FIRST = 7  # SignalType index of BB_UPPER_BREAK
 N_BITS = 9
+PATTERN_BITS = 0b111100000  # the four pattern kinds' bits
 EV_COLS = 16  # row, column, kind, 5 swing stamps, 5 swing closes, neckline start, neckline, target
 
 BandParams = tuple[int, float, int, int, int]
@@ -27,9 +28,10 @@ def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: fl
          bprm: BandParams, pprm: PatternParams, enabled: int
          ) -> tuple[B.BandState, int, int, float, float, float, float, float, float]:  # fmt: skip
     """Both steps for one bar: (band state after it, bits, pattern kind, middle, upper, lower,
-    bandwidth, prior high, prior low)."""
+    bandwidth, prior high, prior low). The pattern step runs only where a pattern type is enabled
+    (`ps` is then left as it was)."""
     bs, bits, mid, up, lo, bw, hi, lw = B.step(ring, bwr, i, c, bs, bprm, enabled)
-    kind = P.step(ps, c, ts, pprm)
+    kind = P.step(ps, c, ts, pprm) if enabled & PATTERN_BITS else 0
     if kind and (enabled >> (4 + kind)) & 1:
         bits |= 1 << (4 + kind)
     else:
@@ -105,7 +107,8 @@ def update(
     last bar, else skipped). `bst`/`pst` hold (after, before) the last bar: a new bar copies the
     first to the second and advances it; a correction advances again from the second. `seen[i]`
     holds the bits already emitted for the last bar (dedup across corrections). A fired pattern
-    leaves its geometry in `ev[k]`."""
+    leaves its geometry in `ev[k]`. Without an enabled pattern type `pst` is not touched."""
+    patterns = enabled & PATTERN_BITS != 0
     for k in range(slots.shape[0]):
         o_bits[k] = 0
         st = status[k]
@@ -114,11 +117,13 @@ def update(
         i = slots[k]
         if st == 0:
             bst[1, i] = bst[0, i]
-            pst[1, i] = pst[0, i]
+            if patterns:
+                pst[1, i] = pst[0, i]
             done = 0
         else:
             bst[0, i] = bst[1, i]
-            pst[0, i] = pst[1, i]
+            if patterns:
+                pst[0, i] = pst[1, i]
             done = seen[i]
         bs, bits, kind, _m, _u, _l, _w, _h, _o = _bar(B.load(bst[0, i]), ring, bwr, pst[0, i], i, close[k],
                                                       float(ts[k]), bprm, pprm, enabled)  # fmt: skip
