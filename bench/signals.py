@@ -616,7 +616,7 @@ def bench_patterns(close: np.ndarray, label: str) -> None:
             for t in range(c.shape[0]):
                 x = c[t, j]
                 if x == x:
-                    found += P.step(s, x, float(t), prm) > 0
+                    found += P.step(s, x, np.log(x), float(t), prm) > 0
         return found
 
     f = np.asfortranarray(close)

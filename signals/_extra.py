@@ -24,14 +24,14 @@ PatternParams = tuple[int, float, float, int, int]
 
 
 @jit(inline="always")
-def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: float,
+def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, lc: float, ts: float,
          bprm: BandParams, pprm: PatternParams, enabled: int
          ) -> tuple[B.BandState, int, int, float, float, float, float, float, float]:  # fmt: skip
     """Both steps for one bar: (band state after it, bits, pattern kind, middle, upper, lower,
     bandwidth, prior high, prior low). The pattern step runs only where a pattern type is enabled
     (`ps` is then left as it was)."""
     bs, bits, mid, up, lo, bw, hi, lw = B.step(ring, bwr, i, c, bs, bprm, enabled)
-    kind = P.step(ps, c, ts, pprm) if enabled & PATTERN_BITS else 0
+    kind = P.step(ps, c, lc, ts, pprm) if enabled & PATTERN_BITS else 0
     if kind and (enabled >> (4 + kind)) & 1:
         bits |= 1 << (4 + kind)
     else:
@@ -41,14 +41,18 @@ def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: fl
 
 @jit(nogil=True, nrt=False)
 def history(
-    close: Arr, ring: Arr, bwr: Arr, ps: Arr, bprm: BandParams, pprm: PatternParams, enabled: int,
+    close: Arr, ring: Arr, bwr: Arr, ps: Arr, logs: Arr, bprm: BandParams, pprm: PatternParams, enabled: int,
     o_mid: Arr, o_up: Arr, o_lo: Arr, o_bw: Arr, o_hi: Arr, o_low: Arr, o_bits: Arr, ev: Arr,
 ) -> int:  # fmt: skip
     """Batch path over a (n_bars, n_inst) column block of valid closes (NaN = no bar).
 
     `ring` / `bwr` are scratch rings of `_bands.ring_sizes` rows and one column, `ps` a pattern
-    state vector, reused column after column (a column reads only ring rows it wrote; `ps` is
-    cleared). Compiled without reference counting, like `_kernel.history`. Pattern events go to
+    state vector, `logs` a scratch vector of `n_bars`, reused column after column (a column reads
+    only ring rows it wrote; `ps` is cleared). Where a pattern type is enabled, a column's log
+    closes are taken in a loop of their own before its bars: `np.log` is a call, and a call in
+    the bar loop makes the compiler save and restore every register the band state lives in
+    (the live path calls the same scalar `np.log`, so the values are the same). Compiled without
+    reference counting, like `_kernel.history`. Pattern events go to
     the rows of `ev` (swing stamps are row indices); returns the number of events, which may
     exceed `ev`'s rows (then only the first ones were written: call again with more rows).
     """
@@ -59,6 +63,9 @@ def history(
     for col in range(n_inst):
         bs = B.start()
         ps[:] = 0.0  # `_patterns.new_state`
+        if enabled & PATTERN_BITS:
+            for t in range(n_bars):
+                logs[t] = np.log(close[t, col])
         for t in range(n_bars):
             c = close[t, col]
             if np.isnan(c):
@@ -66,8 +73,8 @@ def history(
                 o_hi[t, col] = o_low[t, col] = nan
                 o_bits[t, col] = 0
                 continue
-            bs, bits, kind, mid, up, lo, bw, hi, lw = _bar(bs, ring, bwr, ps, 0, c, float(t), bprm, pprm,
-                                                           enabled)  # fmt: skip
+            bs, bits, kind, mid, up, lo, bw, hi, lw = _bar(bs, ring, bwr, ps, 0, c, logs[t], float(t), bprm,
+                                                           pprm, enabled)  # fmt: skip
             o_mid[t, col] = mid
             o_up[t, col] = up
             o_lo[t, col] = lo
@@ -120,7 +127,9 @@ def update(
         if patterns:
             _copy(pst, src, dst, i)
         done = 0 if st == 0 else seen[i]
-        bs, bits, kind, _m, _u, _l, _w, _h, _o = _bar(B.load(bst[0, i]), ring, bwr, pst[0, i], i, close[k],
+        c = close[k]
+        lc = np.log(c) if patterns else 0.0
+        bs, bits, kind, _m, _u, _l, _w, _h, _o = _bar(B.load(bst[0, i]), ring, bwr, pst[0, i], i, c, lc,
                                                       float(ts[k]), bprm, pprm, enabled)  # fmt: skip
         B.store(bst[0, i], bs)
         if kind:
