@@ -608,11 +608,11 @@ def bench_patterns(close: np.ndarray, label: str) -> None:
 
     from signals import _patterns as P
 
-    @njit(nogil=True, cache=False)
-    def scan(c: np.ndarray, prm: tuple[int, float, float, int, int]) -> int:  # pragma: no cover (numba)
+    @njit(nogil=True, cache=False, _nrt=False)  # as the engine's loops: no reference counting
+    def scan(c: np.ndarray, s: np.ndarray, prm: tuple[int, float, float, int, int]) -> int:
         found = 0
         for j in range(c.shape[1]):
-            s = P.new_state(1)[0]
+            s[:] = 0.0  # `_patterns.new_state`
             for t in range(c.shape[0]):
                 x = c[t, j]
                 if x == x:
@@ -620,9 +620,10 @@ def bench_patterns(close: np.ndarray, label: str) -> None:
         return found
 
     f = np.asfortranarray(close)
-    scan(f[:300, :2], CFG.pattern_params)  # compile
-    runs = [timed(lambda: scan(f, CFG.pattern_params)) for _ in range(3)]
-    found = scan(f, CFG.pattern_params)
+    s = np.zeros(P.NF)
+    scan(f[:300, :2], s, CFG.pattern_params)  # compile
+    runs = [timed(lambda: scan(f, s, CFG.pattern_params)) for _ in range(3)]
+    found = scan(f, s, CFG.pattern_params)
     w = statistics.median(r[0] for r in runs)
     n, m = close.shape
     print(f"(d) chart patterns over {m} instruments x {n} bars [{label}]: {w:.2f} s wall, 1 thread"
