@@ -22,7 +22,8 @@
     the goal is against the faster of the two;
 (d) chart-pattern detection alone (the engine's pattern step) over N x bars, single-threaded;
 (c) memory of the engine state for N instruments.
-Where ../shared/data exists (real daily CSV histories), (a) and (b) run on those too.
+Where ../shared/data exists (real daily CSV histories), (a), (b) and (d) run on those too. (b) runs
+first, before (a) fills the heap with talipp objects (TA-Lib's results come from that heap).
 """
 
 from __future__ import annotations
@@ -554,7 +555,7 @@ def bench_history(close: np.ndarray, volume: np.ndarray, label: str) -> None:
 
     keys = ("ours", "one", "same", "keep", "keepn", "drop")
     runs: dict[str, list[tuple[float, float]]] = {k: [] for k in keys}
-    for _ in range(3):  # interleaved, so that load from other processes hits all alike
+    for _ in range(5):  # interleaved, so that load from other processes hits all alike
         runs["ours"].append(timed(lambda: compute_history(close, volume, CFG)))
         gc.collect()
         runs["one"].append(timed(lambda: compute_history(close, volume, CFG, threads=1)))
@@ -570,7 +571,7 @@ def bench_history(close: np.ndarray, volume: np.ndarray, label: str) -> None:
         runs["drop"].append(timed(lambda: run_talib(False)))
     wall = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
-    print(f"(b) full history {n} bars x {m} instruments [{label}] ({bars / 1e6:.1f} M bars), median of 3,"
+    print(f"(b) full history {n} bars x {m} instruments [{label}] ({bars / 1e6:.1f} M bars), median of 5,"
           f" load average {os.getloadavg()[0]:.1f}:")  # fmt: skip
     print(f"    {'':50s} {'wall s':>7s} {'M bars/s':>9s} {'CPU s':>7s} {'M bars/s':>9s}")
     names = {
@@ -670,32 +671,34 @@ def main() -> None:
     print(f"numba kernels ready in {time.perf_counter() - start:.2f} s (a fresh checkout compiles them"
           " on first call; later runs load the on-disk cache)")  # fmt: skip
     close, volume = synthetic(m, n)
+    loaded = real(m, n)
+    if loaded is None:
+        print(f"(real data) {DATA} not found: skipped")
+    else:
+        rows = loaded[0].shape[0]
+        print(f"(real data) {len(loaded[2])} daily histories from {DATA}, union calendar, last {rows}"
+              f" rows where most have bars (NaN = no bar), tiled to {m} columns")  # fmt: skip
+    if "b" in part:  # first: (a)'s millions of talipp objects leave a heap that slows TA-Lib's mallocs
+        bench_history(close, volume, "synthetic random walks")
+        if loaded is not None:
+            bench_history(loaded[0], loaded[1], "real histories")
     if "a" in part:
         refs = bench_update(close, volume, "synthetic random walks")
         bench_update(close, volume, "synthetic random walks, chart patterns too", refs, cfg=CFG)
         bench_update(*staggered(close, volume), "synthetic, staggered starts", refs)
         gappy = staggered(close, volume, missing=0.02)
         bench_update(*gappy, "synthetic, staggered starts, 2% of bars missing", refs)
-    if "b" in part:
-        bench_history(close, volume, "synthetic random walks")
     if "d" in part:
         bench_patterns(close, "synthetic random walks")
     if "c" in part:
         bench_memory(close, volume)
     del close, volume
     gc.collect()
-    loaded = real(m, n)
-    if loaded is None:
-        print(f"(real data) {DATA} not found: skipped")
-    else:
-        rc, rv, names = loaded
-        print(f"(real data) {len(names)} daily histories from {DATA}, union calendar, last {rc.shape[0]}"
-              f" rows where most have bars (NaN = no bar), tiled to {m} columns")  # fmt: skip
+    if loaded is not None:
+        rc, rv, _ = loaded
         if "a" in part:
             bench_update(rc, rv, "real histories, warmed up from stored bars", stored=True)
             bench_update(rc, rv, "real histories, fed bar by bar from their first rows")
-        if "b" in part:
-            bench_history(rc, rv, "real histories")
         if "d" in part:
             bench_patterns(rc, "real histories")
     print(f"total {time.perf_counter() - start:.0f} s, load average {os.getloadavg()[0]:.1f} at the end")
