@@ -16,6 +16,7 @@ from signals._types import Arr, jit
 
 FIRST = 7  # SignalType index of BB_UPPER_BREAK
 N_BITS = 9
+PATTERN_BITS = 0b111100000  # the four pattern kinds' bits
 EV_COLS = 16  # row, column, kind, 5 swing stamps, 5 swing closes, neckline start, neckline, target
 
 BandParams = tuple[int, float, int, int, int]
@@ -23,13 +24,14 @@ PatternParams = tuple[int, float, float, int, int]
 
 
 @jit(inline="always")
-def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: float,
+def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, lc: float, ts: float,
          bprm: BandParams, pprm: PatternParams, enabled: int
          ) -> tuple[B.BandState, int, int, float, float, float, float, float, float]:  # fmt: skip
     """Both steps for one bar: (band state after it, bits, pattern kind, middle, upper, lower,
-    bandwidth, prior high, prior low)."""
+    bandwidth, prior high, prior low). The pattern step runs only where a pattern type is enabled
+    (`ps` is then left as it was)."""
     bs, bits, mid, up, lo, bw, hi, lw = B.step(ring, bwr, i, c, bs, bprm, enabled)
-    kind = P.step(ps, c, ts, pprm)
+    kind = P.step(ps, c, lc, ts, pprm) if enabled & PATTERN_BITS else 0
     if kind and (enabled >> (4 + kind)) & 1:
         bits |= 1 << (4 + kind)
     else:
@@ -37,27 +39,33 @@ def _bar(bs: B.BandState, ring: Arr, bwr: Arr, ps: Arr, i: int, c: float, ts: fl
     return bs, bits, kind, mid, up, lo, bw, hi, lw
 
 
-@jit(nogil=True)
+@jit(nogil=True, nrt=False)
 def history(
-    close: Arr, bprm: BandParams, pprm: PatternParams, enabled: int,
+    close: Arr, ring: Arr, bwr: Arr, ps: Arr, logs: Arr, bprm: BandParams, pprm: PatternParams, enabled: int,
     o_mid: Arr, o_up: Arr, o_lo: Arr, o_bw: Arr, o_hi: Arr, o_low: Arr, o_bits: Arr, ev: Arr,
 ) -> int:  # fmt: skip
     """Batch path over a (n_bars, n_inst) column block of valid closes (NaN = no bar).
 
-    Pattern events go to the rows of `ev` (swing stamps are row indices); returns the number of
-    events, which may exceed `ev`'s rows (then only the first ones were written: call again
-    with more rows).
+    `ring` / `bwr` are scratch rings of `_bands.ring_sizes` rows and one column, `ps` a pattern
+    state vector, `logs` a scratch vector of `n_bars`, reused column after column (a column reads
+    only ring rows it wrote; `ps` is cleared). Where a pattern type is enabled, a column's log
+    closes are taken in a loop of their own before its bars: `np.log` is a call, and a call in
+    the bar loop makes the compiler save and restore every register the band state lives in
+    (the live path calls the same scalar `np.log`, so the values are the same). Compiled without
+    reference counting, like `_kernel.history`. Pattern events go to
+    the rows of `ev` (swing stamps are row indices); returns the number of events, which may
+    exceed `ev`'s rows (then only the first ones were written: call again with more rows).
     """
     n_bars, n_inst = close.shape
-    rsize, bsize = B.ring_sizes(bprm[0], bprm[4], bprm[2])
-    ring = np.zeros((rsize, 1))
-    bwr = np.zeros((bsize, 1))
     nan = np.nan
     found = 0
     cap = ev.shape[0]
     for col in range(n_inst):
         bs = B.start()
-        ps = P.new_state(1)[0]
+        ps[:] = 0.0  # `_patterns.new_state`
+        if enabled & PATTERN_BITS:
+            for t in range(n_bars):
+                logs[t] = np.log(close[t, col])
         for t in range(n_bars):
             c = close[t, col]
             if np.isnan(c):
@@ -65,8 +73,8 @@ def history(
                 o_hi[t, col] = o_low[t, col] = nan
                 o_bits[t, col] = 0
                 continue
-            bs, bits, kind, mid, up, lo, bw, hi, lw = _bar(bs, ring, bwr, ps, 0, c, float(t), bprm, pprm,
-                                                           enabled)  # fmt: skip
+            bs, bits, kind, mid, up, lo, bw, hi, lw = _bar(bs, ring, bwr, ps, 0, c, logs[t], float(t), bprm,
+                                                           pprm, enabled)  # fmt: skip
             o_mid[t, col] = mid
             o_up[t, col] = up
             o_lo[t, col] = lo
@@ -96,7 +104,7 @@ def write_event(row: Arr, ps: Arr, kind: int, t: float, col: float) -> None:
     row[15] = target
 
 
-@jit()
+@jit(nrt=False)
 def update(
     bst: Arr, ring: Arr, bwr: Arr, pst: Arr, seen: Arr, slots: Arr, ts: Arr, close: Arr, status: Arr,
     bprm: BandParams, pprm: PatternParams, enabled: int, emit: bool, o_bits: Arr, ev: Arr,
@@ -105,28 +113,36 @@ def update(
     last bar, else skipped). `bst`/`pst` hold (after, before) the last bar: a new bar copies the
     first to the second and advances it; a correction advances again from the second. `seen[i]`
     holds the bits already emitted for the last bar (dedup across corrections). A fired pattern
-    leaves its geometry in `ev[k]`."""
+    leaves its geometry in `ev[k]`. Without an enabled pattern type `pst` is not touched.
+    Compiled without reference counting (allocates nothing)."""
+    patterns = enabled & PATTERN_BITS != 0
     for k in range(slots.shape[0]):
         o_bits[k] = 0
         st = status[k]
         if st > 1:
             continue
         i = slots[k]
-        if st == 0:
-            bst[1, i] = bst[0, i]
-            pst[1, i] = pst[0, i]
-            done = 0
-        else:
-            bst[0, i] = bst[1, i]
-            pst[0, i] = pst[1, i]
-            done = seen[i]
-        bs, bits, kind, _m, _u, _l, _w, _h, _o = _bar(B.load(bst[0, i]), ring, bwr, pst[0, i], i, close[k],
+        src, dst = (0, 1) if st == 0 else (1, 0)
+        _copy(bst, src, dst, i)
+        if patterns:
+            _copy(pst, src, dst, i)
+        done = 0 if st == 0 else seen[i]
+        c = close[k]
+        lc = np.log(c) if patterns else 0.0
+        bs, bits, kind, _m, _u, _l, _w, _h, _o = _bar(B.load(bst[0, i]), ring, bwr, pst[0, i], i, c, lc,
                                                       float(ts[k]), bprm, pprm, enabled)  # fmt: skip
         B.store(bst[0, i], bs)
         if kind:
             write_event(ev[k], pst[0, i], kind, 0.0, float(i))
         seen[i] = done | bits
         o_bits[k] = (bits & ~done) if emit else 0
+
+
+@jit(inline="always")
+def _copy(a: Arr, src: int, dst: int, i: int) -> None:
+    """a[dst, i] = a[src, i], field by field (a whole-row assignment would allocate a temporary)."""
+    for f in range(a.shape[2]):
+        a[dst, i, f] = a[src, i, f]
 
 
 @jit()

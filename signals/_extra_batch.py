@@ -8,8 +8,10 @@ from itertools import pairwise
 
 import numpy as np
 
+from signals import _bands as B
 from signals import _extra, _memory
-from signals._types import Arr
+from signals import _patterns as P
+from signals._types import Arr, plain
 from signals.config import SignalConfig
 
 _CHUNK_CELLS = 1 << 18
@@ -58,6 +60,8 @@ def _columns(c2: Arr, a: int, b: int, cfg: SignalConfig, enabled: int, outs: tup
     n_bars = c2.shape[0]
     width = max(2, min(b - a, _CHUNK_CELLS // max(1, n_bars)))
     buf = np.empty((n_bars, width), order="F")
+    rsize, bsize = plain(B.ring_sizes)(cfg.bb_period, cfg.high_low_window, cfg.bb_squeeze_window)
+    ring, bwr, ps, logs = np.zeros((rsize, 1)), np.zeros((bsize, 1)), np.zeros(P.NF), np.empty(n_bars)
     found: list[Arr] = []
     ev = np.empty((max(64, n_bars * width // 64), _extra.EV_COLS))
     for j0 in range(a, b, width):
@@ -75,7 +79,7 @@ def _columns(c2: Arr, a: int, b: int, cfg: SignalConfig, enabled: int, outs: tup
             dest = tuple(np.empty((n_bars, 2), dtype=o.dtype, order="F") for o in outs)
         while True:
             mid, up, lo_, bw, hi, lw, bits = dest
-            got = int(_extra.history(cc, cfg.band_params, cfg.pattern_params, enabled,
+            got = int(_extra.history(cc, ring, bwr, ps, logs, cfg.band_params, cfg.pattern_params, enabled,
                                      mid, up, lo_, bw, hi, lw, bits, ev))  # fmt: skip
             if got <= ev.shape[0]:
                 break

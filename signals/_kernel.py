@@ -237,9 +237,9 @@ def _advance(
             sma_f, sma_s, rsi, vavg, bits)  # fmt: skip
 
 
-@jit(nogil=True)
+@jit(nogil=True, nrt=False)
 def history(
-    close: Arr, volume: Arr, fast: int, slow: int, period: int, win: int,
+    close: Arr, volume: Arr, cring: Arr, vring: Arr, fast: int, slow: int, period: int, win: int,
     ob: float, os_: float, mult: float, flat: float, enabled: int,
     o_fast: Arr, o_slow: Arr, o_rsi: Arr, o_vavg: Arr, o_bits: Arr,
 ) -> int:  # fmt: skip
@@ -249,12 +249,13 @@ def history(
     Releases the GIL: disjoint column blocks run on several threads at once. A NaN close is "no
     bar" (NaN outputs, state untouched). Returns -1, or the flat (row-major) index of the first
     invalid cell (close not finite and > 0, volume not finite and >= 0; outputs incomplete).
+    `cring` / `vring` are scratch rings of `ring_sizes` rows and one column, reused column after
+    column (a column reads only ring rows it wrote). Compiled without reference counting: numba
+    counts references to the rings at every access otherwise, a call with an atomic operation
+    that cost more than the indicator arithmetic.
     """
     n_bars, n_inst = close.shape
     prm = (fast, slow, period, win, ob, os_, mult, flat)
-    size, vsize = ring_sizes(fast, slow, win)
-    cring = np.zeros((size, 1))
-    vring = np.zeros((vsize, 1))
     nan = np.nan
     for col in range(n_inst):
         k = pos = vpos = cnt = vcnt = nzv = armed = 0

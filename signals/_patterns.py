@@ -121,14 +121,14 @@ def geometry(s: Arr, kind: int) -> tuple[float, float, float]:
 
 
 @jit(inline="always")
-def step(s: Arr, c: float, ts: float, prm: tuple[int, float, float, int, int]) -> int:
-    """Advance state vector `s` (in place) by one valid close `c`; the pattern kind it confirms (0 none).
+def step(s: Arr, c: float, lc: float, ts: float, prm: tuple[int, float, float, int, int]) -> int:
+    """Advance state vector `s` (in place) by one valid close `c` (`lc` = `np.log(c)`); the pattern
+    kind it confirms (0 none).
 
     `prm` = (volatility period, swing multiple, tolerance, max bars, min bars).
     """
     period, swing, tolerance, max_bars, min_bars = prm
     k = s[F_N]
-    lc = np.log(c)
     if k >= 1:
         d = abs(lc - s[F_LC])
         vol = s[F_VOL]

@@ -71,6 +71,9 @@ def load() -> None:
     with _lock:
         if _ready:
             return
+        # the batch path takes a column's logs in a loop of their own, the live path one at a time:
+        # with Intel's SVML, numba would vectorise that loop with a log of its own (not bit-equal)
+        os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
         import numba
         from numba import njit
 

@@ -26,7 +26,7 @@ from signals._events import (
     make_extra_events,
     pattern_values,
 )
-from signals._types import Arr
+from signals._types import Arr, plain
 from signals.config import SignalConfig
 
 _DEFAULT = SignalConfig()
@@ -217,8 +217,10 @@ def _run_chunk(cc: Arr, vv: Arr, cfg: SignalConfig, enabled: int, outs: tuple[Ar
         for o, t in zip(outs, tmp, strict=True):
             o[:, 0] = t[:, 0]
         return -1 if bad < 0 else bad // 2
+    size, vsize = plain(_kernel.ring_sizes)(cfg.sma_fast, cfg.sma_slow, cfg.volume_window)
     bad = _kernel.history(
-        cc, vv, cfg.sma_fast, cfg.sma_slow, cfg.rsi_period, cfg.volume_window,
+        cc, vv, np.zeros((size, 1)), np.zeros((vsize, 1)), cfg.sma_fast, cfg.sma_slow, cfg.rsi_period,
+        cfg.volume_window,
         cfg.rsi_overbought, cfg.rsi_oversold, cfg.volume_multiple, cfg.rsi_flat, enabled, *outs,
     )  # fmt: skip
     return int(bad)

@@ -126,3 +126,21 @@ def test_real_history_bands_match_talib_and_live_equals_batch(path: Path) -> Non
     close, volume, ts = load(path)
     check_reference(close, SignalConfig())
     live_equals_batch(close, volume, ts, max(300, len(close) - 400), SignalConfig())
+
+
+def test_without_a_pattern_type_the_other_events_are_unchanged_live_and_batch() -> None:
+    """The pattern step runs only where a pattern type is enabled: leaving the four out changes no
+    other value or event, in either path."""
+    close, volume = walk(1500, 5)
+    ts = stamps(1500)
+    patterns = {S.HEAD_AND_SHOULDERS, S.INVERSE_HEAD_AND_SHOULDERS, S.DOUBLE_TOP, S.DOUBLE_BOTTOM}
+    every, some = SignalConfig(), SignalConfig(enabled=SignalConfig().enabled - patterns)
+    full, cut = compute_history(close, volume, every), compute_history(close, volume, some)
+    assert full.patterns.shape[0] > 0
+    assert cut.patterns.shape[0] == 0
+    for name in ("bb_mid", "bb_upper", "bb_width", "high_52w", "low_52w", "rsi", "sma_slow"):
+        np.testing.assert_array_equal(getattr(full, name), getattr(cut, name))
+    np.testing.assert_array_equal(full.xbits & 0b11111, cut.xbits)
+    want = [(e.ts, e.signal) for e in full.to_events(["X"], ts) if e.signal not in patterns]
+    assert [(e.ts, e.signal) for e in cut.to_events(["X"], ts)] == want
+    live_equals_batch(close, volume, ts, 400, some)
