@@ -297,7 +297,8 @@ class FakeKis(LocalHttp):
         return 200, self._ok(output1={"stck_prpr": "35000"}, output2=rows), {}
 
     def _investor(self, q: dict[str, str], cont: str) -> tuple[int, Any, dict[str, str]]:
-        day = self.now().astimezone(KST).date() - timedelta(days=1)
+        now = self.now().astimezone(KST)  # a session's flows are published after its close (15:30)
+        day = now.date() - timedelta(days=0 if (now.hour, now.minute) >= (15, 30) else 1)
         rows: list[dict[str, str]] = []
         while len(rows) < 30:
             if self._trading(day):
