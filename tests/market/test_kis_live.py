@@ -161,8 +161,8 @@ async def test_flow_signals_fire_after_the_flows_are_kept_and_only_once(
     assert run.outcome == "ok", run.detail
     assert run.detail.endswith("2 flow signals")
     got = sorted((e.symbol, e.signal.value, e.ts.date()) for e in notifier.published)
-    friday = MONDAY - timedelta(days=3)  # flows of the session before (the stand-in's latest row)
-    assert got == [("000660.KS", "smart_money_buy", friday), ("005930.KS", "foreign_buy_streak", friday)]
+    # at 16:10 KST the stand-in, as KIS, has published Monday's flows (after the 15:30 close)
+    assert got == [("000660.KS", "smart_money_buy", MONDAY), ("005930.KS", "foreign_buy_streak", MONDAY)]
     assert again.detail.endswith("0 flow signals")  # stored events are not raised twice
     assert len(notifier.published) == 2
 
