@@ -3,7 +3,7 @@ outbox row written in a real database (SQLite file in WAL mode, and/or a private
 started as the tests start theirs), through the scheduler's SignalPipeline.
 
     .venv/bin/python bench/pipeline.py [--instruments 5000] [--chats 50000] [--watchers 10] [--runs 5]
-                                       [--database sqlite,mariadb] [--gc-freeze]
+                                       [--database sqlite,mariadb] [--gc-freeze] [--profile PREFIX]
 
 `--chats` is the number of chats in all; each instrument is watched by `--watchers` of them (default
 chats / instruments), chat c by instrument order, so 5,000 instruments and 50,000 chats give 10 chats
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import os
 import shutil
@@ -306,6 +307,7 @@ async def one_run(
     chats: int,
     w: int,
     freeze: bool,
+    profile: str = "",
 ) -> dict[str, float]:
     symbols = [f"S{j:05d}" for j in range(m)]
     db = await Database.open(url, migrate=False)
@@ -326,9 +328,15 @@ async def one_run(
             gc.freeze()
         pauses = GcPauses()
         gc.callbacks.append(pauses)
+        prof = cProfile.Profile() if profile else None
         try:
+            if prof is not None:
+                prof.enable()
             res = await pipeline.process(new)  # bars in hand -> outbox rows
         finally:
+            if prof is not None:
+                prof.disable()
+                prof.dump_stats(profile)
             gc.callbacks.remove(pauses)
             gc.unfreeze()
         rows = await db.repos.outbox.count_pending()
@@ -383,7 +391,9 @@ async def bench_database(
         runs = []
         for i in range(args.runs):
             url = await target.fresh(f"{kind}{i}")
-            runs.append(await one_run(kind, m, n, close, volume, url, chats, w, args.gc_freeze))
+            last = args.profile and i == args.runs - 1
+            profile = f"{args.profile}.{target.kind}.{kind}" if last else ""
+            runs.append(await one_run(kind, m, n, close, volume, url, chats, w, args.gc_freeze, profile))
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         verdict = "OK" if med["total"] < GOAL_S else "OVER GOAL"
         totals = ", ".join(f"{r['total'] * 1000:.0f}" for r in runs)
@@ -414,6 +424,9 @@ async def main() -> None:
         "--gc-freeze",
         action="store_true",
         help="gc.freeze() the objects alive before each timed run (no full collections over them)",
+    )
+    ap.add_argument(
+        "--profile", default="", help="cProfile the last run of each kind into PREFIX.DATABASE.KIND (pstats)"
     )
     args = ap.parse_args()
     m, n = args.instruments, args.history
