@@ -68,7 +68,7 @@ from scheduler.user_alerts import UserAlertWatcher  # noqa: E402
 from signals import SignalConfig, SignalEngine  # noqa: E402
 from signals.user_alerts import Margins  # noqa: E402
 from storage import Database  # noqa: E402
-from storage.models import ChatRow, OutboxRow, SignalEventRow, WatchRow  # noqa: E402
+from storage.models import ChatRow, OutboxRow, SignalEventRow, StateRow, WatchRow  # noqa: E402
 from storage.repos.base import chunked  # noqa: E402
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -285,6 +285,9 @@ class Target:
             async with db.engine.begin() as conn:
                 await conn.execute(delete(OutboxRow.__table__))
                 await conn.execute(delete(SignalEventRow.__table__))
+                # the last run's save left its token: without this the run would restore the state
+                # it holds in memory (another process saved, as far as it can tell) inside the timing
+                await conn.execute(delete(StateRow.__table__).where(StateRow.key == f"{STATE_KEY}.token"))
             await db.repos.state.put_state(STATE_KEY, self.blob)
         finally:
             await db.close()
