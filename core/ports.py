@@ -186,14 +186,22 @@ class OutboxRepo(Protocol):
 
     async def enqueue_fanouts(self, fanouts: Sequence[Fanout], messages: Sequence[OutboxMessage] = ()) -> int:
         """`enqueue` of `messages` and every fan-out's rows (`Fanout.messages()`) in one transaction,
-        without a message object per row. Returns the number inserted."""
+        without a message object per row. Returns the number of deliveries enqueued (recipients
+        already enqueued under a fan-out's key do not count). A fan-out may be stored as one row whose
+        per-recipient rows `claim_pending` writes (`expand_fanouts`)."""
+        ...
+
+    async def expand_fanouts(self, rows: int | None = None) -> int:
+        """Write the per-recipient rows of stored fan-outs (premium first): whole fan-outs until
+        `rows` are out, or all. Rows inserted."""
         ...
 
     async def claim_pending(
         self, now: datetime, limit: int = 100, *, owner: str | None = None
     ) -> list[OutboxMessage]:
-        """Pending messages whose not_before has passed and that no sender has in flight, oldest
-        first. With `owner`, claimed for it in the same transaction (in flight until marked)."""
+        """Pending messages whose not_before has passed and that no sender has in flight, premium
+        chats' first, then oldest. With `owner`, claimed for it in the same transaction (in flight
+        until marked); stored fan-outs are expanded first, a little ahead of what is claimed."""
         ...
 
     async def recover_claims(

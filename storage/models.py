@@ -185,6 +185,32 @@ class OutboxRow(Base):
     sending_at: Mapped[datetime | None]  # the send started: after a crash, in flight (resend or skip)
 
 
+class OutboxFanoutRow(Base):
+    """One alert rendered once per language for many chats (issue 25): the outbox rows it stands for,
+    one per recipient (`{key}:{chat_id}`), are written when a sender's claim expands it (`expanded_by`),
+    fan-outs with premium recipients first. Kept after that as the ledger of the (key, chat) pairs it
+    held, so a fan-out is enqueued once however often its close is published."""
+
+    __tablename__ = "outbox_fanouts"
+    __table_args__ = (Index(None, "key"), Index("ix_outbox_fanouts_pending", "expanded_by", "premium", "id"))
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(KEY))
+    kind: Mapped[str] = mapped_column(String(16), default="alert")
+    event_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("signal_events.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # of every row it expands to
+    note: Mapped[str] = mapped_column(Text, default="")  # the rows' last_error
+    texts: Mapped[Any] = mapped_column(JSONText)  # one per version (language)
+    markups: Mapped[Any] = mapped_column(JSONText)  # one per version, or null
+    recipients: Mapped[Any] = mapped_column(JSONText)  # [[chat_id, version, silent, premium, not_before]]
+    size: Mapped[int] = mapped_column(Integer)  # len(recipients)
+    premium: Mapped[bool] = mapped_column(Boolean, default=False)  # any premium recipient: expanded first
+    created_at: Mapped[datetime]
+    expanded_by: Mapped[str | None] = mapped_column(String(64))  # the claim that wrote its rows
+
+
 class NewsRow(Base):
     """A headline. Uniqueness is on the SHA-256 of the URL (URLs outgrow MySQL's index limits)."""
 

@@ -114,20 +114,30 @@ class Repo:
         tuples: Sequence[tuple[Any, ...]],
         chunk: int = 500,
     ) -> int:
-        """Rows already bound for the driver (`Binder`), in `names` order, inserted with existing keys
-        skipped; rows inserted."""
-        prep = conn.dialect.identifier_preparer
-        marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        verb = "INSERT OR IGNORE" if self._dialect == "sqlite" else "INSERT IGNORE"
-        sql = (
-            f"{verb} INTO {prep.format_table(table_of(model))} "
-            f"({', '.join(prep.quote(n) for n in names)}) VALUES ({', '.join([marker] * len(names))})"
-        )
-        inserted = 0
-        for part in chunked(tuples, chunk):
-            result = await conn.exec_driver_sql(sql, list(part))
-            inserted += max(result.rowcount, 0)
-        return inserted
+        return await insert_ignore_tuples(conn, model, names, tuples, chunk)
+
+
+async def insert_ignore_tuples(
+    conn: AsyncConnection,
+    model: type[Base],
+    names: Sequence[str],
+    tuples: Sequence[tuple[Any, ...]],
+    chunk: int = 500,
+) -> int:
+    """Rows already bound for the driver (`Binder`), in `names` order, inserted with existing keys
+    skipped; rows inserted."""
+    prep = conn.dialect.identifier_preparer
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
+    sql = (
+        f"{verb} INTO {prep.format_table(table_of(model))} "
+        f"({', '.join(prep.quote(n) for n in names)}) VALUES ({', '.join([marker] * len(names))})"
+    )
+    inserted = 0
+    for part in chunked(tuples, chunk):
+        result = await conn.exec_driver_sql(sql, list(part))
+        inserted += max(result.rowcount, 0)
+    return inserted
 
 
 class Binder:

@@ -29,6 +29,7 @@ from core.types import (
 )
 from storage.models import ChatRow, OutboxRow, UserAlertRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
+from storage.repos.fanout import expand
 from storage.sqltypes import list_pattern, split_list
 
 _KNOWN = {s.value: s for s in SignalType}
@@ -251,6 +252,7 @@ class SqlChatRepo(Repo):
         if old_id == new_id:
             return
         now = utcnow()
+        await expand(self._sessions, None)  # its deliveries in alert fan-outs become rows to move
         async with self._sessions.begin() as session:
             old = await session.get(ChatRow, old_id)
             if old is None:

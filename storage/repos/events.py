@@ -1,4 +1,5 @@
-"""Signal events and the outbox (alert deliveries, one row per recipient)."""
+"""Signal events and the outbox (alert deliveries: one row per recipient, and the alert fan-outs a
+sender's claim expands into such rows, `storage.repos.fanout`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.timeutil import ensure_utc, utcnow
 from core.types import DeliveryStatus, Fanout, Interval, OutboxMessage, SignalEvent, SignalType, split_combo
-from storage.models import OutboxRow, SignalEventRow
+from storage.models import OutboxFanoutRow, OutboxRow, SignalEventRow
 from storage.repos.base import CHUNK, Binder, Decoder, Repo, chunked, table_of
-from storage.repos.fanout import COLUMNS, dedup_key, fanout_rows
+from storage.repos.fanout import (
+    COLUMNS,
+    EXPAND_ROWS,
+    LEDGER,
+    dedup_key,
+    deferred,
+    expand,
+    fanout_rows,
+    ledger_keys,
+    ledger_rows,
+    only_new,
+    unexpanded,
+)
 from storage.sqltypes import EncodedJSON, encode_json
 
 logger = logging.getLogger(__name__)
@@ -228,18 +241,32 @@ class SqlOutboxRepo(Repo):
         return await self.enqueue_fanouts((), messages)
 
     async def enqueue_fanouts(self, fanouts: Sequence[Fanout], messages: Sequence[OutboxMessage] = ()) -> int:
-        """`enqueue` of `messages`, then each fan-out's rows as tuples (no message object per row),
-        in one transaction."""
+        """`enqueue` of `messages`, and each fan-out as one row (its recipients not yet enqueued under
+        its key), in one transaction; the deliveries enqueued. The fan-outs' own rows are written when
+        a sender claims (`claim_pending`), or at once for a key too long to rebuild row keys from."""
         now = utcnow()
+        later = [f for f in fanouts if deferred(f)]
+        if later:
+            async with self._sessions() as session:  # read before the write transaction (SQLite)
+                later = await only_new(session, later)
         inserted = 0
         async with self._sessions.begin() as session:
             conn = await session.connection()
             if messages:
                 inserted += await self._insert_messages(conn, messages, now)
-            if fanouts:
-                rows = fanout_rows(fanouts, now, Binder(table_of(OutboxRow), conn.dialect))
+            if at_once := [f for f in fanouts if not deferred(f)]:
+                rows = fanout_rows(at_once, now, Binder(table_of(OutboxRow), conn.dialect))
                 inserted += await self._insert_ignore_tuples(conn, OutboxRow, COLUMNS, rows, 5000)
+            if later:
+                rows = ledger_rows(later, now, Binder(table_of(OutboxFanoutRow), conn.dialect))
+                await self._insert_ignore_tuples(conn, OutboxFanoutRow, LEDGER, rows, 1000)
+                inserted += sum(len(f.recipients) for f in later)
         return inserted
+
+    async def expand_fanouts(self, rows: int | None = None) -> int:
+        """Write the outbox rows of fan-outs not expanded yet (premium first, then oldest): whole
+        fan-outs until `rows` are out, or all. Rows inserted."""
+        return await expand(self._sessions, rows)
 
     async def _insert_messages(
         self, conn: AsyncConnection, messages: Sequence[OutboxMessage], now: datetime
@@ -272,7 +299,12 @@ class SqlOutboxRepo(Repo):
         With `owner`, the rows are claimed for it in the same transaction (`claimed_by`, `claimed_at`):
         in flight, so no later round of any sender takes them until they are marked or
         `recover_claims` finds their sender gone. The guarded UPDATE lets only one claimant win a row.
+
+        Alert fan-outs not yet expanded are expanded first: by a claimant, whole fan-outs (premium
+        first) until `max(limit, EXPAND_ROWS)` rows are out, a little ahead of what it sends; by a
+        look without `owner`, all of them.
         """
+        await expand(self._sessions, None if owner is None else max(limit, EXPAND_ROWS))
         due = (
             OutboxRow.status == str(DeliveryStatus.PENDING),
             or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
@@ -443,6 +475,7 @@ class SqlOutboxRepo(Repo):
             )
 
     async def skip_chat(self, chat_id: int, reason: str) -> int:
+        await expand(self._sessions, None)  # the chat's deliveries in fan-outs too
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(OutboxRow)
@@ -455,7 +488,7 @@ class SqlOutboxRepo(Repo):
     async def count_pending(self) -> int:
         query = select(func.count()).where(OutboxRow.status == str(DeliveryStatus.PENDING))
         async with self._sessions() as session:
-            return int(await session.scalar(query) or 0)
+            return int(await session.scalar(query) or 0) + await unexpanded(session)
 
     async def existing_keys(self, keys: Sequence[str]) -> set[str]:
         wanted = {dedup_key(k): k for k in keys}
@@ -466,4 +499,5 @@ class SqlOutboxRepo(Repo):
                     select(OutboxRow.dedup_key).where(OutboxRow.dedup_key.in_(chunk))
                 )
                 found.update(wanted[r] for r in rows)
+            found |= await ledger_keys(session, keys)
         return found
