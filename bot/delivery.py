@@ -168,7 +168,7 @@ class OutboxNotifier:
             by_signal[e.signal].add(rating_key(e))
         ratings: dict[tuple[str, SignalType], list[Rating]] = {}
         for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
-            found = await repos.ratings.list_ratings_many(signal_symbols, [signal])
+            found = await repos.ratings.list_ratings_many(signal_symbols, [signal], horizon=self._horizon)
             ratings.update(((symbol, signal), rs) for symbol, rs in found.items())
         study = await combo_study(repos, watched)
         now = self._clock.now()

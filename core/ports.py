@@ -253,10 +253,15 @@ class RatingRepo(Protocol):
     async def list_ratings(self, symbol: str) -> list[Rating]: ...
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None: ...
     async def list_ratings_many(
-        self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
+        self,
+        symbols: Iterable[str],
+        signals: Iterable[SignalType] | None = None,
+        *,
+        horizon: int | None = None,
     ) -> dict[str, list[Rating]]:
         """`list_ratings` for many symbols at once (only `signals` if given); symbols without any
-        are absent."""
+        are absent. With `signals` and `horizon`, a symbol's ratings of a signal are only the one at
+        `horizon` when it has that one (else all its horizons): what `pick_rating` needs."""
         ...
 
 

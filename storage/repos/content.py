@@ -200,7 +200,11 @@ class SqlRatingRepo(Repo):
             return [_to_rating(row) for row in rows]
 
     async def list_ratings_many(
-        self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
+        self,
+        symbols: Iterable[str],
+        signals: Iterable[SignalType] | None = None,
+        *,
+        horizon: int | None = None,
     ) -> dict[str, list[Rating]]:
         # Raw rows decoded once per distinct value: the alert fan-out reads these for thousands of
         # symbols at once, and a backtest run's ratings share their dates and parameters.
@@ -212,14 +216,32 @@ class SqlRatingRepo(Repo):
             conn = await session.connection()
             decode = Decoder(list(table.c), conn.dialect)
             names = [c.name for c in table.c]
-            for part in chunked(wanted):
-                query = select(*decode.columns).where(RatingRow.symbol.in_(part))
+
+            async def read(part: Sequence[str], *where: Any) -> set[tuple[str, str]]:
+                query = select(*decode.columns).where(RatingRow.symbol.in_(part), *where)
                 if kinds is not None:
                     query = query.where(RatingRow.signal.in_(kinds))
-                query = query.order_by(RatingRow.symbol, RatingRow.signal, RatingRow.horizon)
+                pairs = set()
                 for raw in await conn.execute(query):
                     values = dict(zip(names, decode(raw), strict=True))
                     found.setdefault(values["symbol"], []).append(_rating_of(values))
+                    pairs.add((values["symbol"], values["signal"]))
+                return pairs
+
+            for part in chunked(wanted):
+                if horizon is None or kinds is None:
+                    await read(part)
+                    continue
+                have = await read(part, RatingRow.horizon == horizon)
+                if rest := [s for s in part if any((s, k) not in have for k in kinds)]:
+                    other = await read(rest, RatingRow.horizon != horizon)
+                    for symbol in {s for s, _ in other}:  # other horizons only where H is missing
+                        mine = found[symbol]
+                        found[symbol] = [
+                            r for r in mine if r.horizon == horizon or (symbol, str(r.signal)) not in have
+                        ]
+        for ratings in found.values():
+            ratings.sort(key=lambda r: (str(r.signal), r.horizon))
         return found
 
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None:

@@ -15,7 +15,7 @@ from scheduler import SignalPipeline
 from scheduler.engines import engine_factory
 from scheduler.user_alerts import UserAlertWatcher
 from signals.user_alerts import Margins
-from tests.bot.test_e2e import Running, running  # noqa: F401  (the fixture)
+from tests.bot.test_e2e import Running, eventually, running  # noqa: F401  (the fixture)
 from tests.scheduler.fakes import crossing_closes, daily_bars
 
 NAME = "combo:breakout_200+volume_spike"
@@ -88,7 +88,11 @@ async def test_watched_combination_fires_through_the_pipeline_to_its_watcher(
     assert "SMA 200 breakout on this bar, Volume spike 2 bars earlier (within 5 bars)." in alert
     assert "Study: confirmed out of sample, +1.23% over the baseline in 20 days, 41 events" in alert
     assert combo_alerts(2003) == []  # watches the breakout alone: no combination alert
-    assert await running.repos.outbox.count_pending() == 0
+
+    async def delivered() -> bool:  # the sender marks a batch sent after Telegram has it
+        return await running.repos.outbox.count_pending() == 0
+
+    await eventually(delivered)
 
     # /watch again with a signal list keeps the combination; /watchlist names it
     await running.ask(2002, "/watch FCO2.DE golden_cross")

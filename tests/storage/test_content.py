@@ -141,3 +141,13 @@ async def test_list_ratings_many(repos: Repositories) -> None:
     everything = await repos.ratings.list_ratings_many(symbols)
     assert sum(len(rs) for rs in everything.values()) == len(stored)
     assert await repos.ratings.list_ratings_many([]) == {}
+    # with a horizon: that one where a (symbol, signal) has it, else all its horizons (pick_rating)
+    kinds = [SignalType.GOLDEN_CROSS, SignalType.DEATH_CROSS]
+    picked = await repos.ratings.list_ratings_many(symbols, kinds, horizon=20)
+    assert [(r.signal, r.horizon) for r in picked["S0001"]] == [
+        (SignalType.DEATH_CROSS, 5),
+        (SignalType.GOLDEN_CROSS, 20),
+    ]
+    golden20 = [(SignalType.GOLDEN_CROSS, 20)]
+    assert all([(r.signal, r.horizon) for r in picked[s]] == golden20 for s in symbols[2:])
+    assert picked["S0001"][1] == everything["S0001"][2]
