@@ -9,7 +9,6 @@ guarantees on the way out (in flight rows, database faults, crashes) is in `bot.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -19,7 +18,7 @@ from telegram import LinkPreviewOptions
 
 from bot.digest import EventPlan, Planned, fold
 from bot.sender import Outcome, Sender
-from bot.views import keyboard_json, pick_rating
+from bot.views import keyboard_json
 from bot.views_alert import rating_key, render_alert
 from bot.views_combo import combo_study, render_combo_alert
 from bot.views_user_alert import DigestItem, render_hit
@@ -33,10 +32,8 @@ from core.types import (
     Language,
     OutboxMessage,
     QuietMode,
-    Rating,
     Recipient,
     SignalEvent,
-    SignalType,
     Tier,
 )
 from signals.user_alerts import Margins
@@ -163,22 +160,17 @@ class OutboxNotifier:
         if not watched:
             return []
         instruments = await repos.instruments.get_instruments({e.symbol for e in watched})
-        by_signal: dict[SignalType, set[str]] = defaultdict(set)
-        for e in watched:
-            by_signal[e.signal].add(rating_key(e))
-        ratings: dict[tuple[str, SignalType], list[Rating]] = {}
-        for signal, signal_symbols in by_signal.items():  # only the (symbol, signal) pairs needed
-            found = await repos.ratings.list_ratings_many(signal_symbols, [signal], horizon=self._horizon)
-            ratings.update(((symbol, signal), rs) for symbol, rs in found.items())
+        # only the (symbol, signal) pairs needed, each at the horizon alerts quote (`pick_rating`)
+        ratings = await repos.ratings.pick_ratings(
+            {(rating_key(e), e.signal) for e in watched}, self._horizon
+        )
         study = await combo_study(repos, watched)
         now = self._clock.now()
         holds: dict[int, datetime | None] = {}  # per group (its chats share timezone and hours)
         out: list[EventPlan] = []
         for event in watched:
             inst = instruments.get(event.symbol)
-            rating = pick_rating(
-                ratings.get((rating_key(event), event.signal), ()), event.signal, self._horizon
-            )
+            rating = ratings.get((rating_key(event), event.signal))
             # the text is the same whenever it is sent (quiet hours only delay it): once per language
             versions: dict[Language, int] = {}
             recipients: list[Recipient] = []

@@ -253,15 +253,17 @@ class RatingRepo(Protocol):
     async def list_ratings(self, symbol: str) -> list[Rating]: ...
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None: ...
     async def list_ratings_many(
-        self,
-        symbols: Iterable[str],
-        signals: Iterable[SignalType] | None = None,
-        *,
-        horizon: int | None = None,
+        self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
     ) -> dict[str, list[Rating]]:
         """`list_ratings` for many symbols at once (only `signals` if given); symbols without any
-        are absent. With `signals` and `horizon`, a symbol's ratings of a signal are only the one at
-        `horizon` when it has that one (else all its horizons): what `pick_rating` needs."""
+        are absent."""
+        ...
+
+    async def pick_ratings(
+        self, pairs: Iterable[tuple[str, SignalType]], horizon: int
+    ) -> dict[tuple[str, SignalType], Rating]:
+        """Per (symbol, signal), its rating at `horizon` days, else at its shortest horizon
+        (`bot.views.pick_rating`); pairs without any are absent. One read for thousands of pairs."""
         ...
 
 

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Text, or_, select, type_coerce
+from sqlalchemy import Text, or_, select, tuple_, type_coerce
 
 from core.timeutil import utcnow
 from core.types import NewsItem, Rating, SignalType
@@ -200,11 +200,7 @@ class SqlRatingRepo(Repo):
             return [_to_rating(row) for row in rows]
 
     async def list_ratings_many(
-        self,
-        symbols: Iterable[str],
-        signals: Iterable[SignalType] | None = None,
-        *,
-        horizon: int | None = None,
+        self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
     ) -> dict[str, list[Rating]]:
         # Raw rows decoded once per distinct value: the alert fan-out reads these for thousands of
         # symbols at once, and a backtest run's ratings share their dates and parameters.
@@ -216,33 +212,43 @@ class SqlRatingRepo(Repo):
             conn = await session.connection()
             decode = Decoder(list(table.c), conn.dialect)
             names = [c.name for c in table.c]
-
-            async def read(part: Sequence[str], *where: Any) -> set[tuple[str, str]]:
-                query = select(*decode.columns).where(RatingRow.symbol.in_(part), *where)
+            for part in chunked(wanted):
+                query = select(*decode.columns).where(RatingRow.symbol.in_(part))
                 if kinds is not None:
                     query = query.where(RatingRow.signal.in_(kinds))
-                pairs = set()
+                query = query.order_by(RatingRow.symbol, RatingRow.signal, RatingRow.horizon)
                 for raw in await conn.execute(query):
                     values = dict(zip(names, decode(raw), strict=True))
                     found.setdefault(values["symbol"], []).append(_rating_of(values))
-                    pairs.add((values["symbol"], values["signal"]))
-                return pairs
-
-            for part in chunked(wanted):
-                if horizon is None or kinds is None:
-                    await read(part)
-                    continue
-                have = await read(part, RatingRow.horizon == horizon)
-                if rest := [s for s in part if any((s, k) not in have for k in kinds)]:
-                    other = await read(rest, RatingRow.horizon != horizon)
-                    for symbol in {s for s, _ in other}:  # other horizons only where H is missing
-                        mine = found[symbol]
-                        found[symbol] = [
-                            r for r in mine if r.horizon == horizon or (symbol, str(r.signal)) not in have
-                        ]
-        for ratings in found.values():
-            ratings.sort(key=lambda r: (str(r.signal), r.horizon))
         return found
+
+    async def pick_ratings(
+        self, pairs: Iterable[tuple[str, SignalType]], horizon: int
+    ) -> dict[tuple[str, SignalType], Rating]:
+        # One statement per chunk of (symbol, signal) pairs (a row-value IN on the unique key), at
+        # `horizon` first; the pairs without that horizon read again for their others. One query per
+        # signal over symbol lists read each signal's pairs apart (16 round trips at a close).
+        wanted = sorted({(symbol, str(signal)) for symbol, signal in pairs})
+        table = table_of(RatingRow)
+        key = tuple_(RatingRow.symbol, RatingRow.signal)
+        picked: dict[tuple[str, SignalType], Rating] = {}
+        async with self._sessions() as session:
+            conn = await session.connection()
+            decode = Decoder(list(table.c), conn.dialect)
+            names = [c.name for c in table.c]
+
+            async def read(part: Sequence[tuple[str, str]], *where: Any) -> None:
+                query = select(*decode.columns).where(key.in_(part), *where)
+                for raw in await conn.execute(query.order_by(RatingRow.horizon.desc())):
+                    rating = _rating_of(dict(zip(names, decode(raw), strict=True)))
+                    picked[(rating.symbol, rating.signal)] = rating  # the shortest horizon last
+
+            for part in chunked(wanted, 500):
+                await read(part, RatingRow.horizon == horizon)
+            missing = [p for p in wanted if (p[0], SignalType(p[1])) not in picked]
+            for part in chunked(missing, 500):
+                await read(part, RatingRow.horizon != horizon)
+        return picked
 
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None:
         query = select(RatingRow).where(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bot.views import pick_rating
 from core.ports import Repositories
 from core.types import NewsItem, Rating, SignalType
 
@@ -141,13 +142,19 @@ async def test_list_ratings_many(repos: Repositories) -> None:
     everything = await repos.ratings.list_ratings_many(symbols)
     assert sum(len(rs) for rs in everything.values()) == len(stored)
     assert await repos.ratings.list_ratings_many([]) == {}
-    # with a horizon: that one where a (symbol, signal) has it, else all its horizons (pick_rating)
-    kinds = [SignalType.GOLDEN_CROSS, SignalType.DEATH_CROSS]
-    picked = await repos.ratings.list_ratings_many(symbols, kinds, horizon=20)
-    assert [(r.signal, r.horizon) for r in picked["S0001"]] == [
-        (SignalType.DEATH_CROSS, 5),
-        (SignalType.GOLDEN_CROSS, 20),
-    ]
-    golden20 = [(SignalType.GOLDEN_CROSS, 20)]
-    assert all([(r.signal, r.horizon) for r in picked[s]] == golden20 for s in symbols[2:])
-    assert picked["S0001"][1] == everything["S0001"][2]
+
+
+async def test_pick_ratings_prefers_the_horizon_else_the_shortest(repos: Repositories) -> None:
+    symbols = [f"S{n:04d}" for n in range(1200)]
+    stored = [rating(s, SignalType.GOLDEN_CROSS, h) for s in symbols for h in (60, 20, 5)]
+    stored += [rating("S0001", SignalType.DEATH_CROSS, h) for h in (60, 10)]
+    await repos.ratings.upsert_ratings(stored)
+    gc, dc = SignalType.GOLDEN_CROSS, SignalType.DEATH_CROSS
+    pairs = [(s, gc) for s in symbols] + [("S0001", dc), ("S0002", dc), ("NOPE", gc)]
+    picked = await repos.ratings.pick_ratings(pairs, 20)
+    assert set(picked) == {(s, gc) for s in symbols} | {("S0001", dc)}
+    assert {r.horizon for k, r in picked.items() if k[1] is gc} == {20}
+    assert picked[("S0001", dc)].horizon == 10  # no 20-day rating: the shortest there is
+    for (symbol, signal), got in list(picked.items())[:50]:
+        assert got == pick_rating(await repos.ratings.list_ratings(symbol), signal, 20)
+    assert await repos.ratings.pick_ratings([], 20) == {}
