@@ -29,6 +29,7 @@ TABLES = {
     "watches",
     "signal_events",
     "outbox",
+    "outbox_fanouts",
     "news_items",
     "ratings",
     "fetch_cursors",
