@@ -32,7 +32,7 @@ from telegram.ext import ExtBot
 from bot.fastrequest import sender_bot
 from bot.ratelimit import ChatRateLimiter
 from bot.sender import Sender, paid_sender_options
-from core.types import OutboxMessage
+from core.types import Fanout, Recipient
 from storage import Database
 from tests.bot.fakes import make_settings
 
@@ -68,11 +68,13 @@ class InstantBot:
 
 
 async def enqueue(db: Database, first: int, n: int, premium_every: int) -> None:
-    msgs = [
-        OutboxMessage(c, f"s:{c}", f"<b>KAU25</b> RSI oversold {c}", premium=(c - first) % premium_every == 0)
-        for c in range(first, first + n)
+    """One alert to `n` chats as the notifier hands it over: one fan-out (stored as one row; the
+    sender's claims write its per-recipient rows, so that cost is in the figures below)."""
+    recipients: list[Recipient] = [
+        (c, 0, False, None, (c - first) % premium_every == 0) for c in range(first, first + n)
     ]
-    await db.repos.outbox.enqueue(msgs)
+    fanout = Fanout(f"s{first}", ("<b>KAU25</b> RSI oversold",), (None,), recipients)
+    await db.repos.outbox.enqueue_fanouts([fanout])
 
 
 async def sender_cost(db: Database, n: int) -> float:
