@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.timeutil import ensure_utc, utcnow
@@ -304,7 +305,10 @@ class SqlOutboxRepo(Repo):
         first) until `max(limit, EXPAND_ROWS)` rows are out, a little ahead of what it sends; by a
         look without `owner`, all of them.
         """
-        await expand(self._sessions, None if owner is None else max(limit, EXPAND_ROWS))
+        try:
+            await expand(self._sessions, None if owner is None else max(limit, EXPAND_ROWS))
+        except (SQLAlchemyError, ValueError, TypeError):  # one bad fan-out must not stop delivery
+            logger.exception("expanding alert fan-outs failed; claiming the rows already written")
         due = (
             OutboxRow.status == str(DeliveryStatus.PENDING),
             or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),

@@ -12,6 +12,8 @@ stay as the ledger of the (key, chat) pairs enqueued."""
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import replace
@@ -19,7 +21,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, Text, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.timeutil import ensure_utc
@@ -44,6 +46,8 @@ LEDGER = (
 EXPAND_ROWS = 1000  # a claim expands whole fan-outs until at least this many rows (or its limit) are out
 _ALL_ROWS = 20_000  # rows per transaction when every pending fan-out is expanded
 _PAGE = 500  # fan-outs looked at per expansion step
+_JSON = {"texts", "markups", "recipients"}  # read as text by the expansion: decoded row by row
+logger = logging.getLogger(__name__)
 
 COLUMNS = (
     "dedup_key",
@@ -132,11 +136,19 @@ def _recipients(entries: Sequence[Sequence[Any]], holds: dict[str, datetime]) ->
 
 
 def _to_fanout(row: Any, holds: dict[str, datetime]) -> Fanout:
+    """A stored fan-out from its raw row (JSON columns as text); ValueError if it is malformed."""
+    try:
+        texts, markups = tuple(json.loads(row.texts)), tuple(json.loads(row.markups))
+        recipients = _recipients(json.loads(row.recipients), holds)
+        if len(texts) != len(markups) or any(not 0 <= r[1] < len(texts) for r in recipients):
+            raise ValueError("a recipient's version has no text")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"fan-out {row.id} ({row.key}) is malformed: {exc}") from exc
     return Fanout(
         key=row.key,
-        texts=tuple(row.texts),
-        markups=tuple(row.markups),
-        recipients=_recipients(row.recipients, holds),
+        texts=texts,
+        markups=markups,
+        recipients=recipients,
         event_id=row.event_id,
         kind=row.kind,
         status=DeliveryStatus(row.status),
@@ -177,12 +189,18 @@ async def expand(sessions: async_sessionmaker[AsyncSession], want: int | None) -
             conn = await session.connection()
             take = update(table).where(table.c.id.in_(ids), table.c.expanded_by.is_(None))
             await conn.execute(take.values(expanded_by=token))
-            mine = select(table).where(table.c.expanded_by == token).order_by(table.c.id)
+            raw = [type_coerce(c, Text).label(c.name) if c.name in _JSON else c for c in table.c]
+            mine = select(*raw).where(table.c.expanded_by == token).order_by(table.c.id)
             taken = (await conn.execute(mine)).all()
             holds: dict[str, datetime] = {}
             bind = Binder(table_of(OutboxRow), conn.dialect)
             for created, group in groupby(taken, key=lambda r: r.created_at):
-                fanouts = [_to_fanout(r, holds) for r in group]
+                fanouts = []
+                for row in group:  # a malformed one is logged and left out, the others go on
+                    try:
+                        fanouts.append(_to_fanout(row, holds))
+                    except ValueError:
+                        logger.exception("an alert fan-out cannot be delivered")
                 tuples = fanout_rows(fanouts, created, bind)
                 inserted += await insert_ignore_tuples(conn, OutboxRow, COLUMNS, tuples, 5000)
         if want is not None:
@@ -190,16 +208,28 @@ async def expand(sessions: async_sessionmaker[AsyncSession], want: int | None) -
     return inserted
 
 
+def _ledger(keys: Sequence[str]) -> Select[Any]:
+    table = table_of(OutboxFanoutRow)
+    entries = type_coerce(table.c.recipients, Text)
+    return select(table.c.key, entries).where(table.c.key.in_(keys))
+
+
+def _chats(key: str, entries: str) -> list[int]:
+    """The chat ids of a stored fan-out's recipients (none, logged, if the list is malformed)."""
+    try:
+        return [int(e[0]) for e in json.loads(entries)]
+    except (TypeError, ValueError, IndexError):
+        logger.error("alert fan-out %s: its recipients are malformed", key)
+        return []
+
+
 async def only_new(session: AsyncSession, fanouts: Sequence[Fanout]) -> list[Fanout]:
     """`fanouts` without the recipients a stored fan-out of the same key already holds (or an earlier
     one of `fanouts`): what one row per recipient would have inserted."""
-    table = table_of(OutboxFanoutRow)
     seen: dict[str, set[int]] = {}
     for part in chunked(sorted({f.key for f in fanouts}), 500):
-        for key, entries in await session.execute(
-            select(table.c.key, table.c.recipients).where(table.c.key.in_(part))
-        ):
-            seen.setdefault(key, set()).update(e[0] for e in entries)
+        for key, entries in await session.execute(_ledger(part)):
+            seen.setdefault(key, set()).update(_chats(key, entries))
     out: list[Fanout] = []
     for f in fanouts:
         had = seen.setdefault(f.key, set())
@@ -226,12 +256,9 @@ async def ledger_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
         head, _, tail = key.rpartition(":")
         if head and tail.lstrip("-").isdigit():
             wanted.setdefault(head, {})[int(tail)] = key
-    table = table_of(OutboxFanoutRow)
     found: set[str] = set()
     for part in chunked(list(wanted), 500):
-        for key, entries in await session.execute(
-            select(table.c.key, table.c.recipients).where(table.c.key.in_(part))
-        ):
+        for key, entries in await session.execute(_ledger(part)):
             chats = wanted[key]
-            found.update(chats[e[0]] for e in entries if e[0] in chats)
+            found.update(chats[c] for c in _chats(key, entries) if c in chats)
     return found

@@ -9,8 +9,13 @@ import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from sqlalchemy import update
+
 from core.ports import Repositories
 from core.types import Chat, ChatKind, DeliveryStatus, Fanout, OutboxMessage
+from storage import Database
+from storage.models import OutboxFanoutRow
 
 NOW = datetime(2025, 6, 2, 9, tzinfo=UTC)
 HOLD = NOW - timedelta(minutes=5)  # due already: quiet hours that ended
@@ -126,3 +131,19 @@ async def test_skipped_fold_rows_are_recorded_not_delivered(repos: Repositories)
     keys = [f"{skipped.key}:{c}" for c in (11, 12, 13)]
     assert await repos.outbox.existing_keys(keys) == set(keys)
     assert await repos.outbox.enqueue_fanouts([fanout()]) == 0  # a folded alert never goes out alone
+
+
+async def test_a_malformed_stored_fanout_is_logged_and_the_rest_delivered(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    repos = db.repos
+    good, bad = fanout(key="alert:GOOD"), fanout(key="alert:BAD", recipients=[(21, 0, False, None, True)])
+    assert await repos.outbox.enqueue_fanouts([bad, good]) == 4
+    async with db.engine.begin() as conn:  # a stored list cut short (a disk fault, a hand edit)
+        await conn.execute(
+            update(OutboxFanoutRow).where(OutboxFanoutRow.key == "alert:BAD").values(recipients="[[21, 0, 0")
+        )
+    assert await repos.outbox.existing_keys(["alert:BAD:21", "alert:GOOD:11"]) == {"alert:GOOD:11"}
+    claimed = await repos.outbox.claim_pending(NOW, limit=10, owner="sender-a")
+    assert sorted(m.chat_id for m in claimed) == [11, 12, 13]
+    assert "(alert:BAD) is malformed" in caplog.text
