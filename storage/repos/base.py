@@ -29,7 +29,8 @@ def _reason(exc: SQLAlchemyError) -> str:
     return " ".join(str(orig).split())[:300]
 
 
-def _unavailable(exc: SQLAlchemyError) -> bool:
+def database_gone(exc: SQLAlchemyError) -> bool:
+    """Whether `exc` means the database cannot be reached (not that the statement was wrong)."""
     if not isinstance(exc, OperationalError):
         return False
     args = exc.orig.args if exc.orig is not None else ()
@@ -46,7 +47,7 @@ def _guard(name: str, method: Callable[..., Awaitable[Any]]) -> Callable[..., Aw
         try:
             return await method(*args, **kwargs)
         except SQLAlchemyError as exc:
-            if _unavailable(exc):
+            if database_gone(exc):
                 raise DatabaseUnavailableError(f"database unavailable in {name}: {_reason(exc)}") from exc
             raise StorageError(f"{name} failed: {_reason(exc)}") from exc
 
@@ -104,16 +105,6 @@ class Repo:
         names = list(rows[0])
         bind = Binder(table_of(model), conn.dialect)
         tuples = [tuple(bind(n, v) for n, v in zip(names, row.values(), strict=True)) for row in rows]
-        return await self._insert_ignore_tuples(conn, model, names, tuples, chunk)
-
-    async def _insert_ignore_tuples(
-        self,
-        conn: AsyncConnection,
-        model: type[Base],
-        names: Sequence[str],
-        tuples: Sequence[tuple[Any, ...]],
-        chunk: int = 500,
-    ) -> int:
         return await insert_ignore_tuples(conn, model, names, tuples, chunk)
 
 

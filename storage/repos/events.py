@@ -17,7 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.timeutil import ensure_utc, utcnow
 from core.types import DeliveryStatus, Fanout, Interval, OutboxMessage, SignalEvent, SignalType, split_combo
 from storage.models import OutboxFanoutRow, OutboxRow, SignalEventRow
-from storage.repos.base import CHUNK, Binder, Decoder, Repo, chunked, table_of
+from storage.repos.base import (
+    CHUNK,
+    Binder,
+    Decoder,
+    Repo,
+    chunked,
+    database_gone,
+    insert_ignore_tuples,
+    table_of,
+)
 from storage.repos.fanout import (
     COLUMNS,
     EXPAND_ROWS,
@@ -257,10 +266,10 @@ class SqlOutboxRepo(Repo):
                 inserted += await self._insert_messages(conn, messages, now)
             if at_once := [f for f in fanouts if not deferred(f)]:
                 rows = fanout_rows(at_once, now, Binder(table_of(OutboxRow), conn.dialect))
-                inserted += await self._insert_ignore_tuples(conn, OutboxRow, COLUMNS, rows, 5000)
+                inserted += await insert_ignore_tuples(conn, OutboxRow, COLUMNS, rows, 5000)
             if later:
                 rows = ledger_rows(later, now, Binder(table_of(OutboxFanoutRow), conn.dialect))
-                await self._insert_ignore_tuples(conn, OutboxFanoutRow, LEDGER, rows, 1000)
+                await insert_ignore_tuples(conn, OutboxFanoutRow, LEDGER, rows, 1000)
                 inserted += sum(len(f.recipients) for f in later)
         return inserted
 
@@ -307,7 +316,9 @@ class SqlOutboxRepo(Repo):
         """
         try:
             await expand(self._sessions, None if owner is None else max(limit, EXPAND_ROWS))
-        except (SQLAlchemyError, ValueError, TypeError):  # one bad fan-out must not stop delivery
+        except (SQLAlchemyError, ValueError, TypeError) as exc:  # one bad fan-out must not stop delivery
+            if isinstance(exc, SQLAlchemyError) and database_gone(exc):
+                raise  # the claim below would fail alike: the caller sees the database unavailable
             logger.exception("expanding alert fan-outs failed; claiming the rows already written")
         due = (
             OutboxRow.status == str(DeliveryStatus.PENDING),
