@@ -252,13 +252,6 @@ class RatingRepo(Protocol):
     async def upsert_ratings(self, ratings: Sequence[Rating]) -> int: ...
     async def list_ratings(self, symbol: str) -> list[Rating]: ...
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None: ...
-    async def list_ratings_many(
-        self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
-    ) -> dict[str, list[Rating]]:
-        """`list_ratings` for many symbols at once (only `signals` if given); symbols without any
-        are absent."""
-        ...
-
     async def pick_ratings(
         self, pairs: Iterable[tuple[str, SignalType]], horizon: int
     ) -> dict[tuple[str, SignalType], Rating]:

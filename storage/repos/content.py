@@ -209,29 +209,6 @@ class SqlRatingRepo(Repo):
             rows = await session.scalars(query.order_by(RatingRow.signal, RatingRow.horizon))
             return [_to_rating(row) for row in rows]
 
-    async def list_ratings_many(
-        self, symbols: Iterable[str], signals: Iterable[SignalType] | None = None
-    ) -> dict[str, list[Rating]]:
-        # Raw rows decoded once per distinct value: the alert fan-out reads these for thousands of
-        # symbols at once, and a backtest run's ratings share their dates and parameters.
-        wanted = sorted(set(symbols))
-        kinds = None if signals is None else sorted({str(s) for s in signals})
-        table = table_of(RatingRow)
-        found: dict[str, list[Rating]] = {}
-        async with self._sessions() as session:
-            conn = await session.connection()
-            decode = Decoder(list(table.c), conn.dialect)
-            names = [c.name for c in table.c]
-            for part in chunked(wanted):
-                query = select(*decode.columns).where(RatingRow.symbol.in_(part))
-                if kinds is not None:
-                    query = query.where(RatingRow.signal.in_(kinds))
-                query = query.order_by(RatingRow.symbol, RatingRow.signal, RatingRow.horizon)
-                for raw in await conn.execute(query):
-                    values = dict(zip(names, decode(raw), strict=True))
-                    found.setdefault(values["symbol"], []).append(_rating_of(values))
-        return found
-
     async def pick_ratings(
         self, pairs: Iterable[tuple[str, SignalType]], horizon: int
     ) -> dict[tuple[str, SignalType], Rating]:

@@ -125,25 +125,6 @@ async def test_ratings_upsert_list_get(repos: Repositories) -> None:
     assert await repos.ratings.upsert_ratings([]) == 0
 
 
-async def test_list_ratings_many(repos: Repositories) -> None:
-    symbols = [f"S{n:04d}" for n in range(2200)]
-    stored = [rating(s, SignalType.GOLDEN_CROSS, h) for s in symbols for h in (20, 5)]
-    stored += [rating("S0001", SignalType.DEATH_CROSS, 5), rating("S0002", SignalType.RSI_OVERBOUGHT, 10)]
-    await repos.ratings.upsert_ratings(stored)
-    many = await repos.ratings.list_ratings_many(["S0001", "S0002", "S2199", "NOPE"])
-    assert set(many) == {"S0001", "S0002", "S2199"}
-    for symbol in many:
-        assert many[symbol] == await repos.ratings.list_ratings(symbol)
-    only = await repos.ratings.list_ratings_many(symbols, [SignalType.DEATH_CROSS, SignalType.RSI_OVERBOUGHT])
-    assert {s: [(r.signal, r.horizon) for r in rs] for s, rs in only.items()} == {
-        "S0001": [(SignalType.DEATH_CROSS, 5)],
-        "S0002": [(SignalType.RSI_OVERBOUGHT, 10)],
-    }
-    everything = await repos.ratings.list_ratings_many(symbols)
-    assert sum(len(rs) for rs in everything.values()) == len(stored)
-    assert await repos.ratings.list_ratings_many([]) == {}
-
-
 async def test_pick_ratings_prefers_the_horizon_else_the_shortest(repos: Repositories) -> None:
     symbols = [f"S{n:04d}" for n in range(1200)]
     stored = [rating(s, SignalType.GOLDEN_CROSS, h) for s in symbols for h in (60, 20, 5)]
