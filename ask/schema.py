@@ -1,7 +1,7 @@
 """What questions may read: the allow-listed tables and columns, and the schema text shown to a model.
 
-Never listed: chats, watches, outbox, outbox_fanouts, api_keys, state_blobs, leases, job_runs,
-source_health, fetch_cursors, settings. Columns not listed (JSON blobs, hashes) are hidden: a query
+Never listed: chats, watches, outbox, outbox_fanouts, data_versions, api_keys, state_blobs, leases,
+job_runs, source_health, fetch_cursors, settings. Columns not listed (JSON blobs, hashes) are hidden: a query
 naming one is refused and `SELECT *` expands to the listed columns only.
 """
 

@@ -77,6 +77,16 @@ class CloseNotifier(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadsAhead(Protocol):
+    """A `Notifier` that can read ahead, off the bar->outbox path, what the next events' delivery
+    reads (who watches what, instrument names, track records), so that the close only checks it."""
+
+    async def read_ahead(self) -> None:
+        """Hold that data in memory again if it changed; never raises (the close reads instead)."""
+        ...
+
+
 class NewsPublisher(Protocol):
     """Where newly stored headlines go. The bot's implementation alerts the chats that opted in."""
 
@@ -98,6 +108,11 @@ class InstrumentRepo(Protocol):
         ...
 
     async def list_instruments(self, *, active_only: bool = True) -> list[Instrument]: ...
+    async def cache_instruments(self) -> int:
+        """Hold every instrument in memory, unless what is held is current; `get_instruments` then
+        answers from memory while no instrument is written (one version read per call). Returns the
+        number held."""
+        ...
 
 
 class BarRepo(Protocol):
@@ -149,7 +164,14 @@ class WatchRepo(Protocol):
         ...
 
     async def list_watcher_groups(self, symbols: Iterable[str]) -> dict[str, list[WatcherGroup]]:
-        """`list_watchers_many` with the chats that watch a symbol alike grouped (the alert fan-out)."""
+        """`list_watchers_many` with the chats that watch a symbol alike grouped (the alert fan-out).
+        The groups may be shared with later calls: read them, do not change them."""
+        ...
+
+    async def cache_watcher_groups(self) -> int:
+        """Hold every active chat's watches in memory as `list_watcher_groups` groups them, unless
+        what is held is current; `list_watcher_groups` then answers from memory while no chat or watch
+        is written (one version read per call). Returns the number of watches held."""
         ...
 
     async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
@@ -257,6 +279,12 @@ class RatingRepo(Protocol):
     ) -> dict[tuple[str, SignalType], Rating]:
         """Per (symbol, signal), its rating at `horizon` days, else at its shortest horizon
         (`bot.views.pick_rating`); pairs without any are absent. One read for thousands of pairs."""
+        ...
+
+    async def cache_ratings(self, horizon: int) -> int:
+        """Hold every pair's `pick_ratings` pick at `horizon` in memory, unless what is held is
+        current; `pick_ratings` at that horizon then answers from memory while no rating is written
+        (one version read per call). Returns the number held."""
         ...
 
 

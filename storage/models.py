@@ -282,6 +282,17 @@ class StateRow(Base):
     updated_at: Mapped[datetime]
 
 
+class DataVersionRow(Base):
+    """A counter per kind of reference data (watchers, instruments, ratings), raised in the same
+    transaction as every write to it: a process that keeps such data in memory between bar closes
+    knows, by one read, whether what it holds is still what the database holds."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class LeaseRow(Base):
     __tablename__ = "leases"
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Text, delete, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import StorageError
 from core.timeutil import utcnow
@@ -30,6 +30,7 @@ from core.types import (
 from storage.models import ChatRow, OutboxRow, UserAlertRow, WatchRow
 from storage.repos.base import Repo, chunked, table_of
 from storage.repos.fanout import expand
+from storage.repos.versions import WATCHERS, VersionedCache, bump
 from storage.sqltypes import list_pattern, split_list
 
 _KNOWN = {s.value: s for s in SignalType}
@@ -218,6 +219,7 @@ class SqlChatRepo(Repo):
         stmt = self._upsert(ChatRow, ["chat_id"], [*_CHAT_FIELDS, "updated_at"])
         async with self._sessions.begin() as session:
             await session.execute(stmt, params)
+            await bump(session, WATCHERS)
             row = await session.get(ChatRow, chat.chat_id, populate_existing=True)
             assert row is not None
             return to_chat(row)
@@ -238,12 +240,14 @@ class SqlChatRepo(Repo):
 
     async def set_active(self, chat_id: int, active: bool) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(
+            result = await session.execute(
                 update(ChatRow)
-                .where(ChatRow.chat_id == chat_id)
+                .where(ChatRow.chat_id == chat_id, ChatRow.active.is_not(active))
                 .values(active=active, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+            if getattr(result, "rowcount", 0):
+                await bump(session, WATCHERS)
 
     async def migrate_chat(self, old_id: int, new_id: int) -> None:
         """Move the chat to `new_id` (a group became a supergroup) with its watches and pending
@@ -283,6 +287,8 @@ class SqlChatRepo(Repo):
             )
             old.active = False
             old.updated_at = now
+            await session.flush()
+            await bump(session, WATCHERS)
 
 
 async def _move_user_alerts(session: AsyncSession, old_id: int, new_id: int) -> None:
@@ -297,6 +303,10 @@ async def _move_user_alerts(session: AsyncSession, old_id: int, new_id: int) -> 
 
 
 class SqlWatchRepo(Repo):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        super().__init__(sessions, dialect)
+        self._groups: VersionedCache[dict[str, list[WatcherGroup]]] = VersionedCache(WATCHERS)
+
     async def upsert_watch(self, watch: Watch) -> None:
         """Create or replace the watch; the chat must exist (StorageError otherwise)."""
         params = {
@@ -311,6 +321,7 @@ class SqlWatchRepo(Repo):
         try:
             async with self._sessions.begin() as session:
                 await session.execute(stmt, params)
+                await bump(session, WATCHERS)
         except IntegrityError as exc:
             raise StorageError(f"cannot watch {watch.symbol} for unknown chat {watch.chat_id}") from exc
 
@@ -319,7 +330,10 @@ class SqlWatchRepo(Repo):
             result = await session.execute(
                 delete(WatchRow).where(WatchRow.chat_id == chat_id, WatchRow.symbol == symbol)
             )
-            return bool(getattr(result, "rowcount", 0))
+            removed = bool(getattr(result, "rowcount", 0))
+            if removed:
+                await bump(session, WATCHERS)
+            return removed
 
     async def list_watches(self, chat_id: int) -> list[Watch]:
         query = select(WatchRow).where(WatchRow.chat_id == chat_id).order_by(WatchRow.symbol)
@@ -340,7 +354,9 @@ class SqlWatchRepo(Repo):
     async def list_watchers_many(self, symbols: Iterable[str]) -> dict[str, list[tuple[Chat, Watch]]]:
         found: dict[str, list[tuple[Chat, Watch]]] = {}
         chats: dict[int, Chat] = {}
-        for symbol, chat_id, watch_cols, chat_cols in await self._watcher_rows(symbols):
+        async with self._sessions() as session:
+            rows = await _watcher_rows(session, sorted(set(symbols)))
+        for symbol, chat_id, watch_cols, chat_cols in rows:
             chat = chats.get(chat_id)
             if chat is None:
                 chat = chats[chat_id] = _chat_of(chat_id, *chat_cols)
@@ -348,46 +364,19 @@ class SqlWatchRepo(Repo):
         return found
 
     async def list_watcher_groups(self, symbols: Iterable[str]) -> dict[str, list[WatcherGroup]]:
-        # one dict lookup per row: the chats of a group share every stored setting but id and title
-        groups: dict[tuple[Any, ...], WatcherGroup] = {}
-        found: dict[str, list[WatcherGroup]] = {}
-        for symbol, chat_id, watch_cols, chat_cols in await self._watcher_rows(symbols):
-            key = (symbol, watch_cols, chat_cols[0], *chat_cols[2:])  # without the title
-            group = groups.get(key)
-            if group is None:
-                chat, watch = _chat_of(chat_id, *chat_cols), _watch_of(chat_id, symbol, *watch_cols)
-                group = groups[key] = WatcherGroup(chat, watch, [])
-                found.setdefault(symbol, []).append(group)
-            group.chat_ids.append(chat_id)
-        return found
-
-    async def _watcher_rows(
-        self, symbols: Iterable[str]
-    ) -> list[tuple[str, int, tuple[Any, ...], tuple[Any, ...]]]:
-        """(symbol, chat id, the watch's stored lists, the chat's other columns) of every active chat
-        watching `symbols`, by symbol and chat id: plain columns, lists as their stored text (decoded
-        once per distinct value), for the alert fan-out's thousands of watches at once."""
-        w, c = table_of(WatchRow).c, table_of(ChatRow).c
-        text = [
-            type_coerce(col, Text).label(f"{col.table.name}_{col.name}")
-            for col in (w.signals, w.muted, w.intervals, c.signals)
-        ]
-        columns = (
-            w.symbol, c.chat_id, *text[:3], c.kind, c.title, c.tier, c.language, c.timezone, c.active,
-            c.silent, c.quiet_start, c.quiet_end, c.quiet_mode, text[3], c.news_alerts,
-        )  # fmt: skip
-        out: list[tuple[str, int, tuple[Any, ...], tuple[Any, ...]]] = []
+        wanted = sorted(set(symbols))
         async with self._sessions() as session:
-            conn = await session.connection()  # Core rows: no ORM loading machinery per row
-            for part in chunked(sorted(set(symbols))):
-                query = (
-                    select(*columns)
-                    .join(ChatRow, WatchRow.chat_id == ChatRow.chat_id)
-                    .where(WatchRow.symbol.in_(part), ChatRow.active.is_(True))
-                )  # ordered here, not by a sort in the database
-                out += [(r[0], r[1], tuple(r[2:5]), tuple(r[5:])) for r in await conn.execute(query)]
-        out.sort(key=itemgetter(0, 1))
-        return out
+            held = await self._groups.current(session)
+            if held is not None:  # kept by `cache_watcher_groups` and still current
+                return {s: held[s] for s in wanted if s in held}
+            return _grouped(await _watcher_rows(session, wanted))
+
+    async def cache_watcher_groups(self) -> int:
+        async def load(session: AsyncSession) -> dict[str, list[WatcherGroup]]:
+            return _grouped(await _watcher_rows(session, None))
+
+        held = await self._groups.refresh(self._sessions, load)
+        return sum(len(g.chat_ids) for groups in held.values() for g in groups)
 
     async def list_watched_symbols(self, interval: Interval | None = None) -> list[str]:
         query = (
@@ -403,3 +392,46 @@ class SqlWatchRepo(Repo):
             )
         async with self._sessions() as session:
             return list(await session.scalars(query))
+
+
+async def _watcher_rows(
+    session: AsyncSession, symbols: Sequence[str] | None
+) -> list[tuple[str, int, tuple[Any, ...], tuple[Any, ...]]]:
+    """(symbol, chat id, the watch's stored lists, the chat's other columns) of every active chat
+    watching `symbols` (None: any symbol), by symbol and chat id: plain columns, lists as their stored
+    text (decoded once per distinct value), for the alert fan-out's thousands of watches at once."""
+    w, c = table_of(WatchRow).c, table_of(ChatRow).c
+    text = [
+        type_coerce(col, Text).label(f"{col.table.name}_{col.name}")
+        for col in (w.signals, w.muted, w.intervals, c.signals)
+    ]
+    columns = (
+        w.symbol, c.chat_id, *text[:3], c.kind, c.title, c.tier, c.language, c.timezone, c.active,
+        c.silent, c.quiet_start, c.quiet_end, c.quiet_mode, text[3], c.news_alerts,
+    )  # fmt: skip
+    base = select(*columns).join(ChatRow, WatchRow.chat_id == ChatRow.chat_id).where(ChatRow.active.is_(True))
+    queries = [base] if symbols is None else [base.where(WatchRow.symbol.in_(p)) for p in chunked(symbols)]
+    out: list[tuple[str, int, tuple[Any, ...], tuple[Any, ...]]] = []
+    conn = await session.connection()  # Core rows: no ORM loading machinery per row
+    for query in queries:  # ordered here, not by a sort in the database
+        out += [(r[0], r[1], tuple(r[2:5]), tuple(r[5:])) for r in await conn.execute(query)]
+    out.sort(key=itemgetter(0, 1))
+    return out
+
+
+def _grouped(
+    rows: Sequence[tuple[str, int, tuple[Any, ...], tuple[Any, ...]]],
+) -> dict[str, list[WatcherGroup]]:
+    """Watcher rows as groups of chats alike, by symbol. One dict lookup per row: the chats of a group
+    share every stored setting but id and title."""
+    groups: dict[tuple[Any, ...], WatcherGroup] = {}
+    found: dict[str, list[WatcherGroup]] = {}
+    for symbol, chat_id, watch_cols, chat_cols in rows:
+        key = (symbol, watch_cols, chat_cols[0], *chat_cols[2:])  # without the title
+        group = groups.get(key)
+        if group is None:
+            chat, watch = _chat_of(chat_id, *chat_cols), _watch_of(chat_id, symbol, *watch_cols)
+            group = groups[key] = WatcherGroup(chat, watch, [])
+            found.setdefault(symbol, []).append(group)
+        group.chat_ids.append(chat_id)
+    return found

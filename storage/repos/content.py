@@ -7,11 +7,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, and_, or_, select, tuple_, type_coerce
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.timeutil import utcnow
 from core.types import NewsItem, Rating, SignalType
 from storage.models import KEY, NewsRow, RatingRow
 from storage.repos.base import Decoder, Repo, chunked, table_of
+from storage.repos.versions import RATINGS, VersionedCache, bump
 from storage.sqltypes import list_pattern
 
 
@@ -179,7 +181,14 @@ def _rating_of(v: dict[str, Any]) -> Rating:
     )
 
 
+Picks = dict[tuple[str, SignalType], Rating]
+
+
 class SqlRatingRepo(Repo):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        super().__init__(sessions, dialect)
+        self._picks: VersionedCache[tuple[int, Picks]] = VersionedCache(RATINGS)
+
     async def upsert_ratings(self, ratings: Sequence[Rating]) -> int:
         """Insert or replace per (symbol, signal, horizon); returns the number of distinct ratings."""
         now = utcnow()
@@ -201,6 +210,7 @@ class SqlRatingRepo(Repo):
             conn = await session.connection()
             for chunk in chunked(list(params.values())):
                 await conn.execute(stmt, list(chunk))
+            await bump(session, RATINGS)
         return len(params)
 
     async def list_ratings(self, symbol: str) -> list[Rating]:
@@ -212,31 +222,35 @@ class SqlRatingRepo(Repo):
     async def pick_ratings(
         self, pairs: Iterable[tuple[str, SignalType]], horizon: int
     ) -> dict[tuple[str, SignalType], Rating]:
-        # One statement per 1,000 pairs on the unique key, at `horizon` first, then the pairs without
-        # that horizon for their others. MySQL/MariaDB ranges a row-value IN well; SQLite scanned the
-        # table for it (33 ms per 500 pairs) and ranges an OR of (signal = s AND symbol IN ...) per
-        # signal instead, which MariaDB's range optimizer is slow to plan (bench/README.md, "Stop 35").
-        wanted = sorted({(symbol, str(signal)) for symbol, signal in pairs})
-        table = table_of(RatingRow)
-        picked: dict[tuple[str, SignalType], Rating] = {}
+        asked = set(pairs)
+        wanted = sorted((symbol, str(signal)) for symbol, signal in asked)
         async with self._sessions() as session:
+            held = await self._picks.current(session)
+            if held is not None and held[0] == horizon:  # kept by `cache_ratings` and still current
+                return {p: r for p in asked if (r := held[1].get(p)) is not None}
+            picked: Picks = {}
+            await _pick(await session.connection(), wanted, horizon, picked)
+            return picked
+
+    async def cache_ratings(self, horizon: int) -> int:
+        async def load(session: AsyncSession) -> tuple[int, Picks]:
             conn = await session.connection()
-            decode = Decoder(list(table.c), conn.dialect)
-            names = [c.name for c in table.c]
+            picked: Picks = {}
+            await _read_picks(conn, picked, RatingRow.horizon == horizon)  # every rating at `horizon`
+            others = select(RatingRow.symbol, RatingRow.signal).where(RatingRow.horizon != horizon)
+            missing = {
+                (symbol, signal)
+                for symbol, signal in await conn.execute(others.distinct())
+                if signal in _SIGNALS and (symbol, _SIGNALS[signal]) not in picked
+            }
+            await _pick(conn, sorted(missing), horizon, picked)
+            return horizon, picked
 
-            async def read(part: Sequence[tuple[str, str]], *where: Any) -> None:
-                pick = _pairs(part, sqlite=conn.dialect.name == "sqlite")
-                query = select(*decode.columns).where(pick, *where)
-                for raw in await conn.execute(query.order_by(RatingRow.horizon.desc())):
-                    rating = _rating_of(dict(zip(names, decode(raw), strict=True)))
-                    picked[(rating.symbol, rating.signal)] = rating  # the shortest horizon last
-
-            for part in chunked(wanted, 1000):
-                await read(part, RatingRow.horizon == horizon)
-            missing = [p for p in wanted if (p[0], SignalType(p[1])) not in picked]
-            for part in chunked(missing, 1000):
-                await read(part, RatingRow.horizon != horizon)
-        return picked
+        held = await self._picks.refresh(self._sessions, load)
+        if held[0] != horizon:  # held for another horizon: read again for this one
+            self._picks = VersionedCache(RATINGS)
+            held = await self._picks.refresh(self._sessions, load)
+        return len(held[1])
 
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None:
         query = select(RatingRow).where(
@@ -245,3 +259,33 @@ class SqlRatingRepo(Repo):
         async with self._sessions() as session:
             row = await session.scalar(query)
             return None if row is None else _to_rating(row)
+
+
+async def _pick(
+    conn: AsyncConnection, wanted: Sequence[tuple[str, str]], horizon: int, picked: Picks
+) -> None:
+    """`pick_rating` of each (symbol, signal) in `wanted` into `picked`: one statement per 1,000 pairs
+    on the unique key, at `horizon` first, then the pairs without that horizon for their others."""
+    for part in chunked(wanted, 1000):
+        await _read_picks(
+            conn, picked, _pairs(part, sqlite=conn.dialect.name == "sqlite"), RatingRow.horizon == horizon
+        )
+    missing = [p for p in wanted if (p[0], SignalType(p[1])) not in picked]
+    for part in chunked(missing, 1000):
+        await _read_picks(
+            conn, picked, _pairs(part, sqlite=conn.dialect.name == "sqlite"), RatingRow.horizon != horizon
+        )
+
+
+async def _read_picks(conn: AsyncConnection, picked: Picks, *where: Any) -> None:
+    """The ratings `where` into `picked` by (symbol, signal), the shortest horizon last (it wins).
+    MySQL/MariaDB range a row-value IN (`_pairs`) well; SQLite scanned the table for it (33 ms per
+    500 pairs) and ranges an OR of (signal = s AND symbol IN ...) per signal instead, which MariaDB's
+    range optimizer is slow to plan (bench/README.md, "Stop 35")."""
+    table = table_of(RatingRow)
+    decode = Decoder(list(table.c), conn.dialect)
+    names = [c.name for c in table.c]
+    query = select(*decode.columns).where(*where).order_by(RatingRow.horizon.desc())
+    for raw in await conn.execute(query):
+        rating = _rating_of(dict(zip(names, decode(raw), strict=True)))
+        picked[(rating.symbol, rating.signal)] = rating

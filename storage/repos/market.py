@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Dialect, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from core.timeutil import ensure_utc, utcnow
 from core.types import Bar, FetchCursor, Instrument, Interval, Market
 from storage.models import BarRow, FetchCursorRow, InstrumentRow
 from storage.repos.base import Repo, chunked, table_of
+from storage.repos.versions import INSTRUMENTS, VersionedCache, bump
 
 _BAR_COLUMNS = ("open", "high", "low", "close", "volume", "adj_factor", "source", "flags")
 _BAR_SELECT = (
@@ -44,6 +45,10 @@ def _to_instrument(row: InstrumentRow) -> Instrument:
 
 
 class SqlInstrumentRepo(Repo):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
+        super().__init__(sessions, dialect)
+        self._all: VersionedCache[dict[str, Instrument]] = VersionedCache(INSTRUMENTS)
+
     async def upsert_instruments(self, instruments: Iterable[Instrument]) -> None:
         now = utcnow()
         rows = {
@@ -66,6 +71,7 @@ class SqlInstrumentRepo(Repo):
         stmt = self._upsert(InstrumentRow, ["symbol"], columns)
         async with self._sessions.begin() as session:
             await session.execute(stmt, list(rows.values()))
+            await bump(session, INSTRUMENTS)
 
     async def get_instrument(self, symbol: str) -> Instrument | None:
         async with self._sessions() as session:
@@ -74,14 +80,15 @@ class SqlInstrumentRepo(Repo):
 
     async def get_instruments(self, symbols: Iterable[str]) -> dict[str, Instrument]:
         wanted = sorted(set(symbols))
-        found: dict[str, Instrument] = {}
         async with self._sessions() as session:
-            for part in chunked(wanted):
-                query = select(*table_of(InstrumentRow).c).where(InstrumentRow.symbol.in_(part))
-                row: Any  # a Core row (cheaper than ORM objects) with the same attributes
-                for row in await session.execute(query):
-                    found[row.symbol] = _to_instrument(row)
-        return found
+            held = await self._all.current(session)
+            if held is not None:  # kept by `cache_instruments` and still current
+                return {s: held[s] for s in wanted if s in held}
+            return await _instruments(session, wanted)
+
+    async def cache_instruments(self) -> int:
+        held = await self._all.refresh(self._sessions, lambda session: _instruments(session, None))
+        return len(held)
 
     async def list_instruments(self, *, active_only: bool = True) -> list[Instrument]:
         query = select(InstrumentRow).order_by(InstrumentRow.symbol)
@@ -89,6 +96,20 @@ class SqlInstrumentRepo(Repo):
             query = query.where(InstrumentRow.active.is_(True))
         async with self._sessions() as session:
             return [_to_instrument(row) for row in await session.scalars(query)]
+
+
+async def _instruments(session: AsyncSession, symbols: Sequence[str] | None) -> dict[str, Instrument]:
+    """The stored instruments of `symbols` (None: all), by symbol."""
+    query = select(*table_of(InstrumentRow).c)
+    queries = (
+        [query] if symbols is None else [query.where(InstrumentRow.symbol.in_(p)) for p in chunked(symbols)]
+    )
+    found: dict[str, Instrument] = {}
+    for q in queries:
+        row: Any  # a Core row (cheaper than ORM objects) with the same attributes
+        for row in await session.execute(q):
+            found[row.symbol] = _to_instrument(row)
+    return found
 
 
 def _bar_params(bar: Bar) -> dict[str, Any]:

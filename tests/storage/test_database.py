@@ -30,6 +30,7 @@ TABLES = {
     "signal_events",
     "outbox",
     "outbox_fanouts",
+    "data_versions",
     "news_items",
     "ratings",
     "fetch_cursors",
