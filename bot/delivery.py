@@ -9,6 +9,7 @@ guarantees on the way out (in flight rows, database faults, crashes) is in `bot.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -22,6 +23,7 @@ from bot.views import keyboard_json
 from bot.views_alert import rating_key, render_alert
 from bot.views_combo import combo_study, render_combo_alert
 from bot.views_user_alert import DigestItem, render_hit
+from core.errors import StorageError
 from core.ports import Repositories
 from core.timeutil import Clock, SystemClock
 from core.types import (
@@ -92,6 +94,21 @@ class OutboxNotifier:
         enqueued = await self._repos.outbox.enqueue_fanouts(fanouts) if fanouts else 0
         logger.info("published %d events, %d messages enqueued", len(events), enqueued)
         return enqueued
+
+    async def read_ahead(self) -> None:
+        """`core.ports.ReadsAhead`: watchers, instruments and the ratings alerts quote held in memory
+        (again, where they changed since), so that a close reads only their versions."""
+        repos = self._repos
+        try:
+            t0 = time.perf_counter()
+            watches = await repos.watches.cache_watcher_groups()
+            instruments = await repos.instruments.cache_instruments()
+            ratings = await repos.ratings.cache_ratings(self._horizon)
+        except StorageError as exc:  # the next close reads the database instead
+            logger.warning("watchers, instruments and ratings not read ahead: %s", exc)
+            return
+        logger.debug("read ahead in %.3fs: %d watches, %d instruments, %d ratings held",
+                     time.perf_counter() - t0, watches, instruments, ratings)  # fmt: skip
 
     async def messages_for(self, event: SignalEvent) -> list[OutboxMessage]:
         return await self.messages_for_events([event])

@@ -93,6 +93,7 @@ def outbox_sink(repos: Repositories, clock: Clock) -> Sink:
                 logger.warning("signal event on %s malformed (%s): skipped", topic, exc)
         if parsed:
             await notifier.publish(parsed)
+            await notifier.read_ahead()  # for the next batch: it then reads only versions
 
     return sink
 

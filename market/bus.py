@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 
-from core.ports import CloseNotifier, EventBus, Notifier
+from core.ports import CloseNotifier, EventBus, Notifier, ReadsAhead
 from core.types import AlertHit, Bar, Interval, NewsItem, Quote, SignalEvent, SignalType
 
 logger = logging.getLogger(__name__)
@@ -88,6 +88,11 @@ class BusNotifier:
         if isinstance(self._inner, CloseNotifier):
             return await self._inner.publish_close(events, hits)
         return await self._inner.publish(events) if events else 0
+
+    async def read_ahead(self) -> None:
+        """`core.ports.ReadsAhead`, if the notifier it wraps reads ahead."""
+        if isinstance(self._inner, ReadsAhead):
+            await self._inner.read_ahead()
 
 
 def bar_message(bar: Bar) -> dict[str, object]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from core.combostudy import STATE_KEY as COMBO_STUDY_KEY
 from core.combostudy import read_study
-from core.ports import Notifier, Repositories
+from core.ports import Notifier, ReadsAhead, Repositories
 from core.types import Bar, Interval, SignalEvent
 from scheduler.depth import drop_halted
 from scheduler.gcpause import gc_paused
@@ -116,6 +116,7 @@ class SignalPipeline:
                     warmed += 1
             if warmed:
                 await self._save()
+            await self._read_ahead()
             logger.info(
                 "signal engine ready: %d symbols known, %d warmed from stored bars",
                 len(self._last_ts),
@@ -208,13 +209,17 @@ class SignalPipeline:
         result.latency_s = t4 - t0
         if result.bars:
             await self._save()
+        t5 = time.perf_counter()
+        if result.bars:
+            await self._read_ahead()
         result.timings = {
             "prepare": t1 - t0,
             "engine": t2 - t1,
             "add_events": t3 - t2,
             "publish": t4 - t3,
             "cpu": cpu4 - cpu0,  # the process's CPU from bars in hand to the outbox (all its threads)
-            "save_state": time.perf_counter() - t4,
+            "save_state": t5 - t4,
+            "read_ahead": time.perf_counter() - t5,
         }
 
     async def _fresh(self, engine: EnginePort, symbol: str, bars: Sequence[Bar]) -> list[Bar]:
@@ -304,6 +309,12 @@ class SignalPipeline:
                 logger.warning("saved signal state %s unusable; rebuilding from stored bars", self.state_key)
                 self._engine, self._last_ts = None, {}
         self._require()
+
+    async def _read_ahead(self) -> None:
+        """Off the bar->outbox path: what the next close's alerts read held in memory again where it
+        changed (`core.ports.ReadsAhead`), so that the close itself only checks its versions."""
+        if isinstance(self._notifier, ReadsAhead):
+            await self._notifier.read_ahead()
 
     async def _save(self) -> None:
         if not self.persist:

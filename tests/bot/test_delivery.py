@@ -18,6 +18,7 @@ from core.types import (
     ChatKind,
     DeliveryStatus,
     Interval,
+    Language,
     OutboxMessage,
     QuietMode,
     Rating,
@@ -25,6 +26,7 @@ from core.types import (
     SignalType,
     Watch,
 )
+from storage import Database
 from tests.bot.fakes import INSTRUMENTS, NOW, FakeClock
 from tests.fakes.fake_telegram import FakeTelegram
 
@@ -111,6 +113,41 @@ async def test_notifier_fans_out_once_per_watching_chat(sqlite_repos: Repositori
     assert by_chat[6].not_before == datetime(2026, 11, 21, 1, 0, tzinfo=UTC)
     assert by_chat[6].text == msg.text  # held, not rewritten: the bar's time is what it says
     assert {m.chat_id for m in await repos.outbox.claim_pending(NOW)} == {1, 2}
+
+
+async def test_a_notifier_that_read_ahead_alerts_what_the_database_holds_at_the_close(
+    db: Database, clock: FakeClock
+) -> None:
+    """Watchers, names and ratings held in memory between closes (issue 25): what another process
+    writes in between (a new watcher, a renamed instrument, a new backtest) is in the next alert."""
+    repos = db.repos
+    await watchers(repos, [Chat(1, ChatKind.PRIVATE)])
+    await repos.ratings.upsert_ratings([rating()])
+    notifier = OutboxNotifier(repos, clock=clock)
+    await notifier.read_ahead()
+    bot = await Database.open(db.url.render_as_string(hide_password=False), migrate=False)
+    try:  # the bot process: /watch from chat 2; the collector: a new name; the backtester: a new grade
+        await bot.repos.chats.upsert_chat(Chat(2, ChatKind.PRIVATE, language=Language.KO))
+        await bot.repos.watches.upsert_watch(Watch(2, "FCO2.DE"))
+        await bot.repos.instruments.upsert_instruments(
+            [replace(INSTRUMENTS["FCO2.DE"], name="SparkChange EUA")]
+        )
+        await bot.repos.ratings.upsert_ratings([replace(rating(), grade="A")])
+    finally:
+        await bot.close()
+    event = await stored_event(repos)
+    assert await notifier.publish([event]) == 2
+    by_chat = {m.chat_id: m for m in await repos.outbox.claim_pending(NOW + timedelta(days=1))}
+    assert set(by_chat) == {1, 2}
+    assert "SparkChange EUA" in by_chat[1].text
+    assert "grade A" in by_chat[1].text
+    assert "등급 A" in by_chat[2].text
+    await notifier.read_ahead()  # held again: the same alert, from memory, for a chat added now
+    await repos.chats.upsert_chat(Chat(3, ChatKind.PRIVATE))
+    await repos.watches.upsert_watch(Watch(3, "FCO2.DE"))
+    assert await notifier.publish([event]) == 1
+    [third] = [m for m in await repos.outbox.claim_pending(NOW + timedelta(days=1)) if m.chat_id == 3]
+    assert third.text == by_chat[1].text
 
 
 def test_quiet_hours_wrap_around_midnight() -> None:

@@ -28,7 +28,8 @@ async def test_unseen_symbol_is_warmed_from_storage_and_only_its_last_bar_alerts
     assert res.bars == 1
     assert SignalType.BREAKOUT_200 in {e.signal for e in res.new_events}
     assert res.enqueued == len(res.new_events) == len(notifier.published)
-    assert set(res.timings) == {"prepare", "engine", "add_events", "publish", "save_state", "cpu"}
+    phases = {"prepare", "engine", "add_events", "publish", "save_state", "read_ahead", "cpu"}
+    assert set(res.timings) == phases
     assert res.timings["cpu"] > 0
     assert res.latency_s >= res.timings["engine"]
     assert pipe.last_ts["AAA"] == new[-1].ts
