@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from core.ports import Repositories
 from core.types import Chat, ChatKind, DeliveryStatus, Fanout, OutboxMessage
@@ -147,3 +147,36 @@ async def test_a_malformed_stored_fanout_is_logged_and_the_rest_delivered(
     claimed = await repos.outbox.claim_pending(NOW, limit=10, owner="sender-a")
     assert sorted(m.chat_id for m in claimed) == [11, 12, 13]
     assert "(alert:BAD) is malformed" in caplog.text
+
+
+TRICKY = "C:\\dir\\n 'single' \"double\" 100% _under_ \\\\ \\' 한국어 \x00 end\\"
+
+
+async def test_text_with_quotes_and_backslashes_round_trips(repos: Repositories) -> None:
+    """On MariaDB strings are sent with quotes doubled and backslashes plain (NO_BACKSLASH_ESCAPES,
+    storage.database): every character comes back, through rows and fan-outs alike."""
+    markup = {"inline_keyboard": [[{"text": TRICKY, "callback_data": "m|A\\B'C"}]]}
+    await repos.outbox.enqueue([OutboxMessage(7, f"k:{TRICKY}", TRICKY, reply_markup=markup)])
+    await repos.outbox.enqueue_fanouts(
+        [fanout(key="alert:x'\\y", texts=(TRICKY, TRICKY), markups=(markup, None))]
+    )
+    got = await repos.outbox.claim_pending(datetime.now(UTC) + timedelta(days=2), limit=10)
+    assert {m.text for m in got} == {TRICKY}
+    assert {m.dedup_key for m in got} == {f"k:{TRICKY}", "alert:x'\\y:11", "alert:x'\\y:12", "alert:x'\\y:13"}
+    assert [m.reply_markup for m in got if m.chat_id in (7, 11)] == [markup, markup]
+    assert await repos.outbox.existing_keys([f"k:{TRICKY}", "alert:x'\\y:12", "alert:x'\\y:99"]) == {
+        f"k:{TRICKY}",
+        "alert:x'\\y:12",
+    }
+
+
+async def test_mariadb_sessions_take_backslashes_literally(mariadb_session_url: str) -> None:
+    db = await Database.open(mariadb_session_url, migrate=False)
+    try:
+        async with db.engine.connect() as conn:
+            mode = (await conn.execute(text("SELECT @@SESSION.sql_mode"))).scalar_one()
+            assert "NO_BACKSLASH_ESCAPES" in mode.split(",")
+            assert "STRICT_TRANS_TABLES" in mode.split(",")  # the server's own modes are kept
+            assert (await conn.execute(text("SELECT 'a\\nb'"))).scalar_one() == "a\\nb"
+    finally:
+        await db.close()
