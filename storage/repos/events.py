@@ -6,8 +6,8 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
@@ -52,7 +52,7 @@ _UNCLAIMED: dict[str, Any] = {
 }  # a marked row is no longer in flight
 
 
-def _to_event(row: SignalEventRow | SimpleNamespace) -> SignalEvent:
+def _to_event(row: SignalEventRow) -> SignalEvent:
     pair = split_combo(row.signal)
     return SignalEvent(
         symbol=row.symbol,
@@ -67,16 +67,24 @@ def _to_event(row: SignalEventRow | SimpleNamespace) -> SignalEvent:
     )
 
 
+def _as_stored(event: SignalEvent, event_id: int) -> SignalEvent:
+    """`event` as `_to_event` reads it back once stored under `event_id`."""
+    return replace(
+        event,
+        ts=ensure_utc(event.ts),
+        close=float(event.close),
+        values={k: float(v) for k, v in event.values.items()},
+        strength=float(event.strength),
+        id=event_id,
+    )
+
+
 class _Ambiguous(Exception):
     """The set-based insert cannot tell its own rows apart (another writer used the same marker)."""
 
 
 def _natural_key(event: SignalEvent) -> tuple[str, str, str, datetime]:
     return event.symbol, str(event.interval), event.name, ensure_utc(event.ts)
-
-
-def _row_key(row: SignalEventRow | SimpleNamespace) -> tuple[str, str, str, datetime]:
-    return row.symbol, row.interval, row.signal, ensure_utc(row.ts)
 
 
 def _event_params(event: SignalEvent, now: datetime) -> dict[str, Any]:
@@ -116,7 +124,7 @@ class SqlEventRepo(Repo):
 
     async def _add_set_based(self, events: list[SignalEvent]) -> list[SignalEvent]:
         now = utcnow()
-        found: dict[tuple[str, str, str, datetime], SimpleNamespace] = {}
+        found: dict[tuple[str, str, str, datetime], int] = {}
         async with self._sessions.begin() as session:
             conn = await session.connection()
             # one key order for every writer: concurrent batches lock rows in the same order
@@ -126,22 +134,23 @@ class SqlEventRepo(Repo):
             if inserted == 0:
                 return []
             wanted = {_natural_key(e) for e in events}
-            table = table_of(SignalEventRow)
-            decode = Decoder(list(table.c), conn.dialect)  # Core rows, decoded once per distinct value
-            names = [c.name for c in table.c]
+            c = table_of(SignalEventRow).c
+            # the ids and keys alone: the rows hold what `events` hold (Core rows, decoded once per
+            # distinct value)
+            decode = Decoder([c.id, c.symbol, c.interval, c.signal, c.ts], conn.dialect)
             for part in chunked(events, CHUNK):
                 query = select(*decode.columns).where(
-                    SignalEventRow.symbol.in_(sorted({e.symbol for e in part})),
-                    SignalEventRow.ts.in_(sorted({e.ts for e in part})),
-                    SignalEventRow.created_at == now,
+                    c.symbol.in_(sorted({e.symbol for e in part})),
+                    c.ts.in_(sorted({e.ts for e in part})),
+                    c.created_at == now,
                 )
                 for raw in await conn.execute(query):
-                    row = SimpleNamespace(**dict(zip(names, decode(raw), strict=True)))
-                    if (key := _row_key(row)) in wanted:
-                        found[key] = row
+                    event_id, symbol, interval, signal, ts = decode(raw)
+                    if (key := (symbol, interval, signal, ensure_utc(ts))) in wanted:
+                        found[key] = event_id
             if len(found) != inserted:
                 raise _Ambiguous  # rolls the inserts back
-            return [_to_event(found[k]) for k in (_natural_key(e) for e in events) if k in found]
+            return [_as_stored(e, found[k]) for e in events if (k := _natural_key(e)) in found]
 
     async def _add_row_by_row(self, events: list[SignalEvent]) -> list[SignalEvent]:
         """One INSERT-IGNORE per event; its rowcount says whether this call created it."""

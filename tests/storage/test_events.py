@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -38,6 +38,25 @@ async def test_add_events_returns_only_new_ones_with_ids(repos: Repositories) ->
     assert [(e.signal, e.ts) for e in newer] == [(SignalType.GOLDEN_CROSS, T0 + timedelta(days=1))]
     assert await repos.events.add_events([]) == []
     assert len(await repos.events.list_events()) == 3
+
+
+async def test_add_events_returns_the_events_as_stored(repos: Repositories) -> None:
+    """The new events come back with their ids and as a later read gives them (UTC, floats)."""
+    seoul = timezone(timedelta(hours=9))
+    events = [
+        event("AAPL", SignalType.GOLDEN_CROSS, 0, close=187.12345678),
+        replace(
+            event("005930.KS", SignalType.VOLUME_SPIKE, 0), ts=datetime(2025, 6, 2, 15, 30, tzinfo=seoul)
+        ),
+        replace(event("AAPL", SignalType.RSI_OVERSOLD, 0), interval=Interval.M5, values={"rsi": 28, "n": 14}),
+        replace(event("AAPL", SignalType.GOLDEN_CROSS, 0), pair=SignalType.VOLUME_SPIKE, strength=2),
+    ]
+    new = await repos.events.add_events(events)
+    stored = {e.id: e for e in await repos.events.list_events(limit=10)}
+    assert len(new) == len(stored) == 4
+    assert new == [stored[e.id] for e in new]
+    assert [e.ts.tzinfo for e in new] == [UTC] * 4
+    assert new[1].ts == datetime(2025, 6, 2, 6, 30, tzinfo=UTC)
 
 
 async def test_list_events_newest_first_with_filters(repos: Repositories) -> None:
