@@ -426,7 +426,9 @@ async def bench_database(
               f"{med['cpu'] * 1000:.0f} ms (less sensitive than wall time to other load)")  # fmt: skip
         for k in ("prepare", "engine", "add_events", "publish"):
             print(f"  {k:<11} {med[k] * 1000:8.1f} ms")
-        print(f"  (after: save_state {med['save_state'] * 1000:.1f} ms, not part of bar->outbox)")
+        print(f"  (after: save_state {med['save_state'] * 1000:.1f} ms, then reading ahead watchers, "
+              f"instruments and ratings for the next close {med['read_ahead'] * 1000:.1f} ms; "
+              f"not part of bar->outbox)")  # fmt: skip
         print(f"  (after, the sender's side: first claim of 100 {med['first_claim'] * 1000:.1f} ms, "
               f"expanding the other fan-outs into rows {med['expand_rest'] * 1000:.1f} ms, spread "
               f"over its later claims)")  # fmt: skip
