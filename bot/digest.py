@@ -1,14 +1,16 @@
 """Alerts of one bar close for one chat folded into one message (issue 24, `alert_delivery=digest`).
 
-Into the outbox exactly once still: the digest row's dedup_key is `digest:{chat}:{hash of the alerts'
-own keys}`, and each folded alert's own row (`alert:{event}:{chat}`, `ualert:{id}:{bar}`) goes in beside
+Into the outbox exactly once still: the digest row's dedup_key is `digest:{hash of the alerts' keys}:
+{chat}`, and each folded alert's own row (`alert:{event}:{chat}`, `ualert:{id}:{bar}`) goes in beside
 it in the same transaction as `skipped` ("in digest"), so publishing the same close again enqueues
 nothing new, and an alert already enqueued on its own is never repeated in a digest. The sender only
 ever sees ordinary pending rows: its in-flight states are untouched.
 
 A chat with one alert in the close keeps its row in the event's fan-out (`core.types.Fanout`); only
-the chats with two or more are taken out and folded, so a close of thousands of chats stays a few
-fan-outs plus one digest per such chat, each digest text rendered once per (language, alerts).
+the chats with two or more are taken out and folded. The chats that get the same signal alerts get
+the same digest: one more fan-out (rendered once per language, `digest:{hash}` its key); a digest with
+a chat's own alerts in it is that chat's row alone. So a close of thousands of chats stays a few
+fan-outs plus a digest row per chat with own alerts.
 """
 
 from __future__ import annotations
@@ -49,8 +51,13 @@ _Entry = tuple[EventPlan, Recipient] | Planned
 
 
 def digest_key(chat_id: int, keys: Sequence[str]) -> str:
-    h = hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:20]
-    return f"digest:{chat_id}:{h}"
+    """The dedup key of a digest with own alerts (their keys are the chat's own)."""
+    return f"{_shared_key(keys)}:{chat_id}"
+
+
+def _shared_key(keys: Sequence[str]) -> str:
+    """The key of the digest fan-out of the alerts `keys`; its rows are `{key}:{chat}`."""
+    return "digest:" + hashlib.sha1("\n".join(sorted(keys)).encode()).hexdigest()[:20]
 
 
 def _key(entry: _Entry, chat_id: int) -> str:
@@ -89,9 +96,12 @@ async def fold(
     alone: dict[int, tuple[EventPlan, list[Recipient]]] = {}
     folded: dict[int, tuple[EventPlan, list[Recipient]]] = {}
     texts: dict[tuple[Language, tuple[int, ...]], str] = {}
+    shared: dict[str, _Shared] = {}
     for cid, mine in entries.items():
         fresh = [(e, k) for e, k in zip(mine, keys[cid], strict=True) if k not in existing]
-        if len(fresh) > 1:
+        if len(fresh) > 1 and not any(isinstance(e, Planned) for e, _ in fresh):
+            _share(cid, [e for e, _ in fresh if not isinstance(e, Planned)], shared, texts)
+        elif len(fresh) > 1:
             messages.append(_digest(cid, fresh, texts))
         for entry, _ in fresh:
             if isinstance(entry, Planned):
@@ -111,7 +121,43 @@ async def fold(
         )
         for plan, rs in folded.values()
     ]
+    fanouts += [
+        Fanout(key, tuple(d.texts), (None,) * len(d.texts), sorted(d.recipients)) for key, d in shared.items()
+    ]
     return fanouts, messages
+
+
+@dataclass(slots=True)
+class _Shared:
+    """A digest of signal alerts only, being gathered: its text per language, its recipients."""
+
+    versions: dict[Language, int]
+    texts: list[str]
+    recipients: list[Recipient]
+
+
+def _share(
+    chat_id: int,
+    fresh: Sequence[tuple[EventPlan, Recipient]],
+    shared: dict[str, _Shared],
+    texts: dict[tuple[Language, tuple[int, ...]], str],
+) -> None:
+    """Add `chat_id` to the digest fan-out of the signal alerts `fresh` (created on first use)."""
+    plan, (_, version, silent, hold, premium) = fresh[0]
+    lang = plan.languages[version]
+    key = _shared_key([p.fanout.key for p, _ in fresh])
+    digest = shared.get(key)
+    if digest is None:
+        digest = shared[key] = _Shared({}, [], [])
+    index = digest.versions.get(lang)
+    if index is None:
+        items = [p.item for p, _ in fresh]
+        text = texts.get(seen := (lang, tuple(id(i) for i in items)))
+        if text is None:
+            text = texts[seen] = render_digest(lang, items).text
+        index = digest.versions[lang] = len(digest.texts)
+        digest.texts.append(text)
+    digest.recipients.append((chat_id, index, silent, hold, premium))
 
 
 def _skipped(message: OutboxMessage) -> OutboxMessage:
