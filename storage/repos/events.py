@@ -518,7 +518,7 @@ class SqlOutboxRepo(Repo):
         wanted = {dedup_key(k): k for k in keys}
         found: set[str] = set()
         async with self._sessions() as session:
-            for chunk in chunked(list(wanted), 500):
+            for chunk in chunked(list(wanted)):
                 rows = await session.scalars(
                     select(OutboxRow.dedup_key).where(OutboxRow.dedup_key.in_(chunk))
                 )
