@@ -227,7 +227,7 @@ async def only_new(session: AsyncSession, fanouts: Sequence[Fanout]) -> list[Fan
     """`fanouts` without the recipients a stored fan-out of the same key already holds (or an earlier
     one of `fanouts`): what one row per recipient would have inserted."""
     seen: dict[str, set[int]] = {}
-    for part in chunked(sorted({f.key for f in fanouts}), 500):
+    for part in chunked(sorted({f.key for f in fanouts})):
         for key, entries in await session.execute(_ledger(part)):
             seen.setdefault(key, set()).update(_chats(key, entries))
     out: list[Fanout] = []
@@ -257,7 +257,7 @@ async def ledger_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
         if head and tail.lstrip("-").isdigit():
             wanted.setdefault(head, {})[int(tail)] = key
     found: set[str] = set()
-    for part in chunked(list(wanted), 500):
+    for part in chunked(list(wanted)):
         for key, entries in await session.execute(_ledger(part)):
             chats = wanted[key]
             found.update(chats[c] for c in _chats(key, entries) if c in chats)
