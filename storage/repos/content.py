@@ -187,7 +187,7 @@ Picks = dict[tuple[str, SignalType], Rating]
 class SqlRatingRepo(Repo):
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str) -> None:
         super().__init__(sessions, dialect)
-        self._picks: VersionedCache[tuple[int, Picks]] = VersionedCache(RATINGS)
+        self._picks: VersionedCache[Picks] = VersionedCache(RATINGS)
 
     async def upsert_ratings(self, ratings: Sequence[Rating]) -> int:
         """Insert or replace per (symbol, signal, horizon); returns the number of distinct ratings."""
@@ -225,15 +225,15 @@ class SqlRatingRepo(Repo):
         asked = set(pairs)
         wanted = sorted((symbol, str(signal)) for symbol, signal in asked)
         async with self._sessions() as session:
-            held = await self._picks.current(session)
-            if held is not None and held[0] == horizon:  # kept by `cache_ratings` and still current
-                return {p: r for p in asked if (r := held[1].get(p)) is not None}
+            held = await self._picks.current(session, horizon)
+            if held is not None:  # kept by `cache_ratings` at this horizon and still current
+                return {p: r for p in asked if (r := held.get(p)) is not None}
             picked: Picks = {}
             await _pick(await session.connection(), wanted, horizon, picked)
             return picked
 
     async def cache_ratings(self, horizon: int) -> int:
-        async def load(session: AsyncSession) -> tuple[int, Picks]:
+        async def load(session: AsyncSession) -> Picks:
             conn = await session.connection()
             picked: Picks = {}
             await _read_picks(conn, picked, RatingRow.horizon == horizon)  # every rating at `horizon`
@@ -243,14 +243,10 @@ class SqlRatingRepo(Repo):
                 for symbol, signal in await conn.execute(others.distinct())
                 if signal in _SIGNALS and (symbol, _SIGNALS[signal]) not in picked
             }
-            await _pick(conn, sorted(missing), horizon, picked)
-            return horizon, picked
+            await _read_pairs(conn, sorted(missing), picked, RatingRow.horizon != horizon)
+            return picked
 
-        held = await self._picks.refresh(self._sessions, load)
-        if held[0] != horizon:  # held for another horizon: read again for this one
-            self._picks = VersionedCache(RATINGS)
-            held = await self._picks.refresh(self._sessions, load)
-        return len(held[1])
+        return len(await self._picks.refresh(self._sessions, load, horizon))
 
     async def get_rating(self, symbol: str, signal: SignalType, horizon: int) -> Rating | None:
         query = select(RatingRow).where(
@@ -264,17 +260,20 @@ class SqlRatingRepo(Repo):
 async def _pick(
     conn: AsyncConnection, wanted: Sequence[tuple[str, str]], horizon: int, picked: Picks
 ) -> None:
-    """`pick_rating` of each (symbol, signal) in `wanted` into `picked`: one statement per 1,000 pairs
-    on the unique key, at `horizon` first, then the pairs without that horizon for their others."""
-    for part in chunked(wanted, 1000):
-        await _read_picks(
-            conn, picked, _pairs(part, sqlite=conn.dialect.name == "sqlite"), RatingRow.horizon == horizon
-        )
+    """`pick_rating` of each (symbol, signal) in `wanted` into `picked`: at `horizon` first, then the
+    pairs without that horizon for their others."""
+    await _read_pairs(conn, wanted, picked, RatingRow.horizon == horizon)
     missing = [p for p in wanted if (p[0], SignalType(p[1])) not in picked]
-    for part in chunked(missing, 1000):
-        await _read_picks(
-            conn, picked, _pairs(part, sqlite=conn.dialect.name == "sqlite"), RatingRow.horizon != horizon
-        )
+    await _read_pairs(conn, missing, picked, RatingRow.horizon != horizon)
+
+
+async def _read_pairs(
+    conn: AsyncConnection, pairs: Sequence[tuple[str, str]], picked: Picks, *where: Any
+) -> None:
+    """`_read_picks` of the ratings of `pairs` (symbol, signal) `where`: one statement per 1,000 pairs
+    on the unique key."""
+    for part in chunked(pairs, 1000):
+        await _read_picks(conn, picked, _pairs(part, sqlite=conn.dialect.name == "sqlite"), *where)
 
 
 async def _read_picks(conn: AsyncConnection, picked: Picks, *where: Any) -> None:

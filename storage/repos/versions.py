@@ -42,27 +42,32 @@ async def read_version(session: AsyncSession, name: str) -> int:
 
 
 class VersionedCache[T]:
-    """One kind of reference data held in memory with the version it was read at."""
+    """One kind of reference data held in memory with the version it was read at, and the `scope` it
+    was read for (e.g. the horizon of rating picks; None where there is one)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._held: tuple[int, T] | None = None
+        self._held: tuple[int, object, T] | None = None
 
-    async def current(self, session: AsyncSession) -> T | None:
-        """What is held, if nothing of its kind was written since; else None (the caller reads)."""
-        if self._held is None:
+    async def current(self, session: AsyncSession, scope: object = None) -> T | None:
+        """What is held for `scope`, if nothing of its kind was written since; else None (the caller
+        reads)."""
+        if self._held is None or self._held[1] != scope:
             return None
-        version, value = self._held
+        version, _, value = self._held
         return value if await read_version(session, self.name) == version else None
 
     async def refresh(
-        self, sessions: async_sessionmaker[AsyncSession], load: Callable[[AsyncSession], Awaitable[T]]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        load: Callable[[AsyncSession], Awaitable[T]],
+        scope: object = None,
     ) -> T:
-        """Read it all again with `load`, unless what is held is current."""
+        """Read it all again with `load` (for `scope`), unless what is held is current for it."""
         async with sessions() as session:
             version = await read_version(session, self.name)
-            if self._held is not None and self._held[0] == version:
-                return self._held[1]
+            if self._held is not None and self._held[:2] == (version, scope):
+                return self._held[2]
             value = await load(session)
-        self._held = (version, value)
+        self._held = (version, scope, value)
         return value
