@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import BigInteger, DateTime, Dialect, Integer, LargeBinary, Numeric, Text, func
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator
@@ -114,8 +116,44 @@ class EncodedJSON(str):
     """Text `encode_json` made: JSONText stores it as it is (a batch encodes a shared value once)."""
 
 
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def encode_json(value: Any) -> EncodedJSON:
+    """Compact JSON, keys sorted, non-ASCII kept: orjson (a tenth of `json.dumps`'s time, bench/README.md
+    stop 37), `json.dumps` where orjson would write something else (a non-finite float, which orjson
+    writes as null) or nothing (an int past 64 bits, a lone surrogate). Floats may be spelled otherwise
+    (0.00001 for 1e-05): they read back the same."""
+    try:
+        out = orjson.dumps(value, option=_ORJSON)
+    except orjson.JSONEncodeError:
+        return _stdlib_json(value)
+    if b"null" in out and _non_finite(value):
+        return _stdlib_json(value)
+    return EncodedJSON(out.decode())
+
+
+def encode_floatless(value: Any) -> EncodedJSON:
+    """`encode_json` of a value that holds no float (texts, keyboards, recipient lists), without the
+    look for a non-finite one that a null in the output would cost: the alert fan-out's encoder."""
+    try:
+        return EncodedJSON(orjson.dumps(value, option=_ORJSON).decode())
+    except orjson.JSONEncodeError:
+        return _stdlib_json(value)
+
+
+def _stdlib_json(value: Any) -> EncodedJSON:
     return EncodedJSON(json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+
+
+def _non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_non_finite(v) for v in value)
+    return False
 
 
 class JSONText(TypeDecorator[Any]):

@@ -40,7 +40,7 @@ from storage.repos.fanout import (
     only_new,
     unexpanded,
 )
-from storage.sqltypes import EncodedJSON, encode_json
+from storage.sqltypes import EncodedJSON, encode_floatless
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ def _outbox_params(message: OutboxMessage, now: datetime, markups: dict[int, Enc
     chats) is encoded once per batch (`markups`, by object identity)."""
     markup = message.reply_markup
     if markup is not None and (encoded := markups.get(id(markup))) is None:
-        encoded = markups[id(markup)] = encode_json(markup)
+        encoded = markups[id(markup)] = encode_floatless(markup)
     return {
         "dedup_key": dedup_key(message.dedup_key),
         "chat_id": message.chat_id,

@@ -28,7 +28,7 @@ from core.timeutil import ensure_utc
 from core.types import DeliveryStatus, Fanout, Recipient
 from storage.models import KEY, OutboxFanoutRow, OutboxRow
 from storage.repos.base import Binder, chunked, insert_ignore_tuples, table_of
-from storage.sqltypes import encode_json
+from storage.sqltypes import encode_floatless
 
 LEDGER = (
     "key",
@@ -84,7 +84,7 @@ def fanout_rows(fanouts: Sequence[Fanout], now: datetime, bind: Binder) -> list[
         kind, event_id, prefix = bind("kind", fanout.kind), fanout.event_id, f"{fanout.key}:"
         status, note = bind("status", str(fanout.status)), bind("last_error", fanout.note)
         texts = [bind("text", t) for t in fanout.texts]
-        markups = [None if m is None else bind("reply_markup", encode_json(m)) for m in fanout.markups]
+        markups = [None if m is None else bind("reply_markup", encode_floatless(m)) for m in fanout.markups]
         long_keys = len(prefix) + 20 > KEY  # chat ids have at most 20 characters
         for cid, version, silent, hold, premium in fanout.recipients:
             key = dedup_key(f"{prefix}{cid}") if long_keys else f"{prefix}{cid}"
@@ -106,20 +106,20 @@ def ledger_rows(fanouts: Sequence[Fanout], now: datetime, bind: Binder) -> list[
     """One tuple per fan-out, values in `LEDGER` order; recipients as [chat, version, silent,
     premium, not_before ISO or null]."""
     created = bind("created_at", now)
-    holds: dict[datetime, str] = {}
+    holds: dict[datetime | None, str | None] = {None: None}
     rows: list[tuple[Any, ...]] = []
     for f in fanouts:
-        entries = []
-        premium = False
-        for cid, version, silent, hold, paid in f.recipients:
-            held = None if hold is None else holds.get(hold)
-            if hold is not None and held is None:
-                held = holds[hold] = ensure_utc(hold).isoformat()
-            entries.append((cid, version, 1 if silent else 0, 1 if paid else 0, held))
-            premium = premium or paid
+        for r in f.recipients:
+            if (hold := r[3]) is not None and hold not in holds:
+                holds[hold] = ensure_utc(hold).isoformat()
+        entries = [
+            (cid, v, 1 if silent else 0, 1 if paid else 0, holds[hold])
+            for cid, v, silent, hold, paid in f.recipients
+        ]
+        premium = any(r[4] for r in f.recipients)
         rows.append(
             (f.key, bind("kind", f.kind), f.event_id, bind("status", str(f.status)), f.note,
-             encode_json(list(f.texts)), encode_json(list(f.markups)), encode_json(entries), len(entries),
+             encode_floatless(list(f.texts)), encode_floatless(list(f.markups)), encode_floatless(entries), len(entries),
              bind("premium", premium), created)
         )  # fmt: skip
     return rows
