@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import replace
 from typing import TextIO
 
@@ -171,7 +171,9 @@ class ConsoleNotifier:
         self._stdout.flush()
         return printed
 
-    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+    async def publish_close(
+        self, events: Sequence[SignalEvent], hits: Sequence[AlertHit], *, created: Set[str] = frozenset()
+    ) -> int:
         """`core.ports.CloseNotifier`: the events, then the console chat's own alerts (issue 24)."""
         printed = await self.publish(events) if events else 0
         chat = await self._repos.chats.get_chat(CONSOLE_CHAT_ID)

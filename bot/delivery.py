@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -117,15 +117,19 @@ class OutboxNotifier:
         """The outbox rows for `events`, in event order and, per event, chat order."""
         return [m for p in await self._plan_events(events) for m in p.fanout.messages()]
 
-    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+    async def publish_close(
+        self, events: Sequence[SignalEvent], hits: Sequence[AlertHit], *, created: Set[str] = frozenset()
+    ) -> int:
         """`core.ports.CloseNotifier`: signal events and chats' own alerts of one bar close; with
-        `digest`, a chat with two or more of them gets one message listing them (`bot.digest`)."""
+        `digest`, a chat with two or more of them gets one message listing them (`bot.digest`), whose
+        check of what is already enqueued leaves out the alerts of the events in `created`."""
         plans = await self._plan_events(events)
         planned = await self._plan_hits(hits)
         if not plans and not planned:
             return 0
         if self._digest:  # chats with one alert this close keep their fan-out rows; the others fold
-            fanouts, messages = await fold(self._repos.outbox, plans, planned)
+            unsent = {f"alert:{key}" for key in created}  # their fan-out keys (`_plan_events`)
+            fanouts, messages = await fold(self._repos.outbox, plans, planned, unsent)
         else:
             fanouts, messages = [p.fanout for p in plans], [p.message for p in planned]
         enqueued = await self._repos.outbox.enqueue_fanouts(fanouts, messages)

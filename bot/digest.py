@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass, replace
 
 from bot.views_user_alert import DigestItem, render_digest
@@ -65,10 +65,14 @@ def _key(entry: _Entry, chat_id: int) -> str:
 
 
 async def fold(
-    outbox: OutboxRepo, plans: Sequence[EventPlan], hits: Sequence[Planned]
+    outbox: OutboxRepo,
+    plans: Sequence[EventPlan],
+    hits: Sequence[Planned],
+    unsent: Set[str] = frozenset(),
 ) -> tuple[list[Fanout], list[OutboxMessage]]:
     """What to enqueue for one close: per chat, one digest (plus its folded rows, skipped) when the
-    chat has two or more alerts not yet enqueued, else its one alert as it is."""
+    chat has two or more alerts not yet enqueued, else its one alert as it is. `unsent`: keys of
+    fan-outs none of whose rows can be in the outbox (events this close created): not looked up."""
     counts = Counter(r[0] for p in plans for r in p.fanout.recipients)
     counts.update(h.message.chat_id for h in hits)
     many = {cid for cid, n in counts.items() if n > 1}
@@ -92,11 +96,17 @@ async def fold(
     if not entries:
         return fanouts, messages
     keys = {cid: [_key(e, cid) for e in mine] for cid, mine in entries.items()}
-    existing = await outbox.existing_keys([k for ks in keys.values() for k in ks])
+    asked = [
+        k
+        for cid, mine in entries.items()
+        for e, k in zip(mine, keys[cid], strict=True)
+        if isinstance(e, Planned) or e[0].fanout.key not in unsent
+    ]
+    existing = await outbox.existing_keys(asked) if asked else set()
     alone: dict[int, tuple[EventPlan, list[Recipient]]] = {}
     folded: dict[int, tuple[EventPlan, list[Recipient]]] = {}
     texts: dict[tuple[Language, tuple[int, ...]], str] = {}
-    shared: dict[str, _Shared] = {}
+    shared: dict[tuple[int, ...], _Shared] = {}
     for cid, mine in entries.items():
         fresh = [(e, k) for e, k in zip(mine, keys[cid], strict=True) if k not in existing]
         if len(fresh) > 1 and not any(isinstance(e, Planned) for e, _ in fresh):
@@ -122,7 +132,7 @@ async def fold(
         for plan, rs in folded.values()
     ]
     fanouts += [
-        Fanout(key, tuple(d.texts), (None,) * len(d.texts), sorted(d.recipients)) for key, d in shared.items()
+        Fanout(d.key, tuple(d.texts), (None,) * len(d.texts), sorted(d.recipients)) for d in shared.values()
     ]
     return fanouts, messages
 
@@ -131,6 +141,7 @@ async def fold(
 class _Shared:
     """A digest of signal alerts only, being gathered: its text per language, its recipients."""
 
+    key: str
     versions: dict[Language, int]
     texts: list[str]
     recipients: list[Recipient]
@@ -139,16 +150,18 @@ class _Shared:
 def _share(
     chat_id: int,
     fresh: Sequence[tuple[EventPlan, Recipient]],
-    shared: dict[str, _Shared],
+    shared: dict[tuple[int, ...], _Shared],
     texts: dict[tuple[Language, tuple[int, ...]], str],
 ) -> None:
     """Add `chat_id` to the digest fan-out of the signal alerts `fresh` (created on first use)."""
     plan, (_, version, silent, hold, premium) = fresh[0]
     lang = plan.languages[version]
-    key = _shared_key([p.fanout.key for p, _ in fresh])
-    digest = shared.get(key)
+    # the same alerts, the same digest: by the plans' ids (they live for the whole fold), so that its
+    # key, a hash of the alerts' keys, is made once per set of alerts and not once per chat
+    plans = tuple(sorted(id(p) for p, _ in fresh))
+    digest = shared.get(plans)
     if digest is None:
-        digest = shared[key] = _Shared({}, [], [])
+        digest = shared[plans] = _Shared(_shared_key([p.fanout.key for p, _ in fresh]), {}, [], [])
     index = digest.versions.get(lang)
     if index is None:
         items = [p.item for p, _ in fresh]

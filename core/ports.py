@@ -6,7 +6,7 @@ Every repository method is async and returns domain types from `core.types`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
@@ -72,8 +72,12 @@ class CloseNotifier(Protocol):
     """A `Notifier` that also delivers chats' own alerts (issue 24) together with the signal events of
     the same bar close, so that a chat can get them as one digest."""
 
-    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
-        """Hand new events and user-alert hits of one bar close to delivery; messages enqueued."""
+    async def publish_close(
+        self, events: Sequence[SignalEvent], hits: Sequence[AlertHit], *, created: Set[str] = frozenset()
+    ) -> int:
+        """Hand new events and user-alert hits of one bar close to delivery; messages enqueued.
+        `created`: keys of `events` stored for the first time by this close (nothing of theirs can be
+        in the outbox yet, so delivery need not look); the others may have been handed over before."""
         ...
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import asdict
 from datetime import datetime
 
@@ -81,12 +81,14 @@ class BusNotifier:
             self._bus.publish(f"signal:{event.symbol}", signal_message(event))
         return await self._inner.publish(events)
 
-    async def publish_close(self, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
+    async def publish_close(
+        self, events: Sequence[SignalEvent], hits: Sequence[AlertHit], *, created: Set[str] = frozenset()
+    ) -> int:
         """`core.ports.CloseNotifier`: events to the stream, events and user-alert hits to the inner one."""
         for event in events:
             self._bus.publish(f"signal:{event.symbol}", signal_message(event))
         if isinstance(self._inner, CloseNotifier):
-            return await self._inner.publish_close(events, hits)
+            return await self._inner.publish_close(events, hits, created=created)
         return await self._inner.publish(events) if events else 0
 
     async def read_ahead(self) -> None:

@@ -199,9 +199,9 @@ class SignalPipeline:
         to_publish = [*new, *known]
         result.new_events, result.republished = list(new), len(known)
         if self.alerts is not None and groups:
-            notifier = self._notifier
+            notifier, created = self._notifier, {e.key for e in new}
             result.enqueued = await self.alerts.deliver(
-                fed, lambda hits: publish_close(notifier, to_publish, hits)
+                fed, lambda hits: publish_close(notifier, to_publish, hits, created)
             )
         else:
             result.enqueued = await self._notifier.publish(to_publish) if to_publish else 0

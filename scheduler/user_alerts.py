@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,10 +29,16 @@ _RSI_RULES = (AlertRule.RSI_ABOVE, AlertRule.RSI_BELOW)
 Send = Callable[[list[AlertHit]], Awaitable[int]]
 
 
-async def publish_close(notifier: Notifier, events: Sequence[SignalEvent], hits: Sequence[AlertHit]) -> int:
-    """Events and hits of one bar close to a notifier (hits only if it can deliver them)."""
+async def publish_close(
+    notifier: Notifier,
+    events: Sequence[SignalEvent],
+    hits: Sequence[AlertHit],
+    created: Set[str] = frozenset(),
+) -> int:
+    """Events and hits of one bar close to a notifier (hits only if it can deliver them); `created`
+    as in `core.ports.CloseNotifier.publish_close`."""
     if isinstance(notifier, CloseNotifier):
-        return await notifier.publish_close(events, hits)
+        return await notifier.publish_close(events, hits, created=created)
     if hits:
         logger.warning("%d user alerts not delivered: the notifier cannot deliver them", len(hits))
     return await notifier.publish(events) if events else 0

@@ -54,6 +54,14 @@ class CountingOutbox:
         self.calls += 1
         return await self._inner.enqueue_fanouts(fanouts, messages)
 
+    async def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        self.asked.extend(keys)
+        return await self._inner.existing_keys(keys)
+
+    @property
+    def asked(self) -> list[str]:
+        return self.__dict__.setdefault("_asked", [])
+
 
 async def setup(repos: Repositories) -> None:
     await repos.instruments.upsert_instruments([INSTRUMENTS["FCO2.DE"], INSTRUMENTS["KAU25"]])
@@ -175,3 +183,32 @@ async def test_close_folds_only_the_chats_with_two_alerts(
     assert mine[9].dedup_key.rsplit(":", 1)[0] == mine[1].dedup_key.rsplit(":", 1)[0]
     folded = [f"alert:{e.key}:{c}" for e in events for c in (1, 9)]
     assert await repos.outbox.existing_keys(folded) == set(folded)  # recorded as skipped, not sent alone
+
+
+async def test_a_close_looks_up_only_the_alerts_of_events_it_did_not_create(
+    sqlite_repos: Repositories, clock: FakeClock
+) -> None:
+    """Events a close stored for the first time have nothing in the outbox: the digest's check of
+    what is enqueued asks only about the others (a re-run's), and the rows come out the same."""
+    await setup(sqlite_repos)
+    outbox = CountingOutbox(sqlite_repos.outbox)
+    repos = replace(sqlite_repos, outbox=outbox)
+    fco2, kau = ev("FCO2.DE", GOLDEN, 71.25), ev("KAU25", GOLDEN, 9050.0)
+    first = await repos.events.add_events([fco2, kau])
+    notifier = OutboxNotifier(repos, clock=clock, digest=True)
+    assert await notifier.publish_close(first, [], created={e.key for e in first}) > 0
+    assert outbox.asked == []  # chat 1 gets a digest of both, and nothing was looked up
+
+    # a re-run of the close with one more event: the two stored before are looked up, and their
+    # alerts (in chat 1's digest already) are not sent again, on their own or in a new digest
+    spike = (await repos.events.add_events([ev("KAU25", SPIKE, 9050.0)]))[0]
+    assert await notifier.publish_close([*first, spike], [], created={spike.key}) == 4  # chats 1, 2, 4, 8
+    # asked about: the re-run's alerts of the chats with more than one (4 has the spike alone)
+    fco2_key, kau_key = (e.key for e in first)
+    assert sorted(outbox.asked) == sorted(
+        [f"alert:{fco2_key}:1", f"alert:{kau_key}:1", f"alert:{kau_key}:2", f"alert:{kau_key}:8"]
+    )
+    rows = await repos.outbox.claim_pending(NOW + timedelta(days=1), limit=100)
+    mine = [(m.chat_id, m.dedup_key) for m in rows if m.chat_id == 1]
+    assert len(mine) == 2  # the first digest, then the spike alone (the other two were sent)
+    assert mine[1] == (1, f"alert:{spike.key}:1")
