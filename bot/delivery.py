@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence, Set
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -201,11 +202,9 @@ class OutboxNotifier:
         out: list[EventPlan] = []
         for event in events:
             plan = taken[event.key] if event.key in taken else fresh.get(f"alert:{event.key}")
-            if plan is not None:  # with the stored event and its id (built, not `replace`d: faster)
-                f, i = plan.fanout, plan.item
-                fanout = Fanout(f.key, f.texts, f.markups, f.recipients, event.id, f.kind, f.status, f.note)
-                item = DigestItem(i.inst, event, i.rating, i.hit, i.study)
-                out.append(EventPlan(fanout, item, plan.languages))
+            if plan is not None:
+                fanout = replace(plan.fanout, event_id=event.id)
+                out.append(EventPlan(fanout, replace(plan.item, event=event), plan.languages))
         return out
 
     async def _plan(self, events: Sequence[SignalEvent]) -> list[EventPlan]:

@@ -427,10 +427,9 @@ class Repositories:
     etfs: EtfHoldingRepo
     user_alerts: UserAlertRepo
     listings: ListingRepo
-    # whether the database does its work in another process (a server), so that this one can do
-    # other work while a statement runs; not so for SQLite, which works in this process (its thread
-    # competes for the interpreter) and may be one shared connection (in memory)
-    waits_on_server: bool = True
+    # whether two sessions may run side by side (not so over one shared connection: an in-memory
+    # SQLite database, whose second session ending would roll the first one's writes back)
+    concurrent: bool = True
 
 
 WEEKLY_SLOT = "weekly"  # the briefing slot of the week's summary (daily slots are 'HH:MM' in KST)

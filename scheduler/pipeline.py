@@ -223,10 +223,9 @@ class SignalPipeline:
         }
 
     async def _store(self, events: Sequence[SignalEvent]) -> list[SignalEvent]:
-        """The events stored (the new ones returned); meanwhile, where the database is a server, a
-        notifier that can plans their delivery (`core.ports.PreparesDelivery`): the insert waits on
-        the server, planning on the CPU. (SQLite works in this process: no gain, bench/README.md.)"""
-        if not isinstance(self._notifier, PreparesDelivery) or not self._repos.waits_on_server:
+        """The events stored (the new ones returned); meanwhile a notifier that can plans their
+        delivery (`core.ports.PreparesDelivery`): the insert waits on the database, planning on the CPU."""
+        if not isinstance(self._notifier, PreparesDelivery) or not self._repos.concurrent:
             return await self._repos.events.add_events(events)
         stored = asyncio.ensure_future(self._repos.events.add_events(events))
         try:

@@ -106,7 +106,10 @@ class Database:
         self.engine = engine
         self.url = url
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self.repos: Repositories = build_repositories(self.sessions, engine.dialect.name)
+        shared = isinstance(engine.sync_engine.pool, StaticPool)  # in-memory SQLite: one connection
+        self.repos: Repositories = build_repositories(
+            self.sessions, engine.dialect.name, concurrent=not shared
+        )
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL, *, migrate: bool = True, echo: bool = False) -> Database:

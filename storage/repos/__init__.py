@@ -16,8 +16,10 @@ from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
 from storage.repos.system import SqlHealthRepo, SqlStateRepo
 
 
-def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str) -> Repositories:
-    """Every repository over one session factory."""
+def build_repositories(
+    sessions: async_sessionmaker[AsyncSession], dialect: str, *, concurrent: bool = True
+) -> Repositories:
+    """Every repository over one session factory (`concurrent`: as in `Repositories`)."""
     return Repositories(
         instruments=SqlInstrumentRepo(sessions, dialect),
         bars=SqlBarRepo(sessions, dialect),
@@ -35,7 +37,7 @@ def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str)
         etfs=SqlEtfHoldingRepo(sessions, dialect),
         user_alerts=SqlUserAlertRepo(sessions, dialect),
         listings=SqlListingRepo(sessions, dialect),
-        waits_on_server=dialect != "sqlite",
+        concurrent=concurrent,
     )
 
 
