@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence, Set
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -88,8 +87,6 @@ class OutboxNotifier:
         self._horizon = horizon
         self._digest = digest  # issue 24: the alerts of one close as one message per chat
         self._margins = margins or Margins()
-        # `prepare`'s plans by event key (None: nobody to alert), taken over by the next planning
-        self._prepared: dict[str, tuple[SignalEvent, EventPlan | None]] = {}
 
     async def publish(self, events: Sequence[SignalEvent]) -> int:
         plans = await self._plan_events(events)
@@ -112,17 +109,6 @@ class OutboxNotifier:
             return
         logger.debug("read ahead in %.3fs: %d watches, %d instruments, %d ratings held",
                      time.perf_counter() - t0, watches, instruments, ratings)  # fmt: skip
-
-    async def prepare(self, events: Sequence[SignalEvent]) -> None:
-        """`core.ports.PreparesDelivery`: `events` planned (recipients, texts) while the pipeline
-        stores them; the next `publish` or `publish_close` takes over the plans of the events it gets
-        unchanged (stored as they were prepared), adding their ids, and plans any other."""
-        try:
-            plans = {p.fanout.key: p for p in await self._plan(events)}
-        except StorageError as exc:  # planned when published instead
-            logger.warning("delivery of %d events not prepared: %s", len(events), exc)
-            return
-        self._prepared = {e.key: (e, plans.get(f"alert:{e.key}")) for e in events}
 
     async def messages_for(self, event: SignalEvent) -> list[OutboxMessage]:
         return await self.messages_for_events([event])
@@ -186,28 +172,6 @@ class OutboxNotifier:
         return out
 
     async def _plan_events(self, events: Sequence[SignalEvent]) -> list[EventPlan]:
-        """`_plan`, taking over what `prepare` planned for the same events."""
-        prepared, self._prepared = self._prepared, {}
-        if not prepared:
-            return await self._plan(events)
-        taken: dict[str, EventPlan | None] = {}
-        rest: list[SignalEvent] = []
-        for event in events:
-            had = prepared.get(event.key)
-            if had is not None and _unchanged(had[0], event):
-                taken[event.key] = had[1]
-            else:
-                rest.append(event)
-        fresh = {p.fanout.key: p for p in await self._plan(rest)} if rest else {}
-        out: list[EventPlan] = []
-        for event in events:
-            plan = taken[event.key] if event.key in taken else fresh.get(f"alert:{event.key}")
-            if plan is not None:
-                fanout = replace(plan.fanout, event_id=event.id)
-                out.append(EventPlan(fanout, replace(plan.item, event=event), plan.languages))
-        return out
-
-    async def _plan(self, events: Sequence[SignalEvent]) -> list[EventPlan]:
         """Per watched event, its alert rendered once per language and its recipients in chat order."""
         if not events:
             return []
@@ -266,16 +230,6 @@ class OutboxNotifier:
             item = DigestItem(inst, event=event, rating=rating, study=study if event.pair else None)
             out.append(EventPlan(fanout, item, tuple(versions)))
         return out
-
-
-def _unchanged(prepared: SignalEvent, stored: SignalEvent) -> bool:
-    """Whether `stored` is `prepared` as stored (same key): the alert reads the same."""
-    return (prepared.close, prepared.strength, prepared.values, prepared.pair) == (
-        stored.close,
-        stored.strength,
-        stored.values,
-        stored.pair,
-    )
 
 
 __all__ = ["OutboxNotifier", "Outcome", "Sender", "quiet_until"]

@@ -91,17 +91,6 @@ class ReadsAhead(Protocol):
         ...
 
 
-@runtime_checkable
-class PreparesDelivery(Protocol):
-    """A `Notifier` that can do, while new events are being stored, the part of their delivery that
-    needs no ids (who gets each alert, its texts), so that handing the stored events over only adds
-    the ids. Storing waits on the database: the two overlap."""
-
-    async def prepare(self, events: Sequence[SignalEvent]) -> None:
-        """Plan `events` for the next `publish` (or `publish_close`); never raises (it plans then)."""
-        ...
-
-
 class NewsPublisher(Protocol):
     """Where newly stored headlines go. The bot's implementation alerts the chats that opted in."""
 
@@ -427,9 +416,6 @@ class Repositories:
     etfs: EtfHoldingRepo
     user_alerts: UserAlertRepo
     listings: ListingRepo
-    # whether two sessions may run side by side (not so over one shared connection: an in-memory
-    # SQLite database, whose second session ending would roll the first one's writes back)
-    concurrent: bool = True
 
 
 WEEKLY_SLOT = "weekly"  # the briefing slot of the week's summary (daily slots are 'HH:MM' in KST)

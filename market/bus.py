@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import asdict
 from datetime import datetime
 
-from core.ports import CloseNotifier, EventBus, Notifier, PreparesDelivery, ReadsAhead
+from core.ports import CloseNotifier, EventBus, Notifier, ReadsAhead
 from core.types import AlertHit, Bar, Interval, NewsItem, Quote, SignalEvent, SignalType
 
 logger = logging.getLogger(__name__)
@@ -90,11 +90,6 @@ class BusNotifier:
         if isinstance(self._inner, CloseNotifier):
             return await self._inner.publish_close(events, hits, created=created)
         return await self._inner.publish(events) if events else 0
-
-    async def prepare(self, events: Sequence[SignalEvent]) -> None:
-        """`core.ports.PreparesDelivery`, if the notifier it wraps prepares."""
-        if isinstance(self._inner, PreparesDelivery):
-            await self._inner.prepare(events)
 
     async def read_ahead(self) -> None:
         """`core.ports.ReadsAhead`, if the notifier it wraps reads ahead."""

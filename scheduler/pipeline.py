@@ -21,7 +21,7 @@ from typing import Any
 
 from core.combostudy import STATE_KEY as COMBO_STUDY_KEY
 from core.combostudy import read_study
-from core.ports import Notifier, PreparesDelivery, ReadsAhead, Repositories
+from core.ports import Notifier, ReadsAhead, Repositories
 from core.types import Bar, Interval, SignalEvent
 from scheduler.depth import drop_halted
 from scheduler.gcpause import gc_paused
@@ -193,7 +193,7 @@ class SignalPipeline:
         events = await drop_halted(self._repos, events)  # a halted stock raises no signal (issue 21)
         t2 = time.perf_counter()
         result.events = len(events)
-        new = await self._store(events) if events else []
+        new = await self._repos.events.add_events(events) if events else []
         t3 = time.perf_counter()
         known = await self._stored_twins(events, new)
         to_publish = [*new, *known]
@@ -221,19 +221,6 @@ class SignalPipeline:
             "save_state": t5 - t4,
             "read_ahead": time.perf_counter() - t5,
         }
-
-    async def _store(self, events: Sequence[SignalEvent]) -> list[SignalEvent]:
-        """The events stored (the new ones returned); meanwhile a notifier that can plans their
-        delivery (`core.ports.PreparesDelivery`): the insert waits on the database, planning on the CPU."""
-        if not isinstance(self._notifier, PreparesDelivery) or not self._repos.concurrent:
-            return await self._repos.events.add_events(events)
-        stored = asyncio.ensure_future(self._repos.events.add_events(events))
-        try:
-            await asyncio.sleep(0)  # the insert goes out first
-            await self._notifier.prepare(events)
-        finally:
-            new = await stored
-        return new
 
     async def _fresh(self, engine: EnginePort, symbol: str, bars: Sequence[Bar]) -> list[Bar]:
         """Bars of `symbol` not yet fed; an unseen symbol is warmed from storage and only its last bar fed."""

@@ -106,10 +106,7 @@ class Database:
         self.engine = engine
         self.url = url
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
-        shared = isinstance(engine.sync_engine.pool, StaticPool)  # in-memory SQLite: one connection
-        self.repos: Repositories = build_repositories(
-            self.sessions, engine.dialect.name, concurrent=not shared
-        )
+        self.repos: Repositories = build_repositories(self.sessions, engine.dialect.name)
 
     @classmethod
     async def open(cls, url: str = DEFAULT_URL, *, migrate: bool = True, echo: bool = False) -> Database:

@@ -16,10 +16,8 @@ from storage.repos.market import SqlBarRepo, SqlCursorRepo, SqlInstrumentRepo
 from storage.repos.system import SqlHealthRepo, SqlStateRepo
 
 
-def build_repositories(
-    sessions: async_sessionmaker[AsyncSession], dialect: str, *, concurrent: bool = True
-) -> Repositories:
-    """Every repository over one session factory (`concurrent`: as in `Repositories`)."""
+def build_repositories(sessions: async_sessionmaker[AsyncSession], dialect: str) -> Repositories:
+    """Every repository over one session factory."""
     return Repositories(
         instruments=SqlInstrumentRepo(sessions, dialect),
         bars=SqlBarRepo(sessions, dialect),
@@ -37,7 +35,6 @@ def build_repositories(
         etfs=SqlEtfHoldingRepo(sessions, dialect),
         user_alerts=SqlUserAlertRepo(sessions, dialect),
         listings=SqlListingRepo(sessions, dialect),
-        concurrent=concurrent,
     )
 
 

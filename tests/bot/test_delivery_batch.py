@@ -212,28 +212,3 @@ async def test_a_close_looks_up_only_the_alerts_of_events_it_did_not_create(
     mine = [(m.chat_id, m.dedup_key) for m in rows if m.chat_id == 1]
     assert len(mine) == 2  # the first digest, then the spike alone (the other two were sent)
     assert mine[1] == (1, f"alert:{spike.key}:1")
-
-
-async def test_prepared_plans_are_taken_over_for_events_stored_as_they_were_prepared(
-    sqlite_repos: Repositories, clock: FakeClock
-) -> None:
-    """`prepare` plans while the events are stored; publishing takes over the plan of an event stored
-    unchanged (who watched it then, its text) with the stored id, and plans any other event anew."""
-    repos = sqlite_repos
-    await setup(repos)
-    fco2, kau = ev("FCO2.DE", GOLDEN, 71.25), ev("KAU25", GOLDEN, 9050.0)
-    notifier = OutboxNotifier(repos, clock=clock)
-    await notifier.prepare([fco2, kau])
-    await repos.chats.upsert_chat(Chat(10, ChatKind.PRIVATE))  # watches both, from after the plans
-    for symbol in ("FCO2.DE", "KAU25"):
-        await repos.watches.upsert_watch(Watch(10, symbol))
-    stored = await repos.events.add_events([fco2, replace(kau, close=9100.0)])  # KAU25 stored otherwise
-    assert await notifier.publish(stored) == 1 + 4  # FCO2.DE as planned: chat 1; KAU25 anew: 1, 2, 8, 10
-    rows = await repos.outbox.claim_pending(NOW + timedelta(days=1), limit=100)
-    got = sorted((m.event_id, m.chat_id) for m in rows)
-    assert got == [(stored[0].id, 1), *((stored[1].id, c) for c in (1, 2, 8, 10))]
-    assert "9,100" in next(m.text for m in rows if m.event_id == stored[1].id)
-    # the plans are taken over once: publishing the same events again plans them, chat 10 and all
-    assert await notifier.publish(stored) == 1
-    key = f"alert:{stored[0].key}:10"
-    assert await repos.outbox.existing_keys([key]) == {key}

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
 import pytest
 
-from bot.delivery import OutboxNotifier
 from core.ports import Repositories
-from core.types import Chat, ChatKind, Language, SignalType, Watch
+from core.types import SignalType
 from scheduler import SignalPipeline
 from scheduler.pipeline import pack_state, unpack_state
-from storage import Database
 from tests.scheduler.fakes import RecordingNotifier, crossing_closes, daily_bars, engine_factory
 
 
@@ -88,37 +83,3 @@ async def test_failed_delivery_rolls_back_and_the_next_call_delivers(sqlite_repo
     assert res.new_events == []  # stored by the failed attempt ...
     assert res.republished == len(notifier.published) > 0  # ... and handed over now, once
     assert await sqlite_repos.outbox.count_pending() == res.republished
-
-
-@pytest.mark.parametrize("where", ["file", "memory"])
-async def test_alerts_planned_while_the_events_are_stored_reach_the_outbox_with_their_ids(
-    where: str, tmp_path: Path
-) -> None:
-    """The notifier plans while the insert waits on the database (`PreparesDelivery`); over the one
-    shared connection of an in-memory database it plans after (a second session there would roll
-    the insert back)."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'f.db'}" if where == "file" else "sqlite+aiosqlite:///:memory:"
-    db = await Database.open(url, migrate=True)
-    try:
-        repos = db.repos
-        assert repos.concurrent is (where == "file")
-        history, new = _series("AAA", [140.0])
-        await repos.bars.upsert_bars(history)
-        for chat in (1, 2):
-            await repos.chats.upsert_chat(
-                Chat(chat, ChatKind.PRIVATE, language=Language.KO if chat == 2 else Language.EN)
-            )
-            await repos.watches.upsert_watch(Watch(chat, "AAA"))
-        pipe = SignalPipeline(repos, OutboxNotifier(repos), engine_factory)
-        await pipe.warm(["AAA"])
-        res = await pipe.process({"AAA": new})
-        assert SignalType.BREAKOUT_200 in {e.signal for e in res.new_events}
-        stored = await repos.events.list_events("AAA")
-        assert sorted(e.id for e in stored) == sorted(e.id for e in res.new_events)
-        rows = await repos.outbox.claim_pending(datetime.now(UTC) + timedelta(days=1), limit=100)
-        assert sorted((m.event_id, m.chat_id) for m in rows) == sorted(
-            (e.id, c) for e in res.new_events for c in (1, 2)
-        )
-        assert res.enqueued == len(rows)
-    finally:
-        await db.close()
