@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import itertools
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
@@ -130,33 +129,6 @@ async def insert_ignore_tuples(
         result = await conn.exec_driver_sql(sql, list(part))
         inserted += max(result.rowcount, 0)
     return inserted
-
-
-async def insert_ignore_returning(
-    conn: AsyncConnection,
-    model: type[Base],
-    names: Sequence[str],
-    tuples: Sequence[tuple[Any, ...]],
-    returning: Sequence[str],
-    chunk: int = 1000,
-) -> list[Sequence[Any]]:
-    """`insert_ignore_tuples` where the database has INSERT … RETURNING (`dialect.insert_returning`:
-    SQLite 3.35+, MariaDB 10.5+), as one multi-row statement per `chunk` rows; the `returning` columns
-    (raw, for a `Decoder`) of exactly the rows inserted, keys that existed being skipped and not
-    returned. The values stay parameters: the driver escapes them."""
-    prep = conn.dialect.identifier_preparer
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
-    row = f"({', '.join([marker] * len(names))})"
-    columns = ", ".join(prep.quote(n) for n in names)
-    head = f"{verb} INTO {prep.format_table(table_of(model))} ({columns}) VALUES "
-    tail = f" RETURNING {', '.join(prep.quote(n) for n in returning)}"
-    out: list[Sequence[Any]] = []
-    for part in chunked(tuples, chunk):
-        sql = head + ", ".join([row] * len(part)) + tail
-        result = await conn.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(part)))
-        out.extend(result.all())
-    return out
 
 
 class Binder:

@@ -24,7 +24,6 @@ from storage.repos.base import (
     Repo,
     chunked,
     database_gone,
-    insert_ignore_returning,
     insert_ignore_tuples,
     table_of,
 )
@@ -101,38 +100,16 @@ def _event_params(event: SignalEvent, now: datetime) -> dict[str, Any]:
     }
 
 
-async def _add_returning(
-    conn: AsyncConnection, events: Sequence[SignalEvent], params: Sequence[dict[str, Any]]
-) -> list[SignalEvent]:
-    """`add_events`'s inserts where the database returns the rows it inserted: those, with ids."""
-    table = table_of(SignalEventRow)
-    names = list(params[0])
-    bind = Binder(table, conn.dialect)
-    tuples = [tuple(bind(n, v) for n, v in zip(names, row.values(), strict=True)) for row in params]
-    c = table.c
-    decode = Decoder([c.id, c.symbol, c.interval, c.signal, c.ts], conn.dialect)
-    rows = await insert_ignore_returning(
-        conn, SignalEventRow, names, tuples, [col.name for col in decode.columns]
-    )
-    found: dict[tuple[str, str, str, datetime], int] = {}
-    for raw in rows:
-        event_id, symbol, interval, signal, ts = decode(raw)
-        found[symbol, interval, signal, ensure_utc(ts)] = event_id
-    return [_as_stored(e, found[k]) for e in events if (k := _natural_key(e)) in found]
-
-
 class SqlEventRepo(Repo):
     async def add_events(self, events: Sequence[SignalEvent]) -> list[SignalEvent]:
         """Insert each event unless (symbol, interval, signal, ts) exists; returns the new ones with ids
         (in input order; a key repeated within `events` counts once, its first occurrence).
 
-        Set-based. Where the database has INSERT … RETURNING (SQLite 3.35+, MariaDB 10.5+), each
-        chunk's multi-row INSERT-IGNORE returns the ids and keys of exactly the rows it inserted, so a
-        writer racing on the same events never makes both see one as new. Elsewhere (MySQL): the rows
-        are stamped with this call's `created_at`, then one SELECT of those keys carrying the stamp;
-        the database's inserted-row count must equal what the SELECT found, and if it does not
-        (another call stored some of these keys with the very same stamp), the transaction is rolled
-        back and redone row by row.
+        Set-based: chunked multi-row INSERT-IGNORE stamped with this call's `created_at`, then one
+        SELECT of those keys carrying the stamp. The database's inserted-row count must equal what the
+        SELECT found, so a writer racing on the same events never makes both see one as new; if it
+        does not (another call stored some of these keys with the very same stamp), the transaction is
+        rolled back and redone row by row.
         """
         unique: dict[tuple[str, str, str, datetime], SignalEvent] = {}
         for event in events:
@@ -153,8 +130,6 @@ class SqlEventRepo(Repo):
             # one key order for every writer: concurrent batches lock rows in the same order
             ordered = sorted(events, key=_natural_key)
             params = [_event_params(e, now) for e in ordered]
-            if conn.dialect.insert_returning:
-                return await _add_returning(conn, events, params)
             inserted = await self._insert_ignore_many(conn, SignalEventRow, params, CHUNK)
             if inserted == 0:
                 return []

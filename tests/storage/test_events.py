@@ -10,20 +10,8 @@ import pytest
 
 from core.ports import Repositories
 from core.types import DeliveryStatus, Interval, OutboxMessage, SignalEvent, SignalType
-from storage import Database
 
 T0 = datetime(2025, 6, 2, tzinfo=UTC)
-
-
-@pytest.fixture(params=["returning", "stamped"])
-def event_repos(
-    request: pytest.FixtureRequest, db: Database, monkeypatch: pytest.MonkeyPatch
-) -> Repositories:
-    """`add_events` both ways: INSERT … RETURNING where the database has it (SQLite, MariaDB), and
-    MySQL's way (no RETURNING: a stamped SELECT), which the dialect is told to take."""
-    if request.param == "stamped":
-        monkeypatch.setattr(db.engine.dialect, "insert_returning", False)
-    return db.repos
 
 
 def event(symbol: str, signal: SignalType, day: int, close: float = 101.5) -> SignalEvent:
@@ -38,21 +26,21 @@ def event(symbol: str, signal: SignalType, day: int, close: float = 101.5) -> Si
     )
 
 
-async def test_add_events_returns_only_new_ones_with_ids(event_repos: Repositories) -> None:
+async def test_add_events_returns_only_new_ones_with_ids(repos: Repositories) -> None:
     first = [event("AAPL", SignalType.GOLDEN_CROSS, 0), event("AAPL", SignalType.VOLUME_SPIKE, 0)]
-    new = await event_repos.events.add_events(first)
+    new = await repos.events.add_events(first)
     assert [e.signal for e in new] == [SignalType.GOLDEN_CROSS, SignalType.VOLUME_SPIKE]
     assert all(e.id is not None for e in new)
     assert new[0] == replace(first[0], id=new[0].id)
     # a re-fetch after a restart produces the same events again, plus one new
     again = [*first, event("AAPL", SignalType.GOLDEN_CROSS, 1), event("AAPL", SignalType.GOLDEN_CROSS, 1)]
-    newer = await event_repos.events.add_events(again)
+    newer = await repos.events.add_events(again)
     assert [(e.signal, e.ts) for e in newer] == [(SignalType.GOLDEN_CROSS, T0 + timedelta(days=1))]
-    assert await event_repos.events.add_events([]) == []
-    assert len(await event_repos.events.list_events()) == 3
+    assert await repos.events.add_events([]) == []
+    assert len(await repos.events.list_events()) == 3
 
 
-async def test_add_events_returns_the_events_as_stored(event_repos: Repositories) -> None:
+async def test_add_events_returns_the_events_as_stored(repos: Repositories) -> None:
     """The new events come back with their ids and as a later read gives them (UTC, floats)."""
     seoul = timezone(timedelta(hours=9))
     events = [
@@ -63,8 +51,8 @@ async def test_add_events_returns_the_events_as_stored(event_repos: Repositories
         replace(event("AAPL", SignalType.RSI_OVERSOLD, 0), interval=Interval.M5, values={"rsi": 28, "n": 14}),
         replace(event("AAPL", SignalType.GOLDEN_CROSS, 0), pair=SignalType.VOLUME_SPIKE, strength=2),
     ]
-    new = await event_repos.events.add_events(events)
-    stored = {e.id: e for e in await event_repos.events.list_events(limit=10)}
+    new = await repos.events.add_events(events)
+    stored = {e.id: e for e in await repos.events.list_events(limit=10)}
     assert len(new) == len(stored) == 4
     assert new == [stored[e.id] for e in new]
     assert [e.ts.tzinfo for e in new] == [UTC] * 4
@@ -175,14 +163,14 @@ def batch_of(n: int) -> list[SignalEvent]:
     return [event(f"S{i // 6:04d}", kinds[i % 3], (i // 3) % 2, close=100 + i / 8) for i in range(n)]
 
 
-async def test_large_batch_returns_exactly_the_new_events(event_repos: Repositories) -> None:
+async def test_large_batch_returns_exactly_the_new_events(repos: Repositories) -> None:
     events = batch_of(3000)
     stored = events[::10]  # 10% already known
-    first = await event_repos.events.add_events(stored)
+    first = await repos.events.add_events(stored)
     assert [e.key for e in first] == [e.key for e in stored]
     # the new batch repeats some of its own events too: each key counts once, in input order
     batch = [*events, *events[1:200:7]]
-    new = await event_repos.events.add_events(batch)
+    new = await repos.events.add_events(batch)
     expected = [e for i, e in enumerate(events) if i % 10 != 0]
     assert [e.key for e in new] == [e.key for e in expected]
     assert [replace(e, id=None) for e in new] == expected
@@ -190,29 +178,29 @@ async def test_large_batch_returns_exactly_the_new_events(event_repos: Repositor
     assert None not in ids
     assert len(set(ids)) == len(ids)
     assert not set(ids) & {e.id for e in first}
-    assert await event_repos.events.add_events(batch) == []
-    listed = await event_repos.events.list_events(limit=5000)
+    assert await repos.events.add_events(batch) == []
+    listed = await repos.events.list_events(limit=5000)
     assert len(listed) == 3000
     assert {e.id: e.key for e in listed} == {e.id: e.key for e in [*first, *new]}
 
 
 async def test_shared_stamp_falls_back_to_exact_row_by_row(
-    event_repos: Repositories, monkeypatch: pytest.MonkeyPatch
+    repos: Repositories, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two calls stamped with the same created_at: the second must not claim the first one's rows."""
     frozen = datetime(2025, 6, 2, 9, 30, 0, 123456, tzinfo=UTC)
     monkeypatch.setattr("storage.repos.events.utcnow", lambda: frozen)
     a, b, c = batch_of(3)
-    (got_a,) = await event_repos.events.add_events([a])
-    new = await event_repos.events.add_events([a, b, c, b])
+    (got_a,) = await repos.events.add_events([a])
+    new = await repos.events.add_events([a, b, c, b])
     assert [e.key for e in new] == [b.key, c.key]
     assert got_a.id not in {e.id for e in new}
-    assert len(await event_repos.events.list_events()) == 3
+    assert len(await repos.events.list_events()) == 3
 
 
-async def test_racing_writers_never_both_see_an_event_as_new(event_repos: Repositories) -> None:
+async def test_racing_writers_never_both_see_an_event_as_new(repos: Repositories) -> None:
     events = batch_of(600)
     one, two = events[:400], events[200:][::-1]
-    results = await asyncio.gather(event_repos.events.add_events(one), event_repos.events.add_events(two))
+    results = await asyncio.gather(repos.events.add_events(one), repos.events.add_events(two))
     keys = [e.key for result in results for e in result]
     assert sorted(keys) == sorted(e.key for e in events)
