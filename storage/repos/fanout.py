@@ -117,10 +117,10 @@ def ledger_rows(fanouts: Sequence[Fanout], now: datetime, bind: Binder) -> list[
             for cid, v, silent, hold, paid in f.recipients
         ]
         premium = any(r[4] for r in f.recipients)
+        texts, markups = encode_floatless(list(f.texts)), encode_floatless(list(f.markups))
         rows.append(
             (f.key, bind("kind", f.kind), f.event_id, bind("status", str(f.status)), f.note,
-             encode_floatless(list(f.texts)), encode_floatless(list(f.markups)), encode_floatless(entries), len(entries),
-             bind("premium", premium), created)
+             texts, markups, encode_floatless(entries), len(entries), bind("premium", premium), created)
         )  # fmt: skip
     return rows
 
