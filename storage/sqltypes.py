@@ -124,13 +124,10 @@ def encode_json(value: Any) -> EncodedJSON:
     stop 37), `json.dumps` where orjson would write something else (a non-finite float, which orjson
     writes as null) or nothing (an int past 64 bits, a lone surrogate). Floats may be spelled otherwise
     (0.00001 for 1e-05): they read back the same."""
-    try:
-        out = orjson.dumps(value, option=_ORJSON)
-    except orjson.JSONEncodeError:
+    text = encode_floatless(value)
+    if "null" in text and _non_finite(value):
         return _stdlib_json(value)
-    if b"null" in out and _non_finite(value):
-        return _stdlib_json(value)
-    return EncodedJSON(out.decode())
+    return text
 
 
 def encode_floatless(value: Any) -> EncodedJSON:
