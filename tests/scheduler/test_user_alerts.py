@@ -142,3 +142,26 @@ async def test_alerts_follow_a_migrated_group(repos: Repositories) -> None:
     await repos.chats.migrate_chat(-5, -1005)
     assert await repos.user_alerts.list_alerts(-5) == []
     assert sorted(a.level for a in await repos.user_alerts.list_alerts(-1005)) == [1.0, 2.0]
+
+
+async def test_a_close_of_many_instruments_finds_exactly_the_alerts_on_them(repos: Repositories) -> None:
+    """A close asks for every instrument it updated (thousands); only a few have alerts."""
+    others = [Instrument(f"S{i:04d}", f"Stock {i}", Market.US, "USD", "America/New_York") for i in range(3)]
+    await repos.instruments.upsert_instruments(others)
+    await repos.chats.upsert_chat(Chat(7, ChatKind.PRIVATE))
+    mine = await setup(
+        repos,
+        UserAlert(42, "S0002", AlertRule.ABOVE, 10.0),
+        UserAlert(42, "005930.KS", AlertRule.BELOW, 50_000.0),
+        UserAlert(42, "S0000", AlertRule.MOVE, 3.0),
+    )
+    theirs = await repos.user_alerts.add_alert(UserAlert(7, "S0001", AlertRule.ABOVE, 1.0), limit=20)
+    assert theirs is not None
+    assert len(mine) == 3
+    await repos.chats.set_active(7, False)  # an inactive chat's alerts are not checked
+    asked = [f"S{i:04d}" for i in range(1200)] + ["005930.KS", "NOT.LISTED"]
+    found = await repos.user_alerts.list_for_symbols(asked)
+    assert found == sorted(mine, key=lambda a: a.id or 0)  # the active chat's, in the order they were set
+    for alert in mine:  # each as a query for its symbol alone finds it
+        assert await repos.user_alerts.list_for_symbols([alert.symbol]) == [alert]
+    assert await repos.user_alerts.list_for_symbols([f"S{i:04d}" for i in range(3, 1200)]) == []
