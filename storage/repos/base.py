@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, Dialect, Table, type_coerce
@@ -12,7 +13,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.types import NullType
+from sqlalchemy.types import DateTime, NullType, TypeDecorator
 
 from core.errors import DatabaseUnavailableError, StorageError
 from storage.models import Base
@@ -137,7 +138,7 @@ class Binder:
 
     def __init__(self, table: Table, dialect: Dialect) -> None:
         self._procs: dict[str, Callable[[Any], Any] | None] = {
-            c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.c
+            c.name: _processor(c, dialect) for c in table.c
         }
         self._memo: dict[str, dict[Any, Any]] = {name: {} for name in self._procs}
 
@@ -189,3 +190,19 @@ def chunked[T](items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
     """Consecutive slices of at most `size` items."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _processor(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """`column`'s bind processing; on MySQL a date-time ends as the text PyMySQL would write for it, so
+    that the driver escapes a string (one `str.replace`) in place of formatting a datetime per cell:
+    a close's inserts hold ~6,600 of them, 20 ms of CPU (bench/README.md, "Stop 38")."""
+    proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    if dialect.name not in ("mysql", "mariadb") or not isinstance(kind, DateTime):
+        return proc
+
+    def as_text(value: Any) -> Any:
+        value = proc(value) if proc is not None else value
+        return value.replace(tzinfo=None).isoformat(" ") if isinstance(value, datetime) else value
+
+    return as_text
