@@ -335,7 +335,7 @@ def t(lang: Language, key: str, **kwargs: object) -> str:
 
 
 def signal_name(lang: Language, signal: SignalType) -> str:
-    return signal_label(signal, lang.value)
+    return signal_label(signal, lang)  # a Language is the str 'en' / 'ko' itself
 
 
 def language_for(code: str | None, default: str) -> Language:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,14 +48,18 @@ class Reply:
 
 def esc(value: object, limit: int = 200) -> str:
     """Escape an outside string for HTML, cut to `limit` characters first."""
-    s = str(value)
+    s = value if type(value) is str else str(value)
     if len(s) > limit:
         s = s[: limit - 1] + "…"
-    return html.escape(s, quote=False)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # html.escape, quote=False
 
 
 def fit(lines: Iterable[str], limit: int = MAX_MESSAGE) -> str:
     """Join lines, dropping whole lines at the end so the result stays within `limit` characters."""
+    lines = list(lines)
+    joined = "\n".join(lines)
+    if len(joined) + 1 <= limit - 2:  # all of it fits (the common case)
+        return joined
     out: list[str] = []
     size = 0
     for line in lines:
@@ -163,10 +168,16 @@ def money(value: float | None, currency: str, *, unit: bool = True, signed: bool
     `signed` (changes); below 1, four significant figures."""
     if value is None:
         return "-"
-    d = price_decimals(currency)
+    d, suffix = _currency(currency)
     sign = "+" if signed and value > 0 else ""
     text = f"{value:.4g}" if 0 < abs(value) < 1 and d else f"{value:,.{d}f}"
-    return f"{sign}{text} {esc(currency, 8)}" if unit and currency else f"{sign}{text}"
+    return f"{sign}{text}{suffix}" if unit and currency else f"{sign}{text}"
+
+
+@lru_cache(maxsize=64)  # a few currencies, thousands of prices in one close's alerts
+def _currency(currency: str) -> tuple[int, str]:
+    """Decimals and the ' EUR' after a price."""
+    return price_decimals(currency), f" {esc(currency, 8)}"
 
 
 def bar_time(lang: Language, ts: datetime, interval: Interval | str, inst: Instrument | None) -> str:
@@ -224,7 +235,7 @@ def _age(seconds: float) -> str:
 
 def rating_line(lang: Language, r: Rating) -> str:
     """'20-day hit rate 64% over 10y (n=11), grade B' (backtest's wording, in the chat's language)."""
-    return esc(backtest_rating_line(r, lang.value), 300)
+    return esc(backtest_rating_line(r, lang), 300)  # a Language is the str 'en' / 'ko' itself
 
 
 def pick_rating(ratings: Iterable[Rating], signal: SignalType, horizon: int = 20) -> Rating | None:
