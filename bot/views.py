@@ -48,10 +48,10 @@ class Reply:
 
 def esc(value: object, limit: int = 200) -> str:
     """Escape an outside string for HTML, cut to `limit` characters first."""
-    s = value if type(value) is str else str(value)
+    s = str(value)
     if len(s) > limit:
         s = s[: limit - 1] + "…"
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # html.escape, quote=False
+    return html.escape(s, quote=False)
 
 
 def fit(lines: Iterable[str], limit: int = MAX_MESSAGE) -> str:
