@@ -169,7 +169,7 @@ def render_alert(
     title = title.replace("  ", " ").rstrip()
     if intraday:  # the timeframe is named: a 5-minute golden cross is not a daily one
         title += f" · <b>{timeframe(lang, event.interval)}</b>"
-    lines = [title, f"{_CLOSE[lang]} {money(event.close, currency)} · {when}"]
+    lines = [title, f"{t(lang, 'close')} {money(event.close, currency)} · {when}"]
     why = explain(lang, event, currency, windows)
     if why:
         lines.append(esc(why, 300))
@@ -186,15 +186,9 @@ def render_alert(
     return Reply(fit(lines), buttons)
 
 
-# A close renders thousands of alerts of a few signals, languages and markets: the words that depend on
-# nothing else are made once (bench/README.md, "Stop 38").
-_CLOSE = {lang: t(lang, "close") for lang in Language}
-
-
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=256)  # a close renders thousands of alerts of a few signals (bench/README.md, "Stop 38")
 def _signal_words(lang: Language, signal: SignalType, intraday: bool) -> tuple[str, str]:
     """The signal's name as the title shows it (escaped), and the mute button's label."""
     name = signal_name(lang, signal)
-    if intraday:  # '200일선' is a daily term: on minute bars the average counts bars
-        name = name.replace("일선", "봉선")
-    return esc(name), t(lang, "btn_mute", signal=signal_name(lang, signal))
+    title = name.replace("일선", "봉선") if intraday else name  # '200일선' is a daily term: bars count
+    return esc(title), t(lang, "btn_mute", signal=name)
