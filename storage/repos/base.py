@@ -19,6 +19,7 @@ from core.errors import DatabaseUnavailableError, StorageError
 from storage.models import Base
 
 CHUNK = 2000  # rows per executemany call
+_MAX_PARAMS = 30_000  # bound parameters per statement (SQLite's limit is 32,766 since 3.32)
 
 
 # MySQL client errors that mean the server is gone, not that the statement was wrong.
@@ -118,18 +119,45 @@ async def insert_ignore_tuples(
 ) -> int:
     """Rows already bound for the driver (`Binder`), in `names` order, inserted with existing keys
     skipped; rows inserted."""
-    prep = conn.dialect.identifier_preparer
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
-    sql = (
-        f"{verb} INTO {prep.format_table(table_of(model))} "
-        f"({', '.join(prep.quote(n) for n in names)}) VALUES ({', '.join([marker] * len(names))})"
-    )
+    head, group = _insert_ignore(conn, model, names)
+    sql = head + group
     inserted = 0
     for part in chunked(tuples, chunk):
         result = await conn.exec_driver_sql(sql, list(part))
         inserted += max(result.rowcount, 0)
     return inserted
+
+
+def _insert_ignore(conn: AsyncConnection, model: type[Base], names: Sequence[str]) -> tuple[str, str]:
+    """The text of an INSERT-IGNORE of `names` into `model` up to VALUES, and one row's placeholders."""
+    prep = conn.dialect.identifier_preparer
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    verb = "INSERT OR IGNORE" if conn.dialect.name == "sqlite" else "INSERT IGNORE"
+    columns = ", ".join(prep.quote(n) for n in names)
+    row = f"({', '.join([marker] * len(names))})"
+    return f"{verb} INTO {prep.format_table(table_of(model))} ({columns}) VALUES ", row
+
+
+async def insert_ignore_returning(
+    conn: AsyncConnection,
+    model: type[Base],
+    names: Sequence[str],
+    tuples: Sequence[tuple[Any, ...]],
+    returning: Sequence[str],
+    rows_per_statement: int = 1000,
+) -> list[Sequence[Any]]:
+    """`insert_ignore_tuples` as multi-row INSERTs with a RETURNING clause (SQLite 3.35+, MariaDB
+    10.5+: `dialect.insert_returning`): the `returning` columns, raw, of exactly the rows these
+    statements inserted (a key that existed is skipped and returns nothing)."""
+    head, group = _insert_ignore(conn, model, names)
+    tail = f" RETURNING {', '.join(conn.dialect.identifier_preparer.quote(n) for n in returning)}"
+    size = max(1, min(rows_per_statement, _MAX_PARAMS // max(len(names), 1)))
+    out: list[Sequence[Any]] = []
+    for part in chunked(tuples, size):
+        sql = head + ", ".join([group] * len(part)) + tail
+        result = await conn.exec_driver_sql(sql, tuple(v for row in part for v in row))
+        out += result.all()
+    return out
 
 
 class Binder:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +23,7 @@ from storage.repos.base import (
     Repo,
     chunked,
     database_gone,
+    insert_ignore_returning,
     insert_ignore_tuples,
     table_of,
 )
@@ -68,15 +68,41 @@ def _to_event(row: SignalEventRow) -> SignalEvent:
 
 
 def _as_stored(event: SignalEvent, event_id: int) -> SignalEvent:
-    """`event` as `_to_event` reads it back once stored under `event_id`."""
-    return replace(
-        event,
+    """`event` as `_to_event` reads it back once stored under `event_id` (built, not `replace`d: a
+    close stores thousands)."""
+    return SignalEvent(
+        symbol=event.symbol,
+        signal=event.signal,
+        interval=event.interval,
         ts=ensure_utc(event.ts),
         close=float(event.close),
         values={k: float(v) for k, v in event.values.items()},
         strength=float(event.strength),
         id=event_id,
+        pair=event.pair,
     )
+
+
+async def _insert_returning(
+    conn: AsyncConnection, params: list[dict[str, Any]]
+) -> dict[tuple[str, str, str, datetime], int]:
+    """Multi-row INSERT-IGNORE ... RETURNING: the ids of exactly the rows this call inserted, by key
+    (no read-back, no stamp to share with another writer)."""
+    found: dict[tuple[str, str, str, datetime], int] = {}
+    if not params:
+        return found
+    names = list(params[0])
+    bind = Binder(table_of(SignalEventRow), conn.dialect)
+    tuples = [tuple(bind(n, v) for n, v in zip(names, p.values(), strict=True)) for p in params]
+    c = table_of(SignalEventRow).c
+    decode = Decoder([c.id, c.symbol, c.interval, c.signal, c.ts], conn.dialect)
+    returned = await insert_ignore_returning(
+        conn, SignalEventRow, names, tuples, [col.name for col in decode.columns]
+    )
+    for raw in returned:
+        event_id, symbol, interval, signal, ts = decode(raw)
+        found[(symbol, interval, signal, ensure_utc(ts))] = event_id
+    return found
 
 
 class _Ambiguous(Exception):
@@ -124,33 +150,43 @@ class SqlEventRepo(Repo):
 
     async def _add_set_based(self, events: list[SignalEvent]) -> list[SignalEvent]:
         now = utcnow()
-        found: dict[tuple[str, str, str, datetime], int] = {}
         async with self._sessions.begin() as session:
             conn = await session.connection()
             # one key order for every writer: concurrent batches lock rows in the same order
             ordered = sorted(events, key=_natural_key)
             params = [_event_params(e, now) for e in ordered]
-            inserted = await self._insert_ignore_many(conn, SignalEventRow, params, CHUNK)
-            if inserted == 0:
-                return []
-            wanted = {_natural_key(e) for e in events}
-            c = table_of(SignalEventRow).c
-            # the ids and keys alone: the rows hold what `events` hold (Core rows, decoded once per
-            # distinct value)
-            decode = Decoder([c.id, c.symbol, c.interval, c.signal, c.ts], conn.dialect)
-            for part in chunked(events, CHUNK):
-                query = select(*decode.columns).where(
-                    c.symbol.in_(sorted({e.symbol for e in part})),
-                    c.ts.in_(sorted({e.ts for e in part})),
-                    c.created_at == now,
-                )
-                for raw in await conn.execute(query):
-                    event_id, symbol, interval, signal, ts = decode(raw)
-                    if (key := (symbol, interval, signal, ensure_utc(ts))) in wanted:
-                        found[key] = event_id
-            if len(found) != inserted:
-                raise _Ambiguous  # rolls the inserts back
-            return [_as_stored(e, found[k]) for e in events if (k := _natural_key(e)) in found]
+            if conn.dialect.insert_returning:  # the database says which rows this call inserted
+                found = await _insert_returning(conn, params)
+            else:
+                found = await self._insert_then_select(conn, events, params, now)
+        return [_as_stored(e, found[k]) for e in events if (k := _natural_key(e)) in found]
+
+    async def _insert_then_select(
+        self, conn: AsyncConnection, events: list[SignalEvent], params: list[dict[str, Any]], now: datetime
+    ) -> dict[tuple[str, str, str, datetime], int]:
+        """Without RETURNING (MySQL): insert, then select the keys carrying this call's stamp."""
+        found: dict[tuple[str, str, str, datetime], int] = {}
+        inserted = await self._insert_ignore_many(conn, SignalEventRow, params, CHUNK)
+        if inserted == 0:
+            return found
+        wanted = {_natural_key(e) for e in events}
+        c = table_of(SignalEventRow).c
+        # the ids and keys alone: the rows hold what `events` hold (Core rows, decoded once per
+        # distinct value)
+        decode = Decoder([c.id, c.symbol, c.interval, c.signal, c.ts], conn.dialect)
+        for part in chunked(events, CHUNK):
+            query = select(*decode.columns).where(
+                c.symbol.in_(sorted({e.symbol for e in part})),
+                c.ts.in_(sorted({e.ts for e in part})),
+                c.created_at == now,
+            )
+            for raw in await conn.execute(query):
+                event_id, symbol, interval, signal, ts = decode(raw)
+                if (key := (symbol, interval, signal, ensure_utc(ts))) in wanted:
+                    found[key] = event_id
+        if len(found) != inserted:
+            raise _Ambiguous  # rolls the inserts back
+        return found
 
     async def _add_row_by_row(self, events: list[SignalEvent]) -> list[SignalEvent]:
         """One INSERT-IGNORE per event; its rowcount says whether this call created it."""
