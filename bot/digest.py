@@ -2,9 +2,10 @@
 
 Into the outbox exactly once still: the digest row's dedup_key is `digest:{hash of the alerts' keys}:
 {chat}`, and each folded alert's own row (`alert:{event}:{chat}`, `ualert:{id}:{bar}`) goes in beside
-it in the same transaction as `skipped` ("in digest"), so publishing the same close again enqueues
-nothing new, and an alert already enqueued on its own is never repeated in a digest. The sender only
-ever sees ordinary pending rows: its in-flight states are untouched.
+it in the same transaction as `skipped` ("in digest"; no copy of the text the digest holds), so
+publishing the same close again enqueues nothing new, and an alert already enqueued on its own is
+never repeated in a digest. The sender only ever sees ordinary pending rows: its in-flight states are
+untouched.
 
 A chat with one alert in the close keeps its row in the event's fan-out (`core.types.Fanout`); only
 the chats with two or more are taken out and folded. The chats that get the same signal alerts get
@@ -129,10 +130,11 @@ async def fold(
 
 def _part(f: Fanout, recipients: list[Recipient], *, folded: bool = False) -> Fanout:
     """`f` to `recipients` alone; `folded`: rows that only record that a digest lists the alert
-    (skipped, no buttons). Built, not `dataclasses.replace`d: a close makes thousands."""
+    (skipped; no text, the digest carries it; no buttons). Built, not `dataclasses.replace`d: a close
+    makes thousands."""
     if folded:
-        markups = (None,) * len(f.markups)
-        return Fanout(f.key, f.texts, markups, recipients, f.event_id, f.kind, DeliveryStatus.SKIPPED, NOTE)
+        blank = ("",) * len(f.texts), (None,) * len(f.markups)
+        return Fanout(f.key, *blank, recipients, f.event_id, f.kind, DeliveryStatus.SKIPPED, NOTE)
     return Fanout(f.key, f.texts, f.markups, recipients, f.event_id, f.kind, f.status, f.note)
 
 
@@ -173,7 +175,7 @@ def _share(
 
 
 def _skipped(message: OutboxMessage) -> OutboxMessage:
-    return replace(message, status=DeliveryStatus.SKIPPED, last_error=NOTE, reply_markup=None)
+    return replace(message, text="", status=DeliveryStatus.SKIPPED, last_error=NOTE, reply_markup=None)
 
 
 def _digest(

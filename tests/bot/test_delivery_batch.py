@@ -11,6 +11,7 @@ from core.ports import OutboxRepo, Repositories
 from core.types import (
     Chat,
     ChatKind,
+    DeliveryStatus,
     Fanout,
     Interval,
     Language,
@@ -52,7 +53,12 @@ class CountingOutbox:
 
     async def enqueue_fanouts(self, fanouts: Sequence[Fanout], messages: Sequence[OutboxMessage] = ()) -> int:
         self.calls += 1
+        self.fanouts.extend(fanouts)
         return await self._inner.enqueue_fanouts(fanouts, messages)
+
+    @property
+    def fanouts(self) -> list[Fanout]:
+        return self.__dict__.setdefault("_fanouts", [])
 
     async def existing_keys(self, keys: Sequence[str]) -> set[str]:
         self.asked.extend(keys)
@@ -154,7 +160,8 @@ async def test_no_watchers_no_enqueue(sqlite_repos: Repositories, clock: FakeClo
 async def test_close_folds_only_the_chats_with_two_alerts(
     sqlite_repos: Repositories, clock: FakeClock
 ) -> None:
-    repos = sqlite_repos
+    outbox = CountingOutbox(sqlite_repos.outbox)
+    repos = replace(sqlite_repos, outbox=outbox)
     await setup(repos)
     await repos.chats.upsert_chat(Chat(9, ChatKind.PRIVATE, tier=Tier.PREMIUM))
     for symbol in ("FCO2.DE", "KAU25"):
@@ -183,6 +190,11 @@ async def test_close_folds_only_the_chats_with_two_alerts(
     assert mine[9].dedup_key.rsplit(":", 1)[0] == mine[1].dedup_key.rsplit(":", 1)[0]
     folded = [f"alert:{e.key}:{c}" for e in events for c in (1, 9)]
     assert await repos.outbox.existing_keys(folded) == set(folded)  # recorded as skipped, not sent alone
+    # ... without a copy of their texts (the digest holds them) or buttons
+    skipped = [f for f in outbox.fanouts if f.status is DeliveryStatus.SKIPPED]
+    assert {f"{f.key}:{r[0]}" for f in skipped for r in f.recipients} >= set(folded)
+    assert all(f.texts and set(f.texts) == {""} and set(f.markups) == {None} for f in skipped)
+    assert all(t for f in outbox.fanouts if f.status is DeliveryStatus.PENDING for t in f.texts)
 
 
 async def test_a_close_looks_up_only_the_alerts_of_events_it_did_not_create(
