@@ -131,11 +131,12 @@ class SqlEventRepo(Repo):
         """Insert each event unless (symbol, interval, signal, ts) exists; returns the new ones with ids
         (in input order; a key repeated within `events` counts once, its first occurrence).
 
-        Set-based: chunked multi-row INSERT-IGNORE stamped with this call's `created_at`, then one
-        SELECT of those keys carrying the stamp. The database's inserted-row count must equal what the
-        SELECT found, so a writer racing on the same events never makes both see one as new; if it
-        does not (another call stored some of these keys with the very same stamp), the transaction is
-        rolled back and redone row by row.
+        Set-based. Where the database has INSERT ... RETURNING (SQLite 3.35+, MariaDB 10.5+), multi-row
+        INSERT-IGNOREs return the ids of exactly the rows they inserted, so a writer racing on the same
+        events never makes both see one as new. Elsewhere (MySQL): chunked INSERT-IGNOREs stamped with
+        this call's `created_at`, then one SELECT of those keys carrying the stamp; the inserted-row
+        count must equal what the SELECT found, else (another call stored some of these keys with the
+        very same stamp) the transaction is rolled back and redone row by row.
         """
         unique: dict[tuple[str, str, str, datetime], SignalEvent] = {}
         for event in events:
