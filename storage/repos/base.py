@@ -104,10 +104,17 @@ class Repo:
         was most of the time (bench/README.md). Rows inserted (existing keys skipped)."""
         if not rows:
             return 0
-        names = list(rows[0])
-        bind = Binder(table_of(model), conn.dialect)
-        tuples = [tuple(bind(n, v) for n, v in zip(names, row.values(), strict=True)) for row in rows]
+        names, tuples = bound_rows(conn, model, rows)
         return await insert_ignore_tuples(conn, model, names, tuples, chunk)
+
+
+def bound_rows(
+    conn: AsyncConnection, model: type[Base], rows: Sequence[dict[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Rows with the same keys as (their column names, one driver-ready tuple per row) (`Binder`)."""
+    names = list(rows[0]) if rows else []
+    bind = Binder(table_of(model), conn.dialect)
+    return names, [tuple(bind(n, v) for n, v in zip(names, row.values(), strict=True)) for row in rows]
 
 
 async def insert_ignore_tuples(

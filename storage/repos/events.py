@@ -21,6 +21,7 @@ from storage.repos.base import (
     Binder,
     Decoder,
     Repo,
+    bound_rows,
     chunked,
     database_gone,
     insert_ignore_returning,
@@ -91,9 +92,7 @@ async def _insert_returning(
     found: dict[tuple[str, str, str, datetime], int] = {}
     if not params:
         return found
-    names = list(params[0])
-    bind = Binder(table_of(SignalEventRow), conn.dialect)
-    tuples = [tuple(bind(n, v) for n, v in zip(names, p.values(), strict=True)) for p in params]
+    names, tuples = bound_rows(conn, SignalEventRow, params)
     c = table_of(SignalEventRow).c
     decode = Decoder([c.id, c.symbol, c.interval, c.signal, c.ts], conn.dialect)
     returned = await insert_ignore_returning(
